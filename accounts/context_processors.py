@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts.models import Role
+
+# (label, url name) per role; the first entry is the role's home.
+_NAVIGATION: dict[str, list[tuple[str, str]]] = {
+    Role.PATIENT: [("My care", "accounts:home_patient")],
+    Role.FRONT_DESK: [("Front desk", "accounts:home_front_desk")],
+    Role.NURSE: [("Today", "accounts:home_nurse")],
+    Role.CLINICIAN: [("Reviews", "accounts:home_clinician")],
+    Role.CLINIC_ADMIN: [("Clinic", "accounts:home_clinic_admin"), ("Settings", "admin:index")],
+}
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    items = _NAVIGATION.get(user.role, []) if user is not None and user.is_authenticated else []
+    return {"nav_items": items, "site_name": settings.SITE_NAME}

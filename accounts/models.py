@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    FRONT_DESK = "front_desk", "Front desk"
+    NURSE = "nurse", "Nurse"
+    CLINICIAN = "clinician", "Clinician"
+    CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
+
+
+STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_superuser", False)
+        extra.setdefault("is_staff", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("role", Role.CLINIC_ADMIN)
+        extra["is_superuser"] = True
+        extra["is_staff"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Emails are compared case-insensitively: people type them both ways.
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """A person who signs in: a patient or a member of staff, told apart by `role`.
+
+    Staff members belong to one or more locations; that membership decides, for example, which
+    clinicians are alerted about an urgent flag raised at a location.
+    """
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    locations = models.ManyToManyField(
+        "locations.Location",
+        blank=True,
+        related_name="staff",
+        help_text="Locations where this staff member works.",
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        """Staff roles need a second factor and have shorter sessions than patients."""
+        return self.role in STAFF_ROLES
+
+    def get_home_url(self) -> str:
+        """Each role lands on the page where its daily work starts."""
+        return reverse(f"accounts:home_{self.role}")

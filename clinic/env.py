@@ -1,0 +1,121 @@
+"""Typed readers for environment variables that fail loudly on a bad value.
+
+Settings read the environment only through these helpers, so a typo such as DEBUG=ture or a
+DATABASE_URL without a database name stops the process at start-up with a message naming the
+variable, instead of running with a silently wrong configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_MISSING: Any = object()
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    return (os.environ if environ is None else environ).get(name)
+
+
+def env_str(name: str, default: str = _MISSING, *, environ: Mapping[str, str] | None = None) -> str:
+    value = _raw(name, environ)
+    if value is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"The environment variable {name} must be set.")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    normalised = value.strip().lower()
+    if normalised in _TRUE:
+        return True
+    if normalised in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"The environment variable {name} must be true or false (1/0, yes/no, on/off); "
+        f"got {value!r}."
+    )
+
+
+def env_int(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be a whole number; got {value!r}."
+        ) from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be between {minimum} and {maximum}; "
+            f"got {number}."
+        )
+    return number
+
+
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]:
+    """Django DATABASES entry from postgres://user:password@host:port/name?option=value.
+
+    A `host` query parameter (a Unix socket directory, as libpq accepts) overrides the netloc.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(
+            f"{name} must start with postgres:// or postgresql://; got scheme {parts.scheme!r}."
+        )
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://host/clinic.")
+    options = dict(parse_qsl(parts.query))
+    host = options.pop("host", None) or unquote(parts.hostname or "")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port.") from None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": database,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+        "OPTIONS": options,
+    }
+
+
+def redis_url(name: str = "REDIS_URL", *, environ: Mapping[str, str] | None = None) -> str:
+    value = env_str(name, environ=environ)
+    if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be a redis://, rediss:// or unix:// URL; "
+            f"got {value!r}."
+        )
+    return value

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from locations.models import Chair, Closure, Location, NurseShift, OpeningHours
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+class ChairInline(admin.TabularInline):
+    model = Chair
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "nurse_monitor_capacity", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OpeningHoursInline, ClosureInline, ChairInline]
+
+
+@admin.register(NurseShift)
+class NurseShiftAdmin(admin.ModelAdmin):
+    list_display = ["nurse", "location", "starts_at", "ends_at"]
+    list_filter = ["location"]
+    list_select_related = ["nurse", "location"]
+    date_hierarchy = "starts_at"

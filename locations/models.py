@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone (for example America/New_York).",
+            params={"value": value},
+        )
+
+
+class Location(models.Model):
+    """A clinic site. Its IANA time zone decides how every time there is shown and entered."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    address = models.TextField()
+    phone = models.CharField(max_length=32, blank=True)
+    nurse_monitor_capacity = models.PositiveSmallIntegerField(
+        default=1,
+        help_text=(
+            "How many patients one nurse may monitor at once after set-up "
+            "(the clinics describe one nurse per patient)."
+        ),
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nurse_monitor_capacity__gte=1), name="location_nurse_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_now(self) -> dt.datetime:
+        from django.utils import timezone
+
+        return timezone.now().astimezone(self.zone)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningHours(models.Model):
+    """Local wall-clock hours for one weekday; a weekday without a row is closed."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["location", "weekday"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "weekday"], name="opening_hours_one_per_weekday"
+            ),
+            models.CheckConstraint(condition=Q(opens__lt=F("closes")), name="opening_hours_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """Whole local days on which a location is closed (holidays, training days)."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["location", "starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=F("ends_on")), name="closure_dates_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} closed {self.starts_on}-{self.ends_on}"
+
+
+class Chair(models.Model):
+    """A reclining treatment chair: holds one patient from IV start to the end of recovery."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="chairs")
+    name = models.CharField(max_length=50)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["location", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="chair_name_per_location"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location.name} · {self.name}"
+
+
+class NurseShift(models.Model):
+    """A nurse on duty at a location, stored in UTC like every instant."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="nurse_shifts")
+    nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nurse_shifts"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="nurse_shift_times_order"
+            ),
+        ]
+        indexes = [
+            # The planner and the day view: "shifts at this location overlapping this day".
+            models.Index(fields=["location", "starts_at"], name="nurseshift_location_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nurse} at {self.location} from {self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,141 @@
+"""Fictional demo data: two locations, staff for every role and a few patients.
+
+Safe to run again: every row is found by a natural key and updated, never duplicated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from locations.models import Chair, Location, NurseShift, OpeningHours
+
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105  (fictional demo accounts, printed by make run)
+
+
+@dataclass(frozen=True)
+class DemoLocation:
+    slug: str
+    name: str
+    time_zone: str
+    address: str
+    phone: str
+    chairs: int
+    hours: dict[int, tuple[dt.time, dt.time]]
+
+
+WEEKDAYS_8_TO_6 = {day: (dt.time(8), dt.time(18)) for day in range(5)}
+
+LOCATIONS = [
+    DemoLocation(
+        slug="stamford",
+        name="Stamford",
+        time_zone="America/New_York",
+        address="100 Harbor Point Road, Suite 2\nStamford, CT 06902",
+        phone="+1 203 555 0142",
+        chairs=6,
+        hours={**WEEKDAYS_8_TO_6, 5: (dt.time(9), dt.time(13))},
+    ),
+    DemoLocation(
+        slug="irvine",
+        name="Irvine",
+        time_zone="America/Los_Angeles",
+        address="2400 Main Street, Suite 110\nIrvine, CA 92614",
+        phone="+1 949 555 0178",
+        chairs=4,
+        hours={day: (dt.time(7), dt.time(17)) for day in range(5)},
+    ),
+]
+
+# (email, first name, last name, role, location slugs)
+STAFF = [
+    ("admin@example.org", "Alex", "Morgan", Role.CLINIC_ADMIN, ["stamford", "irvine"]),
+    ("desk@example.org", "Dana", "Reyes", Role.FRONT_DESK, ["stamford", "irvine"]),
+    ("clinician@example.org", "Casey", "Lindqvist", Role.CLINICIAN, ["stamford", "irvine"]),
+    ("nurse@example.org", "Noor", "Haddad", Role.NURSE, ["stamford"]),
+    ("nurse2@example.org", "Sam", "Okafor", Role.NURSE, ["stamford"]),
+    ("nurse3@example.org", "Jordan", "Pike", Role.NURSE, ["irvine"]),
+]
+
+PATIENTS = [
+    ("patient@example.org", "Pat", "Example"),
+    ("robin.sample@example.org", "Robin", "Sample"),
+    ("lee.placeholder@example.org", "Lee", "Placeholder"),
+]
+
+SHIFT_DAYS_AHEAD = 28
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo locations, staff and patients (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        locations = {spec.slug: self._location(spec) for spec in LOCATIONS}
+        for email, first, last, role, slugs in STAFF:
+            user = self._user(email, first, last, role)
+            user.locations.set([locations[slug] for slug in slugs])
+            if role == Role.NURSE:
+                for slug in slugs:
+                    self._shifts(user, locations[slug])
+        for email, first, last in PATIENTS:
+            self._user(email, first, last, Role.PATIENT)
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+
+    def _location(self, spec: DemoLocation) -> Location:
+        location, _ = Location.objects.update_or_create(
+            slug=spec.slug,
+            defaults={
+                "name": spec.name,
+                "time_zone": spec.time_zone,
+                "address": spec.address,
+                "phone": spec.phone,
+            },
+        )
+        for weekday, (opens, closes) in spec.hours.items():
+            OpeningHours.objects.update_or_create(
+                location=location, weekday=weekday, defaults={"opens": opens, "closes": closes}
+            )
+        for number in range(1, spec.chairs + 1):
+            Chair.objects.get_or_create(
+                location=location, name=f"Chair {number}", defaults={"position": number}
+            )
+        return location
+
+    def _user(self, email: str, first: str, last: str, role: Role) -> User:
+        user, created = User.objects.get_or_create(
+            email=email,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "role": role,
+                "is_staff": role == Role.CLINIC_ADMIN,
+                "is_superuser": role == Role.CLINIC_ADMIN,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _shifts(self, nurse: User, location: Location) -> None:
+        """A shift covering opening hours on every open day of the coming four weeks."""
+        hours = {row.weekday: row for row in location.opening_hours.all()}
+        today = location.local_now().date()
+        for offset in range(SHIFT_DAYS_AHEAD):
+            day = today + dt.timedelta(days=offset)
+            row = hours.get(day.weekday())
+            if row is None:
+                continue
+            starts = dt.datetime.combine(day, row.opens, tzinfo=location.zone)
+            ends = dt.datetime.combine(day, row.closes, tzinfo=location.zone)
+            NurseShift.objects.get_or_create(
+                location=location,
+                nurse=nurse,
+                starts_at=starts.astimezone(dt.UTC),
+                defaults={"ends_at": ends.astimezone(dt.UTC)},
+            )

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from accounts.models import Role, User
+from tests.factories import PASSWORD
+
+HOME_HEADINGS = {
+    Role.PATIENT: "Welcome",
+    Role.FRONT_DESK: "Front desk",
+    Role.NURSE: "Your shifts",
+    Role.CLINICIAN: "Intake reviews",
+    Role.CLINIC_ADMIN: "Clinic configuration",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_signs_in_and_lands_on_its_own_home(client, make_user, role):
+    user = make_user(role=role, email=f"{role}@example.org")
+
+    response = client.post(
+        "/login/", {"username": "  " + user.email.upper(), "password": PASSWORD}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == user.get_home_url()
+    assert HOME_HEADINGS[role] in response.content.decode()
+    user.refresh_from_db()
+    assert user.last_login is not None
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_is_refused_with_a_message(client, make_user):
+    user = make_user(role=Role.NURSE)
+
+    response = client.post("/login/", {"username": user.email, "password": "wrong-password"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+    user.refresh_from_db()
+    assert user.last_login is None
+
+
+@pytest.mark.django_db
+def test_a_role_home_refuses_other_roles_with_the_friendly_403(make_user, login):
+    client = login(make_user(role=Role.PATIENT))
+
+    response = client.get("/home/front-desk/")
+
+    assert response.status_code == 403
+    assert "This page is not available to you" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_signed_out_visitors_are_sent_to_the_login_page(client):
+    response = client.get("/home/clinician/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.django_db
+def test_signing_out_ends_the_session(make_user, login):
+    client = login(make_user(role=Role.FRONT_DESK))
+
+    response = client.post("/logout/")
+
+    assert response.status_code == 302
+    assert client.get("/home/front-desk/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_reset_by_email_sets_a_new_password(client, make_user, mailoutbox):
+    user = make_user(role=Role.CLINICIAN)
+
+    response = client.post("/password-reset/", {"email": user.email})
+    assert response.status_code == 302
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [user.email]
+    assert "Reset your" in message.subject
+    link = re.search(r"https?://[^/]+(/password-reset/\S+/\S+/)", message.body).group(1)
+
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-brand-new-secret-9", "new_password2": "a-brand-new-secret-9"},
+    )
+    assert response.status_code == 302
+
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-secret-9")
+    assert not user.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_password_reset_says_the_same_for_an_unknown_address(client, mailoutbox):
+    response = client.post("/password-reset/", {"email": "nobody@example.org"}, follow=True)
+
+    assert "Check your email" in response.content.decode()
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2(make_user):
+    user = make_user()
+
+    assert User.objects.get(pk=user.pk).password.startswith("argon2")
+
+
+@pytest.mark.django_db
+def test_emails_are_unique_whatever_their_case(make_user):
+    from django.db import IntegrityError
+
+    make_user(email="someone@example.org")
+    with pytest.raises(IntegrityError):
+        User.objects.create(email="SomeOne@Example.org")

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Role, User
+from locations.models import Chair, Location, NurseShift
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_twice_without_duplicates():
+    call_command("load_demo")
+    counts = (User.objects.count(), Chair.objects.count(), NurseShift.objects.count())
+    call_command("load_demo")
+
+    assert (User.objects.count(), Chair.objects.count(), NurseShift.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_demo_data_has_two_locations_in_their_own_time_zones():
+    call_command("load_demo")
+
+    locations = {loc.slug: loc for loc in Location.objects.all()}
+    assert locations["stamford"].time_zone == "America/New_York"
+    assert locations["irvine"].time_zone == "America/Los_Angeles"
+    assert locations["stamford"].chairs.count() == 6
+    assert locations["irvine"].chairs.count() == 4
+    assert {u.role for u in User.objects.all()} == set(Role)
+
+
+@pytest.mark.django_db
+def test_demo_nurse_shifts_start_at_opening_time_in_local_time():
+    call_command("load_demo")
+
+    shift = NurseShift.objects.filter(location__slug="irvine").first()
+    assert shift.starts_at.tzinfo is not None
+    local = shift.starts_at.astimezone(shift.location.zone)
+    assert local.time() == dt.time(7)
