@@ -1,6 +1,6 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else is set-up they call.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -10,8 +10,8 @@ EMBEDDED := $(PY) -m clinic.embedded
 
 # The virtualenv is rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null || PYTHON=python3; \
-	  [ -x $(PY) ] || $${PYTHON:-python3} -m venv $(VENV) || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv && python3 -m venv $(VENV); }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update -q \
+	  && $(SUDO) apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $@
 

@@ -15,14 +15,7 @@ import urllib.error
 import urllib.request
 
 from clinic.embedded import ROOT
-
-LOGINS = [
-    ("Clinic admin", "admin@example.org"),
-    ("Front desk", "desk@example.org"),
-    ("Clinician", "clinician@example.org"),
-    ("Nurse", "nurse@example.org"),
-    ("Patient", "patient@example.org"),
-]
+from scheduling.demo import DEMO_PASSWORD, demo_logins
 
 
 def _manage(*args: str) -> None:
@@ -48,8 +41,6 @@ def main() -> int:
     os.environ.setdefault("DEBUG", "true")
     port = os.environ.get("PORT", "8000")
     url = f"http://localhost:{port}"
-    from scheduling.management.commands.load_demo import DEMO_PASSWORD
-
     _manage("migrate", "--noinput")
     _manage("load_demo")
 
@@ -71,10 +62,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
 
     if _wait_until_healthy(url, processes):
-        width = max(len(role) for role, _ in LOGINS)
+        logins = demo_logins()
+        width = max(len(role) for role, _ in logins)
         print(f"\n  The clinic app is running at {url}/", flush=True)
         print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
-        for role, email in LOGINS:
+        for role, email in logins:
             print(f"    {role:<{width}}  {email}")
         print("  Press Ctrl-C to stop everything.\n", flush=True)
 

@@ -6,66 +6,13 @@ Safe to run again: every row is found by a natural key and updated, never duplic
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
 from locations.models import Chair, Location, NurseShift, OpeningHours
-
-DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105  (fictional demo accounts, printed by make run)
-
-
-@dataclass(frozen=True)
-class DemoLocation:
-    slug: str
-    name: str
-    time_zone: str
-    address: str
-    phone: str
-    chairs: int
-    hours: dict[int, tuple[dt.time, dt.time]]
-
-
-WEEKDAYS_8_TO_6 = {day: (dt.time(8), dt.time(18)) for day in range(5)}
-
-LOCATIONS = [
-    DemoLocation(
-        slug="stamford",
-        name="Stamford",
-        time_zone="America/New_York",
-        address="100 Harbor Point Road, Suite 2\nStamford, CT 06902",
-        phone="+1 203 555 0142",
-        chairs=6,
-        hours={**WEEKDAYS_8_TO_6, 5: (dt.time(9), dt.time(13))},
-    ),
-    DemoLocation(
-        slug="irvine",
-        name="Irvine",
-        time_zone="America/Los_Angeles",
-        address="2400 Main Street, Suite 110\nIrvine, CA 92614",
-        phone="+1 949 555 0178",
-        chairs=4,
-        hours={day: (dt.time(7), dt.time(17)) for day in range(5)},
-    ),
-]
-
-# (email, first name, last name, role, location slugs)
-STAFF = [
-    ("admin@example.org", "Alex", "Morgan", Role.CLINIC_ADMIN, ["stamford", "irvine"]),
-    ("desk@example.org", "Dana", "Reyes", Role.FRONT_DESK, ["stamford", "irvine"]),
-    ("clinician@example.org", "Casey", "Lindqvist", Role.CLINICIAN, ["stamford", "irvine"]),
-    ("nurse@example.org", "Noor", "Haddad", Role.NURSE, ["stamford"]),
-    ("nurse2@example.org", "Sam", "Okafor", Role.NURSE, ["stamford"]),
-    ("nurse3@example.org", "Jordan", "Pike", Role.NURSE, ["irvine"]),
-]
-
-PATIENTS = [
-    ("patient@example.org", "Pat", "Example"),
-    ("robin.sample@example.org", "Robin", "Sample"),
-    ("lee.placeholder@example.org", "Lee", "Placeholder"),
-]
+from scheduling.demo import DEMO_PASSWORD, LOCATIONS, PATIENTS, STAFF, DemoLocation
 
 SHIFT_DAYS_AHEAD = 28
 
@@ -106,7 +53,7 @@ class Command(BaseCommand):
             )
         return location
 
-    def _user(self, email: str, first: str, last: str, role: Role) -> User:
+    def _user(self, email: str, first: str, last: str, role: str) -> User:
         user, created = User.objects.get_or_create(
             email=email,
             defaults={

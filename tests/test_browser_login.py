@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Role
+from tests.conftest import screenshot
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_nurse_signs_in_with_the_keyboard_and_sees_her_shifts(page, make_user):
+    make_user(role=Role.NURSE, email="nurse.browser@example.org", first_name="Noor")
+
+    page.goto("/login/")
+    page.get_by_label("Email address").fill("nurse.browser@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+
+    page.wait_for_url("**/home/nurse/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Your shifts"
+    assert page.get_by_role("navigation", name="Main").is_visible()
+    assert "Noor" in page.get_by_test_id("signed-in-as").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    screenshot(page, "nurse-home")
