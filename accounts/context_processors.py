@@ -9,7 +9,7 @@ from accounts.models import Role
 
 # (label, url name) per role; the first entry is the role's home.
 _NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    Role.PATIENT: [("My care", "accounts:home_patient")],
+    Role.PATIENT: [("My care", "intake:home")],
     Role.FRONT_DESK: [("Front desk", "accounts:home_front_desk")],
     Role.NURSE: [("Today", "accounts:home_nurse")],
     Role.CLINICIAN: [("Reviews", "accounts:home_clinician")],

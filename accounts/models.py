@@ -17,6 +17,14 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
 
 
+HOME_URL_NAMES = {
+    Role.PATIENT: "intake:home",
+    Role.FRONT_DESK: "accounts:home_front_desk",
+    Role.NURSE: "accounts:home_nurse",
+    Role.CLINICIAN: "accounts:home_clinician",
+    Role.CLINIC_ADMIN: "accounts:home_clinic_admin",
+}
+
 STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN})
 
 
@@ -86,4 +94,67 @@ class User(AbstractUser):
 
     def get_home_url(self) -> str:
         """Each role lands on the page where its daily work starts."""
-        return reverse(f"accounts:home_{self.role}")
+        return reverse(HOME_URL_NAMES[self.role])
+
+
+class PatientProfile(models.Model):
+    """Contact details and communication choices of a patient, kept current from the intake.
+
+    The front desk sees this (not the questionnaire answers); reminders read the channel choices
+    and the time of SMS consent from here.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="patient_profile")
+    date_of_birth = models.DateField()
+    preferred_name = models.CharField(max_length=100, blank=True)
+    mobile_phone = models.CharField(max_length=32, blank=True)
+    preferred_location = models.ForeignKey(
+        "locations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    preferred_language = models.CharField(max_length=40, blank=True)
+    email_reminders = models.BooleanField(default=True)
+    sms_reminders = models.BooleanField(default=False)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sms_reminders=False) | models.Q(sms_consent_at__isnull=False),
+                name="patient_sms_needs_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient profile of {self.user}"
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.user.first_name
+
+
+class Invitation(models.Model):
+    """A signed, expiring, single-use link the front desk sends so a patient can register.
+
+    Only a hash of the token is stored: a leaked database does not leak working links.
+    """
+
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        "locations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"

@@ -46,7 +46,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("", views.home, name="home"),
-    path("home/patient/", views.patient_home, name="home_patient"),
     path("home/front-desk/", views.front_desk_home, name="home_front_desk"),
     path("home/nurse/", views.nurse_home, name="home_nurse"),
     path("home/clinician/", views.clinician_home, name="home_clinician"),

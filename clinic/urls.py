@@ -8,6 +8,7 @@ from clinic import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("intake/", include("intake.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -9,7 +9,7 @@ from accounts.models import Role, User
 from tests.factories import PASSWORD
 
 HOME_HEADINGS = {
-    Role.PATIENT: "Welcome",
+    Role.PATIENT: "Your intake questionnaire",
     Role.FRONT_DESK: "Front desk",
     Role.NURSE: "Your shifts",
     Role.CLINICIAN: "Intake reviews",

@@ -1,0 +1,656 @@
+"""The forms of the intake steps (PRODUCT.md section 2).
+
+Each form validates and normalises one step and returns its answers as plain JSON-ready values
+through `answers()`; saving, scoring and side effects happen in `intake.services`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from intake import scoring
+from locations.models import Location
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+MINIMUM_AGE = 18
+
+
+def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        **kwargs,
+    )
+
+
+def _scale(label: str, low: int, high: int, labels: dict[int, str] | None = None) -> forms.Field:
+    labels = labels or {}
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(n), labels.get(n, str(n))) for n in range(low, high + 1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def validate_adult_birth_date(value: dt.date) -> None:
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError("Your date of birth cannot be in the future.")
+    if age_on(value, today) < MINIMUM_AGE:
+        raise ValidationError(
+            "This service is for adults (18 or over). Please ask your doctor about care for "
+            "younger patients."
+        )
+    if age_on(value, today) > 120:
+        raise ValidationError("Please check the year of your date of birth.")
+
+
+_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def normalise_phone(value: str) -> str:
+    """Keep digits and a leading +; a US number of 10 digits gets +1 (the clinics are in the US)."""
+    value = value.strip()
+    if not _PHONE_ALLOWED.match(value):
+        raise ValidationError("Enter a phone number using digits, for example 203 555 0142.")
+    digits = re.sub(r"\D", "", value)
+    if len(digits) == 10 and not value.startswith("+"):
+        digits = "1" + digits
+    if not 11 <= len(digits) <= 15:
+        raise ValidationError("Enter a full phone number with its area code, e.g. 203 555 0142.")
+    return "+" + digits
+
+
+class PhoneField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        return normalise_phone(value) if value else value
+
+
+class StepForm(forms.Form):
+    """A step's form: `answers()` gives the JSON-ready answers to store."""
+
+    template_name = "intake/_fields.html"
+
+    def __init__(self, *args: Any, intake: Any = None, **kwargs: Any) -> None:
+        self.intake = intake
+        super().__init__(*args, **kwargs)
+
+    def answers(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+# --- 1. About you ---------------------------------------------------------------------------------
+
+
+class AboutYouForm(StepForm):
+    legal_first_name = forms.CharField(label="Legal first name", max_length=100)
+    legal_last_name = forms.CharField(label="Legal last name", max_length=100)
+    preferred_name = forms.CharField(
+        label="Preferred name", max_length=100, required=False, help_text="What should we call you?"
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        validators=[validate_adult_birth_date],
+        error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
+    )
+    sex_at_birth = forms.ChoiceField(
+        label="Sex assigned at birth",
+        choices=[
+            ("female", "Female"),
+            ("male", "Male"),
+            ("intersex", "Intersex"),
+            ("prefer_not_to_say", "Prefer not to say"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Some medicines and safety questions depend on it.",
+    )
+    pronouns = forms.CharField(label="Pronouns", max_length=40, required=False)
+    address_line1 = forms.CharField(
+        label="Street address",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
+    address_line2 = forms.CharField(
+        label="Apartment, suite (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    city = forms.CharField(
+        max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
+    state = forms.CharField(
+        max_length=50, widget=forms.TextInput(attrs={"autocomplete": "address-level1"})
+    )
+    postal_code = forms.RegexField(
+        label="ZIP code",
+        regex=r"^\d{5}(-\d{4})?$",
+        max_length=10,
+        error_messages={"invalid": "Enter a ZIP code like 06902 or 06902-1234."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    mobile_phone = PhoneField(label="Mobile phone")
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    preferred_location = forms.ChoiceField(label="Preferred location")
+    preferred_language = forms.ChoiceField(
+        label="Preferred language",
+        choices=[("en", "English"), ("es", "Spanish"), ("other", "Another language")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_location"].choices = [("", "Choose a location")] + [
+            (location.slug, location.name) for location in Location.objects.filter(is_active=True)
+        ]
+
+
+# --- 2. Emergency contact and escort --------------------------------------------------------------
+
+
+class ContactsForm(StepForm):
+    emergency_name = forms.CharField(label="Emergency contact's name", max_length=100)
+    emergency_phone = PhoneField(label="Emergency contact's phone")
+    emergency_relationship = forms.CharField(label="Relationship to you", max_length=60)
+    escort_name = forms.CharField(
+        label="Name of the adult who will drive you home",
+        max_length=100,
+        help_text="You must not drive for 24 hours after an infusion.",
+    )
+    escort_phone = PhoneField(label="Driver's phone")
+    escort_relationship = forms.CharField(label="Driver's relationship to you", max_length=60)
+
+
+# --- 3. Reason for care ---------------------------------------------------------------------------
+
+INDICATIONS = [
+    ("fibromyalgia", "Fibromyalgia"),
+    ("chronic_pain", "Other chronic pain"),
+    ("depression", "Depression"),
+    ("anxiety", "Anxiety"),
+    ("ptsd", "PTSD"),
+    ("other", "Other"),
+]
+
+PAIN_DURATIONS = [
+    ("under_3_months", "Less than 3 months"),
+    ("3_to_6_months", "3 to 6 months"),
+    ("6_to_12_months", "6 to 12 months"),
+    ("1_to_5_years", "1 to 5 years"),
+    ("over_5_years", "More than 5 years"),
+]
+THREE_MONTHS_OR_MORE = {"3_to_6_months", "6_to_12_months", "1_to_5_years", "over_5_years"}
+
+PRIOR_TREATMENTS = [
+    ("physical_therapy", "Physical therapy or an exercise programme"),
+    ("antidepressants", "Antidepressants (e.g. duloxetine, amitriptyline)"),
+    ("anticonvulsants", "Nerve-pain medicines (e.g. pregabalin, gabapentin)"),
+    ("opioids", "Opioid pain medicines"),
+    ("injections", "Injections or nerve blocks"),
+    ("psychotherapy", "Talking therapy (e.g. CBT)"),
+    ("ketamine", "Ketamine before"),
+    ("other", "Something else"),
+]
+
+
+class ReasonForm(StepForm):
+    indications = forms.MultipleChoiceField(
+        label="What would you like treatment for?",
+        choices=INDICATIONS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one reason."},
+    )
+    indication_other = forms.CharField(label="If other, what?", max_length=200, required=False)
+    pain_duration = forms.ChoiceField(
+        label="How long have you had this pain or these symptoms?",
+        choices=PAIN_DURATIONS,
+        widget=forms.RadioSelect,
+    )
+    prior_treatments = forms.MultipleChoiceField(
+        label="What have you tried before?",
+        choices=PRIOR_TREATMENTS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    prior_treatments_detail = forms.CharField(
+        label="Anything to add about earlier treatments?",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "other" in cleaned.get("indications", []) and not cleaned.get("indication_other"):
+            self.add_error("indication_other", "Tell us what the other reason is.")
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        answers = super().answers()
+        answers["pain_3_months_or_more"] = answers["pain_duration"] in THREE_MONTHS_OR_MORE
+        return answers
+
+
+# --- 4. Fibromyalgia (ACR 2016) -------------------------------------------------------------------
+
+
+class FibromyalgiaForm(StepForm):
+    painful_areas = forms.MultipleChoiceField(
+        label=scoring.WPI_PROMPT,
+        choices=[(area.code, area.label) for area in scoring.WPI_AREAS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    symptoms_3_months = _yes_no(
+        "Have these symptoms been present at a similar level for at least 3 months?"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        severity_labels = dict(enumerate(scoring.SYMPTOM_SEVERITY_ANSWERS))
+        for item in scoring.SYMPTOM_SEVERITY_ITEMS:
+            self.fields[item.code] = _scale(item.label, 0, 3, severity_labels)
+        for item in scoring.SOMATIC_SYMPTOM_ITEMS:
+            self.fields[item.code] = _yes_no(item.label)
+
+    @property
+    def severity_fields(self) -> list[forms.BoundField]:
+        return [self[item.code] for item in scoring.SYMPTOM_SEVERITY_ITEMS]
+
+    @property
+    def somatic_fields(self) -> list[forms.BoundField]:
+        return [self[item.code] for item in scoring.SOMATIC_SYMPTOM_ITEMS]
+
+
+# --- 5. Pain and function (PEG) -------------------------------------------------------------------
+
+_PAIN_ENDS = {0: "0 No pain", 10: "10 Worst imaginable"}
+_INTERFERENCE_ENDS = {0: "0 Does not interfere", 10: "10 Completely interferes"}
+
+
+class PainForm(StepForm):
+    pain_now = _scale("Your pain right now", 0, 10, _PAIN_ENDS)
+    pain_average = _scale(scoring.PEG_ITEMS[0], 0, 10, _PAIN_ENDS)
+    pain_worst = _scale("Your worst pain in the past week", 0, 10, _PAIN_ENDS)
+    peg_enjoyment = _scale(scoring.PEG_ITEMS[1], 0, 10, _INTERFERENCE_ENDS)
+    peg_activity = _scale(scoring.PEG_ITEMS[2], 0, 10, _INTERFERENCE_ENDS)
+
+
+# --- 6. Mood (PHQ-9, GAD-7) -----------------------------------------------------------------------
+
+
+class MoodForm(StepForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        answers = dict(enumerate(scoring.FREQUENCY_ANSWERS))
+        for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
+            self.fields[f"phq9_{number}"] = _scale(text, 0, 3, answers)
+        for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
+            self.fields[f"gad7_{number}"] = _scale(text, 0, 3, answers)
+
+    @property
+    def phq9_fields(self) -> list[forms.BoundField]:
+        return [self[f"phq9_{n}"] for n in range(1, len(scoring.PHQ9_ITEMS) + 1)]
+
+    @property
+    def gad7_fields(self) -> list[forms.BoundField]:
+        return [self[f"gad7_{n}"] for n in range(1, len(scoring.GAD7_ITEMS) + 1)]
+
+    @property
+    def self_harm_answered(self) -> bool:
+        """True as soon as item 9 has an answer above 0, valid form or not."""
+        value = self[f"phq9_{scoring.PHQ9_SELF_HARM_ITEM}"].value()
+        return str(value) in {"1", "2", "3"}
+
+
+# --- 7. Health history and safety screen ----------------------------------------------------------
+
+# (code, question, prompt for details when the answer is yes)
+SAFETY_ITEMS: list[tuple[str, str, str]] = [
+    ("high_blood_pressure", "High blood pressure", "Is it treated? Is it under control?"),
+    ("heart_attack", "A heart attack", "When was it?"),
+    ("angina", "Chest pain from the heart (angina)", "Is it recent or getting worse?"),
+    ("heart_failure", "Heart failure", ""),
+    ("arrhythmia", "An irregular heartbeat (arrhythmia)", "Which kind, and how is it treated?"),
+    ("aneurysm", "An aneurysm", "Where, and is it being followed?"),
+    ("stroke", "A stroke or mini-stroke (TIA)", "When was it?"),
+    ("pregnant", "Are you pregnant, or could you be?", ""),
+    ("breastfeeding", "Are you breastfeeding?", ""),
+    (
+        "psychosis",
+        "Psychosis or schizophrenia, or seeing or hearing things others do not",
+        "Is it current?",
+    ),
+    ("bipolar", "Bipolar disorder or episodes of mania", ""),
+    ("seizures", "Seizures or epilepsy", "When was the last one?"),
+    ("liver_disease", "Liver disease (for example hepatitis or cirrhosis)", "Which, and how bad?"),
+    (
+        "intracranial_pressure",
+        "A serious head injury, brain tumour, or raised pressure in the head",
+        "",
+    ),
+    ("eye_pressure", "Glaucoma, raised eye pressure, or a recent eye injury", ""),
+    (
+        "substance_use",
+        "Do you currently use alcohol or drugs in a way that worries you or others?",
+        "What, and how often?",
+    ),
+    ("ketamine_reaction", "An allergy or a bad reaction to ketamine", "What happened?"),
+    ("hyperthyroidism", "An overactive thyroid (hyperthyroidism)", "Is it under control?"),
+    ("sleep_apnoea", "Sleep apnoea", "Do you use a CPAP machine?"),
+    ("bladder_after_ketamine", "Bladder problems after using ketamine", ""),
+]
+
+
+class MedicationForm(forms.Form):
+    name = forms.CharField(label="Medicine", max_length=120)
+    dose = forms.CharField(label="Dose", max_length=60, required=False)
+    frequency = forms.CharField(label="How often", max_length=60, required=False)
+
+
+class AllergyForm(forms.Form):
+    substance = forms.CharField(label="Allergic to", max_length=120)
+    reaction = forms.CharField(label="Reaction", max_length=200, required=False)
+
+
+class _RowFormSet(forms.BaseFormSet):
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+MedicationFormSet = forms.formset_factory(
+    MedicationForm, formset=_RowFormSet, extra=1, max_num=40, absolute_max=60, validate_max=True
+)
+AllergyFormSet = forms.formset_factory(
+    AllergyForm, formset=_RowFormSet, extra=1, max_num=40, absolute_max=60, validate_max=True
+)
+
+
+class SafetyForm(StepForm):
+    """The safety screen with its repeatable medication and allergy rows."""
+
+    recent_systolic = forms.IntegerField(
+        label="Most recent blood pressure: top number (systolic)",
+        min_value=60,
+        max_value=260,
+        required=False,
+    )
+    recent_diastolic = forms.IntegerField(
+        label="Bottom number (diastolic)", min_value=30, max_value=160, required=False
+    )
+
+    def __init__(self, *args: Any, extra_rows: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, question, detail in SAFETY_ITEMS:
+            self.fields[code] = _yes_no(question)
+            self.fields[f"{code}_detail"] = forms.CharField(
+                label=detail or "Details", max_length=500, required=False
+            )
+        initial = kwargs.get("initial") or {}
+        data = args[0] if args else kwargs.get("data")
+        self.medications = MedicationFormSet(
+            data, prefix="medications", initial=initial.get("medications") or None
+        )
+        self.allergies = AllergyFormSet(
+            data, prefix="allergies", initial=initial.get("allergies") or None
+        )
+        if extra_rows:
+            self.medications.extra += extra_rows
+            self.allergies.extra += extra_rows
+
+    @property
+    def formsets(self) -> list[tuple[forms.BaseFormSet, str, str]]:
+        return [
+            (self.medications, "Medicines you take now", "Add more medicine rows"),
+            (self.allergies, "Allergies", "Add more allergy rows"),
+        ]
+
+    @property
+    def screen_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, str]]:
+        return [(self[code], self[f"{code}_detail"], detail) for code, _, detail in SAFETY_ITEMS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        systolic, diastolic = cleaned.get("recent_systolic"), cleaned.get("recent_diastolic")
+        if (systolic is None) != (diastolic is None):
+            field = "recent_diastolic" if diastolic is None else "recent_systolic"
+            self.add_error(field, "Give both numbers of the reading, or neither.")
+        elif systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error("recent_diastolic", "The bottom number is lower than the top number.")
+        return cleaned
+
+    def is_valid(self) -> bool:
+        # Every part is validated so that every message shows at once.
+        results = [super().is_valid(), self.medications.is_valid(), self.allergies.is_valid()]
+        return all(results)
+
+    def has_errors(self) -> bool:
+        return bool(self.errors) or not self.medications.is_valid() or not self.allergies.is_valid()
+
+    def answers(self) -> dict[str, Any]:
+        answers = super().answers()
+        answers["medications"] = self.medications.rows()
+        answers["allergies"] = self.allergies.rows()
+        return answers
+
+
+# --- 8. Body measurements -------------------------------------------------------------------------
+
+
+class MeasurementsForm(StepForm):
+    weight = forms.DecimalField(
+        label="Weight", max_digits=6, decimal_places=1, min_value=Decimal("0.1")
+    )
+    weight_unit = forms.ChoiceField(
+        label="Weight unit", choices=[("kg", "kg"), ("lb", "lb")], widget=forms.RadioSelect
+    )
+    height_unit = forms.ChoiceField(
+        label="Height unit",
+        choices=[("cm", "Centimetres"), ("ft_in", "Feet and inches")],
+        widget=forms.RadioSelect,
+    )
+    height_cm = forms.DecimalField(
+        label="Height in cm", max_digits=5, decimal_places=1, required=False, min_value=1
+    )
+    height_feet = forms.IntegerField(label="Feet", min_value=1, max_value=8, required=False)
+    height_inches = forms.DecimalField(
+        label="Inches",
+        max_digits=4,
+        decimal_places=1,
+        min_value=0,
+        max_value=Decimal("11.9"),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        weight, unit = cleaned.get("weight"), cleaned.get("weight_unit")
+        if weight is not None and unit:
+            try:
+                kg = scoring.pounds_to_kg(weight) if unit == "lb" else weight
+                cleaned["weight_kg"] = scoring.validate_weight_kg(kg)
+            except (ValueError, InvalidOperation) as error:
+                self.add_error("weight", str(error))
+        height_unit = cleaned.get("height_unit")
+        if height_unit == "cm":
+            self._clean_height_cm(cleaned)
+        elif height_unit == "ft_in":
+            self._clean_height_feet(cleaned)
+        return cleaned
+
+    def _clean_height_cm(self, cleaned: dict[str, Any]) -> None:
+        if cleaned.get("height_cm") is None:
+            if "height_cm" not in self.errors:
+                self.add_error("height_cm", "Enter your height in centimetres.")
+            return
+        try:
+            cleaned["height_cm_si"] = scoring.validate_height_cm(cleaned["height_cm"])
+        except ValueError as error:
+            self.add_error("height_cm", str(error))
+
+    def _clean_height_feet(self, cleaned: dict[str, Any]) -> None:
+        feet, inches = cleaned.get("height_feet"), cleaned.get("height_inches")
+        if feet is None:
+            if "height_feet" not in self.errors:
+                self.add_error("height_feet", "Enter your height in feet and inches.")
+            return
+        try:
+            cm = scoring.feet_inches_to_cm(feet, inches or 0)
+            cleaned["height_cm_si"] = scoring.validate_height_cm(cm)
+        except ValueError as error:
+            self.add_error("height_feet", str(error))
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "weight_kg": data["weight_kg"],
+            "height_cm": data["height_cm_si"],
+            "weight": data["weight"],
+            "weight_unit": data["weight_unit"],
+            "height_unit": data["height_unit"],
+            "height_feet": data.get("height_feet"),
+            "height_inches": data.get("height_inches"),
+            "bmi": scoring.bmi(data["weight_kg"], data["height_cm_si"]),
+        }
+
+
+# --- 9. Insurance ---------------------------------------------------------------------------------
+
+CARD_MAX_BYTES = 5 * 1024 * 1024
+CARD_SIGNATURES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+}
+
+
+def sniff_card(upload: UploadedFile) -> str:
+    """The content type from the file's first bytes: the browser's claim is not trusted."""
+    if upload.size is not None and upload.size > CARD_MAX_BYTES:
+        raise ValidationError("The card image is too large: the limit is 5 MB.")
+    if not upload.size:
+        raise ValidationError("The file is empty.")
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in CARD_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    raise ValidationError("Upload a photo or scan as JPEG, PNG or PDF.")
+
+
+class InsuranceForm(StepForm):
+    payment = forms.ChoiceField(
+        label="How will you pay?",
+        choices=[("self_pay", "I will pay myself"), ("insurance", "I have insurance")],
+        widget=forms.RadioSelect,
+    )
+    payer = forms.CharField(label="Insurance company", max_length=120, required=False)
+    member_id = forms.CharField(label="Member ID", max_length=60, required=False)
+    group_number = forms.CharField(label="Group number", max_length=60, required=False)
+    card = forms.FileField(
+        label="Photo or scan of your insurance card (optional)",
+        required=False,
+        help_text="JPEG, PNG or PDF, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+    )
+
+    def clean_card(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("card")
+        if upload:
+            self.card_content_type = sniff_card(upload)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("payment") == "insurance":
+            for field in ("payer", "member_id"):
+                if not cleaned.get(field):
+                    self.add_error(field, "This is needed when you pay with insurance.")
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        answers = {key: value for key, value in self.cleaned_data.items() if key != "card"}
+        if answers.get("payment") == "self_pay":
+            answers.update(payer="", member_id="", group_number="")
+        return answers
+
+
+# --- 10. Communication and consents ---------------------------------------------------------------
+
+
+def _same_name(typed: str, expected: str) -> bool:
+    def simplify(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    return bool(expected) and simplify(typed) == simplify(expected)
+
+
+class ConsentsForm(StepForm):
+    email_reminders = forms.BooleanField(label="Send me reminders by email", required=False)
+    sms_reminders = forms.BooleanField(label="Send me reminders by text message", required=False)
+    sms_consent = forms.BooleanField(
+        label="I agree to receive appointment text messages at my mobile number.",
+        required=False,
+    )
+    escort_agreement = forms.BooleanField(
+        label="I have read and agree to the driver and escort agreement.",
+        error_messages={"required": "Please confirm the driver and escort agreement."},
+    )
+    fasting_acknowledged = forms.BooleanField(
+        label="I have read the fasting instructions.",
+        error_messages={"required": "Please confirm you have read the fasting instructions."},
+    )
+    treatment_consent = forms.BooleanField(
+        label="I have read the consent to treatment and I agree to it.",
+        error_messages={"required": "Please confirm the consent to treatment."},
+    )
+    signature = forms.CharField(
+        label="Type your full legal name as your signature",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def __init__(self, *args: Any, legal_name: str = "", **kwargs: Any) -> None:
+        self.legal_name = legal_name
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("sms_reminders") and not cleaned.get("sms_consent"):
+            self.add_error("sms_consent", "Tick this to receive text messages, or untick texts.")
+        signature = cleaned.get("signature")
+        if signature and not _same_name(signature, self.legal_name):
+            self.add_error(
+                "signature",
+                f"Type your legal name exactly as in step 1: {self.legal_name}."
+                if self.legal_name
+                else "Please fill in your legal name in step 1 first.",
+            )
+        return cleaned

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+
+class ConsentText(models.Model):
+    """A versioned text the patient agrees to; a signature records the version it agreed to."""
+
+    class Kind(models.TextChoices):
+        TREATMENT = "treatment", "Consent to treatment"
+        ESCORT = "escort", "Driver and escort agreement"
+        FASTING = "fasting", "Fasting instructions"
+        SMS = "sms", "Text message reminders"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    version = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "-published_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_text_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} v{self.version}"
+
+
+class IntakeQuerySet(models.QuerySet["Intake"]):
+    def drafts(self) -> IntakeQuerySet:
+        return self.filter(status=Intake.Status.DRAFT)
+
+    def submitted(self) -> IntakeQuerySet:
+        return self.exclude(status=Intake.Status.DRAFT)
+
+    def latest_for(self, patient: Any) -> Intake | None:
+        return self.filter(patient=patient).order_by("-version").first()
+
+
+class Intake(models.Model):
+    """One version of a patient's intake questionnaire.
+
+    A draft is edited step by step; submitting freezes it (its answers can no longer change, which
+    the database enforces). A later change, asked for by a clinician or by the patient, starts a
+    new version that copies the answers and keeps the old one for the record.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "In progress"
+        SUBMITTED = "submitted", "Submitted, waiting for review"
+        MORE_INFO = "more_info", "More information requested"
+        APPROVED = "approved", "Approved for treatment"
+        DECLINED = "declined", "Not suitable for treatment here"
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intakes"
+    )
+    version = models.PositiveSmallIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    location = models.ForeignKey(
+        "locations.Location",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="intakes",
+        help_text="The patient's preferred location, from the first step.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    scores = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    urgent = models.BooleanField(
+        default=False, help_text="PHQ-9 item 9 above 0: thoughts of death or self-harm."
+    )
+
+    objects = IntakeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="intake_version_unique"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="draft"),
+                name="intake_one_draft_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="intake_submitted_has_time",
+            ),
+        ]
+        indexes = [
+            # The review queue: submitted intakes by location, urgent first, oldest first.
+            models.Index(
+                fields=["location", "status", "-urgent", "submitted_at"],
+                name="intake_review_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake v{self.version} ({self.get_status_display()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class IntakeAnswer(models.Model):
+    """The answers of one step of one intake version, with the instrument that asked them.
+
+    `data` holds validated, normalised answers; `raw` holds what the patient last typed when it
+    did not validate, so leaving after an error loses nothing. A step is finished when
+    `completed_at` is set.
+    """
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="answers")
+    step = models.CharField(max_length=40)
+    instrument = models.CharField(max_length=60)
+    instrument_version = models.CharField(max_length=20)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    raw = models.JSONField(default=dict, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["intake", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "step"], name="intake_answer_step_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} ({self.instrument} v{self.instrument_version})"
+
+
+def _attachment_path(instance: IntakeAttachment, filename: str) -> str:
+    # Opaque names: the original file name may carry the patient's name.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"intake/{instance.intake.public_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class IntakeAttachment(models.Model):
+    """A file the patient uploaded with an intake (the insurance card)."""
+
+    class Kind(models.TextChoices):
+        INSURANCE_CARD = "insurance_card", "Insurance card"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    file = models.FileField(upload_to=_attachment_path)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intake", "kind"], name="intake_attachment_kind_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.content_type})"

@@ -1,0 +1,262 @@
+"""Intake workflows: drafts saved step by step, submission that scores and freezes a version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import PatientProfile, User
+from intake import scoring
+from intake.forms import InsuranceForm, StepForm
+from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment
+from intake.steps import STEPS, Step
+from locations.models import Location
+
+
+class IntakeError(Exception):
+    pass
+
+
+class NotADraft(IntakeError):
+    """The intake was submitted (perhaps in another tab); its answers cannot change any more."""
+
+
+class IncompleteIntake(IntakeError):
+    def __init__(self, missing: list[Step]) -> None:
+        self.missing = missing
+        super().__init__(", ".join(step.title for step in missing))
+
+
+def current_draft(patient: User) -> Intake | None:
+    return Intake.objects.drafts().filter(patient=patient).first()
+
+
+@transaction.atomic
+def start_draft(patient: User) -> Intake:
+    """The patient's open draft, or a new version that starts from the latest answers.
+
+    Starting again after a submission copies the previous answers, so a change is a new version
+    while the submitted one stays as it was.
+    """
+    # The patient row serialises concurrent starts (two tabs): one draft per patient.
+    User.objects.select_for_update().get(pk=patient.pk)
+    draft = current_draft(patient)
+    if draft is not None:
+        return draft
+    latest = Intake.objects.latest_for(patient)
+    intake = Intake.objects.create(
+        patient=patient,
+        version=(latest.version + 1) if latest else 1,
+        previous=latest,
+        location=latest.location if latest else _profile_location(patient),
+    )
+    if latest is not None:
+        IntakeAnswer.objects.bulk_create(
+            IntakeAnswer(
+                intake=intake,
+                step=answer.step,
+                instrument=answer.instrument,
+                instrument_version=answer.instrument_version,
+                data=answer.data,
+                completed_at=answer.completed_at,
+            )
+            for answer in latest.answers.all()
+        )
+    return intake
+
+
+def _profile_location(patient: User) -> Location | None:
+    profile = PatientProfile.objects.filter(user=patient).select_related("preferred_location")
+    first = profile.first()
+    return first.preferred_location if first else None
+
+
+def _locked_draft(intake: Intake) -> Intake:
+    locked = Intake.objects.select_for_update().get(pk=intake.pk)
+    if not locked.is_draft:
+        raise NotADraft
+    return locked
+
+
+@transaction.atomic
+def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> IntakeAnswer:
+    """Store a valid step as finished; some steps also update the intake or attach a file."""
+    intake = _locked_draft(intake)
+    data = form.answers()
+    if step.slug == "about":
+        intake.location = Location.objects.filter(slug=data["preferred_location"]).first()
+        intake.save(update_fields=["location", "updated_at"])
+    elif step.slug == "insurance":
+        _store_card(intake, form)  # type: ignore[arg-type]
+    elif step.slug == "consents":
+        data = _with_signature_record(intake, data, ip)
+    answer, _ = IntakeAnswer.objects.update_or_create(
+        intake=intake,
+        step=step.slug,
+        defaults={
+            "instrument": step.instrument,
+            "instrument_version": step.instrument_version,
+            "data": data,
+            "raw": {},
+            "completed_at": timezone.now(),
+        },
+    )
+    return answer
+
+
+@transaction.atomic
+def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
+    """Keep what the patient typed when it did not validate, so leaving loses nothing."""
+    intake = _locked_draft(intake)
+    IntakeAnswer.objects.update_or_create(
+        intake=intake,
+        step=step.slug,
+        defaults={
+            "instrument": step.instrument,
+            "instrument_version": step.instrument_version,
+            "raw": raw,
+            "completed_at": None,
+        },
+    )
+
+
+def _store_card(intake: Intake, form: InsuranceForm) -> None:
+    upload = form.cleaned_data.get("card")
+    existing = IntakeAttachment.objects.filter(
+        intake=intake, kind=IntakeAttachment.Kind.INSURANCE_CARD
+    )
+    if upload is False or (upload and existing.exists()):
+        # Cleared, or replaced: the old file goes with its row.
+        for attachment in existing:
+            attachment.file.delete(save=False)
+        existing.delete()
+    if upload:
+        IntakeAttachment.objects.create(
+            intake=intake,
+            kind=IntakeAttachment.Kind.INSURANCE_CARD,
+            file=upload,
+            content_type=form.card_content_type,
+            size=upload.size,
+        )
+
+
+def current_consent_texts() -> dict[str, ConsentText]:
+    texts: dict[str, ConsentText] = {}
+    for text in ConsentText.objects.filter(published_at__lte=timezone.now()):
+        texts.setdefault(text.kind, text)  # ordered newest first per kind
+    return texts
+
+
+def _with_signature_record(intake: Intake, data: dict[str, Any], ip: str | None) -> dict[str, Any]:
+    now = timezone.now()
+    texts = current_consent_texts()
+    previous = intake.answers.filter(step="consents").values_list("data", flat=True).first() or {}
+    record = {
+        **data,
+        "signed_at": now.isoformat(),
+        "ip": ip,
+        "consent_versions": {kind: text.version for kind, text in texts.items()},
+    }
+    if data.get("sms_reminders"):
+        # Consent keeps its first timestamp while the patient keeps saying yes.
+        record["sms_consent_at"] = previous.get("sms_consent_at") or now.isoformat()
+    else:
+        record["sms_consent_at"] = None
+    return record
+
+
+def answers_by_step(intake: Intake) -> dict[str, IntakeAnswer]:
+    return {answer.step: answer for answer in intake.answers.all()}
+
+
+def missing_steps(answers: dict[str, IntakeAnswer]) -> list[Step]:
+    return [
+        step for step in STEPS if step.slug not in answers or not answers[step.slug].completed_at
+    ]
+
+
+def compute_scores(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every score of PRODUCT.md section 3 from the answers of a complete intake."""
+    fibro, pain, mood = data["fibromyalgia"], data["pain"], data["mood"]
+    acr = scoring.acr_2016(
+        fibro["painful_areas"],
+        {item.code: fibro[item.code] for item in scoring.SYMPTOM_SEVERITY_ITEMS},
+        {item.code: fibro[item.code] for item in scoring.SOMATIC_SYMPTOM_ITEMS},
+        # ACR 2016 asks for symptoms at a similar level for 3 months; both answers must agree.
+        symptoms_3_months=bool(fibro["symptoms_3_months"])
+        and bool(data["reason"]["pain_3_months_or_more"]),
+    )
+    phq9 = scoring.phq9([mood[f"phq9_{n}"] for n in range(1, 10)])
+    gad7 = scoring.gad7([mood[f"gad7_{n}"] for n in range(1, 8)])
+    peg = scoring.peg(pain["pain_average"], pain["peg_enjoyment"], pain["peg_activity"])
+    measurements = data["measurements"]
+    return {
+        "acr_2016": {
+            "wpi": acr.wpi,
+            "sss": acr.sss,
+            "regions_with_pain": list(acr.regions_with_pain),
+            "generalized_pain": acr.generalized_pain,
+            "severity_threshold_met": acr.severity_threshold_met,
+            "duration_met": acr.duration_met,
+            "criteria_met": acr.criteria_met,
+            "polysymptomatic_distress": acr.polysymptomatic_distress,
+        },
+        "phq9": {
+            "total": phq9.total,
+            "band": phq9.band.value,
+            "item9": phq9.items[8],
+            "self_harm_flag": phq9.self_harm_flag,
+        },
+        "gad7": {"total": gad7.total, "band": gad7.band.value},
+        "peg": str(peg),
+        "pain": {key: pain[key] for key in ("pain_now", "pain_average", "pain_worst")},
+        "measurements": {
+            "weight_kg": str(measurements["weight_kg"]),
+            "height_cm": str(measurements["height_cm"]),
+            "bmi": str(measurements["bmi"]),
+        },
+    }
+
+
+@transaction.atomic
+def submit(intake: Intake) -> Intake:
+    """Freeze the draft: score it, mark it submitted and carry contact details to the profile."""
+    intake = _locked_draft(intake)
+    answers = answers_by_step(intake)
+    missing = missing_steps(answers)
+    if missing:
+        raise IncompleteIntake(missing)
+    data = {slug: answer.data for slug, answer in answers.items()}
+    scores = compute_scores(data)
+    intake.scores = scores
+    intake.urgent = scores["phq9"]["self_harm_flag"]
+    intake.status = Intake.Status.SUBMITTED
+    intake.submitted_at = timezone.now()
+    intake.save(update_fields=["scores", "urgent", "status", "submitted_at", "updated_at"])
+    _update_profile(intake, data)
+    return intake
+
+
+def _update_profile(intake: Intake, data: dict[str, dict[str, Any]]) -> None:
+    about, consents = data["about"], data["consents"]
+    sms_consent_at = consents.get("sms_consent_at")
+    PatientProfile.objects.update_or_create(
+        user=intake.patient,
+        defaults={
+            "date_of_birth": dt.date.fromisoformat(str(about["date_of_birth"])),
+            "preferred_name": about.get("preferred_name", ""),
+            "mobile_phone": about["mobile_phone"],
+            "preferred_location": intake.location,
+            "preferred_language": about.get("preferred_language", ""),
+            "email_reminders": bool(consents.get("email_reminders")),
+            "sms_reminders": bool(consents.get("sms_reminders")),
+            "sms_consent_at": dt.datetime.fromisoformat(sms_consent_at) if sms_consent_at else None,
+        },
+    )
+    patient = intake.patient
+    patient.first_name = about["legal_first_name"]
+    patient.last_name = about["legal_last_name"]
+    patient.save(update_fields=["first_name", "last_name"])

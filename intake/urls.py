@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("start/", views.start, name="start"),
+    path("<uuid:public_id>/review/", views.review, name="review"),
+    path("<uuid:public_id>/submit/", views.submit, name="submit"),
+    path("<uuid:public_id>/submitted/", views.submitted, name="submitted"),
+    path("<uuid:public_id>/<slug:slug>/", views.step, name="step"),
+]

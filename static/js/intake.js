@@ -1,0 +1,68 @@
+// Progressive enhancements for the intake. Every step works without JavaScript.
+(function () {
+  "use strict";
+
+  // PHQ-9 item 9: show the crisis resources as soon as an answer above 0 is chosen.
+  function watchSelfHarmItem() {
+    var panel = document.getElementById("crisis-resources");
+    var inputs = document.querySelectorAll('input[name="phq9_9"]');
+    if (!panel || !inputs.length) return;
+    inputs.forEach(function (input) {
+      input.addEventListener("change", function () {
+        if (input.checked && input.value !== "0") {
+          panel.hidden = false;
+        }
+      });
+    });
+  }
+
+  // Repeatable rows: clone the formset's empty row instead of a round trip to the server.
+  function enableFormsets() {
+    document.querySelectorAll("fieldset.formset").forEach(function (fieldset) {
+      var prefix = fieldset.dataset.formset;
+      var total = fieldset.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+      var template = fieldset.querySelector("template.formset-empty");
+      var rows = fieldset.querySelector(".formset-rows");
+      var button = fieldset.querySelector("button.add-row");
+      if (!total || !template || !rows || !button) return;
+      button.textContent = button.textContent.replace("rows", "row").replace("more", "another");
+      button.type = "button";
+      button.addEventListener("click", function () {
+        var index = parseInt(total.value, 10);
+        var html = template.innerHTML.replace(/__prefix__/g, String(index));
+        rows.insertAdjacentHTML("beforeend", html);
+        total.value = String(index + 1);
+        var first = rows.lastElementChild.querySelector("input");
+        if (first) first.focus();
+      });
+    });
+  }
+
+  // Show only the height fields of the chosen unit, and the insurance fields when insured.
+  function toggleGroups(name, attribute) {
+    var radios = document.querySelectorAll('input[name="' + name + '"]');
+    if (!radios.length) return;
+    function update() {
+      var chosen = document.querySelector('input[name="' + name + '"]:checked');
+      document.querySelectorAll("[" + attribute + "]").forEach(function (group) {
+        group.hidden = chosen ? group.getAttribute(attribute) !== chosen.value : false;
+      });
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", update); });
+    update();
+  }
+
+  // After a failed save, move focus to the summary so screen readers announce it.
+  function focusProblems() {
+    var problems = document.getElementById("form-problems");
+    if (problems) problems.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    watchSelfHarmItem();
+    enableFormsets();
+    toggleGroups("height_unit", "data-unit-group");
+    toggleGroups("payment", "data-show-when");
+    focusProblems();
+  });
+})();
