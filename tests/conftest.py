@@ -38,10 +38,11 @@ def make_user(db: None):
 
 
 @pytest.fixture
-def login(client: Client):
-    """Sign a user in through the real login form, as a person would."""
+def login():
+    """Sign a user in through the real login form, as a person would, in a client of its own."""
 
     def sign_in(user: User) -> Client:
+        client = Client()
         response = client.post(
             "/login/", {"username": user.email, "password": PASSWORD}, follow=False
         )
