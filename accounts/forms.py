@@ -1,7 +1,17 @@
+"""Forms of the accounts app. They validate and normalise; the workflows live in services."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import User
+from accounts.services import PatientDetails
+from intake.forms import validate_adult_birth_date
+from locations.models import Location
 
 
 class LoginForm(AuthenticationForm):
@@ -9,3 +19,143 @@ class LoginForm(AuthenticationForm):
         label="Email address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+
+def _email_field(**kwargs: Any) -> forms.EmailField:
+    return forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        **kwargs,
+    )
+
+
+class PatientDetailsForm(forms.Form):
+    """Name, date of birth and a new password: what both ways of registering ask for.
+
+    Adults only (PRODUCT.md section 1: the clinics treat adults); the intake's own validator gives
+    the same message here as in the questionnaire.
+    """
+
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        validators=[validate_adult_birth_date],
+        error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Type the same password again, to be sure it is the one you meant.",
+    )
+
+    def email_for_password_check(self) -> str:
+        """The address the account will have, for the password similarity check."""
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords are not the same.")
+        elif password1:
+            # An unsaved user lets the similarity validator compare with the name and email.
+            candidate = User(
+                email=self.email_for_password_check(),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def details(self) -> PatientDetails:
+        return PatientDetails(
+            first_name=self.cleaned_data["first_name"].strip(),
+            last_name=self.cleaned_data["last_name"].strip(),
+            date_of_birth=self.cleaned_data["date_of_birth"],
+            password=self.cleaned_data["password1"],
+        )
+
+
+class RegistrationForm(PatientDetailsForm):
+    """Self sign-up. It never says whether the email is taken: that would leak who is a patient."""
+
+    email = _email_field(help_text="We will send a link to this address to confirm it is yours.")
+
+    field_order = ["first_name", "last_name", "email", "date_of_birth", "password1", "password2"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def email_for_password_check(self) -> str:
+        return self.cleaned_data.get("email", "")
+
+
+class InvitationAcceptForm(PatientDetailsForm):
+    """Registration through an invitation: the email is the invited one, shown but not editable."""
+
+    email = _email_field(
+        disabled=True, required=False, help_text="The address we sent the link to."
+    )
+
+    field_order = ["email", "first_name", "last_name", "date_of_birth", "password1", "password2"]
+
+    def __init__(self, *args: Any, invited_email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        self.fields["email"].initial = invited_email
+
+    def email_for_password_check(self) -> str:
+        return self.invited_email
+
+
+class ResendVerificationForm(forms.Form):
+    email = _email_field()
+
+
+class InvitationForm(forms.Form):
+    """The front desk invites a patient by email; staff typed the address, so say if it is taken."""
+
+    email = _email_field(help_text="The invitation link is sent here.")
+    first_name = forms.CharField(
+        label="First name (optional)",
+        max_length=100,
+        required=False,
+        help_text="Used to greet the patient in the email.",
+    )
+    location = forms.ModelChoiceField(
+        label="Location (optional)",
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        empty_label="No preference yet",
+        help_text="Saved as the patient's preferred location.",
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "This address already has an account. The patient can sign in, or reset their "
+                "password from the sign-in page."
+            )
+        return email

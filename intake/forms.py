@@ -174,7 +174,9 @@ class AboutYouForm(StepForm):
 class ContactsForm(StepForm):
     emergency_name = forms.CharField(label="Emergency contact's name", max_length=100)
     emergency_phone = PhoneField(label="Emergency contact's phone")
-    emergency_relationship = forms.CharField(label="Relationship to you", max_length=60)
+    emergency_relationship = forms.CharField(
+        label="Emergency contact's relationship to you", max_length=60
+    )
     escort_name = forms.CharField(
         label="Name of the adult who will drive you home",
         max_length=100,

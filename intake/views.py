@@ -96,11 +96,20 @@ def _initial(step: Step, request: HttpRequest) -> dict[str, Any]:
     return {}
 
 
+RAW_KEYS_LIMIT = 400
+RAW_VALUE_LIMIT = 4000
+
+
 def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
+    """What the patient typed, kept for their return; NUL characters cannot be stored in JSONB."""
+    keys = [
+        key for key in request.POST if key not in {"csrfmiddlewaretoken", "action", "from_review"}
+    ]
     return {
-        key: request.POST.getlist(key)
-        for key in request.POST
-        if key not in {"csrfmiddlewaretoken", "action", "from_review"}
+        key[:200].replace("\x00", ""): [
+            value[:RAW_VALUE_LIMIT].replace("\x00", "") for value in request.POST.getlist(key)
+        ]
+        for key in keys[:RAW_KEYS_LIMIT]
     }
 
 

@@ -84,7 +84,7 @@ def browser():
 def page(browser, live_server, settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    context = browser.new_context(base_url=live_server.url)
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

@@ -1,0 +1,224 @@
+"""A new patient completes the intake in Chromium: leaves midway, resumes, fixes an error,
+submits; axe-core checks every step for serious or critical accessibility violations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts.models import Role
+from intake.models import Intake
+from tests.conftest import screenshot
+from tests.factories import PASSWORD, LocationFactory, OpeningHoursFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(django_settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical WCAG 2.x A/AA violations on the current page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
+        })"""
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def choose(page, name: str, value: str) -> None:
+    """Pick a radio or checkbox by clicking its label, as a person does."""
+    element_id = page.locator(f'input[name="{name}"][value="{value}"]').get_attribute("id")
+    page.locator(f'label[for="{element_id}"]').click()
+
+
+def sign_in(page, email: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def save(page) -> None:
+    page.get_by_role("button", name="Save and").click()
+
+
+def check_accessibility(page, audits: dict[str, list]) -> None:
+    audits[page.url] = axe_violations(page)
+
+
+def test_a_new_patient_completes_the_intake_with_a_break_and_a_correction(
+    browser, live_server, make_user, settings
+):
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    location = LocationFactory(slug="stamford", name="Stamford")
+    OpeningHoursFactory(location=location)
+    make_user(role=Role.PATIENT, email="new.patient@example.org", first_name="", last_name="")
+    audits: dict[str, list] = {}
+
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, "new.patient@example.org")
+    assert "Not started" in page.get_by_test_id("intake-status").inner_text()
+    page.get_by_role("button", name="Start the questionnaire").click()
+
+    # 1. About you
+    page.wait_for_url("**/about/")
+    check_accessibility(page, audits)
+    page.get_by_label("Legal first name").fill("Avery")
+    page.get_by_label("Legal last name").fill("Testperson")
+    page.get_by_label("Date of birth").fill("1980-04-12")
+    choose(page, "sex_at_birth", "female")
+    page.get_by_label("Street address").fill("12 Elm Street")
+    page.get_by_label("City").fill("Stamford")
+    page.get_by_label("State").fill("CT")
+    page.get_by_label("ZIP code").fill("06902")
+    page.get_by_label("Mobile phone").fill("203 555 0199")
+    page.get_by_label("Preferred location").select_option("stamford")
+    save(page)
+
+    # 2. Contacts
+    page.wait_for_url("**/contacts/")
+    check_accessibility(page, audits)
+    page.get_by_label("Emergency contact's name").fill("Jamie Testperson")
+    page.get_by_label("Emergency contact's phone").fill("203 555 0111")
+    page.get_by_label("Emergency contact's relationship to you").fill("Spouse")
+    page.get_by_label("Name of the adult who will drive you home").fill("Jamie Testperson")
+    page.get_by_label("Driver's phone").fill("203 555 0111")
+    page.get_by_label("Driver's relationship to you").fill("Spouse")
+    save(page)
+
+    # 3. Reason for care
+    page.wait_for_url("**/reason/")
+    check_accessibility(page, audits)
+    choose(page, "indications", "fibromyalgia")
+    choose(page, "pain_duration", "1_to_5_years")
+    save(page)
+
+    # 4. Body map: click the drawing for some areas, tick boxes for others.
+    page.wait_for_url("**/fibromyalgia/")
+    check_accessibility(page, audits)
+    for area in ("left_shoulder_girdle", "right_shoulder_girdle", "neck", "lower_back"):
+        page.locator(f'.body-area[data-area="{area}"]').first.click()
+        assert page.locator(f"#area-{area}").is_checked()
+    for area in ("left_hip", "right_hip", "left_upper_leg"):
+        page.locator(f"#area-{area}").check()
+    assert "7 of 19" in page.locator("#body-map-count").inner_text()
+    for item, value in (("fatigue", "3"), ("waking_unrefreshed", "2"), ("cognitive_symptoms", "1")):
+        choose(page, item, value)
+    for item, value in (("headaches", "yes"), ("lower_abdominal_pain", "no"), ("depression", "no")):
+        choose(page, item, value)
+    choose(page, "symptoms_3_months", "yes")
+    screenshot(page, "intake-body-map")
+    save(page)
+
+    # The patient leaves in the middle: a new browser session, signing in again.
+    page.wait_for_url("**/pain/")
+    context.close()
+    context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, "new.patient@example.org")
+    assert "4 of 10 steps done" in page.get_by_test_id("intake-status").inner_text()
+    page.get_by_role("link", name="Continue where you stopped").click()
+
+    # 5. Pain and PEG
+    page.wait_for_url("**/pain/")
+    check_accessibility(page, audits)
+    for name, value in (
+        ("pain_now", "6"),
+        ("pain_average", "7"),
+        ("pain_worst", "9"),
+        ("peg_enjoyment", "6"),
+        ("peg_activity", "8"),
+    ):
+        choose(page, name, value)
+    save(page)
+
+    # 6. Mood: answering item 9 above 0 shows the crisis resources at once.
+    page.wait_for_url("**/mood/")
+    check_accessibility(page, audits)
+    assert not page.locator("#crisis-resources").is_visible()
+    for n in range(1, 9):
+        choose(page, f"phq9_{n}", "1")
+    choose(page, "phq9_9", "1")
+    assert page.locator("#crisis-resources").is_visible()
+    assert "988" in page.locator("#crisis-resources").inner_text()
+    check_accessibility(page, audits)
+    for n in range(1, 8):
+        choose(page, f"gad7_{n}", "2")
+    save(page)
+
+    # 7. Safety screen, with a medicine row added by the page's button.
+    page.wait_for_url("**/safety/")
+    check_accessibility(page, audits)
+    for radio in page.locator('input[type="radio"][value="no"]').all():
+        radio.check()
+    page.locator("#id_medications-0-name").fill("Duloxetine")
+    page.get_by_role("button", name="Add another medicine row").click()
+    page.locator("#id_medications-1-name").fill("Pregabalin")
+    save(page)
+
+    # 8. Measurements: an implausible weight is refused with a message; fix it.
+    page.wait_for_url("**/measurements/")
+    check_accessibility(page, audits)
+    page.locator("#id_weight").fill("20")
+    choose(page, "weight_unit", "lb")
+    choose(page, "height_unit", "ft_in")
+    page.get_by_role("spinbutton", name="Feet").fill("5")
+    page.get_by_role("spinbutton", name="Inches").fill("6")
+    save(page)
+    assert "Weight must be between 30 and 300 kg" in page.content()
+    assert page.get_by_role("spinbutton", name="Feet").input_value() == "5"
+    check_accessibility(page, audits)
+    page.locator("#id_weight").fill("165")
+    save(page)
+
+    # 9. Insurance
+    page.wait_for_url("**/insurance/")
+    check_accessibility(page, audits)
+    choose(page, "payment", "self_pay")
+    save(page)
+
+    # 10. Consents
+    page.wait_for_url("**/consents/")
+    check_accessibility(page, audits)
+    page.get_by_label("I have read the fasting instructions.").check()
+    page.get_by_label("I have read and agree to the driver and escort agreement.").check()
+    page.get_by_label("I have read the consent to treatment and I agree to it.").check()
+    page.get_by_label("Type your full legal name as your signature").fill("Avery Testperson")
+    save(page)
+
+    # Review and submit.
+    page.wait_for_url("**/review/")
+    check_accessibility(page, audits)
+    assert "Duloxetine" in page.content() and "Pregabalin" in page.content()
+    screenshot(page, "intake-review")
+    page.get_by_role("button", name="Submit to the clinic").click()
+    page.wait_for_url("**/submitted/")
+    assert page.locator("#crisis-resources").is_visible()
+    check_accessibility(page, audits)
+    context.close()
+
+    assert {url: found for url, found in audits.items() if found} == {}
+    intake = Intake.objects.get(patient__email="new.patient@example.org")
+    assert intake.status == Intake.Status.SUBMITTED
+    assert intake.urgent is True
+    assert intake.scores["acr_2016"]["wpi"] == 7
+    assert intake.scores["acr_2016"]["sss"] == 3 + 2 + 1 + 1
+    assert intake.scores["acr_2016"]["criteria_met"] is True
+    assert intake.scores["phq9"]["total"] == 9
+    assert intake.scores["gad7"] == {"total": 14, "band": "moderate"}
+    assert intake.scores["peg"] == "7.0"
+    assert intake.scores["measurements"]["weight_kg"] == "74.8"
+    meds = intake.answers.get(step="safety").data["medications"]
+    assert [m["name"] for m in meds] == ["Duloxetine", "Pregabalin"]

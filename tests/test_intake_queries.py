@@ -1,0 +1,64 @@
+"""Each step's page costs a fixed number of queries, whatever the answers hold."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from intake.models import Intake
+from intake.steps import STEPS
+from tests.factories import LocationFactory
+from tests.intake_data import valid_steps
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, intake, its answers; plus what a step shows of its own.
+BASE = 4
+EXTRA = {"about": 1, "insurance": 1, "consents": 1}
+
+
+@pytest.fixture
+def intake_client(make_user, login):
+    for slug in ("stamford", "irvine"):
+        LocationFactory(slug=slug, name=slug.title())
+    client = login(make_user(role=Role.PATIENT))
+    client.post(reverse("intake:start"))
+    return client, Intake.objects.get()
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda step: step.slug)
+def test_each_step_page_uses_a_fixed_number_of_queries(intake_client, step):
+    client, intake = intake_client
+    url = reverse("intake:step", args=[intake.public_id, step.slug])
+    empty = _count(client, url)
+
+    data = valid_steps()[step.slug]
+    if step.slug == "safety":
+        # Many medicine rows must not cost more queries.
+        data = {**data, "medications-TOTAL_FORMS": "12"}
+        data.update({f"medications-{n}-name": f"Medicine {n}" for n in range(12)})
+    client.post(url, data)
+    filled = _count(client, url)
+
+    assert empty == filled == BASE + EXTRA.get(step.slug, 0)
+
+
+def test_the_review_page_uses_a_fixed_number_of_queries(intake_client):
+    client, intake = intake_client
+    for slug, data in valid_steps().items():
+        client.post(reverse("intake:step", args=[intake.public_id, slug]), data)
+
+    count = _count(client, reverse("intake:review", args=[intake.public_id]))
+
+    # Session, user, intake, answers, the card, and the location choices of step 1.
+    assert count == 6

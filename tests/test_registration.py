@@ -1,0 +1,575 @@
+"""Patient registration: self sign-up with email verification, and front-desk invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core import signing
+from django.test import Client
+
+from accounts import services
+from accounts.models import Invitation, PatientProfile, Role, User
+from tests.factories import LocationFactory
+
+NEW_PASSWORD = "a-fresh-and-long-secret-42"
+TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
+
+
+def sign_up_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "first_name": "Dana",
+        "last_name": "Whitfield",
+        "email": "dana.whitfield@example.org",
+        "date_of_birth": "1981-03-14",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+def link_in(message, path_prefix: str) -> str:
+    """The path of the first absolute link in the email's text part that starts with the prefix."""
+    match = re.search(
+        re.escape(settings.SITE_URL) + rf"({re.escape(path_prefix)}\S+/)", message.body
+    )
+    assert match, f"no {path_prefix} link in: {message.body}"
+    return match.group(1)
+
+
+def invite(client: Client, **overrides: object):
+    data = {"email": "robin.ames@example.org", "first_name": "Robin", "location": ""}
+    data.update(overrides)
+    return client.post("/invitations/new/", data)
+
+
+def accept_data(**overrides: str) -> dict[str, str]:
+    data = sign_up_data(**{"first_name": "Robin", "last_name": "Ames", **overrides})
+    del data["email"]
+    return data
+
+
+# --- Self sign-up --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_signing_up_creates_an_inactive_patient_and_sends_one_verification_email(
+    client, mailoutbox
+):
+    response = client.post("/register/", sign_up_data(email=" Dana.Whitfield@Example.org "))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/register/sent/"
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert user.role == Role.PATIENT
+    assert not user.is_active
+    assert user.check_password(NEW_PASSWORD)
+    assert (user.first_name, user.last_name) == ("Dana", "Whitfield")
+    assert user.patient_profile.date_of_birth == dt.date(1981, 3, 14)
+    assert user.patient_profile.email_verified_at is None
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["dana.whitfield@example.org"]
+    assert "Confirm your email" in message.subject
+    assert settings.SITE_NAME in message.body
+    assert message.alternatives and message.alternatives[0][1] == "text/html"
+    assert link_in(message, "/register/verify/") in message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_the_verification_link_activates_the_patient_and_signs_them_in(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+
+    response = client.get(link, follow=True)
+
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert response.redirect_chain[-1][0] == user.get_home_url()
+    assert response.status_code == 200
+    assert "your email address is confirmed" in response.content.decode()
+    assert response.context["user"] == user
+    assert user.is_active
+    assert user.patient_profile.email_verified_at is not None
+
+
+@pytest.mark.django_db
+def test_the_check_your_email_page_tells_how_long_the_link_works(client):
+    response = client.post("/register/", sign_up_data(), follow=True)
+
+    html = response.content.decode()
+    assert "Check your email" in html
+    assert "48 hours" in html
+
+
+@pytest.mark.django_db
+def test_an_unverified_patient_cannot_sign_in_before_opening_the_link(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+
+    response = client.post(
+        "/login/", {"username": "dana.whitfield@example.org", "password": NEW_PASSWORD}
+    )
+
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_person_under_18_is_refused_with_a_clear_message_and_no_account_is_made(
+    client, mailoutbox
+):
+    with time_machine.travel(TODAY, tick=False):
+        response = client.post("/register/", sign_up_data(date_of_birth="2008-06-16"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This service is for adults (18 or over)" in html
+    assert response.context["form"].errors["date_of_birth"]
+    # Everything else the person typed is kept.
+    assert 'value="dana.whitfield@example.org"' in html
+    assert not User.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_a_person_who_turns_18_today_may_register(client, mailoutbox):
+    with time_machine.travel(TODAY, tick=False):
+        response = client.post("/register/", sign_up_data(date_of_birth="2008-06-15"))
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="dana.whitfield@example.org").exists()
+
+
+@pytest.mark.django_db
+def test_a_weak_or_mismatched_password_is_refused_next_to_the_field(client, mailoutbox):
+    weak = client.post("/register/", sign_up_data(password1="password", password2="password"))
+    mismatched = client.post("/register/", sign_up_data(password2="something-else-entirely"))
+
+    assert weak.status_code == 200
+    assert "This password is too short" in weak.content.decode()
+    assert weak.context["form"].errors["password1"]
+    assert mismatched.context["form"].errors["password2"] == ["The two passwords are not the same."]
+    assert not User.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_the_form_is_labelled_and_explains_the_password_rules(client):
+    html = client.get("/register/").content.decode()
+
+    for name in ("first_name", "last_name", "email", "date_of_birth", "password1", "password2"):
+        assert f'for="id_{name}"' in html
+    assert 'type="date"' in html
+    assert "at least 10 characters" in html
+
+
+@pytest.mark.django_db
+def test_an_email_already_registered_gets_the_same_answer_and_its_owner_is_told(
+    make_user, mailoutbox
+):
+    make_user(email="taken@example.org", first_name="Owner")
+    new_address = Client().post("/register/", sign_up_data(email="fresh@example.org"), follow=True)
+    mailoutbox.clear()
+
+    taken = Client().post("/register/", sign_up_data(email="TAKEN@example.org"), follow=True)
+
+    assert taken.status_code == new_address.status_code == 200
+    assert taken.redirect_chain == new_address.redirect_chain
+    assert taken.content == new_address.content
+    assert User.objects.filter(email__iexact="taken@example.org").count() == 1
+    owner = User.objects.get(email="taken@example.org")
+    assert owner.first_name == "Owner"
+    assert not owner.check_password(NEW_PASSWORD)
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["taken@example.org"]
+    assert "tried to create" in message.subject
+    assert f"{settings.SITE_URL}/password-reset/" in message.body
+    assert "/register/verify/" not in message.body
+
+
+@pytest.mark.django_db
+def test_registering_again_before_verifying_sends_a_fresh_verification_link(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+
+    client.post(
+        "/register/",
+        sign_up_data(
+            first_name="Someone",
+            password1="another-long-secret-7",
+            password2="another-long-secret-7",
+        ),
+    )
+
+    assert len(mailoutbox) == 2
+    assert "Confirm your email" in mailoutbox[1].subject
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert user.first_name == "Dana"
+    assert user.check_password(NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_tampered_verification_link_is_refused_with_an_offer_to_resend(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+    tampered = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]
+
+    response = client.get(tampered)
+
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This link does not work" in html
+    assert 'action="/register/resend/"' in html
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert not user.is_active
+    assert user.patient_profile.email_verified_at is None
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_link_for_someone_else_signed_with_another_purpose_is_refused(client, make_user):
+    user = make_user(is_active=False)
+    PatientProfile.objects.create(user=user, date_of_birth=dt.date(1980, 1, 1))
+    wrong_salt = signing.TimestampSigner(salt="some-other-purpose").sign(str(user.public_id))
+
+    response = client.get(f"/register/verify/{wrong_salt}/")
+
+    assert response.status_code == 404
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+@pytest.mark.django_db
+def test_an_expired_verification_link_is_refused_and_a_new_one_can_be_requested(client, mailoutbox):
+    with time_machine.travel(TODAY, tick=False):
+        client.post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+
+    with time_machine.travel(TODAY + dt.timedelta(hours=48, minutes=1), tick=False):
+        response = client.get(link)
+        resent = client.post("/register/resend/", {"email": "dana.whitfield@example.org"})
+
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert not user.is_active
+    assert resent.status_code == 302
+    assert resent["Location"] == "/register/sent/"
+    assert len(mailoutbox) == 2
+    new_link = link_in(mailoutbox[1], "/register/verify/")
+    with time_machine.travel(TODAY + dt.timedelta(hours=49), tick=False):
+        assert client.get(new_link).status_code == 302
+    user.refresh_from_db()
+    assert user.is_active
+
+
+@pytest.mark.django_db
+def test_a_link_still_works_just_before_48_hours(client, mailoutbox):
+    with time_machine.travel(TODAY, tick=False):
+        client.post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+
+    with time_machine.travel(TODAY + dt.timedelta(hours=47, minutes=59), tick=False):
+        response = client.get(link)
+
+    assert response.status_code == 302
+    assert User.objects.get(email="dana.whitfield@example.org").is_active
+
+
+@pytest.mark.django_db
+def test_opening_the_link_again_says_already_verified_and_does_not_sign_in(mailoutbox):
+    Client().post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+    Client().get(link)
+    other_browser = Client()
+
+    response = other_browser.get(link)
+
+    assert response.status_code == 200
+    assert "already confirmed" in response.content.decode()
+    assert "_auth_user_id" not in other_browser.session
+
+
+@pytest.mark.django_db
+def test_an_old_link_never_reactivates_a_patient_the_clinic_deactivated(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+    link = link_in(mailoutbox[0], "/register/verify/")
+    Client().get(link)
+    User.objects.filter(email="dana.whitfield@example.org").update(is_active=False)
+
+    response = client.get(link)
+
+    assert "already confirmed" in response.content.decode()
+    assert not User.objects.get(email="dana.whitfield@example.org").is_active
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_the_verification_link_carries_only_the_public_id(client, mailoutbox):
+    client.post("/register/", sign_up_data())
+    user = User.objects.get(email="dana.whitfield@example.org")
+    link = link_in(mailoutbox[0], "/register/verify/")
+    token = link.removeprefix("/register/verify/").rstrip("/")
+
+    payload = signing.TimestampSigner(salt=services.VERIFY_SALT).unsign(token)
+
+    assert payload == str(user.public_id)
+    for private in ("dana", "whitfield", "example.org", "1981"):
+        assert private not in link.lower()
+
+
+@pytest.mark.django_db
+def test_asking_for_a_new_link_answers_the_same_for_any_address(client, make_user, mailoutbox):
+    make_user(email="active@example.org")
+
+    unknown = client.post("/register/resend/", {"email": "nobody@example.org"}, follow=True)
+    active = client.post("/register/resend/", {"email": "active@example.org"}, follow=True)
+
+    assert unknown.content == active.content
+    assert "Check your email" in unknown.content.decode()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_the_login_page_links_to_account_creation(client):
+    html = client.get("/login/").content.decode()
+
+    assert 'href="/register/"' in html
+    assert "Create an account" in html
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_front_desk_invites_a_patient_by_email_and_only_a_hash_is_stored(
+    make_user, login, mailoutbox
+):
+    desk = make_user(role=Role.FRONT_DESK)
+    location = LocationFactory(name="Stamford")
+    client = login(desk)
+
+    with time_machine.travel(TODAY, tick=False):
+        response = invite(client, location=str(location.pk))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/invitations/new/"
+    invitation = Invitation.objects.get()
+    assert invitation.email == "robin.ames@example.org"
+    assert invitation.first_name == "Robin"
+    assert invitation.location == location
+    assert invitation.invited_by == desk
+    assert invitation.expires_at == TODAY + dt.timedelta(days=7)
+    assert invitation.used_at is None
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["robin.ames@example.org"]
+    assert settings.SITE_NAME in message.subject
+    link = link_in(message, "/register/invite/")
+    token = link.removeprefix("/register/invite/").rstrip("/")
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    stored = Invitation.objects.filter(pk=invitation.pk).values().get()
+    assert token not in {str(value) for value in stored.values()}
+    page = client.get("/invitations/new/").content.decode()
+    assert "Invitation sent to robin.ames@example.org" in page
+
+
+@pytest.mark.django_db
+def test_invitation_links_carry_no_email_or_name(make_user, login, mailoutbox):
+    invite(login(make_user(role=Role.FRONT_DESK)))
+
+    link = link_in(mailoutbox[0], "/register/invite/")
+
+    for private in ("robin", "ames", "example.org", "%40"):
+        assert private not in link.lower()
+    assert len(link.removeprefix("/register/invite/").rstrip("/")) >= 43
+
+
+@pytest.mark.django_db
+def test_the_invitation_page_lists_recent_invitations_in_a_captioned_table(make_user, login):
+    client = login(make_user(role=Role.CLINIC_ADMIN))
+    invite(client, email="first@example.org")
+    invite(client, email="second@example.org")
+
+    html = client.get("/invitations/new/").content.decode()
+
+    table = html[html.index("<table") :]
+    assert "<caption>" in table
+    assert table.index("second@example.org") < table.index("first@example.org")
+    assert "Not used yet" in table
+    assert Invitation.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_front_desk_home_links_to_the_invitation_page(make_user, login):
+    html = login(make_user(role=Role.FRONT_DESK)).get("/home/front-desk/").content.decode()
+
+    assert 'href="/invitations/new/"' in html
+    assert "Invite a patient" in html
+
+
+@pytest.mark.django_db
+def test_inviting_an_address_that_already_has_an_account_is_refused_for_staff(
+    make_user, login, mailoutbox
+):
+    make_user(email="robin.ames@example.org")
+
+    response = invite(login(make_user(role=Role.FRONT_DESK)))
+
+    assert response.status_code == 200
+    assert "already has an account" in response.content.decode()
+    assert not Invitation.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINICIAN])
+def test_other_roles_get_the_friendly_403_on_the_invitation_page(make_user, login, role):
+    client = login(make_user(role=role))
+
+    get = client.get("/invitations/new/")
+    post = invite(client)
+
+    assert get.status_code == 403
+    assert post.status_code == 403
+    assert "This page is not available to you" in get.content.decode()
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signed_out_visitors_are_sent_to_sign_in_from_the_invitation_page(client):
+    response = client.get("/invitations/new/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.fixture
+def invitation_link(make_user, login, mailoutbox):
+    """A fresh invitation sent by the front desk for robin.ames@example.org at a location."""
+    location = LocationFactory(name="Westport")
+    invite(login(make_user(role=Role.FRONT_DESK)), location=str(location.pk))
+    link = link_in(mailoutbox[-1], "/register/invite/")
+    mailoutbox.clear()
+    return link
+
+
+@pytest.mark.django_db
+def test_the_invitation_form_shows_the_email_without_letting_it_change(invitation_link):
+    response = Client().get(invitation_link)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="robin.ames@example.org"' in html
+    assert re.search(r'<input[^>]*name="email"[^>]*disabled', html)
+    assert 'value="Robin"' in html
+    assert 'for="id_date_of_birth"' in html
+
+
+@pytest.mark.django_db
+def test_accepting_an_invitation_creates_an_active_verified_patient_at_the_location(
+    invitation_link, mailoutbox
+):
+    client = Client()
+
+    response = client.post(
+        invitation_link, {**accept_data(), "email": "attacker@example.org"}, follow=True
+    )
+
+    user = User.objects.get(email="robin.ames@example.org")
+    assert not User.objects.filter(email="attacker@example.org").exists()
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == user.get_home_url()
+    assert response.context["user"] == user
+    assert user.role == Role.PATIENT
+    assert user.is_active
+    assert user.check_password(NEW_PASSWORD)
+    assert (user.first_name, user.last_name) == ("Robin", "Ames")
+    profile = user.patient_profile
+    invitation = Invitation.objects.get()
+    assert invitation.used_at is not None
+    assert invitation.used_by == user
+    assert profile.email_verified_at == invitation.used_at
+    assert profile.date_of_birth == dt.date(1981, 3, 14)
+    assert profile.preferred_location.name == "Westport"
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_a_second_use_of_the_same_invitation_link_is_refused(invitation_link):
+    Client().post(invitation_link, accept_data())
+
+    second_get = Client().get(invitation_link)
+    second_post = Client().post(invitation_link, accept_data(first_name="Other"))
+
+    assert second_get.status_code == second_post.status_code == 410
+    assert "already been used" in second_post.content.decode()
+    assert User.objects.filter(role=Role.PATIENT).count() == 1
+    assert User.objects.get(role=Role.PATIENT).first_name == "Robin"
+
+
+@pytest.mark.django_db
+def test_the_claim_lets_only_one_of_two_submissions_through(invitation_link):
+    token = invitation_link.removeprefix("/register/invite/").rstrip("/")
+    details = services.PatientDetails("Robin", "Ames", dt.date(1981, 3, 14), NEW_PASSWORD)
+    services.accept_invitation(token, details)
+
+    with pytest.raises(services.InvitationUnavailable):
+        services.accept_invitation(token, details)
+
+    assert User.objects.filter(email="robin.ames@example.org").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_expired_invitation_is_refused(make_user, login, mailoutbox):
+    with time_machine.travel(TODAY, tick=False):
+        invite(login(make_user(role=Role.FRONT_DESK)))
+    link = link_in(mailoutbox[0], "/register/invite/")
+
+    with time_machine.travel(TODAY + dt.timedelta(days=7, seconds=1), tick=False):
+        get = Client().get(link)
+        post = Client().post(link, accept_data())
+
+    assert get.status_code == post.status_code == 410
+    assert "This invitation has expired" in post.content.decode()
+    assert not User.objects.filter(email="robin.ames@example.org").exists()
+    assert Invitation.objects.get().used_at is None
+
+
+@pytest.mark.django_db
+def test_an_unknown_invitation_token_gets_a_friendly_page(client):
+    response = client.get("/register/invite/not-a-real-token/")
+
+    assert response.status_code == 404
+    assert "This invitation link does not work" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_under_18_invited_person_is_refused_and_the_invitation_stays_usable(invitation_link):
+    with time_machine.travel(TODAY, tick=False):
+        response = Client().post(invitation_link, accept_data(date_of_birth="2010-01-01"))
+
+    assert response.status_code == 200
+    assert "This service is for adults (18 or over)" in response.content.decode()
+    assert not User.objects.filter(email="robin.ames@example.org").exists()
+    assert Invitation.objects.get().used_at is None
+
+
+@pytest.mark.django_db
+def test_an_invited_address_that_registered_meanwhile_is_told_to_sign_in(
+    invitation_link, make_user
+):
+    make_user(email="robin.ames@example.org")
+
+    response = Client().post(invitation_link, accept_data())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "You already have an account" in html
+    assert 'href="/login/"' in html
+    assert User.objects.filter(email="robin.ames@example.org").count() == 1
+    assert Invitation.objects.get().used_at is None
