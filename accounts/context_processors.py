@@ -10,10 +10,18 @@ from accounts.models import Role
 # (label, url name) per role; the first entry is the role's home.
 _NAVIGATION: dict[str, list[tuple[str, str]]] = {
     Role.PATIENT: [("My care", "intake:home")],
-    Role.FRONT_DESK: [("Front desk", "accounts:home_front_desk")],
+    Role.FRONT_DESK: [
+        ("Front desk", "accounts:home_front_desk"),
+        ("Intakes", "review:queue"),
+        ("Invite a patient", "accounts:invite"),
+    ],
     Role.NURSE: [("Today", "accounts:home_nurse")],
-    Role.CLINICIAN: [("Reviews", "accounts:home_clinician")],
-    Role.CLINIC_ADMIN: [("Clinic", "accounts:home_clinic_admin"), ("Settings", "admin:index")],
+    Role.CLINICIAN: [("Review queue", "review:queue"), ("Protocols", "review:templates")],
+    Role.CLINIC_ADMIN: [
+        ("Clinic", "accounts:home_clinic_admin"),
+        ("Invite a patient", "accounts:invite"),
+        ("Settings", "admin:index"),
+    ],
 }
 
 

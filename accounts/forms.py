@@ -9,7 +9,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import User
-from accounts.services import PatientDetails
+from accounts.services import PatientDetails, PersonalDetails
 from intake.forms import validate_adult_birth_date
 from locations.models import Location
 
@@ -30,8 +30,8 @@ def _email_field(**kwargs: Any) -> forms.EmailField:
     )
 
 
-class PatientDetailsForm(forms.Form):
-    """Name, date of birth and a new password: what both ways of registering ask for.
+class PersonalDetailsForm(forms.Form):
+    """Name and date of birth: what both ways of registering ask for.
 
     Adults only (PRODUCT.md section 1: the clinics treat adults); the intake's own validator gives
     the same message here as in the questionnaire.
@@ -53,6 +53,18 @@ class PatientDetailsForm(forms.Form):
         validators=[validate_adult_birth_date],
         error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
     )
+
+    def personal_details(self) -> PersonalDetails:
+        return PersonalDetails(
+            first_name=self.cleaned_data["first_name"].strip(),
+            last_name=self.cleaned_data["last_name"].strip(),
+            date_of_birth=self.cleaned_data["date_of_birth"],
+        )
+
+
+class NewPasswordForm(forms.Form):
+    """A new password typed twice and checked by Django's validators, like `SetPasswordForm`."""
+
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -66,9 +78,9 @@ class PatientDetailsForm(forms.Form):
         help_text="Type the same password again, to be sure it is the one you meant.",
     )
 
-    def email_for_password_check(self) -> str:
-        """The address the account will have, for the password similarity check."""
-        return ""
+    def user_for_password_check(self, cleaned: dict[str, Any]) -> User:
+        """The account the password is for, for the similarity check with its name and email."""
+        raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -76,42 +88,46 @@ class PatientDetailsForm(forms.Form):
         if password1 and password2 and password1 != password2:
             self.add_error("password2", "The two passwords are not the same.")
         elif password1:
-            # An unsaved user lets the similarity validator compare with the name and email.
-            candidate = User(
-                email=self.email_for_password_check(),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
             try:
-                password_validation.validate_password(password1, candidate)
+                password_validation.validate_password(
+                    password1, self.user_for_password_check(cleaned)
+                )
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
 
-    def details(self) -> PatientDetails:
-        return PatientDetails(
-            first_name=self.cleaned_data["first_name"].strip(),
-            last_name=self.cleaned_data["last_name"].strip(),
-            date_of_birth=self.cleaned_data["date_of_birth"],
-            password=self.cleaned_data["password1"],
-        )
+    @property
+    def password(self) -> str:
+        return self.cleaned_data["password1"]
 
 
-class RegistrationForm(PatientDetailsForm):
-    """Self sign-up. It never says whether the email is taken: that would leak who is a patient."""
+class RegistrationForm(PersonalDetailsForm):
+    """Self sign-up. It never says whether the email is taken: that would leak who is a patient.
+
+    It asks for no password: that is chosen on the page the emailed link opens, so only the owner
+    of the address ever sets one (see accounts.services).
+    """
 
     email = _email_field(help_text="We will send a link to this address to confirm it is yours.")
 
-    field_order = ["first_name", "last_name", "email", "date_of_birth", "password1", "password2"]
+    field_order = ["first_name", "last_name", "email", "date_of_birth"]
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
-    def email_for_password_check(self) -> str:
-        return self.cleaned_data.get("email", "")
+
+class ChoosePasswordForm(NewPasswordForm):
+    """The page a verification link opens: the patient chooses their password there."""
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def user_for_password_check(self, cleaned: dict[str, Any]) -> User:
+        return self.user
 
 
-class InvitationAcceptForm(PatientDetailsForm):
+class InvitationAcceptForm(PersonalDetailsForm, NewPasswordForm):
     """Registration through an invitation: the email is the invited one, shown but not editable."""
 
     email = _email_field(
@@ -125,8 +141,22 @@ class InvitationAcceptForm(PatientDetailsForm):
         self.invited_email = invited_email
         self.fields["email"].initial = invited_email
 
-    def email_for_password_check(self) -> str:
-        return self.invited_email
+    def user_for_password_check(self, cleaned: dict[str, Any]) -> User:
+        # An unsaved user lets the similarity validator compare with the name and email.
+        return User(
+            email=self.invited_email,
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+
+    def details(self) -> PatientDetails:
+        personal = self.personal_details()
+        return PatientDetails(
+            first_name=personal.first_name,
+            last_name=personal.last_name,
+            date_of_birth=personal.date_of_birth,
+            password=self.password,
+        )
 
 
 class ResendVerificationForm(forms.Form):

@@ -21,7 +21,7 @@ HOME_URL_NAMES = {
     Role.PATIENT: "intake:home",
     Role.FRONT_DESK: "accounts:home_front_desk",
     Role.NURSE: "accounts:home_nurse",
-    Role.CLINICIAN: "accounts:home_clinician",
+    Role.CLINICIAN: "review:queue",
     Role.CLINIC_ADMIN: "accounts:home_clinic_admin",
 }
 

@@ -1,11 +1,18 @@
 """Patient registration: self sign-up with email verification, and front-desk invitations.
 
-Two ways in, one rule: an account becomes usable only once its email address is proven. Self
-sign-up proves it with a signed, expiring link; an invitation proves it because the front desk sent
-the link to that address. Neither path may tell a stranger whether an address already has an
-account (self sign-up answers "check your email" either way), and no link carries the patient's
-email or name: verification links carry the opaque `public_id`, invitation links a random token
-whose SHA-256 alone is stored.
+Two ways in, one rule: an account becomes usable only once its email address is proven, and its
+password is chosen only by whoever holds the link sent to that address. Self sign-up proves it with
+a signed, expiring link; an invitation proves it because the front desk sent the link to that
+address. Neither path may tell a stranger whether an address already has an account (self sign-up
+answers "check your email" either way), and no link carries the patient's email or name:
+verification links carry the opaque `public_id`, invitation links a random token whose SHA-256
+alone is stored.
+
+Self sign-up asks for no password: the account is created inactive with an unusable password, and
+the password is chosen on the page the verification link opens. Someone who signs up with another
+person's address ("pre-hijacking") therefore never knows a password for the account that the
+owner later activates. Opening the link (GET) changes nothing, so email link scanners consume
+nothing; the page's form (POST) verifies, sets the password and activates, all at once.
 
 The emails are sent synchronously, after the rows are committed.
 """
@@ -19,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -65,38 +71,47 @@ class EmailAlreadyRegistered(Exception):
 
 
 @dataclass(frozen=True)
-class PatientDetails:
-    """What a person types to register, validated and normalised by a form."""
+class PersonalDetails:
+    """Who a person says they are when registering, validated and normalised by a form."""
 
     first_name: str
     last_name: str
     date_of_birth: dt.date
+
+
+@dataclass(frozen=True)
+class PatientDetails(PersonalDetails):
+    """Personal details plus a new password: what an invited person types."""
+
     password: str = field(repr=False)
 
 
 # --- Self sign-up --------------------------------------------------------------------------------
 
 
-def register_patient(email: str, details: PatientDetails) -> User | None:
+def register_patient(email: str, details: PersonalDetails) -> User | None:
     """Create an inactive patient and send the verification link; None if the email was taken.
 
     A taken address must not be revealed to whoever typed it (account enumeration), so the caller
     answers the same way in both cases and the owner of the address is told by email instead.
-    The password is hashed in both branches so the response time does not tell them apart either.
+    No password is hashed in either branch (the new account's is unusable until the link is used),
+    so the former dummy `make_password` call that evened out response times is no longer needed.
     """
     email = User.objects.normalize_email(email).lower()
     existing = User.objects.filter(email__iexact=email).first()
     if existing is None:
         try:
             with transaction.atomic():
-                user = User.objects.create_user(
+                user = User(
                     email=email,
-                    password=details.password,
                     first_name=details.first_name,
                     last_name=details.last_name,
                     role=Role.PATIENT,
                     is_active=False,
                 )
+                # Only the holder of the emailed link chooses the password (see verify_email).
+                user.set_unusable_password()
+                user.save()
                 PatientProfile.objects.create(user=user, date_of_birth=details.date_of_birth)
         except IntegrityError:
             # Someone registered the same address a moment ago (double submit, two tabs).
@@ -106,8 +121,6 @@ def register_patient(email: str, details: PatientDetails) -> User | None:
         else:
             send_verification(user)
             return user
-    else:
-        make_password(details.password)
     _tell_owner_of_taken_email(existing)
     return None
 
@@ -168,25 +181,48 @@ def resend_verification(email: str) -> None:
         send_verification(user)
 
 
-def verify_email(token: str) -> User:
-    """Activate the patient named by a verification link and mark the email as proven.
-
-    The profile's `email_verified_at` is claimed with a conditional update, so a double click
-    activates once, and a patient who was verified and later deactivated by the clinic is never
-    switched back on by an old link.
-    """
+def _public_id_from(token: str) -> str:
     try:
-        public_id = signing.TimestampSigner(salt=VERIFY_SALT).unsign(token, max_age=VERIFY_MAX_AGE)
+        return signing.TimestampSigner(salt=VERIFY_SALT).unsign(token, max_age=VERIFY_MAX_AGE)
     except signing.SignatureExpired as exc:
         raise LinkExpired from exc
     except signing.BadSignature as exc:
         raise InvalidLink from exc
+
+
+def _patient_named_by(public_id: str, *, for_update: bool = False) -> User:
+    users = User.objects.filter(public_id=public_id, role=Role.PATIENT)
+    if for_update:
+        users = users.select_for_update()
+    user = users.first()
+    if user is None or not PatientProfile.objects.filter(user=user).exists():
+        raise InvalidLink
+    return user
+
+
+def pending_patient(token: str) -> User:
+    """The patient a verification link may still activate, for the "choose your password" page.
+
+    Read only: opening the link changes nothing, so a mail scanner that follows it uses up
+    nothing. Raises like verify_email would, so the page can say at once what is wrong.
+    """
+    user = _patient_named_by(_public_id_from(token))
+    if user.is_active or not _awaits_verification(user):
+        raise AlreadyVerified
+    return user
+
+
+def verify_email(token: str, *, password: str) -> User:
+    """Mark the email as proven, set the password chosen on the link's page, and activate.
+
+    The token is checked again (it may have expired since the page was opened). The profile's
+    `email_verified_at` is claimed with a conditional update, so a double submit activates once,
+    and a patient who was verified and later deactivated by the clinic is never switched back on,
+    nor given a new password, by an old link. Whatever password the account had before (none, for
+    accounts made by `register_patient`) is replaced.
+    """
     with transaction.atomic():
-        user = (
-            User.objects.select_for_update().filter(public_id=public_id, role=Role.PATIENT).first()
-        )
-        if user is None or not PatientProfile.objects.filter(user=user).exists():
-            raise InvalidLink
+        user = _patient_named_by(_public_id_from(token), for_update=True)
         if user.is_active:
             raise AlreadyVerified
         claimed = PatientProfile.objects.filter(user=user, email_verified_at__isnull=True).update(
@@ -194,8 +230,9 @@ def verify_email(token: str) -> User:
         )
         if claimed != 1:
             raise AlreadyVerified
+        user.set_password(password)
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        user.save(update_fields=["password", "is_active"])
     return user
 
 

@@ -54,6 +54,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("home/front-desk/", views.front_desk_home, name="home_front_desk"),
     path("home/nurse/", views.nurse_home, name="home_nurse"),
-    path("home/clinician/", views.clinician_home, name="home_clinician"),
     path("home/admin/", views.clinic_admin_home, name="home_clinic_admin"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import services
 from accounts.access import role_required
 from accounts.forms import (
+    ChoosePasswordForm,
     InvitationAcceptForm,
     InvitationForm,
     RegistrationForm,
@@ -44,11 +45,6 @@ def nurse_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home_nurse.html", {"shifts": shifts})
 
 
-@role_required(Role.CLINICIAN)
-def clinician_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home_clinician.html")
-
-
 @role_required(Role.CLINIC_ADMIN)
 def clinic_admin_home(request: HttpRequest) -> HttpResponse:
     locations = Location.objects.prefetch_related("chairs", "opening_hours")
@@ -77,7 +73,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Same answer whether or not the address was new: see services.register_patient.
-        services.register_patient(form.cleaned_data["email"], form.details())
+        services.register_patient(form.cleaned_data["email"], form.personal_details())
         return redirect("accounts:register_done")
     return render(request, "accounts/register.html", {"form": form})
 
@@ -86,18 +82,30 @@ def register_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/register_done.html", {"hours": services.VERIFY_HOURS})
 
 
+@require_http_methods(["GET", "POST"])
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the "choose your password" form and changes nothing; its POST does it all.
+
+    Mail scanners that open links therefore use up nothing, and the password is chosen only by
+    whoever holds the emailed link, never by whoever filled in the sign-up form.
+    """
     try:
-        user = services.verify_email(token)
+        user = services.pending_patient(token)
+        form = ChoosePasswordForm(user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = services.verify_email(token, password=form.password)
+            login(request, user, backend=_BACKEND)
+            messages.success(request, "Thank you, your email address is confirmed. Welcome!")
+            return redirect(user.get_home_url())
     except services.LinkExpired:
         return _verify_failed(request, expired=True, status=410)
     except services.InvalidLink:
         return _verify_failed(request, expired=False, status=404)
     except services.AlreadyVerified:
         return render(request, "accounts/verify_already.html")
-    login(request, user, backend=_BACKEND)
-    messages.success(request, "Thank you, your email address is confirmed. Welcome!")
-    return redirect(user.get_home_url())
+    return render(
+        request, "accounts/verify_choose_password.html", {"form": form, "email": user.email}
+    )
 
 
 def _verify_failed(request: HttpRequest, *, expired: bool, status: int) -> HttpResponse:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("intake/", include("intake.urls")),
+    path("review/", include("review.urls")),
     path("", include("accounts.urls")),
 ]
 

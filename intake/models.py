@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -83,6 +84,18 @@ class Intake(models.Model):
     scores = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     urgent = models.BooleanField(
         default=False, help_text="PHQ-9 item 9 above 0: thoughts of death or self-harm."
+    )
+    flags = models.JSONField(
+        default=list, blank=True, help_text="Derived safety flags (intake.flags), set at submit."
+    )
+    status_message = models.TextField(
+        blank=True, help_text="What the clinic tells the patient about this version, if anything."
+    )
+    reopened_steps = ArrayField(
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="Steps a clinician asked the patient to revisit in the next version.",
     )
 
     objects = IntakeQuerySet.as_manager()
@@ -172,3 +185,75 @@ class IntakeAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.content_type})"
+
+
+class UrgentFlagQuerySet(models.QuerySet["UrgentFlag"]):
+    def open(self) -> UrgentFlagQuerySet:
+        return self.filter(acknowledged_at__isnull=True)
+
+    def for_clinician(self, user: Any) -> UrgentFlagQuerySet:
+        """Flags at the clinician's locations, and those of intakes with no location yet."""
+        return self.filter(Q(location__in=user.locations.all()) | Q(location__isnull=True))
+
+
+class UrgentFlag(models.Model):
+    """An urgent safety flag (PHQ-9 item 9 above 0) waiting for a clinician.
+
+    Raised in the same transaction as the submission; the clinicians of the location are told by
+    a background task within a minute; until a clinician acknowledges it with a note, the patient
+    cannot be booked.
+    """
+
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, related_name="urgent_flag")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="urgent_flags"
+    )
+    location = models.ForeignKey(
+        "locations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField(blank=True)
+
+    objects = UrgentFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                    | (
+                        Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)
+                        & ~Q(note="")
+                    )
+                ),
+                name="urgent_flag_acknowledged_with_note",
+            ),
+        ]
+        indexes = [
+            # Clinician home and the booking check: open flags by location / by patient.
+            models.Index(
+                fields=["location"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="urgent_flag_open_by_location",
+            ),
+            # The beat sweep: flags whose notification has not gone out yet.
+            models.Index(
+                fields=["raised_at"],
+                condition=Q(notified_at__isnull=True),
+                name="urgent_flag_unnotified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "acknowledged" if self.acknowledged_at else "open"
+        return f"Urgent flag ({state}) raised {self.raised_at:%Y-%m-%d %H:%M} UTC"

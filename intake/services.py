@@ -9,10 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from clinic.celery import enqueue_on_commit
 from intake import scoring
+from intake.flags import Thresholds, derive_flags
 from intake.forms import InsuranceForm, StepForm
-from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment
+from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
 from intake.steps import STEPS, Step
+from intake.tasks import notify_urgent_flag
 from locations.models import Location
 
 
@@ -24,10 +27,18 @@ class NotADraft(IntakeError):
     """The intake was submitted (perhaps in another tab); its answers cannot change any more."""
 
 
+class NotEditable(IntakeError):
+    """The latest version is with the clinic and nobody asked for a change."""
+
+
 class IncompleteIntake(IntakeError):
     def __init__(self, missing: list[Step]) -> None:
         self.missing = missing
         super().__init__(", ".join(step.title for step in missing))
+
+
+# After these decisions a patient may start a new version (a repeat intake after a course).
+EDITABLE_AFTER = {Intake.Status.MORE_INFO, Intake.Status.APPROVED, Intake.Status.DECLINED}
 
 
 def current_draft(patient: User) -> Intake | None:
@@ -47,6 +58,8 @@ def start_draft(patient: User) -> Intake:
     if draft is not None:
         return draft
     latest = Intake.objects.latest_for(patient)
+    if latest is not None and latest.status not in EDITABLE_AFTER:
+        raise NotEditable
     intake = Intake.objects.create(
         patient=patient,
         version=(latest.version + 1) if latest else 1,
@@ -54,6 +67,8 @@ def start_draft(patient: User) -> Intake:
         location=latest.location if latest else _profile_location(patient),
     )
     if latest is not None:
+        # Steps the clinician reopened keep their answers but must be confirmed again.
+        reopened = set(latest.reopened_steps)
         IntakeAnswer.objects.bulk_create(
             IntakeAnswer(
                 intake=intake,
@@ -61,7 +76,7 @@ def start_draft(patient: User) -> Intake:
                 instrument=answer.instrument,
                 instrument_version=answer.instrument_version,
                 data=answer.data,
-                completed_at=answer.completed_at,
+                completed_at=None if answer.step in reopened else answer.completed_at,
             )
             for answer in latest.answers.all()
         )
@@ -232,12 +247,25 @@ def submit(intake: Intake) -> Intake:
     data = {slug: answer.data for slug, answer in answers.items()}
     scores = compute_scores(data)
     intake.scores = scores
+    intake.flags = [flag.as_dict() for flag in derive_flags(data, scores, _thresholds(intake))]
     intake.urgent = scores["phq9"]["self_harm_flag"]
     intake.status = Intake.Status.SUBMITTED
     intake.submitted_at = timezone.now()
-    intake.save(update_fields=["scores", "urgent", "status", "submitted_at", "updated_at"])
+    intake.save(update_fields=["scores", "flags", "urgent", "status", "submitted_at", "updated_at"])
     _update_profile(intake, data)
+    if intake.urgent:
+        flag = UrgentFlag.objects.create(
+            intake=intake, patient=intake.patient, location=intake.location
+        )
+        enqueue_on_commit(notify_urgent_flag, flag.pk)
     return intake
+
+
+def _thresholds(intake: Intake) -> Thresholds:
+    location = intake.location
+    if location is None:
+        return Thresholds()
+    return Thresholds(systolic=location.flag_systolic_at, diastolic=location.flag_diastolic_at)
 
 
 def _update_profile(intake: Intake, data: dict[str, dict[str, Any]]) -> None:

@@ -50,7 +50,13 @@ def _self_harm_answered(answers: dict[str, IntakeAnswer]) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     intakes = list(Intake.objects.filter(patient=request.user).order_by("-version")[:2])
     latest = intakes[0] if intakes else None
-    context: dict[str, Any] = {"intake": latest, "steps_total": len(STEPS)}
+    context: dict[str, Any] = {
+        "intake": latest,
+        "steps_total": len(STEPS),
+        "reopened_titles": [
+            STEP_BY_SLUG[slug].title for slug in (latest.reopened_steps if latest else [])
+        ],
+    }
     if latest is not None and latest.is_draft:
         answers = services.answers_by_step(latest)
         context.update(
@@ -64,7 +70,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @patient_only
 @require_POST
 def start(request: HttpRequest) -> HttpResponse:
-    intake = services.start_draft(request.user)  # type: ignore[arg-type]
+    try:
+        intake = services.start_draft(request.user)  # type: ignore[arg-type]
+    except services.NotEditable:
+        messages.info(request, "Your answers are with the clinic; there is nothing to change now.")
+        return redirect("intake:home")
     return redirect(_resume_url(intake, services.answers_by_step(intake)))
 
 

@@ -33,6 +33,12 @@ class Location(models.Model):
             "(the clinics describe one nurse per patient)."
         ),
     )
+    flag_systolic_at = models.PositiveSmallIntegerField(
+        "flag systolic at (mmHg)",
+        default=160,
+        help_text="A reported blood pressure at or above this is flagged as poorly controlled.",
+    )
+    flag_diastolic_at = models.PositiveSmallIntegerField("flag diastolic at (mmHg)", default=100)
     is_active = models.BooleanField(default=True)
 
     class Meta:

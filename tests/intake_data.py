@@ -105,3 +105,32 @@ def valid_steps(location_slug: str = "stamford") -> dict[str, dict[str, object]]
             "signature": "avery testperson",
         },
     }
+
+
+def _as_lists(data: dict[str, object]) -> dict[str, list[object]]:
+    return {key: value if isinstance(value, list) else [value] for key, value in data.items()}
+
+
+def fill_intake(patient, *, location_slug: str = "stamford", changes: dict | None = None):
+    """A draft with every step saved through the real forms and services (no HTTP)."""
+    from django.utils.datastructures import MultiValueDict
+
+    from intake import services
+    from intake.steps import STEPS
+
+    steps = valid_steps(location_slug)
+    for slug, fields in (changes or {}).items():
+        steps[slug] = {**steps[slug], **fields}
+    intake = services.start_draft(patient)
+    for step in STEPS:
+        extra = {"legal_name": "Avery Testperson"} if step.slug == "consents" else {}
+        form = step.form_class(MultiValueDict(_as_lists(steps[step.slug])), intake=intake, **extra)
+        assert form.is_valid(), (step.slug, form.errors)
+        services.save_step(intake, step, form, ip="127.0.0.1")
+    return intake
+
+
+def submitted_intake(patient, **kwargs):
+    from intake import services
+
+    return services.submit(fill_intake(patient, **kwargs))

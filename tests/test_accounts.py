@@ -12,7 +12,7 @@ HOME_HEADINGS = {
     Role.PATIENT: "Your intake questionnaire",
     Role.FRONT_DESK: "Front desk",
     Role.NURSE: "Your shifts",
-    Role.CLINICIAN: "Intake reviews",
+    Role.CLINICIAN: "Review queue",
     Role.CLINIC_ADMIN: "Clinic configuration",
 }
 
@@ -57,7 +57,7 @@ def test_a_role_home_refuses_other_roles_with_the_friendly_403(make_user, login)
 
 @pytest.mark.django_db
 def test_signed_out_visitors_are_sent_to_the_login_page(client):
-    response = client.get("/home/clinician/")
+    response = client.get("/home/nurse/")
 
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")

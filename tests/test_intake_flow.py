@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
-from intake import services
 from intake.models import Intake, IntakeAnswer, IntakeAttachment
 from intake.steps import STEPS
-from tests.factories import LocationFactory
+from review.services import request_more_information
+from tests.factories import LocationFactory, UserFactory
 from tests.intake_data import valid_steps
 
 pytestmark = pytest.mark.django_db
@@ -243,9 +243,25 @@ def test_a_submitted_intake_cannot_change_and_a_change_makes_a_new_version(patie
     with pytest.raises(IntegrityError), transaction.atomic():
         IntakeAnswer.objects.filter(intake=intake).update(data={})
 
-    second = services.start_draft(intake.patient)
-    assert (second.version, second.previous_id) == (2, intake.pk)
+    # Nobody asked for a change yet: starting again leaves the submitted version alone.
+    response = patient_client.post(reverse("intake:start"))
+    assert response["Location"] == reverse("intake:home")
+    assert Intake.objects.count() == 1
+
+    clinician = UserFactory(role=Role.CLINICIAN)
+    request_more_information(
+        intake, clinician, steps=["pain"], patient_message="Please check your pain scores."
+    )
+    home = patient_client.get(reverse("intake:home")).content.decode()
+    assert "Please check your pain scores." in home
+    assert "Pain and daily life" in home
+
+    response = patient_client.post(reverse("intake:start"))
+    second = Intake.objects.get(version=2)
+    assert response["Location"] == step_url(second, "pain")
+    assert second.previous_id == intake.pk
     assert second.answers.count() == 10
+    assert second.answers.get(step="pain").completed_at is None
     patient_client.post(step_url(second, "pain"), {**valid_steps()["pain"], "pain_now": "2"})
     assert IntakeAnswer.objects.get(intake=intake, step="pain").data["pain_now"] == 6
     assert IntakeAnswer.objects.get(intake=second, step="pain").data["pain_now"] == 2

@@ -17,6 +17,7 @@ from accounts.models import Invitation, PatientProfile, Role, User
 from tests.factories import LocationFactory
 
 NEW_PASSWORD = "a-fresh-and-long-secret-42"
+ATTACKER_PASSWORD = "the-attacker-knows-this-9"
 TODAY = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 
 
@@ -26,11 +27,13 @@ def sign_up_data(**overrides: str) -> dict[str, str]:
         "last_name": "Whitfield",
         "email": "dana.whitfield@example.org",
         "date_of_birth": "1981-03-14",
-        "password1": NEW_PASSWORD,
-        "password2": NEW_PASSWORD,
     }
     data.update(overrides)
     return data
+
+
+def password_data(password: str = NEW_PASSWORD, again: str | None = None) -> dict[str, str]:
+    return {"password1": password, "password2": password if again is None else again}
 
 
 def link_in(message, path_prefix: str) -> str:
@@ -49,16 +52,30 @@ def invite(client: Client, **overrides: object):
 
 
 def accept_data(**overrides: str) -> dict[str, str]:
-    data = sign_up_data(**{"first_name": "Robin", "last_name": "Ames", **overrides})
+    data = {**sign_up_data(first_name="Robin", last_name="Ames"), **password_data()}
+    data.update(overrides)
     del data["email"]
     return data
+
+
+def account_state(email: str = "dana.whitfield@example.org") -> tuple[object, ...]:
+    """Everything the verification link may change, to compare before and after."""
+    user = User.objects.get(email=email)
+    profile = PatientProfile.objects.get(user=user)
+    return (user.password, user.is_active, user.last_login, profile.email_verified_at)
+
+
+def signed_up_link(mailoutbox, **overrides: str) -> str:
+    """Sign up in a browser of its own and return the verification link that was emailed."""
+    Client().post("/register/", sign_up_data(**overrides))
+    return link_in(mailoutbox[-1], "/register/verify/")
 
 
 # --- Self sign-up --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_signing_up_creates_an_inactive_patient_and_sends_one_verification_email(
+def test_signing_up_creates_an_inactive_patient_without_a_password_and_sends_one_email(
     client, mailoutbox
 ):
     response = client.post("/register/", sign_up_data(email=" Dana.Whitfield@Example.org "))
@@ -68,7 +85,7 @@ def test_signing_up_creates_an_inactive_patient_and_sends_one_verification_email
     user = User.objects.get(email="dana.whitfield@example.org")
     assert user.role == Role.PATIENT
     assert not user.is_active
-    assert user.check_password(NEW_PASSWORD)
+    assert not user.has_usable_password()
     assert (user.first_name, user.last_name) == ("Dana", "Whitfield")
     assert user.patient_profile.date_of_birth == dt.date(1981, 3, 14)
     assert user.patient_profile.email_verified_at is None
@@ -76,17 +93,50 @@ def test_signing_up_creates_an_inactive_patient_and_sends_one_verification_email
     message = mailoutbox[0]
     assert message.to == ["dana.whitfield@example.org"]
     assert "Confirm your email" in message.subject
+    assert "choose your password" in message.body
     assert settings.SITE_NAME in message.body
     assert message.alternatives and message.alternatives[0][1] == "text/html"
     assert link_in(message, "/register/verify/") in message.alternatives[0][0]
 
 
 @pytest.mark.django_db
-def test_the_verification_link_activates_the_patient_and_signs_them_in(client, mailoutbox):
-    client.post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
+def test_a_password_typed_into_the_sign_up_form_is_ignored(client, mailoutbox):
+    client.post("/register/", {**sign_up_data(), **password_data(ATTACKER_PASSWORD)})
 
-    response = client.get(link, follow=True)
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert not user.has_usable_password()
+    assert not user.check_password(ATTACKER_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_opening_the_link_shows_the_choose_password_form_and_changes_nothing(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    before = account_state()
+    scanner = Client()
+
+    first = scanner.get(link)
+    second = scanner.get(link)
+
+    assert first.status_code == second.status_code == 200
+    html = first.content.decode()
+    assert "Choose your password" in html
+    assert "dana.whitfield@example.org" in html
+    assert re.search(r'<form method="post"', html)
+    for name in ("password1", "password2"):
+        assert f'for="id_{name}"' in html
+    assert 'autocomplete="new-password"' in html
+    assert "at least 10 characters" in html
+    assert account_state() == before
+    assert not User.objects.get(email="dana.whitfield@example.org").has_usable_password()
+    assert "_auth_user_id" not in scanner.session
+
+
+@pytest.mark.django_db
+def test_choosing_a_password_activates_the_patient_and_signs_them_in(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    client = Client()
+
+    response = client.post(link, password_data(), follow=True)
 
     user = User.objects.get(email="dana.whitfield@example.org")
     assert response.redirect_chain[-1][0] == user.get_home_url()
@@ -94,7 +144,78 @@ def test_the_verification_link_activates_the_patient_and_signs_them_in(client, m
     assert "your email address is confirmed" in response.content.decode()
     assert response.context["user"] == user
     assert user.is_active
+    assert user.check_password(NEW_PASSWORD)
     assert user.patient_profile.email_verified_at is not None
+    assert Client().login(username="dana.whitfield@example.org", password=NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_mismatched_passwords_are_refused_next_to_the_field_and_change_nothing(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    before = account_state()
+    client = Client()
+
+    response = client.post(link, password_data(again="something-else-entirely"))
+
+    assert response.status_code == 200
+    assert "The two passwords are not the same." in response.content.decode()
+    assert response.context["form"].errors["password2"] == ["The two passwords are not the same."]
+    assert account_state() == before
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_weak_password_is_refused_next_to_the_field_and_changes_nothing(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    before = account_state()
+
+    short = Client().post(link, password_data("password"))
+    like_the_name = Client().post(link, password_data("danawhitfield"))
+
+    assert "This password is too short" in short.content.decode()
+    assert short.context["form"].errors["password1"]
+    assert "too similar" in " ".join(like_the_name.context["form"].errors["password1"])
+    assert account_state() == before
+
+
+@pytest.mark.django_db
+def test_posting_the_link_again_says_already_verified_and_does_not_sign_in(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    Client().post(link, password_data())
+    other_browser = Client()
+
+    response = other_browser.post(link, password_data("a-different-long-secret-3"))
+
+    assert response.status_code == 200
+    assert "already confirmed" in response.content.decode()
+    assert "_auth_user_id" not in other_browser.session
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert user.check_password(NEW_PASSWORD)
+    assert not user.check_password("a-different-long-secret-3")
+
+
+@pytest.mark.django_db
+def test_a_sign_up_with_someone_elses_address_cannot_take_over_their_account(mailoutbox):
+    """Pre-hijacking: the attacker registers the victim's address before the victim does."""
+    attacker = Client()
+    attacker.post(
+        "/register/",
+        {**sign_up_data(first_name="Mallory"), **password_data(ATTACKER_PASSWORD)},
+    )
+    # The victim, who owns the mailbox, later signs up too and gets a fresh link.
+    Client().post("/register/", sign_up_data())
+    assert [m.to for m in mailoutbox] == [["dana.whitfield@example.org"]] * 2
+    owner = Client()
+
+    owner.post(link_in(mailoutbox[-1], "/register/verify/"), password_data())
+
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert user.is_active
+    assert user.check_password(NEW_PASSWORD)
+    assert "_auth_user_id" in owner.session
+    for guess in (ATTACKER_PASSWORD, NEW_PASSWORD.upper(), "", "!"):
+        assert not attacker.login(username="dana.whitfield@example.org", password=guess)
+    assert "_auth_user_id" not in attacker.session
 
 
 @pytest.mark.django_db
@@ -107,8 +228,8 @@ def test_the_check_your_email_page_tells_how_long_the_link_works(client):
 
 
 @pytest.mark.django_db
-def test_an_unverified_patient_cannot_sign_in_before_opening_the_link(client, mailoutbox):
-    client.post("/register/", sign_up_data())
+def test_an_unverified_patient_cannot_sign_in_before_using_the_link(client, mailoutbox):
+    client.post("/register/", {**sign_up_data(), **password_data()})
 
     response = client.post(
         "/login/", {"username": "dana.whitfield@example.org", "password": NEW_PASSWORD}
@@ -145,26 +266,14 @@ def test_a_person_who_turns_18_today_may_register(client, mailoutbox):
 
 
 @pytest.mark.django_db
-def test_a_weak_or_mismatched_password_is_refused_next_to_the_field(client, mailoutbox):
-    weak = client.post("/register/", sign_up_data(password1="password", password2="password"))
-    mismatched = client.post("/register/", sign_up_data(password2="something-else-entirely"))
-
-    assert weak.status_code == 200
-    assert "This password is too short" in weak.content.decode()
-    assert weak.context["form"].errors["password1"]
-    assert mismatched.context["form"].errors["password2"] == ["The two passwords are not the same."]
-    assert not User.objects.exists()
-    assert mailoutbox == []
-
-
-@pytest.mark.django_db
-def test_the_form_is_labelled_and_explains_the_password_rules(client):
+def test_the_sign_up_form_is_labelled_and_asks_for_no_password(client):
     html = client.get("/register/").content.decode()
 
-    for name in ("first_name", "last_name", "email", "date_of_birth", "password1", "password2"):
+    for name in ("first_name", "last_name", "email", "date_of_birth"):
         assert f'for="id_{name}"' in html
     assert 'type="date"' in html
-    assert "at least 10 characters" in html
+    assert 'type="password"' not in html
+    assert "password1" not in html
 
 
 @pytest.mark.django_db
@@ -183,7 +292,7 @@ def test_an_email_already_registered_gets_the_same_answer_and_its_owner_is_told(
     assert User.objects.filter(email__iexact="taken@example.org").count() == 1
     owner = User.objects.get(email="taken@example.org")
     assert owner.first_name == "Owner"
-    assert not owner.check_password(NEW_PASSWORD)
+    assert owner.has_usable_password()
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["taken@example.org"]
@@ -193,40 +302,37 @@ def test_an_email_already_registered_gets_the_same_answer_and_its_owner_is_told(
 
 
 @pytest.mark.django_db
-def test_registering_again_before_verifying_sends_a_fresh_verification_link(client, mailoutbox):
+def test_registering_again_before_verifying_sends_a_fresh_link_and_changes_nothing(
+    client, mailoutbox
+):
     client.post("/register/", sign_up_data())
 
-    client.post(
-        "/register/",
-        sign_up_data(
-            first_name="Someone",
-            password1="another-long-secret-7",
-            password2="another-long-secret-7",
-        ),
-    )
+    client.post("/register/", sign_up_data(first_name="Someone", date_of_birth="1970-01-01"))
 
     assert len(mailoutbox) == 2
     assert "Confirm your email" in mailoutbox[1].subject
     user = User.objects.get(email="dana.whitfield@example.org")
     assert user.first_name == "Dana"
-    assert user.check_password(NEW_PASSWORD)
+    assert user.patient_profile.date_of_birth == dt.date(1981, 3, 14)
+    assert not user.has_usable_password()
 
 
 @pytest.mark.django_db
-def test_a_tampered_verification_link_is_refused_with_an_offer_to_resend(client, mailoutbox):
-    client.post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_tampered_verification_link_is_refused_with_an_offer_to_resend(
+    client, mailoutbox, method
+):
+    link = signed_up_link(mailoutbox)
     tampered = link[:-3] + ("A" if link[-3] != "A" else "B") + link[-2:]
+    before = account_state()
 
-    response = client.get(tampered)
+    response = getattr(client, method)(tampered, password_data())
 
     assert response.status_code == 404
     html = response.content.decode()
     assert "This link does not work" in html
     assert 'action="/register/resend/"' in html
-    user = User.objects.get(email="dana.whitfield@example.org")
-    assert not user.is_active
-    assert user.patient_profile.email_verified_at is None
+    assert account_state() == before
     assert "_auth_user_id" not in client.session
 
 
@@ -236,75 +342,95 @@ def test_a_link_for_someone_else_signed_with_another_purpose_is_refused(client, 
     PatientProfile.objects.create(user=user, date_of_birth=dt.date(1980, 1, 1))
     wrong_salt = signing.TimestampSigner(salt="some-other-purpose").sign(str(user.public_id))
 
-    response = client.get(f"/register/verify/{wrong_salt}/")
+    get = client.get(f"/register/verify/{wrong_salt}/")
+    post = client.post(f"/register/verify/{wrong_salt}/", password_data())
 
-    assert response.status_code == 404
+    assert get.status_code == post.status_code == 404
     user.refresh_from_db()
     assert not user.is_active
+    assert not user.check_password(NEW_PASSWORD)
 
 
 @pytest.mark.django_db
 def test_an_expired_verification_link_is_refused_and_a_new_one_can_be_requested(client, mailoutbox):
     with time_machine.travel(TODAY, tick=False):
-        client.post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
+        link = signed_up_link(mailoutbox)
 
     with time_machine.travel(TODAY + dt.timedelta(hours=48, minutes=1), tick=False):
-        response = client.get(link)
+        get = client.get(link)
+        post = client.post(link, password_data())
         resent = client.post("/register/resend/", {"email": "dana.whitfield@example.org"})
 
-    assert response.status_code == 410
-    assert "This link has expired" in response.content.decode()
+    assert get.status_code == post.status_code == 410
+    assert "This link has expired" in post.content.decode()
     user = User.objects.get(email="dana.whitfield@example.org")
     assert not user.is_active
+    assert not user.has_usable_password()
     assert resent.status_code == 302
     assert resent["Location"] == "/register/sent/"
     assert len(mailoutbox) == 2
     new_link = link_in(mailoutbox[1], "/register/verify/")
     with time_machine.travel(TODAY + dt.timedelta(hours=49), tick=False):
-        assert client.get(new_link).status_code == 302
+        assert client.post(new_link, password_data()).status_code == 302
     user.refresh_from_db()
     assert user.is_active
 
 
 @pytest.mark.django_db
-def test_a_link_still_works_just_before_48_hours(client, mailoutbox):
+def test_a_link_that_expires_while_the_form_is_open_is_refused_on_submit(client, mailoutbox):
     with time_machine.travel(TODAY, tick=False):
-        client.post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
+        link = signed_up_link(mailoutbox)
 
     with time_machine.travel(TODAY + dt.timedelta(hours=47, minutes=59), tick=False):
-        response = client.get(link)
+        form = client.get(link)
+    with time_machine.travel(TODAY + dt.timedelta(hours=48, minutes=1), tick=False):
+        submitted = client.post(link, password_data())
+
+    assert form.status_code == 200
+    assert submitted.status_code == 410
+    assert not User.objects.get(email="dana.whitfield@example.org").is_active
+
+
+@pytest.mark.django_db
+def test_a_link_still_works_just_before_48_hours(client, mailoutbox):
+    with time_machine.travel(TODAY, tick=False):
+        link = signed_up_link(mailoutbox)
+
+    with time_machine.travel(TODAY + dt.timedelta(hours=47, minutes=59), tick=False):
+        response = client.post(link, password_data())
 
     assert response.status_code == 302
     assert User.objects.get(email="dana.whitfield@example.org").is_active
 
 
 @pytest.mark.django_db
-def test_opening_the_link_again_says_already_verified_and_does_not_sign_in(mailoutbox):
-    Client().post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
-    Client().get(link)
+def test_opening_a_used_link_says_already_verified_and_does_not_sign_in(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    Client().post(link, password_data())
     other_browser = Client()
 
     response = other_browser.get(link)
 
     assert response.status_code == 200
     assert "already confirmed" in response.content.decode()
+    assert "Choose your password" not in response.content.decode()
     assert "_auth_user_id" not in other_browser.session
 
 
 @pytest.mark.django_db
 def test_an_old_link_never_reactivates_a_patient_the_clinic_deactivated(client, mailoutbox):
-    client.post("/register/", sign_up_data())
-    link = link_in(mailoutbox[0], "/register/verify/")
-    Client().get(link)
+    link = signed_up_link(mailoutbox)
+    Client().post(link, password_data())
     User.objects.filter(email="dana.whitfield@example.org").update(is_active=False)
 
-    response = client.get(link)
+    get = client.get(link)
+    post = client.post(link, password_data("a-different-long-secret-3"))
 
-    assert "already confirmed" in response.content.decode()
-    assert not User.objects.get(email="dana.whitfield@example.org").is_active
+    assert "already confirmed" in get.content.decode()
+    assert "already confirmed" in post.content.decode()
+    user = User.objects.get(email="dana.whitfield@example.org")
+    assert not user.is_active
+    assert user.check_password(NEW_PASSWORD)
     assert "_auth_user_id" not in client.session
 
 
@@ -320,6 +446,18 @@ def test_the_verification_link_carries_only_the_public_id(client, mailoutbox):
     assert payload == str(user.public_id)
     for private in ("dana", "whitfield", "example.org", "1981"):
         assert private not in link.lower()
+
+
+@pytest.mark.django_db
+def test_the_verification_claim_lets_only_one_of_two_submissions_through(mailoutbox):
+    link = signed_up_link(mailoutbox)
+    token = link.removeprefix("/register/verify/").rstrip("/")
+    services.verify_email(token, password=NEW_PASSWORD)
+
+    with pytest.raises(services.AlreadyVerified):
+        services.verify_email(token, password=ATTACKER_PASSWORD)
+
+    assert User.objects.get(email="dana.whitfield@example.org").check_password(NEW_PASSWORD)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django import forms
+
+from intake.models import Intake
+from intake.steps import STEPS
+from locations.models import Location
+from review.models import ProtocolTemplate, TreatmentPlan
+from review.services import PLAN_FIELDS
+
+STATUS_FILTERS = [
+    ("submitted", "Waiting for review"),
+    ("more_info", "More information requested"),
+    ("approved", "Approved"),
+    ("declined", "Declined"),
+    ("all", "All"),
+]
+
+
+class QueueFilterForm(forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        empty_label="All locations",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(
+        choices=STATUS_FILTERS,
+        required=False,
+        initial="submitted",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def statuses(self) -> list[str]:
+        status = (self.cleaned_data.get("status") if self.is_bound else None) or "submitted"
+        if status == "all":
+            return [choice for choice in Intake.Status.values if choice != "draft"]
+        return [status]
+
+
+class PlanForm(forms.ModelForm):
+    """The treatment plan, prefilled from a protocol template; the clinician may adjust it."""
+
+    template = forms.ModelChoiceField(
+        queryset=ProtocolTemplate.objects.filter(is_active=True),
+        required=False,
+        label="Start from protocol",
+    )
+    patient_message = forms.CharField(
+        label="Message to the patient (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    internal_note = forms.CharField(
+        label="Note for the team (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = TreatmentPlan
+        fields = PLAN_FIELDS
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_days_between"), cleaned.get("max_days_between")
+        if low is not None and high is not None and high < low:
+            self.add_error("max_days_between", "The maximum must be at least the minimum.")
+        infusions, span = cleaned.get("infusions"), cleaned.get("span_days")
+        if infusions and span is not None and low and (infusions - 1) * low > span:
+            self.add_error(
+                "span_days",
+                f"{infusions} infusions at least {low} days apart need at least "
+                f"{(infusions - 1) * low} days.",
+            )
+        return cleaned
+
+
+class DeclineForm(forms.Form):
+    patient_message = forms.CharField(
+        label="Reason the patient will see",
+        help_text="Neutral, plain words: for example, that this treatment is not the right fit "
+        "now, and who to talk to instead.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    internal_note = forms.CharField(
+        label="Clinical note (staff only)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MoreInfoForm(forms.Form):
+    steps = forms.MultipleChoiceField(
+        label="Sections to reopen",
+        choices=[(step.slug, step.title) for step in STEPS],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one section for the patient to revisit."},
+    )
+    patient_message = forms.CharField(
+        label="What the patient should add or check",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    internal_note = forms.CharField(
+        label="Clinical note (staff only)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(
+        label="What was done",
+        help_text="For example: called the patient, safety plan agreed, follow-up arranged.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -1,0 +1,165 @@
+"""Clinical decisions on intakes, urgent-flag acknowledgement, and whether a patient is bookable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from intake.models import Intake, UrgentFlag
+from intake.steps import STEP_BY_SLUG
+from review.models import Decision, ProtocolTemplate, TreatmentPlan
+
+PLAN_FIELDS = (
+    "indication",
+    "infusions",
+    "min_days_between",
+    "max_days_between",
+    "span_days",
+    "dose_mg_per_kg",
+    "infusion_minutes",
+    "chair_minutes_before",
+    "chair_minutes_after",
+    "dose_cap_mg",
+    "notes",
+)
+
+
+class ReviewError(Exception):
+    pass
+
+
+class NotReviewable(ReviewError):
+    """Only a submitted intake that is still waiting can be decided; anything else was handled."""
+
+
+class NotBookable(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons))
+
+
+def default_template() -> ProtocolTemplate | None:
+    return ProtocolTemplate.objects.filter(is_active=True).order_by("-is_default", "name").first()
+
+
+def _locked_waiting(intake: Intake) -> Intake:
+    locked = Intake.objects.select_for_update().get(pk=intake.pk)
+    if locked.status != Intake.Status.SUBMITTED:
+        raise NotReviewable
+    return locked
+
+
+@transaction.atomic
+def approve(
+    intake: Intake,
+    clinician: User,
+    parameters: dict[str, Any],
+    *,
+    template: ProtocolTemplate | None = None,
+    patient_message: str = "",
+    internal_note: str = "",
+) -> TreatmentPlan:
+    """Approve a waiting intake with a treatment plan; an earlier active plan is completed."""
+    intake = _locked_waiting(intake)
+    TreatmentPlan.objects.active().filter(patient=intake.patient).update(
+        status=TreatmentPlan.Status.COMPLETED
+    )
+    plan = TreatmentPlan.objects.create(
+        patient=intake.patient,
+        intake=intake,
+        template=template,
+        approved_by=clinician,
+        **{field: parameters[field] for field in PLAN_FIELDS if field in parameters},
+    )
+    Decision.objects.create(
+        intake=intake,
+        kind=Decision.Kind.APPROVE,
+        decided_by=clinician,
+        plan=plan,
+        patient_message=patient_message,
+        internal_note=internal_note,
+    )
+    intake.status = Intake.Status.APPROVED
+    intake.status_message = patient_message
+    intake.save(update_fields=["status", "status_message", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def decline(
+    intake: Intake, clinician: User, *, patient_message: str, internal_note: str = ""
+) -> Decision:
+    intake = _locked_waiting(intake)
+    decision = Decision.objects.create(
+        intake=intake,
+        kind=Decision.Kind.DECLINE,
+        decided_by=clinician,
+        patient_message=patient_message,
+        internal_note=internal_note,
+    )
+    intake.status = Intake.Status.DECLINED
+    intake.status_message = patient_message
+    intake.save(update_fields=["status", "status_message", "updated_at"])
+    return decision
+
+
+@transaction.atomic
+def request_more_information(
+    intake: Intake,
+    clinician: User,
+    *,
+    steps: list[str],
+    patient_message: str,
+    internal_note: str = "",
+) -> Decision:
+    """Send the intake back: the named steps reopen in the patient's next version."""
+    unknown = [slug for slug in steps if slug not in STEP_BY_SLUG]
+    if not steps or unknown:
+        raise ValueError(f"Name at least one known step to reopen (unknown: {unknown}).")
+    intake = _locked_waiting(intake)
+    decision = Decision.objects.create(
+        intake=intake,
+        kind=Decision.Kind.MORE_INFO,
+        decided_by=clinician,
+        patient_message=patient_message,
+        internal_note=internal_note,
+        reopened_steps=steps,
+    )
+    intake.status = Intake.Status.MORE_INFO
+    intake.status_message = patient_message
+    intake.reopened_steps = steps
+    intake.save(update_fields=["status", "status_message", "reopened_steps", "updated_at"])
+    return decision
+
+
+@transaction.atomic
+def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
+    """Record that a clinician has dealt with an urgent flag; True if this call acknowledged it."""
+    if not note.strip():
+        raise ValueError("A note is required to acknowledge an urgent flag.")
+    return bool(
+        UrgentFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=clinician, note=note.strip()
+        )
+    )
+
+
+def booking_blockers(patient: User) -> list[str]:
+    """Why this patient cannot be booked now; empty when they can (PRODUCT.md 3.2, 3.5)."""
+    reasons = []
+    if UrgentFlag.objects.open().filter(patient=patient).exists():
+        reasons.append("An urgent safety flag is waiting for a clinician's acknowledgement.")
+    if not TreatmentPlan.objects.active().filter(patient=patient).exists():
+        reasons.append("There is no approved treatment plan.")
+    return reasons
+
+
+def assert_bookable(patient: User) -> TreatmentPlan:
+    """The patient's active plan, or NotBookable with every reason; call under the booking lock."""
+    reasons = booking_blockers(patient)
+    if reasons:
+        raise NotBookable(reasons)
+    return TreatmentPlan.objects.active().get(patient=patient)
