@@ -26,7 +26,10 @@ def safety(**answers: object) -> dict[str, object]:
     return base
 
 
-def codes(safety_answers: dict, scores: dict = SCORES, thresholds: Thresholds = Thresholds()):
+DEFAULT = Thresholds()
+
+
+def codes(safety_answers: dict, scores: dict = SCORES, thresholds: Thresholds = DEFAULT):
     return {
         flag.code: flag for flag in derive_flags({"safety": safety_answers}, scores, thresholds)
     }

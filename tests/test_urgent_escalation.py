@@ -34,7 +34,7 @@ def team():
 def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
     celery_worker, team, login
 ):
-    here, elsewhere = team
+    here, _elsewhere = team
     patient = UserFactory(role=Role.PATIENT, email="urgent.patient@example.org")
     draft = fill_intake(patient, changes={"mood": {"phq9_9": "2"}})
     patient_client = login(patient)
@@ -76,7 +76,6 @@ def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
 
 
 def test_the_sweep_resends_a_notification_whose_message_was_lost(celery_worker, team):
-    here, _ = team
     patient = UserFactory(role=Role.PATIENT)
     intake = fill_intake(patient)
     # A flag whose task never reached the broker (Redis was down at submit time).
