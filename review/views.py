@@ -103,10 +103,10 @@ def _render_summary(request: HttpRequest, intake: Intake, **forms: Any) -> HttpR
         .first(),
         decisions=list(intake.decisions.select_related("decided_by", "plan")),
         plan_form=forms.get("plan_form")
-        or PlanForm(initial=_plan_form_initial(context["template"])),
-        decline_form=forms.get("decline_form") or DeclineForm(),
-        more_info_form=forms.get("more_info_form") or MoreInfoForm(),
-        acknowledge_form=forms.get("acknowledge_form") or AcknowledgeForm(),
+        or PlanForm(prefix="plan", initial=_plan_form_initial(context["template"])),
+        decline_form=forms.get("decline_form") or DeclineForm(prefix="decline"),
+        more_info_form=forms.get("more_info_form") or MoreInfoForm(prefix="more"),
+        acknowledge_form=forms.get("acknowledge_form") or AcknowledgeForm(prefix="ack"),
         waiting=intake.status == Intake.Status.SUBMITTED,
     )
     return render(request, "review/summary.html", context)
@@ -131,7 +131,7 @@ def _reviewable(public_id: UUID) -> Intake:
 @require_POST
 def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
-    form = PlanForm(request.POST)
+    form = PlanForm(request.POST, prefix="plan")
     if not form.is_valid():
         return _render_summary(request, intake, plan_form=form)
     try:
@@ -154,7 +154,7 @@ def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
-    form = DeclineForm(request.POST)
+    form = DeclineForm(request.POST, prefix="decline")
     if not form.is_valid():
         return _render_summary(request, intake, decline_form=form)
     try:
@@ -170,7 +170,7 @@ def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
-    form = MoreInfoForm(request.POST)
+    form = MoreInfoForm(request.POST, prefix="more")
     if not form.is_valid():
         return _render_summary(request, intake, more_info_form=form)
     try:
@@ -193,7 +193,7 @@ def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
     flag = get_object_or_404(UrgentFlag, intake=intake)
-    form = AcknowledgeForm(request.POST)
+    form = AcknowledgeForm(request.POST, prefix="ack")
     if not form.is_valid():
         return _render_summary(request, intake, acknowledge_form=form)
     if services.acknowledge(flag, request.user, form.cleaned_data["note"]):  # type: ignore[arg-type]

@@ -36,6 +36,10 @@ def clinician(stamford, irvine):
     return user
 
 
+def _prefixed(prefix: str, data: dict) -> dict:
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
 def _patient(n: int):
     return UserFactory(role=Role.PATIENT, email=f"patient{n}@example.org")
 
@@ -120,7 +124,9 @@ def test_approving_with_the_default_plan_records_who_when_and_what(clinician, lo
     data = {field: getattr(template, field) or "" for field in services.PLAN_FIELDS}
     data.update(template=template.pk, infusions=10, patient_message="Welcome aboard.")
 
-    response = login(clinician).post(reverse("review:approve", args=[intake.public_id]), data)
+    response = login(clinician).post(
+        reverse("review:approve", args=[intake.public_id]), _prefixed("plan", data)
+    )
 
     assert response.status_code == 302
     plan = TreatmentPlan.objects.get(patient=intake.patient)
@@ -140,7 +146,9 @@ def test_an_inconsistent_plan_is_refused_with_a_message_and_nothing_saved(
     data = {field: getattr(template, field) or "" for field in services.PLAN_FIELDS}
     data.update(min_days_between=5, max_days_between=3)
 
-    response = login(clinician).post(reverse("review:approve", args=[intake.public_id]), data)
+    response = login(clinician).post(
+        reverse("review:approve", args=[intake.public_id]), _prefixed("plan", data)
+    )
 
     assert response.status_code == 200
     assert "The maximum must be at least the minimum." in response.content.decode()
@@ -158,7 +166,7 @@ def test_declining_needs_a_reason_the_patient_then_sees(clinician, login, stamfo
     assert "This field is required." in refused.content.decode()
     client.post(
         reverse("review:decline", args=[intake.public_id]),
-        {"patient_message": "This treatment is not the right fit for you now."},
+        {"decline-patient_message": "This treatment is not the right fit for you now."},
     )
 
     intake.refresh_from_db()
@@ -173,7 +181,10 @@ def test_asking_for_more_information_reopens_the_named_sections(clinician, login
 
     login(clinician).post(
         reverse("review:more_info", args=[intake.public_id]),
-        {"steps": ["measurements", "safety"], "patient_message": "Please weigh yourself again."},
+        {
+            "more-steps": ["measurements", "safety"],
+            "more-patient_message": "Please weigh yourself again.",
+        },
     )
 
     intake.refresh_from_db()
@@ -194,7 +205,7 @@ def test_a_second_decision_on_the_same_intake_changes_nothing(clinician, login, 
 
     response = login(clinician).post(
         reverse("review:more_info", args=[intake.public_id]),
-        {"steps": ["pain"], "patient_message": "More please."},
+        {"more-steps": ["pain"], "more-patient_message": "More please."},
         follow=True,
     )
 
@@ -214,12 +225,14 @@ def test_an_urgent_flag_blocks_booking_until_acknowledged_with_a_note(clinician,
         services.assert_bookable(intake.patient)
 
     client = login(clinician)
-    refused = client.post(reverse("review:acknowledge", args=[intake.public_id]), {"note": " "})
+    refused = client.post(reverse("review:acknowledge", args=[intake.public_id]), {"ack-note": " "})
     assert refused.status_code == 200
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
 
-    client.post(reverse("review:acknowledge", args=[intake.public_id]), {"note": "Called; safe."})
+    client.post(
+        reverse("review:acknowledge", args=[intake.public_id]), {"ack-note": "Called; safe."}
+    )
     flag.refresh_from_db()
     assert (flag.acknowledged_by, flag.note) == (clinician, "Called; safe.")
     assert services.assert_bookable(intake.patient).intake == intake
