@@ -33,6 +33,31 @@ def _plain_http_in_tests():
         yield
 
 
+REFERENCE_DATA_MIGRATIONS = [
+    ("intake.migrations.0002_first_consent_texts", "publish"),
+    ("review.migrations.0002_default_protocol_template", "create"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests empty every table afterwards, the rows of data migrations too.
+
+    Tests that come after one of them get those rows back from the migrations' own functions
+    (they are idempotent), so every test sees the database a deployment has.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    for module, function in REFERENCE_DATA_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def make_user(db: None):
     def make(role: Role = Role.PATIENT, **fields: object) -> User:

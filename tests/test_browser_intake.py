@@ -13,7 +13,10 @@ from intake.models import Intake
 from tests.conftest import screenshot
 from tests.factories import PASSWORD, LocationFactory, OpeningHoursFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 AXE = Path(django_settings.BASE_DIR) / "static" / "vendor" / "axe-core" / "axe.min.js"
 

@@ -6,7 +6,10 @@ from accounts.models import Role
 from tests.conftest import screenshot
 from tests.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_a_nurse_signs_in_with_the_keyboard_and_sees_her_shifts(page, make_user):

@@ -13,7 +13,10 @@ from tests.factories import PASSWORD, LocationFactory, UserFactory
 from tests.intake_data import submitted_intake
 from tests.test_browser_intake import axe_violations
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def sign_in(page, email: str) -> None:
