@@ -1,0 +1,284 @@
+"""Series and sessions (PRODUCT.md 4.1): one row per infusion, each with its chair, nurse and times.
+
+The database refuses double bookings: exclusion constraints (btree_gist) forbid two active
+sessions of one chair, or of one patient, that overlap in time, and two overlapping set-up windows
+of one nurse. Nurse capacity beyond set-up (at most k monitored patients) needs a count, so the
+booking services check it under a per-location lock in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import Deferrable, F, Func, Q
+from django.utils import timezone
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Status(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CHECKED_IN = "checked_in", "Checked in"
+    IN_CHAIR = "in_chair", "In chair"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    LATE_CANCELLED = "late_cancelled", "Cancelled late"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Sessions in these states hold their chair, nurse and patient; the others have freed them.
+ACTIVE_STATUSES = (
+    Status.BOOKED,
+    Status.CONFIRMED,
+    Status.CHECKED_IN,
+    Status.IN_CHAIR,
+    Status.COMPLETED,
+)
+UPCOMING_STATUSES = (Status.BOOKED, Status.CONFIRMED)
+ACTIVE = Q(status__in=[status.value for status in ACTIVE_STATUSES])
+LATE_CANCEL_WINDOW = dt.timedelta(hours=24)
+
+
+class Series(models.Model):
+    """A course of infusions booked from one treatment plan at one location."""
+
+    class SeriesStatus(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    plan = models.ForeignKey(
+        "review.TreatmentPlan", on_delete=models.PROTECT, related_name="series"
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series"
+    )
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, related_name="series"
+    )
+    status = models.CharField(
+        max_length=20, choices=SeriesStatus.choices, default=SeriesStatus.ACTIVE
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"Series at {self.location} ({self.get_status_display()})"
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def active(self) -> SessionQuerySet:
+        return self.filter(ACTIVE)
+
+    def upcoming(self) -> SessionQuerySet:
+        return self.filter(status__in=UPCOMING_STATUSES, starts_at__gte=timezone.now())
+
+    def at(self, location: Any) -> SessionQuerySet:
+        return self.filter(location=location)
+
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> SessionQuerySet:
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+
+class Session(models.Model):
+    """One infusion: the chair from IV start to the end of recovery, and the nurse who sets it up.
+
+    `starts_at`..`ends_at` is the chair time (set-up, infusion, recovery); the nurse is exclusive
+    for `starts_at`..`setup_ends_at` and then monitors the patient until `ends_at`.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField(help_text="1 for the first infusion of the series.")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions"
+    )
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, related_name="sessions"
+    )
+    chair = models.ForeignKey("locations.Chair", on_delete=models.PROTECT, related_name="sessions")
+    nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nursed_sessions"
+    )
+    starts_at = models.DateTimeField()
+    setup_ends_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("setup_ends_at"), setup_ends_at__lt=F("ends_at")),
+                name="session_times_order",
+            ),
+            ExclusionConstraint(
+                name="session_chair_no_overlap",
+                # Immediate, but a move inside one series may defer it to its statement's end.
+                deferrable=Deferrable.IMMEDIATE,
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("chair", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+            ExclusionConstraint(
+                name="session_patient_no_overlap",
+                # Immediate, but a move inside one series may defer it to its statement's end.
+                deferrable=Deferrable.IMMEDIATE,
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+            ExclusionConstraint(
+                name="session_nurse_setup_no_overlap",
+                # Immediate, but a move inside one series may defer it to its statement's end.
+                deferrable=Deferrable.IMMEDIATE,
+                expressions=[
+                    (TsTzRange("starts_at", "setup_ends_at"), RangeOperators.OVERLAPS),
+                    ("nurse", RangeOperators.EQUAL),
+                ],
+                condition=ACTIVE,
+            ),
+        ]
+        indexes = [
+            # Planner, day and week views: active sessions at a location in a time range.
+            models.Index(fields=["location", "starts_at"], name="session_location_start"),
+            # Patient home and calendar feed: a patient's sessions in time order.
+            models.Index(fields=["patient", "starts_at"], name="session_patient_start"),
+            # Nurse capacity check: a nurse's sessions around an instant.
+            models.Index(fields=["nurse", "starts_at"], name="session_nurse_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} at {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def local_start(self) -> dt.datetime:
+        """The start in the location's zone: how it is always shown and entered."""
+        return self.starts_at.astimezone(self.location.zone)
+
+
+class Hold(models.Model):
+    """A freed slot offered to the first waiting patient, kept for them for a short while."""
+
+    entry = models.ForeignKey("WaitlistEntry", on_delete=models.CASCADE, related_name="holds")
+    location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
+    chair = models.ForeignKey("locations.Chair", on_delete=models.CASCADE, related_name="holds")
+    nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    setup_ends_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expires_at"]
+        indexes = [
+            # Planner and booking: live holds at a location.
+            models.Index(
+                fields=["location", "starts_at"],
+                condition=Q(released_at__isnull=True),
+                name="hold_live_location_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for an earlier or better slot at a location, in a local time window."""
+
+    class EntryStatus(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a slot"
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.CASCADE, related_name="waitlist"
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        help_text="The booked session the patient would like to move into a freed slot.",
+    )
+    earliest_date = models.DateField()
+    latest_date = models.DateField()
+    window_starts = models.TimeField()
+    window_ends = models.TimeField()
+    status = models.CharField(
+        max_length=20, choices=EntryStatus.choices, default=EntryStatus.WAITING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest_date__lte=F("latest_date")), name="waitlist_dates_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_starts__lt=F("window_ends")), name="waitlist_window_order"
+            ),
+        ]
+        indexes = [
+            # Offering a freed slot: the first waiting entries of a location.
+            models.Index(
+                fields=["location", "created_at"],
+                condition=Q(status="waiting"),
+                name="waitlist_waiting_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waiting at {self.location} {self.window_starts:%H:%M}-{self.window_ends:%H:%M}"
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeed(models.Model):
+    """A patient's private calendar feed: the URL's random token is the only key, revocable."""
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "Calendar feed"

@@ -1,0 +1,550 @@
+"""The series planner (PRODUCT.md 4.3): propose every session of a series at once.
+
+Algorithm (deterministic: the same state of the database and the same request always give the
+same proposal):
+
+1. Load, in a fixed number of queries whatever the size of the clinic, everything that can
+   constrain the series at one location over its horizon (the first date plus the plan's span
+   and a margin): opening hours, closures, active chairs, nurse shifts, the active sessions and
+   live holds there, and the patient's own sessions anywhere. Instants are handled as integer
+   epoch seconds; each busy interval is bucketed by resource and local date, so every check
+   below looks at one short list.
+
+2. Candidate start times are the local times on a grid (every SLOT_MINUTES) at which the whole
+   chair time (set-up + infusion + recovery) fits inside the opening hours. A start is feasible
+   on a date when the date is open (not a weekday without hours, not a closure), the patient is
+   free, a chair is free for the whole chair time, and a nurse on shift for the whole chair time
+   is free of other set-ups during this set-up (exclusive set-up) and never monitors more than k
+   patients at once (k per location).
+
+3. For each anchor time of day, in order of preference (the grid times inside the patient's
+   windows in the order given, then every other grid time by distance from the nearest window),
+   the planner builds the series greedily: session 1 on the first open date on or after the first
+   date; each next session on the earliest date that keeps the gap from the previous one between
+   the plan's minimum and maximum days, leaves room for the sessions still to come inside the
+   plan's total span, and prefers, in this order: a preferred weekday at the anchor time, any
+   weekday at the anchor time, then the feasible time nearest the anchor (preferred weekdays
+   first). A consistent time of day is therefore kept wherever the clinic has room.
+
+4. Each complete candidate series is scored by (sessions off the anchor time, sessions off a
+   preferred weekday, total minutes away from the anchor, days spanned, anchor rank) and the
+   lowest score wins; a series with no miss at all stops the search at once. If no anchor
+   yields every session, the longest partial series is returned with the number of the first
+   session that could not be placed.
+
+5. Chair and nurse are chosen deterministically: the chair with the lowest position that is free;
+   the nurse with the fewest sessions that day (then lowest id), which spreads set-ups across
+   nurses so that set-up times do not collide.
+
+6. Alternatives for each proposed session are the nearest other feasible starts: other times on
+   the same date by distance from the proposed time, then the anchor time on other dates that
+   keep the spacing with the neighbouring sessions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from locations.models import Location
+from scheduling.models import ACTIVE_STATUSES
+
+SLOT_MINUTES = 15
+FIRST_SESSION_SEARCH_DAYS = 21
+HORIZON_MARGIN_DAYS = 7
+ALTERNATIVES = 4
+
+
+@dataclass(frozen=True)
+class Window:
+    """A local time-of-day window the patient prefers, e.g. 09:00-12:00 (start inside it)."""
+
+    starts: dt.time
+    ends: dt.time
+
+    def contains(self, minute: int) -> bool:
+        return _minutes(self.starts) <= minute <= _minutes(self.ends)
+
+    def distance(self, minute: int) -> int:
+        low, high = _minutes(self.starts), _minutes(self.ends)
+        return 0 if low <= minute <= high else min(abs(minute - low), abs(minute - high))
+
+
+@dataclass(frozen=True)
+class PlanShape:
+    """What the planner needs from a treatment plan."""
+
+    infusions: int
+    min_days_between: int
+    max_days_between: int
+    span_days: int
+    setup_minutes: int
+    chair_minutes: int
+
+    @classmethod
+    def from_plan(cls, plan: object) -> PlanShape:
+        return cls(
+            infusions=plan.infusions,  # type: ignore[attr-defined]
+            min_days_between=plan.min_days_between,  # type: ignore[attr-defined]
+            max_days_between=plan.max_days_between,  # type: ignore[attr-defined]
+            span_days=plan.span_days,  # type: ignore[attr-defined]
+            setup_minutes=plan.chair_minutes_before,  # type: ignore[attr-defined]
+            chair_minutes=plan.chair_minutes,  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    shape: PlanShape
+    first_date: dt.date
+    weekdays: frozenset[int] = frozenset(range(7))
+    windows: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A feasible start with the chair and nurse that would take it."""
+
+    date: dt.date
+    minute: int  # local minutes after midnight
+    starts: int  # epoch seconds
+    setup_ends: int
+    ends: int
+    chair_id: int
+    nurse_id: int
+
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.starts, tz=dt.UTC)
+
+    def setup_ends_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.setup_ends, tz=dt.UTC)
+
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.ends, tz=dt.UTC)
+
+    @property
+    def local_time(self) -> dt.time:
+        return dt.time(self.minute // 60, self.minute % 60)
+
+
+@dataclass
+class ProposedSession:
+    number: int
+    slot: Slot
+    at_anchor: bool
+    preferred_weekday: bool
+    alternatives: list[Slot] = field(default_factory=list)
+
+
+@dataclass
+class Proposal:
+    anchor_minute: int | None
+    sessions: list[ProposedSession]
+    failed_number: int | None = None  # the first session that could not be placed
+
+    @property
+    def complete(self) -> bool:
+        return self.failed_number is None
+
+    @property
+    def anchor_time(self) -> dt.time | None:
+        if self.anchor_minute is None:
+            return None
+        return dt.time(self.anchor_minute // 60, self.anchor_minute % 60)
+
+
+def _minutes(value: dt.time) -> int:
+    return value.hour * 60 + value.minute
+
+
+class Resources:
+    """What constrains a series at one location over a horizon, bucketed for fast checks."""
+
+    def __init__(
+        self,
+        *,
+        zone: zoneinfo.ZoneInfo,
+        capacity: int,
+        hours: dict[int, tuple[int, int]],
+        closed: set[dt.date],
+        chairs: Sequence[int],
+        shifts: Iterable[tuple[int, int, int]],
+        sessions: Iterable[tuple[int, int, int, int, int]],
+        patient_busy: Iterable[tuple[int, int]],
+    ) -> None:
+        self.zone = zone
+        self.capacity = capacity
+        self.hours = hours
+        self.closed = closed
+        self.chairs = list(chairs)
+        self.shifts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for nurse, start, end in shifts:
+            self.shifts[nurse].append((start, end))
+        # Busy intervals per (chair, date) sorted by start: chairs never overlap themselves.
+        self.chair_busy: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+        # Nurse sessions per (nurse, date): (start, setup_end, end).
+        self.nurse_busy: dict[tuple[int, dt.date], list[tuple[int, int, int]]] = defaultdict(list)
+        self.nurse_day_load: dict[tuple[int, dt.date], int] = defaultdict(int)
+        for chair, nurse, start, setup_end, end in sessions:
+            day = self.local_date(start)
+            self.chair_busy[(chair, day)].append((start, end))
+            self.nurse_busy[(nurse, day)].append((start, setup_end, end))
+            self.nurse_day_load[(nurse, day)] += 1
+        for intervals in self.chair_busy.values():
+            intervals.sort()
+        self.chair_starts = {key: [s for s, _ in value] for key, value in self.chair_busy.items()}
+        self.patient_busy = sorted(patient_busy)
+        self._day_cache: dict[dt.date, tuple[int, int, int] | None] = {}
+
+    def local_date(self, epoch: int) -> dt.date:
+        return dt.datetime.fromtimestamp(epoch, tz=self.zone).date()
+
+    def day(self, date: dt.date) -> tuple[int, int, int] | None:
+        """(local midnight epoch, opening minute, closing minute), or None when closed."""
+        if date not in self._day_cache:
+            hours = self.hours.get(date.weekday())
+            if hours is None or date in self.closed:
+                self._day_cache[date] = None
+            else:
+                midnight = dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
+                self._day_cache[date] = (int(midnight.timestamp()), hours[0], hours[1])
+        return self._day_cache[date]
+
+    def epoch(self, date: dt.date, minute: int) -> int:
+        """Local wall-clock time to an instant; 10:00 stays 10:00 across daylight saving."""
+        local = dt.datetime.combine(date, dt.time(minute // 60, minute % 60), tzinfo=self.zone)
+        return int(local.timestamp())
+
+    def grid(self, date: dt.date, shape: PlanShape) -> list[int]:
+        day = self.day(date)
+        if day is None:
+            return []
+        _, opens, closes = day
+        first = opens + (-opens) % SLOT_MINUTES
+        return list(range(first, closes - shape.chair_minutes + 1, SLOT_MINUTES))
+
+    def _patient_free(self, start: int, end: int) -> bool:
+        # A patient's sessions never overlap each other, so only the last one starting before
+        # `end` can overlap.
+        index = bisect.bisect_left(self.patient_busy, (end,))
+        return index == 0 or self.patient_busy[index - 1][1] <= start
+
+    def _chair_free(self, chair: int, date: dt.date, start: int, end: int) -> bool:
+        starts = self.chair_starts.get((chair, date))
+        if not starts:
+            return True
+        index = bisect.bisect_left(starts, end)
+        return index == 0 or self.chair_busy[(chair, date)][index - 1][1] <= start
+
+    def _nurse_free(self, nurse: int, date: dt.date, start: int, setup_end: int, end: int) -> bool:
+        if not any(s <= start and end <= e for s, e in self.shifts.get(nurse, ())):
+            return False
+        overlapping = []
+        for other_start, other_setup_end, other_end in self.nurse_busy.get((nurse, date), ()):
+            if other_start < end and start < other_end:
+                if other_start < setup_end and start < other_setup_end:
+                    return False  # set-up is exclusive
+                overlapping.append((max(other_start, start), min(other_end, end)))
+        if len(overlapping) < self.capacity:
+            return True
+        # Peak number of other patients monitored at once during this session.
+        events = sorted([(s, 1) for s, _ in overlapping] + [(e, -1) for _, e in overlapping])
+        load = peak = 0
+        for _, change in events:
+            load += change
+            peak = max(peak, load)
+        return peak < self.capacity
+
+    def slot(self, date: dt.date, minute: int, shape: PlanShape) -> Slot | None:
+        """The chair and nurse for a start at `minute` on `date`, or None if it cannot be had."""
+        day = self.day(date)
+        if day is None:
+            return None
+        _, opens, closes = day
+        if minute < opens or minute + shape.chair_minutes > closes:
+            return None
+        start = self.epoch(date, minute)
+        end = start + shape.chair_minutes * 60
+        setup_end = start + shape.setup_minutes * 60
+        if not self._patient_free(start, end):
+            return None
+        chair = next((c for c in self.chairs if self._chair_free(c, date, start, end)), None)
+        if chair is None:
+            return None
+        nurses = sorted(self.shifts, key=lambda n: (self.nurse_day_load.get((n, date), 0), n))
+        nurse = next((n for n in nurses if self._nurse_free(n, date, start, setup_end, end)), None)
+        if nurse is None:
+            return None
+        return Slot(date, minute, start, setup_end, end, chair, nurse)
+
+
+def load_resources(
+    location: Location,
+    patient_id: int,
+    first_date: dt.date,
+    last_date: dt.date,
+    *,
+    exclude: Sequence[int] = (),
+) -> Resources:
+    """Everything that constrains a series at `location` between two local dates: 5 queries.
+
+    `exclude` names sessions being moved, whose current places must not block their new ones.
+    """
+    zone = location.zone
+    since = int(dt.datetime.combine(first_date, dt.time(), tzinfo=zone).timestamp())
+    until = int(
+        dt.datetime.combine(last_date + dt.timedelta(days=1), dt.time(), tzinfo=zone).timestamp()
+    )
+    active = [status.value for status in ACTIVE_STATUSES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT weekday, EXTRACT(HOUR FROM opens) * 60 + EXTRACT(MINUTE FROM opens),"
+            " EXTRACT(HOUR FROM closes) * 60 + EXTRACT(MINUTE FROM closes)"
+            " FROM locations_openinghours WHERE location_id = %s",
+            [location.pk],
+        )
+        hours = {row[0]: (int(row[1]), int(row[2])) for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT starts_on, ends_on FROM locations_closure"
+            " WHERE location_id = %s AND ends_on >= %s AND starts_on <= %s",
+            [location.pk, first_date, last_date],
+        )
+        closed: set[dt.date] = set()
+        for starts_on, ends_on in cursor.fetchall():
+            day = max(starts_on, first_date)
+            while day <= min(ends_on, last_date):
+                closed.add(day)
+                day += dt.timedelta(days=1)
+        cursor.execute(
+            "SELECT id FROM locations_chair WHERE location_id = %s AND is_active"
+            " ORDER BY position, name, id",
+            [location.pk],
+        )
+        chairs = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
+            " EXTRACT(EPOCH FROM ends_at)::bigint FROM locations_nurseshift"
+            " WHERE location_id = %s AND starts_at < to_timestamp(%s)"
+            " AND ends_at > to_timestamp(%s)",
+            [location.pk, until, since],
+        )
+        shifts = cursor.fetchall()
+        # The location's active sessions and live holds (both occupy chairs and nurses), and the
+        # patient's own sessions anywhere, in one round trip.
+        cursor.execute(
+            "SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
+            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint"
+            " FROM scheduling_session WHERE location_id = %s AND status = ANY(%s)"
+            " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
+            " AND NOT (id = ANY(%s))"
+            " UNION ALL"
+            " SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
+            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint"
+            " FROM scheduling_hold WHERE location_id = %s AND released_at IS NULL"
+            " AND expires_at > now() AND starts_at < to_timestamp(%s)"
+            " AND ends_at > to_timestamp(%s)"
+            " UNION ALL"
+            " SELECT 'p', 0, 0, EXTRACT(EPOCH FROM starts_at)::bigint, 0,"
+            " EXTRACT(EPOCH FROM ends_at)::bigint"
+            " FROM scheduling_session WHERE patient_id = %s AND status = ANY(%s)"
+            " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
+            " AND NOT (id = ANY(%s))",
+            [
+                *(location.pk, active, until, since, list(exclude)),
+                *(location.pk, until, since),
+                *(patient_id, active, until, since, list(exclude)),
+            ],
+        )
+        sessions, patient_busy = [], []
+        for kind, chair, nurse, start, setup_end, end in cursor.fetchall():
+            if kind == "l":
+                sessions.append((chair, nurse, start, setup_end, end))
+            else:
+                patient_busy.append((start, end))
+    return Resources(
+        zone=zone,
+        capacity=location.nurse_monitor_capacity,
+        hours=hours,
+        closed=closed,
+        chairs=chairs,
+        shifts=shifts,
+        sessions=sessions,
+        patient_busy=patient_busy,
+    )
+
+
+def horizon(request: Request) -> tuple[dt.date, dt.date]:
+    last = request.first_date + dt.timedelta(
+        days=FIRST_SESSION_SEARCH_DAYS + request.shape.span_days + HORIZON_MARGIN_DAYS
+    )
+    return request.first_date, last
+
+
+def _anchors(resources: Resources, request: Request) -> list[int]:
+    """Grid minutes in preference order: inside the windows first, then nearest to them."""
+    minutes: set[int] = set()
+    for opens, closes in resources.hours.values():
+        first = opens + (-opens) % SLOT_MINUTES
+        minutes.update(range(first, closes - request.shape.chair_minutes + 1, SLOT_MINUTES))
+    if not request.windows:
+        return sorted(minutes)
+    ordered: list[int] = []
+    for window in request.windows:
+        ordered.extend(m for m in sorted(minutes) if window.contains(m) and m not in ordered)
+    rest = sorted(
+        (m for m in minutes if m not in ordered),
+        key=lambda m: (min(w.distance(m) for w in request.windows), m),
+    )
+    return ordered + rest
+
+
+def _place(
+    resources: Resources,
+    request: Request,
+    anchor: int,
+    dates: Iterable[dt.date],
+) -> tuple[Slot, bool, bool] | None:
+    """The best slot among `dates` (in order): preferred weekday at the anchor, any weekday at
+    the anchor, then the nearest time to the anchor (preferred weekdays first)."""
+    dates = list(dates)
+    shape = request.shape
+    preferred = [d for d in dates if d.weekday() in request.weekdays]
+    for date in preferred:
+        if slot := resources.slot(date, anchor, shape):
+            return slot, True, True
+    for date in dates:
+        if date.weekday() not in request.weekdays and (slot := resources.slot(date, anchor, shape)):
+            return slot, True, False
+    best: tuple[int, Slot] | None = None
+    for date in preferred + [d for d in dates if d not in preferred]:
+        for minute in sorted(resources.grid(date, shape), key=lambda m: (abs(m - anchor), m)):
+            distance = abs(minute - anchor)
+            if best is not None and distance >= best[0]:
+                break  # an earlier date is at least as near
+            if slot := resources.slot(date, minute, shape):
+                best = (distance, slot)
+                break
+    if best is None:
+        return None
+    slot = best[1]
+    return slot, False, slot.date.weekday() in request.weekdays
+
+
+def _build(resources: Resources, request: Request, anchor: int) -> Proposal:
+    shape = request.shape
+    sessions: list[ProposedSession] = []
+    first = request.first_date
+    for number in range(1, shape.infusions + 1):
+        remaining = shape.infusions - number
+        if not sessions:
+            dates = [first + dt.timedelta(days=d) for d in range(FIRST_SESSION_SEARCH_DAYS)]
+        else:
+            previous = sessions[-1].slot.date
+            start_of_series = sessions[0].slot.date
+            latest_allowed = start_of_series + dt.timedelta(
+                days=shape.span_days - remaining * shape.min_days_between
+            )
+            dates = [
+                previous + dt.timedelta(days=gap)
+                for gap in range(shape.min_days_between, shape.max_days_between + 1)
+                if previous + dt.timedelta(days=gap) <= latest_allowed
+            ]
+        placed = _place(resources, request, anchor, dates)
+        if placed is None:
+            return Proposal(anchor, sessions, failed_number=number)
+        slot, at_anchor, preferred_weekday = placed
+        sessions.append(ProposedSession(number, slot, at_anchor, preferred_weekday))
+    return Proposal(anchor, sessions)
+
+
+def _score(proposal: Proposal, rank: int) -> tuple[int, ...]:
+    sessions = proposal.sessions
+    span = (sessions[-1].slot.date - sessions[0].slot.date).days if sessions else 0
+    return (
+        0 if proposal.complete else 1,
+        -len(sessions),
+        sum(not s.at_anchor for s in sessions),
+        sum(not s.preferred_weekday for s in sessions),
+        sum(abs(s.slot.minute - (proposal.anchor_minute or 0)) for s in sessions),
+        span,
+        rank,
+    )
+
+
+def plan(resources: Resources, request: Request) -> Proposal:
+    """The best proposal for the request over the loaded resources (see the module docstring)."""
+    best: tuple[tuple[int, ...], Proposal] | None = None
+    for rank, anchor in enumerate(_anchors(resources, request)):
+        proposal = _build(resources, request, anchor)
+        score = _score(proposal, rank)
+        if best is None or score < best[0]:
+            best = (score, proposal)
+        if proposal.complete and score[2] == 0 and score[3] == 0:
+            break
+    if best is None:
+        return Proposal(None, [], failed_number=1)
+    proposal = best[1]
+    add_alternatives(resources, request, proposal)
+    return proposal
+
+
+def add_alternatives(resources: Resources, request: Request, proposal: Proposal) -> None:
+    """Fill each session's nearest other feasible starts (same date first, then other dates)."""
+    shape = request.shape
+    sessions = proposal.sessions
+    for index, session in enumerate(sessions):
+        options: list[Slot] = []
+        date, minute = session.slot.date, session.slot.minute
+        for other in sorted(resources.grid(date, shape), key=lambda m: (abs(m - minute), m)):
+            if other != minute and (slot := resources.slot(date, other, shape)):
+                options.append(slot)
+                if len(options) == ALTERNATIVES // 2:
+                    break
+        low, high = _date_bounds(request, sessions, index)
+        day = low
+        candidates = []
+        while day <= high:
+            if day != date:
+                candidates.append(day)
+            day += dt.timedelta(days=1)
+        candidates.sort(key=lambda d: (abs((d - date).days), d))
+        for other_date in candidates:
+            if slot := resources.slot(other_date, minute, shape):
+                options.append(slot)
+                if len(options) >= ALTERNATIVES:
+                    break
+        session.alternatives = options
+
+
+def _date_bounds(
+    request: Request, sessions: list[ProposedSession], index: int
+) -> tuple[dt.date, dt.date]:
+    """The dates session `index` may move to while keeping the spacing with its neighbours."""
+    shape = request.shape
+    date = sessions[index].slot.date
+    minimum = dt.timedelta(days=shape.min_days_between)
+    maximum = dt.timedelta(days=shape.max_days_between)
+    low, high = request.first_date, date + maximum
+    if index:
+        before = sessions[index - 1].slot.date
+        low, high = before + minimum, min(high, before + maximum)
+    if index + 1 < len(sessions):
+        after = sessions[index + 1].slot.date
+        low, high = max(low, after - maximum), min(high, after - minimum)
+    return low, high
+
+
+def propose(
+    location: Location,
+    patient_id: int,
+    request: Request,
+) -> Proposal:
+    first, last = horizon(request)
+    resources = load_resources(location, patient_id, first, last)
+    return plan(resources, request)

@@ -1,0 +1,408 @@
+"""Booking, moving and cancelling sessions, safely under concurrency (PRODUCT.md 4.2, 4.3).
+
+Every change that takes a chair or a nurse runs in one transaction that first locks the location
+row (SELECT ... FOR UPDATE), then reloads what constrains the change, checks it, and writes. The
+lock serialises bookings per location, so the nurse-capacity count cannot be raced; the exclusion
+constraints on chairs, patients and nurse set-ups remain the last word if a code path forgot.
+Locking once and late, then checking, then writing, is the pattern pretix uses for quotas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from locations.models import Location
+from review.models import TreatmentPlan
+from review.services import assert_bookable
+from scheduling import planner
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    LATE_CANCEL_WINDOW,
+    UPCOMING_STATUSES,
+    Hold,
+    Series,
+    Session,
+    Status,
+    WaitlistEntry,
+)
+
+HOLD_MINUTES = 30
+EXCLUSIONS = "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap"
+
+
+class SchedulingError(Exception):
+    pass
+
+
+class SpacingError(SchedulingError):
+    """The chosen dates break the plan's minimum or maximum gap or its total span."""
+
+
+class BookingConflict(SchedulingError):
+    """Some sessions can no longer be had; nothing was written."""
+
+    def __init__(self, failed: list[int], proposal: planner.Proposal | None = None) -> None:
+        self.failed = failed
+        self.proposal = proposal
+        super().__init__(f"sessions {failed} are no longer available")
+
+
+class InvalidTransition(SchedulingError):
+    pass
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A start the front desk chose for one session: a local date and time at the location."""
+
+    date: dt.date
+    time: dt.time
+
+    @property
+    def minute(self) -> int:
+        return self.time.hour * 60 + self.time.minute
+
+
+def check_spacing(dates: list[dt.date], shape: planner.PlanShape) -> None:
+    """Gaps between consecutive sessions within [min, max] days; all within the total span."""
+    for number, (before, after) in enumerate(itertools.pairwise(dates), start=2):
+        gap = (after - before).days
+        if gap < shape.min_days_between or gap > shape.max_days_between:
+            raise SpacingError(
+                f"Session {number} is {gap} days after the one before; the plan needs "
+                f"{shape.min_days_between} to {shape.max_days_between} days."
+            )
+    if dates and (dates[-1] - dates[0]).days > shape.span_days:
+        raise SpacingError(
+            f"The series spans {(dates[-1] - dates[0]).days} days; the plan allows "
+            f"{shape.span_days}."
+        )
+
+
+def _lock(location: Location) -> Location:
+    return Location.objects.select_for_update().get(pk=location.pk)
+
+
+def _session(series: Series, number: int, slot: planner.Slot) -> Session:
+    return Session(
+        series=series,
+        number=number,
+        patient=series.patient,
+        location=series.location,
+        chair_id=slot.chair_id,
+        nurse_id=slot.nurse_id,
+        starts_at=slot.starts_at(),
+        setup_ends_at=slot.setup_ends_at(),
+        ends_at=slot.ends_at(),
+    )
+
+
+def book_series(
+    plan: TreatmentPlan,
+    location: Location,
+    choices: list[Choice],
+    *,
+    booked_by: User,
+    request: planner.Request | None = None,
+) -> Series:
+    """Book every chosen session or none (all or nothing).
+
+    Raises NotBookable (urgent flag, no plan), SpacingError, or BookingConflict naming the
+    sessions that were taken meanwhile, with a fresh proposal to choose from.
+    """
+    shape = planner.PlanShape.from_plan(plan)
+    check_spacing([choice.date for choice in choices], shape)
+    if len(choices) != plan.infusions:
+        raise SpacingError(f"The plan has {plan.infusions} infusions; {len(choices)} were chosen.")
+    try:
+        with transaction.atomic():
+            location = _lock(location)
+            assert_bookable(plan.patient)
+            resources = planner.load_resources(
+                location,
+                plan.patient_id,
+                choices[0].date,
+                choices[-1].date,
+            )
+            slots = [resources.slot(c.date, c.minute, shape) for c in choices]
+            failed = [number for number, slot in enumerate(slots, start=1) if slot is None]
+            if failed:
+                raise BookingConflict(failed)
+            series = Series.objects.create(
+                plan=plan, patient=plan.patient, location=location, booked_by=booked_by
+            )
+            Session.objects.bulk_create(
+                _session(series, number, slot)
+                for number, slot in enumerate(slots, start=1)
+                if slot is not None
+            )
+    except BookingConflict as conflict:
+        if request is not None:
+            conflict.proposal = planner.propose(location, plan.patient_id, request)
+        raise
+    except IntegrityError as error:
+        # The exclusion constraints caught what the checks did not: still nothing is written.
+        raise BookingConflict([], None) from error
+    return series
+
+
+def _series_sessions(series: Series) -> list[Session]:
+    return list(
+        series.sessions.filter(status__in=[s.value for s in ACTIVE_STATUSES]).order_by("starts_at")
+    )
+
+
+def move_sessions(
+    session: Session, choice: Choice, *, and_following: bool = False
+) -> list[Session]:
+    """Move one session (or it and every later one, by the same number of days, to the new time
+    of day), keeping the plan's spacing; all or nothing."""
+    with transaction.atomic():
+        location = _lock(session.location)
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        if session.status not in UPCOMING_STATUSES:
+            raise InvalidTransition("Only booked or confirmed sessions can be moved.")
+        series = session.series
+        plan = series.plan
+        shape = planner.PlanShape.from_plan(plan)
+        sessions = _series_sessions(series)
+        old_date = session.local_start().date()
+        shift = choice.date - old_date
+        moving = [
+            s
+            for s in sessions
+            if s.pk == session.pk
+            or (and_following and s.starts_at > session.starts_at and s.status in UPCOMING_STATUSES)
+        ]
+        targets = {s.pk: (s.local_start().date() + shift) for s in moving}
+        dates = sorted(targets.get(s.pk, s.local_start().date()) for s in sessions)
+        check_spacing(dates, shape)
+        first, last = min(targets.values()), max(targets.values())
+        resources = planner.load_resources(
+            location, series.patient_id, first, last, exclude=[s.pk for s in moving]
+        )
+        slots = {pk: resources.slot(day, choice.minute, shape) for pk, day in targets.items()}
+        failed = [s.number for s in moving if slots[s.pk] is None]
+        if failed:
+            raise BookingConflict(failed)
+        vacated = [FreedSlot.of(moved) for moved in moving]
+        for moved in moving:
+            slot = slots[moved.pk]
+            assert slot is not None
+            moved.chair_id, moved.nurse_id = slot.chair_id, slot.nurse_id
+            moved.starts_at, moved.setup_ends_at, moved.ends_at = (
+                slot.starts_at(),
+                slot.setup_ends_at(),
+                slot.ends_at(),
+            )
+            moved.status = Status.BOOKED
+            moved.status_changed_at = timezone.now()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Sessions of one series may trade places; the constraints are checked once
+                # every row has moved, still inside this transaction.
+                cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} DEFERRED")
+                Session.objects.bulk_update(
+                    moving,
+                    [
+                        "chair",
+                        "nurse",
+                        "starts_at",
+                        "setup_ends_at",
+                        "ends_at",
+                        "status",
+                        "status_changed_at",
+                    ],
+                )
+                cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} IMMEDIATE")
+        except IntegrityError as error:
+            raise BookingConflict([s.number for s in moving]) from error
+        for slot in vacated:
+            offer_freed_slot(slot)
+        return moving
+
+
+def cancel_sessions(
+    session: Session, *, and_following: bool = False, reason: str = ""
+) -> list[Session]:
+    """Cancel one session or the rest of its series; within 24 h of the start it is late."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=session.pk)
+        if session.status not in UPCOMING_STATUSES:
+            raise InvalidTransition("Only booked or confirmed sessions can be cancelled.")
+        targets = [session]
+        if and_following:
+            targets += list(
+                Session.objects.select_for_update().filter(
+                    series=session.series,
+                    starts_at__gt=session.starts_at,
+                    status__in=UPCOMING_STATUSES,
+                )
+            )
+        for target in targets:
+            late = target.starts_at - now < LATE_CANCEL_WINDOW
+            target.status = Status.LATE_CANCELLED if late else Status.CANCELLED
+            target.status_changed_at = now
+            target.cancel_reason = reason
+        Session.objects.bulk_update(targets, ["status", "status_changed_at", "cancel_reason"])
+        if (
+            and_following
+            or not session.series.sessions.filter(status__in=UPCOMING_STATUSES).exists()
+        ):
+            Series.objects.filter(pk=session.series_id).update(status=Series.SeriesStatus.CANCELLED)
+        for target in targets:
+            offer_freed_slot(FreedSlot.of(target))
+    return targets
+
+
+def check_in(session: Session) -> Session:
+    return _transition(session, {Status.BOOKED, Status.CONFIRMED}, Status.CHECKED_IN)
+
+
+def mark_no_show(session: Session) -> Session:
+    if session.starts_at > timezone.now():
+        raise InvalidTransition("A session can be marked as a no-show only after it starts.")
+    return _transition(session, {Status.BOOKED, Status.CONFIRMED}, Status.NO_SHOW)
+
+
+def _transition(session: Session, allowed: set[str], to: str) -> Session:
+    """A conditional update: only from the allowed states, exactly once."""
+    changed = Session.objects.filter(pk=session.pk, status__in=allowed).update(
+        status=to, status_changed_at=timezone.now()
+    )
+    if not changed:
+        raise InvalidTransition(f"This session is {session.get_status_display().lower()}.")
+    session.refresh_from_db()
+    return session
+
+
+# --- Waitlist -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreedSlot:
+    """The chair, nurse and times a cancelled or moved session gave back."""
+
+    location: Location
+    patient_id: int
+    chair_id: int
+    nurse_id: int
+    starts_at: dt.datetime
+    setup_ends_at: dt.datetime
+    ends_at: dt.datetime
+
+    @classmethod
+    def of(cls, session: Session) -> FreedSlot:
+        return cls(
+            session.location,
+            session.patient_id,
+            session.chair_id,
+            session.nurse_id,
+            session.starts_at,
+            session.setup_ends_at,
+            session.ends_at,
+        )
+
+
+def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) -> Hold | None:
+    """Offer a freed slot to the first patient waiting for it, held for HOLD_MINUTES.
+
+    First come, first served: the oldest waiting entry of the location whose dates and local
+    time window contain the slot, and whose own session is later than the slot.
+    """
+    if slot.starts_at <= timezone.now():
+        return None
+    local = slot.starts_at.astimezone(slot.location.zone)
+    entry = (
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(
+            location=slot.location,
+            status=WaitlistEntry.EntryStatus.WAITING,
+            earliest_date__lte=local.date(),
+            latest_date__gte=local.date(),
+            window_starts__lte=local.time(),
+            window_ends__gte=local.time(),
+            session__starts_at__gt=slot.starts_at,
+            session__status__in=UPCOMING_STATUSES,
+        )
+        .exclude(session__patient=slot.patient_id)
+        .exclude(pk__in=skip_entries or [])
+        .order_by("created_at")
+        .first()
+    )
+    if entry is None:
+        return None
+    hold = Hold.objects.create(
+        entry=entry,
+        location=slot.location,
+        chair_id=slot.chair_id,
+        nurse_id=slot.nurse_id,
+        starts_at=slot.starts_at,
+        setup_ends_at=slot.setup_ends_at,
+        ends_at=slot.ends_at,
+        expires_at=timezone.now() + dt.timedelta(minutes=HOLD_MINUTES),
+    )
+    entry.status = WaitlistEntry.EntryStatus.OFFERED
+    entry.save(update_fields=["status"])
+    return hold
+
+
+def accept_hold(hold: Hold) -> Session:
+    """Move the waiting patient's session into the held slot."""
+    with transaction.atomic():
+        _lock(hold.location)
+        hold = Hold.objects.select_for_update().select_related("entry__session").get(pk=hold.pk)
+        if hold.released_at is not None or hold.expires_at <= timezone.now():
+            raise InvalidTransition("This offer has expired.")
+        session = hold.entry.session
+        Hold.objects.filter(pk=hold.pk).update(released_at=timezone.now())
+        local = hold.starts_at.astimezone(hold.location.zone)
+        moved = move_sessions(session, Choice(local.date(), local.time()))
+        WaitlistEntry.objects.filter(pk=hold.entry_id).update(
+            status=WaitlistEntry.EntryStatus.BOOKED
+        )
+        return moved[0]
+
+
+def release_expired_holds() -> int:
+    """An offer not taken in time goes to the next patient waiting; the first goes back in line."""
+    released = 0
+    now = timezone.now()
+    expired = Hold.objects.filter(released_at__isnull=True, expires_at__lte=now).select_related(
+        "location", "entry__session"
+    )
+    for hold in expired:
+        with transaction.atomic():
+            if not Hold.objects.filter(pk=hold.pk, released_at__isnull=True).update(
+                released_at=now
+            ):
+                continue  # another worker released it
+            WaitlistEntry.objects.filter(
+                pk=hold.entry_id, status=WaitlistEntry.EntryStatus.OFFERED
+            ).update(status=WaitlistEntry.EntryStatus.WAITING)
+            already_offered = list(
+                Hold.objects.filter(
+                    location=hold.location, chair=hold.chair_id, starts_at=hold.starts_at
+                ).values_list("entry_id", flat=True)
+            )
+            offer_freed_slot(
+                FreedSlot(
+                    hold.location,
+                    hold.entry.session.patient_id,
+                    hold.chair_id,
+                    hold.nurse_id,
+                    hold.starts_at,
+                    hold.setup_ends_at,
+                    hold.ends_at,
+                ),
+                skip_entries=already_offered,
+            )
+            released += 1
+    return released
