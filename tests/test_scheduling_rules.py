@@ -1,0 +1,355 @@
+"""The rules of PRODUCT.md 4.2 and the spacing of 4.3, against real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+
+from accounts.models import Role
+from locations.models import Closure
+from review.services import NotBookable
+from scheduling import planner, services
+from scheduling.models import Series, Session, Status
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+# A Monday well ahead of "now" in these tests.
+MONDAY = dt.date(2027, 2, 1)
+NOW = dt.datetime(2027, 1, 20, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def stamford():
+    return make_location(shifts_from=MONDAY - dt.timedelta(days=7))
+
+
+@pytest.fixture
+def desk():
+    return UserFactory(role=Role.FRONT_DESK)
+
+
+def request_for(plan, first=MONDAY, weekdays=(0, 2, 4), windows=((9, 0, 12, 0),)):
+    return planner.Request(
+        shape=planner.PlanShape.from_plan(plan),
+        first_date=first,
+        weekdays=frozenset(weekdays),
+        windows=tuple(planner.Window(dt.time(a, b), dt.time(c, d)) for a, b, c, d in windows),
+    )
+
+
+def choices_of(proposal):
+    return [services.Choice(s.slot.date, s.slot.local_time) for s in proposal.sessions]
+
+
+def book(plan, location, desk, proposal):
+    return services.book_series(plan, location, choices_of(proposal), booked_by=desk)
+
+
+def test_the_planner_proposes_every_session_at_one_time_on_preferred_days(stamford):
+    plan = approved_plan("p1@example.org", stamford)
+
+    proposal = planner.propose(stamford, plan.patient_id, request_for(plan))
+
+    assert proposal.complete and len(proposal.sessions) == 8
+    assert {s.slot.local_time for s in proposal.sessions} == {dt.time(9, 0)}
+    assert all(s.slot.date.weekday() in (0, 2, 4) for s in proposal.sessions)
+    dates = [s.slot.date for s in proposal.sessions]
+    services.check_spacing(dates, planner.PlanShape.from_plan(plan))
+    assert dates[0] == MONDAY
+    assert all(s.alternatives for s in proposal.sessions)
+
+
+def test_the_planner_is_deterministic(stamford):
+    plan = approved_plan("p1@example.org", stamford)
+
+    first = planner.propose(stamford, plan.patient_id, request_for(plan))
+    second = planner.propose(stamford, plan.patient_id, request_for(plan))
+
+    assert [s.slot for s in first.sessions] == [s.slot for s in second.sessions]
+
+
+def test_booking_writes_one_row_per_session_in_utc(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    proposal = planner.propose(stamford, plan.patient_id, request_for(plan))
+
+    series = book(plan, stamford, desk, proposal)
+
+    sessions = list(series.sessions.order_by("number"))
+    assert [s.number for s in sessions] == list(range(1, 9))
+    first = sessions[0]
+    assert first.starts_at == dt.datetime(2027, 2, 1, 14, 0, tzinfo=dt.UTC)  # 09:00 EST
+    assert first.setup_ends_at - first.starts_at == dt.timedelta(minutes=15)
+    assert first.ends_at - first.starts_at == dt.timedelta(minutes=100)
+    assert first.status == Status.BOOKED
+
+
+def test_the_database_refuses_two_active_sessions_in_one_chair(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    other = approved_plan("p2@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    taken = series.sessions.first()
+    other_series = Series.objects.create(
+        plan=other, patient=other.patient, location=stamford, booked_by=desk
+    )
+    nurse = UserFactory(role=Role.NURSE)
+
+    with pytest.raises(IntegrityError, match="session_chair_no_overlap"), transaction.atomic():
+        Session.objects.create(
+            series=other_series,
+            number=1,
+            patient=other.patient,
+            location=stamford,
+            chair=taken.chair,
+            nurse=nurse,
+            starts_at=taken.starts_at + dt.timedelta(minutes=30),
+            setup_ends_at=taken.starts_at + dt.timedelta(minutes=45),
+            ends_at=taken.ends_at + dt.timedelta(minutes=30),
+        )
+
+    # A cancelled session frees its chair.
+    services.cancel_sessions(taken)
+    Session.objects.create(
+        series=other_series,
+        number=1,
+        patient=other.patient,
+        location=stamford,
+        chair=taken.chair,
+        nurse=nurse,
+        starts_at=taken.starts_at,
+        setup_ends_at=taken.setup_ends_at,
+        ends_at=taken.ends_at,
+    )
+
+
+def test_the_database_refuses_a_patient_in_two_sessions_at_once(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    taken = series.sessions.first()
+    other_chair = stamford.chairs.exclude(pk=taken.chair_id).first()
+
+    with pytest.raises(IntegrityError, match="session_patient_no_overlap"), transaction.atomic():
+        Session.objects.create(
+            series=series,
+            number=9,
+            patient=plan.patient,
+            location=stamford,
+            chair=other_chair,
+            nurse=UserFactory(role=Role.NURSE),
+            starts_at=taken.starts_at + dt.timedelta(minutes=50),
+            setup_ends_at=taken.starts_at + dt.timedelta(minutes=65),
+            ends_at=taken.ends_at + dt.timedelta(minutes=50),
+        )
+
+
+def test_a_nurse_sets_up_one_patient_at_a_time_and_monitors_at_most_k(desk):
+    # One nurse, three chairs, k = 2: two overlapping sessions with staggered set-ups fit,
+    # a third overlapping both does not, and two set-ups at once never do.
+    clinic = make_location(
+        "k2", chairs=3, nurses=1, capacity=2, shifts_from=MONDAY - dt.timedelta(days=7)
+    )
+    plans = [approved_plan(f"k{n}@example.org", clinic, infusions=1) for n in range(4)]
+
+    def one(plan, time):
+        return services.book_series(plan, clinic, [services.Choice(MONDAY, time)], booked_by=desk)
+
+    one(plans[0], dt.time(9, 0))
+    with pytest.raises(services.BookingConflict):
+        one(plans[1], dt.time(9, 0))  # set-up 09:00-09:15 is taken
+    one(plans[1], dt.time(9, 15))  # set-up after the first; now monitoring two
+    with pytest.raises(services.BookingConflict):
+        one(plans[2], dt.time(9, 30))  # would be a third patient at 09:30-10:40
+    one(plans[2], dt.time(10, 45))  # the first has left at 10:40
+    assert Session.objects.filter(location=clinic).count() == 3
+
+
+def test_sessions_stay_inside_opening_hours_and_outside_closures(stamford):
+    plan = approved_plan("p1@example.org", stamford)
+    shape = planner.PlanShape.from_plan(plan)
+    Closure.objects.create(location=stamford, starts_on=MONDAY, ends_on=MONDAY, reason="Training")
+    first, last = MONDAY, MONDAY + dt.timedelta(days=30)
+    resources = planner.load_resources(stamford, plan.patient_id, first, last)
+
+    assert resources.slot(MONDAY, 9 * 60, shape) is None  # closed for training
+    tuesday = MONDAY + dt.timedelta(days=1)
+    assert resources.slot(tuesday, 7 * 60 + 45, shape) is None  # before opening
+    assert resources.slot(tuesday, 16 * 60 + 30, shape) is None  # recovery would end at 18:10
+    assert resources.slot(tuesday, 16 * 60 + 15, shape) is not None  # ends at 17:55
+    saturday = MONDAY + dt.timedelta(days=5)
+    assert resources.slot(saturday, 10 * 60, shape) is None
+
+    proposal = planner.propose(stamford, plan.patient_id, request_for(plan))
+    assert MONDAY not in [s.slot.date for s in proposal.sessions]
+
+
+@pytest.mark.parametrize(
+    ("gaps", "message"),
+    [
+        ([2, 1], "is 1 days after"),
+        ([2, 8], "is 8 days after"),
+        ([7, 7, 7, 7, 7], "spans 35 days"),
+    ],
+)
+def test_spacing_rules_refuse_gaps_and_spans_outside_the_plan(stamford, gaps, message):
+    plan = approved_plan("p1@example.org", stamford, infusions=len(gaps) + 1)
+    dates = [MONDAY]
+    for gap in gaps:
+        dates.append(dates[-1] + dt.timedelta(days=gap))
+
+    with pytest.raises(services.SpacingError, match=message):
+        services.check_spacing(dates, planner.PlanShape.from_plan(plan))
+
+
+def test_booking_is_all_or_nothing_and_names_the_session_taken_meanwhile(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    request = request_for(plan)
+    proposal = planner.propose(stamford, plan.patient_id, request)
+    third = proposal.sessions[2].slot
+    # Meanwhile other patients take every chair at the third session's time.
+    for n in range(3):
+        rival = approved_plan(f"rival{n}@example.org", stamford, infusions=1)
+        try:
+            services.book_series(
+                rival, stamford, [services.Choice(third.date, third.local_time)], booked_by=desk
+            )
+        except services.BookingConflict:
+            break  # nurses ran out before chairs did: the slot is gone either way
+
+    with pytest.raises(services.BookingConflict) as conflict:
+        services.book_series(plan, stamford, choices_of(proposal), booked_by=desk, request=request)
+
+    assert conflict.value.failed == [3]
+    assert not Series.objects.filter(patient=plan.patient).exists()
+    fresh = conflict.value.proposal
+    assert fresh.complete
+    assert fresh.sessions[2].slot != third
+
+
+def test_an_open_urgent_flag_refuses_booking(stamford, desk):
+    from review import services as review
+    from review.models import ProtocolTemplate
+    from tests.intake_data import submitted_intake
+
+    patient = UserFactory(role=Role.PATIENT)
+    intake = submitted_intake(patient, changes={"mood": {"phq9_9": "1"}})
+    template = ProtocolTemplate.objects.get(is_default=True)
+    plan = review.approve(
+        intake,
+        UserFactory(role=Role.CLINICIAN),
+        {f: getattr(template, f) for f in review.PLAN_FIELDS},
+    )
+    proposal = planner.propose(stamford, patient.pk, request_for(plan))
+
+    with pytest.raises(NotBookable, match="urgent safety flag"):
+        book(plan, stamford, desk, proposal)
+    assert not Session.objects.exists()
+
+
+def test_a_cancellation_within_24_hours_is_late(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    first, second = series.sessions.order_by("number")[:2]
+
+    with time_machine.travel(first.starts_at - dt.timedelta(hours=23), tick=False):
+        services.cancel_sessions(first)
+    with time_machine.travel(second.starts_at - dt.timedelta(hours=25), tick=False):
+        services.cancel_sessions(second)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.LATE_CANCELLED, Status.CANCELLED)
+
+
+def test_cancelling_the_rest_of_a_series(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    third = series.sessions.get(number=3)
+
+    services.cancel_sessions(third, and_following=True, reason="Moving away")
+
+    statuses = dict(series.sessions.values_list("number", "status"))
+    assert [statuses[n] for n in range(1, 9)] == ["booked"] * 2 + ["cancelled"] * 6
+    series.refresh_from_db()
+    assert series.status == Series.SeriesStatus.CANCELLED
+
+
+def test_check_in_and_no_show_follow_the_session_states(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    first, second = series.sessions.order_by("number")[:2]
+
+    with pytest.raises(services.InvalidTransition):
+        services.mark_no_show(first)  # it has not started yet
+    services.check_in(first)
+    with pytest.raises(services.InvalidTransition):
+        services.check_in(first)
+    with time_machine.travel(second.starts_at + dt.timedelta(minutes=20), tick=False):
+        services.mark_no_show(second)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Status.CHECKED_IN, Status.NO_SHOW)
+
+
+def test_moving_one_session_keeps_the_spacing(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    last = series.sessions.get(number=8)
+    day = last.local_start().date()
+
+    services.move_sessions(last, services.Choice(day + dt.timedelta(days=1), dt.time(14, 0)))
+    last.refresh_from_db()
+    assert last.local_start().replace(tzinfo=None) == dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(14, 0)
+    )
+
+    second = series.sessions.get(number=2)
+    with pytest.raises(services.SpacingError, match="Session 2 is 1 days after"):
+        services.move_sessions(
+            second, services.Choice(second.local_start().date() - dt.timedelta(days=1), dt.time(9))
+        )
+
+
+def test_moving_this_and_the_following_sessions_shifts_them_together(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford)
+    series = book(
+        plan, stamford, desk, planner.propose(stamford, plan.patient_id, request_for(plan))
+    )
+    before = {s.number: s.local_start() for s in series.sessions.all()}
+    fifth = series.sessions.get(number=5)
+
+    moved = services.move_sessions(
+        fifth,
+        services.Choice(before[5].date(), dt.time(11, 0)),
+        and_following=True,
+    )
+
+    assert sorted(s.number for s in moved) == [5, 6, 7, 8]
+    after = {s.number: s.local_start() for s in series.sessions.all()}
+    for number in range(1, 5):
+        assert after[number] == before[number]
+    for number in range(5, 9):
+        assert after[number].date() == before[number].date()
+        assert after[number].time() == dt.time(11, 0)
