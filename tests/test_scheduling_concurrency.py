@@ -1,0 +1,152 @@
+"""Bookings from many connections at once: the database and the location lock hold the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import pytest
+from django.db import close_old_connections, connection, connections
+
+from accounts.models import Role
+from scheduling import services
+from scheduling.models import Session
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = dt.date.today() + dt.timedelta(days=14)
+while DAY.weekday() > 4:
+    DAY += dt.timedelta(days=1)
+
+
+def _run_in_threads(count: int, work) -> list[object]:
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:  # collected and asserted by the caller
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_twenty_connections_booking_the_same_chair_and_time_give_one_success():
+    clinic = make_location("race", chairs=1, nurses=1, shifts_from=DAY - dt.timedelta(days=1))
+    plans = [approved_plan(f"racer{n}@example.org", clinic, infusions=1) for n in range(20)]
+    desk = UserFactory(role=Role.FRONT_DESK)
+    choice = [services.Choice(DAY, dt.time(10))]
+
+    results = _run_in_threads(
+        20, lambda i: services.book_series(plans[i], clinic, choice, booked_by=desk)
+    )
+
+    successes = [r for r in results if not isinstance(r, Exception)]
+    conflicts = [r for r in results if isinstance(r, services.BookingConflict)]
+    assert len(successes) == 1, results
+    assert len(conflicts) == 19
+    assert Session.objects.filter(location=clinic).count() == 1
+
+
+INVARIANTS = {
+    "chair overlap": """
+        SELECT count(*) FROM scheduling_session a JOIN scheduling_session b
+          ON a.chair_id = b.chair_id AND a.id < b.id
+         AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+        WHERE a.status IN %(active)s AND b.status IN %(active)s""",
+    "patient overlap": """
+        SELECT count(*) FROM scheduling_session a JOIN scheduling_session b
+          ON a.patient_id = b.patient_id AND a.id < b.id
+         AND tstzrange(a.starts_at, a.ends_at) && tstzrange(b.starts_at, b.ends_at)
+        WHERE a.status IN %(active)s AND b.status IN %(active)s""",
+    "nurse set-up overlap": """
+        SELECT count(*) FROM scheduling_session a JOIN scheduling_session b
+          ON a.nurse_id = b.nurse_id AND a.id < b.id
+         AND tstzrange(a.starts_at, a.setup_ends_at) && tstzrange(b.starts_at, b.setup_ends_at)
+        WHERE a.status IN %(active)s AND b.status IN %(active)s""",
+    "nurse over capacity": """
+        SELECT count(*) FROM scheduling_session a
+          JOIN locations_location l ON l.id = a.location_id
+        WHERE a.status IN %(active)s AND (
+            SELECT count(*) FROM scheduling_session b
+             WHERE b.nurse_id = a.nurse_id AND b.status IN %(active)s
+               AND b.starts_at <= a.starts_at AND b.ends_at > a.starts_at
+        ) > l.nurse_monitor_capacity""",
+    "outside opening hours": """
+        SELECT count(*) FROM scheduling_session s
+          JOIN locations_location l ON l.id = s.location_id
+          LEFT JOIN locations_openinghours h ON h.location_id = l.id
+           AND h.weekday = (EXTRACT(ISODOW FROM s.starts_at AT TIME ZONE l.time_zone) - 1)
+        WHERE s.status IN %(active)s AND (
+            h.id IS NULL
+            OR (s.starts_at AT TIME ZONE l.time_zone)::time < h.opens
+            OR (s.ends_at AT TIME ZONE l.time_zone)::time > h.closes)""",
+    "nurse off shift": """
+        SELECT count(*) FROM scheduling_session s
+        WHERE s.status IN %(active)s AND NOT EXISTS (
+            SELECT 1 FROM locations_nurseshift n
+             WHERE n.nurse_id = s.nurse_id AND n.location_id = s.location_id
+               AND n.starts_at <= s.starts_at AND n.ends_at >= s.ends_at)""",
+}
+
+
+def test_a_random_concurrent_mix_of_book_move_and_cancel_breaks_no_invariant():
+    clinic = make_location(
+        "mix", chairs=2, nurses=2, capacity=1, shifts_from=DAY - dt.timedelta(days=1)
+    )
+    plans = [approved_plan(f"mixer{n}@example.org", clinic, infusions=1) for n in range(24)]
+    desk = UserFactory(role=Role.FRONT_DESK)
+    times = [dt.time(h, m) for h in range(9, 13) for m in (0, 30)]
+    days = [DAY, DAY + dt.timedelta(days=1)]
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def work(index: int) -> None:
+        rng = random.Random(index)
+        for step in range(12):
+            action = rng.choice(["book", "book", "move", "cancel"])
+            choice = services.Choice(rng.choice(days), rng.choice(times))
+            try:
+                if action == "book":
+                    plan = plans[(index * 12 + step) % len(plans)]
+                    services.book_series(plan, clinic, [choice], booked_by=desk)
+                else:
+                    close_old_connections()
+                    session = (
+                        Session.objects.filter(location=clinic, status="booked")
+                        .order_by("?")
+                        .first()
+                    )
+                    if session is None:
+                        continue
+                    if action == "move":
+                        services.move_sessions(session, choice)
+                    else:
+                        services.cancel_sessions(session)
+                result = f"{action} ok"
+            except services.SchedulingError as error:
+                result = f"{action} refused ({type(error).__name__})"
+            with lock:
+                outcomes[result] = outcomes.get(result, 0) + 1
+
+    results = _run_in_threads(8, work)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert outcomes.get("book ok", 0) > 0 and outcomes.get("cancel ok", 0) > 0
+    active = tuple(["booked", "confirmed", "checked_in", "in_chair", "completed"])
+    with connection.cursor() as cursor:
+        for name, sql in INVARIANTS.items():
+            cursor.execute(sql, {"active": active})
+            assert cursor.fetchone()[0] == 0, name
