@@ -9,9 +9,9 @@ from accounts.models import Role
 
 # (label, url name) per role; the first entry is the role's home.
 _NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    Role.PATIENT: [("My care", "intake:home")],
+    Role.PATIENT: [("My care", "intake:home"), ("My appointments", "scheduling:my_sessions")],
     Role.FRONT_DESK: [
-        ("Front desk", "accounts:home_front_desk"),
+        ("Front desk", "scheduling:desk"),
         ("Intakes", "review:queue"),
         ("Invite a patient", "accounts:invite"),
     ],
@@ -19,6 +19,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
     Role.CLINICIAN: [("Review queue", "review:queue"), ("Protocols", "review:templates")],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:home_clinic_admin"),
+        ("Bookings", "scheduling:desk"),
         ("Invite a patient", "accounts:invite"),
         ("Settings", "admin:index"),
     ],

@@ -19,7 +19,7 @@ class Role(models.TextChoices):
 
 HOME_URL_NAMES = {
     Role.PATIENT: "intake:home",
-    Role.FRONT_DESK: "accounts:home_front_desk",
+    Role.FRONT_DESK: "scheduling:desk",
     Role.NURSE: "accounts:home_nurse",
     Role.CLINICIAN: "review:queue",
     Role.CLINIC_ADMIN: "accounts:home_clinic_admin",

@@ -52,7 +52,6 @@ urlpatterns = [
     path("register/invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("invitations/new/", views.invite, name="invite"),
     path("", views.home, name="home"),
-    path("home/front-desk/", views.front_desk_home, name="home_front_desk"),
     path("home/nurse/", views.nurse_home, name="home_nurse"),
     path("home/admin/", views.clinic_admin_home, name="home_clinic_admin"),
 ]

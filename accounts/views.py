@@ -28,12 +28,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(request.user.get_home_url())  # type: ignore[union-attr]
 
 
-@role_required(Role.FRONT_DESK)
-def front_desk_home(request: HttpRequest) -> HttpResponse:
-    locations = Location.objects.filter(is_active=True).prefetch_related("chairs")
-    return render(request, "accounts/home_front_desk.html", {"locations": locations})
-
-
 @role_required(Role.NURSE)
 def nurse_home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()

@@ -106,6 +106,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
+    "release-expired-holds": {
+        "task": "scheduling.tasks.release_expired_holds",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")

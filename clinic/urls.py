@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("intake/", include("intake.urls")),
     path("review/", include("review.urls")),
+    path("", include("scheduling.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -49,7 +49,7 @@ def test_a_wrong_password_is_refused_with_a_message(client, make_user):
 def test_a_role_home_refuses_other_roles_with_the_friendly_403(make_user, login):
     client = login(make_user(role=Role.PATIENT))
 
-    response = client.get("/home/front-desk/")
+    response = client.get("/desk/")
 
     assert response.status_code == 403
     assert "This page is not available to you" in response.content.decode()
@@ -70,7 +70,7 @@ def test_signing_out_ends_the_session(make_user, login):
     response = client.post("/logout/")
 
     assert response.status_code == 302
-    assert client.get("/home/front-desk/").status_code == 302
+    assert client.get("/desk/").status_code == 302
 
 
 @pytest.mark.django_db

@@ -544,7 +544,7 @@ def test_the_invitation_page_lists_recent_invitations_in_a_captioned_table(make_
 
 @pytest.mark.django_db
 def test_the_front_desk_home_links_to_the_invitation_page(make_user, login):
-    html = login(make_user(role=Role.FRONT_DESK)).get("/home/front-desk/").content.decode()
+    html = login(make_user(role=Role.FRONT_DESK)).get("/desk/").content.decode()
 
     assert 'href="/invitations/new/"' in html
     assert "Invite a patient" in html

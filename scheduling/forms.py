@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from locations.models import Location, Weekday
+from scheduling import planner
+
+DATE = forms.DateInput(attrs={"type": "date"})
+TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
+
+
+def next_weekday(day: dt.date) -> dt.date:
+    while day.weekday() > 4:
+        day += dt.timedelta(days=1)
+    return day
+
+
+class PlanRequestForm(forms.Form):
+    """Where and when the patient would like the series: the planner's input."""
+
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    first_date = forms.DateField(label="First possible date", widget=DATE)
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Preferred weekdays",
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one weekday."},
+    )
+    window_starts = forms.TimeField(label="Preferred start, from", widget=TIME)
+    window_ends = forms.TimeField(label="to", widget=TIME)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
+        if starts and ends and ends < starts:
+            self.add_error("window_ends", "The end of the window is before its start.")
+        first = cleaned.get("first_date")
+        if first and first < dt.date.today():
+            self.add_error("first_date", "Choose today or a later date.")
+        return cleaned
+
+    def to_request(self, plan: Any) -> planner.Request:
+        data = self.cleaned_data
+        return planner.Request(
+            shape=planner.PlanShape.from_plan(plan),
+            first_date=data["first_date"],
+            weekdays=frozenset(data["weekdays"]),
+            windows=(planner.Window(data["window_starts"], data["window_ends"]),),
+        )
+
+
+def parse_choice(value: str) -> tuple[dt.date, dt.time]:
+    """'2027-02-01T09:00' from a proposal's select: a local date and time."""
+    parsed = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    return parsed.date(), parsed.time()
+
+
+class BookForm(forms.Form):
+    """One chosen start per session; the booking service checks them again under its lock."""
+
+    def __init__(self, *args: Any, sessions: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number in range(1, sessions + 1):
+            self.fields[f"session_{number}"] = forms.CharField(label=f"Session {number}")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, value in list(cleaned.items()):
+            try:
+                cleaned[name] = parse_choice(value)
+            except (TypeError, ValueError):
+                self.add_error(name, "Choose a date and time from the list.")
+        return cleaned
+
+    def choices(self) -> list[tuple[dt.date, dt.time]]:
+        return [self.cleaned_data[f"session_{n}"] for n in range(1, len(self.fields) + 1)]
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(widget=DATE)
+    time = forms.TimeField(widget=TIME)
+    and_following = forms.BooleanField(
+        label="Move the following sessions of the series by as many days", required=False
+    )
+
+
+class CancelForm(forms.Form):
+    and_following = forms.BooleanField(label="Cancel the rest of the series too", required=False)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class WaitlistForm(forms.Form):
+    earliest_date = forms.DateField(widget=DATE)
+    latest_date = forms.DateField(widget=DATE)
+    window_starts = forms.TimeField(label="From", widget=TIME)
+    window_ends = forms.TimeField(label="To", widget=TIME)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        earliest, latest = cleaned.get("earliest_date"), cleaned.get("latest_date")
+        if earliest and latest and latest < earliest:
+            self.add_error("latest_date", "The last date is before the first.")
+        starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
+        if starts and ends and ends <= starts:
+            self.add_error("window_ends", "The end of the window is before its start.")
+        return cleaned
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Find a patient", max_length=100, required=False)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("desk/", views.desk, name="desk"),
+    path("desk/search/", views.search, name="search"),
+    path("desk/plans/<uuid:public_id>/", views.plan_series, name="plan"),
+    path("desk/series/<uuid:public_id>/", views.series_detail, name="series"),
+    path("desk/sessions/<uuid:public_id>/move/", views.move, name="move"),
+    path("desk/sessions/<uuid:public_id>/cancel/", views.cancel, name="cancel"),
+    path("desk/sessions/<uuid:public_id>/waitlist/", views.join_waitlist, name="waitlist"),
+    path("desk/sessions/<uuid:public_id>/<slug:action>/", views.transition, name="transition"),
+    path("desk/offers/<int:hold_id>/accept/", views.accept_offer, name="accept_offer"),
+    path("desk/<slug:slug>/day/", views.day_view, name="day_today"),
+    path("desk/<slug:slug>/day/<str:day>/", views.day_view, name="day"),
+    path("desk/<slug:slug>/week/", views.week_view, name="week_today"),
+    path("desk/<slug:slug>/week/<str:day>/", views.week_view, name="week"),
+    path("sessions/", views.my_sessions, name="my_sessions"),
+    path("sessions/calendar/", views.reset_feed, name="reset_feed"),
+    path("sessions/<uuid:public_id>/appointment.ics", views.session_ics, name="session_ics"),
+    path("calendar/<str:token>.ics", views.feed, name="feed"),
+]

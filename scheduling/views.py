@@ -1,0 +1,486 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.models import Role, User
+from locations.models import Location, NurseShift
+from review.models import TreatmentPlan
+from review.services import NotBookable
+from scheduling import ics, planner, services
+from scheduling.forms import (
+    BookForm,
+    CancelForm,
+    MoveForm,
+    PlanRequestForm,
+    SearchForm,
+    WaitlistForm,
+    next_weekday,
+)
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    CalendarFeed,
+    Hold,
+    Series,
+    Session,
+    Status,
+    WaitlistEntry,
+)
+
+desk_only = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
+patient_only = role_required(Role.PATIENT)
+
+SLOT = dt.timedelta(minutes=15)
+
+
+def _local_day_bounds(location: Location, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(), tzinfo=location.zone)
+    return start, start + dt.timedelta(days=1)
+
+
+@desk_only
+def desk(request: HttpRequest) -> HttpResponse:
+    """The front desk's start page: locations, patients ready to book, offers waiting."""
+    ready = (
+        TreatmentPlan.objects.active()
+        .exclude(series__status=Series.SeriesStatus.ACTIVE)
+        .select_related("patient", "intake__location")
+        .order_by("approved_at")[:50]
+    )
+    offers = (
+        Hold.objects.filter(released_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("entry__session__patient", "location")
+        .order_by("expires_at")
+    )
+    return render(
+        request,
+        "scheduling/desk.html",
+        {
+            "locations": Location.objects.filter(is_active=True),
+            "ready": ready,
+            "offers": offers,
+            "search_form": SearchForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@desk_only
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    patients: list[User] = []
+    if form.is_valid() and (query := form.cleaned_data["q"].strip()):
+        terms = Q()
+        for word in query.split()[:4]:
+            # Phones are stored as +1XXXXXXXXXX: "(203) 555-0199" is searched by its digits.
+            digits = re.sub(r"\D", "", word)
+            terms &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | (
+                    Q(patient_profile__mobile_phone__contains=digits)
+                    if len(digits) >= 4
+                    else Q(pk=None)
+                )
+            )
+        patients = list(
+            User.objects.filter(terms, role=Role.PATIENT)
+            .select_related("patient_profile")
+            .prefetch_related("series__location")
+            .order_by("last_name", "first_name")[:50]
+        )
+    return render(request, "scheduling/search.html", {"form": form, "patients": patients})
+
+
+def _plan_or_404(public_id: UUID) -> TreatmentPlan:
+    return get_object_or_404(
+        TreatmentPlan.objects.active().select_related("patient", "intake__location"),
+        public_id=public_id,
+    )
+
+
+def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
+    return {
+        "location": plan.intake.location,
+        "first_date": next_weekday(timezone.localdate() + dt.timedelta(days=1)),
+        "weekdays": [0, 2, 4],
+        "window_starts": dt.time(9),
+        "window_ends": dt.time(12),
+    }
+
+
+@desk_only
+def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
+    plan = _plan_or_404(public_id)
+    request_form = PlanRequestForm(request.GET or None, initial=_initial_request(plan))
+    context: dict[str, Any] = {"plan": plan, "request_form": request_form}
+    from review.services import booking_blockers
+
+    context["blockers"] = booking_blockers(plan.patient)
+    if request_form.is_bound and request_form.is_valid():
+        location = request_form.cleaned_data["location"]
+        planner_request = request_form.to_request(plan)
+        if request.method == "POST":
+            book_form = BookForm(request.POST, sessions=plan.infusions)
+            if book_form.is_valid():
+                choices = [services.Choice(day, time) for day, time in book_form.choices()]
+                try:
+                    series = services.book_series(
+                        plan, location, choices, booked_by=request.user, request=planner_request
+                    )
+                except services.BookingConflict as conflict:
+                    numbers = ", ".join(str(n) for n in conflict.failed) or "some"
+                    messages.error(
+                        request,
+                        f"Session {numbers} was taken meanwhile; nothing was booked. "
+                        "Here is a fresh proposal.",
+                    )
+                    context["proposal"] = conflict.proposal or planner.propose(
+                        location, plan.patient_id, planner_request
+                    )
+                    context["failed"] = conflict.failed
+                except (services.SpacingError, NotBookable) as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.success(
+                        request, f"Booked {plan.infusions} sessions at {location.name}."
+                    )
+                    return redirect("scheduling:series", public_id=series.public_id)
+            else:
+                messages.error(request, "Choose a date and time for every session.")
+        context.setdefault("proposal", planner.propose(location, plan.patient_id, planner_request))
+        context["location"] = location
+        context["query"] = request.GET.urlencode()
+    return render(request, "scheduling/plan.html", context)
+
+
+def _series_or_404(public_id: UUID) -> Series:
+    return get_object_or_404(
+        Series.objects.select_related("patient", "location", "plan"), public_id=public_id
+    )
+
+
+@desk_only
+def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    series = _series_or_404(public_id)
+    sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
+    return render(
+        request,
+        "scheduling/series.html",
+        {
+            "series": series,
+            "sessions": sessions,
+            "move_form": MoveForm(),
+            "cancel_form": CancelForm(),
+            "waitlist_form": WaitlistForm(),
+        },
+    )
+
+
+def _session_or_404(public_id: UUID) -> Session:
+    return get_object_or_404(
+        Session.objects.select_related("series", "location", "patient"), public_id=public_id
+    )
+
+
+def _back_to_series(session: Session) -> HttpResponse:
+    return redirect("scheduling:series", public_id=session.series.public_id)
+
+
+@desk_only
+@require_POST
+def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = _session_or_404(public_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a date and a time to move to.")
+        return _back_to_series(session)
+    choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+    try:
+        moved = services.move_sessions(
+            session, choice, and_following=form.cleaned_data["and_following"]
+        )
+    except services.BookingConflict as conflict:
+        messages.error(
+            request,
+            f"Session {', '.join(map(str, conflict.failed))} cannot move there: the chair, a "
+            "nurse or the patient is not free, or the clinic is closed. Nothing was changed.",
+        )
+    except services.SchedulingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Moved {len(moved)} session{'s' if len(moved) > 1 else ''}.")
+    return _back_to_series(session)
+
+
+@desk_only
+@require_POST
+def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = _session_or_404(public_id)
+    form = CancelForm(request.POST)
+    form.is_valid()
+    try:
+        cancelled = services.cancel_sessions(
+            session,
+            and_following=form.cleaned_data.get("and_following", False),
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except services.InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        late = sum(s.status == Status.LATE_CANCELLED for s in cancelled)
+        messages.success(
+            request,
+            f"Cancelled {len(cancelled)} session(s)"
+            + (f", {late} of them late (within 24 hours)." if late else "."),
+        )
+    return _back_to_series(session)
+
+
+@desk_only
+@require_POST
+def transition(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
+    session = _session_or_404(public_id)
+    operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
+    if action not in operations:
+        raise Http404
+    try:
+        operations[action](session)
+    except services.InvalidTransition as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Session {session.number}: {action.replace('-', ' ')} done.")
+    return _back_to_series(session)
+
+
+@desk_only
+@require_POST
+def join_waitlist(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = _session_or_404(public_id)
+    form = WaitlistForm(request.POST)
+    if form.is_valid():
+        WaitlistEntry.objects.create(
+            location=session.location, session=session, **form.cleaned_data
+        )
+        messages.success(request, "Added to the waitlist; a freed slot will be offered first come.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return _back_to_series(session)
+
+
+@desk_only
+@require_POST
+def accept_offer(request: HttpRequest, hold_id: int) -> HttpResponse:
+    hold = get_object_or_404(Hold.objects.select_related("entry__session__series"), pk=hold_id)
+    try:
+        session = services.accept_hold(hold)
+    except services.SchedulingError as error:
+        messages.error(request, str(error))
+        return redirect("scheduling:desk")
+    messages.success(request, "The offered slot is booked.")
+    return _back_to_series(session)
+
+
+def _location_or_404(slug: str) -> Location:
+    return get_object_or_404(Location, slug=slug, is_active=True)
+
+
+@desk_only
+def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+    """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
+    location = _location_or_404(slug)
+    date = _parse_day(day) or location.local_now().date()
+    start, end = _local_day_bounds(location, date)
+    chairs = list(location.chairs.filter(is_active=True))
+    sessions = list(
+        Session.objects.at(location)
+        .overlapping(start, end)
+        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        .select_related("patient", "nurse")
+    )
+    shifts = list(
+        NurseShift.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
+        .select_related("nurse")
+        .order_by("nurse__first_name", "nurse_id")
+    )
+    hours = location.opening_hours.filter(weekday=date.weekday()).first()
+    opens = dt.datetime.combine(date, hours.opens if hours else dt.time(8), tzinfo=location.zone)
+    closes = dt.datetime.combine(date, hours.closes if hours else dt.time(18), tzinfo=location.zone)
+    nurses = list({shift.nurse_id: shift.nurse for shift in shifts}.values())
+    rows = _day_rows(opens, closes, chairs, sessions, nurses)
+    return render(
+        request,
+        "scheduling/day.html",
+        {
+            "location": location,
+            "date": date,
+            "open": hours is not None,
+            "chairs": chairs,
+            "nurses": nurses,
+            "rows": rows,
+            "sessions": sorted(sessions, key=lambda s: s.starts_at),
+            "previous": date - dt.timedelta(days=1),
+            "next": date + dt.timedelta(days=1),
+            "week_start": date - dt.timedelta(days=date.weekday()),
+        },
+    )
+
+
+def _day_rows(
+    opens: dt.datetime,
+    closes: dt.datetime,
+    chairs: list[Any],
+    sessions: list[Session],
+    nurses: list[User],
+) -> list[dict[str, Any]]:
+    by_chair: dict[int, list[Session]] = defaultdict(list)
+    for session in sessions:
+        by_chair[session.chair_id].append(session)
+    rows = []
+    moment = opens
+    while moment < closes:
+        cells = []
+        for chair in chairs:
+            here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
+            if here is None:
+                cells.append({"kind": "free"})
+            elif here.starts_at > moment - SLOT:
+                span = max(1, -(-(here.ends_at - moment) // SLOT))
+                cells.append({"kind": "start", "session": here, "rows": span})
+            else:
+                cells.append({"kind": "covered"})
+        load = []
+        for nurse in nurses:
+            count = sum(
+                1 for s in sessions if s.nurse_id == nurse.pk and s.starts_at <= moment < s.ends_at
+            )
+            setting_up = any(
+                s.nurse_id == nurse.pk and s.starts_at <= moment < s.setup_ends_at for s in sessions
+            )
+            load.append({"count": count, "setting_up": setting_up})
+        rows.append({"time": moment, "cells": cells, "load": load})
+        moment += SLOT
+    return rows
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Http404 from None
+
+
+@desk_only
+def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+    location = _location_or_404(slug)
+    date = _parse_day(day) or location.local_now().date()
+    monday = date - dt.timedelta(days=date.weekday())
+    start, _ = _local_day_bounds(location, monday)
+    _, end = _local_day_bounds(location, monday + dt.timedelta(days=6))
+    sessions = (
+        Session.objects.at(location)
+        .overlapping(start, end)
+        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        .select_related("patient", "chair")
+        .order_by("starts_at")
+    )
+    days: dict[dt.date, list[Session]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for session in sessions:
+        days.setdefault(session.local_start().date(), []).append(session)
+    chairs = location.chairs.filter(is_active=True).count()
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            "location": location,
+            "monday": monday,
+            "days": [
+                {"date": d, "sessions": items, "count": len(items)} for d, items in days.items()
+            ],
+            "chairs": chairs,
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+        },
+    )
+
+
+# --- Patient ------------------------------------------------------------------------------------
+
+
+@patient_only
+def my_sessions(request: HttpRequest) -> HttpResponse:
+    sessions = (
+        Session.objects.filter(patient=request.user, ends_at__gte=timezone.now())
+        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        .select_related("location")
+        .order_by("starts_at")
+    )
+    feed = CalendarFeed.objects.filter(patient=request.user).first()
+    return render(
+        request,
+        "scheduling/my_sessions.html",
+        {
+            "sessions": sessions,
+            "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
+            if feed
+            else None,
+        },
+    )
+
+
+@patient_only
+@require_POST
+def reset_feed(request: HttpRequest) -> HttpResponse:
+    """Create the private feed, or replace its address so an old copy stops working."""
+    from scheduling.models import new_calendar_token
+
+    CalendarFeed.objects.update_or_create(
+        patient=request.user, defaults={"token": new_calendar_token()}
+    )
+    messages.success(request, "Your private calendar address is ready. Keep it to yourself.")
+    return redirect("scheduling:my_sessions")
+
+
+def _ics_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@patient_only
+def session_ics(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    session = get_object_or_404(
+        Session.objects.select_related("location"), public_id=public_id, patient=request.user
+    )
+    return _ics_response(ics.calendar([session]), "appointment.ics")
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A calendar app fetches this without a login: the random token is the key."""
+    subscription = get_object_or_404(CalendarFeed, token=token)
+    sessions = (
+        Session.objects.filter(
+            patient_id=subscription.patient_id,
+            starts_at__gte=timezone.now() - dt.timedelta(days=30),
+        )
+        .select_related("location")
+        .order_by("starts_at")
+    )
+    return _ics_response(ics.calendar(sessions), "appointments.ics")

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from scheduling import planner, services
+from scheduling.models import CalendarFeed, Session
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = dt.date(2027, 2, 1)
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(dt.datetime(2027, 1, 25, 12, tzinfo=dt.UTC)):
+        yield
+
+
+@pytest.fixture
+def clinic():
+    return make_location("stamford", chairs=6, nurses=4, shifts_from=MONDAY)
+
+
+def _book(clinic, n: int, time: dt.time):
+    plan = approved_plan(f"v{n}@example.org", clinic, infusions=1)
+    return services.book_series(
+        plan,
+        clinic,
+        [services.Choice(MONDAY, time)],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    ).sessions.get()
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, login):
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+    url = reverse("scheduling:day", args=["stamford", MONDAY.isoformat()])
+    _book(clinic, 0, dt.time(9))
+    one, _ = _count(desk, url)
+    for n, time in enumerate([dt.time(9, 15), dt.time(9, 30), dt.time(11), dt.time(13)], start=1):
+        _book(clinic, n, time)
+    many, html = _count(desk, url)
+
+    assert one == many
+    assert html.count("Avery Testperson") == 5
+    assert "Times in America/New_York" in html
+
+
+def test_the_week_view_lists_each_days_sessions(clinic, login):
+    _book(clinic, 0, dt.time(9))
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+
+    _, html = _count(desk, reverse("scheduling:week", args=["stamford", MONDAY.isoformat()]))
+
+    assert "09:00 Chair 1: Avery Testperson" in html
+
+
+def test_search_finds_patients_by_name_email_or_phone(clinic, login):
+    session = _book(clinic, 0, dt.time(9))
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+
+    for query in ("Testperson", "v0@example", "555-0199"):
+        html = desk.get(reverse("scheduling:search"), {"q": query}).content.decode()
+        assert reverse("scheduling:series", args=[session.series.public_id]) in html, query
+
+
+def test_patients_see_their_sessions_in_local_time_and_get_an_ics(clinic, login):
+    session = _book(clinic, 0, dt.time(9))
+    client = login(session.patient)
+
+    html = client.get(reverse("scheduling:my_sessions")).content.decode()
+    assert "Monday 1 February 2027, 9:00 AM" in html
+    assert "America/New_York time" in html
+
+    response = client.get(reverse("scheduling:session_ics", args=[session.public_id]))
+    body = response.content.decode()
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "DTSTART:20270201T140000Z" in body
+    assert "DTEND:20270201T154000Z" in body
+    assert "Stamford" in body and "Avery" not in body
+
+
+def test_another_patients_ics_is_not_found(clinic, login):
+    session = _book(clinic, 0, dt.time(9))
+    stranger = login(UserFactory(role=Role.PATIENT))
+
+    response = stranger.get(reverse("scheduling:session_ics", args=[session.public_id]))
+
+    assert response.status_code == 404
+
+
+def test_the_private_feed_needs_no_login_and_stops_working_when_replaced(clinic, login, client):
+    session = _book(clinic, 0, dt.time(9))
+    patient = login(session.patient)
+    patient.post(reverse("scheduling:reset_feed"))
+    token = CalendarFeed.objects.get(patient=session.patient).token
+
+    feed = client.get(reverse("scheduling:feed", args=[token]))
+    assert feed.status_code == 200
+    assert str(session.public_id) in feed.content.decode()
+
+    patient.post(reverse("scheduling:reset_feed"))
+    assert client.get(reverse("scheduling:feed", args=[token])).status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINICIAN])
+def test_only_the_front_desk_and_admin_reach_the_desk(role, login):
+    assert login(UserFactory(role=role)).get(reverse("scheduling:desk")).status_code == 403
+
+
+def test_booking_through_the_page_reports_a_taken_session_and_books_nothing(clinic, login):
+    plan = approved_plan("page@example.org", clinic, infusions=2, min_days_between=2)
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+    query = {
+        "location": clinic.pk,
+        "first_date": MONDAY.isoformat(),
+        "weekdays": ["0", "2", "4"],
+        "window_starts": "09:00",
+        "window_ends": "12:00",
+    }
+    url = reverse("scheduling:plan", args=[plan.public_id])
+    page = desk.get(url, query)
+    proposal = page.context["proposal"]
+    assert proposal.complete
+    second = proposal.sessions[1].slot
+    # Every chair is taken at the second session's time before the desk clicks "Book".
+    for n in range(6):
+        try:
+            rival = approved_plan(f"rival{n}@example.org", clinic, infusions=1)
+            services.book_series(
+                rival,
+                clinic,
+                [services.Choice(second.date, second.local_time)],
+                booked_by=UserFactory(role=Role.FRONT_DESK),
+            )
+        except services.BookingConflict:
+            break
+    data = {
+        f"session_{s.number}": f"{s.slot.date.isoformat()}T{s.slot.local_time:%H:%M}"
+        for s in proposal.sessions
+    }
+
+    from urllib.parse import urlencode
+
+    response = desk.post(f"{url}?{urlencode(query, doseq=True)}", data)
+
+    assert response.status_code == 200
+    assert "Session 2 was taken meanwhile; nothing was booked." in response.content.decode()
+    assert not Session.objects.filter(patient=plan.patient).exists()
+    assert response.context["proposal"].complete
+
+
+def test_an_unparseable_choice_gets_a_message(clinic, login):
+    plan = approved_plan("bad@example.org", clinic, infusions=1)
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+    query = "location=%d&first_date=2027-02-01&weekdays=0&window_starts=09:00&window_ends=12:00"
+    url = reverse("scheduling:plan", args=[plan.public_id]) + "?" + query % clinic.pk
+
+    response = desk.post(url, {"session_1": "next tuesday"})
+
+    assert response.status_code == 200
+    assert "Choose a date and time for every session." in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_planner_queries_do_not_depend_on_how_many_sessions_exist(clinic):
+    plan = approved_plan("q@example.org", clinic)
+    request = planner.Request(
+        shape=planner.PlanShape.from_plan(plan), first_date=MONDAY, weekdays=frozenset({0, 2, 4})
+    )
+    with CaptureQueriesContext(connection) as empty:
+        planner.propose(clinic, plan.patient_id, request)
+    for n, time in enumerate([dt.time(9), dt.time(11), dt.time(13)]):
+        _book(clinic, n, time)
+    with CaptureQueriesContext(connection) as busy:
+        planner.propose(clinic, plan.patient_id, request)
+
+    assert len(empty) == len(busy) == 5
