@@ -18,7 +18,7 @@ same proposal):
    patients at once (k per location).
 
 3. For each anchor time of day, in order of preference (the grid times inside the patient's
-   windows in the order given, then every other grid time by distance from the nearest window),
+   windows in the order given, then the few grid times nearest to a window),
    the planner builds the series greedily: session 1 on the first open date on or after the first
    date; each next session on the earliest date that keeps the gap from the previous one between
    the plan's minimum and maximum days, leaves room for the sessions still to come inside the
@@ -31,6 +31,9 @@ same proposal):
    lowest score wins; a series with no miss at all stops the search at once. If no anchor
    yields every session, the longest partial series is returned with the number of the first
    session that could not be placed.
+
+   Feasibility answers are remembered per (date, time) while one proposal is made, since the
+   anchors revisit the same dates.
 
 5. Chair and nurse are chosen deterministically: the chair with the lowest position that is free;
    the nurse with the fewest sessions that day (then lowest id), which spreads set-ups across
@@ -56,9 +59,10 @@ from locations.models import Location
 from scheduling.models import ACTIVE_STATUSES
 
 SLOT_MINUTES = 15
-FIRST_SESSION_SEARCH_DAYS = 21
-HORIZON_MARGIN_DAYS = 7
+FIRST_SESSION_SEARCH_DAYS = 14
 ALTERNATIVES = 4
+# Anchor times tried beyond those inside the patient's windows, nearest first.
+ANCHORS_OUTSIDE_WINDOWS = 8
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ class Resources:
         closed: set[dt.date],
         chairs: Sequence[int],
         shifts: Iterable[tuple[int, int, int]],
-        sessions: Iterable[tuple[int, int, int, int, int]],
+        sessions: Iterable[tuple[int, int, int, int, int, dt.date]],
         patient_busy: Iterable[tuple[int, int]],
     ) -> None:
         self.zone = zone
@@ -191,8 +195,7 @@ class Resources:
         # Nurse sessions per (nurse, date): (start, setup_end, end).
         self.nurse_busy: dict[tuple[int, dt.date], list[tuple[int, int, int]]] = defaultdict(list)
         self.nurse_day_load: dict[tuple[int, dt.date], int] = defaultdict(int)
-        for chair, nurse, start, setup_end, end in sessions:
-            day = self.local_date(start)
+        for chair, nurse, start, setup_end, end, day in sessions:
             self.chair_busy[(chair, day)].append((start, end))
             self.nurse_busy[(nurse, day)].append((start, setup_end, end))
             self.nurse_day_load[(nurse, day)] += 1
@@ -201,6 +204,9 @@ class Resources:
         self.chair_starts = {key: [s for s, _ in value] for key, value in self.chair_busy.items()}
         self.patient_busy = sorted(patient_busy)
         self._day_cache: dict[dt.date, tuple[int, int, int] | None] = {}
+        # Resources do not change while one proposal is made: every answer can be remembered.
+        self._slot_cache: dict[tuple[dt.date, int, int, int], Slot | None] = {}
+        self._nurse_order: dict[dt.date, list[int]] = {}
 
     def local_date(self, epoch: int) -> dt.date:
         return dt.datetime.fromtimestamp(epoch, tz=self.zone).date()
@@ -263,6 +269,12 @@ class Resources:
 
     def slot(self, date: dt.date, minute: int, shape: PlanShape) -> Slot | None:
         """The chair and nurse for a start at `minute` on `date`, or None if it cannot be had."""
+        key = (date, minute, shape.chair_minutes, shape.setup_minutes)
+        if key not in self._slot_cache:
+            self._slot_cache[key] = self._find_slot(date, minute, shape)
+        return self._slot_cache[key]
+
+    def _find_slot(self, date: dt.date, minute: int, shape: PlanShape) -> Slot | None:
         day = self.day(date)
         if day is None:
             return None
@@ -277,7 +289,11 @@ class Resources:
         chair = next((c for c in self.chairs if self._chair_free(c, date, start, end)), None)
         if chair is None:
             return None
-        nurses = sorted(self.shifts, key=lambda n: (self.nurse_day_load.get((n, date), 0), n))
+        if date not in self._nurse_order:
+            self._nurse_order[date] = sorted(
+                self.shifts, key=lambda n: (self.nurse_day_load.get((n, date), 0), n)
+            )
+        nurses = self._nurse_order[date]
         nurse = next((n for n in nurses if self._nurse_free(n, date, start, setup_end, end)), None)
         if nurse is None:
             return None
@@ -339,32 +355,34 @@ def load_resources(
         # patient's own sessions anywhere, in one round trip.
         cursor.execute(
             "SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint"
+            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
+            " (starts_at AT TIME ZONE %s)::date"
             " FROM scheduling_session WHERE location_id = %s AND status = ANY(%s)"
             " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
             " AND NOT (id = ANY(%s))"
             " UNION ALL"
             " SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint"
+            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
+            " (starts_at AT TIME ZONE %s)::date"
             " FROM scheduling_hold WHERE location_id = %s AND released_at IS NULL"
             " AND expires_at > now() AND starts_at < to_timestamp(%s)"
             " AND ends_at > to_timestamp(%s)"
             " UNION ALL"
             " SELECT 'p', 0, 0, EXTRACT(EPOCH FROM starts_at)::bigint, 0,"
-            " EXTRACT(EPOCH FROM ends_at)::bigint"
+            " EXTRACT(EPOCH FROM ends_at)::bigint, NULL::date"
             " FROM scheduling_session WHERE patient_id = %s AND status = ANY(%s)"
             " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
             " AND NOT (id = ANY(%s))",
             [
-                *(location.pk, active, until, since, list(exclude)),
-                *(location.pk, until, since),
+                *(location.time_zone, location.pk, active, until, since, list(exclude)),
+                *(location.time_zone, location.pk, until, since),
                 *(patient_id, active, until, since, list(exclude)),
             ],
         )
         sessions, patient_busy = [], []
-        for kind, chair, nurse, start, setup_end, end in cursor.fetchall():
+        for kind, chair, nurse, start, setup_end, end, day in cursor.fetchall():
             if kind == "l":
-                sessions.append((chair, nurse, start, setup_end, end))
+                sessions.append((chair, nurse, start, setup_end, end, day))
             else:
                 patient_busy.append((start, end))
     return Resources(
@@ -380,8 +398,10 @@ def load_resources(
 
 
 def horizon(request: Request) -> tuple[dt.date, dt.date]:
+    """First date to the last date any session or alternative of the series could take."""
+    shape = request.shape
     last = request.first_date + dt.timedelta(
-        days=FIRST_SESSION_SEARCH_DAYS + request.shape.span_days + HORIZON_MARGIN_DAYS
+        days=FIRST_SESSION_SEARCH_DAYS + shape.span_days + shape.max_days_between
     )
     return request.first_date, last
 
@@ -401,7 +421,7 @@ def _anchors(resources: Resources, request: Request) -> list[int]:
         (m for m in minutes if m not in ordered),
         key=lambda m: (min(w.distance(m) for w in request.windows), m),
     )
-    return ordered + rest
+    return ordered + rest[:ANCHORS_OUTSIDE_WINDOWS]
 
 
 def _place(

@@ -1,0 +1,95 @@
+"""Planner benchmark: plan a 12-session series at a busy location, many times.
+
+A generated location with 12 chairs, 10 nurses and 20,000 existing sessions over six months
+(and a second one with 2,000) is planned against from varied first dates and time windows. Prints
+p50/p95 latency in milliseconds and the number of queries per plan for both sizes.
+
+    python -m bench.planner [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+
+from bench.harness import django_environment, report, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=20_000)
+    args = parser.parse_args()
+
+    with django_environment():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from bench.generate import approved_patient, busy_location
+        from scheduling import planner
+
+        started = time.perf_counter()
+        big = busy_location(sessions=args.sessions, seed=1)
+        small = busy_location(sessions=args.sessions // 10, seed=2)
+        generated = time.perf_counter() - started
+        big_count = big.sessions.count()
+        small_count = small.sessions.count()
+        print(f"generated {big_count} + {small_count} sessions in {generated:.1f}s")
+
+        def requests(plan, count):
+            today = timezone.localdate()
+            windows = [
+                (dt.time(9), dt.time(12)),
+                (dt.time(13), dt.time(16)),
+                (dt.time(7), dt.time(9)),
+            ]
+            for n in range(count):
+                start, end = windows[n % len(windows)]
+                yield planner.Request(
+                    shape=planner.PlanShape.from_plan(plan),
+                    first_date=today + dt.timedelta(days=1 + n % 30),
+                    weekdays=frozenset({(n % 3), 2 + n % 3, 4}),
+                    windows=(planner.Window(start, end),),
+                )
+
+        def measure(location, runs):
+            plan = approved_patient(location)
+            timings, queries, complete = [], set(), 0
+            for request in requests(plan, runs):
+                with CaptureQueriesContext(connection) as captured:
+                    t0 = time.perf_counter()
+                    proposal = planner.propose(location, plan.patient_id, request)
+                    timings.append((time.perf_counter() - t0) * 1000)
+                queries.add(len(captured))
+                complete += proposal.complete
+            return timings, queries, complete
+
+        measure(big, 10)  # warm caches and connections
+        big_timings, big_queries, big_complete = measure(big, args.runs)
+        small_timings, small_queries, _ = measure(small, args.runs // 4)
+        figures = {
+            **summary(big_timings),
+            "queries": max(big_queries),
+            "queries_small": max(small_queries),
+            "same_queries": big_queries == small_queries,
+            "small": summary(small_timings),
+            "runs": args.runs,
+            "complete_share": round(big_complete / args.runs, 3),
+            "existing_sessions": big_count,
+            "existing_sessions_small": small_count,
+            "chairs": 12,
+            "nurses": 10,
+            "infusions": 12,
+            "goal_p95_ms": 50,
+        }
+        print(
+            f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+            f"{figures['queries']} queries ({figures['queries_small']} with {small_count})"
+        )
+        report("planner", figures)
+
+
+if __name__ == "__main__":
+    main()
