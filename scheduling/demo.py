@@ -56,7 +56,19 @@ PATIENTS = [
     ("patient@example.org", "Pat", "Example"),
     ("robin.sample@example.org", "Robin", "Sample"),
     ("lee.placeholder@example.org", "Lee", "Placeholder"),
+    ("casey.mock@example.org", "Casey", "Mock"),
+    ("jules.fiction@example.org", "Jules", "Fiction"),
 ]
+
+# What each demo patient has done: "booked" (approved, series booked), "waiting" (submitted,
+# waiting for review), "urgent" (submitted with an urgent flag), or None (not started).
+PATIENT_STORIES = {
+    "patient@example.org": "booked",
+    "casey.mock@example.org": "booked",
+    "jules.fiction@example.org": "waiting",
+    "robin.sample@example.org": "urgent",
+    "lee.placeholder@example.org": None,
+}
 
 
 def demo_logins() -> list[tuple[str, str]]:

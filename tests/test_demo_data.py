@@ -38,3 +38,26 @@ def test_demo_nurse_shifts_start_at_opening_time_in_local_time():
     assert shift.starts_at.tzinfo is not None
     local = shift.starts_at.astimezone(shift.location.zone)
     assert local.time() == dt.time(7)
+
+
+@pytest.mark.django_db
+def test_demo_patients_show_every_stage_of_the_journey():
+    from intake.models import Intake, UrgentFlag
+    from scheduling.models import Session
+
+    call_command("load_demo")
+    call_command("load_demo")
+
+    statuses = dict(Intake.objects.values_list("patient__email", "status"))
+    assert statuses == {
+        "patient@example.org": "approved",
+        "casey.mock@example.org": "approved",
+        "jules.fiction@example.org": "submitted",
+        "robin.sample@example.org": "submitted",
+    }
+    assert UrgentFlag.objects.get().patient.email == "robin.sample@example.org"
+    booked = Session.objects.filter(patient__email="patient@example.org")
+    assert booked.count() == 8
+    assert {s.local_start().time() for s in booked} <= {
+        dt.time(h, m) for h in range(8, 18) for m in (0, 15, 30, 45)
+    }

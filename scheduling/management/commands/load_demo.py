@@ -11,8 +11,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
+from intake.samples import submitted_intake
 from locations.models import Chair, Location, NurseShift, OpeningHours
-from scheduling.demo import DEMO_PASSWORD, LOCATIONS, PATIENTS, STAFF, DemoLocation
+from review import services as review
+from review.models import ProtocolTemplate
+from scheduling import planner, services
+from scheduling.demo import (
+    DEMO_PASSWORD,
+    LOCATIONS,
+    PATIENT_STORIES,
+    PATIENTS,
+    STAFF,
+    DemoLocation,
+)
 
 SHIFT_DAYS_AHEAD = 28
 
@@ -30,8 +41,49 @@ class Command(BaseCommand):
                 for slug in slugs:
                     self._shifts(user, locations[slug])
         for email, first, last in PATIENTS:
-            self._user(email, first, last, Role.PATIENT)
+            patient = self._user(email, first, last, Role.PATIENT)
+            story = PATIENT_STORIES.get(email)
+            if story and not patient.intakes.exists():
+                self._story(patient, story, locations["stamford"])
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+
+    def _story(self, patient: User, story: str, location: Location) -> None:
+        """Take a demo patient through the real intake, review and booking services."""
+        first, last = patient.first_name, patient.last_name
+        changes: dict = {
+            "about": {
+                "legal_first_name": first,
+                "legal_last_name": last,
+                "email": patient.email,
+                "preferred_location": location.slug,
+            },
+            "contacts": {"escort_name": "A. Driver", "emergency_name": "A. Driver"},
+            "consents": {"signature": f"{first} {last}"},
+        }
+        if story == "urgent":
+            changes["mood"] = {"phq9_9": "1"}
+        intake = submitted_intake(patient, location_slug=location.slug, changes=changes)
+        if story != "booked":
+            return
+        clinician = User.objects.get(email="clinician@example.org")
+        template = ProtocolTemplate.objects.get(is_default=True)
+        plan = review.approve(
+            intake, clinician, {f: getattr(template, f) for f in review.PLAN_FIELDS}
+        )
+        request = planner.Request(
+            shape=planner.PlanShape.from_plan(plan),
+            first_date=location.local_now().date(),
+            weekdays=frozenset({0, 2, 4}),
+            windows=(planner.Window(dt.time(9), dt.time(12)),),
+        )
+        proposal = planner.propose(location, patient.pk, request)
+        if proposal.complete:
+            services.book_series(
+                plan,
+                location,
+                [services.Choice(s.slot.date, s.slot.local_time) for s in proposal.sessions],
+                booked_by=User.objects.get(email="desk@example.org"),
+            )
 
     def _location(self, spec: DemoLocation) -> Location:
         location, _ = Location.objects.update_or_create(
