@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import time
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -181,7 +182,9 @@ class Resources:
         shifts: Iterable[tuple[int, int, int]],
         sessions: Iterable[tuple[int, int, int, int, int, dt.date]],
         patient_busy: Iterable[tuple[int, int]],
+        earliest: int = 0,
     ) -> None:
+        self.earliest = earliest  # nothing can start before now
         self.zone = zone
         self.capacity = capacity
         self.hours = hours
@@ -282,6 +285,8 @@ class Resources:
         if minute < opens or minute + shape.chair_minutes > closes:
             return None
         start = self.epoch(date, minute)
+        if start < self.earliest:
+            return None
         end = start + shape.chair_minutes * 60
         setup_end = start + shape.setup_minutes * 60
         if not self._patient_free(start, end):
@@ -394,6 +399,7 @@ def load_resources(
         shifts=shifts,
         sessions=sessions,
         patient_busy=patient_busy,
+        earliest=int(time.time()),
     )
 
 

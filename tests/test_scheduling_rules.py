@@ -353,3 +353,16 @@ def test_moving_this_and_the_following_sessions_shifts_them_together(stamford, d
     for number in range(5, 9):
         assert after[number].date() == before[number].date()
         assert after[number].time() == dt.time(11, 0)
+
+
+def test_nothing_is_proposed_or_booked_in_the_past(stamford, desk):
+    plan = approved_plan("p1@example.org", stamford, infusions=1)
+    shape = planner.PlanShape.from_plan(plan)
+    with time_machine.travel(dt.datetime(2027, 2, 1, 16, tzinfo=dt.UTC), tick=False):  # 11:00 EST
+        resources = planner.load_resources(stamford, plan.patient_id, MONDAY, MONDAY)
+        assert resources.slot(MONDAY, 10 * 60, shape) is None
+        assert resources.slot(MONDAY, 11 * 60 + 15, shape) is not None
+        with pytest.raises(services.BookingConflict):
+            services.book_series(
+                plan, stamford, [services.Choice(MONDAY, dt.time(10))], booked_by=desk
+            )
