@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "intake",
     "review",
     "scheduling",
+    "notifications",
+    "outcomes",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +108,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
+    "dispatch-due-messages": {"task": "notifications.tasks.dispatch_due", "schedule": 60.0},
     "release-expired-holds": {
         "task": "scheduling.tasks.release_expired_holds",
         "schedule": 60.0,
@@ -163,7 +166,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: a file backend by default so nothing leaves the machine until a real server is set.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "notifications.mail.OutboxFileBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(LOCAL_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
@@ -172,6 +175,17 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clearwater Infusion Clinics <care@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Text messages: printed to the console by default; a file per message in tests and benchmarks;
+# Twilio only when configured.
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.backends.ConsoleSmsBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(LOCAL_DIR / "sms"))
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# A claimed message not sent after this long (its broker message was lost) is claimed again.
+NOTIFICATIONS_REQUEUE_AFTER = env_int("NOTIFICATIONS_REQUEUE_AFTER", 300, minimum=1)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5, minimum=1)
 
 # Security. Production defaults; `make run` turns them off through DEBUG=true.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

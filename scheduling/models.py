@@ -282,3 +282,49 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return "Calendar feed"
+
+
+class ReminderKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation (with .ics)"
+    PREPARATION = "preparation", "Preparation, 72 hours before"
+    REMINDER = "reminder", "Reminder with confirm/cancel link, 24 hours before"
+    FASTING = "fasting", "Fasting reminder on the morning"
+    FOLLOWUP = "followup", "Follow-up check-in, 24 hours after"
+    QUESTIONNAIRE = "questionnaire", "PHQ-9 and PEG at baseline, mid-series and end"
+    CHANGED = "changed", "Appointment moved"
+    CANCELLED = "cancelled", "Appointment cancelled"
+
+
+class ReminderRule(models.Model):
+    """A location's setting for one kind of message: on or off, when, and its texts.
+
+    Blank texts use the defaults in templates/notifications/<kind>/. Texts are Django templates
+    with: first_name, clinic, location, when, instructions, link. No clinical detail belongs here.
+    """
+
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.CASCADE, related_name="reminder_rules"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    enabled = models.BooleanField(default=True)
+    hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours before the start (preparation, reminder) or after the end (follow-up).",
+    )
+    local_time = models.TimeField(
+        null=True, blank=True, help_text="Local time of the fasting reminder on the day."
+    )
+    email_subject = models.CharField(max_length=200, blank=True)
+    email_text = models.TextField(blank=True)
+    email_html = models.TextField(blank=True)
+    sms_text = models.CharField(max_length=320, blank=True)
+
+    class Meta:
+        ordering = ["location", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "kind"], name="reminder_rule_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.get_kind_display()}"

@@ -20,7 +20,7 @@ from accounts.models import User
 from locations.models import Location
 from review.models import TreatmentPlan
 from review.services import assert_bookable
-from scheduling import planner
+from scheduling import planner, reminders
 from scheduling.models import (
     ACTIVE_STATUSES,
     LATE_CANCEL_WINDOW,
@@ -142,6 +142,7 @@ def book_series(
                 for number, slot in enumerate(slots, start=1)
                 if slot is not None
             )
+            reminders.on_series_booked(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
@@ -223,6 +224,7 @@ def move_sessions(
                 cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} IMMEDIATE")
         except IntegrityError as error:
             raise BookingConflict([s.number for s in moving]) from error
+        reminders.on_sessions_moved(moving)
         for slot in vacated:
             offer_freed_slot(slot)
         return moving
@@ -257,6 +259,7 @@ def cancel_sessions(
             or not session.series.sessions.filter(status__in=UPCOMING_STATUSES).exists()
         ):
             Series.objects.filter(pk=session.series_id).update(status=Series.SeriesStatus.CANCELLED)
+        reminders.on_sessions_cancelled(targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets

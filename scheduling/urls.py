@@ -24,4 +24,6 @@ urlpatterns = [
     path("sessions/calendar/", views.reset_feed, name="reset_feed"),
     path("sessions/<uuid:public_id>/appointment.ics", views.session_ics, name="session_ics"),
     path("calendar/<str:token>.ics", views.feed, name="feed"),
+    path("r/<str:token>/", views.session_action, name="session_action"),
+    path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
 ]

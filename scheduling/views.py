@@ -31,6 +31,7 @@ from scheduling.forms import (
 )
 from scheduling.models import (
     ACTIVE_STATUSES,
+    LATE_CANCEL_WINDOW,
     CalendarFeed,
     Hold,
     Series,
@@ -178,6 +179,15 @@ def _series_or_404(public_id: UUID) -> Series:
 def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     series = _series_or_404(public_id)
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
+    from notifications.models import Message
+
+    by_group: dict[str, list[Message]] = defaultdict(list)
+    for message in Message.objects.filter(
+        group__in=[f"session:{s.pk}" for s in sessions] + [f"series:{series.pk}"]
+    ).order_by("send_at"):
+        by_group[message.group].append(message)
+    for session in sessions:
+        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]
     return render(
         request,
         "scheduling/series.html",
@@ -187,6 +197,7 @@ def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "move_form": MoveForm(),
             "cancel_form": CancelForm(),
             "waitlist_form": WaitlistForm(),
+            "series_messages": by_group[f"series:{series.pk}"],
         },
     )
 
@@ -484,3 +495,50 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .order_by("starts_at")
     )
     return _ics_response(ics.calendar(sessions), "appointments.ics")
+
+
+# --- Links in reminders (no login: the signed token is the key) --------------------------------
+
+
+def session_action(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm or cancel from the reminder's link. GET only shows the choice (link scanners
+    follow GETs); the POST acts. Cancelling online closes 24 hours before the start."""
+    from django.core import signing
+
+    from scheduling import reminders
+
+    try:
+        public_id = reminders.unsign(reminders.ACTION_SALT, token)
+    except signing.BadSignature:
+        return render(request, "scheduling/link_invalid.html", status=404)
+    session = get_object_or_404(Session.objects.select_related("location"), public_id=public_id)
+    upcoming = (
+        session.status in (Status.BOOKED, Status.CONFIRMED) and session.starts_at > timezone.now()
+    )
+    can_cancel = upcoming and session.starts_at - timezone.now() >= LATE_CANCEL_WINDOW
+    done = ""
+    if request.method == "POST" and upcoming:
+        action = request.POST.get("action")
+        if action == "confirm":
+            Session.objects.filter(pk=session.pk, status=Status.BOOKED).update(
+                status=Status.CONFIRMED, status_changed_at=timezone.now()
+            )
+            done = "confirmed"
+        elif action == "cancel" and can_cancel:
+            services.cancel_sessions(session, reason="Cancelled by the patient online")
+            done = "cancelled"
+        session.refresh_from_db()
+        upcoming = session.status in (Status.BOOKED, Status.CONFIRMED)
+    return render(
+        request,
+        "scheduling/session_action.html",
+        {"session": session, "upcoming": upcoming, "can_cancel": can_cancel, "done": done},
+    )
+
+
+@desk_only
+def failed_messages(request: HttpRequest) -> HttpResponse:
+    from notifications.models import Message, MessageStatus
+
+    messages_failed = Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200]
+    return render(request, "scheduling/failed_messages.html", {"failed": messages_failed})

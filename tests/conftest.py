@@ -136,7 +136,7 @@ class Worker:
     log: Path
 
     def sent_mail(self) -> list[str]:
-        return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
+        return [path.read_text() for path in sorted(self.mail_dir.glob("*.eml"))]
 
     def wait_for_mail(self, count: int, timeout: float = 60) -> list[str]:
         deadline = time.monotonic() + timeout
@@ -171,7 +171,7 @@ def celery_worker(transactional_db, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_BACKEND": "notifications.mail.OutboxFileBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "DATABASE_CONN_MAX_AGE": "0",
     }

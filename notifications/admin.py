@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from notifications.models import Message
+
+PRIVATE = ["recipient", "body_text", "body_html", "attachment"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["kind", "channel", "status", "send_at", "sent_at", "attempts"]
+    list_filter = ["status", "channel", "kind"]
+    date_hierarchy = "send_at"
+    # Staff see what was sent when, not to whom or what it said: that stays in the outbox.
+    exclude = PRIVATE
+    readonly_fields = [f.name for f in Message._meta.fields if f.name not in PRIVATE]

@@ -1,0 +1,87 @@
+"""The outbox (PRODUCT.md 5): every message is a PostgreSQL row before anything is sent.
+
+A row is written in the same transaction as the change that causes it, with its send time in
+UTC. Nothing waits in the broker: a periodic dispatcher claims due rows and hands their ids to
+sending tasks, which mark each row sent exactly once. This app knows nothing of the apps that
+use it; they give it a recipient, a rendered text and a group key to cancel by.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class MessageQuerySet(models.QuerySet["Message"]):
+    def pending(self) -> MessageQuerySet:
+        return self.filter(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED])
+
+    def in_group(self, group: str) -> MessageQuerySet:
+        return self.filter(group=group)
+
+
+class Message(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=40, help_text="What the message is for, e.g. reminder.")
+    group = models.CharField(
+        max_length=80, help_text="What it belongs to, e.g. session:<id>; cancelled together."
+    )
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True, help_text="A text attachment, e.g. an .ics.")
+    send_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["send_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False) | ~Q(status="sent"),
+                name="message_sent_has_time",
+            ),
+        ]
+        indexes = [
+            # The dispatcher: due pending rows in send-time order.
+            models.Index(
+                fields=["send_at"], condition=Q(status="pending"), name="message_due_pending"
+            ),
+            # The requeue sweep: rows claimed but never sent (a lost broker message).
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="queued"), name="message_claimed"
+            ),
+            # Cancelling or re-planning a session's messages; staff's per-session list.
+            models.Index(fields=["group"], name="message_group"),
+            # The front desk's list of failed messages.
+            models.Index(fields=["-send_at"], condition=Q(status="failed"), name="message_failed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.kind} ({self.status})"

@@ -1,0 +1,40 @@
+"""Celery tasks of the outbox: they take ids only and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from clinic.celery import enqueue_on_commit
+from notifications import services
+
+BATCH = 50
+CLAIM = 1000
+
+
+@shared_task
+def dispatch_due() -> int:
+    """Every minute (beat, UTC): claim due messages and hand their ids to sending tasks.
+
+    A backlog larger than one claim continues at once in a follow-up task instead of waiting
+    for the next minute.
+    """
+    ids = services.claim_due(CLAIM)
+    for start in range(0, len(ids), BATCH):
+        send_messages.delay(ids[start : start + BATCH])
+    if len(ids) == CLAIM:
+        dispatch_due.delay()
+    return len(ids)
+
+
+@shared_task
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    for message_id in message_ids:
+        outcome = services.send(message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def dispatch_soon() -> None:
+    """After a booking commits, confirmations need not wait for the next minute."""
+    enqueue_on_commit(dispatch_due)

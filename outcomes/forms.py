@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django import forms
+
+from intake import scoring
+
+SIDE_EFFECTS = [
+    ("nausea", "Nausea or vomiting"),
+    ("dizziness", "Dizziness"),
+    ("headache", "Headache"),
+    ("drowsiness", "Drowsiness or tiredness"),
+    ("dissociation", "Feeling unreal, detached or dreamy"),
+    ("anxiety", "Anxiety or low mood"),
+    ("bladder", "Pain or burning when passing urine"),
+]
+
+
+def _scale(label: str, high: int, labels: dict[int, str] | None = None) -> forms.TypedChoiceField:
+    labels = labels or {}
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(n), labels.get(n, str(n))) for n in range(high + 1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+
+
+class CheckInForm(forms.Form):
+    pain = _scale("Your pain right now (0 no pain, 10 worst imaginable)", 10)
+    side_effects = forms.MultipleChoiceField(
+        label="Since your appointment, have you had any of these?",
+        choices=SIDE_EFFECTS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    other_side_effects = forms.CharField(label="Anything else?", max_length=300, required=False)
+
+
+class QuestionnaireForm(forms.Form):
+    """PHQ-9 and PEG, as at intake, to follow the change over the series."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        answers = dict(enumerate(scoring.FREQUENCY_ANSWERS))
+        for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
+            self.fields[f"phq9_{number}"] = _scale(text, 3, answers)
+        for number, text in enumerate(scoring.PEG_ITEMS, start=1):
+            self.fields[f"peg_{number}"] = _scale(text, 10)
