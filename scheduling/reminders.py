@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile
-from intake.services import current_consent_texts
 from notifications import services as outbox
 from notifications.models import Channel
 from notifications.tasks import dispatch_soon
@@ -171,13 +170,21 @@ def _write(
     return written
 
 
+# The default preparation words; a location changes them with its own texts (ReminderRule).
+# They say what to do, never why: messages may be read by others.
+INSTRUCTIONS = (
+    "Before your appointment: no solid food for 6 hours; clear liquids (water, clear juice, "
+    "black coffee or tea) are fine until 2 hours before. Take your usual medicines unless the "
+    "clinic told you otherwise."
+)
+
+
 def _base_context(patient: Any, location: Any) -> dict[str, Any]:
-    fasting = current_consent_texts().get("fasting")
     return {
         "first_name": _first_name(patient),
         "clinic": settings.SITE_NAME,
         "location": location,
-        "instructions": fasting.body if fasting else "",
+        "instructions": INSTRUCTIONS,
     }
 
 

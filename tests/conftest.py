@@ -135,6 +135,19 @@ class Worker:
     mail_dir: Path
     log: Path
 
+    @property
+    def sms_dir(self) -> Path:
+        return self.mail_dir.parent / "sms"
+
+    def deliveries(self) -> list[str]:
+        """Every real write by the file backends (one line per delivery, duplicates included)."""
+        lines: list[str] = []
+        for directory in (self.mail_dir, self.sms_dir):
+            log = directory / "deliveries.log"
+            if log.exists():
+                lines.extend(log.read_text().split())
+        return lines
+
     def sent_mail(self) -> list[str]:
         return [path.read_text() for path in sorted(self.mail_dir.glob("*.eml"))]
 
@@ -159,23 +172,22 @@ def _test_database_url() -> str:
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path):
-    """Start a worker for one test (its data must be committed: use transaction=True)."""
-    from clinic.celery import app
-
-    app.control.purge()  # stale messages from tests that ran without a worker
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    log = tmp_path / "worker.log"
+def _start_worker(tmp_path: Path, name: str, extra_env: dict[str, str]) -> Worker:
+    base = tmp_path / name
+    mail_dir = base / "mail"
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    log = base / "worker.log"
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "EMAIL_BACKEND": "notifications.mail.OutboxFileBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        "SMS_BACKEND": "notifications.backends.FileSmsBackend",
+        "SMS_FILE_PATH": str(base / "sms"),
         "DATABASE_CONN_MAX_AGE": "0",
+        **extra_env,
     }
-    with open(log, "wb") as output:
+    with open(log, "ab") as output:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -185,7 +197,9 @@ def celery_worker(transactional_db, tmp_path):
                 "clinic",
                 "worker",
                 "--pool",
-                "solo",
+                extra_env.get("WORKER_POOL", "solo"),
+                "--concurrency",
+                extra_env.get("WORKER_CONCURRENCY", "1"),
                 "--without-mingle",
                 "--without-gossip",
                 "--loglevel",
@@ -201,9 +215,36 @@ def celery_worker(transactional_db, tmp_path):
         assert process.poll() is None, log.read_text()[-3000:]
         assert time.monotonic() < deadline, "the Celery worker did not start"
         time.sleep(0.2)
-    yield worker
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return worker
+
+
+def _stop(worker: Worker) -> None:
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path):
+    """Start real Celery workers (data must be committed: use transaction=True)."""
+    from clinic.celery import app
+
+    app.control.purge()  # stale messages from tests that ran without a worker
+    started: list[Worker] = []
+
+    def start(name: str = "worker", **extra_env: str) -> Worker:
+        worker = _start_worker(tmp_path, name, extra_env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        _stop(worker)
+
+
+@pytest.fixture
+def celery_worker(start_worker):
+    return start_worker()

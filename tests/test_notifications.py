@@ -1,0 +1,317 @@
+"""The outbox and the message plan (PRODUCT.md 5), on real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.models import PatientProfile, Role
+from notifications import services as outbox
+from notifications.models import Message, MessageStatus
+from scheduling import services
+from scheduling.models import ReminderRule, Status
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2027, 3, 1, 15, tzinfo=dt.UTC)  # Monday 1 March, before the DST change
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _book(location, email, first, times, **plan_fields):
+    plan = approved_plan(email, location, **plan_fields)
+    series = services.book_series(
+        plan,
+        location,
+        [services.Choice(day, time) for day, time in times],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    )
+    return series
+
+
+def _messages(**filters):
+    return list(Message.objects.filter(**filters).order_by("send_at", "channel"))
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Los_Angeles"])
+def test_each_message_is_planned_at_its_instant_across_the_dst_change(zone):
+    location = make_location(zone.split("/")[1].lower(), zone, shifts_from=dt.date(2027, 3, 1))
+    tz = zoneinfo.ZoneInfo(zone)
+    # Tuesday 16 March 10:00 local, after DST starts on Sunday 14 March: 72 h before is before it.
+    day = dt.date(2027, 3, 16)
+    series = _book(location, "dst@example.org", "Avery", [(day, dt.time(10))], infusions=1)
+    session = series.sessions.get()
+    start = dt.datetime.combine(day, dt.time(10), tzinfo=tz)
+
+    def at(kind, channel="email"):
+        return Message.objects.get(kind=kind, channel=channel, group=f"session:{session.pk}")
+
+    assert session.starts_at == start
+    # Hours before are real elapsed hours, so they are counted in UTC.
+    utc_start = start.astimezone(dt.UTC)
+    assert at("preparation").send_at == utc_start - dt.timedelta(hours=72)  # before the change
+    assert at("reminder").send_at == utc_start - dt.timedelta(hours=24)
+    assert at("fasting").send_at == dt.datetime.combine(day, dt.time(8), tzinfo=tz)
+    assert at("followup").send_at == session.ends_at + dt.timedelta(hours=24)
+    assert at("preparation").send_at.astimezone(tz).utcoffset() != start.utcoffset()
+    # The texts (consent given in the sample intake) follow the same plan.
+    assert at("reminder", "sms").send_at == at("reminder").send_at
+    confirmation = Message.objects.get(kind="confirmation", channel="email")
+    assert confirmation.send_at == NOW
+    assert "BEGIN:VEVENT" in confirmation.attachment
+    # One session is both the middle and the end: baseline and end, by email and text.
+    assert Message.objects.filter(kind="questionnaire").count() == 2 * 2
+
+
+def test_an_early_session_gets_its_fasting_reminder_the_evening_before():
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    series = _book(
+        location,
+        "early@example.org",
+        "Avery",
+        [(dt.date(2027, 3, 10), dt.time(8, 15))],
+        infusions=1,
+    )
+    fasting = Message.objects.get(kind="fasting", channel="email")
+
+    local = fasting.send_at.astimezone(location.zone)
+    assert (local.date(), local.time()) == (dt.date(2027, 3, 9), dt.time(19))
+    assert series.sessions.get().starts_at > fasting.send_at
+
+
+def test_texts_wait_out_quiet_hours_and_emails_do_not():
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    ReminderRule.objects.create(location=location, kind="reminder", hours=30)
+    _book(location, "quiet@example.org", "Avery", [(dt.date(2027, 3, 10), dt.time(9))], infusions=1)
+
+    email = Message.objects.get(kind="reminder", channel="email")
+    sms = Message.objects.get(kind="reminder", channel="sms")
+    assert email.send_at.astimezone(location.zone).time() == dt.time(3)  # 30 h before 09:00
+    assert sms.send_at.astimezone(location.zone).time() == dt.time(8)
+
+
+def test_quiet_hours_boundaries():
+    tz = zoneinfo.ZoneInfo("America/New_York")
+
+    def local(h, m=0):
+        return dt.datetime(2027, 3, 10, h, m, tzinfo=tz)
+
+    assert outbox.defer_out_of_quiet_hours(local(20, 59), tz) == local(20, 59)
+    assert outbox.defer_out_of_quiet_hours(local(21), tz) == dt.datetime(2027, 3, 11, 8, tzinfo=tz)
+    assert outbox.defer_out_of_quiet_hours(local(7, 59), tz) == local(8)
+    assert outbox.defer_out_of_quiet_hours(local(8), tz) == local(8)
+
+
+def test_no_text_without_consent_and_no_email_when_declined():
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    plan = approved_plan("nosms@example.org", location, infusions=1)
+    PatientProfile.objects.filter(user=plan.patient).update(
+        sms_reminders=False, sms_consent_at=None, email_reminders=True
+    )
+    services.book_series(
+        plan,
+        location,
+        [services.Choice(dt.date(2027, 3, 10), dt.time(11))],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    )
+
+    assert not Message.objects.filter(channel="sms").exists()
+    assert Message.objects.filter(channel="email").exists()
+    # No clinical detail and no surname in any message.
+    for message in Message.objects.all():
+        text = f"{message.subject} {message.body_text} {message.body_html}"
+        for word in ("ketamine", "Testperson", "PHQ", "infusion", "depression", "pain score"):
+            assert word not in text, (message.kind, word)
+
+
+def test_cancelling_a_session_cancels_its_pending_messages_and_sends_a_notice():
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    series = _book(
+        location, "c@example.org", "A", [(dt.date(2027, 3, 10), dt.time(11))], infusions=1
+    )
+    session = series.sessions.get()
+
+    services.cancel_sessions(session)
+
+    group = Message.objects.filter(group=f"session:{session.pk}")
+    assert set(group.values_list("status", flat=True)) == {"cancelled"}
+    assert Message.objects.filter(kind="cancelled", status="pending").count() == 2
+    assert outbox.claim_due() == sorted(
+        Message.objects.filter(status="queued").values_list("pk", flat=True)
+    )
+    assert not Message.objects.filter(group=f"session:{session.pk}", status="queued").exists()
+
+
+def test_moving_a_session_re_plans_its_messages():
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    series = _book(
+        location, "m@example.org", "A", [(dt.date(2027, 3, 10), dt.time(11))], infusions=1
+    )
+    session = series.sessions.get()
+
+    services.move_sessions(session, services.Choice(dt.date(2027, 3, 11), dt.time(14)))
+
+    session.refresh_from_db()
+    live = Message.objects.filter(group=f"session:{session.pk}", status="pending")
+    reminder = live.get(kind="reminder", channel="email")
+    assert reminder.send_at == session.starts_at - dt.timedelta(hours=24)
+    assert Message.objects.filter(group=f"session:{session.pk}", status="cancelled").count() > 0
+    assert Message.objects.filter(kind="changed").count() == 2
+
+
+def test_claiming_takes_only_due_rows_and_reclaims_stale_ones(settings):
+    due = outbox.enqueue(
+        channel="email",
+        kind="t",
+        group="g",
+        recipient="a@example.org",
+        send_at=NOW - dt.timedelta(minutes=1),
+        body_text="x",
+    )
+    later = outbox.enqueue(
+        channel="email",
+        kind="t",
+        group="g",
+        recipient="a@example.org",
+        send_at=NOW + dt.timedelta(minutes=1),
+        body_text="x",
+    )
+
+    assert outbox.claim_due() == [due.pk]
+    assert outbox.claim_due() == []
+    with time_machine.travel(NOW + dt.timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER + 61)):
+        assert outbox.claim_due() == [due.pk, later.pk]
+
+
+def test_sending_marks_a_message_sent_exactly_once(settings, tmp_path):
+    settings.EMAIL_BACKEND = "notifications.mail.OutboxFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    message = outbox.enqueue(
+        channel="email",
+        kind="t",
+        group="g",
+        recipient="a@example.org",
+        send_at=NOW,
+        subject="Hello",
+        body_text="Hi",
+    )
+    outbox.claim_due()
+
+    assert outbox.send(message.pk) == "sent"
+    assert outbox.send(message.pk) == "skipped"
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.sent_at) == ("sent", 1, NOW)
+    assert (tmp_path / "deliveries.log").read_text().count(".eml") == 1
+
+
+def test_transient_failures_retry_with_backoff_then_fail_with_the_reason(settings):
+    settings.SMS_BACKEND = "tests.sms_backends.FlakySmsBackend"
+    message = outbox.enqueue(
+        channel="sms", kind="t", group="g", recipient="+19995550100", send_at=NOW, body_text="x"
+    )
+    moment = NOW
+    for attempt in range(1, settings.NOTIFICATIONS_MAX_ATTEMPTS):
+        with time_machine.travel(moment, tick=False):
+            assert outbox.claim_due() == [message.pk]
+            assert outbox.send(message.pk) == "retry"
+        message.refresh_from_db()
+        assert message.send_at - moment == outbox.backoff(attempt)
+        moment = message.send_at
+    with time_machine.travel(moment, tick=False):
+        outbox.claim_due()
+        assert outbox.send(message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.status == MessageStatus.FAILED
+    assert "gave up after 5 attempts: provider timed out" in message.last_error
+
+
+def test_a_permanent_failure_fails_at_once_and_the_desk_sees_it(settings, login):
+    settings.SMS_BACKEND = "tests.sms_backends.FlakySmsBackend"
+    message = outbox.enqueue(
+        channel="sms",
+        kind="reminder",
+        group="g",
+        recipient="+18885550100",
+        send_at=NOW,
+        body_text="x",
+    )
+    outbox.claim_due()
+    assert outbox.send(message.pk) == "failed"
+
+    page = login(UserFactory(role=Role.FRONT_DESK)).get(reverse("scheduling:failed_messages"))
+
+    assert "number cannot receive texts" in page.content.decode()
+
+
+def test_the_reminder_link_confirms_and_cancels_without_a_login(client):
+    from scheduling.reminders import ACTION_SALT, signed
+
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    series = _book(
+        location,
+        "l@example.org",
+        "A",
+        [(dt.date(2027, 3, 10), dt.time(11)), (dt.date(2027, 3, 12), dt.time(11))],
+        infusions=2,
+        min_days_between=2,
+    )
+    first, second = series.sessions.order_by("number")
+    url = reverse("scheduling:session_action", args=[signed(ACTION_SALT, str(first.public_id))])
+
+    assert "I will come" in client.get(url).content.decode()
+    first.refresh_from_db()
+    assert first.status == Status.BOOKED  # a GET changes nothing
+    client.post(url, {"action": "confirm"})
+    first.refresh_from_db()
+    assert first.status == Status.CONFIRMED
+
+    other = reverse("scheduling:session_action", args=[signed(ACTION_SALT, str(second.public_id))])
+    with time_machine.travel(second.starts_at - dt.timedelta(hours=20), tick=False):
+        page = client.post(other, {"action": "cancel"}).content.decode()
+        assert "to cancel, please call" in page
+    second.refresh_from_db()
+    assert second.status == Status.BOOKED
+    client.post(other, {"action": "cancel"})
+    second.refresh_from_db()
+    assert second.status == Status.CANCELLED
+
+    tampered = url[:-3] + "xyz/"
+    assert client.get(tampered).status_code == 404
+
+
+def test_the_check_in_and_questionnaire_links_store_answers_with_outcomes(client):
+    from outcomes.models import CheckIn, QuestionnaireResponse
+    from scheduling.reminders import CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    series = _book(
+        location, "o@example.org", "A", [(dt.date(2027, 3, 10), dt.time(11))], infusions=1
+    )
+    session = series.sessions.get()
+
+    check_in = reverse("outcomes:check_in", args=[signed(CHECKIN_SALT, str(session.public_id))])
+    refused = client.post(check_in, {"pain": "11"})
+    assert "Please answer the questions marked below." in refused.content.decode()
+    client.post(check_in, {"pain": "3", "side_effects": ["nausea", "dizziness"]})
+    stored = CheckIn.objects.get(session=session)
+    assert (stored.pain, stored.side_effects) == (3, ["nausea", "dizziness"])
+
+    url = reverse(
+        "outcomes:questionnaire", args=[signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")]
+    )
+    answers = {f"phq9_{n}": "1" for n in range(1, 10)} | {"peg_1": "4", "peg_2": "5", "peg_3": "6"}
+    client.post(url, answers)
+    response = QuestionnaireResponse.objects.get(series=series)
+    assert (response.milestone, response.phq9_total, response.phq9_band) == ("mid", 9, "mild")
+    assert str(response.peg) == "5.0"
+    assert "already" in client.get(url).content.decode()
