@@ -148,6 +148,13 @@ class Worker:
                 lines.extend(log.read_text().split())
         return lines
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children, as a crash would."""
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
     def sent_mail(self) -> list[str]:
         return [path.read_text() for path in sorted(self.mail_dir.glob("*.eml"))]
 
@@ -208,6 +215,7 @@ def _start_worker(tmp_path: Path, name: str, extra_env: dict[str, str]) -> Worke
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a test can SIGKILL it whole
         )
     worker = Worker(process, mail_dir, log)
     deadline = time.monotonic() + 60
