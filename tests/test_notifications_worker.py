@@ -121,6 +121,7 @@ def test_a_cancelled_message_is_never_sent(start_worker):
     _wait_until(lambda: Message.objects.filter(status="sent").count() == 1, worker=worker)
     time.sleep(1)
 
+    keep.refresh_from_db()
     drop.refresh_from_db()
-    assert drop.status == "cancelled"
+    assert (keep.status, drop.status) == ("sent", "cancelled")
     assert not [line for line in worker.deliveries() if str(drop.public_id) in line]
