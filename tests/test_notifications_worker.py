@@ -125,3 +125,27 @@ def test_a_cancelled_message_is_never_sent(start_worker):
     drop.refresh_from_db()
     assert (keep.status, drop.status) == ("sent", "cancelled")
     assert not [line for line in worker.deliveries() if str(drop.public_id) in line]
+
+
+def test_a_message_goes_out_at_its_instant_not_before(start_worker):
+    worker = start_worker()
+    message = outbox.enqueue(
+        channel="email",
+        kind="reminder",
+        group="test:instant",
+        recipient="p@example.org",
+        send_at=timezone.now() + dt.timedelta(seconds=4),
+        subject="Reminder",
+        body_text="Soon",
+    )
+
+    dispatch_due.delay()  # too early: nothing is due yet
+    time.sleep(2)
+    message.refresh_from_db()
+    assert message.status == "pending"
+    time.sleep(3)
+    dispatch_due.delay()  # the next tick after the instant
+    _wait_until(lambda: Message.objects.get(pk=message.pk).status == "sent", worker=worker)
+
+    message.refresh_from_db()
+    assert message.send_at <= message.sent_at <= message.send_at + dt.timedelta(seconds=60)
