@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EMBEDDED := $(PY) -m clinic.embedded
 
-.PHONY: run test bench lint vendor system-packages check-deploy
+.PHONY: run test bench lint vendor system-packages check-deploy totp
 
 # The virtualenv is rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -24,6 +24,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed system-packages
 	$(EMBEDDED) --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The current second-step code of the demo staff accounts.
+totp: $(VENV)/.installed
+	@$(PY) -m accounts.totp
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Clinic", "accounts:home_clinic_admin"),
         ("Bookings", "scheduling:desk"),
         ("Invite a patient", "accounts:invite"),
+        ("Locked accounts", "accounts:locked"),
         ("Settings", "admin:index"),
     ],
 }
@@ -29,4 +30,9 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items = _NAVIGATION.get(user.role, []) if user is not None and user.is_authenticated else []
-    return {"nav_items": items, "site_name": settings.SITE_NAME}
+    staff = user is not None and user.is_authenticated and user.is_clinic_staff
+    return {
+        "nav_items": items,
+        "site_name": settings.SITE_NAME,
+        "idle_seconds": settings.STAFF_IDLE_SECONDS if staff else None,
+    }

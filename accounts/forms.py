@@ -20,6 +20,29 @@ class LoginForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
+    def clean(self) -> dict:
+        from accounts import security
+
+        username = self.cleaned_data.get("username")
+        if username and security.is_locked(username, security.client_ip(self.request)):
+            raise forms.ValidationError(
+                "Too many unsuccessful sign-ins. Try again in 15 minutes, or ask the clinic "
+                "administrator to unlock your account.",
+                code="locked",
+            )
+        return super().clean()
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
 
 def _email_field(**kwargs: Any) -> forms.EmailField:
     return forms.EmailField(

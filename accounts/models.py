@@ -158,3 +158,44 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation for {self.email}"
+
+
+class StaffDevice(models.Model):
+    """A staff member's authenticator (TOTP); staff cannot work without a confirmed one."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=-1, help_text="Last time step used (no replay).")
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """One-time codes for a lost phone; only their hashes are kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "Recovery code"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, counted per account and per address to lock out guessing."""
+
+    username = models.CharField(max_length=254)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The lockout check: recent failures for an account, and for an address.
+            models.Index(fields=["username", "at"], name="loginfailure_user_at"),
+            models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed sign-in at {self.at:%Y-%m-%d %H:%M}"

@@ -198,3 +198,96 @@ def _invitation_unavailable(
 def _invitation_account_exists(request: HttpRequest, email: str) -> HttpResponse:
     # The inviter typed this address, so naming it reveals nothing new to the holder of the link.
     return render(request, "accounts/invitation_account_exists.html", {"email": email})
+
+
+# --- Second factor, session time-out, lockouts ---------------------------------------------------
+
+
+def _safe_next(request: HttpRequest) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return request.user.get_home_url()  # type: ignore[union-attr]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa(request: HttpRequest) -> HttpResponse:
+    """Staff pass a second factor after the password: enrol once, then a code every sign-in."""
+    from accounts import security, totp
+    from accounts.forms import CodeForm
+
+    user = request.user
+    if not user.is_clinic_staff:  # type: ignore[union-attr]
+        return redirect(user.get_home_url())  # type: ignore[union-attr]
+    device = security.device_for(user)  # type: ignore[arg-type]
+    form = CodeForm(request.POST or None)
+    enrolling = device.confirmed_at is None
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        if enrolling:
+            recovery = security.confirm_device(device, code)
+            if recovery is not None:
+                request.session[security.MFA_SESSION_KEY] = True
+                return render(
+                    request,
+                    "accounts/mfa_recovery.html",
+                    {"codes": recovery, "next": _safe_next(request)},
+                )
+        elif security.verify(user, code):  # type: ignore[arg-type]
+            request.session.cycle_key()
+            request.session[security.MFA_SESSION_KEY] = True
+            return redirect(_safe_next(request))
+        form.add_error(
+            "code", "That code is not right. Check the time on your phone and try again."
+        )
+    context = {"form": form, "enrolling": enrolling, "next": request.GET.get("next", "")}
+    if enrolling:
+        import qrcode
+        import qrcode.image.svg
+
+        uri = totp.provisioning_uri(device.secret, user.email, "Clearwater Clinics")  # type: ignore[union-attr]
+        image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
+        context.update(secret=device.secret, qr=image.to_string(encoding="unicode"))
+    return render(request, "accounts/mfa.html", context)
+
+
+@login_required
+def session_status(request: HttpRequest) -> HttpResponse:
+    """Seconds left before a staff session ends (read by the idle warning; does not extend it)."""
+    import time
+
+    from django.conf import settings
+    from django.http import JsonResponse
+
+    from accounts import security
+
+    if not request.user.is_clinic_staff:  # type: ignore[union-attr]
+        return JsonResponse({"remaining": None})
+    last_seen = request.session.get(security.LAST_SEEN_KEY, time.time())
+    remaining = max(0, int(settings.STAFF_IDLE_SECONDS - (time.time() - last_seen)))
+    return JsonResponse({"remaining": remaining})
+
+
+@login_required
+@require_http_methods(["POST"])
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    from django.http import JsonResponse
+
+    return JsonResponse({"ok": True})  # the middleware has just recorded the activity
+
+
+@role_required(Role.CLINIC_ADMIN)
+@require_http_methods(["GET", "POST"])
+def locked_accounts(request: HttpRequest) -> HttpResponse:
+    from accounts import security
+
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        removed = security.clear_failures(username)
+        if removed:
+            messages.success(request, f"{username} can sign in again.")
+        return redirect("accounts:locked")
+    return render(request, "accounts/locked.html", {"locked": security.locked_accounts()})

@@ -68,6 +68,7 @@ def main() -> int:
         print(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, email in logins:
             print(f"    {role:<{width}}  {email}")
+        print("  Staff also need a second-step code: run `make totp` in another terminal.")
         print("  Press Ctrl-C to stop everything.\n", flush=True)
 
     exit_code = 0

@@ -11,7 +11,36 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts.models import Role, User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
+
+
+def current_code(user: User) -> str:
+    """A fresh authenticator code; the replay guard is reset so tests may sign in quickly again."""
+    from accounts import totp
+    from accounts.models import StaffDevice
+
+    StaffDevice.objects.filter(user=user).update(last_step=-1)
+    return totp.code_at(TOTP_SECRET)
+
+
+def pass_second_factor(client: Client, user: User) -> None:
+    response = client.post("/mfa/", {"code": current_code(user)})
+    assert response.status_code == 302, "the second factor refused the test user"
+
+
+def browser_sign_in(page, email: str) -> None:
+    """Sign in through the pages, passing the second step for staff."""
+    from accounts.models import User as UserModel
+
+    page.goto("/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if "/mfa/" in page.url:
+        page.get_by_label("Code").fill(current_code(UserModel.objects.get(email=email)))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,6 +105,8 @@ def login():
             "/login/", {"username": user.email, "password": PASSWORD}, follow=False
         )
         assert response.status_code == 302, "the login form refused the test user"
+        if user.is_clinic_staff:
+            pass_second_factor(client, user)
         return client
 
     return sign_in

@@ -4,10 +4,11 @@ import datetime as dt
 
 import factory
 
-from accounts.models import Role, User
+from accounts.models import Role, StaffDevice, User
 from locations.models import Chair, Location, OpeningHours
 
 PASSWORD = "a-long-test-password"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -25,6 +26,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             self.save()
+
+    @factory.post_generation
+    def authenticator(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """Staff come enrolled in the second factor with a known secret (pass False to skip)."""
+        if create and self.is_clinic_staff and extracted is not False:
+            StaffDevice.objects.create(
+                user=self, secret=TOTP_SECRET, confirmed_at=dt.datetime.now(dt.UTC)
+            )
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Role
-from tests.conftest import screenshot
+from accounts.models import Role, User
+from tests.conftest import current_code, screenshot
 from tests.factories import PASSWORD
 
 pytestmark = [
@@ -20,6 +20,12 @@ def test_a_nurse_signs_in_with_the_keyboard_and_sees_her_shifts(page, make_user)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")
 
+    # Staff pass a second step: the authenticator code, typed and submitted with the keyboard.
+    page.wait_for_url("**/mfa/**")
+    page.get_by_label("Code").fill(
+        current_code(User.objects.get(email="nurse.browser@example.org"))
+    )
+    page.get_by_label("Code").press("Enter")
     page.wait_for_url("**/home/nurse/")
     assert page.get_by_role("heading", level=1).inner_text() == "Your shifts"
     assert page.get_by_role("navigation", name="Main").is_visible()

@@ -8,8 +8,8 @@ import pytest
 from accounts.models import Role
 from intake.models import Intake
 from review.models import TreatmentPlan
-from tests.conftest import screenshot
-from tests.factories import PASSWORD, LocationFactory, UserFactory
+from tests.conftest import browser_sign_in, screenshot
+from tests.factories import LocationFactory, UserFactory
 from tests.intake_data import submitted_intake
 from tests.test_browser_intake import axe_violations
 
@@ -20,10 +20,7 @@ pytestmark = [
 
 
 def sign_in(page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, email)
 
 
 def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, live_server):

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from scheduling.models import Series
-from tests.conftest import screenshot
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import browser_sign_in, screenshot
+from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 from tests.test_browser_intake import axe_violations
 
@@ -19,10 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, email)
 
 
 def test_the_desk_plans_adjusts_and_books_a_series_the_patient_then_sees(

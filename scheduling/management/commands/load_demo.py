@@ -9,8 +9,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, StaffDevice, User
 from intake.samples import submitted_intake
 from locations.models import Chair, Location, NurseShift, OpeningHours
 from review import services as review
@@ -18,6 +19,7 @@ from review.models import ProtocolTemplate
 from scheduling import planner, services
 from scheduling.demo import (
     DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
     LOCATIONS,
     PATIENT_STORIES,
     PATIENTS,
@@ -37,6 +39,9 @@ class Command(BaseCommand):
         for email, first, last, role, slugs in STAFF:
             user = self._user(email, first, last, role)
             user.locations.set([locations[slug] for slug in slugs])
+            StaffDevice.objects.update_or_create(
+                user=user, defaults={"secret": DEMO_TOTP_SECRET, "confirmed_at": timezone.now()}
+            )
             if role == Role.NURSE:
                 for slug in slugs:
                     self._shifts(user, locations[slug])

@@ -1,0 +1,40 @@
+"""Staff must pass the second factor, and their sessions end after 15 minutes idle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts.security import LAST_SEEN_KEY, MFA_SESSION_KEY
+
+# Reachable before the second factor: the pages to pass it, leaving, and what they load.
+OPEN_PREFIXES = ("/mfa/", "/logout/", "/static/", "/healthz", "/session/")
+
+
+class StaffSecurityMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_clinic_staff:
+            now = time.time()
+            last_seen = request.session.get(LAST_SEEN_KEY, now)
+            if now - last_seen > settings.STAFF_IDLE_SECONDS:
+                logout(request)
+                messages.info(request, "You were signed out after 15 minutes without activity.")
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
+            if request.path != reverse("accounts:session_status"):
+                request.session[LAST_SEEN_KEY] = now
+            if not request.session.get(MFA_SESSION_KEY) and not request.path.startswith(
+                OPEN_PREFIXES
+            ):
+                return redirect(f"{reverse('accounts:mfa')}?next={request.path}")
+        return self.get_response(request)
