@@ -22,6 +22,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Bookings", "scheduling:desk"),
         ("Invite a patient", "accounts:invite"),
         ("Locked accounts", "accounts:locked"),
+        ("Audit log", "audit:search"),
         ("Settings", "admin:index"),
     ],
 }

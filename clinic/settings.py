@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "scheduling",
     "notifications",
     "outcomes",
+    "audit",
 ]
 
 MIDDLEWARE = [

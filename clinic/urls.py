@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("intake/", include("intake.urls")),
     path("review/", include("review.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),

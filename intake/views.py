@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
+from audit import services as audit
 from intake import scoring, services
 from intake.forms import SafetyForm, StepForm
 from intake.models import Intake, IntakeAnswer
@@ -136,6 +137,14 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
     answers = services.answers_by_step(intake)
     answer = answers.get(slug)
     kwargs = _form_kwargs(current, answers, request)
+    audit.record(
+        request,
+        "update" if request.method == "POST" else "read",
+        "intake",
+        intake.public_id,
+        intake.patient_id,
+        detail=f"step {slug}",
+    )
     extra_rows = 0
 
     if request.method == "POST":
@@ -310,6 +319,7 @@ def _display(field: django_forms.Field, value: Any) -> str:
 @patient_only
 def review(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
+    audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "review page")
     answers = services.answers_by_step(intake)
     missing = services.missing_steps(answers)
     sections = [
@@ -341,6 +351,7 @@ def review(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
+    audit.record(request, "update", "intake", intake.public_id, intake.patient_id, "submit")
     try:
         intake = services.submit(intake)
     except services.IncompleteIntake as error:

@@ -90,10 +90,11 @@ def _masked(number: str) -> str:
 
 
 class ConsoleSmsBackend:
-    """Development: print the text (with the number masked) instead of sending it."""
+    """Development: print that a text would go out, not its words (console output is a log,
+    and logs carry no patient data); FileSmsBackend keeps the texts for reading."""
 
     def send(self, message_id: str, to: str, text: str) -> None:
-        sys.stdout.write(f"[sms {message_id} to {_masked(to)}] {text}\n")
+        sys.stdout.write(f"[sms {message_id} to {_masked(to)}: {len(text)} characters]\n")
         sys.stdout.flush()
 
 

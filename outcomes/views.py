@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from audit import services as audit
 from intake import scoring
 from outcomes.forms import CheckInForm, QuestionnaireForm
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
@@ -31,6 +32,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         try:
             with transaction.atomic():
                 CheckIn.objects.create(session=session, **form.cleaned_data)
+                audit.record(request, "create", "check_in", session.public_id, session.patient_id)
         except IntegrityError:
             return render(request, "outcomes/thanks.html", {"already": True})
         return render(request, "outcomes/thanks.html", {"pain": form.cleaned_data["pain"]})
@@ -63,6 +65,9 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
                     phq9_total=phq9.total,
                     phq9_band=phq9.band.value,
                     peg=peg,
+                )
+                audit.record(
+                    request, "create", "questionnaire", series.public_id, series.patient_id
                 )
         except IntegrityError:
             return render(request, "outcomes/thanks.html", {"already": True})

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
+from audit import services as audit
 from intake import scoring
 from intake.flags import Kind
 from intake.models import Intake, UrgentFlag
@@ -114,7 +115,9 @@ def _render_summary(request: HttpRequest, intake: Intake, **forms: Any) -> HttpR
 
 @clinician_only
 def summary(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _render_summary(request, _reviewable(public_id))
+    intake = _reviewable(public_id)
+    audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "summary")
+    return _render_summary(request, intake)
 
 
 def _reviewable(public_id: UUID) -> Intake:
@@ -131,6 +134,7 @@ def _reviewable(public_id: UUID) -> Intake:
 @require_POST
 def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
+    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "approve")
     form = PlanForm(request.POST, prefix="plan")
     if not form.is_valid():
         return _render_summary(request, intake, plan_form=form)
@@ -154,6 +158,7 @@ def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
+    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "decline")
     form = DeclineForm(request.POST, prefix="decline")
     if not form.is_valid():
         return _render_summary(request, intake, decline_form=form)
@@ -170,6 +175,7 @@ def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
+    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "more_info")
     form = MoreInfoForm(request.POST, prefix="more")
     if not form.is_valid():
         return _render_summary(request, intake, more_info_form=form)
@@ -192,6 +198,7 @@ def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
+    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "acknowledge")
     flag = get_object_or_404(UrgentFlag, intake=intake)
     form = AcknowledgeForm(request.POST, prefix="ack")
     if not form.is_valid():
