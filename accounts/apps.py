@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from accounts import signals  # noqa: F401  (connects the sign-in receivers)
+        from accounts.permissions import ensure_clinic_admin_permissions
+
+        post_migrate.connect(ensure_clinic_admin_permissions, sender=self)

@@ -92,6 +92,17 @@ class User(AbstractUser):
         """Staff roles need a second factor and have shorter sessions than patients."""
         return self.role in STAFF_ROLES
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Clinic administrators manage the configuration in the Django admin, through the
+        "Clinic administrators" group's permissions (never as superusers by default)."""
+        if self.role == Role.CLINIC_ADMIN:
+            self.is_staff = True
+        super().save(*args, **kwargs)
+        if self.role == Role.CLINIC_ADMIN:
+            from accounts.permissions import clinic_admin_group
+
+            self.groups.add(clinic_admin_group())
+
     def get_home_url(self) -> str:
         """Each role lands on the page where its daily work starts."""
         return reverse(HOME_URL_NAMES[self.role])

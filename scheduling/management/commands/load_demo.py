@@ -117,8 +117,6 @@ class Command(BaseCommand):
                 "first_name": first,
                 "last_name": last,
                 "role": role,
-                "is_staff": role == Role.CLINIC_ADMIN,
-                "is_superuser": role == Role.CLINIC_ADMIN,
             },
         )
         if created:

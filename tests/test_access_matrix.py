@@ -1,0 +1,211 @@
+"""Every URL of the project, for anonymous visitors and each role, and for a patient on another
+patient's objects: the answer must be the expected one. A URL without an entry fails the test."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from accounts.models import Role
+from scheduling import services
+from scheduling.models import Hold, WaitlistEntry
+from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+OK, LOGIN, FORBID, MISSING, REDIRECT, NOT_ALLOWED = 200, "login", 403, 404, 302, 405
+ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
+STAFF = ["front_desk", "nurse", "clinician", "clinic_admin"]
+
+
+def answers(default, **overrides):
+    return {role: overrides.get(role, default) for role in ROLES}
+
+
+def patient_page(own_object: bool = True, *, ok=OK):
+    """Patients only; with an object of the patient, another patient finds nothing."""
+    return answers(FORBID, anon=LOGIN, patient=ok, other=MISSING if own_object else ok)
+
+
+def staff_page(*roles: str, ok=OK, others=FORBID):
+    return answers(others, anon=LOGIN, **{role: ok for role in roles})
+
+
+PUBLIC = answers(OK)
+DESK = ("front_desk", "clinic_admin")
+
+# name -> (method, args key, expected answer per role)
+MATRIX = {
+    "healthz": ("get", None, PUBLIC),
+    "admin:index": ("get", None, answers(REDIRECT, clinic_admin=OK)),
+    "intake:home": ("get", None, patient_page(False)),
+    "intake:start": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
+    "intake:review": ("get", "intake", patient_page()),
+    "intake:submit": ("post", "intake", patient_page(ok=REDIRECT)),
+    "intake:submitted": ("get", "intake", patient_page()),
+    "intake:step": ("get", "intake_step", patient_page(ok=REDIRECT)),
+    "review:queue": ("get", None, staff_page("clinician", "front_desk")),
+    "review:templates": ("get", None, staff_page("clinician")),
+    "review:summary": ("get", "intake", staff_page("clinician")),
+    "review:approve": ("get", "intake", staff_page("clinician", ok=NOT_ALLOWED)),
+    "review:decline": ("get", "intake", staff_page("clinician", ok=NOT_ALLOWED)),
+    "review:more_info": ("get", "intake", staff_page("clinician", ok=NOT_ALLOWED)),
+    "review:acknowledge": ("get", "intake", staff_page("clinician", ok=NOT_ALLOWED)),
+    "audit:search": ("get", None, staff_page("clinic_admin")),
+    "scheduling:desk": ("get", None, staff_page(*DESK)),
+    "scheduling:search": ("get", None, staff_page(*DESK)),
+    "scheduling:plan": ("get", "plan", staff_page(*DESK)),
+    "scheduling:series": ("get", "series", staff_page(*DESK)),
+    "scheduling:move": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:cancel": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:waitlist": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:transition": ("get", "transition", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:accept_offer": ("get", "hold", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:day_today": ("get", "location", staff_page(*DESK)),
+    "scheduling:day": ("get", "location_day", staff_page(*DESK)),
+    "scheduling:week_today": ("get", "location", staff_page(*DESK)),
+    "scheduling:week": ("get", "location_day", staff_page(*DESK)),
+    "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
+    "scheduling:my_sessions": ("get", None, patient_page(False)),
+    "scheduling:reset_feed": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:session_ics": ("get", "session", patient_page()),
+    # Token links work without a login: the signed token is the key.
+    "scheduling:feed": ("get", "feed", PUBLIC),
+    "scheduling:session_action": ("get", "action_token", PUBLIC),
+    "outcomes:check_in": ("get", "checkin_token", PUBLIC),
+    "outcomes:questionnaire": ("get", "questionnaire_token", PUBLIC),
+    # Signed-in people are sent home from the sign-in and sign-up pages.
+    "accounts:login": ("get", None, answers(REDIRECT, anon=OK)),
+    "accounts:logout": ("get", None, answers(NOT_ALLOWED)),
+    "accounts:password_reset": ("get", None, PUBLIC),
+    "accounts:password_reset_done": ("get", None, PUBLIC),
+    "accounts:password_reset_confirm": ("get", "reset", PUBLIC),
+    "accounts:password_reset_complete": ("get", None, PUBLIC),
+    "accounts:register": ("get", None, answers(REDIRECT, anon=OK)),
+    "accounts:register_done": ("get", None, PUBLIC),
+    "accounts:verify_email": ("get", "bad_token", answers(MISSING)),
+    "accounts:resend_verification": ("get", None, PUBLIC),
+    "accounts:accept_invitation": ("get", "bad_token", answers(REDIRECT, anon=MISSING)),
+    "accounts:invite": ("get", None, staff_page(*DESK)),
+    "accounts:mfa": ("get", None, answers(OK, anon=LOGIN, patient=REDIRECT, other=REDIRECT)),
+    "accounts:session_status": ("get", None, answers(OK, anon=LOGIN)),
+    "accounts:keep_alive": ("get", None, answers(NOT_ALLOWED, anon=LOGIN)),
+    "accounts:locked": ("get", None, staff_page("clinic_admin")),
+    "accounts:home": ("get", None, answers(REDIRECT, anon=LOGIN)),
+    "accounts:home_nurse": ("get", None, staff_page("nurse")),
+    "accounts:home_clinic_admin": ("get", None, staff_page("clinic_admin")),
+}
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    names.add("admin:index")
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_of_the_project_has_an_entry_in_the_matrix():
+    assert url_names() - set(MATRIX) == set(), "add the new URL to MATRIX with its answers"
+    assert set(MATRIX) - url_names() == set(), "remove URLs that no longer exist"
+
+
+@pytest.fixture
+def world(login):
+    now = dt.datetime.now(dt.UTC)
+    first = dt.date.today() + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    if True:  # the world is built in real time: signed-in sessions must stay valid
+        location = make_location(shifts_from=dt.date.today())
+        plan = approved_plan("owner@example.org", location, infusions=2, min_days_between=2)
+        other = approved_plan("other@example.org", location, infusions=1)
+        desk = UserFactory(role=Role.FRONT_DESK)
+        series = services.book_series(
+            plan,
+            location,
+            [
+                services.Choice(first, dt.time(10)),
+                services.Choice(first + dt.timedelta(days=2), dt.time(10)),
+            ],
+            booked_by=desk,
+        )
+        session = series.sessions.get(number=1)
+        entry = WaitlistEntry.objects.create(
+            location=location,
+            session=session,
+            earliest_date=first - dt.timedelta(days=3),
+            latest_date=first,
+            window_starts=dt.time(8),
+            window_ends=dt.time(12),
+        )
+        hold = Hold.objects.create(
+            entry=entry,
+            location=location,
+            chair=session.chair,
+            nurse=session.nurse,
+            starts_at=session.starts_at,
+            setup_ends_at=session.setup_ends_at,
+            ends_at=session.ends_at,
+            expires_at=now + dt.timedelta(days=30),
+        )
+        from scheduling.models import CalendarFeed
+
+        feed = CalendarFeed.objects.create(patient=plan.patient)
+    del other
+    intake = plan.intake
+    users = {
+        "patient": plan.patient,
+        "other": UserFactory(role=Role.PATIENT),
+        **{role: UserFactory(role=role) for role in STAFF},
+    }
+    clients = {"anon": Client(), **{role: login(user) for role, user in users.items()}}
+    day = first.isoformat()
+    args = {
+        None: [],
+        "intake": [intake.public_id],
+        "intake_step": [intake.public_id, "about"],
+        "plan": [plan.public_id],
+        "series": [series.public_id],
+        "session": [session.public_id],
+        "transition": [session.public_id, "check-in"],
+        "hold": [hold.pk],
+        "location": [location.slug],
+        "location_day": [location.slug, day],
+        "feed": [feed.token],
+        "action_token": [signed(ACTION_SALT, str(session.public_id))],
+        "checkin_token": [signed(CHECKIN_SALT, str(session.public_id))],
+        "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")],
+        "reset": ["MQ", "set-password"],
+        "bad_token": ["not-a-real-token"],
+    }
+    return clients, args
+
+
+def _answer(response) -> object:
+    if response.status_code == 302:
+        return LOGIN if response["Location"].startswith("/login/") else REDIRECT
+    return response.status_code
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_url_answers_each_role_as_expected(world, name):
+    clients, args = world
+    method, key, expected = MATRIX[name]
+    url = reverse(name, args=args[key])
+    found = {role: _answer(getattr(client, method)(url)) for role, client in clients.items()}
+    assert found == expected
