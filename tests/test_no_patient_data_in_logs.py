@@ -51,9 +51,7 @@ def test_a_full_journey_logs_no_patient_data(client, login, caplog, settings, tm
         },
     )
     link = re.search(r"(/register/verify/\S+/)", mail.outbox[-1].body).group(1)
-    client.post(
-        link, {"password1": "a-long-journey-pass-1", "password2": "a-long-journey-pass-1"}
-    )
+    client.post(link, {"password1": "a-long-journey-pass-1", "password2": "a-long-journey-pass-1"})
     patient = User.objects.get(email="avery.journey@example.org")
     assert patient.is_active
 

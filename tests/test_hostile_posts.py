@@ -1,0 +1,258 @@
+"""Random and hostile input to every POST endpoint, as every role: never a server error, and
+nothing in the database changes when the input is refused.
+
+The intake's own drafts are the one intended exception: a step keeps what the patient typed,
+even when it does not validate, so that nothing is lost (PRODUCT.md 2); the audit log, sessions
+and the failed sign-in counter also record refused attempts, as they should.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from accounts.models import Role
+from accounts.security import MFA_SESSION_KEY
+from scheduling import services
+from scheduling.models import Hold, WaitlistEntry
+from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+HOSTILE = [
+    "",
+    "0",
+    "-1",
+    "99999999999",
+    "1e309",
+    "NaN",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "\x00",
+    "😀" * 30,
+    "x" * 3000,
+    "2027-02-30",
+    "T",
+    "../../etc",
+    "on",
+    "yes",
+    "true",
+    "[]",
+    "{}",
+]
+FIELDS = [
+    "email",
+    "username",
+    "password",
+    "password1",
+    "password2",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "code",
+    "note",
+    "ack-note",
+    "plan-infusions",
+    "plan-dose_mg_per_kg",
+    "decline-patient_message",
+    "more-steps",
+    "more-patient_message",
+    "session_1",
+    "session_2",
+    "date",
+    "time",
+    "and_following",
+    "reason",
+    "earliest_date",
+    "latest_date",
+    "window_starts",
+    "window_ends",
+    "action",
+    "pain",
+    "side_effects",
+    "phq9_1",
+    "peg_1",
+    "location",
+    "next",
+    "weight",
+    "weight_unit",
+]
+
+text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40))
+posts = st.dictionaries(
+    st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=12)),
+    st.one_of(text, st.lists(text, max_size=3)),
+    max_size=8,
+)
+
+# Tables whose content must not change when a request is refused.
+WATCHED = [
+    "accounts_user",
+    "accounts_patientprofile",
+    "accounts_invitation",
+    "accounts_staffdevice",
+    "accounts_recoverycode",
+    "intake_intake",
+    "intake_urgentflag",
+    "review_treatmentplan",
+    "review_decision",
+    "scheduling_series",
+    "scheduling_session",
+    "scheduling_waitlistentry",
+    "scheduling_hold",
+    "scheduling_calendarfeed",
+    "notifications_message",
+    "outcomes_checkin",
+    "outcomes_questionnaireresponse",
+]
+
+
+DIGEST = "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+
+
+def fingerprint() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        result = {}
+        for table in WATCHED:
+            cursor.execute(DIGEST.format(table=table))
+            result[table] = cursor.fetchone()[0]
+        return result
+
+
+def refused(response) -> bool:
+    if response.status_code in (400, 403, 404, 405, 410):
+        return True
+    if response.status_code == 302:
+        return response["Location"].startswith(("/login/", "/mfa/"))
+    context = response.context or {}
+    forms = [
+        value
+        for value in (context.flatten() if hasattr(context, "flatten") else {}).values()
+        if hasattr(value, "errors") and hasattr(value, "is_bound")
+    ]
+    return any(form.is_bound and form.errors for form in forms)
+
+
+class HostilePostTests(TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        location = make_location(shifts_from=dt.date.today())
+        plan = approved_plan("owner@example.org", location, infusions=2, min_days_between=2)
+        first = dt.date.today() + dt.timedelta(days=10)
+        while first.weekday() > 2:
+            first += dt.timedelta(days=1)
+        desk = UserFactory(role=Role.FRONT_DESK)
+        series = services.book_series(
+            plan,
+            location,
+            [
+                services.Choice(first, dt.time(10)),
+                services.Choice(first + dt.timedelta(days=2), dt.time(10)),
+            ],
+            booked_by=desk,
+        )
+        session = series.sessions.get(number=1)
+        entry = WaitlistEntry.objects.create(
+            location=location,
+            session=session,
+            earliest_date=first,
+            latest_date=first,
+            window_starts=dt.time(8),
+            window_ends=dt.time(12),
+        )
+        hold = Hold.objects.create(
+            entry=entry,
+            location=location,
+            chair=session.chair,
+            nurse=session.nurse,
+            starts_at=session.starts_at,
+            setup_ends_at=session.setup_ends_at,
+            ends_at=session.ends_at,
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+        )
+        cls.users = {
+            "patient": plan.patient,
+            "other": UserFactory(role=Role.PATIENT),
+            **{
+                role: UserFactory(role=role)
+                for role in (Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN)
+            },
+        }
+        intake = plan.intake
+        cls.urls = [
+            reverse("intake:start"),
+            reverse("intake:submit", args=[intake.public_id]),
+            reverse("review:approve", args=[intake.public_id]),
+            reverse("review:decline", args=[intake.public_id]),
+            reverse("review:more_info", args=[intake.public_id]),
+            reverse("review:acknowledge", args=[intake.public_id]),
+            reverse("scheduling:plan", args=[plan.public_id])
+            + f"?location={location.pk}&first_date={first}&weekdays=0"
+            + "&window_starts=09:00&window_ends=12:00",
+            reverse("scheduling:move", args=[session.public_id]),
+            reverse("scheduling:cancel", args=[session.public_id]),
+            reverse("scheduling:waitlist", args=[session.public_id]),
+            reverse("scheduling:transition", args=[session.public_id, "no-show"]),
+            reverse("scheduling:accept_offer", args=[hold.pk]),
+            reverse("scheduling:reset_feed"),
+            reverse(
+                "scheduling:session_action", args=[signed(ACTION_SALT, str(session.public_id))]
+            ),
+            reverse("outcomes:check_in", args=[signed(CHECKIN_SALT, str(session.public_id))]),
+            reverse(
+                "outcomes:questionnaire",
+                args=[signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")],
+            ),
+            reverse("accounts:login"),
+            reverse("accounts:register"),
+            reverse("accounts:resend_verification"),
+            reverse("accounts:invite"),
+            reverse("accounts:mfa"),
+            reverse("accounts:locked"),
+            reverse("accounts:password_reset"),
+            reverse("accounts:verify_email", args=["forged"]),
+            reverse("accounts:accept_invitation", args=["forged"]),
+        ]
+
+    def client_for(self, role: str) -> Client:
+        client = Client()
+        if role != "anon":
+            client.force_login(self.users[role])
+            session = client.session
+            session[MFA_SESSION_KEY] = True
+            session.save()
+        return client
+
+    def check(self, url_index: int, role: str, data: dict) -> None:
+        url = self.urls[url_index]
+        client = self.client_for(role)
+        before = fingerprint()
+
+        response = client.post(url, data)
+
+        assert response.status_code < 500, (url, role, data)
+        if refused(response):
+            assert fingerprint() == before, (url, role, data, response.status_code)
+
+
+ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
+ENDPOINTS = 25
+
+
+def _make(url_index: int):
+    @settings(max_examples=21, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(role=st.sampled_from(ROLES), data=posts)
+    def test(self: HostilePostTests, role: str, data: dict) -> None:
+        self.check(url_index, role, data)
+
+    return test
+
+
+for _index in range(ENDPOINTS):
+    setattr(HostilePostTests, f"test_hostile_posts_to_endpoint_{_index:02d}", _make(_index))
