@@ -15,7 +15,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Intakes", "review:queue"),
         ("Invite a patient", "accounts:invite"),
     ],
-    Role.NURSE: [("Today", "accounts:home_nurse")],
+    Role.NURSE: [("Today", "charting:day"), ("My shifts", "accounts:home_nurse")],
     Role.CLINICIAN: [("Review queue", "review:queue"), ("Protocols", "review:templates")],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:home_clinic_admin"),

@@ -20,7 +20,7 @@ class Role(models.TextChoices):
 HOME_URL_NAMES = {
     Role.PATIENT: "intake:home",
     Role.FRONT_DESK: "scheduling:desk",
-    Role.NURSE: "accounts:home_nurse",
+    Role.NURSE: "charting:day",
     Role.CLINICIAN: "review:queue",
     Role.CLINIC_ADMIN: "accounts:home_clinic_admin",
 }

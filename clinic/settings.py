@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "notifications",
     "outcomes",
     "audit",
+    "charting",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
+    path("nurse/", include("charting.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),

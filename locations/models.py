@@ -39,6 +39,21 @@ class Location(models.Model):
         help_text="A reported blood pressure at or above this is flagged as poorly controlled.",
     )
     flag_diastolic_at = models.PositiveSmallIntegerField("flag diastolic at (mmHg)", default=100)
+    # Infusion-day rules (PRODUCT.md 1 and 6): typical values, changed per location.
+    fasting_solid_hours = models.PositiveSmallIntegerField(
+        default=6, help_text="No solid food for this many hours before the infusion."
+    )
+    fasting_clear_hours = models.PositiveSmallIntegerField(
+        default=2, help_text="Clear liquids allowed until this many hours before."
+    )
+    vitals_every_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="A vitals reading is due this often during the infusion."
+    )
+    alert_systolic_above = models.PositiveSmallIntegerField(default=180)
+    alert_diastolic_above = models.PositiveSmallIntegerField(default=110)
+    alert_pulse_above = models.PositiveSmallIntegerField(default=120)
+    alert_pulse_below = models.PositiveSmallIntegerField(default=50)
+    alert_spo2_below = models.PositiveSmallIntegerField("alert SpO2 below (%)", default=92)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -238,21 +238,46 @@ def plan_session(session: Session, rules: dict[str, Rule], total: int) -> int:
             zone=location.zone,
             latest=session.starts_at,
         )
+    written += _plan_after(session, rules, total, session.ends_at, recipients, context)
+    return written
+
+
+def _plan_after(
+    session: Session,
+    rules: dict[str, Rule],
+    total: int,
+    end: dt.datetime,
+    recipients: list[tuple[str, str]],
+    context: dict[str, Any],
+) -> int:
+    """The follow-up check-in and any milestone questionnaire, counted from the end."""
+    written = 0
     rule = rules[ReminderKind.FOLLOWUP]
     if rule.enabled:
+        token = signed(CHECKIN_SALT, str(session.public_id))
         written += _write(
             rule,
-            group=group,
-            send_at=session.ends_at + dt.timedelta(hours=rule.hours or 24),
+            group=f"session:{session.pk}",
+            send_at=end + dt.timedelta(hours=rule.hours or 24),
             recipients=recipients,
-            context={
-                **context,
-                "link": _link("outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id))),
-            },
-            zone=location.zone,
+            context={**context, "link": _link("outcomes:check_in", token)},
+            zone=session.location.zone,
         )
-    written += _milestone_questionnaire(session, rules, total, recipients, context)
+    written += _milestone_questionnaire(session, rules, total, recipients, context, end)
     return written
+
+
+def on_session_completed(session: Session, ended_at: dt.datetime) -> int:
+    """The follow-up counts from the real discharge, not the booked end."""
+    outbox.cancel_group(f"session:{session.pk}")
+    rules = rules_for(session.location_id)
+    context = {
+        **_base_context(session.patient, session.location),
+        "when": _when(session),
+        "number": session.number,
+    }
+    total = session.series.sessions.count()
+    return _plan_after(session, rules, total, ended_at, _recipients(session), context)
 
 
 def _milestone_questionnaire(
@@ -261,6 +286,7 @@ def _milestone_questionnaire(
     total: int,
     recipients: list[tuple[str, str]],
     context: dict[str, Any],
+    end: dt.datetime,
 ) -> int:
     rule = rules[ReminderKind.QUESTIONNAIRE]
     middle = math.ceil(total / 2)
@@ -271,7 +297,7 @@ def _milestone_questionnaire(
     return _write(
         rule,
         group=f"session:{session.pk}",
-        send_at=session.ends_at + dt.timedelta(hours=2 if milestone == "mid" else 24),
+        send_at=end + dt.timedelta(hours=2 if milestone == "mid" else 24),
         recipients=recipients,
         context={**context, "milestone": milestone, "link": _link("outcomes:questionnaire", token)},
         zone=session.location.zone,
