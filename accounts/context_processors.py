@@ -9,7 +9,11 @@ from accounts.models import Role
 
 # (label, url name) per role; the first entry is the role's home.
 _NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    Role.PATIENT: [("My care", "intake:home"), ("My appointments", "scheduling:my_sessions")],
+    Role.PATIENT: [
+        ("My care", "intake:home"),
+        ("My appointments", "scheduling:my_sessions"),
+        ("My progress", "outcomes:mine"),
+    ],
     Role.FRONT_DESK: [
         ("Front desk", "scheduling:desk"),
         ("Intakes", "review:queue"),

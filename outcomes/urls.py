@@ -9,4 +9,8 @@ app_name = "outcomes"
 urlpatterns = [
     path("check-in/<str:token>/", views.check_in, name="check_in"),
     path("questionnaire/<str:token>/", views.questionnaire, name="questionnaire"),
+    path("my-progress/", views.mine, name="mine"),
+    path("outcomes/patients/<uuid:public_id>/", views.patient, name="patient"),
+    path("outcomes/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
+    path("outcomes/<slug:slug>/dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
 ]

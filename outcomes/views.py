@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from accounts.access import role_required
+from accounts.models import Role, User
 from audit import services as audit
 from intake import scoring
+from locations.models import Location
+from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
 from scheduling import reminders
@@ -73,3 +82,97 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "outcomes/thanks.html", {"already": True})
         return render(request, "outcomes/thanks.html", {"self_harm": phq9.self_harm_flag})
     return render(request, "outcomes/form.html", {"form": form, "title": "A short questionnaire"})
+
+
+# --- Charts and the dashboard ----------------------------------------------------------------
+
+
+def _outcome_context(patient: Any) -> dict[str, Any]:
+    outcomes = reports.patient_outcomes(patient)
+    baseline = outcomes.baseline_pain
+    return {
+        "patient": patient,
+        "outcomes": outcomes,
+        "chart": {
+            "sessions": outcomes.sessions,
+            "scores": outcomes.scores,
+            "baseline": baseline,
+            "moderate": round(baseline * 0.7, 1) if baseline is not None else None,
+            "substantial": round(baseline * 0.5, 1) if baseline is not None else None,
+        },
+    }
+
+
+@role_required(Role.PATIENT)
+def mine(request: HttpRequest) -> HttpResponse:
+    audit.record(request, "read", "outcomes", request.user.public_id, request.user.pk)
+    return render(request, "outcomes/patient.html", _outcome_context(request.user))
+
+
+@role_required(Role.CLINICIAN, Role.NURSE)
+def patient(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    person = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    if (
+        request.user.role == Role.NURSE
+        and not Session.objects.filter(  # type: ignore[union-attr]
+            patient=person,
+            location__in=request.user.locations.all(),  # type: ignore[union-attr]
+        ).exists()
+    ):
+        raise Http404
+    audit.record(request, "read", "outcomes", person.public_id, person.pk)
+    return render(request, "outcomes/patient.html", _outcome_context(person))
+
+
+def _week(request: HttpRequest, location: Location) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = location.local_now().date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+@role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    week = _week(request, location)
+    figures = reports.dashboard(location, week)
+    chart = {
+        "utilisation": [
+            figures.chair_utilisation_booked,
+            figures.chair_utilisation_actual,
+            figures.nurse_utilisation_booked,
+            figures.nurse_utilisation_actual,
+        ],
+        "dropouts": {str(k): v for k, v in sorted(figures.dropouts.items())},
+        "responders": [
+            figures.responders,
+            figures.moderate_responders - figures.responders,
+            figures.patients_with_outcome - figures.moderate_responders,
+        ],
+    }
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "figures": figures,
+            "chart": chart,
+            "locations": Location.objects.filter(is_active=True),
+            "previous": (week - dt.timedelta(days=7)).isoformat(),
+            "next": (week + dt.timedelta(days=7)).isoformat(),
+        },
+    )
+
+
+@role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
+def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    location = get_object_or_404(Location, slug=slug)
+    figures = reports.dashboard(location, _week(request, location))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="dashboard-{location.slug}-{figures.week_start}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["figure", "value"])
+    writer.writerows(figures.rows())
+    return response

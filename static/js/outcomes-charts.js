@@ -1,0 +1,58 @@
+// Charts for outcomes and the dashboard, drawn with the vendored Chart.js from JSON blocks.
+(function () {
+  "use strict";
+  if (!window.Chart) return;
+  var BRAND = "#1f4e79", WARM = "#b35c00", GREY = "#6c757d", GREEN = "#146c43";
+
+  function data(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function line(value, label, colour, count) {
+    return { label: label, data: Array(count).fill(value), borderColor: colour,
+             borderDash: [6, 4], pointRadius: 0, fill: false };
+  }
+
+  var outcome = data("outcome-data");
+  if (outcome) {
+    var labels = outcome.sessions.map(function (s) { return "#" + s.number + " " + s.date; });
+    var sets = [
+      { label: "Pain before", data: outcome.sessions.map(function (s) { return s.before; }), borderColor: WARM },
+      { label: "Pain after", data: outcome.sessions.map(function (s) { return s.after; }), borderColor: BRAND },
+    ];
+    if (outcome.baseline !== null) {
+      sets.push(line(outcome.baseline, "Baseline", GREY, labels.length));
+      sets.push(line(outcome.moderate, "30% less", "#8a6d3b", labels.length));
+      sets.push(line(outcome.substantial, "50% less", GREEN, labels.length));
+    }
+    new window.Chart(document.getElementById("pain-chart"), {
+      type: "line", data: { labels: labels, datasets: sets },
+      options: { scales: { y: { min: 0, max: 10 } } },
+    });
+    var when = outcome.scores.map(function (s) { return s.label + " " + s.date; });
+    new window.Chart(document.getElementById("scores-chart"), {
+      type: "line",
+      data: { labels: when, datasets: [
+        { label: "PHQ-9", data: outcome.scores.map(function (s) { return s.phq9; }), borderColor: BRAND },
+        { label: "GAD-7", data: outcome.scores.map(function (s) { return s.gad7; }), borderColor: WARM, spanGaps: true },
+        { label: "PEG", data: outcome.scores.map(function (s) { return s.peg; }), borderColor: GREEN },
+      ] },
+    });
+  }
+
+  var board = data("dashboard-data");
+  if (board) {
+    new window.Chart(document.getElementById("utilisation-chart"), {
+      type: "bar",
+      data: { labels: ["Chairs, booked", "Chairs, actual", "Nurses, booked", "Nurses, actual"],
+              datasets: [{ label: "Share of capacity", data: board.utilisation, backgroundColor: [BRAND, GREEN, BRAND, GREEN] }] },
+      options: { scales: { y: { min: 0, max: 1 } } },
+    });
+    new window.Chart(document.getElementById("dropout-chart"), {
+      type: "bar",
+      data: { labels: Object.keys(board.dropouts),
+              datasets: [{ label: "Series stopped after this session", data: Object.values(board.dropouts), backgroundColor: WARM }] },
+    });
+  }
+})();
