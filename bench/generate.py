@@ -81,8 +81,7 @@ def busy_location(
         for hour in range(6, 21)
         for chair_index in range(chairs)
     ]
-    fill = min(1.0, sessions / len(slots))
-    chosen = [slot for slot in slots if rng.random() < fill][:sessions]
+    chosen = sorted(rng.sample(slots, min(sessions, len(slots))))
     # Tracks: the same chair and time on successive days belong to one patient's series.
     tracks: dict[tuple[int, int], list[tuple[dt.date, int, int]]] = {}
     for slot in chosen:

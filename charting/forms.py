@@ -37,8 +37,12 @@ class VitalsFields(forms.Form):
 class CheckInForm(VitalsFields):
     """Fasting against the location's rule, the escort, today's weight, baseline vitals, pain."""
 
-    last_solid_food = forms.TimeField(label="Last solid food (time today)", widget=TIME)
-    last_clear_liquid = forms.TimeField(label="Last clear liquid (time today)", widget=TIME)
+    last_solid_food = forms.TimeField(
+        label="Last solid food (time)",
+        widget=TIME,
+        help_text="A time later than the start means the evening before.",
+    )
+    last_clear_liquid = forms.TimeField(label="Last clear liquid (time)", widget=TIME)
     escort_name = forms.CharField(label="Escort's name", max_length=100)
     escort_phone = PhoneField(label="Escort's phone")
     escort_present = forms.BooleanField(label="The escort is here, or confirmed to collect")
@@ -77,7 +81,10 @@ class CheckInForm(VitalsFields):
             self.fields["pregnancy_possible"].required = True
 
     def _hours_before(self, value: dt.time) -> float:
+        """Hours from `value` to the start; a time after the start was the evening before."""
         moment = dt.datetime.combine(self.start.date(), value, tzinfo=self.start.tzinfo)
+        if moment > self.start:
+            moment -= dt.timedelta(days=1)
         return (self.start - moment).total_seconds() / 3600
 
     def clean(self) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from charting.models import InfusionRecord
 from intake import scoring
 from locations.models import Closure, Location, NurseShift, OpeningHours
 from outcomes.models import QuestionnaireResponse
-from scheduling.models import ACTIVE_STATUSES, Series, Session, Status
+from scheduling.models import ACTIVE_STATUSES, Session, Status
 
 ACTIVE = [s.value for s in ACTIVE_STATUSES]
 UPCOMING = [Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.IN_CHAIR]
@@ -222,17 +222,7 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
     shift_minutes = NurseShift.objects.filter(
         location=location, starts_at__lt=end, ends_at__gt=start
     ).aggregate(total=Sum(_duration("ends_at", "starts_at")))
-    dropouts = dict(
-        Series.objects.filter(location=location)
-        .annotate(
-            completed=Count("sessions", filter=Q(sessions__status=Status.COMPLETED)),
-            upcoming=Count("sessions", filter=Q(sessions__status__in=UPCOMING)),
-        )
-        .filter(upcoming=0, completed__lt=F("plan__infusions"))
-        .values_list("completed")
-        .annotate(count=Count("pk"))
-        .values_list("completed", "count")
-    )
+    dropouts = _dropouts(location)
     responders, moderate, patients = _responders(location)
     return Dashboard(
         location=location,
@@ -254,6 +244,30 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
 
 def _duration(end: str, start: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _dropouts(location: Location) -> dict[int, int]:
+    """Series that ended (nothing left to come) with fewer sessions than planned, by the number
+    completed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT completed, count(*) FROM (
+                SELECT s.id, p.infusions,
+                       count(x.id) FILTER (WHERE x.status = 'completed') AS completed,
+                       count(x.id) FILTER (WHERE x.status = ANY(%s)) AS upcoming
+                  FROM scheduling_series s
+                  JOIN review_treatmentplan p ON p.id = s.plan_id
+                  LEFT JOIN scheduling_session x ON x.series_id = s.id
+                 WHERE s.location_id = %s
+                 GROUP BY s.id, p.infusions
+            ) per_series
+            WHERE upcoming = 0 AND completed < infusions
+            GROUP BY completed ORDER BY completed
+            """,
+            [[str(status) for status in UPCOMING], location.pk],
+        )
+        return dict(cursor.fetchall())
 
 
 def _responders(location: Location) -> tuple[int, int, int]:

@@ -13,7 +13,6 @@ from django.urls import reverse
 from accounts.models import Role, User
 from notifications import services as outbox
 from scheduling.models import Session
-from tests.conftest import pass_second_factor
 from tests.factories import UserFactory
 from tests.intake_data import valid_steps
 from tests.scheduling_data import make_location

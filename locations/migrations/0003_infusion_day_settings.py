@@ -4,50 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('locations', '0002_location_blood_pressure_flag_thresholds'),
+        ("locations", "0002_location_blood_pressure_flag_thresholds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='location',
-            name='alert_diastolic_above',
+            model_name="location",
+            name="alert_diastolic_above",
             field=models.PositiveSmallIntegerField(default=110),
         ),
         migrations.AddField(
-            model_name='location',
-            name='alert_pulse_above',
+            model_name="location",
+            name="alert_pulse_above",
             field=models.PositiveSmallIntegerField(default=120),
         ),
         migrations.AddField(
-            model_name='location',
-            name='alert_pulse_below',
+            model_name="location",
+            name="alert_pulse_below",
             field=models.PositiveSmallIntegerField(default=50),
         ),
         migrations.AddField(
-            model_name='location',
-            name='alert_spo2_below',
-            field=models.PositiveSmallIntegerField(default=92, verbose_name='alert SpO2 below (%)'),
+            model_name="location",
+            name="alert_spo2_below",
+            field=models.PositiveSmallIntegerField(default=92, verbose_name="alert SpO2 below (%)"),
         ),
         migrations.AddField(
-            model_name='location',
-            name='alert_systolic_above',
+            model_name="location",
+            name="alert_systolic_above",
             field=models.PositiveSmallIntegerField(default=180),
         ),
         migrations.AddField(
-            model_name='location',
-            name='fasting_clear_hours',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Clear liquids allowed until this many hours before.'),
+            model_name="location",
+            name="fasting_clear_hours",
+            field=models.PositiveSmallIntegerField(
+                default=2, help_text="Clear liquids allowed until this many hours before."
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='fasting_solid_hours',
-            field=models.PositiveSmallIntegerField(default=6, help_text='No solid food for this many hours before the infusion.'),
+            model_name="location",
+            name="fasting_solid_hours",
+            field=models.PositiveSmallIntegerField(
+                default=6, help_text="No solid food for this many hours before the infusion."
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='vitals_every_minutes',
-            field=models.PositiveSmallIntegerField(default=15, help_text='A vitals reading is due this often during the infusion.'),
+            model_name="location",
+            name="vitals_every_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=15, help_text="A vitals reading is due this often during the infusion."
+            ),
         ),
     ]

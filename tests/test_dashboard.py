@@ -1,0 +1,167 @@
+"""Every dashboard figure against a hand-made week, and constant queries at 20,000 sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from charting.forms import CheckInForm
+from charting.models import InfusionRecord
+from outcomes import reports
+from scheduling.models import Series, Session
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = dt.date(2027, 3, 1)
+
+
+def _session(location, nurse, n: int, status: str, day: int, hour: int, chair_index: int):
+    plan = approved_plan(f"dash{n}@example.org", location)
+    series = Series.objects.create(
+        plan=plan, patient=plan.patient, location=location, booked_by=nurse
+    )
+    start = dt.datetime.combine(
+        MONDAY + dt.timedelta(days=day), dt.time(hour), tzinfo=location.zone
+    )
+    return Session.objects.create(
+        series=series,
+        number=1,
+        patient=plan.patient,
+        location=location,
+        chair=list(location.chairs.all())[chair_index],
+        nurse=nurse,
+        starts_at=start,
+        setup_ends_at=start + dt.timedelta(minutes=15),
+        ends_at=start + dt.timedelta(minutes=100),
+        status=status,
+    )
+
+
+def _chart(session, nurse, before: int, after: int) -> None:
+    InfusionRecord.objects.create(
+        session=session,
+        nurse=nurse,
+        checked_in_at=session.starts_at,
+        fasting_confirmed=True,
+        escort_name="Escort",
+        escort_phone="+12035550111",
+        weight_kg=Decimal("70.0"),
+        pain_before=before,
+        pain_after=after,
+        dose_mg_per_kg=Decimal("0.50"),
+        dose_mg=Decimal("35.0"),
+        dose_confirmed_at=session.starts_at,
+        infusion_started_at=session.starts_at,
+        infusion_ended_at=session.starts_at + dt.timedelta(minutes=55),
+        discharged_at=session.starts_at + dt.timedelta(minutes=90),
+    )
+
+
+@pytest.fixture
+def week():
+    location = make_location("dash", chairs=2, nurses=1, shifts_from=MONDAY, shift_days=7)
+    nurse = location.nurse_shifts.first().nurse
+    completed = [
+        _session(location, nurse, 1, "completed", 0, 8, 0),
+        _session(location, nurse, 2, "completed", 0, 10, 1),
+        _session(location, nurse, 3, "completed", 0, 12, 0),
+    ]
+    for session, (before, after) in zip(completed, [(8, 3), (6, 4), (5, 5)], strict=True):
+        _chart(session, nurse, before, after)
+    _session(location, nurse, 4, "booked", 1, 8, 0)
+    _session(location, nurse, 5, "no_show", 1, 10, 1)
+    _session(location, nurse, 6, "late_cancelled", 1, 12, 0)
+    _session(location, nurse, 7, "cancelled", 1, 14, 1)
+    # Outside the week: does not count in the week's figures.
+    _session(location, nurse, 8, "no_show", 8, 10, 0)
+    return location
+
+
+def test_every_dashboard_figure_matches_the_hand_made_week(week):
+    figures = reports.dashboard(week, MONDAY)
+
+    assert figures.chair_capacity_minutes == 2 * 5 * 600
+    assert figures.nurse_capacity_minutes == 5 * 600
+    assert figures.sessions == 4
+    assert figures.chair_booked_minutes == 400
+    assert figures.chair_actual_minutes == 270
+    assert figures.chair_utilisation_booked == round(400 / 6000, 3)
+    assert figures.chair_utilisation_actual == round(270 / 6000, 3)
+    assert figures.nurse_utilisation_booked == round(400 / 3000, 3)
+    assert figures.nurse_utilisation_actual == round(270 / 3000, 3)
+    assert (figures.scheduled, figures.no_shows, figures.late_cancellations) == (6, 1, 1)
+    assert figures.no_show_rate == round(1 / 6, 3)
+    assert figures.late_cancel_rate == round(1 / 6, 3)
+    # 8 -> 3 is 62.5 % (responder), 6 -> 4 is 33 % (moderate), 5 -> 5 none.
+    assert (figures.responders, figures.moderate_responders) == (1, 2)
+    assert figures.patients_with_outcome == 3
+    assert figures.responder_rate == round(1 / 3, 3)
+    assert figures.moderate_rate == round(2 / 3, 3)
+    # Series that stopped: three after session 1; four (incl. next week's no-show) after 0.
+    assert figures.dropouts == {0: 4, 1: 3}
+
+
+def test_a_closure_removes_its_day_from_capacity(week):
+    from locations.models import Closure
+
+    Closure.objects.create(location=week, starts_on=MONDAY, ends_on=MONDAY)
+
+    assert reports.dashboard(week, MONDAY).chair_capacity_minutes == 2 * 4 * 600
+
+
+def test_the_dashboard_page_and_csv(week, login):
+    client = login(UserFactory(role=Role.CLINIC_ADMIN))
+
+    page = client.get(reverse("outcomes:dashboard", args=["dash"]), {"week": "2027-03-03"})
+    csv = client.get(reverse("outcomes:dashboard_csv", args=["dash"]), {"week": "2027-03-01"})
+
+    html = page.content.decode()
+    assert "week of 1 March 2027" in html
+    assert "(1 of 6)" in html and "(1 of 3)" in html
+    body = csv.content.decode()
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "no_show_rate,0.167" in body
+    assert "dropouts_after_session_1,3" in body
+
+
+def test_the_dashboard_costs_the_same_queries_with_20000_sessions(week, login):
+    from bench.generate import busy_location
+
+    big = busy_location(sessions=20_000, days_before=91, days_after=91)
+    assert big.sessions.count() == 20_000
+    client = login(UserFactory(role=Role.CLINIC_ADMIN))
+
+    def queries(location):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("outcomes:dashboard", args=[location.slug]))
+        assert response.status_code == 200
+        return len(captured)
+
+    assert queries(week) == queries(big)
+
+
+def test_a_fasting_time_later_than_the_start_means_the_evening_before():
+    start = dt.datetime(2027, 3, 1, 8, tzinfo=dt.UTC)
+
+    def form(solid: str):
+        return CheckInForm(
+            {"last_solid_food": solid, "last_clear_liquid": "05:30"},
+            start=start,
+            solid_hours=6,
+            clear_hours=2,
+            ask_pregnancy=False,
+        )
+
+    ok, hungry = form("23:30"), form("03:00")
+    ok.is_valid()
+    hungry.is_valid()
+    assert "last_solid_food" not in ok.errors
+    assert "Not fasted" in hungry.errors["last_solid_food"][0]
