@@ -99,6 +99,12 @@ MATRIX = {
     "accounts:home": ("get", None, answers(REDIRECT, anon=LOGIN)),
     "accounts:home_nurse": ("get", None, staff_page("nurse")),
     "accounts:home_clinic_admin": ("get", None, staff_page("clinic_admin")),
+    "charting:day": ("get", None, staff_page("nurse")),
+    "charting:chart": ("get", "session", staff_page("nurse")),
+    "outcomes:mine": ("get", None, patient_page(False)),
+    "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
+    "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
+    "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
 }
 
 
@@ -173,6 +179,7 @@ def world(login):
         "other": UserFactory(role=Role.PATIENT),
         **{role: UserFactory(role=role) for role in STAFF},
     }
+    users["nurse"].locations.add(location)  # nurses reach the sessions of their locations
     clients = {"anon": Client(), **{role: login(user) for role, user in users.items()}}
     day = first.isoformat()
     args = {
@@ -187,6 +194,7 @@ def world(login):
         "location": [location.slug],
         "location_day": [location.slug, day],
         "feed": [feed.token],
+        "patient": [plan.patient.public_id],
         "action_token": [signed(ACTION_SALT, str(session.public_id))],
         "checkin_token": [signed(CHECKIN_SALT, str(session.public_id))],
         "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")],

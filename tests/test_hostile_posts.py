@@ -218,7 +218,9 @@ class HostilePostTests(TestCase):
             reverse("accounts:password_reset"),
             reverse("accounts:verify_email", args=["forged"]),
             reverse("accounts:accept_invitation", args=["forged"]),
+            reverse("charting:chart", args=[session.public_id]),
         ]
+        cls.users[Role.NURSE].locations.add(location)
 
     def client_for(self, role: str) -> Client:
         client = Client()
@@ -242,7 +244,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 25
+ENDPOINTS = 26
 
 
 def _make(url_index: int):

@@ -3,6 +3,9 @@
   "use strict";
   if (!window.Chart) return;
   var BRAND = "#1f4e79", WARM = "#b35c00", GREY = "#6c757d", GREEN = "#146c43";
+  if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+    window.Chart.defaults.animation = false;
+  }
 
   function data(id) {
     var node = document.getElementById(id);
@@ -38,6 +41,7 @@
         { label: "GAD-7", data: outcome.scores.map(function (s) { return s.gad7; }), borderColor: WARM, spanGaps: true },
         { label: "PEG", data: outcome.scores.map(function (s) { return s.peg; }), borderColor: GREEN },
       ] },
+      options: { scales: { y: { min: 0 } } },
     });
   }
 
