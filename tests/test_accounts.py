@@ -12,7 +12,7 @@ from tests.factories import PASSWORD
 HOME_HEADINGS = {
     Role.PATIENT: "Your intake questionnaire",
     Role.FRONT_DESK: "Front desk",
-    Role.NURSE: "Your shifts",
+    Role.NURSE: "Today's infusions",
     Role.CLINICIAN: "Review queue",
     Role.CLINIC_ADMIN: "Clinic configuration",
 }

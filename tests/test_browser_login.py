@@ -12,7 +12,7 @@ pytestmark = [
 ]
 
 
-def test_a_nurse_signs_in_with_the_keyboard_and_sees_her_shifts(page, make_user):
+def test_a_nurse_signs_in_with_the_keyboard_and_sees_todays_infusions(page, make_user):
     make_user(role=Role.NURSE, email="nurse.browser@example.org", first_name="Noor")
 
     page.goto("/login/")
@@ -26,8 +26,8 @@ def test_a_nurse_signs_in_with_the_keyboard_and_sees_her_shifts(page, make_user)
         current_code(User.objects.get(email="nurse.browser@example.org"))
     )
     page.get_by_label("Code").press("Enter")
-    page.wait_for_url("**/home/nurse/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Your shifts"
+    page.wait_for_url("**/nurse/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Today's infusions"
     assert page.get_by_role("navigation", name="Main").is_visible()
     assert "Noor" in page.get_by_test_id("signed-in-as").inner_text()
     page.keyboard.press("Tab")
