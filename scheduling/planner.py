@@ -22,15 +22,18 @@ same proposal):
    the planner builds the series greedily: session 1 on the first open date on or after the first
    date; each next session on the earliest date that keeps the gap from the previous one between
    the plan's minimum and maximum days, leaves room for the sessions still to come inside the
-   plan's total span, and prefers, in this order: a preferred weekday at the anchor time, any
-   weekday at the anchor time, then the feasible time nearest the anchor (preferred weekdays
-   first). A consistent time of day is therefore kept wherever the clinic has room.
+   plan's total span, keeps pace (dates within an even share of the span are tried first, so a
+   run of far-apart preferred days cannot squeeze out the last sessions), and prefers, in this
+   order: a preferred weekday at the anchor time, any weekday at the anchor time, then the
+   feasible time nearest the anchor (preferred weekdays first). A consistent time of day is
+   therefore kept wherever the clinic has room.
 
 4. Each complete candidate series is scored by (sessions off the anchor time, sessions off a
    preferred weekday, total minutes away from the anchor, days spanned, anchor rank) and the
    lowest score wins; a series with no miss at all stops the search at once. If no anchor
-   yields every session, the longest partial series is returned with the number of the first
-   session that could not be placed.
+   yields every session, the series is tried starting a day later, and so on within the
+   first-session search window; failing that, the longest partial series is returned with the
+   number of the first session that could not be placed.
 
    Feasibility answers are remembered per (date, time) while one proposal is made, since the
    anchors revisit the same dates.
@@ -48,6 +51,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import time
 import zoneinfo
 from collections import defaultdict
@@ -481,7 +485,18 @@ def _build(resources: Resources, request: Request, anchor: int) -> Proposal:
                 for gap in range(shape.min_days_between, shape.max_days_between + 1)
                 if previous + dt.timedelta(days=gap) <= latest_allowed
             ]
-        placed = _place(resources, request, anchor, dates)
+        # Keep pace: prefer dates that leave the rest of the series an even share of the span,
+        # so an early run of far-apart preferred days cannot squeeze out the last sessions.
+        placed = None
+        if sessions and shape.infusions > 1:
+            pace = sessions[0].slot.date + dt.timedelta(
+                days=math.ceil((number - 1) * shape.span_days / (shape.infusions - 1))
+            )
+            placed = _place(resources, request, anchor, [d for d in dates if d <= pace])
+            if placed is None:
+                placed = _place(resources, request, anchor, [d for d in dates if d > pace])
+        else:
+            placed = _place(resources, request, anchor, dates)
         if placed is None:
             return Proposal(anchor, sessions, failed_number=number)
         slot, at_anchor, preferred_weekday = placed
@@ -503,8 +518,7 @@ def _score(proposal: Proposal, rank: int) -> tuple[int, ...]:
     )
 
 
-def plan(resources: Resources, request: Request) -> Proposal:
-    """The best proposal for the request over the loaded resources (see the module docstring)."""
+def _best(resources: Resources, request: Request) -> Proposal | None:
     best: tuple[tuple[int, ...], Proposal] | None = None
     for rank, anchor in enumerate(_anchors(resources, request)):
         proposal = _build(resources, request, anchor)
@@ -513,9 +527,33 @@ def plan(resources: Resources, request: Request) -> Proposal:
             best = (score, proposal)
         if proposal.complete and score[2] == 0 and score[3] == 0:
             break
-    if best is None:
+    return best[1] if best else None
+
+
+def plan(resources: Resources, request: Request) -> Proposal:
+    """The best proposal for the request over the loaded resources (see the module docstring).
+
+    When no anchor fits the whole series from the first date (the clinic is full towards the
+    end of the span), the series is tried starting one day later, up to the first-session search
+    window: a complete series a few days later beats a partial one.
+    """
+    proposal = _best(resources, request)
+    shift = 1
+    while proposal is not None and not proposal.complete and shift < FIRST_SESSION_SEARCH_DAYS:
+        later = _best(
+            resources,
+            Request(
+                shape=request.shape,
+                first_date=request.first_date + dt.timedelta(days=shift),
+                weekdays=request.weekdays,
+                windows=request.windows,
+            ),
+        )
+        if later is not None and later.complete:
+            proposal = later
+        shift += 1
+    if proposal is None:
         return Proposal(None, [], failed_number=1)
-    proposal = best[1]
     add_alternatives(resources, request, proposal)
     return proposal
 
