@@ -29,6 +29,10 @@ test: $(VENV)/.installed system-packages
 totp: $(VENV)/.installed
 	@$(PY) -m accounts.totp
 
+# Every benchmark; figures in bench/results/latest.json (see the README's table).
+bench: $(VENV)/.installed
+	$(EMBEDDED) --profile bench -- $(PY) -m bench
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

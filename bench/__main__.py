@@ -1,0 +1,32 @@
+"""`python -m bench`: run every benchmark and gather their figures in bench/results/latest.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.harness import RESULTS, machine
+
+BENCHMARKS = ["planner", "reminders", "simulate"]
+
+
+def main() -> int:
+    failed = []
+    for name in BENCHMARKS:
+        print(f"--- bench.{name}", flush=True)
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode:
+            failed.append(name)
+    latest = {"machine": machine()}
+    for name in BENCHMARKS:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            latest[name] = json.loads(path.read_text())
+    (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2) + "\n")
+    print(json.dumps({name: latest.get(name, {}) for name in BENCHMARKS}))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
