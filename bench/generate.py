@@ -34,6 +34,7 @@ def busy_location(
     days_before: int = 91,
     days_after: int = 91,
     seed: int = 42,
+    prefix: str = "bench",
 ) -> Location:
     """A location open 06:00-22:00 every day with `sessions` active sessions around today.
 
@@ -42,7 +43,7 @@ def busy_location(
     within capacity and set-ups exclusive.
     """
     rng = random.Random(seed)
-    slug = _unique("bench")
+    slug = _unique(prefix)
     location = Location.objects.create(
         name=slug,
         slug=slug,

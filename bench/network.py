@@ -28,7 +28,9 @@ def build(scale: float = 1.0) -> dict[str, int]:
 
     per_location = int(SESSIONS * scale / LOCATIONS)
     locations = [
-        busy_location(sessions=per_location, days_before=365, days_after=365, seed=seed)
+        busy_location(
+            sessions=per_location, days_before=365, days_after=365, seed=seed, prefix="net"
+        )
         for seed in range(LOCATIONS)
     ]
     scores = {

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "clinic.middleware.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -213,6 +214,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Benchmarks: a folder for per-request timings, and the one-query floor page (bench.pages).
+REQUEST_TIMING_LOG = env_str("REQUEST_TIMING_LOG", "")
+BENCH_FLOOR_PAGE = env_bool("BENCH_FLOOR_PAGE", False)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,6 +17,10 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),
 ]
+
+if settings.BENCH_FLOOR_PAGE:
+    # The reference page of bench.pages: one query, a tiny response.
+    urlpatterns.append(path("bench/floor/", views.floor, name="bench_floor"))
 
 handler400 = "clinic.views.bad_request"
 handler403 = "clinic.views.permission_denied"

@@ -1,0 +1,270 @@
+"""Server-side latency of the key pages under concurrent load, next to a one-query floor page.
+
+The network of bench.network is loaded (built first when missing); gunicorn serves the app with
+production settings; wrk (Debian's package, installed when missing) loads each page from several
+connections at once, signed in as the role that uses it. Timings are the server's own: a
+middleware writes each request's view, time and number of queries (REQUEST_TIMING_LOG), so the
+figures exclude the load generator and the network. Each page's p95 is reported with its ratio to
+the floor's p95 in the same run, and its query count with the network loaded and with a tiny
+location.
+
+    python -m bench.pages [--seconds 8] [--connections 8] [--scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from bench.harness import django_environment, percentile, report
+
+MIN_NETWORK_SESSIONS = 150_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def _signed_in(user) -> str:  # type: ignore[no-untyped-def]
+    """A session cookie value for `user`, past the second factor, as a browser would hold."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.security import MFA_SESSION_KEY
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[MFA_SESSION_KEY] = True
+    store.create()
+    return store.session_key
+
+
+def _timings(folder: Path) -> dict[str, list[tuple[float, int]]]:
+    found: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for path in folder.glob("timing-*.tsv"):
+        for line in path.read_text().splitlines():
+            view, status, ms, queries = line.split("\t")
+            if status in ("200", "302"):
+                found[view].append((float(ms), int(queries)))
+        path.unlink()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+    wrk = _ensure_wrk()
+
+    with django_environment(), tempfile.TemporaryDirectory() as scratch:
+        from django.utils import timezone
+
+        from accounts.models import Role, StaffDevice, User
+        from bench import network
+        from bench.generate import busy_location
+        from intake.models import Intake
+        from intake.samples import fill_intake, sample_steps
+        from locations.models import Location
+        from scheduling.models import Session
+
+        bench_locations = Location.objects.filter(slug__startswith="net-")
+        existing = Session.objects.filter(location__in=bench_locations).count()
+        if existing < MIN_NETWORK_SESSIONS * args.scale:
+            started = time.perf_counter()
+            counts = network.build(args.scale)
+            print(
+                f"built the network {counts} in {time.perf_counter() - started:.0f} s", flush=True
+            )
+        big = max(bench_locations, key=lambda loc: loc.sessions.count())
+        tiny = busy_location(sessions=200, days_before=7, days_after=7, seed=99)
+        total_sessions = Session.objects.count()
+
+        def staff(role: str, location: Location) -> User:
+            user = User.objects.create(
+                email=f"bench-{role}-{time.time_ns()}@example.org", role=role, password="!"
+            )
+            user.locations.add(location)
+            StaffDevice.objects.create(user=user, secret="A" * 32, confirmed_at=timezone.now())
+            return user
+
+        def pages_for(location: Location) -> dict[str, tuple[str, str, str | None]]:
+            desk = _signed_in(staff(Role.FRONT_DESK, location))
+            clinician = _signed_in(staff(Role.CLINICIAN, location))
+            admin = _signed_in(staff(Role.CLINIC_ADMIN, location))
+            intake = Intake.objects.filter(location=location).exclude(status="draft").first()
+            patient = _signed_in(intake.patient)
+            drafter = User.objects.create(
+                email=f"bench-drafter-{time.time_ns()}@example.org", role=Role.PATIENT, password="!"
+            )
+            # The sample answers name "stamford" as the preferred location.
+            Location.objects.get_or_create(
+                slug="stamford",
+                defaults={"name": "Stamford", "time_zone": "America/New_York", "address": "x"},
+            )
+            draft = fill_intake(drafter, location_slug="stamford")
+            today = location.local_now().date().isoformat()
+            pain = "&".join(f"{k}={v}" for k, v in sample_steps()["pain"].items())
+            return {
+                "day_view": (desk, f"/desk/{location.slug}/day/{today}/", None),
+                "week_view": (desk, f"/desk/{location.slug}/week/{today}/", None),
+                "review_queue": (
+                    clinician,
+                    f"/review/?status=approved&location={location.pk}",
+                    None,
+                ),
+                "intake_summary": (clinician, f"/review/{intake.public_id}/", None),
+                "patient_home": (patient, "/intake/", None),
+                "intake_step_post": (
+                    _signed_in(drafter),
+                    f"/intake/{draft.public_id}/pain/",
+                    pain,
+                ),
+                "dashboard": (admin, f"/outcomes/{location.slug}/dashboard/", None),
+            }
+
+        big_pages = pages_for(big)
+        tiny_pages = pages_for(tiny)
+        port = _free_port()
+        folder = Path(scratch)
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "REQUEST_TIMING_LOG": str(folder),
+            "BENCH_FLOOR_PAGE": "true",
+            "LOG_LEVEL": "WARNING",
+            "STATIC_ROOT": str(folder / "static"),
+        }
+        # Production settings serve hashed static files: collect them as a deployment does.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            env=env,
+            check=True,
+        )
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "clinic.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(os.cpu_count() or 2),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{base}/bench/floor/", timeout=2)  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.3)
+
+            def load(cookie: str | None, path: str, body: str | None) -> None:
+                command = [wrk, "-t", "2", "-c", str(args.connections), "-d", f"{args.seconds}s"]
+                headers = {"Cookie": f"sessionid={cookie}; csrftoken={'c' * 32}"} if cookie else {}
+                script = None
+                if body is not None:
+                    script = folder / "post.lua"
+                    script.write_text(
+                        'wrk.method = "POST"\n'
+                        f'wrk.body = "{body}"\n'
+                        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+                        f'wrk.headers["X-CSRFToken"] = "{"c" * 32}"\n'
+                    )
+                    command += ["-s", str(script)]
+                for name, value in headers.items():
+                    command += ["-H", f"{name}: {value}"]
+                subprocess.run([*command, base + path], check=True, capture_output=True)
+
+            def run(cookie: str | None, path: str, body: str | None) -> list[tuple[float, int]]:
+                load(cookie, path, body)
+                timings = _timings(folder)
+                return max(timings.values(), key=len) if timings else []
+
+            floor = run(None, "/bench/floor/", None)
+            figures: dict[str, object] = {}
+            for page, (cookie, path, body) in big_pages.items():
+                samples = run(cookie, path, body)
+                times = [ms for ms, _ in samples]
+                figures[f"{page}_p95_ms"] = round(percentile(times, 0.95), 2)
+                figures[f"{page}_p50_ms"] = round(percentile(times, 0.50), 2)
+                figures[f"{page}_queries"] = max(q for _, q in samples) if samples else None
+                figures[f"{page}_requests"] = len(samples)
+            floor_again = run(None, "/bench/floor/", None)
+            floor_times = [ms for ms, _ in floor + floor_again]
+            floor_p95 = percentile(floor_times, 0.95)
+            figures["floor_p95_ms"] = round(floor_p95, 2)
+            for page in big_pages:
+                p95 = float(figures[f"{page}_p95_ms"])  # type: ignore[arg-type]
+                figures[f"{page}_ratio"] = round(p95 / floor_p95, 2)
+            for page, (cookie, path, body) in tiny_pages.items():
+                request = urllib.request.Request(  # noqa: S310 (our own server)
+                    base + path,
+                    data=body.encode() if body else None,
+                    headers={
+                        "Cookie": f"sessionid={cookie}; csrftoken={'c' * 32}",
+                        "X-CSRFToken": "c" * 32,
+                        **({"Content-Type": "application/x-www-form-urlencoded"} if body else {}),
+                    },
+                )
+                with contextlib.suppress(urllib.error.HTTPError):
+                    urllib.request.urlopen(request, timeout=30)  # noqa: S310
+                samples = [s for samples in _timings(folder).values() for s in samples]
+                figures[f"{page}_queries_tiny"] = samples[-1][1] if samples else None
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+        figures.update(
+            sessions_in_database=total_sessions,
+            connections=args.connections,
+            seconds_per_page=args.seconds,
+            gunicorn_workers=os.cpu_count(),
+            goal_ratio=5,
+        )
+        print(
+            "floor p95 {floor_p95_ms} ms; ".format(**figures)
+            + ", ".join(
+                f"{p} p95 {figures[p + '_p95_ms']} ms (x{figures[p + '_ratio']}, "
+                f"{figures[p + '_queries']} queries)"
+                for p in big_pages
+            )
+        )
+        report("pages", figures)
+
+
+if __name__ == "__main__":
+    main()
