@@ -408,7 +408,7 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
         Session.objects.at(location)
         .overlapping(start, end)
         .filter(status__in=[s.value for s in ACTIVE_STATUSES])
-        .select_related("patient", "chair")
+        .select_related("patient", "chair", "location")
         .order_by("starts_at")
     )
     days: dict[dt.date, list[Session]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
