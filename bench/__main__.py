@@ -8,7 +8,7 @@ import sys
 
 from bench.harness import RESULTS, machine
 
-BENCHMARKS = ["planner", "reminders", "simulate"]
+BENCHMARKS = ["planner", "reminders", "simulate", "pages"]
 
 
 def main() -> int:
