@@ -359,14 +359,18 @@ def _day_rows(
     nurses: list[User],
 ) -> list[dict[str, Any]]:
     by_chair: dict[int, list[Session]] = defaultdict(list)
+    by_nurse: dict[int, list[Session]] = defaultdict(list)
     for session in sessions:
         by_chair[session.chair_id].append(session)
+        by_nurse[session.nurse_id].append(session)
     rows = []
     moment = opens
     while moment < closes:
         cells = []
         for chair in chairs:
-            here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
+            here = next(
+                (s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None
+            )
             if here is None:
                 cells.append({"kind": "free"})
             elif here.starts_at > moment - SLOT:
@@ -376,13 +380,13 @@ def _day_rows(
                 cells.append({"kind": "covered"})
         load = []
         for nurse in nurses:
-            count = sum(
-                1 for s in sessions if s.nurse_id == nurse.pk and s.starts_at <= moment < s.ends_at
+            mine = [s for s in by_nurse[nurse.pk] if s.starts_at <= moment < s.ends_at]
+            load.append(
+                {
+                    "count": len(mine),
+                    "setting_up": any(s.starts_at <= moment < s.setup_ends_at for s in mine),
+                }
             )
-            setting_up = any(
-                s.nurse_id == nurse.pk and s.starts_at <= moment < s.setup_ends_at for s in sessions
-            )
-            load.append({"count": count, "setting_up": setting_up})
         rows.append({"time": moment, "cells": cells, "load": load})
         moment += SLOT
     return rows
