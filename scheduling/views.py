@@ -368,9 +368,7 @@ def _day_rows(
     while moment < closes:
         cells = []
         for chair in chairs:
-            here = next(
-                (s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None
-            )
+            here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
             if here is None:
                 cells.append({"kind": "free"})
             elif here.starts_at > moment - SLOT:
