@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from accounts import services
+from accounts import security, services, totp
 from accounts.access import role_required
 from accounts.forms import (
     ChoosePasswordForm,
+    CodeForm,
     InvitationAcceptForm,
     InvitationForm,
     RegistrationForm,
@@ -204,7 +207,6 @@ def _invitation_account_exists(request: HttpRequest, email: str) -> HttpResponse
 
 
 def _safe_next(request: HttpRequest) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -216,8 +218,6 @@ def _safe_next(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def mfa(request: HttpRequest) -> HttpResponse:
     """Staff pass a second factor after the password: enrol once, then a code every sign-in."""
-    from accounts import security, totp
-    from accounts.forms import CodeForm
 
     user = request.user
     if not user.is_clinic_staff:  # type: ignore[union-attr]
@@ -259,11 +259,6 @@ def session_status(request: HttpRequest) -> HttpResponse:
     """Seconds left before a staff session ends (read by the idle warning; does not extend it)."""
     import time
 
-    from django.conf import settings
-    from django.http import JsonResponse
-
-    from accounts import security
-
     if not request.user.is_clinic_staff:  # type: ignore[union-attr]
         return JsonResponse({"remaining": None})
     last_seen = request.session.get(security.LAST_SEEN_KEY, time.time())
@@ -274,7 +269,6 @@ def session_status(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def keep_alive(request: HttpRequest) -> HttpResponse:
-    from django.http import JsonResponse
 
     return JsonResponse({"ok": True})  # the middleware has just recorded the activity
 
@@ -282,7 +276,6 @@ def keep_alive(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CLINIC_ADMIN)
 @require_http_methods(["GET", "POST"])
 def locked_accounts(request: HttpRequest) -> HttpResponse:
-    from accounts import security
 
     if request.method == "POST":
         username = request.POST.get("username", "")

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
+from django.core import signing
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,9 +18,10 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from locations.models import Location, NurseShift
+from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
-from review.services import NotBookable
-from scheduling import ics, planner, services
+from review.services import NotBookable, booking_blockers
+from scheduling import ics, planner, reminders, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -38,6 +40,7 @@ from scheduling.models import (
     Session,
     Status,
     WaitlistEntry,
+    new_calendar_token,
 )
 
 desk_only = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
@@ -129,7 +132,6 @@ def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
     plan = _plan_or_404(public_id)
     request_form = PlanRequestForm(request.GET or None, initial=_initial_request(plan))
     context: dict[str, Any] = {"plan": plan, "request_form": request_form}
-    from review.services import booking_blockers
 
     context["blockers"] = booking_blockers(plan.patient)
     if request_form.is_bound and request_form.is_valid():
@@ -179,7 +181,6 @@ def _series_or_404(public_id: UUID) -> Series:
 def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     series = _series_or_404(public_id)
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
-    from notifications.models import Message
 
     by_group: dict[str, list[Message]] = defaultdict(list)
     for message in Message.objects.filter(
@@ -461,7 +462,6 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def reset_feed(request: HttpRequest) -> HttpResponse:
     """Create the private feed, or replace its address so an old copy stops working."""
-    from scheduling.models import new_calendar_token
 
     CalendarFeed.objects.update_or_create(
         patient=request.user, defaults={"token": new_calendar_token()}
@@ -505,9 +505,6 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 def session_action(request: HttpRequest, token: str) -> HttpResponse:
     """Confirm or cancel from the reminder's link. GET only shows the choice (link scanners
     follow GETs); the POST acts. Cancelling online closes 24 hours before the start."""
-    from django.core import signing
-
-    from scheduling import reminders
 
     try:
         public_id = reminders.unsign(reminders.ACTION_SALT, token)
@@ -540,7 +537,6 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
 
 @desk_only
 def failed_messages(request: HttpRequest) -> HttpResponse:
-    from notifications.models import Message, MessageStatus
 
     messages_failed = Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200]
     return render(request, "scheduling/failed_messages.html", {"failed": messages_failed})
