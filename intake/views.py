@@ -157,7 +157,7 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
             if form.is_valid():
                 services.save_step(intake, current, form, ip=request.META.get("REMOTE_ADDR"))
                 if action == "more_rows":
-                    form = _bind(current, intake, None, None, kwargs, extra_rows, _data(form))
+                    form = _bind(current, intake, None, None, kwargs, extra_rows, form.answers())
                 else:
                     return redirect(_after_save(intake, current, action, from_review))
             else:
@@ -188,10 +188,6 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
         _step_context(intake, current, form, answers, from_review),
         status=status,
     )
-
-
-def _data(form: StepForm) -> dict[str, Any]:
-    return form.answers()
 
 
 def _bind(

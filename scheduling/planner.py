@@ -215,9 +215,6 @@ class Resources:
         self._slot_cache: dict[tuple[dt.date, int, int, int], Slot | None] = {}
         self._nurse_order: dict[dt.date, list[int]] = {}
 
-    def local_date(self, epoch: int) -> dt.date:
-        return dt.datetime.fromtimestamp(epoch, tz=self.zone).date()
-
     def day(self, date: dt.date) -> tuple[int, int, int] | None:
         """(local midnight epoch, opening minute, closing minute), or None when closed."""
         if date not in self._day_cache:

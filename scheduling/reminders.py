@@ -95,9 +95,18 @@ def _render(custom: str, default_template: str, context: dict[str, Any]) -> str:
     return render_to_string(default_template, context).strip()
 
 
+def _profile(patient: Any) -> PatientProfile | None:
+    """The patient's profile through the cached reverse accessor: one query per patient
+    instance at most, none when it was loaded with select_related."""
+    try:
+        return patient.patient_profile
+    except PatientProfile.DoesNotExist:
+        return None
+
+
 def _recipients(session_or_series: Session | Series) -> list[tuple[str, str]]:
     patient = session_or_series.patient
-    profile = PatientProfile.objects.filter(user=patient).first()
+    profile = _profile(patient)
     if profile is None:
         return [(Channel.EMAIL.value, patient.email)]
     return outbox.channels_for(
@@ -109,7 +118,7 @@ def _recipients(session_or_series: Session | Series) -> list[tuple[str, str]]:
 
 
 def _first_name(patient: Any) -> str:
-    profile = PatientProfile.objects.filter(user=patient).first()
+    profile = _profile(patient)
     return (profile.preferred_name if profile and profile.preferred_name else "") or (
         patient.first_name or "there"
     )
@@ -306,7 +315,9 @@ def _milestone_questionnaire(
 
 def on_series_booked(series: Series) -> int:
     sessions = list(
-        series.sessions.select_related("location", "patient", "series").order_by("number")
+        series.sessions.select_related("location", "patient__patient_profile", "series").order_by(
+            "number"
+        )
     )
     rules = rules_for(series.location_id)
     recipients = _recipients(series)

@@ -155,7 +155,9 @@ def book_series(
 
 def _series_sessions(series: Series) -> list[Session]:
     return list(
-        series.sessions.filter(status__in=[s.value for s in ACTIVE_STATUSES]).order_by("starts_at")
+        series.sessions.filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        .select_related("location", "patient__patient_profile")
+        .order_by("starts_at")
     )
 
 

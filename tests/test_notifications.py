@@ -315,3 +315,20 @@ def test_the_check_in_and_questionnaire_links_store_answers_with_outcomes(client
     assert (response.milestone, response.phq9_total, response.phq9_band) == ("mid", 9, "mild")
     assert str(response.peg) == "5.0"
     assert "already" in client.get(url).content.decode()
+
+
+def test_planning_a_series_reads_the_patients_profile_once_not_per_session():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    location = make_location(shifts_from=dt.date(2027, 3, 1))
+    plan = approved_plan("once@example.org", location)
+    days = [8, 10, 12, 15, 17, 19, 22, 24]  # Mondays, Wednesdays and Fridays of March 2027
+    choices = [services.Choice(dt.date(2027, 3, day), dt.time(11)) for day in days]
+
+    with CaptureQueriesContext(connection) as queries:
+        services.book_series(plan, location, choices, booked_by=UserFactory(role=Role.FRONT_DESK))
+
+    profile_reads = [q for q in queries if 'FROM "accounts_patientprofile"' in q["sql"]]
+    assert len(profile_reads) <= 1
+    assert Message.objects.filter(kind="reminder").count() == 2 * plan.infusions
