@@ -94,7 +94,14 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "clinic",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-    }
+    },
+    # Built schedule pages (scheduling/snapshots.py): each process's own memory, because they can
+    # hold patient names; a short time-out bounds anything a lost version bump left behind.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "TIMEOUT": env_int("PAGES_CACHE_SECONDS", 120, minimum=0),
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
 }
 
 # Celery: Redis is only the transport. Anything that must not be lost is a PostgreSQL row first.
@@ -148,7 +155,11 @@ LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60, minimum=60)
+# Staff activity is written to the session at most this often (the idle clock's resolution).
+STAFF_SEEN_RESOLUTION = env_int("STAFF_SEEN_RESOLUTION", 30, minimum=0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
+# Sessions are read from Redis and kept in PostgreSQL too, so losing Redis signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -19,8 +19,11 @@ urlpatterns = [
 ]
 
 if settings.BENCH_FLOOR_PAGE:
-    # The reference page of bench.pages: one query, a tiny response.
-    urlpatterns.append(path("bench/floor/", views.floor, name="bench_floor"))
+    # The reference pages of bench.pages: one query each, in the layout and as bare text.
+    urlpatterns += [
+        path("bench/floor/", views.floor, name="bench_floor"),
+        path("bench/floor/bare/", views.bare_floor, name="bench_bare_floor"),
+    ]
 
 handler400 = "clinic.views.bad_request"
 handler403 = "clinic.views.permission_denied"

@@ -70,9 +70,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 
-def floor(request: HttpRequest) -> HttpResponse:
-    """One query and a few bytes: the floor the page benchmark compares every page with."""
+def _one_query() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return HttpResponse("ok", content_type="text/plain")
+        return cursor.fetchone()[0]
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    """The floor bench.pages compares every page with: the least a page of this app costs, the
+    site's layout for an anonymous visitor with one query."""
+    return render(request, "bench/floor.html", {"value": _one_query()})
+
+
+def bare_floor(request: HttpRequest) -> HttpResponse:
+    """One query and two bytes of text, below any page: reported next to the floor."""
+    return HttpResponse(str(_one_query() and "ok"), content_type="text/plain")

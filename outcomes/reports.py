@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
 
 from charting.models import InfusionRecord
 from intake import scoring
@@ -103,6 +104,7 @@ class Dashboard:
     responders: int
     moderate_responders: int
     patients_with_outcome: int
+    built_at: dt.datetime = field(default_factory=timezone.now)
 
     @staticmethod
     def _share(part: float, whole: float) -> float | None:

@@ -20,7 +20,7 @@ from locations.models import Location
 from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
-from scheduling import reminders
+from scheduling import reminders, snapshots
 from scheduling.models import Series, Session
 
 
@@ -132,11 +132,19 @@ def _week(request: HttpRequest, location: Location) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def _figures(location: Location, week: dt.date) -> reports.Dashboard:
+    """Built once per schedule version (every figure but the pain scores follows the sessions;
+    the pages cache's few minutes bound the rest)."""
+    return snapshots.cached(
+        location.pk, f"dashboard:{week}", lambda: reports.dashboard(location, week)
+    )
+
+
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     week = _week(request, location)
-    figures = reports.dashboard(location, week)
+    figures = _figures(location, week)
     chart = {
         "utilisation": [
             figures.chair_utilisation_booked,
@@ -167,7 +175,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
-    figures = reports.dashboard(location, _week(request, location))
+    figures = _figures(location, _week(request, location))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="dashboard-{location.slug}-{figures.week_start}.csv"'

@@ -11,6 +11,7 @@ from django.core import signing
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from locations.models import Location, NurseShift
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, services
+from scheduling import ics, planner, reminders, services, snapshots
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -316,6 +317,22 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
+    grid = snapshots.cached(location.pk, f"day:{date}", lambda: _day_grid(location, date))
+    return render(
+        request,
+        "scheduling/day.html",
+        {
+            "location": location,
+            "date": date,
+            "grid": grid,
+            "previous": date - dt.timedelta(days=1),
+            "next": date + dt.timedelta(days=1),
+            "week_start": date - dt.timedelta(days=date.weekday()),
+        },
+    )
+
+
+def _day_grid(location: Location, date: dt.date) -> str:
     start, end = _local_day_bounds(location, date)
     chairs = list(location.chairs.filter(is_active=True))
     sessions = list(
@@ -333,21 +350,15 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     opens = dt.datetime.combine(date, hours.opens if hours else dt.time(8), tzinfo=location.zone)
     closes = dt.datetime.combine(date, hours.closes if hours else dt.time(18), tzinfo=location.zone)
     nurses = list({shift.nurse_id: shift.nurse for shift in shifts}.values())
-    rows = _day_rows(opens, closes, chairs, sessions, nurses)
-    return render(
-        request,
-        "scheduling/day.html",
+    return render_to_string(
+        "scheduling/_day_grid.html",
         {
             "location": location,
-            "date": date,
             "open": hours is not None,
             "chairs": chairs,
             "nurses": nurses,
-            "rows": rows,
-            "sessions": sorted(sessions, key=lambda s: s.starts_at),
-            "previous": date - dt.timedelta(days=1),
-            "next": date + dt.timedelta(days=1),
-            "week_start": date - dt.timedelta(days=date.weekday()),
+            "rows": _day_rows(opens, closes, chairs, sessions, nurses),
+            "sessions": sessions,
         },
     )
 
@@ -405,6 +416,21 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
     monday = date - dt.timedelta(days=date.weekday())
+    grid = snapshots.cached(location.pk, f"week:{monday}", lambda: _week_grid(location, monday))
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            "location": location,
+            "monday": monday,
+            "grid": grid,
+            "previous": monday - dt.timedelta(days=7),
+            "next": monday + dt.timedelta(days=7),
+        },
+    )
+
+
+def _week_grid(location: Location, monday: dt.date) -> str:
     start, _ = _local_day_bounds(location, monday)
     _, end = _local_day_bounds(location, monday + dt.timedelta(days=6))
     sessions = (
@@ -417,19 +443,14 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     days: dict[dt.date, list[Session]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
     for session in sessions:
         days.setdefault(session.local_start().date(), []).append(session)
-    chairs = location.chairs.filter(is_active=True).count()
-    return render(
-        request,
-        "scheduling/week.html",
+    return render_to_string(
+        "scheduling/_week_grid.html",
         {
             "location": location,
-            "monday": monday,
             "days": [
                 {"date": d, "sessions": items, "count": len(items)} for d, items in days.items()
             ],
-            "chairs": chairs,
-            "previous": monday - dt.timedelta(days=7),
-            "next": monday + dt.timedelta(days=7),
+            "chairs": location.chairs.filter(is_active=True).count(),
         },
     )
 

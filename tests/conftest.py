@@ -62,6 +62,15 @@ def _plain_http_in_tests():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pages_cache() -> None:
+    """Built schedule pages are cached in each process (scheduling/snapshots.py) under a version
+    in Redis. Every test's database starts over while Redis does not, so the pages must too."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
 REFERENCE_DATA_MIGRATIONS = [
     ("intake.migrations.0002_first_consent_texts", "publish"),
     ("review.migrations.0002_default_protocol_template", "create"),
