@@ -101,8 +101,14 @@ def _sessions_for(location, runs, chair_rows, nurse_rows) -> None:
     )
     now = timezone.now()
     intakes = Intake.objects.bulk_create(
-        Intake(patient=p, status=Intake.Status.APPROVED, submitted_at=now, location=location)
-        for p in patients
+        Intake(
+            patient=p,
+            status=Intake.Status.APPROVED,
+            # Spread out as sign-ups arrive, so the queue's order is as in real use.
+            submitted_at=now - dt.timedelta(minutes=5 * n),
+            location=location,
+        )
+        for n, p in enumerate(patients)
     )
     plans = TreatmentPlan.objects.bulk_create(
         TreatmentPlan(

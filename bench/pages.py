@@ -91,7 +91,7 @@ def main() -> None:
         from bench import network
         from bench.generate import busy_location
         from intake.models import Intake
-        from intake.samples import fill_intake, sample_steps
+        from intake.samples import fill_intake, sample_steps, submitted_intake
         from locations.models import Location
         from scheduling.models import Session
 
@@ -121,6 +121,13 @@ def main() -> None:
             admin = _signed_in(staff(Role.CLINIC_ADMIN, location))
             intake = Intake.objects.filter(location=location).exclude(status="draft").first()
             patient = _signed_in(intake.patient)
+            # The summary a clinician opens to decide: a waiting intake, with its decision forms.
+            applicant = User.objects.create(
+                email=f"bench-applicant-{time.time_ns()}@example.org",
+                role=Role.PATIENT,
+                password="!",
+            )
+            waiting = submitted_intake(applicant, location_slug=location.slug)
             drafter = User.objects.create(
                 email=f"bench-drafter-{time.time_ns()}@example.org", role=Role.PATIENT, password="!"
             )
@@ -140,7 +147,7 @@ def main() -> None:
                     f"/review/?status=approved&location={location.pk}",
                     None,
                 ),
-                "intake_summary": (clinician, f"/review/{intake.public_id}/", None),
+                "intake_summary": (clinician, f"/review/{waiting.public_id}/", None),
                 "patient_home": (patient, "/intake/", None),
                 "intake_step_post": (
                     _signed_in(drafter),

@@ -95,7 +95,7 @@ CACHES = {
         "KEY_PREFIX": "clinic",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     },
-    # Built schedule pages (scheduling/snapshots.py): each process's own memory, because they can
+    # Built schedule pages (locations/snapshots.py): each process's own memory, because they can
     # hold patient names; a short time-out bounds anything a lost version bump left behind.
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -115,10 +115,16 @@ class Intake(models.Model):
             ),
         ]
         indexes = [
-            # The review queue: submitted intakes by location, urgent first, oldest first.
+            # The clinician's review queue (review.views.queue): a location's intakes in one
+            # status, urgent first, then oldest, then id, so a page is the index's first rows.
             models.Index(
-                fields=["location", "status", "-urgent", "submitted_at"],
+                fields=["location", "status", "-urgent", "submitted_at", "id"],
                 name="intake_review_queue",
+            ),
+            # The front desk's view of the same queue: oldest first, urgency not shown.
+            models.Index(
+                fields=["location", "status", "submitted_at", "id"],
+                name="intake_desk_queue",
             ),
         ]
 

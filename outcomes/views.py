@@ -11,16 +11,18 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 
 from accounts.access import role_required
 from accounts.models import Role, User
 from audit import services as audit
 from intake import scoring
+from locations import snapshots
 from locations.models import Location
 from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
-from scheduling import reminders, snapshots
+from scheduling import reminders
 from scheduling.models import Series, Session
 
 
@@ -144,6 +146,13 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     week = _week(request, location)
+    body = snapshots.cached(
+        location.pk, f"dashboard-page:{week}", lambda: _dashboard_body(location, week)
+    )
+    return render(request, "outcomes/dashboard.html", {"body": body})
+
+
+def _dashboard_body(location: Location, week: dt.date) -> str:
     figures = _figures(location, week)
     chart = {
         "utilisation": [
@@ -159,9 +168,8 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             figures.patients_with_outcome - figures.moderate_responders,
         ],
     }
-    return render(
-        request,
-        "outcomes/dashboard.html",
+    return render_to_string(
+        "outcomes/_dashboard.html",
         {
             "figures": figures,
             "chart": chart,

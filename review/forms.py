@@ -31,8 +31,12 @@ class QueueFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    def chosen_status(self) -> str:
+        """The chosen filter, "submitted" when none or not a valid one."""
+        return (self.cleaned_data.get("status") if self.is_bound else None) or "submitted"
+
     def statuses(self) -> list[str]:
-        status = (self.cleaned_data.get("status") if self.is_bound else None) or "submitted"
+        status = self.chosen_status()
         if status == "all":
             return [choice for choice in Intake.Status.values if choice != "draft"]
         return [status]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEP_BY_SLUG
+from locations import snapshots
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
 
 PLAN_FIELDS = (
@@ -140,11 +141,11 @@ def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
     """Record that a clinician has dealt with an urgent flag; True if this call acknowledged it."""
     if not note.strip():
         raise ValueError("A note is required to acknowledge an urgent flag.")
-    return bool(
-        UrgentFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=clinician, note=note.strip()
-        )
+    done = UrgentFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=clinician, note=note.strip()
     )
+    snapshots.changed([flag.location_id])  # an update sends no signal; the summary shows it
+    return bool(done)
 
 
 def booking_blockers(patient: User) -> list[str]:

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F, Func, IntegerField
+from django.db.models.fields.json import KT
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -17,6 +23,8 @@ from intake import scoring
 from intake.flags import Kind
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEPS
+from locations import snapshots
+from locations.models import Location
 from review import services
 from review.forms import AcknowledgeForm, DeclineForm, MoreInfoForm, PlanForm, QueueFilterForm
 from review.models import ProtocolTemplate
@@ -24,7 +32,28 @@ from review.models import ProtocolTemplate
 clinician_only = role_required(Role.CLINICIAN)
 queue_roles = role_required(Role.CLINICIAN, Role.FRONT_DESK)
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
+
+# Only what a row shows, as plain values: no model instances and no decoding of whole JSON
+# documents per row. Scores are fetched for clinicians only (least privilege).
+_ROW_FIELDS = (
+    "public_id",
+    "version",
+    "status",
+    "submitted_at",
+    "urgent",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__email",
+    "location__name",
+)
+_CLINICAL = {
+    "phq9": KT("scores__phq9__total"),
+    "gad7": KT("scores__gad7__total"),
+    "acr_met": KT("scores__acr_2016__criteria_met"),
+    "flag_count": Func("flags", function="jsonb_array_length", output_field=IntegerField()),
+}
+_STATUS_LABELS = dict(Intake.Status.choices)
 
 
 @queue_roles
@@ -32,20 +61,23 @@ def queue(request: HttpRequest) -> HttpResponse:
     """Submitted intakes per location, urgent first and then oldest first.
 
     The front desk sees status and contact details only; clinicians also see scores and flags.
+    The filters and table are built once per location version, role, filter, page and minute
+    (so "waiting" is exact to the minute); urgent notices are read on every request.
     """
     clinical = request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
     form = QueueFilterForm(request.GET or None)
     form.is_valid()
-    intakes = (
-        Intake.objects.filter(status__in=form.statuses())
-        .select_related("patient", "patient__patient_profile", "location")
-        .order_by(*(["-urgent"] if clinical else []), "submitted_at")
-    )
     location = form.cleaned_data.get("location") if form.is_bound else None
-    if location is not None:
-        intakes = intakes.filter(location=location)
-    page = Paginator(intakes, PAGE_SIZE).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"form": form, "page": page, "clinical": clinical}
+    status = form.chosen_status()
+    number = request.GET.get("page", "1")
+    number = number if number.isdigit() and len(number) < 7 else "1"
+    minute = int(time.time() // 60)
+    table = snapshots.cached(
+        location.pk if location else snapshots.NETWORK,
+        f"queue:{'clinical' if clinical else 'desk'}:{status}:{number}:{minute}",
+        lambda: _queue_table(clinical, location, status, number),
+    )
+    context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
         context["open_flags"] = list(
             UrgentFlag.objects.open()
@@ -55,38 +87,94 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "review/queue.html", context)
 
 
-def _summary_context(intake: Intake) -> dict[str, Any]:
-    answers = {answer.step: answer.data for answer in intake.answers.all()}
-    scores = intake.scores
-    flags = sorted(intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"])))
-    template = services.default_template()
-    weight = scores.get("measurements", {}).get("weight_kg")
-    acr = scores.get("acr_2016", {})
-    painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
-    return {
-        "intake": intake,
-        "answers": answers,
-        "flags": flags,
-        "kind_labels": {kind.value: kind.label for kind in Kind},
-        "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
-        "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
-        "acr": acr,
-        "regions": [
-            {
-                "label": region.label,
-                "counted": region.code in acr.get("regions_with_pain", []),
-                "areas": [
-                    area.label
-                    for area in scoring.WPI_AREAS
-                    if area.region == region.code and area.code in painful
-                ],
-            }
-            for region in scoring.REGIONS
-        ],
-        "dose": template.dose_for(Decimal(weight)) if template and weight else None,
-        "template": template,
-        "steps": STEPS,
+def _queue_table(clinical: bool, location: Location | None, status: str, number: str) -> str:
+    form = QueueFilterForm({"location": location.pk if location else "", "status": status})
+    form.is_valid()
+    intakes = Intake.objects.filter(status__in=form.statuses()).order_by(
+        *(["-urgent"] if clinical else []), "submitted_at", "pk"
+    )
+    if location is not None:
+        intakes = intakes.filter(location=location)
+    # Page through ids (the index's order, counted without joins), then fetch only that page.
+    page = Paginator(intakes.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    ids = list(page.object_list)
+    fields = _CLINICAL if clinical else {"phone": F("patient__patient_profile__mobile_phone")}
+    found = {
+        row["pk"]: row
+        for row in Intake.objects.filter(pk__in=ids).values("pk", *_ROW_FIELDS, **fields)
     }
+    now = timezone.now()
+    page.object_list = [found[pk] for pk in ids if pk in found]
+    for row in page.object_list:
+        row["name"] = (
+            f"{row['patient__first_name']} {row['patient__last_name']}".strip()
+            or row["patient__email"]
+        )
+        row["status_label"] = _STATUS_LABELS.get(row["status"], row["status"])
+        row["waiting"] = _waiting(row["submitted_at"], now)
+    return render_to_string(
+        "review/_queue_table.html",
+        {
+            "form": form,
+            "page": page,
+            "clinical": clinical,
+            "location": location,
+            "status": status,
+        },
+    )
+
+
+def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
+    """How long an intake has waited, in its largest whole unit ("3 days", "5 hours")."""
+    if since is None:
+        return "—"
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size or size == 1:
+            count = minutes // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    raise AssertionError("unreachable")
+
+
+def _summary_parts(intake: Intake) -> dict[str, Any]:
+    """What a submitted version shows that can never change (its answers, scores and flags are
+    frozen at submit), built once per process: the answers and the rendered scores and flags."""
+
+    def build() -> dict[str, Any]:
+        answers = {answer.step: answer.data for answer in intake.answers.all()}
+        scores = intake.scores
+        acr = scores.get("acr_2016", {})
+        painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
+        body = render_to_string(
+            "review/_summary_body.html",
+            {
+                "intake": intake,
+                "flags": sorted(
+                    intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))
+                ),
+                "kind_labels": {kind.value: kind.label for kind in Kind},
+                "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
+                "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
+                "acr": acr,
+                "regions": [
+                    {
+                        "label": region.label,
+                        "counted": region.code in acr.get("regions_with_pain", []),
+                        "areas": [
+                            area.label
+                            for area in scoring.WPI_AREAS
+                            if area.region == region.code and area.code in painful
+                        ],
+                    }
+                    for region in scoring.REGIONS
+                ],
+            },
+        )
+        return {"answers": answers, "body": body}
+
+    if intake.is_draft:  # drafts change; never cached (and never shown here)
+        return build()
+    return snapshots.kept(f"summary:{intake.pk}", build)
 
 
 def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
@@ -95,21 +183,64 @@ def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
     return {"template": template, **{f: getattr(template, f) for f in services.PLAN_FIELDS}}
 
 
-def _render_summary(request: HttpRequest, intake: Intake, **forms: Any) -> HttpResponse:
-    """The summary with its decision forms; a refused form comes back with its messages."""
-    context = _summary_context(intake)
-    context.update(
-        urgent_flag=UrgentFlag.objects.filter(intake=intake)
+def _summary_live(intake: Intake) -> dict[str, Any]:
+    """What can change around a submitted version (contact details, the urgent flag, decisions,
+    the default protocol), built once per location version: every change to these bumps it."""
+    patient = intake.patient
+    profile = getattr(patient, "patient_profile", None)
+    template = services.default_template()
+    weight = intake.scores.get("measurements", {}).get("weight_kg")
+    return {
+        "patient_public_id": patient.public_id,
+        "email": patient.email,
+        "phone": profile.mobile_phone if profile else "",
+        "location_name": intake.location.name if intake.location else "",
+        "urgent_flag": UrgentFlag.objects.filter(intake=intake)
         .select_related("acknowledged_by")
         .first(),
-        decisions=list(intake.decisions.select_related("decided_by", "plan")),
-        plan_form=forms.get("plan_form")
-        or PlanForm(prefix="plan", initial=_plan_form_initial(context["template"])),
-        decline_form=forms.get("decline_form") or DeclineForm(prefix="decline"),
-        more_info_form=forms.get("more_info_form") or MoreInfoForm(prefix="more"),
-        acknowledge_form=forms.get("acknowledge_form") or AcknowledgeForm(prefix="ack"),
-        waiting=intake.status == Intake.Status.SUBMITTED,
+        "decisions": list(intake.decisions.select_related("decided_by", "plan")),
+        "template": template,
+        "dose": template.dose_for(Decimal(weight)) if template and weight else None,
+    }
+
+
+def _form_html(form: Any) -> str:
+    return render_to_string("review/_form.html", {"form": form})
+
+
+def _decision_forms(template: ProtocolTemplate | None) -> dict[str, str]:
+    """The empty decision forms, the same for every intake: built once per network version
+    (protocol changes bump it). The page wraps each in its own form tag and CSRF token."""
+    return snapshots.cached(
+        snapshots.NETWORK,
+        "summary-forms",
+        lambda: {
+            "plan": _form_html(PlanForm(prefix="plan", initial=_plan_form_initial(template))),
+            "decline": _form_html(DeclineForm(prefix="decline")),
+            "more": _form_html(MoreInfoForm(prefix="more")),
+            "ack": _form_html(AcknowledgeForm(prefix="ack")),
+        },
     )
+
+
+def _render_summary(request: HttpRequest, intake: Intake, **forms: Any) -> HttpResponse:
+    """The summary with its decision forms; a refused form comes back with its messages."""
+    live = snapshots.cached(
+        intake.location_id or snapshots.NETWORK,
+        f"summary-live:{intake.pk}",
+        lambda: _summary_live(intake),
+    )
+    waiting = intake.status == Intake.Status.SUBMITTED
+    refused = {name: _form_html(form) for name, form in forms.items()}
+    context = {
+        **_summary_parts(intake),
+        **live,
+        "intake": intake,
+        "waiting": waiting,
+        "steps": STEPS,
+        "forms": {**_decision_forms(live["template"]), **refused},
+        "refused": set(refused),
+    }
     return render(request, "review/summary.html", context)
 
 
@@ -122,12 +253,8 @@ def summary(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 def _reviewable(public_id: UUID) -> Intake:
     """A submitted intake version; drafts are the patient's own until submitted."""
-    return get_object_or_404(
-        Intake.objects.select_related("patient", "patient__patient_profile", "location").exclude(
-            status=Intake.Status.DRAFT
-        ),
-        public_id=public_id,
-    )
+    drafts_excluded = Intake.objects.exclude(status=Intake.Status.DRAFT)
+    return get_object_or_404(drafts_excluded, public_id=public_id)
 
 
 @clinician_only
@@ -137,7 +264,7 @@ def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
     audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "approve")
     form = PlanForm(request.POST, prefix="plan")
     if not form.is_valid():
-        return _render_summary(request, intake, plan_form=form)
+        return _render_summary(request, intake, plan=form)
     try:
         services.approve(
             intake,
@@ -161,7 +288,7 @@ def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
     audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "decline")
     form = DeclineForm(request.POST, prefix="decline")
     if not form.is_valid():
-        return _render_summary(request, intake, decline_form=form)
+        return _render_summary(request, intake, decline=form)
     try:
         services.decline(intake, request.user, **form.cleaned_data)  # type: ignore[arg-type]
     except services.NotReviewable:
@@ -178,7 +305,7 @@ def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
     audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "more_info")
     form = MoreInfoForm(request.POST, prefix="more")
     if not form.is_valid():
-        return _render_summary(request, intake, more_info_form=form)
+        return _render_summary(request, intake, more=form)
     try:
         services.request_more_information(
             intake,
@@ -202,7 +329,7 @@ def acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
     flag = get_object_or_404(UrgentFlag, intake=intake)
     form = AcknowledgeForm(request.POST, prefix="ack")
     if not form.is_valid():
-        return _render_summary(request, intake, acknowledge_form=form)
+        return _render_summary(request, intake, ack=form)
     if services.acknowledge(flag, request.user, form.cleaned_data["note"]):  # type: ignore[arg-type]
         messages.success(request, "Urgent flag acknowledged. The patient can now be booked.")
     else:

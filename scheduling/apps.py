@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
-
-    def ready(self) -> None:
-        from scheduling import snapshots
-
-        snapshots.connect()

@@ -99,7 +99,7 @@ class SessionQuerySet(models.QuerySet["Session"]):
 
     def update(self, **kwargs: Any) -> int:
         """Bulk updates send no signals: tell the schedule pages themselves (see snapshots)."""
-        from scheduling import snapshots
+        from locations import snapshots
 
         locations = list(self.order_by().values_list("location_id", flat=True).distinct())
         rows = super().update(**kwargs)
@@ -107,7 +107,7 @@ class SessionQuerySet(models.QuerySet["Session"]):
         return rows
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Session]:
-        from scheduling import snapshots
+        from locations import snapshots
 
         created = super().bulk_create(objs, *args, **kwargs)
         snapshots.changed({obj.location_id for obj in created})

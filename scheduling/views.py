@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from locations import snapshots
 from locations.models import Location, NurseShift
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, services, snapshots
+from scheduling import ics, planner, reminders, services
 from scheduling.forms import (
     BookForm,
     CancelForm,

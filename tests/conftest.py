@@ -64,7 +64,7 @@ def _plain_http_in_tests():
 
 @pytest.fixture(autouse=True)
 def _fresh_pages_cache() -> None:
-    """Built schedule pages are cached in each process (scheduling/snapshots.py) under a version
+    """Built schedule pages are cached in each process (locations/snapshots.py) under a version
     in Redis. Every test's database starts over while Redis does not, so the pages must too."""
     from django.core.cache import caches
 

@@ -1,0 +1,173 @@
+"""Each location's pages version, and page parts cached under it.
+
+The front desk's day and week grids, the review queue and the outcomes dashboard are read far
+more often than what they show changes, and at a busy location each costs tens of milliseconds
+to build. Every location has a version number in Redis, shared by every process; whatever
+changes what those pages show bumps it (`connect` lists the models: sessions, chairs, shifts,
+opening hours, closures, the location, submitted intakes, urgent flags, a person's name or
+phone). A built part is cached under the version it was built from, so it is used only while
+nothing it shows has changed. Version 0 stands for the whole network (the queue of all
+locations) and moves with every location's.
+
+Ordering makes this safe without locks:
+- a reader takes the version *before* it reads the database, so what it caches is never older
+  than the version in its key;
+- a writer bumps at once (so readers inside its own transaction, and tests, which never commit,
+  get a new key) and again after commit (so anything built from the uncommitted-before state
+  under the first bump is superseded).
+
+Built parts stay in each process's own memory (the "pages" cache, bounded, a few minutes at
+most): they can hold patient names, which stay out of Redis. When Redis cannot be reached, pages
+are built fresh every time rather than risk a stale one. A missing version (Redis emptied) starts
+again from the current time in nanoseconds, never from a value used before.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.core.cache import cache, caches
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PAGES = "pages"
+
+
+def _key(location_id: int) -> str:
+    return f"pages-version:{location_id}"
+
+
+def version(location_id: int) -> int | None:
+    """The location's current pages version, or None when Redis is unreachable."""
+    key = _key(location_id)
+    try:
+        found = cache.get(key)
+        if found is None:
+            cache.add(key, time.time_ns(), timeout=None)
+            found = cache.get(key)
+    except RedisError:
+        logger.warning("pages version unavailable; building pages uncached")
+        return None
+    return found
+
+
+def _bump(location_ids: frozenset[int]) -> None:
+    for location_id in location_ids:
+        key = _key(location_id)
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:  # missing: a fresh start can never repeat an old value
+                cache.add(key, time.time_ns(), timeout=None)
+        except RedisError:
+            # Readers cannot reach Redis either, so they build uncached; the pages cache's
+            # time-out bounds anything older.
+            logger.warning("pages version not bumped; Redis unreachable")
+
+
+NETWORK = 0
+
+
+def changed(location_ids: Iterable[int | None]) -> None:
+    """Record that what these locations' pages show has changed."""
+    ids = frozenset(pk for pk in location_ids if pk is not None) | {NETWORK}
+    _bump(ids)
+    transaction.on_commit(lambda: _bump(ids))
+
+
+def changed_everywhere() -> None:
+    """For changes every location may show (a person's name)."""
+    from locations.models import Location
+
+    changed(Location.objects.values_list("pk", flat=True))
+
+
+def cached(location_id: int, part: str, build: Callable[[], T]) -> T:
+    """`build()`'s result for this location's current version (NETWORK for all locations), built
+    at most once per version in each process. `part` names what is built, for what and whom."""
+    current = version(location_id)
+    if current is None:
+        return build()
+    key = f"{part}:{location_id}:{current}"
+    store = caches[PAGES]
+    found = store.get(key)
+    if found is None:
+        found = build()
+        store.set(key, found)
+    return found
+
+
+def kept(part: str, build: Callable[[], T]) -> T:
+    """`build()`'s result for something that never changes once built (a submitted intake
+    version), kept in this process's memory for the pages cache's time-out; no version."""
+    store = caches[PAGES]
+    found = store.get(part)
+    if found is None:
+        found = build()
+        store.set(part, found)
+    return found
+
+
+def _part_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    changed([instance.location_id])
+
+
+def _location_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    changed([instance.pk])
+
+
+def _intake_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    if instance.status != "draft":  # drafts are on no page cached here
+        changed([instance.location_id])
+
+
+def _person_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    if kwargs.get("created") or (fields is not None and not {"first_name", "last_name"} & fields):
+        return  # a new person is on no page yet; logins and password changes show nowhere
+    changed_everywhere()
+
+
+def _everywhere(sender: type, instance: Any, **kwargs: Any) -> None:
+    changed_everywhere()
+
+
+def _profile_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    if not kwargs.get("created"):  # the front desk's queue shows the phone number
+        changed_everywhere()
+
+
+def connect() -> None:
+    """Listen to every model the cached pages show (called from LocationsConfig.ready; models
+    named, not imported, so this base app depends on none of them). Bulk updates and inserts of
+    sessions are covered by SessionQuerySet."""
+    from django.apps import apps
+    from django.db.models.signals import post_delete, post_save
+
+    def listen(label: str, receiver: Callable[..., None], deletes: bool = True) -> None:
+        model = apps.get_model(label)
+        post_save.connect(receiver, sender=model, dispatch_uid=f"snapshots-{label}")
+        if deletes:
+            post_delete.connect(receiver, sender=model, dispatch_uid=f"snapshots-d-{label}")
+
+    for label in (
+        "scheduling.Session",
+        "locations.Chair",
+        "locations.Closure",
+        "locations.NurseShift",
+        "locations.OpeningHours",
+        "intake.UrgentFlag",
+    ):
+        listen(label, _part_changed)
+    listen("locations.Location", _location_saved, deletes=False)
+    listen("intake.Intake", _intake_saved)
+    listen("accounts.User", _person_saved, deletes=False)
+    listen("accounts.PatientProfile", _profile_saved, deletes=False)
+    listen("review.ProtocolTemplate", _everywhere)
