@@ -97,7 +97,7 @@ def _locked_draft(intake: Intake) -> Intake:
 
 
 @transaction.atomic
-def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> IntakeAnswer:
+def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
     """Store a valid step as finished; some steps also update the intake or attach a file."""
     intake = _locked_draft(intake)
     data = form.answers()
@@ -108,33 +108,36 @@ def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = No
         _store_card(intake, form)  # type: ignore[arg-type]
     elif step.slug == "consents":
         data = _with_signature_record(intake, data, ip)
-    answer, _ = IntakeAnswer.objects.update_or_create(
-        intake=intake,
-        step=step.slug,
-        defaults={
-            "instrument": step.instrument,
-            "instrument_version": step.instrument_version,
-            "data": data,
-            "raw": {},
-            "completed_at": timezone.now(),
-        },
+    _store_answer(
+        intake,
+        step.slug,
+        instrument=step.instrument,
+        instrument_version=step.instrument_version,
+        data=data,
+        raw={},
+        completed_at=timezone.now(),
     )
-    return answer
+
+
+def _store_answer(intake: Intake, slug: str, **values: Any) -> None:
+    """Update the step's row, or create it the first time. The intake's row lock (held by the
+    caller) orders concurrent saves, so no second lock on the answer is needed."""
+    values["updated_at"] = timezone.now()
+    if not IntakeAnswer.objects.filter(intake=intake, step=slug).update(**values):
+        IntakeAnswer.objects.create(intake=intake, step=slug, **values)
 
 
 @transaction.atomic
 def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
     """Keep what the patient typed when it did not validate, so leaving loses nothing."""
     intake = _locked_draft(intake)
-    IntakeAnswer.objects.update_or_create(
-        intake=intake,
-        step=step.slug,
-        defaults={
-            "instrument": step.instrument,
-            "instrument_version": step.instrument_version,
-            "raw": raw,
-            "completed_at": None,
-        },
+    _store_answer(
+        intake,
+        step.slug,
+        instrument=step.instrument,
+        instrument_version=step.instrument_version,
+        raw=raw,
+        completed_at=None,
     )
 
 

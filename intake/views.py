@@ -134,8 +134,9 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
         messages.info(request, "This intake has been submitted; its answers can no longer change.")
         return redirect("intake:home")
 
-    answers = services.answers_by_step(intake)
-    answer = answers.get(slug)
+    # A valid POST redirects without showing any answers: read them only when they are needed.
+    posted = request.method == "POST"
+    answers = {} if posted and current.slug != "consents" else services.answers_by_step(intake)
     kwargs = _form_kwargs(current, answers, request)
     audit.record(
         request,
@@ -175,6 +176,7 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
         status = 200
     else:
         from_review = request.GET.get("from") == "review"
+        answer = answers.get(slug)
         if answer is not None and answer.raw and not answer.completed_at:
             form = _bind(current, intake, MultiValueDict(answer.raw), None, kwargs, 0)
         else:
@@ -182,6 +184,8 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
             form = _bind(current, intake, None, None, kwargs, 0, initial)
         status = 200
 
+    if posted and not answers:
+        answers = services.answers_by_step(intake)  # shown again, with the step's messages
     return render(
         request,
         current.template_name,

@@ -15,8 +15,9 @@ from tests.intake_data import valid_steps
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, intake, its answers, the audit event; plus what a step shows of its own.
-BASE = 5
+# User, intake, its answers, the audit event (the session is read from Redis); plus what a step
+# shows of its own.
+BASE = 4
 EXTRA = {"about": 1, "insurance": 1, "consents": 1}
 
 
@@ -60,5 +61,5 @@ def test_the_review_page_uses_a_fixed_number_of_queries(intake_client):
 
     count = _count(client, reverse("intake:review", args=[intake.public_id]))
 
-    # Session, user, intake, the audit event, answers, the card, and step 1's location choices.
-    assert count == 7
+    # User, intake, the audit event, answers, the card, and step 1's location choices.
+    assert count == 6
