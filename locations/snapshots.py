@@ -40,13 +40,20 @@ T = TypeVar("T")
 PAGES = "pages"
 
 
-def _key(location_id: int) -> str:
-    return f"pages-version:{location_id}"
+# A scope is a location's id, NETWORK (0) for all of them, or a name for something shown at
+# every location that changes on its own (the protocols behind the decision forms).
+Scope = int | str
+NETWORK = 0
+PROTOCOLS = "protocols"
 
 
-def version(location_id: int) -> int | None:
-    """The location's current pages version, or None when Redis is unreachable."""
-    key = _key(location_id)
+def _key(scope: Scope) -> str:
+    return f"pages-version:{scope}"
+
+
+def version(scope: Scope) -> int | None:
+    """The scope's current version, or None when Redis is unreachable."""
+    key = _key(scope)
     try:
         found = cache.get(key)
         if found is None:
@@ -58,9 +65,9 @@ def version(location_id: int) -> int | None:
     return found
 
 
-def _bump(location_ids: frozenset[int]) -> None:
-    for location_id in location_ids:
-        key = _key(location_id)
+def _bump(scopes: frozenset[Scope]) -> None:
+    for scope in scopes:
+        key = _key(scope)
         try:
             try:
                 cache.incr(key)
@@ -72,30 +79,27 @@ def _bump(location_ids: frozenset[int]) -> None:
             logger.warning("pages version not bumped; Redis unreachable")
 
 
-NETWORK = 0
+def changed(location_ids: Iterable[int | None], *also: Scope) -> None:
+    """Record that what these locations' pages show (and the other scopes) has changed."""
+    scopes = frozenset(pk for pk in location_ids if pk is not None) | {NETWORK, *also}
+    _bump(scopes)
+    transaction.on_commit(lambda: _bump(scopes))
 
 
-def changed(location_ids: Iterable[int | None]) -> None:
-    """Record that what these locations' pages show has changed."""
-    ids = frozenset(pk for pk in location_ids if pk is not None) | {NETWORK}
-    _bump(ids)
-    transaction.on_commit(lambda: _bump(ids))
-
-
-def changed_everywhere() -> None:
+def changed_everywhere(*also: Scope) -> None:
     """For changes every location may show (a person's name)."""
     from locations.models import Location
 
-    changed(Location.objects.values_list("pk", flat=True))
+    changed(Location.objects.values_list("pk", flat=True), *also)
 
 
-def cached(location_id: int, part: str, build: Callable[[], T]) -> T:
-    """`build()`'s result for this location's current version (NETWORK for all locations), built
-    at most once per version in each process. `part` names what is built, for what and whom."""
-    current = version(location_id)
+def cached(scope: Scope, part: str, build: Callable[[], T]) -> T:
+    """`build()`'s result for the scope's current version (a location, NETWORK for all of them),
+    built at most once per version in each process. `part` names what is built, for whom."""
+    current = version(scope)
     if current is None:
         return build()
-    key = f"{part}:{location_id}:{current}"
+    key = f"{part}:{scope}:{current}"
     store = caches[PAGES]
     found = store.get(key)
     if found is None:
@@ -135,8 +139,13 @@ def _person_saved(sender: type, instance: Any, **kwargs: Any) -> None:
     changed_everywhere()
 
 
-def _everywhere(sender: type, instance: Any, **kwargs: Any) -> None:
-    changed_everywhere()
+def _protocol_saved(sender: type, instance: Any, **kwargs: Any) -> None:
+    changed_everywhere(PROTOCOLS)
+
+
+def _memberships_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    if kwargs.get("action", "").startswith("post_"):  # whose urgent notices a clinician sees
+        changed_everywhere()
 
 
 def _profile_saved(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -149,7 +158,7 @@ def connect() -> None:
     named, not imported, so this base app depends on none of them). Bulk updates and inserts of
     sessions are covered by SessionQuerySet."""
     from django.apps import apps
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save
 
     def listen(label: str, receiver: Callable[..., None], deletes: bool = True) -> None:
         model = apps.get_model(label)
@@ -170,4 +179,9 @@ def connect() -> None:
     listen("intake.Intake", _intake_saved)
     listen("accounts.User", _person_saved, deletes=False)
     listen("accounts.PatientProfile", _profile_saved, deletes=False)
-    listen("review.ProtocolTemplate", _everywhere)
+    listen("review.ProtocolTemplate", _protocol_saved)
+    m2m_changed.connect(
+        _memberships_changed,
+        sender=apps.get_model("accounts.User").locations.through,
+        dispatch_uid="snapshots-memberships",
+    )

@@ -26,7 +26,14 @@ from intake.steps import STEPS
 from locations import snapshots
 from locations.models import Location
 from review import services
-from review.forms import AcknowledgeForm, DeclineForm, MoreInfoForm, PlanForm, QueueFilterForm
+from review.forms import (
+    STATUS_FILTERS,
+    AcknowledgeForm,
+    DeclineForm,
+    MoreInfoForm,
+    PlanForm,
+    QueueFilterForm,
+)
 from review.models import ProtocolTemplate
 
 clinician_only = role_required(Role.CLINICIAN)
@@ -65,31 +72,46 @@ def queue(request: HttpRequest) -> HttpResponse:
     (so "waiting" is exact to the minute); urgent notices are read on every request.
     """
     clinical = request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
-    form = QueueFilterForm(request.GET or None)
-    form.is_valid()
-    location = form.cleaned_data.get("location") if form.is_bound else None
-    status = form.chosen_status()
+    # The filters are read without a query: an id that is no active location means all of them.
+    wanted = request.GET.get("location", "")
+    location_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+    if location_id not in _active_location_ids():
+        location_id = None
+    status = request.GET.get("status", "")
+    status = status if status in dict(STATUS_FILTERS) else "submitted"
     number = request.GET.get("page", "1")
     number = number if number.isdigit() and len(number) < 7 else "1"
     minute = int(time.time() // 60)
     table = snapshots.cached(
-        location.pk if location else snapshots.NETWORK,
+        location_id or snapshots.NETWORK,
         f"queue:{'clinical' if clinical else 'desk'}:{status}:{number}:{minute}",
-        lambda: _queue_table(clinical, location, status, number),
+        lambda: _queue_table(clinical, location_id, status, number),
     )
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
-        context["open_flags"] = list(
-            UrgentFlag.objects.open()
-            .for_clinician(request.user)
-            .select_related("intake", "location")
+        user = request.user
+        context["open_flags"] = snapshots.cached(
+            snapshots.NETWORK,
+            f"urgent-notices:{user.pk}:{minute}",
+            lambda: list(
+                UrgentFlag.objects.open().for_clinician(user).select_related("intake", "location")
+            ),
         )
     return render(request, "review/queue.html", context)
 
 
-def _queue_table(clinical: bool, location: Location | None, status: str, number: str) -> str:
-    form = QueueFilterForm({"location": location.pk if location else "", "status": status})
+def _active_location_ids() -> set[int]:
+    return snapshots.cached(
+        snapshots.NETWORK,
+        "active-locations",
+        lambda: set(Location.objects.filter(is_active=True).values_list("pk", flat=True)),
+    )
+
+
+def _queue_table(clinical: bool, location_id: int | None, status: str, number: str) -> str:
+    form = QueueFilterForm({"location": location_id or "", "status": status})
     form.is_valid()
+    location = form.cleaned_data.get("location")
     intakes = Intake.objects.filter(status__in=form.statuses()).order_by(
         *(["-urgent"] if clinical else []), "submitted_at", "pk"
     )
@@ -209,10 +231,10 @@ def _form_html(form: Any) -> str:
 
 
 def _decision_forms(template: ProtocolTemplate | None) -> dict[str, str]:
-    """The empty decision forms, the same for every intake: built once per network version
-    (protocol changes bump it). The page wraps each in its own form tag and CSRF token."""
+    """The empty decision forms, the same for every intake: built once per protocols version.
+    The page wraps each in its own form tag and CSRF token."""
     return snapshots.cached(
-        snapshots.NETWORK,
+        snapshots.PROTOCOLS,
         "summary-forms",
         lambda: {
             "plan": _form_html(PlanForm(prefix="plan", initial=_plan_form_initial(template))),
