@@ -53,16 +53,23 @@ def _key(scope: Scope) -> str:
 
 def version(scope: Scope) -> int | None:
     """The scope's current version, or None when Redis is unreachable."""
-    key = _key(scope)
+    found = versions([scope])
+    return found[0] if found else None
+
+
+def versions(scopes: list[Scope]) -> list[int] | None:
+    """The scopes' current versions in one round trip, or None when Redis is unreachable."""
+    keys = [_key(scope) for scope in scopes]
     try:
-        found = cache.get(key)
-        if found is None:
-            cache.add(key, time.time_ns(), timeout=None)
-            found = cache.get(key)
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:
+                cache.add(key, time.time_ns(), timeout=None)
+                found[key] = cache.get(key)
     except RedisError:
         logger.warning("pages version unavailable; building pages uncached")
         return None
-    return found
+    return [found[key] for key in keys]
 
 
 def _bump(scopes: frozenset[Scope]) -> None:
@@ -93,13 +100,15 @@ def changed_everywhere(*also: Scope) -> None:
     changed(Location.objects.values_list("pk", flat=True), *also)
 
 
-def cached(scope: Scope, part: str, build: Callable[[], T]) -> T:
-    """`build()`'s result for the scope's current version (a location, NETWORK for all of them),
-    built at most once per version in each process. `part` names what is built, for whom."""
-    current = version(scope)
+def cached(scope: Scope | tuple[Scope, ...], part: str, build: Callable[[], T]) -> T:
+    """`build()`'s result for the current version of the scope (a location, NETWORK for all of
+    them; several scopes when the part shows what each covers), built at most once per version
+    in each process. `part` names what is built, for what and whom."""
+    scopes = list(scope) if isinstance(scope, tuple) else [scope]
+    current = versions(scopes)
     if current is None:
         return build()
-    key = f"{part}:{scope}:{current}"
+    key = ":".join([part, *(f"{s}={v}" for s, v in zip(scopes, current, strict=True))])
     store = caches[PAGES]
     found = store.get(key)
     if found is None:

@@ -11,9 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import F, Func, IntegerField
 from django.db.models.fields.json import KT
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -206,8 +208,8 @@ def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
 
 
 def _summary_live(intake: Intake) -> dict[str, Any]:
-    """What can change around a submitted version (contact details, the urgent flag, decisions,
-    the default protocol), built once per location version: every change to these bumps it."""
+    """What can change around a submitted version: contact details, the urgent flag, decisions,
+    the default protocol (every change to these moves the location's or protocols' version)."""
     patient = intake.patient
     profile = getattr(patient, "patient_profile", None)
     template = services.default_template()
@@ -231,8 +233,7 @@ def _form_html(form: Any) -> str:
 
 
 def _decision_forms(template: ProtocolTemplate | None) -> dict[str, str]:
-    """The empty decision forms, the same for every intake: built once per protocols version.
-    The page wraps each in its own form tag and CSRF token."""
+    """The empty decision forms, the same for every intake: built once per protocols version."""
     return snapshots.cached(
         snapshots.PROTOCOLS,
         "summary-forms",
@@ -245,25 +246,45 @@ def _decision_forms(template: ProtocolTemplate | None) -> dict[str, str]:
     )
 
 
-def _render_summary(request: HttpRequest, intake: Intake, **forms: Any) -> HttpResponse:
-    """The summary with its decision forms; a refused form comes back with its messages."""
-    live = snapshots.cached(
-        intake.location_id or snapshots.NETWORK,
-        f"summary-live:{intake.pk}",
-        lambda: _summary_live(intake),
+# Stands in for the CSRF token in a cached summary; each request puts its own token there.
+CSRF_SLOT = "csrf-slot-3b9e0c"
+
+
+def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
+    """The summary with its decision forms; a refused form comes back with its messages.
+
+    Without refused forms the page is the same for every clinician, so it is built once per
+    location and protocols version (and minute, for "submitted … ago")."""
+    if refused:
+        content = _summary_content(intake, refused)
+    else:
+        minute = int(time.time() // 60)
+        content = snapshots.cached(
+            (intake.location_id or snapshots.NETWORK, snapshots.PROTOCOLS),
+            f"summary:{intake.pk}:{minute}",
+            lambda: _summary_content(intake, {}),
+        )
+    filled = mark_safe(content.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (a token)
+    return render(request, "review/summary.html", {"content": filled})
+
+
+def _summary_content(intake: Intake, refused: dict[str, Any]) -> str:
+    live = _summary_live(intake)
+    forms = {**_decision_forms(live["template"])}
+    forms.update({name: _form_html(form) for name, form in refused.items()})
+    return render_to_string(
+        "review/_summary_content.html",
+        {
+            **_summary_parts(intake),
+            **live,
+            "intake": intake,
+            "waiting": intake.status == Intake.Status.SUBMITTED,
+            "steps": STEPS,
+            "forms": forms,
+            "refused": set(refused),
+            "csrf_token": CSRF_SLOT,
+        },
     )
-    waiting = intake.status == Intake.Status.SUBMITTED
-    refused = {name: _form_html(form) for name, form in forms.items()}
-    context = {
-        **_summary_parts(intake),
-        **live,
-        "intake": intake,
-        "waiting": waiting,
-        "steps": STEPS,
-        "forms": {**_decision_forms(live["template"]), **refused},
-        "refused": set(refused),
-    }
-    return render(request, "review/summary.html", context)
 
 
 @clinician_only
