@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from accounts.models import Role
 
@@ -32,9 +34,15 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
 }
 
 
+@functools.cache
+def _items(role: str) -> list[tuple[str, str]]:
+    """(label, path) per role, reversed once per process: the paths never change while it runs."""
+    return [(label, reverse(name)) for label, name in _NAVIGATION.get(role, [])]
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    items = _NAVIGATION.get(user.role, []) if user is not None and user.is_authenticated else []
+    items = _items(user.role) if user is not None and user.is_authenticated else []
     staff = user is not None and user.is_authenticated and user.is_clinic_staff
     return {
         "nav_items": items,

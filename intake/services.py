@@ -96,10 +96,18 @@ def _locked_draft(intake: Intake) -> Intake:
     return locked
 
 
+def _lock_draft(intake: Intake) -> None:
+    """Lock the intake's row and check it is still a draft, reading nothing else: saving a step
+    needs the lock (it orders concurrent saves and a submit), not the row."""
+    rows = Intake.objects.select_for_update().filter(pk=intake.pk, status=Intake.Status.DRAFT)
+    if not rows.values_list("pk", flat=True):
+        raise NotADraft
+
+
 @transaction.atomic
 def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
     """Store a valid step as finished; some steps also update the intake or attach a file."""
-    intake = _locked_draft(intake)
+    _lock_draft(intake)
     data = form.answers()
     if step.slug == "about":
         intake.location = Location.objects.filter(slug=data["preferred_location"]).first()
@@ -130,7 +138,7 @@ def _store_answer(intake: Intake, slug: str, **values: Any) -> None:
 @transaction.atomic
 def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
     """Keep what the patient typed when it did not validate, so leaving loses nothing."""
-    intake = _locked_draft(intake)
+    _lock_draft(intake)
     _store_answer(
         intake,
         step.slug,
