@@ -8,6 +8,12 @@ figures exclude the load generator and the network. Each page's p95 is reported 
 the floor's p95 in the same run, and its query count with the network loaded and with a tiny
 location.
 
+The floor is the least a page of this app costs: the site's layout for an anonymous visitor with
+one query (`floor_p95_ms`); a bare two-byte text response with one query is reported next to it
+(`bare_floor_p95_ms`). Pages whose parts are cached per location version (locations/snapshots.py)
+are also timed once right after a version bump (`<page>_build_ms`): what the first visitor after a
+change waits for. Their query counts are the most seen, which includes that build.
+
     python -m bench.pages [--seconds 8] [--connections 8] [--scale 1.0]
 """
 
@@ -65,6 +71,20 @@ def _signed_in(user) -> str:  # type: ignore[no-untyped-def]
     return store.session_key
 
 
+def _request(base: str, cookie: str, path: str, body: str | None) -> None:
+    request = urllib.request.Request(  # noqa: S310 (our own server)
+        base + path,
+        data=body.encode() if body else None,
+        headers={
+            "Cookie": f"sessionid={cookie}; csrftoken={'c' * 32}",
+            "X-CSRFToken": "c" * 32,
+            **({"Content-Type": "application/x-www-form-urlencoded"} if body else {}),
+        },
+    )
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310
+
+
 def _timings(folder: Path) -> dict[str, list[tuple[float, int]]]:
     found: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for path in folder.glob("timing-*.tsv"):
@@ -92,6 +112,7 @@ def main() -> None:
         from bench.generate import busy_location
         from intake.models import Intake
         from intake.samples import fill_intake, sample_steps, submitted_intake
+        from locations import snapshots
         from locations.models import Location
         from scheduling.models import Session
 
@@ -245,25 +266,18 @@ def main() -> None:
             for page in big_pages:
                 p95 = float(figures[f"{page}_p95_ms"])  # type: ignore[arg-type]
                 figures[f"{page}_ratio"] = round(p95 / floor_p95, 2)
+            # What a page costs when its cached parts must be built again (after any change at
+            # the location moves its version): one request each, right after a version bump.
+            for page, (cookie, path, body) in big_pages.items():
+                snapshots.changed([big.pk])
+                _request(base, cookie, path, body)
+                samples = [s for samples in _timings(folder).values() for s in samples]
+                figures[f"{page}_build_ms"] = round(samples[-1][0], 2) if samples else None
             # The tiny location's pages, twice each: the first builds what is cached, so the
             # most queries seen is comparable with the loaded run's.
             for page, (cookie, path, body) in tiny_pages.items():
                 for _ in range(2):
-                    request = urllib.request.Request(  # noqa: S310 (our own server)
-                        base + path,
-                        data=body.encode() if body else None,
-                        headers={
-                            "Cookie": f"sessionid={cookie}; csrftoken={'c' * 32}",
-                            "X-CSRFToken": "c" * 32,
-                            **(
-                                {"Content-Type": "application/x-www-form-urlencoded"}
-                                if body
-                                else {}
-                            ),
-                        },
-                    )
-                    with contextlib.suppress(urllib.error.HTTPError):
-                        urllib.request.urlopen(request, timeout=30)  # noqa: S310
+                    _request(base, cookie, path, body)
                 samples = [s for samples in _timings(folder).values() for s in samples]
                 figures[f"{page}_queries_tiny"] = max(q for _, q in samples) if samples else None
         finally:

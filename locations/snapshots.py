@@ -73,17 +73,23 @@ def versions(scopes: list[Scope]) -> list[int] | None:
 
 
 def _bump(scopes: frozenset[Scope]) -> None:
-    for scope in scopes:
-        key = _key(scope)
-        try:
-            try:
-                cache.incr(key)
-            except ValueError:  # missing: a fresh start can never repeat an old value
-                cache.add(key, time.time_ns(), timeout=None)
-        except RedisError:
-            # Readers cannot reach Redis either, so they build uncached; the pages cache's
-            # time-out bounds anything older.
-            logger.warning("pages version not bumped; Redis unreachable")
+    """Move every scope's version in one round trip. A missing version (Redis emptied) is first
+    set from the clock, so a fresh start never repeats a value used before."""
+    keys = [cache.make_and_validate_key(_key(scope)) for scope in scopes]
+    try:
+        # Django's Redis cache has no pipelines: its client is used directly, with its keys
+        # (integers are stored as plain numbers, which INCR needs and cache.get reads back).
+        client = cache._cache.get_client(keys[0], write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        now = time.time_ns()
+        for key in keys:
+            pipe.set(key, now, nx=True)
+            pipe.incr(key)
+        pipe.execute()
+    except RedisError:
+        # Readers cannot reach Redis either, so they build uncached; the pages cache's time-out
+        # bounds anything older.
+        logger.warning("pages version not bumped; Redis unreachable")
 
 
 def changed(location_ids: Iterable[int | None], *also: Scope) -> None:
