@@ -1,4 +1,7 @@
-"""`python -m bench`: run every benchmark and gather their figures in bench/results/latest.json."""
+"""`python -m bench`: run every benchmark and gather their figures in bench/results/latest.json.
+
+`python -m bench --collect` only gathers the figures already in bench/results (after running one
+benchmark again on its own)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ BENCHMARKS = ["planner", "reminders", "simulate", "pages"]
 
 def main() -> int:
     failed = []
-    for name in BENCHMARKS:
+    for name in [] if "--collect" in sys.argv[1:] else BENCHMARKS:
         print(f"--- bench.{name}", flush=True)
         if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode:
             failed.append(name)
