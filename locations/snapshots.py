@@ -139,7 +139,7 @@ def _part_changed(sender: type, instance: Any, **kwargs: Any) -> None:
 
 
 def _location_saved(sender: type, instance: Any, **kwargs: Any) -> None:
-    changed([instance.pk])
+    changed_everywhere()  # every location's pages list the others (dashboard, queue filter)
 
 
 def _intake_saved(sender: type, instance: Any, **kwargs: Any) -> None:
@@ -149,7 +149,8 @@ def _intake_saved(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def _person_saved(sender: type, instance: Any, **kwargs: Any) -> None:
     fields = kwargs.get("update_fields")
-    if kwargs.get("created") or (fields is not None and not {"first_name", "last_name"} & fields):
+    shown = {"first_name", "last_name", "email"}
+    if kwargs.get("created") or (fields is not None and not shown & set(fields)):
         return  # a new person is on no page yet; logins and password changes show nowhere
     changed_everywhere()
 

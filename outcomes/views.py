@@ -138,7 +138,10 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
     """Built once per schedule version (every figure but the pain scores follows the sessions;
     the pages cache's few minutes bound the rest)."""
     return snapshots.cached(
-        location.pk, f"dashboard:{week}", lambda: reports.dashboard(location, week)
+        location.pk,
+        f"dashboard:{week}",
+        # The location is read again after the version, like everything the figures hold.
+        lambda: reports.dashboard(Location.objects.get(pk=location.pk), week),
     )
 
 

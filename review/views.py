@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from decimal import Decimal
 from typing import Any
@@ -117,8 +118,8 @@ def _queue_table(clinical: bool, location_id: int | None, status: str, number: s
     intakes = Intake.objects.filter(status__in=form.statuses()).order_by(
         *(["-urgent"] if clinical else []), "submitted_at", "pk"
     )
-    if location is not None:
-        intakes = intakes.filter(location=location)
+    if location_id is not None:  # as keyed, even if deactivated since (that bumps everything)
+        intakes = intakes.filter(location_id=location_id)
     # Page through ids (the index's order, counted without joins), then fetch only that page.
     page = Paginator(intakes.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
     ids = list(page.object_list)
@@ -232,22 +233,24 @@ def _form_html(form: Any) -> str:
     return render_to_string("review/_form.html", {"form": form})
 
 
-def _decision_forms(template: ProtocolTemplate | None) -> dict[str, str]:
+def _decision_forms() -> dict[str, str]:
     """The empty decision forms, the same for every intake: built once per protocols version."""
-    return snapshots.cached(
-        snapshots.PROTOCOLS,
-        "summary-forms",
-        lambda: {
-            "plan": _form_html(PlanForm(prefix="plan", initial=_plan_form_initial(template))),
+
+    def build() -> dict[str, str]:
+        # The protocol is read after the version, so the forms are never older than their key.
+        initial = _plan_form_initial(services.default_template())
+        return {
+            "plan": _form_html(PlanForm(prefix="plan", initial=initial)),
             "decline": _form_html(DeclineForm(prefix="decline")),
             "more": _form_html(MoreInfoForm(prefix="more")),
             "ack": _form_html(AcknowledgeForm(prefix="ack")),
-        },
-    )
+        }
+
+    return snapshots.cached(snapshots.PROTOCOLS, "summary-forms", build)
 
 
 # Stands in for the CSRF token in a cached summary; each request puts its own token there.
-CSRF_SLOT = "csrf-slot-3b9e0c"
+CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"  # per process, as its cached pages are
 
 
 def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
@@ -262,7 +265,8 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
         content = snapshots.cached(
             (intake.location_id or snapshots.NETWORK, snapshots.PROTOCOLS),
             f"summary:{intake.pk}:{minute}",
-            lambda: _summary_content(intake, {}),
+            # Read again after the version: what is cached is never older than its key.
+            lambda: _summary_content(Intake.objects.get(pk=intake.pk), {}),
         )
     filled = mark_safe(content.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (a token)
     return render(request, "review/summary.html", {"content": filled})
@@ -270,7 +274,7 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
 
 def _summary_content(intake: Intake, refused: dict[str, Any]) -> str:
     live = _summary_live(intake)
-    forms = {**_decision_forms(live["template"])}
+    forms = _decision_forms()
     forms.update({name: _form_html(form) for name, form in refused.items()})
     return render_to_string(
         "review/_summary_content.html",

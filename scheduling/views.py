@@ -318,7 +318,7 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
-    grid = snapshots.cached(location.pk, f"day:{date}", lambda: _day_grid(location, date))
+    grid = snapshots.cached(location.pk, f"day:{date}", lambda: _day_grid(location.pk, date))
     return render(
         request,
         "scheduling/day.html",
@@ -333,7 +333,8 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     )
 
 
-def _day_grid(location: Location, date: dt.date) -> str:
+def _day_grid(location_id: int, date: dt.date) -> str:
+    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
     start, end = _local_day_bounds(location, date)
     chairs = list(location.chairs.filter(is_active=True))
     sessions = list(
@@ -417,7 +418,7 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
     monday = date - dt.timedelta(days=date.weekday())
-    grid = snapshots.cached(location.pk, f"week:{monday}", lambda: _week_grid(location, monday))
+    grid = snapshots.cached(location.pk, f"week:{monday}", lambda: _week_grid(location.pk, monday))
     return render(
         request,
         "scheduling/week.html",
@@ -431,7 +432,8 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     )
 
 
-def _week_grid(location: Location, monday: dt.date) -> str:
+def _week_grid(location_id: int, monday: dt.date) -> str:
+    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
     start, _ = _local_day_bounds(location, monday)
     _, end = _local_day_bounds(location, monday + dt.timedelta(days=6))
     sessions = (

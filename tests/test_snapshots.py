@@ -218,3 +218,15 @@ def test_without_redis_pages_are_built_every_time_and_nothing_fails(clinic):
 
     assert len(builds) == 2
     assert caches["pages"].get("part") is None
+
+
+def test_a_renamed_location_shows_on_the_other_locations_dashboards(clinic, login):
+    other = make_location("irvine", chairs=2, nurses=1, shifts_from=MONDAY)
+    admin = login(UserFactory(role=Role.CLINIC_ADMIN))
+    url = reverse("outcomes:dashboard", args=["stamford"]) + f"?week={MONDAY.isoformat()}"
+    assert ">Irvine</a>" in _get(admin, url)[1]
+
+    other.name = "Irvine Spectrum"
+    other.save()
+
+    assert ">Irvine Spectrum</a>" in _get(admin, url)[1]
