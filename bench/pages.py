@@ -14,7 +14,7 @@ one query (`floor_p95_ms`); a bare two-byte text response with one query is repo
 are also timed once right after a version bump (`<page>_build_ms`): what the first visitor after a
 change waits for. Their query counts are the most seen, which includes that build.
 
-    python -m bench.pages [--seconds 8] [--connections 8] [--scale 1.0]
+    python -m bench.pages [--seconds 12] [--connections 8] [--scale 1.0]
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from pathlib import Path
 from bench.harness import django_environment, percentile, report
 
 MIN_NETWORK_SESSIONS = 150_000
+DRAFTERS = 16
+CSRF = "c" * 32
 
 
 def _free_port() -> int:
@@ -71,7 +73,28 @@ def _signed_in(user) -> str:  # type: ignore[no-untyped-def]
     return store.session_key
 
 
-def _request(base: str, cookie: str, path: str, body: str | None) -> None:
+def _lua(targets: list[tuple[str | None, str]], body: str | None) -> str:
+    """A wrk script going round the targets (session cookie, path), POSTing `body` if given."""
+    rows = ",\n".join(
+        f'  {{"{path}", "{"sessionid=" + cookie + "; " if cookie else ""}csrftoken={CSRF}"}}'
+        for cookie, path in targets
+    )
+    method = "POST" if body is not None else "GET"
+    payload = f'"{body}"' if body else "nil"
+    return (
+        f"local targets = {{\n{rows}\n}}\n"
+        "local i = 0\n"
+        f'wrk.headers["X-CSRFToken"] = "{CSRF}"\n'
+        + ('wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' if body else "")
+        + "request = function()\n"
+        "  i = i % #targets + 1\n"
+        '  wrk.headers["Cookie"] = targets[i][2]\n'
+        f'  return wrk.format("{method}", targets[i][1], nil, {payload})\n'
+        "end\n"
+    )
+
+
+def _request(base: str, cookie: str | None, path: str, body: str | None) -> None:
     request = urllib.request.Request(  # noqa: S310 (our own server)
         base + path,
         data=body.encode() if body else None,
@@ -98,7 +121,7 @@ def _timings(folder: Path) -> dict[str, list[tuple[float, int]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
@@ -149,33 +172,35 @@ def main() -> None:
                 password="!",
             )
             waiting = submitted_intake(applicant, location_slug=location.slug)
-            drafter = User.objects.create(
-                email=f"bench-drafter-{time.time_ns()}@example.org", role=Role.PATIENT, password="!"
-            )
             # The sample answers name "stamford" as the preferred location.
             Location.objects.get_or_create(
                 slug="stamford",
                 defaults={"name": "Stamford", "time_zone": "America/New_York", "address": "x"},
             )
-            draft = fill_intake(drafter, location_slug="stamford")
+            # Patients filling their own intakes at once (one patient never saves one step from
+            # eight tabs): the POSTs go round DRAFTERS drafts, each with its own session.
+            drafting = []
+            for _ in range(DRAFTERS):
+                drafter = User.objects.create(
+                    email=f"bench-drafter-{time.time_ns()}@example.org",
+                    role=Role.PATIENT,
+                    password="!",
+                )
+                draft = fill_intake(drafter, location_slug="stamford")
+                drafting.append((_signed_in(drafter), f"/intake/{draft.public_id}/pain/"))
             today = location.local_now().date().isoformat()
             pain = "&".join(f"{k}={v}" for k, v in sample_steps()["pain"].items())
             return {
-                "day_view": (desk, f"/desk/{location.slug}/day/{today}/", None),
-                "week_view": (desk, f"/desk/{location.slug}/week/{today}/", None),
+                "day_view": ([(desk, f"/desk/{location.slug}/day/{today}/")], None),
+                "week_view": ([(desk, f"/desk/{location.slug}/week/{today}/")], None),
                 "review_queue": (
-                    clinician,
-                    f"/review/?status=approved&location={location.pk}",
+                    [(clinician, f"/review/?status=approved&location={location.pk}")],
                     None,
                 ),
-                "intake_summary": (clinician, f"/review/{waiting.public_id}/", None),
-                "patient_home": (patient, "/intake/", None),
-                "intake_step_post": (
-                    _signed_in(drafter),
-                    f"/intake/{draft.public_id}/pain/",
-                    pain,
-                ),
-                "dashboard": (admin, f"/outcomes/{location.slug}/dashboard/", None),
+                "intake_summary": ([(clinician, f"/review/{waiting.public_id}/")], None),
+                "patient_home": ([(patient, "/intake/")], None),
+                "intake_step_post": (drafting, pain),
+                "dashboard": ([(admin, f"/outcomes/{location.slug}/dashboard/")], None),
             }
 
         big_pages = pages_for(big)
@@ -222,53 +247,49 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.3)
 
-            def load(cookie: str | None, path: str, body: str | None) -> None:
-                command = [wrk, "-t", "2", "-c", str(args.connections), "-d", f"{args.seconds}s"]
-                headers = {"Cookie": f"sessionid={cookie}; csrftoken={'c' * 32}"} if cookie else {}
-                script = None
-                if body is not None:
-                    script = folder / "post.lua"
-                    script.write_text(
-                        'wrk.method = "POST"\n'
-                        f'wrk.body = "{body}"\n'
-                        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                        f'wrk.headers["X-CSRFToken"] = "{"c" * 32}"\n'
-                    )
-                    command += ["-s", str(script)]
-                for name, value in headers.items():
-                    command += ["-H", f"{name}: {value}"]
-                subprocess.run([*command, base + path], check=True, capture_output=True)
+            def load(targets: list[tuple[str | None, str]], body: str | None, seconds: int) -> None:
+                # One wrk thread: the load generator shares the machine with the server.
+                command = [wrk, "-t", "1", "-c", str(args.connections), "-d", f"{seconds}s"]
+                script = folder / "load.lua"
+                script.write_text(_lua(targets, body))
+                command += ["-s", str(script)]
+                subprocess.run([*command, base + targets[0][1]], check=True, capture_output=True)
 
-            def run(cookie: str | None, path: str, body: str | None) -> list[tuple[float, int]]:
-                load(cookie, path, body)
+            def run(
+                targets: list[tuple[str | None, str]], body: str | None, seconds: int
+            ) -> list[tuple[float, int]]:
+                load(targets, body, seconds)
                 timings = _timings(folder)
                 return max(timings.values(), key=len) if timings else []
 
-            floor = run(None, "/bench/floor/", None)
-            bare = run(None, "/bench/floor/bare/", None)
+            # The floor is sampled before every page and at the end, so machine drift during the
+            # run weighs on the floor as on the pages.
+            floor_seconds = max(2, args.seconds // 2)
+            floor_page = [(None, "/bench/floor/")]
+            floor: list[tuple[float, int]] = []
+            bare = run([(None, "/bench/floor/bare/")], None, floor_seconds)
             figures: dict[str, object] = {}
-            for page, (cookie, path, body) in big_pages.items():
-                samples = run(cookie, path, body)
+            for page, (targets, body) in big_pages.items():
+                floor += run(floor_page, None, floor_seconds)
+                samples = run(targets, body, args.seconds)
                 times = [ms for ms, _ in samples]
                 figures[f"{page}_p95_ms"] = round(percentile(times, 0.95), 2)
                 figures[f"{page}_p50_ms"] = round(percentile(times, 0.50), 2)
                 figures[f"{page}_queries"] = max(q for _, q in samples) if samples else None
                 figures[f"{page}_requests"] = len(samples)
-            floor_again = run(None, "/bench/floor/", None)
-            bare_again = run(None, "/bench/floor/bare/", None)
-            floor_times = [ms for ms, _ in floor + floor_again]
+            floor += run(floor_page, None, floor_seconds)
+            bare += run([(None, "/bench/floor/bare/")], None, floor_seconds)
+            floor_times = [ms for ms, _ in floor]
             floor_p95 = percentile(floor_times, 0.95)
             figures["floor_p95_ms"] = round(floor_p95, 2)
             figures["floor_p50_ms"] = round(percentile(floor_times, 0.50), 2)
-            figures["bare_floor_p95_ms"] = round(
-                percentile([ms for ms, _ in bare + bare_again], 0.95), 2
-            )
+            figures["bare_floor_p95_ms"] = round(percentile([ms for ms, _ in bare], 0.95), 2)
             for page in big_pages:
                 p95 = float(figures[f"{page}_p95_ms"])  # type: ignore[arg-type]
                 figures[f"{page}_ratio"] = round(p95 / floor_p95, 2)
             # What a page costs when its cached parts must be built again (after any change at
             # the location moves its version): one request each, right after a version bump.
-            for page, (cookie, path, body) in big_pages.items():
+            for page, ([(cookie, path), *_], body) in big_pages.items():
                 snapshots.changed([big.pk])
                 _request(base, cookie, path, body)
                 samples = [s for samples in _timings(folder).values() for s in samples]
@@ -278,7 +299,7 @@ def main() -> None:
             snapshots.changed([tiny.pk], snapshots.PROTOCOLS)
             # The tiny location's pages, twice each: the first builds what is cached, so the
             # most queries seen is comparable with the loaded run's.
-            for page, (cookie, path, body) in tiny_pages.items():
+            for page, ([(cookie, path), *_], body) in tiny_pages.items():
                 for _ in range(2):
                     _request(base, cookie, path, body)
                 samples = [s for samples in _timings(folder).values() for s in samples]
