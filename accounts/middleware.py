@@ -34,12 +34,12 @@ class StaffSecurityMiddleware:
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
             # Activity is recorded at most every STAFF_SEEN_RESOLUTION seconds (keep-alive always),
             # so a busy staff member's pages do not rewrite the session on every request.
+            stale = (
+                LAST_SEEN_KEY not in request.session
+                or now - last_seen >= settings.STAFF_SEEN_RESOLUTION
+            )
             if request.path == reverse("accounts:keep_alive") or (
-                (
-                    LAST_SEEN_KEY not in request.session
-                    or now - last_seen >= settings.STAFF_SEEN_RESOLUTION
-                )
-                and request.path != reverse("accounts:session_status")
+                stale and request.path != reverse("accounts:session_status")
             ):
                 request.session[LAST_SEEN_KEY] = now
             if not request.session.get(MFA_SESSION_KEY) and not request.path.startswith(

@@ -1,13 +1,14 @@
 """Each location's pages version, and page parts cached under it.
 
-The front desk's day and week grids, the review queue and the outcomes dashboard are read far
-more often than what they show changes, and at a busy location each costs tens of milliseconds
-to build. Every location has a version number in Redis, shared by every process; whatever
-changes what those pages show bumps it (`connect` lists the models: sessions, chairs, shifts,
-opening hours, closures, the location, submitted intakes, urgent flags, a person's name or
-phone). A built part is cached under the version it was built from, so it is used only while
-nothing it shows has changed. Version 0 stands for the whole network (the queue of all
-locations) and moves with every location's.
+The front desk's day and week grids, the review queue, the intake summary and the outcomes
+dashboard are read far more often than what they show changes, and at a busy location each costs
+tens of milliseconds to build. Every location has a version number in Redis, shared by every
+process; whatever changes what those pages show bumps it (`connect` lists them: sessions, chairs,
+shifts, opening hours, closures, locations, submitted intakes, urgent flags, a person's name or
+email, a patient's phone, a clinician's locations, protocol templates). A built part is cached
+under the version it was built from, so it is used only while nothing it shows has changed.
+Version 0 stands for the whole network (the queue of all locations) and moves with every
+location's.
 
 Ordering makes this safe without locks:
 - a reader takes the version *before* it reads the database, so what it caches is never older
@@ -114,18 +115,15 @@ def cached(scope: Scope | tuple[Scope, ...], part: str, build: Callable[[], T]) 
     current = versions(scopes)
     if current is None:
         return build()
-    key = ":".join([part, *(f"{s}={v}" for s, v in zip(scopes, current, strict=True))])
-    store = caches[PAGES]
-    found = store.get(key)
-    if found is None:
-        found = build()
-        store.set(key, found)
-    return found
+    return kept(
+        ":".join([part, *(f"{s}={v}" for s, v in zip(scopes, current, strict=True))]), build
+    )
 
 
 def kept(part: str, build: Callable[[], T]) -> T:
-    """`build()`'s result for something that never changes once built (a submitted intake
-    version), kept in this process's memory for the pages cache's time-out; no version."""
+    """`build()`'s result kept under `part` in this process's memory for the pages cache's
+    time-out, without a version: for what never changes once built (a submitted intake version),
+    and for `cached`, whose keys carry the versions."""
     store = caches[PAGES]
     found = store.get(part)
     if found is None:

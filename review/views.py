@@ -72,7 +72,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     The front desk sees status and contact details only; clinicians also see scores and flags.
     The filters and table are built once per location version, role, filter, page and minute
-    (so "waiting" is exact to the minute); urgent notices are read on every request.
+    (so "waiting" is exact to the minute); a clinician's urgent notices once per network version
+    and minute.
     """
     clinical = request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
     # The filters are read without a query: an id that is no active location means all of them.
@@ -114,7 +115,6 @@ def _active_location_ids() -> set[int]:
 def _queue_table(clinical: bool, location_id: int | None, status: str, number: str) -> str:
     form = QueueFilterForm({"location": location_id or "", "status": status})
     form.is_valid()
-    location = form.cleaned_data.get("location")
     intakes = Intake.objects.filter(status__in=form.statuses()).order_by(
         *(["-urgent"] if clinical else []), "submitted_at", "pk"
     )
@@ -143,7 +143,7 @@ def _queue_table(clinical: bool, location_id: int | None, status: str, number: s
             "form": form,
             "page": page,
             "clinical": clinical,
-            "location": location,
+            "location_id": location_id,
             "status": status,
         },
     )
@@ -154,11 +154,13 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
     if since is None:
         return "—"
     minutes = max(0, int((now - since).total_seconds() // 60))
-    for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")):
-        if minutes >= size or size == 1:
-            count = minutes // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    raise AssertionError("unreachable")
+    if minutes >= 24 * 60:
+        count, unit = minutes // (24 * 60), "day"
+    elif minutes >= 60:
+        count, unit = minutes // 60, "hour"
+    else:
+        count, unit = minutes, "minute"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _summary_parts(intake: Intake) -> dict[str, Any]:
@@ -197,9 +199,7 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
         )
         return {"answers": answers, "body": body}
 
-    if intake.is_draft:  # drafts change; never cached (and never shown here)
-        return build()
-    return snapshots.kept(f"summary:{intake.pk}", build)
+    return snapshots.kept(f"summary-frozen:{intake.pk}", build)  # never a draft (_reviewable)
 
 
 def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
@@ -304,68 +304,79 @@ def _reviewable(public_id: UUID) -> Intake:
     return get_object_or_404(drafts_excluded, public_id=public_id)
 
 
-@clinician_only
-@require_POST
-def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def _decide(
+    request: HttpRequest,
+    public_id: UUID,
+    action: str,
+    form: Any,
+    decide: Any,
+    done: str,
+) -> HttpResponse:
+    """One decision on a waiting intake: audited, validated (a refused form comes back on the
+    summary under its prefix), made by `decide(intake, cleaned_data)` unless already made."""
     intake = _reviewable(public_id)
-    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "approve")
-    form = PlanForm(request.POST, prefix="plan")
+    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, action)
     if not form.is_valid():
-        return _render_summary(request, intake, plan=form)
+        return _render_summary(request, intake, **{form.prefix: form})
     try:
-        services.approve(
-            intake,
-            request.user,  # type: ignore[arg-type]
-            form.cleaned_data,
-            template=form.cleaned_data.get("template"),
-            patient_message=form.cleaned_data["patient_message"],
-            internal_note=form.cleaned_data["internal_note"],
-        )
+        decide(intake, form.cleaned_data)
     except services.NotReviewable:
         messages.warning(request, "This intake was already decided; nothing was changed.")
     else:
-        messages.success(request, "Approved with a treatment plan. The front desk can book it.")
+        messages.success(request, done)
     return redirect("review:summary", public_id=intake.public_id)
+
+
+@clinician_only
+@require_POST
+def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _decide(
+        request,
+        public_id,
+        "approve",
+        PlanForm(request.POST, prefix="plan"),
+        lambda intake, data: services.approve(
+            intake,
+            request.user,  # type: ignore[arg-type]
+            data,
+            template=data.get("template"),
+            patient_message=data["patient_message"],
+            internal_note=data["internal_note"],
+        ),
+        "Approved with a treatment plan. The front desk can book it.",
+    )
 
 
 @clinician_only
 @require_POST
 def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    intake = _reviewable(public_id)
-    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "decline")
-    form = DeclineForm(request.POST, prefix="decline")
-    if not form.is_valid():
-        return _render_summary(request, intake, decline=form)
-    try:
-        services.decline(intake, request.user, **form.cleaned_data)  # type: ignore[arg-type]
-    except services.NotReviewable:
-        messages.warning(request, "This intake was already decided; nothing was changed.")
-    else:
-        messages.success(request, "Declined. The patient sees the reason you wrote.")
-    return redirect("review:summary", public_id=intake.public_id)
+    return _decide(
+        request,
+        public_id,
+        "decline",
+        DeclineForm(request.POST, prefix="decline"),
+        lambda intake, data: services.decline(intake, request.user, **data),  # type: ignore[arg-type]
+        "Declined. The patient sees the reason you wrote.",
+    )
 
 
 @clinician_only
 @require_POST
 def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    intake = _reviewable(public_id)
-    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "more_info")
-    form = MoreInfoForm(request.POST, prefix="more")
-    if not form.is_valid():
-        return _render_summary(request, intake, more=form)
-    try:
-        services.request_more_information(
+    return _decide(
+        request,
+        public_id,
+        "more_info",
+        MoreInfoForm(request.POST, prefix="more"),
+        lambda intake, data: services.request_more_information(
             intake,
             request.user,  # type: ignore[arg-type]
-            steps=form.cleaned_data["steps"],
-            patient_message=form.cleaned_data["patient_message"],
-            internal_note=form.cleaned_data["internal_note"],
-        )
-    except services.NotReviewable:
-        messages.warning(request, "This intake was already decided; nothing was changed.")
-    else:
-        messages.success(request, "Sent back to the patient; the chosen sections are reopened.")
-    return redirect("review:summary", public_id=intake.public_id)
+            steps=data["steps"],
+            patient_message=data["patient_message"],
+            internal_note=data["internal_note"],
+        ),
+        "Sent back to the patient; the chosen sections are reopened.",
+    )
 
 
 @clinician_only

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 
 import pytest
 import time_machine
@@ -230,3 +231,16 @@ def test_a_renamed_location_shows_on_the_other_locations_dashboards(clinic, logi
     other.save()
 
     assert ">Irvine Spectrum</a>" in _get(admin, url)[1]
+
+
+def test_bulk_inserted_sessions_move_the_version(clinic):
+    """bulk_create sends no signal; SessionQuerySet.bulk_create moves the version itself."""
+    session = _book(clinic, 0, dt.time(9))
+    before = snapshots.version(clinic.pk)
+    copy = Session.objects.get(pk=session.pk)
+    copy.pk, copy.public_id, copy.status = None, uuid.uuid4(), Status.CANCELLED
+
+    Session.objects.bulk_create([copy])
+
+    assert Session.objects.filter(series=session.series).count() == 2
+    assert snapshots.version(clinic.pk) > before
