@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
@@ -25,6 +26,10 @@ class IntakeError(Exception):
 
 class NotADraft(IntakeError):
     """The intake was submitted (perhaps in another tab); its answers cannot change any more."""
+
+
+# The constraint the answers trigger (migrations 0003 and 0007) names when it refuses a write.
+FROZEN = "intake_answer_frozen"
 
 
 class NotEditable(IntakeError):
@@ -97,16 +102,28 @@ def _locked_draft(intake: Intake) -> Intake:
 
 
 def _lock_draft(intake: Intake) -> None:
-    """Lock the intake's row and check it is still a draft, reading nothing else: saving a step
-    needs the lock (it orders concurrent saves and a submit), not the row."""
+    """Lock the intake's row and check it is still a draft, reading nothing else: the steps that
+    also change the intake need the lock (it orders them against a submit), not the row."""
     rows = Intake.objects.select_for_update().filter(pk=intake.pk, status=Intake.Status.DRAFT)
     if not rows.values_list("pk", flat=True):
         raise NotADraft
 
 
-@transaction.atomic
+# These steps also change the intake, its attachments or read the previous answer, so they run
+# in a transaction that locks the intake first. Every other step is a single statement.
+_STEPS_THAT_LOCK = frozenset({"about", "insurance", "consents"})
+
+
 def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
     """Store a valid step as finished; some steps also update the intake or attach a file."""
+    if step.slug in _STEPS_THAT_LOCK:
+        _save_locked_step(intake, step, form, ip)
+    else:
+        _store_answer(intake, step, data=form.answers(), raw={}, completed_at=timezone.now())
+
+
+@transaction.atomic
+def _save_locked_step(intake: Intake, step: Step, form: StepForm, ip: str | None) -> None:
     _lock_draft(intake)
     data = form.answers()
     if step.slug == "about":
@@ -116,37 +133,60 @@ def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = No
         _store_card(intake, form)  # type: ignore[arg-type]
     elif step.slug == "consents":
         data = _with_signature_record(intake, data, ip)
-    _store_answer(
-        intake,
-        step.slug,
-        instrument=step.instrument,
-        instrument_version=step.instrument_version,
-        data=data,
-        raw={},
-        completed_at=timezone.now(),
-    )
+    _write_answer(intake, step, data=data, raw={}, completed_at=timezone.now())
 
 
-def _store_answer(intake: Intake, slug: str, **values: Any) -> None:
-    """Update the step's row, or create it the first time. The intake's row lock (held by the
-    caller) orders concurrent saves, so no second lock on the answer is needed."""
-    values["updated_at"] = timezone.now()
-    if not IntakeAnswer.objects.filter(intake=intake, step=slug).update(**values):
-        IntakeAnswer.objects.create(intake=intake, step=slug, **values)
-
-
-@transaction.atomic
 def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
-    """Keep what the patient typed when it did not validate, so leaving loses nothing."""
-    _lock_draft(intake)
-    _store_answer(
-        intake,
-        step.slug,
+    """Keep what the patient typed when it did not validate, so leaving loses nothing.
+
+    The step's last valid answers stay in `data`; only `raw` and the finished mark change."""
+    _store_answer(intake, step, raw=raw, completed_at=None)
+
+
+def _store_answer(intake: Intake, step: Step, **values: Any) -> None:
+    """Write one step's answers without locking the intake first: one UPDATE, or an INSERT the
+    first time, each committed on its own.
+
+    The answers trigger (migration 0007) takes the intake's row FOR SHARE and refuses a version
+    that is no longer a draft, so a save racing a submit in another tab is ordered by the database:
+    it lands before the version is scored, or it is refused and nothing changes.
+    """
+    try:
+        with _savepoint_if_in_transaction():
+            _write_answer(intake, step, **values)
+    except IntegrityError as error:
+        if _constraint(error) == FROZEN:
+            raise NotADraft from error
+        raise
+
+
+def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
+    """Update the step's row, or create it the first time; only the given fields change."""
+    values.update(
         instrument=step.instrument,
         instrument_version=step.instrument_version,
-        raw=raw,
-        completed_at=None,
+        updated_at=timezone.now(),
     )
+    rows = IntakeAnswer.objects.filter(intake=intake, step=step.slug)
+    if rows.update(**values):
+        return
+    try:
+        with _savepoint_if_in_transaction():
+            IntakeAnswer.objects.create(intake=intake, step=step.slug, **values)
+    except IntegrityError as error:
+        if _constraint(error) != "intake_answer_step_unique":
+            raise
+        rows.update(**values)  # another tab created the row a moment ago
+
+
+def _savepoint_if_in_transaction() -> contextlib.AbstractContextManager[Any]:
+    """A savepoint inside a caller's transaction, so a refused statement leaves it usable;
+    nothing in autocommit, where the statement fails alone."""
+    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+
+
+def _constraint(error: IntegrityError) -> str | None:
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
 
 
 def _store_card(intake: Intake, form: InsuranceForm) -> None:

@@ -1,0 +1,170 @@
+"""A patient with two tabs: saving a step while the same version is being submitted.
+
+A plain step is saved in one statement without taking the intake's lock in the app; the answers
+trigger takes it in the database. These tests hold one side's transaction open on a real second
+connection and check the other side waits, then sees what the first committed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils.datastructures import MultiValueDict
+
+from accounts.models import Role
+from intake import services
+from intake.models import Intake, IntakeAnswer
+from intake.samples import fill_intake, sample_steps
+from intake.steps import STEP_BY_SLUG
+from tests.factories import LocationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def draft() -> Intake:
+    LocationFactory(slug="stamford", name="Stamford")
+    return fill_intake(UserFactory(role=Role.PATIENT))
+
+
+def _pain_form(intake: Intake, pain_now: int) -> tuple:
+    step = STEP_BY_SLUG["pain"]
+    fields = {**sample_steps()["pain"], "pain_now": str(pain_now)}
+    form = step.form_class(MultiValueDict({k: [v] for k, v in fields.items()}), intake=intake)
+    assert form.is_valid(), form.errors
+    return step, form
+
+
+def _stored_pain(intake: Intake) -> int:
+    return IntakeAnswer.objects.get(intake=intake, step="pain").data["pain_now"]
+
+
+def _wait_until_a_connection_waits_on_a_lock() -> None:
+    deadline = time.monotonic() + 20
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the other connection never waited on the intake's lock")
+
+
+def _in_thread(work) -> tuple[threading.Thread, list[object]]:
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:  # asserted by the caller
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_step_saved_during_a_submit_waits_for_it_and_is_refused(draft):
+    step, form = _pain_form(draft, pain_now=2)
+    submitting = threading.Event()
+    release = threading.Event()
+
+    def submit_slowly() -> Intake:
+        with transaction.atomic():
+            submitted = services.submit(Intake.objects.get(pk=draft.pk))
+            submitting.set()
+            release.wait(20)
+        return submitted
+
+    submitter, submitted = _in_thread(submit_slowly)
+    assert submitting.wait(20)
+    saver, saved = _in_thread(lambda: services.save_step(draft, step, form))
+    _wait_until_a_connection_waits_on_a_lock()
+    assert not saved, "the save did not wait for the submit"
+    release.set()
+    submitter.join(30)
+    saver.join(30)
+
+    assert isinstance(saved[0], services.NotADraft)
+    intake = Intake.objects.get(pk=draft.pk)
+    assert intake.status == Intake.Status.SUBMITTED
+    assert _stored_pain(intake) == 6  # the scored version is what was submitted
+    assert intake.scores == submitted[0].scores
+    assert intake.scores["pain"]["pain_now"] == 6
+
+
+def test_a_submit_during_a_step_save_waits_and_scores_the_saved_answer(draft):
+    step, form = _pain_form(draft, pain_now=2)
+    saving = threading.Event()
+    release = threading.Event()
+
+    def save_slowly() -> None:
+        with transaction.atomic():
+            services.save_step(draft, step, form)
+            saving.set()
+            release.wait(20)
+
+    saver, saved = _in_thread(save_slowly)
+    assert saving.wait(20)
+    submitter, submitted = _in_thread(lambda: services.submit(Intake.objects.get(pk=draft.pk)))
+    _wait_until_a_connection_waits_on_a_lock()
+    assert not submitted, "the submit did not wait for the save"
+    release.set()
+    saver.join(30)
+    submitter.join(30)
+
+    assert saved == [None]
+    intake = Intake.objects.get(pk=draft.pk)
+    assert intake.status == Intake.Status.SUBMITTED
+    assert _stored_pain(intake) == 2
+    assert submitted[0].scores == intake.scores
+    assert intake.scores["pain"]["pain_now"] == 2  # scored from the answer saved first
+
+
+def test_tabs_saving_a_step_for_the_first_time_at_once_leave_one_row():
+    LocationFactory(slug="stamford", name="Stamford")
+    intake = services.start_draft(UserFactory(role=Role.PATIENT))
+    forms = [_pain_form(intake, pain_now=n) for n in range(8)]
+    barrier = threading.Barrier(8)
+
+    def save(n: int) -> None:
+        barrier.wait()
+        services.save_step(intake, *forms[n])
+
+    threads = [_in_thread(lambda n=n: save(n)) for n in range(8)]
+    for thread, _outcome in threads:
+        thread.join(30)
+
+    assert [outcome for _thread, outcome in threads] == [[None]] * 8
+    assert IntakeAnswer.objects.filter(intake=intake, step="pain").count() == 1
+    assert _stored_pain(intake) in range(8)
+
+
+def test_the_database_refuses_a_new_answer_on_a_submitted_version(draft):
+    submitted = services.submit(draft)
+
+    with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic():
+        IntakeAnswer.objects.create(intake=submitted, step="extra", instrument="x")
+    with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic():
+        IntakeAnswer.objects.filter(intake=submitted, step="pain").delete()
+    with pytest.raises(IntegrityError, match="another intake"), transaction.atomic():
+        IntakeAnswer.objects.filter(intake=submitted, step="pain").update(
+            intake=services.start_draft(UserFactory(role=Role.PATIENT))
+        )
+    # The app's own paths turn the refusal into NotADraft and change nothing.
+    step, form = _pain_form(draft, pain_now=1)
+    with pytest.raises(services.NotADraft):
+        services.save_step(draft, step, form)
+    with pytest.raises(services.NotADraft):
+        services.save_unfinished(draft, step, {"pain_now": ["eleven"]})
+    assert _stored_pain(submitted) == 6
+    assert IntakeAnswer.objects.get(intake=submitted, step="pain").raw == {}
+    assert not IntakeAnswer.objects.filter(intake=submitted, step="extra").exists()
