@@ -14,7 +14,7 @@ one query (`floor_p95_ms`); a bare two-byte text response with one query is repo
 are also timed once right after a version bump (`<page>_build_ms`): what the first visitor after a
 change waits for. Their query counts are the most seen, which includes that build.
 
-    python -m bench.pages [--seconds 12] [--connections 8] [--scale 1.0]
+    python -m bench.pages [--seconds 12] [--rounds 3] [--connections 8] [--scale 1.0]
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def _timings(folder: Path) -> dict[str, list[tuple[float, int]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument("--seconds", type=int, default=12, help="per page, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
@@ -262,23 +263,30 @@ def main() -> None:
                 timings = _timings(folder)
                 return max(timings.values(), key=len) if timings else []
 
-            # The floor is sampled before every page and at the end, so machine drift during the
-            # run weighs on the floor as on the pages.
-            floor_seconds = max(2, args.seconds // 2)
+            # Rounds: each round samples the floor before every page and at its end, and each
+            # page gets `seconds / rounds` per round. A passing disturbance of the shared
+            # machine (a vacuum, another process) then weighs on the floor and on every page
+            # alike instead of on whichever page it happened to meet.
+            rounds = max(1, args.rounds)
+            slice_seconds = max(2, round(args.seconds / rounds))
+            floor_seconds = max(1, slice_seconds // 2)
             floor_page = [(None, "/bench/floor/")]
             floor: list[tuple[float, int]] = []
-            bare = run([(None, "/bench/floor/bare/")], None, floor_seconds)
-            figures: dict[str, object] = {}
-            for page, (targets, body) in big_pages.items():
+            bare: list[tuple[float, int]] = []
+            measured: dict[str, list[tuple[float, int]]] = defaultdict(list)
+            for _round in range(rounds):
+                bare += run([(None, "/bench/floor/bare/")], None, floor_seconds)
+                for page, (targets, body) in big_pages.items():
+                    floor += run(floor_page, None, floor_seconds)
+                    measured[page] += run(targets, body, slice_seconds)
                 floor += run(floor_page, None, floor_seconds)
-                samples = run(targets, body, args.seconds)
+            figures: dict[str, object] = {}
+            for page, samples in measured.items():
                 times = [ms for ms, _ in samples]
                 figures[f"{page}_p95_ms"] = round(percentile(times, 0.95), 2)
                 figures[f"{page}_p50_ms"] = round(percentile(times, 0.50), 2)
                 figures[f"{page}_queries"] = max(q for _, q in samples) if samples else None
                 figures[f"{page}_requests"] = len(samples)
-            floor += run(floor_page, None, floor_seconds)
-            bare += run([(None, "/bench/floor/bare/")], None, floor_seconds)
             floor_times = [ms for ms, _ in floor]
             floor_p95 = percentile(floor_times, 0.95)
             figures["floor_p95_ms"] = round(floor_p95, 2)
@@ -312,6 +320,7 @@ def main() -> None:
             sessions_in_database=total_sessions,
             connections=args.connections,
             seconds_per_page=args.seconds,
+            rounds=rounds,
             gunicorn_workers=os.cpu_count(),
             goal_ratio=5,
         )

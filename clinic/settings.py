@@ -90,7 +90,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url()
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "clinic.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "clinic",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},

@@ -6,6 +6,7 @@ through `answers()`; saving, scoring and side effects happen in `intake.services
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
@@ -23,8 +24,42 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 MINIMUM_AGE = 18
 
 
-def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
+class _SharedChoices:
+    """A choice field whose choices are fixed with the form class: each form's copy shares them.
+
+    Django deep-copies and re-normalises every choice list each time it builds a form, which was
+    most of the Python work of saving an intake step. Setting `choices` on one form's field (the
+    preferred location does) still replaces them on that form's copy only.
+    """
+
+    widget: forms.Widget
+    error_messages: dict[str, Any]
+    validators: list[Any]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.widget = copy.copy(self.widget)
+        result.widget.attrs = self.widget.attrs.copy()
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
+        return result
+
+
+class ChoiceField(_SharedChoices, forms.ChoiceField):
+    pass
+
+
+class TypedChoiceField(_SharedChoices, forms.TypedChoiceField):
+    pass
+
+
+class MultipleChoiceField(_SharedChoices, forms.MultipleChoiceField):
+    pass
+
+
+def _yes_no(label: str, **kwargs: Any) -> TypedChoiceField:
+    return TypedChoiceField(
         label=label,
         choices=YES_NO,
         coerce=lambda value: value == "yes",
@@ -35,7 +70,7 @@ def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
 
 def _scale(label: str, low: int, high: int, labels: dict[int, str] | None = None) -> forms.Field:
     labels = labels or {}
-    return forms.TypedChoiceField(
+    return TypedChoiceField(
         label=label,
         choices=[(str(n), labels.get(n, str(n))) for n in range(low, high + 1)],
         coerce=int,
@@ -115,7 +150,7 @@ class AboutYouForm(StepForm):
         validators=[validate_adult_birth_date],
         error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
     )
-    sex_at_birth = forms.ChoiceField(
+    sex_at_birth = ChoiceField(
         label="Sex assigned at birth",
         choices=[
             ("female", "Female"),
@@ -155,8 +190,8 @@ class AboutYouForm(StepForm):
     email = forms.EmailField(
         label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    preferred_location = forms.ChoiceField(label="Preferred location")
-    preferred_language = forms.ChoiceField(
+    preferred_location = ChoiceField(label="Preferred location")
+    preferred_language = ChoiceField(
         label="Preferred language",
         choices=[("en", "English"), ("es", "Spanish"), ("other", "Another language")],
     )
@@ -219,19 +254,19 @@ PRIOR_TREATMENTS = [
 
 
 class ReasonForm(StepForm):
-    indications = forms.MultipleChoiceField(
+    indications = MultipleChoiceField(
         label="What would you like treatment for?",
         choices=INDICATIONS,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Tick at least one reason."},
     )
     indication_other = forms.CharField(label="If other, what?", max_length=200, required=False)
-    pain_duration = forms.ChoiceField(
+    pain_duration = ChoiceField(
         label="How long have you had this pain or these symptoms?",
         choices=PAIN_DURATIONS,
         widget=forms.RadioSelect,
     )
-    prior_treatments = forms.MultipleChoiceField(
+    prior_treatments = MultipleChoiceField(
         label="What have you tried before?",
         choices=PRIOR_TREATMENTS,
         widget=forms.CheckboxSelectMultiple,
@@ -260,7 +295,7 @@ class ReasonForm(StepForm):
 
 
 class FibromyalgiaForm(StepForm):
-    painful_areas = forms.MultipleChoiceField(
+    painful_areas = MultipleChoiceField(
         label=scoring.WPI_PROMPT,
         choices=[(area.code, area.label) for area in scoring.WPI_AREAS],
         widget=forms.CheckboxSelectMultiple,
@@ -470,10 +505,10 @@ class MeasurementsForm(StepForm):
     weight = forms.DecimalField(
         label="Weight", max_digits=6, decimal_places=1, min_value=Decimal("0.1")
     )
-    weight_unit = forms.ChoiceField(
+    weight_unit = ChoiceField(
         label="Weight unit", choices=[("kg", "kg"), ("lb", "lb")], widget=forms.RadioSelect
     )
-    height_unit = forms.ChoiceField(
+    height_unit = ChoiceField(
         label="Height unit",
         choices=[("cm", "Centimetres"), ("ft_in", "Feet and inches")],
         widget=forms.RadioSelect,
@@ -568,7 +603,7 @@ def sniff_card(upload: UploadedFile) -> str:
 
 
 class InsuranceForm(StepForm):
-    payment = forms.ChoiceField(
+    payment = ChoiceField(
         label="How will you pay?",
         choices=[("self_pay", "I will pay myself"), ("insurance", "I have insurance")],
         widget=forms.RadioSelect,
