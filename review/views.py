@@ -293,15 +293,18 @@ def _summary_content(intake: Intake, refused: dict[str, Any]) -> str:
 
 @clinician_only
 def summary(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    intake = _reviewable(public_id)
+    # Only what finds the cached page: its content is built from a read of its own.
+    intake = _reviewable(public_id, only=("public_id", "patient_id", "location_id"))
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "summary")
     return _render_summary(request, intake)
 
 
-def _reviewable(public_id: UUID) -> Intake:
+def _reviewable(public_id: UUID, only: tuple[str, ...] = ()) -> Intake:
     """A submitted intake version; drafts are the patient's own until submitted."""
     drafts_excluded = Intake.objects.exclude(status=Intake.Status.DRAFT)
-    return get_object_or_404(drafts_excluded, public_id=public_id)
+    return get_object_or_404(
+        drafts_excluded.only(*only) if only else drafts_excluded, public_id=public_id
+    )
 
 
 def _decide(
