@@ -40,12 +40,20 @@ def _items(role: str) -> list[tuple[str, str]]:
     return [(label, reverse(name)) for label, name in _NAVIGATION.get(role, [])]
 
 
+@functools.cache
+def _layout_urls() -> dict[str, str]:
+    """The paths the site layout links to on every page, reversed once per process."""
+    names = ["home", "logout", "login", "session_status", "keep_alive"]
+    return {name: reverse(f"accounts:{name}") for name in names}
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     items = _items(user.role) if user is not None and user.is_authenticated else []
     staff = user is not None and user.is_authenticated and user.is_clinic_staff
     return {
         "nav_items": items,
+        "layout_urls": _layout_urls(),
         "site_name": settings.SITE_NAME,
         "idle_seconds": settings.STAFF_IDLE_SECONDS if staff else None,
     }

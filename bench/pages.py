@@ -10,7 +10,9 @@ location.
 
 The floor is the least a page of this app costs: the site's layout for an anonymous visitor with
 one query (`floor_p95_ms`); a bare two-byte text response with one query is reported next to it
-(`bare_floor_p95_ms`). Pages whose parts are cached per location version (locations/snapshots.py)
+(`bare_floor_p95_ms`). The run goes in rounds: in each, every page is loaded for its share of
+`--seconds` with the floor sampled before it, so the floor and the pages meet the same moments of
+a shared machine. Pages whose parts are cached per location version (locations/snapshots.py)
 are also timed once right after a version bump (`<page>_build_ms`): what the first visitor after a
 change waits for. Their query counts are the most seen, which includes that build.
 
