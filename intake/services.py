@@ -28,7 +28,7 @@ class NotADraft(IntakeError):
     """The intake was submitted (perhaps in another tab); its answers cannot change any more."""
 
 
-# The constraint the answers trigger (migrations 0003 and 0007) names when it refuses a write.
+# The constraint the answers trigger (migration 0007) names when it refuses a write.
 FROZEN = "intake_answer_frozen"
 
 
@@ -109,8 +109,9 @@ def _lock_draft(intake: Intake) -> None:
         raise NotADraft
 
 
-# These steps also change the intake, its attachments or read the previous answer, so they run
-# in a transaction that locks the intake first. Every other step is a single statement.
+# These steps also change the intake, its attachments or read the previous answer, so their
+# answers are only ever written in a transaction that locks the intake first. Every other step's
+# answers are written in a single statement, never under that lock.
 _STEPS_THAT_LOCK = frozenset({"about", "insurance", "consents"})
 
 
@@ -139,8 +140,15 @@ def _save_locked_step(intake: Intake, step: Step, form: StepForm, ip: str | None
 def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
     """Keep what the patient typed when it did not validate, so leaving loses nothing.
 
-    The step's last valid answers stay in `data`; only `raw` and the finished mark change."""
-    _store_answer(intake, step, raw=raw, completed_at=None)
+    The step's last valid answers stay in `data`; only `raw` and the finished mark change.
+    A step that locks is written under the lock here too: written without it, its row would be
+    locked before the intake, the opposite order of a valid save of the same step, a deadlock."""
+    if step.slug in _STEPS_THAT_LOCK:
+        with transaction.atomic():
+            _lock_draft(intake)
+            _write_answer(intake, step, raw=raw, completed_at=None)
+    else:
+        _store_answer(intake, step, raw=raw, completed_at=None)
 
 
 def _store_answer(intake: Intake, step: Step, **values: Any) -> None:

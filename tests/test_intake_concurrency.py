@@ -168,3 +168,35 @@ def test_the_database_refuses_a_new_answer_on_a_submitted_version(draft):
     assert _stored_pain(submitted) == 6
     assert IntakeAnswer.objects.get(intake=submitted, step="pain").raw == {}
     assert not IntakeAnswer.objects.filter(intake=submitted, step="extra").exists()
+
+
+def test_an_unfinished_save_of_a_locking_step_waits_for_a_valid_save_of_it(draft):
+    """Both write the about step's row: each takes the intake's lock before the row, so the
+    unfinished save waits for the valid one instead of the two deadlocking."""
+    about = STEP_BY_SLUG["about"]
+    locked = threading.Event()
+    release = threading.Event()
+
+    def valid_save_slowly() -> None:
+        with transaction.atomic():
+            services._lock_draft(draft)
+            locked.set()
+            release.wait(20)
+            services._write_answer(draft, about, data={"checked": True}, raw={})
+
+    saver, saved = _in_thread(valid_save_slowly)
+    assert locked.wait(20)
+    typer, typed = _in_thread(
+        lambda: services.save_unfinished(draft, about, {"legal_first_name": [""]})
+    )
+    _wait_until_a_connection_waits_on_a_lock()
+    release.set()
+    saver.join(30)
+    typer.join(30)
+
+    assert saved == [None]
+    assert typed == [None]
+    answer = IntakeAnswer.objects.get(intake=draft, step="about")
+    assert answer.data == {"checked": True}
+    assert answer.raw == {"legal_first_name": [""]}
+    assert answer.completed_at is None
