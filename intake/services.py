@@ -28,10 +28,6 @@ class NotADraft(IntakeError):
     """The intake was submitted (perhaps in another tab); its answers cannot change any more."""
 
 
-# The constraint the answers trigger (migration 0007) names when it refuses a write.
-FROZEN = "intake_answer_frozen"
-
-
 class NotEditable(IntakeError):
     """The latest version is with the clinic and nobody asked for a change."""
 
@@ -157,15 +153,24 @@ def _store_answer(intake: Intake, step: Step, **values: Any) -> None:
 
     The answers trigger (migration 0007) takes the intake's row FOR SHARE and refuses a version
     that is no longer a draft, so a save racing a submit in another tab is ordered by the database:
-    it lands before the version is scored, or it is refused and nothing changes.
+    it lands before the version is scored, or it is refused and nothing changes. Two tabs inserting
+    the same step at once meet the unique constraint; the later one then updates the row.
     """
-    try:
-        with _savepoint_if_in_transaction():
-            _write_answer(intake, step, **values)
-    except IntegrityError as error:
-        if _constraint(error) == FROZEN:
-            raise NotADraft from error
-        raise
+    for attempt in (1, 2):
+        try:
+            with _savepoint_if_in_transaction():
+                _write_answer(intake, step, **values)
+            return
+        except IntegrityError as error:
+            constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+            if constraint == _FROZEN:
+                raise NotADraft from error
+            if constraint != "intake_answer_step_unique" or attempt == 2:
+                raise
+
+
+# The constraint the answers trigger names when it refuses a write.
+_FROZEN = "intake_answer_frozen"
 
 
 def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
@@ -175,26 +180,14 @@ def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
         instrument_version=step.instrument_version,
         updated_at=timezone.now(),
     )
-    rows = IntakeAnswer.objects.filter(intake=intake, step=step.slug)
-    if rows.update(**values):
-        return
-    try:
-        with _savepoint_if_in_transaction():
-            IntakeAnswer.objects.create(intake=intake, step=step.slug, **values)
-    except IntegrityError as error:
-        if _constraint(error) != "intake_answer_step_unique":
-            raise
-        rows.update(**values)  # another tab created the row a moment ago
+    if not IntakeAnswer.objects.filter(intake=intake, step=step.slug).update(**values):
+        IntakeAnswer.objects.create(intake=intake, step=step.slug, **values)
 
 
 def _savepoint_if_in_transaction() -> contextlib.AbstractContextManager[Any]:
     """A savepoint inside a caller's transaction, so a refused statement leaves it usable;
     nothing in autocommit, where the statement fails alone."""
     return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-
-
-def _constraint(error: IntegrityError) -> str | None:
-    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
 
 
 def _store_card(intake: Intake, form: InsuranceForm) -> None:

@@ -200,3 +200,33 @@ def test_an_unfinished_save_of_a_locking_step_waits_for_a_valid_save_of_it(draft
     assert answer.data == {"checked": True}
     assert answer.raw == {"legal_first_name": [""]}
     assert answer.completed_at is None
+
+
+def test_a_first_save_that_meets_another_tabs_new_row_updates_it():
+    """The other tab's INSERT is not yet committed: this save's UPDATE finds nothing, its INSERT
+    waits on the unique index, meets the committed row, and updates it instead."""
+    LocationFactory(slug="stamford", name="Stamford")
+    intake = services.start_draft(UserFactory(role=Role.PATIENT))
+    step, first = _pain_form(intake, pain_now=1)
+    _step, second = _pain_form(intake, pain_now=9)
+    inserted = threading.Event()
+    release = threading.Event()
+
+    def insert_slowly() -> None:
+        with transaction.atomic():
+            services.save_step(intake, step, first)
+            inserted.set()
+            release.wait(20)
+
+    other_tab, other = _in_thread(insert_slowly)
+    assert inserted.wait(20)
+    this_tab, this = _in_thread(lambda: services.save_step(intake, step, second))
+    _wait_until_a_connection_waits_on_a_lock()
+    release.set()
+    other_tab.join(30)
+    this_tab.join(30)
+
+    assert other == [None]
+    assert this == [None]
+    assert IntakeAnswer.objects.filter(intake=intake, step="pain").count() == 1
+    assert _stored_pain(intake) == 9

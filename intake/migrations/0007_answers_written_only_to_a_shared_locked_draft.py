@@ -7,8 +7,11 @@ saved while the patient submits in another tab either lands before the version i
 refused after. Saving a step can then be a single statement outside a transaction.
 
 The error names the trigger as its constraint, so the app can tell it from any other integrity
-error (`intake.services.NotADraft`).
+error (`intake.services.NotADraft`). Rolling this back needs the code that relies on it rolled
+back too: 0003's trigger neither locks nor names itself.
 """
+
+from importlib import import_module
 
 from django.db import migrations
 
@@ -39,25 +42,12 @@ CREATE TRIGGER intake_answer_frozen
     FOR EACH ROW EXECUTE FUNCTION intake_answer_frozen();
 """
 
-BACKWARD = """
-CREATE OR REPLACE FUNCTION intake_answer_frozen() RETURNS trigger AS $$
-BEGIN
-    IF EXISTS (
-        SELECT 1 FROM intake_intake
-        WHERE id = OLD.intake_id AND status <> 'draft'
-    ) THEN
-        RAISE EXCEPTION 'answers of a submitted intake cannot change (intake %)', OLD.intake_id
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-END;
-$$ LANGUAGE plpgsql;
-
-DROP TRIGGER IF EXISTS intake_answer_frozen ON intake_intakeanswer;
-CREATE TRIGGER intake_answer_frozen
-    BEFORE UPDATE OR DELETE ON intake_intakeanswer
-    FOR EACH ROW EXECUTE FUNCTION intake_answer_frozen();
-"""
+# Back to 0003's trigger, from 0003's own SQL.
+BACKWARD = (
+    "DROP TRIGGER IF EXISTS intake_answer_frozen ON intake_intakeanswer;\n"
+    "DROP FUNCTION IF EXISTS intake_answer_frozen();\n"
+    + import_module("intake.migrations.0003_submitted_answers_are_immutable").FORWARD
+)
 
 
 class Migration(migrations.Migration):
