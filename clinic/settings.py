@@ -48,7 +48,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "clinic.middleware.RequestTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,17 +89,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url()
 CACHES = {
     "default": {
-        "BACKEND": "clinic.cache.RedisCache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "clinic",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-    },
-    # Built schedule pages (locations/snapshots.py): each process's own memory, because they can
-    # hold patient names; a short time-out bounds anything a lost version bump left behind.
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "TIMEOUT": env_int("PAGES_CACHE_SECONDS", 120, minimum=0),
-        "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
 
@@ -225,10 +217,6 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-
-# Benchmarks: a folder for per-request timings, and the one-query floor page (bench.pages).
-REQUEST_TIMING_LOG = env_str("REQUEST_TIMING_LOG", "")
-BENCH_FLOOR_PAGE = env_bool("BENCH_FLOOR_PAGE", False)
 
 LOGGING = {
     "version": 1,

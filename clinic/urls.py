@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,13 +16,6 @@ urlpatterns = [
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),
 ]
-
-if settings.BENCH_FLOOR_PAGE:
-    # The reference pages of bench.pages: one query each, in the layout and as bare text.
-    urlpatterns += [
-        path("bench/floor/", views.floor, name="bench_floor"),
-        path("bench/floor/bare/", views.bare_floor, name="bench_bare_floor"),
-    ]
 
 handler400 = "clinic.views.bad_request"
 handler403 = "clinic.views.permission_denied"

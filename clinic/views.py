@@ -68,21 +68,3 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("500.html").render(), status=500)
-
-
-def _one_query() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        return cursor.fetchone()[0]
-
-
-def floor(request: HttpRequest) -> HttpResponse:
-    """The floor bench.pages compares every page with: the least a page of this app costs, the
-    site's layout for an anonymous visitor with one query."""
-    return render(request, "bench/floor.html", {"value": _one_query()})
-
-
-def bare_floor(request: HttpRequest) -> HttpResponse:
-    """One query and two bytes of text, below any page: reported next to the floor."""
-    _one_query()
-    return HttpResponse("ok", content_type="text/plain")

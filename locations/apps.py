@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class LocationsConfig(AppConfig):
     name = "locations"
     verbose_name = "Locations, chairs and staffing"
-
-    def ready(self) -> None:
-        from locations import snapshots
-
-        snapshots.connect()

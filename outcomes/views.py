@@ -17,7 +17,6 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from audit import services as audit
 from intake import scoring
-from locations import snapshots
 from locations.models import Location
 from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm
@@ -135,23 +134,14 @@ def _week(request: HttpRequest, location: Location) -> dt.date:
 
 
 def _figures(location: Location, week: dt.date) -> reports.Dashboard:
-    """Built once per schedule version (every figure but the pain scores follows the sessions;
-    the pages cache's few minutes bound the rest)."""
-    return snapshots.cached(
-        location.pk,
-        f"dashboard:{week}",
-        # The location is read again after the version, like everything the figures hold.
-        lambda: reports.dashboard(Location.objects.get(pk=location.pk), week),
-    )
+    return reports.dashboard(location, week)
 
 
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     week = _week(request, location)
-    body = snapshots.cached(
-        location.pk, f"dashboard-page:{week}", lambda: _dashboard_body(location, week)
-    )
+    body = _dashboard_body(location, week)
     return render(request, "outcomes/dashboard.html", {"body": body})
 
 

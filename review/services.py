@@ -10,7 +10,6 @@ from django.utils import timezone
 from accounts.models import User
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEP_BY_SLUG
-from locations import snapshots
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
 
 PLAN_FIELDS = (
@@ -144,7 +143,6 @@ def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
     done = UrgentFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now(), acknowledged_by=clinician, note=note.strip()
     )
-    snapshots.changed([flag.location_id])  # an update sends no signal; the summary shows it
     return bool(done)
 
 

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,11 +10,9 @@ from django.core.paginator import Paginator
 from django.db.models import F, Func, IntegerField
 from django.db.models.fields.json import KT
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -26,7 +22,6 @@ from intake import scoring
 from intake.flags import Kind
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEPS
-from locations import snapshots
 from locations.models import Location
 from review import services
 from review.forms import (
@@ -85,31 +80,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = status if status in dict(STATUS_FILTERS) else "submitted"
     number = request.GET.get("page", "1")
     number = number if number.isdigit() and len(number) < 7 else "1"
-    minute = int(time.time() // 60)
-    table = snapshots.cached(
-        location_id or snapshots.NETWORK,
-        f"queue:{'clinical' if clinical else 'desk'}:{status}:{number}:{minute}",
-        lambda: _queue_table(clinical, location_id, status, number),
-    )
+    table = _queue_table(clinical, location_id, status, number)
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
-        user = request.user
-        context["open_flags"] = snapshots.cached(
-            snapshots.NETWORK,
-            f"urgent-notices:{user.pk}:{minute}",
-            lambda: list(
-                UrgentFlag.objects.open().for_clinician(user).select_related("intake", "location")
-            ),
+        context["open_flags"] = list(
+            UrgentFlag.objects.open()
+            .for_clinician(request.user)
+            .select_related("intake", "location")
         )
     return render(request, "review/queue.html", context)
 
 
 def _active_location_ids() -> set[int]:
-    return snapshots.cached(
-        snapshots.NETWORK,
-        "active-locations",
-        lambda: set(Location.objects.filter(is_active=True).values_list("pk", flat=True)),
-    )
+    return set(Location.objects.filter(is_active=True).values_list("pk", flat=True))
 
 
 def _queue_table(clinical: bool, location_id: int | None, status: str, number: str) -> str:
@@ -165,41 +148,35 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
-    frozen at submit), built once per process: the answers and the rendered scores and flags."""
-
-    def build() -> dict[str, Any]:
-        answers = {answer.step: answer.data for answer in intake.answers.all()}
-        scores = intake.scores
-        acr = scores.get("acr_2016", {})
-        painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
-        body = render_to_string(
-            "review/_summary_body.html",
-            {
-                "intake": intake,
-                "flags": sorted(
-                    intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))
-                ),
-                "kind_labels": {kind.value: kind.label for kind in Kind},
-                "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
-                "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
-                "acr": acr,
-                "regions": [
-                    {
-                        "label": region.label,
-                        "counted": region.code in acr.get("regions_with_pain", []),
-                        "areas": [
-                            area.label
-                            for area in scoring.WPI_AREAS
-                            if area.region == region.code and area.code in painful
-                        ],
-                    }
-                    for region in scoring.REGIONS
-                ],
-            },
-        )
-        return {"answers": answers, "body": body}
-
-    return snapshots.kept(f"summary-frozen:{intake.pk}", build)  # never a draft (_reviewable)
+    frozen at submit): the answers and the rendered scores and flags."""
+    answers = {answer.step: answer.data for answer in intake.answers.all()}
+    scores = intake.scores
+    acr = scores.get("acr_2016", {})
+    painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
+    body = render_to_string(
+        "review/_summary_body.html",
+        {
+            "intake": intake,
+            "flags": sorted(intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))),
+            "kind_labels": {kind.value: kind.label for kind in Kind},
+            "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
+            "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
+            "acr": acr,
+            "regions": [
+                {
+                    "label": region.label,
+                    "counted": region.code in acr.get("regions_with_pain", []),
+                    "areas": [
+                        area.label
+                        for area in scoring.WPI_AREAS
+                        if area.region == region.code and area.code in painful
+                    ],
+                }
+                for region in scoring.REGIONS
+            ],
+        },
+    )
+    return {"answers": answers, "body": body}
 
 
 def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
@@ -234,45 +211,23 @@ def _form_html(form: Any) -> str:
 
 
 def _decision_forms() -> dict[str, str]:
-    """The empty decision forms, the same for every intake: built once per protocols version."""
-
-    def build() -> dict[str, str]:
-        # The protocol is read after the version, so the forms are never older than their key.
-        initial = _plan_form_initial(services.default_template())
-        return {
-            "plan": _form_html(PlanForm(prefix="plan", initial=initial)),
-            "decline": _form_html(DeclineForm(prefix="decline")),
-            "more": _form_html(MoreInfoForm(prefix="more")),
-            "ack": _form_html(AcknowledgeForm(prefix="ack")),
-        }
-
-    return snapshots.cached(snapshots.PROTOCOLS, "summary-forms", build)
-
-
-# Stands in for the CSRF token in a cached summary; each request puts its own token there.
-CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"  # per process, as its cached pages are
+    """The empty decision forms, the plan's prefilled from the default protocol."""
+    initial = _plan_form_initial(services.default_template())
+    return {
+        "plan": _form_html(PlanForm(prefix="plan", initial=initial)),
+        "decline": _form_html(DeclineForm(prefix="decline")),
+        "more": _form_html(MoreInfoForm(prefix="more")),
+        "ack": _form_html(AcknowledgeForm(prefix="ack")),
+    }
 
 
 def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
-    """The summary with its decision forms; a refused form comes back with its messages.
-
-    Without refused forms the page is the same for every clinician, so it is built once per
-    location and protocols version (and minute, for "submitted … ago")."""
-    if refused:
-        content = _summary_content(intake, refused)
-    else:
-        minute = int(time.time() // 60)
-        content = snapshots.cached(
-            (intake.location_id or snapshots.NETWORK, snapshots.PROTOCOLS),
-            f"summary:{intake.pk}:{minute}",
-            # Read again after the version: what is cached is never older than its key.
-            lambda: _summary_content(Intake.objects.get(pk=intake.pk), {}),
-        )
-    filled = mark_safe(content.replace(CSRF_SLOT, get_token(request)))  # noqa: S308 (a token)
-    return render(request, "review/summary.html", {"content": filled})
+    """The summary with its decision forms; a refused form comes back with its messages."""
+    content = _summary_content(request, intake, refused)
+    return render(request, "review/summary.html", {"content": content})
 
 
-def _summary_content(intake: Intake, refused: dict[str, Any]) -> str:
+def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, Any]) -> str:
     live = _summary_live(intake)
     forms = _decision_forms()
     forms.update({name: _form_html(form) for name, form in refused.items()})
@@ -286,15 +241,14 @@ def _summary_content(intake: Intake, refused: dict[str, Any]) -> str:
             "steps": STEPS,
             "forms": forms,
             "refused": set(refused),
-            "csrf_token": CSRF_SLOT,
         },
+        request=request,
     )
 
 
 @clinician_only
 def summary(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    # Only what finds the cached page: its content is built from a read of its own.
-    intake = _reviewable(public_id, only=("public_id", "patient_id", "location_id"))
+    intake = _reviewable(public_id)
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "summary")
     return _render_summary(request, intake)
 

@@ -97,22 +97,6 @@ class SessionQuerySet(models.QuerySet["Session"]):
     def overlapping(self, start: dt.datetime, end: dt.datetime) -> SessionQuerySet:
         return self.filter(starts_at__lt=end, ends_at__gt=start)
 
-    def update(self, **kwargs: Any) -> int:
-        """Bulk updates send no signals: tell the schedule pages themselves (see snapshots)."""
-        from locations import snapshots
-
-        locations = list(self.order_by().values_list("location_id", flat=True).distinct())
-        rows = super().update(**kwargs)
-        snapshots.changed(locations)
-        return rows
-
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Session]:
-        from locations import snapshots
-
-        created = super().bulk_create(objs, *args, **kwargs)
-        snapshots.changed({obj.location_id for obj in created})
-        return created
-
 
 class Session(models.Model):
     """One infusion: the chair from IV start to the end of recovery, and the nurse who sets it up.

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
-from locations import snapshots
 from locations.models import Location, NurseShift
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
@@ -318,7 +317,7 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
-    grid = snapshots.cached(location.pk, f"day:{date}", lambda: _day_grid(location.pk, date))
+    grid = _day_grid(location.pk, date)
     return render(
         request,
         "scheduling/day.html",
@@ -418,7 +417,7 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_now().date()
     monday = date - dt.timedelta(days=date.weekday())
-    grid = snapshots.cached(location.pk, f"week:{monday}", lambda: _week_grid(location.pk, monday))
+    grid = _week_grid(location.pk, monday)
     return render(
         request,
         "scheduling/week.html",

@@ -43,16 +43,23 @@ def browser_sign_in(page, email: str) -> None:
         page.wait_for_load_state()
 
 
+# A fast hasher in tests: Argon2 is slow on purpose, and most tests create users and sign in.
+# tests/test_accounts.py checks that the settings hash with Argon2.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _plain_http_in_tests():
     """Production settings redirect to HTTPS and serve hashed static files from collectstatic.
 
     The test client and the live server speak plain HTTP and serve static sources directly. The
     override is session-wide because the live server builds its middleware once, on first use.
+    Passwords use a fast hasher (FAST_HASHERS).
     """
     from django.conf import settings
 
     with override_settings(
+        PASSWORD_HASHERS=FAST_HASHERS,
         SECURE_SSL_REDIRECT=False,
         STORAGES={
             **settings.STORAGES,
@@ -60,15 +67,6 @@ def _plain_http_in_tests():
         },
     ):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_pages_cache() -> None:
-    """Built schedule pages are cached in each process (locations/snapshots.py) under a version
-    in Redis. Every test's database starts over while Redis does not, so the pages must too."""
-    from django.core.cache import caches
-
-    caches["pages"].clear()
 
 
 REFERENCE_DATA_MIGRATIONS = [

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 
 from accounts.models import Role, User
 from tests.conftest import current_code
@@ -117,9 +118,16 @@ def test_password_reset_says_the_same_for_an_unknown_address(client, mailoutbox)
 
 @pytest.mark.django_db
 def test_passwords_are_hashed_with_argon2(make_user):
-    user = make_user()
+    """The suite runs with a fast hasher (tests/conftest.py); the app's settings hash with Argon2
+    and still verify PBKDF2 hashes from before."""
+    from clinic import settings as app_settings
 
-    assert User.objects.get(pk=user.pk).password.startswith("argon2")
+    with override_settings(PASSWORD_HASHERS=app_settings.PASSWORD_HASHERS):
+        user = make_user()
+        stored = User.objects.get(pk=user.pk)
+
+        assert stored.password.startswith("argon2$")
+        assert stored.check_password(PASSWORD)
 
 
 @pytest.mark.django_db
