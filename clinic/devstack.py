@@ -41,6 +41,8 @@ def main() -> int:
     os.environ.setdefault("DEBUG", "true")
     port = os.environ.get("PORT", "8000")
     url = f"http://localhost:{port}"
+    # Links in emails and calendar UIDs point at this instance, not at another one on :8000.
+    os.environ.setdefault("SITE_URL", url)
     _manage("migrate", "--noinput")
     _manage("load_demo")
 

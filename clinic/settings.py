@@ -24,6 +24,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 SITE_NAME = env_str("SITE_NAME", "Clearwater Infusion Clinics")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The ORGANIZER of calendar invitations: a mailbox the clinic reads (replies from calendar apps).
+CLINIC_MAILBOX = env_str("CLINIC_MAILBOX", "care@example.org")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -201,6 +203,11 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 # A claimed message not sent after this long (its broker message was lost) is claimed again.
 NOTIFICATIONS_REQUEUE_AFTER = env_int("NOTIFICATIONS_REQUEUE_AFTER", 300, minimum=1)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5, minimum=1)
+# How many days the links of a follow-up check-in and of a questionnaire work after sending.
+CHECK_IN_LINK_DAYS = env_int("CHECK_IN_LINK_DAYS", 7, minimum=1)
+QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 14, minimum=1)
+# The confirm/cancel reminder goes out this many hours before (a location may change it).
+REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", 48, minimum=1)
 
 # Security. Production defaults; `make run` turns them off through DEBUG=true.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -1,20 +1,25 @@
 """Delivery: email through Django's email backend, SMS through a small backend interface.
 
-Every delivery carries the message's public id as an idempotency key: the email's Message-ID,
-the SMS file's name. A receiver that honours it (the file backends here do) gets a message once
-even if a worker dies after delivering and before recording it.
+Each email carries a stable Message-ID (the message's public id), the same if it is ever sent
+again. Delivery is at least once (see services.send_batch); the file backends here record every
+delivery they are handed, a second one included, so a duplicate is always visible.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import smtplib
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from base64 import b64encode
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.mime.text import MIMEText
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +28,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.module_loading import import_string
 
 from notifications.models import Channel, Message
+from notifications.registry import Resolved
 
 
 class DeliveryError(Exception):
@@ -38,40 +44,89 @@ class PermanentDeliveryError(DeliveryError):
 
 
 def message_id_header(message: Message) -> str:
-    return f"<{message.public_id}@{settings.SITE_URL.split('//')[-1].split('/')[0].split(':')[0]}>"
+    """The same Message-ID every time this message is sent: a receiver can tell a resend."""
+    return f"<{message.public_id}@{urllib.parse.urlsplit(settings.SITE_URL).hostname}>"
 
 
-def deliver(message: Message) -> None:
-    if message.channel == Channel.EMAIL:
-        _deliver_email(message)
-    else:
-        sms_backend().send(str(message.public_id), message.recipient, message.body_text)
+@dataclass(frozen=True)
+class Delivered:
+    resolved: Resolved
 
 
-def _deliver_email(message: Message) -> None:
+Outcome = Delivered | DeliveryError
+
+
+def deliver_all(ready: list[tuple[Message, Resolved]]) -> Iterator[tuple[Message, Outcome]]:
+    """Deliver each resolved message: emails over one SMTP connection for the batch, texts one
+    by one. Yields each message's outcome; never raises for one message's failure."""
+    emails = [(m, r) for m, r in ready if m.channel == Channel.EMAIL]
+    texts = [(m, r) for m, r in ready if m.channel != Channel.EMAIL]
+    yield from _deliver_emails(emails)
+    backend = sms_backend() if texts else None
+    for message, resolved in texts:
+        try:
+            assert backend is not None
+            backend.send(str(message.public_id), resolved.recipient, resolved.body_text)
+        except DeliveryError as error:
+            yield message, error
+        else:
+            yield message, Delivered(resolved)
+
+
+def email_for(message: Message, resolved: Resolved) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body_text,
-        to=[message.recipient],
+        subject=resolved.subject,
+        body=resolved.body_text,
+        to=[resolved.recipient],
         headers={"Message-ID": message_id_header(message)},
     )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
-    if message.attachment:
-        email.attach(
-            message.attachment_name or "attachment.txt", message.attachment, "text/calendar"
-        )
+    if resolved.body_html:
+        email.attach_alternative(resolved.body_html, "text/html")
+    for name, content, mimetype in resolved.attachments:
+        maintype, _, rest = mimetype.partition("/")
+        subtype, *params = (part.strip() for part in rest.split(";"))
+        part = MIMEText(content, subtype, "utf-8") if maintype == "text" else None
+        if part is None:
+            email.attach(name, content, mimetype)
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            part.set_param(key, value)
+        part.add_header("Content-Disposition", "attachment", filename=name)
+        email.attach(part)
+    return email
+
+
+def _deliver_emails(
+    emails: list[tuple[Message, Resolved]],
+) -> Iterator[tuple[Message, Outcome]]:
+    if not emails:
+        return
+    connection = get_connection()
     try:
-        with get_connection() as connection:
-            connection.send_messages([email])
-    except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentDeliveryError(f"address refused: {error.recipients}") from error
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            raise PermanentDeliveryError(f"SMTP {error.smtp_code}") from error
-        raise TransientDeliveryError(f"SMTP {error.smtp_code}") from error
+        connection.open()
     except (smtplib.SMTPException, OSError) as error:
-        raise TransientDeliveryError(type(error).__name__) from error
+        for message, _ in emails:
+            yield message, TransientDeliveryError(f"cannot connect: {type(error).__name__}")
+        return
+    try:
+        for message, resolved in emails:
+            try:
+                connection.send_messages([email_for(message, resolved)])
+            except smtplib.SMTPRecipientsRefused as error:
+                yield message, PermanentDeliveryError(f"address refused: {len(error.recipients)}")
+            except smtplib.SMTPResponseException as error:
+                if 500 <= error.smtp_code < 600:
+                    yield message, PermanentDeliveryError(f"SMTP {error.smtp_code}")
+                else:
+                    yield message, TransientDeliveryError(f"SMTP {error.smtp_code}")
+            except (smtplib.SMTPException, OSError) as error:
+                yield message, TransientDeliveryError(type(error).__name__)
+            else:
+                yield message, Delivered(resolved)
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
 
 
 # --- SMS ---------------------------------------------------------------------------------------
@@ -98,37 +153,25 @@ class ConsoleSmsBackend:
         sys.stdout.flush()
 
 
-def write_once(directory: Path, name: str, content: str) -> bool:
-    """Create `name` with `content` unless it exists; True if this call wrote it.
-
-    The file appears complete or not at all (written aside, then linked into place), and every
-    real write is appended to deliveries.log, so duplicates would be visible.
-    """
+def append_delivery(directory: Path, name: str, content: str) -> Path:
+    """Write one delivery as its own file and list it in deliveries.log; a second delivery of
+    the same message is a second file and a second line, never silently dropped."""
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / name
-    if target.exists():
-        return False
-    temporary = directory / f".{name}.{os.getpid()}.tmp"
-    temporary.write_text(content)
-    try:
-        os.link(temporary, target)
-    except FileExistsError:
-        return False
-    finally:
-        temporary.unlink(missing_ok=True)
+    target = directory / f"{name}.{os.getpid()}-{time.time_ns()}"
+    target.write_text(content)
     with open(directory / "deliveries.log", "a") as log:
         log.write(name + "\n")
-    return True
+    return target
 
 
 class FileSmsBackend:
-    """Tests and benchmarks: one JSON file per message id in SMS_FILE_PATH."""
+    """Development, tests and benchmarks: one JSON file per delivery in SMS_FILE_PATH."""
 
     def send(self, message_id: str, to: str, text: str) -> None:
-        write_once(
+        append_delivery(
             Path(settings.SMS_FILE_PATH),
             f"{message_id}.json",
-            json.dumps({"to": to, "text": text}),
+            json.dumps({"id": message_id, "to": to, "text": text}),
         )
 
 
@@ -148,7 +191,6 @@ class TwilioSmsBackend:
             ).encode(),
             headers={
                 "Authorization": "Basic " + b64encode(f"{sid}:{token}".encode()).decode(),
-                "I-Twilio-Idempotency-Token": message_id,
             },
         )
         try:

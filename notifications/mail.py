@@ -1,8 +1,8 @@
-"""A file email backend that writes each message once, named by its Message-ID.
+"""A file email backend for development: each delivery is a file in EMAIL_FILE_PATH.
 
-Django's file backend appends to a file per connection; this one makes redelivery of the same
-message (after a worker died between sending and recording it) leave a single file, the way a
-receiver honouring an idempotency key would.
+Django's file backend appends to one file per connection; this one writes one `.eml` per
+delivery, named by the Message-ID, and lists each in deliveries.log. It never skips a second
+delivery of the same message, so a duplicate is visible rather than hidden.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 
-from notifications.backends import write_once
+from notifications.backends import append_delivery
 
 
 class OutboxFileBackend(BaseEmailBackend):
@@ -23,10 +23,10 @@ class OutboxFileBackend(BaseEmailBackend):
         self.directory = Path(file_path or settings.EMAIL_FILE_PATH)
 
     def send_messages(self, email_messages: Any) -> int:
-        written = 0
+        sent = 0
         for message in email_messages:
             mime = message.message()
             name = re.sub(r"[^A-Za-z0-9@._-]", "", mime["Message-ID"] or "") or "message"
-            if write_once(self.directory, f"{name}.eml", mime.as_string()):
-                written += 1
-        return len(list(email_messages))
+            append_delivery(self.directory, f"{name}.eml", mime.as_string())
+            sent += 1
+        return sent

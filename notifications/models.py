@@ -1,9 +1,11 @@
 """The outbox (PRODUCT.md 5): every message is a PostgreSQL row before anything is sent.
 
-A row is written in the same transaction as the change that causes it, with its send time in
-UTC. Nothing waits in the broker: a periodic dispatcher claims due rows and hands their ids to
-sending tasks, which mark each row sent exactly once. This app knows nothing of the apps that
-use it; they give it a recipient, a rendered text and a group key to cancel by.
+A row is written in the same transaction as the change that causes it: its kind, what it is
+about (`group`, e.g. ``session:<id>``, cancelled together), the channel and its send time in UTC.
+What it says and to whom is decided when it is sent (notifications/registry.py) and then kept on
+the row as the record of what went out. Nothing waits in the broker: a periodic dispatcher
+claims due rows and hands their ids to sending tasks. This app knows nothing of the apps that use
+it.
 """
 
 from __future__ import annotations
@@ -22,14 +24,19 @@ class Channel(models.TextChoices):
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Not sent"
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
     def pending(self) -> MessageQuerySet:
         return self.filter(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED])
+
+    def at_or_after(self, when: object) -> MessageQuerySet:
+        return self.filter(send_at__gte=when)
 
     def in_group(self, group: str) -> MessageQuerySet:
         return self.filter(group=group)
@@ -42,12 +49,19 @@ class Message(models.Model):
     group = models.CharField(
         max_length=80, help_text="What it belongs to, e.g. session:<id>; cancelled together."
     )
-    recipient = models.CharField(max_length=254)
+    recipient = models.CharField(
+        max_length=254, blank=True, help_text="Resolved when sent; blank until then."
+    )
     subject = models.CharField(max_length=200, blank=True)
-    body_text = models.TextField()
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     attachment_name = models.CharField(max_length=100, blank=True)
     attachment = models.TextField(blank=True, help_text="A text attachment, e.g. an .ics.")
+    context = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Ids and choices the resolver needs (e.g. which sessions); never patient data.",
+    )
     send_at = models.DateTimeField()
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
@@ -73,9 +87,12 @@ class Message(models.Model):
             models.Index(
                 fields=["send_at"], condition=Q(status="pending"), name="message_due_pending"
             ),
-            # The requeue sweep: rows claimed but never sent (a lost broker message).
+            # The requeue sweep: rows claimed but never recorded (a lost broker message, a
+            # worker that died while sending).
             models.Index(
-                fields=["claimed_at"], condition=Q(status="queued"), name="message_claimed"
+                fields=["claimed_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="message_in_flight",
             ),
             # Cancelling or re-planning a session's messages; staff's per-session list.
             models.Index(fields=["group"], name="message_group"),

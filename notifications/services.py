@@ -9,8 +9,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.backends import PermanentDeliveryError, TransientDeliveryError, deliver
+from notifications.backends import Delivered, DeliveryError, TransientDeliveryError, deliver_all
 from notifications.models import Channel, Message, MessageStatus
+from notifications.registry import Defer, Resolved, Skip, resolver_for
+from notifications.signals import message_failed
 
 QUIET_STARTS = dt.time(21)
 QUIET_ENDS = dt.time(8)
@@ -33,15 +35,19 @@ def enqueue(
     channel: str,
     kind: str,
     group: str,
-    recipient: str,
     send_at: dt.datetime,
-    body_text: str,
+    recipient: str = "",
+    body_text: str = "",
     subject: str = "",
     body_html: str = "",
     attachment_name: str = "",
     attachment: str = "",
+    context: dict[str, object] | None = None,
 ) -> Message:
-    """One outbox row; call inside the transaction of the change that causes the message."""
+    """One outbox row; call inside the transaction of the change that causes the message.
+
+    A kind with a registered resolver is planned without its words or address (they are
+    resolved when it is sent); other kinds are written complete."""
     return Message.objects.create(
         channel=channel,
         kind=kind,
@@ -53,6 +59,7 @@ def enqueue(
         body_html=body_html,
         attachment_name=attachment_name,
         attachment=attachment,
+        context=context or {},
     )
 
 
@@ -69,8 +76,9 @@ def claim_due(limit: int = 1000) -> list[int]:
     """Mark up to `limit` due rows queued and return their ids.
 
     SELECT ... FOR UPDATE SKIP LOCKED lets several dispatchers (more beat-driven workers on more
-    machines) claim disjoint rows; rows claimed but never sent (their broker message was lost
-    when Redis restarted) are claimed again after NOTIFICATIONS_REQUEUE_AFTER seconds.
+    machines) claim disjoint rows. Rows claimed but never recorded (their broker message was lost
+    when Redis restarted, or the worker died while sending) are claimed again after
+    NOTIFICATIONS_REQUEUE_AFTER seconds.
     """
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER)
@@ -79,7 +87,7 @@ def claim_due(limit: int = 1000) -> list[int]:
             "UPDATE notifications_message SET status = 'queued', claimed_at = %s"
             " WHERE id IN (SELECT id FROM notifications_message"
             "   WHERE (status = 'pending' AND send_at <= %s)"
-            "      OR (status = 'queued' AND claimed_at < %s)"
+            "      OR (status IN ('queued', 'sending') AND claimed_at < %s)"
             "   ORDER BY send_at LIMIT %s FOR UPDATE SKIP LOCKED)"
             " RETURNING id",
             [now, now, stale, limit],
@@ -93,50 +101,129 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def send(message_id: int) -> str:
-    """Deliver one claimed message and record the outcome; safe to run twice.
+    """Send one claimed message (see send_batch); its outcome."""
+    outcomes = send_batch([message_id])
+    return next(iter(outcomes), "skipped")
 
-    The row is locked (a duplicate task skips it) and marked sent by a conditional update in the
-    same transaction, so it is recorded sent exactly once; delivery itself carries the message id
-    as an idempotency key.
+
+def _take(message_ids: list[int]) -> list[Message]:
+    """The batch's rows that are still queued, marked sending in one committed statement: a
+    duplicate task (a redelivered broker message) finds them taken and sends nothing."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE notifications_message SET status = 'sending', claimed_at = %s"
+            " WHERE id = ANY(%s) AND status = 'queued' RETURNING id",
+            [now, list(message_ids)],
+        )
+        taken = [row[0] for row in cursor.fetchall()]
+    return list(Message.objects.filter(pk__in=taken).order_by("send_at", "pk"))
+
+
+def send_batch(message_ids: list[int]) -> dict[str, int]:
+    """Resolve, deliver and record a batch of claimed messages; safe to run twice.
+
+    Nothing is held open while the network is talked to: the rows are taken (one committed
+    UPDATE), each message is resolved from the current state, the emails go out over one SMTP
+    connection, the texts one by one, and each outcome is recorded by a conditional UPDATE from
+    `sending`. Delivery is therefore at least once: a message is delivered twice only if the
+    worker dies (or the database is lost) after handing it to the provider and before recording
+    it, and then it is sent again when the row is claimed again after
+    NOTIFICATIONS_REQUEUE_AFTER. At most the messages in flight at that moment are affected: the
+    workers' concurrency times the batch size.
     """
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(pk=message_id, status=MessageStatus.QUEUED)
-            .first()
-        )
-        if message is None:
-            return "skipped"
-        now = timezone.now()
+    outcomes: dict[str, int] = {}
+
+    def count(outcome: str) -> None:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    ready: list[tuple[Message, Resolved]] = []
+    for message in _take(message_ids):
         try:
-            deliver(message)
-        except TransientDeliveryError as error:
-            attempts = message.attempts + 1
-            if attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-                _fail(message, attempts, f"gave up after {attempts} attempts: {error}")
-                return "failed"
-            Message.objects.filter(pk=message.pk).update(
+            ready.append((message, _resolve(message)))
+        except Skip as reason:
+            _record(message, status=MessageStatus.SKIPPED, last_error=str(reason)[:300])
+            count("skipped")
+        except Defer as later:
+            _record(
+                message,
                 status=MessageStatus.PENDING,
-                attempts=attempts,
-                send_at=now + backoff(attempts),
+                send_at=later.until,
                 claimed_at=None,
-                last_error=str(error)[:300],
             )
-            return "retry"
-        except PermanentDeliveryError as error:
-            _fail(message, message.attempts + 1, str(error))
-            return "failed"
-        marked = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-            status=MessageStatus.SENT, sent_at=now, attempts=message.attempts + 1, last_error=""
+            count("deferred")
+    for message, outcome in deliver_all(ready):
+        count(_record_outcome(message, outcome))
+    return outcomes
+
+
+def _resolve(message: Message) -> Resolved:
+    resolver = resolver_for(message.kind)
+    if resolver is None:  # written complete when planned
+        return Resolved(
+            recipient=message.recipient,
+            subject=message.subject,
+            body_text=message.body_text,
+            body_html=message.body_html,
+            attachments=(
+                [(message.attachment_name, message.attachment, "text/calendar")]
+                if message.attachment
+                else []
+            ),
         )
-        assert marked == 1  # we hold the row lock
+    return resolver(message)
+
+
+def _record(message: Message, **fields: object) -> int:
+    return Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
+
+
+def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str:
+    attempts = message.attempts + 1
+    if isinstance(outcome, Delivered):
+        resolved = outcome.resolved
+        attachment = resolved.attachments[0] if resolved.attachments else ("", "", "")
+        _record(
+            message,
+            status=MessageStatus.SENT,
+            sent_at=timezone.now(),
+            attempts=attempts,
+            last_error="",
+            recipient=resolved.recipient[:254],
+            subject=resolved.subject[:200],
+            body_text=resolved.body_text,
+            body_html=resolved.body_html,
+            attachment_name=attachment[0][:100],
+            attachment=attachment[1],
+        )
         return "sent"
-
-
-def _fail(message: Message, attempts: int, reason: str) -> None:
-    Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.FAILED, attempts=attempts, last_error=reason[:300]
+    if (
+        isinstance(outcome, TransientDeliveryError)
+        and attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
+    ):
+        _record(
+            message,
+            status=MessageStatus.PENDING,
+            attempts=attempts,
+            send_at=timezone.now() + backoff(attempts),
+            claimed_at=None,
+            last_error=str(outcome)[:300],
+        )
+        return "retry"
+    reason = (
+        f"gave up after {attempts} attempts: {outcome}"
+        if isinstance(outcome, TransientDeliveryError)
+        else str(outcome)
     )
+    if _record(message, status=MessageStatus.FAILED, attempts=attempts, last_error=reason[:300]):
+        message_failed.send(
+            sender=Message,
+            message_id=message.pk,
+            kind=message.kind,
+            group=message.group,
+            reason=reason,
+        )
+    return "failed"
 
 
 def channels_for(*, email: str, email_ok: bool, phone: str, sms_ok: bool) -> list[tuple[str, str]]:

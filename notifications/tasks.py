@@ -28,11 +28,8 @@ def dispatch_due() -> int:
 
 @shared_task
 def send_messages(message_ids: list[int]) -> dict[str, int]:
-    outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        outcome = services.send(message_id)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
+    """Send a claimed batch (services.send_batch): one SMTP connection for its emails."""
+    return services.send_batch(message_ids)
 
 
 def dispatch_soon() -> None:

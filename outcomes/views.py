@@ -35,6 +35,8 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return _invalid(request)
     session = get_object_or_404(Session, public_id=public_id)
+    if session.status in reminders.ENDED:
+        return render(request, "outcomes/not_open.html", {"cancelled": True}, status=410)
     if CheckIn.objects.filter(session=session).exists():
         return render(request, "outcomes/thanks.html", {"already": True})
     form = CheckInForm(request.POST or None)
@@ -58,6 +60,8 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     if milestone not in Milestone.values:
         return _invalid(request)
     series = get_object_or_404(Series, public_id=series_id)
+    if series.status == Series.SeriesStatus.CANCELLED:
+        return render(request, "outcomes/not_open.html", {"cancelled": True}, status=410)
     if QuestionnaireResponse.objects.filter(series=series, milestone=milestone).exists():
         return render(request, "outcomes/thanks.html", {"already": True})
     form = QuestionnaireForm(request.POST or None)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        from scheduling import reminders
+
+        reminders.register()

@@ -1,4 +1,11 @@
-"""iCalendar (RFC 5545) for sessions: one event per session, times in UTC.
+"""iCalendar for sessions, on the icalendar library: invitations by email as RFC 5546 (iTIP)
+asks, and the patient's subscription feed.
+
+By email each session is its own iCalendar object (iTIP allows one UID per object): METHOD:REQUEST
+with the clinic's mailbox as ORGANIZER and the patient as ATTENDEE when it is booked or moved (the
+same UID, a higher SEQUENCE, so calendar apps update the event they have), METHOD:CANCEL when it is
+cancelled. The feed publishes every session of the patient with its status, cancelled and
+completed ones included. UIDs are the session's public id at the host of SITE_URL.
 
 Events carry the clinic, the address and practical instructions, never clinical detail: a
 calendar is often shared or synced to devices others can see.
@@ -8,77 +15,84 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from scheduling.models import Session, Status
 
 PRODUCT_ID = "-//Clearwater Infusion Clinics//Scheduling//EN"
 
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    encoded = line.encode()
-    if len(encoded) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        piece = char.encode()
-        if len(current) + len(piece) > (75 if not parts else 74):
-            parts.append(current.decode())
-            current = b""
-        current += piece
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+PUBLISH = "PUBLISH"
 
 
-def _stamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+def uid(session: Session) -> str:
+    return f"{session.public_id}@{urlsplit(settings.SITE_URL).hostname}"
 
 
-def event_lines(session: Session, now: dt.datetime) -> list[str]:
+def _status(session: Session) -> str:
+    if session.status in (Status.CANCELLED, Status.LATE_CANCELLED, Status.NO_SHOW):
+        return "CANCELLED"
+    return "CONFIRMED"
+
+
+def _event(session: Session, now: dt.datetime, attendee: str | None) -> Event:
     location = session.location
-    cancelled = session.status not in (
-        Status.BOOKED,
-        Status.CONFIRMED,
-        Status.CHECKED_IN,
-        Status.IN_CHAIR,
-        Status.COMPLETED,
+    event = Event()
+    event.add("uid", uid(session))
+    event.add("dtstamp", now)
+    event.add("sequence", session.calendar_sequence)
+    event.add("dtstart", session.starts_at.astimezone(dt.UTC))
+    event.add("dtend", session.ends_at.astimezone(dt.UTC))
+    event.add("summary", f"Appointment at {settings.SITE_NAME}, {location.name}")
+    event.add("location", location.address.replace("\n", ", "))
+    event.add(
+        "description",
+        "Please arrive 10 minutes early with the adult who will drive you home. "
+        "Follow the fasting instructions you were given. "
+        f"To change this appointment call {location.phone or 'the clinic'}.",
     )
-    return [
-        "BEGIN:VEVENT",
-        f"UID:{session.public_id}@{settings.SITE_URL.split('//')[-1].split('/')[0]}",
-        f"DTSTAMP:{_stamp(now)}",
-        f"DTSTART:{_stamp(session.starts_at)}",
-        f"DTEND:{_stamp(session.ends_at)}",
-        f"SUMMARY:{_escape(f'Appointment at {settings.SITE_NAME}, {location.name}')}",
-        f"LOCATION:{_escape(location.address.replace(chr(10), ', '))}",
-        "DESCRIPTION:"
-        + _escape(
-            "Please arrive 10 minutes early with the adult who will drive you home. "
-            "Follow the fasting instructions you were given. "
-            f"To change this appointment call {location.phone or 'the clinic'}."
-        ),
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-        "END:VEVENT",
-    ]
+    event.add("status", _status(session))
+    if session.status == Status.COMPLETED:
+        event.add("x-clinic-state", "completed")
+    if attendee is not None:
+        organizer = vCalAddress(f"mailto:{settings.CLINIC_MAILBOX}")
+        organizer.params["cn"] = vText(settings.SITE_NAME)
+        event.add("organizer", organizer)
+        person = vCalAddress(f"mailto:{attendee}")
+        person.params["role"] = vText("REQ-PARTICIPANT")
+        person.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", person)
+    return event
+
+
+def _calendar(method: str, name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def invitation(session: Session, attendee: str, now: dt.datetime | None = None) -> str:
+    """The iTIP object for one session as it is now: REQUEST while it stands, CANCEL once
+    cancelled."""
+    method = CANCEL if _status(session) == "CANCELLED" else REQUEST
+    calendar = _calendar(method)
+    calendar.add_component(_event(session, now or dt.datetime.now(dt.UTC), attendee))
+    return calendar.to_ical().decode()
 
 
 def calendar(sessions: Iterable[Session], *, name: str = "Clinic appointments") -> str:
+    """A published calendar of sessions (downloads and the subscription feed)."""
     now = dt.datetime.now(dt.UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODUCT_ID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_escape(name)}",
-    ]
+    published = _calendar(PUBLISH, name)
     for session in sessions:
-        lines.extend(event_lines(session, now))
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        published.add_component(_event(session, now, None))
+    return published.to_ical().decode()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +49,23 @@ ACTIVE_STATUSES = (
 UPCOMING_STATUSES = (Status.BOOKED, Status.CONFIRMED)
 ACTIVE = Q(status__in=[status.value for status in ACTIVE_STATUSES])
 LATE_CANCEL_WINDOW = dt.timedelta(hours=24)
+# Patients may cancel online (from a reminder's link) until this long before the start.
+ONLINE_CANCEL_BEFORE = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CancellationPolicy:
+    """When a session may still be cancelled online and from when a cancellation counts late."""
+
+    starts_at: dt.datetime
+    online_until: dt.datetime
+    late_from: dt.datetime
+
+    def online_open(self, now: dt.datetime) -> bool:
+        return now < self.online_until
+
+    def is_late(self, now: dt.datetime) -> bool:
+        return now >= self.late_from
 
 
 class Series(models.Model):
@@ -124,6 +142,9 @@ class Session(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
     status_changed_at = models.DateTimeField(default=timezone.now)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    calendar_sequence = models.PositiveIntegerField(
+        default=0, help_text="iCalendar SEQUENCE: rises with every move and the cancellation."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
@@ -185,6 +206,16 @@ class Session(models.Model):
     def local_start(self) -> dt.datetime:
         """The start in the location's zone: how it is always shown and entered."""
         return self.starts_at.astimezone(self.location.zone)
+
+    def cancellation_policy(self) -> CancellationPolicy:
+        """The one rule for cancelling: used by the desk, the reminders' wording and the
+        patient's link. Online until ONLINE_CANCEL_BEFORE the start; late within
+        LATE_CANCEL_WINDOW."""
+        return CancellationPolicy(
+            starts_at=self.starts_at,
+            online_until=self.starts_at - ONLINE_CANCEL_BEFORE,
+            late_from=self.starts_at - LATE_CANCEL_WINDOW,
+        )
 
 
 class Hold(models.Model):
@@ -287,7 +318,8 @@ class CalendarFeed(models.Model):
 class ReminderKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation (with .ics)"
     PREPARATION = "preparation", "Preparation, 72 hours before"
-    REMINDER = "reminder", "Reminder with confirm/cancel link, 24 hours before"
+    REMINDER = "reminder", "Reminder with confirm/cancel link, 48 hours before"
+    TOMORROW = "tomorrow", "See you tomorrow, with the fasting rule, 24 hours before"
     FASTING = "fasting", "Fasting reminder on the morning"
     FOLLOWUP = "followup", "Follow-up check-in, 24 hours after"
     QUESTIONNAIRE = "questionnaire", "PHQ-9 and PEG at baseline, mid-series and end"

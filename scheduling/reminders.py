@@ -1,62 +1,105 @@
-"""The message plan of a series (PRODUCT.md 5), written to the outbox with the booking change.
+"""The message plan of a series (PRODUCT.md 5), and what each message says when it is sent.
 
-For a booked series: a confirmation now (email with an .ics of every session), the baseline
-questionnaire now, and per session a preparation message 72 h before, a reminder with a signed
-confirm/cancel link 24 h before, a fasting reminder on the morning, a follow-up check-in 24 h
-after; the mid-series and end questionnaires follow the middle and the last session. Each
-location may switch a kind off, change its hours and its texts (ReminderRule). Texts carry a
-first name, the clinic, the time and links, never clinical detail. Text messages respect the
-patient's consent and are deferred out of quiet hours (21:00-08:00 local).
+Planning (inside the booking change's transaction): a confirmation now with a calendar
+invitation per session, the baseline questionnaire now, and per session a preparation message
+72 h before, a confirm/cancel reminder 48 h before (REMINDER_HOURS_BEFORE), a "see you tomorrow"
+with the fasting rule 24 h before, a fasting reminder on the morning (the evening before for
+sessions before 10:00), a follow-up check-in 24 h after; the mid-series and end questionnaires
+follow the middle and the last session. Each location may switch a kind off and change its hours
+and texts (ReminderRule). A row is planned per channel the patient has an address for.
 
-Every function here runs inside the caller's transaction, so messages exist exactly when the
-booking change does.
+Sending (`resolve`, registered with notifications for every kind): the current address and
+consent, the session's current time and status, the location's texts, quiet hours and the
+cancellation policy are read when the message goes out, and its links are signed then, valid
+until what they act on is over: the confirm/cancel link until the session starts, the check-in
+and questionnaire links CHECK_IN_LINK_DAYS and QUESTIONNAIRE_LINK_DAYS after sending. A cancelled
+session's messages are skipped; a withdrawn consent skips the channel; a changed phone or email
+is used at once. Texts carry a first name, the clinic, the time and links, never clinical detail,
+and never arrive 21:00-08:00 local.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile
+from notifications import registry
 from notifications import services as outbox
-from notifications.models import Channel
+from notifications.models import Channel, Message
+from notifications.registry import Resolved, Skip
 from notifications.tasks import dispatch_soon
 from scheduling import ics
-from scheduling.models import ReminderKind, ReminderRule, Series, Session
+from scheduling.models import (
+    UPCOMING_STATUSES,
+    ReminderKind,
+    ReminderRule,
+    Series,
+    Session,
+    Status,
+)
 
 # Defaults of the configurable rules: hours before/after, local time for the fasting reminder.
 DEFAULT_HOURS = {
     ReminderKind.PREPARATION: 72,
-    ReminderKind.REMINDER: 24,
+    ReminderKind.REMINDER: settings.REMINDER_HOURS_BEFORE,
+    ReminderKind.TOMORROW: 24,
     ReminderKind.FOLLOWUP: 24,
 }
 DEFAULT_FASTING_TIME = dt.time(8)
 # Sessions starting before this local time get their fasting reminder the evening before.
 EARLY_SESSION = dt.time(10)
 EVENING_BEFORE = dt.time(19)
+BEFORE_KINDS = (
+    ReminderKind.PREPARATION,
+    ReminderKind.REMINDER,
+    ReminderKind.TOMORROW,
+    ReminderKind.FASTING,
+)
+ENDED = (Status.CANCELLED, Status.LATE_CANCELLED, Status.NO_SHOW)
 
 ACTION_SALT = "scheduling.session-action"
 CHECKIN_SALT = "outcomes.check-in"
 QUESTIONNAIRE_SALT = "outcomes.questionnaire"
-LINK_MAX_AGE = dt.timedelta(days=14)
 
 
-def signed(salt: str, value: str) -> str:
-    return signing.TimestampSigner(salt=salt).sign(value)
+# --- Links ---------------------------------------------------------------------------------------
+
+
+def signed(salt: str, value: str, until: dt.datetime) -> str:
+    """A link token for `value` that works until `until` (signed with SECRET_KEY)."""
+    return signing.dumps([value, int(until.timestamp())], salt=salt, compress=False)
 
 
 def unsign(salt: str, token: str) -> str:
-    """The value of a link's token; BadSignature/SignatureExpired when forged or too old."""
-    return signing.TimestampSigner(salt=salt).unsign(token, max_age=LINK_MAX_AGE)
+    """The value of a link's token; BadSignature when forged, SignatureExpired when over."""
+    try:
+        value, until = signing.loads(token, salt=salt)
+    except (TypeError, ValueError) as error:  # signed, but not by `signed`
+        raise signing.BadSignature("malformed") from error
+    if not isinstance(value, str) or not isinstance(until, int):
+        raise signing.BadSignature("malformed")
+    if time.time() >= until:
+        raise signing.SignatureExpired("the link is over")
+    return value
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, args=[token])
+
+
+# --- Rules and texts -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -96,25 +139,10 @@ def _render(custom: str, default_template: str, context: dict[str, Any]) -> str:
 
 
 def _profile(patient: Any) -> PatientProfile | None:
-    """The patient's profile through the cached reverse accessor: one query per patient
-    instance at most, none when it was loaded with select_related."""
     try:
         return patient.patient_profile
     except PatientProfile.DoesNotExist:
         return None
-
-
-def _recipients(session_or_series: Session | Series) -> list[tuple[str, str]]:
-    patient = session_or_series.patient
-    profile = _profile(patient)
-    if profile is None:
-        return [(Channel.EMAIL.value, patient.email)]
-    return outbox.channels_for(
-        email=patient.email,
-        email_ok=profile.email_reminders,
-        phone=profile.mobile_phone,
-        sms_ok=profile.sms_reminders and profile.sms_consent_at is not None,
-    )
 
 
 def _first_name(patient: Any) -> str:
@@ -127,56 +155,6 @@ def _first_name(patient: Any) -> str:
 def _when(session: Session) -> str:
     local = session.local_start()
     return f"{local:%A %-d %B at %-I:%M %p} {local.tzname()}"
-
-
-def _link(name: str, token: str) -> str:
-    return settings.SITE_URL + reverse(name, args=[token])
-
-
-def _write(
-    rule: Rule,
-    *,
-    group: str,
-    send_at: dt.datetime,
-    recipients: list[tuple[str, str]],
-    context: dict[str, Any],
-    zone: Any,
-    latest: dt.datetime | None = None,
-    attachment: str = "",
-) -> int:
-    """One message per channel the patient agreed to; texts deferred out of quiet hours."""
-    written = 0
-    prefix = f"notifications/{rule.kind}/"
-    for channel, recipient in recipients:
-        at = send_at
-        if channel == Channel.SMS:
-            at = outbox.defer_out_of_quiet_hours(send_at, zone)
-            if latest is not None and at >= latest:
-                continue  # deferred past the appointment: pointless
-            body = _render(rule.sms_text, prefix + "sms.txt", context)
-            outbox.enqueue(
-                channel=channel,
-                kind=rule.kind,
-                group=group,
-                recipient=recipient,
-                send_at=at,
-                body_text=body,
-            )
-        else:
-            outbox.enqueue(
-                channel=channel,
-                kind=rule.kind,
-                group=group,
-                recipient=recipient,
-                send_at=at,
-                subject=_render(rule.email_subject, prefix + "subject.txt", context),
-                body_text=_render(rule.email_text, prefix + "email.txt", context),
-                body_html=_render(rule.email_html, prefix + "email.html", context),
-                attachment_name="appointments.ics" if attachment else "",
-                attachment=attachment,
-            )
-        written += 1
-    return written
 
 
 # The default preparation words; a location changes them with its own texts (ReminderRule).
@@ -197,6 +175,42 @@ def _base_context(patient: Any, location: Any) -> dict[str, Any]:
     }
 
 
+# --- Planning ------------------------------------------------------------------------------------
+
+
+def _channels(patient: Any) -> list[str]:
+    """The channels the patient has an address for; consent is checked when sending."""
+    profile = _profile(patient)
+    channels = [Channel.EMAIL.value] if patient.email else []
+    if profile is not None and profile.mobile_phone:
+        channels.append(Channel.SMS.value)
+    return channels
+
+
+def _plan(
+    kind: str,
+    *,
+    group: str,
+    send_at: dt.datetime,
+    channels: list[str],
+    zone: Any,
+    latest: dt.datetime | None = None,
+    context: dict[str, Any] | None = None,
+) -> int:
+    """One row per channel; texts moved out of quiet hours (and dropped when that would be
+    after the appointment)."""
+    written = 0
+    for channel in channels:
+        at = send_at
+        if channel == Channel.SMS:
+            at = outbox.defer_out_of_quiet_hours(send_at, zone)
+            if latest is not None and at >= latest:
+                continue
+        outbox.enqueue(channel=channel, kind=kind, group=group, send_at=at, context=context or {})
+        written += 1
+    return written
+
+
 def _fasting_time(session: Session, rule: Rule) -> dt.datetime:
     local = session.local_start()
     morning = dt.datetime.combine(
@@ -210,69 +224,67 @@ def _fasting_time(session: Session, rule: Rule) -> dt.datetime:
     return morning.astimezone(dt.UTC)
 
 
+def _before(session: Session, rule: Rule) -> dt.datetime:
+    if rule.kind == ReminderKind.FASTING:
+        return _fasting_time(session, rule)
+    return session.starts_at - dt.timedelta(hours=rule.hours or 0)
+
+
 def plan_session(session: Session, rules: dict[str, Rule], total: int) -> int:
-    """Write the per-session messages that are still in the future."""
+    """Every per-session message still to come. A fasting reminder whose time has passed (a
+    session booked or moved late) goes out at once: it matters until the session starts."""
     now = timezone.now()
-    location = session.location
-    recipients = _recipients(session)
-    context = {
-        **_base_context(session.patient, location),
-        "when": _when(session),
-        "number": session.number,
-        "total": total,
-    }
+    channels = _channels(session.patient)
     group = f"session:{session.pk}"
     written = 0
-    before = [
-        (ReminderKind.PREPARATION, lambda r: session.starts_at - dt.timedelta(hours=r.hours)),
-        (ReminderKind.REMINDER, lambda r: session.starts_at - dt.timedelta(hours=r.hours)),
-        (ReminderKind.FASTING, lambda r: _fasting_time(session, r)),
-    ]
-    for kind, when in before:
+    for kind in BEFORE_KINDS:
         rule = rules[kind]
-        send_at = when(rule)
-        if not rule.enabled or send_at <= now:
-            continue  # booked too late for this one
-        extra = {}
-        if kind == ReminderKind.REMINDER:
-            extra["link"] = _link(
-                "scheduling:session_action", signed(ACTION_SALT, str(session.public_id))
-            )
-        written += _write(
-            rule,
+        if not rule.enabled:
+            continue
+        send_at = _before(session, rule)
+        if send_at <= now:
+            if kind != ReminderKind.FASTING or session.starts_at <= now:
+                continue  # past; the confirmation or the moved notice covers it
+            send_at = now
+        written += _plan(
+            kind,
             group=group,
             send_at=send_at,
-            recipients=recipients,
-            context={**context, **extra},
-            zone=location.zone,
+            channels=channels,
+            zone=session.location.zone,
             latest=session.starts_at,
         )
-    written += _plan_after(session, rules, total, session.ends_at, recipients, context)
+    written += _plan_after(session, rules, total, session.ends_at, channels)
     return written
 
 
 def _plan_after(
-    session: Session,
-    rules: dict[str, Rule],
-    total: int,
-    end: dt.datetime,
-    recipients: list[tuple[str, str]],
-    context: dict[str, Any],
+    session: Session, rules: dict[str, Rule], total: int, end: dt.datetime, channels: list[str]
 ) -> int:
     """The follow-up check-in and any milestone questionnaire, counted from the end."""
     written = 0
+    group = f"session:{session.pk}"
+    zone = session.location.zone
     rule = rules[ReminderKind.FOLLOWUP]
     if rule.enabled:
-        token = signed(CHECKIN_SALT, str(session.public_id))
-        written += _write(
-            rule,
-            group=f"session:{session.pk}",
+        written += _plan(
+            ReminderKind.FOLLOWUP,
+            group=group,
             send_at=end + dt.timedelta(hours=rule.hours or 24),
-            recipients=recipients,
-            context={**context, "link": _link("outcomes:check_in", token)},
-            zone=session.location.zone,
+            channels=channels,
+            zone=zone,
         )
-    written += _milestone_questionnaire(session, rules, total, recipients, context, end)
+    middle = math.ceil(total / 2)
+    milestone = "end" if session.number == total else "mid" if session.number == middle else None
+    if rules[ReminderKind.QUESTIONNAIRE].enabled and milestone is not None:
+        written += _plan(
+            ReminderKind.QUESTIONNAIRE,
+            group=group,
+            send_at=end + dt.timedelta(hours=2 if milestone == "mid" else 24),
+            channels=channels,
+            zone=zone,
+            context={"milestone": milestone},
+        )
     return written
 
 
@@ -280,36 +292,21 @@ def on_session_completed(session: Session, ended_at: dt.datetime) -> int:
     """The follow-up counts from the real discharge, not the booked end."""
     outbox.cancel_group(f"session:{session.pk}")
     rules = rules_for(session.location_id)
-    context = {
-        **_base_context(session.patient, session.location),
-        "when": _when(session),
-        "number": session.number,
-    }
     total = session.series.sessions.count()
-    return _plan_after(session, rules, total, ended_at, _recipients(session), context)
+    return _plan_after(session, rules, total, ended_at, _channels(session.patient))
 
 
-def _milestone_questionnaire(
-    session: Session,
-    rules: dict[str, Rule],
-    total: int,
-    recipients: list[tuple[str, str]],
-    context: dict[str, Any],
-    end: dt.datetime,
-) -> int:
-    rule = rules[ReminderKind.QUESTIONNAIRE]
-    middle = math.ceil(total / 2)
-    milestone = "end" if session.number == total else "mid" if session.number == middle else None
-    if not rule.enabled or milestone is None:
+def _notice(series: Series, kind: str, sessions: list[Session]) -> int:
+    rule = rules_for(series.location_id)[kind]
+    if not rule.enabled:
         return 0
-    token = signed(QUESTIONNAIRE_SALT, f"{session.series.public_id}:{milestone}")
-    return _write(
-        rule,
-        group=f"session:{session.pk}",
-        send_at=end + dt.timedelta(hours=2 if milestone == "mid" else 24),
-        recipients=recipients,
-        context={**context, "milestone": milestone, "link": _link("outcomes:questionnaire", token)},
-        zone=session.location.zone,
+    return _plan(
+        kind,
+        group=f"series:{series.pk}",
+        send_at=timezone.now(),
+        channels=_channels(series.patient),
+        zone=series.location.zone,
+        context={"sessions": [s.pk for s in sessions]},
     )
 
 
@@ -320,39 +317,16 @@ def on_series_booked(series: Series) -> int:
         )
     )
     rules = rules_for(series.location_id)
-    recipients = _recipients(series)
-    now = timezone.now()
-    context = {
-        **_base_context(series.patient, series.location),
-        "sessions": [_when(s) for s in sessions],
-        "when": _when(sessions[0]) if sessions else "",
-    }
-    written = 0
-    rule = rules[ReminderKind.CONFIRMATION]
-    if rule.enabled:
-        written += _write(
-            rule,
+    channels = _channels(series.patient)
+    written = _notice(series, ReminderKind.CONFIRMATION, sessions)
+    if rules[ReminderKind.QUESTIONNAIRE].enabled:
+        written += _plan(
+            ReminderKind.QUESTIONNAIRE,
             group=f"series:{series.pk}",
-            send_at=now,
-            recipients=recipients,
-            context=context,
+            send_at=timezone.now(),
+            channels=channels,
             zone=series.location.zone,
-            attachment=ics.calendar(sessions),
-        )
-    rule = rules[ReminderKind.QUESTIONNAIRE]
-    if rule.enabled:
-        token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:baseline")
-        written += _write(
-            rule,
-            group=f"series:{series.pk}",
-            send_at=now,
-            recipients=recipients,
-            context={
-                **context,
-                "milestone": "baseline",
-                "link": _link("outcomes:questionnaire", token),
-            },
-            zone=series.location.zone,
+            context={"milestone": "baseline"},
         )
     for session in sessions:
         written += plan_session(session, rules, len(sessions))
@@ -360,10 +334,18 @@ def on_series_booked(series: Series) -> int:
     return written
 
 
+def _next_sequence(sessions: list[Session]) -> None:
+    """A move or a cancellation is a new revision of each calendar event (RFC 5545 SEQUENCE)."""
+    Session.objects.filter(pk__in=[s.pk for s in sessions]).update(
+        calendar_sequence=F("calendar_sequence") + 1
+    )
+
+
 def on_sessions_moved(sessions: list[Session]) -> int:
-    """Cancel what was planned for the old times and plan again; tell the patient."""
+    """Re-plan every message of each moved session for its new time; tell the patient."""
     if not sessions:
         return 0
+    _next_sequence(sessions)
     series = sessions[0].series
     rules = rules_for(series.location_id)
     total = series.sessions.count()
@@ -371,47 +353,150 @@ def on_sessions_moved(sessions: list[Session]) -> int:
     for session in sessions:
         outbox.cancel_group(f"session:{session.pk}")
         written += plan_session(session, rules, total)
-    rule = rules[ReminderKind.CHANGED]
-    if rule.enabled:
-        written += _write(
-            rule,
-            group=f"series:{series.pk}",
-            send_at=timezone.now(),
-            recipients=_recipients(series),
-            context={
-                **_base_context(series.patient, series.location),
-                "sessions": [_when(s) for s in sessions],
-                "when": _when(sessions[0]),
-            },
-            zone=series.location.zone,
-            attachment=ics.calendar(sessions),
-        )
+    written += _notice(series, ReminderKind.CHANGED, sessions)
     dispatch_soon()
     return written
 
 
 def on_sessions_cancelled(sessions: list[Session]) -> int:
-    """Nothing more is sent for cancelled sessions; the patient gets one notice."""
+    """Nothing more is sent for cancelled sessions; the patient gets one notice (with a
+    calendar cancellation per session)."""
     if not sessions:
         return 0
+    _next_sequence(sessions)
     for session in sessions:
         outbox.cancel_group(f"session:{session.pk}")
-    series = sessions[0].series
-    rule = rules_for(series.location_id)[ReminderKind.CANCELLED]
-    written = 0
-    if rule.enabled:
-        written = _write(
-            rule,
-            group=f"series:{series.pk}",
-            send_at=timezone.now(),
-            recipients=_recipients(series),
-            context={
-                **_base_context(series.patient, series.location),
-                "sessions": [_when(s) for s in sessions],
-                "when": _when(sessions[0]),
-            },
-            zone=series.location.zone,
-            attachment=ics.calendar(sessions),
-        )
+    written = _notice(sessions[0].series, ReminderKind.CANCELLED, sessions)
     dispatch_soon()
     return written
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def _recipient(channel: str, patient: Any) -> str:
+    """The patient's current address on the channel, if they still agree to it."""
+    profile = _profile(patient)
+    if channel == Channel.EMAIL:
+        if profile is not None and not profile.email_reminders:
+            raise Skip("the patient declined email reminders")
+        if not patient.email:
+            raise Skip("no email address")
+        return str(patient.email)
+    if profile is None or not (profile.sms_reminders and profile.sms_consent_at):
+        raise Skip("no consent to text messages")
+    if not profile.mobile_phone:
+        raise Skip("no mobile number")
+    return str(profile.mobile_phone)
+
+
+def _sessions(ids: list[int]) -> list[Session]:
+    return list(
+        Session.objects.filter(pk__in=ids).select_related("location", "series").order_by("number")
+    )
+
+
+def resolve(message: Message) -> Resolved:
+    """What `message` says now, to whom; Skip when it must not go out, Defer when not yet."""
+    now = timezone.now()
+    about, _, pk = message.group.partition(":")
+    if not pk.isdigit():
+        raise Skip("not about a session or a series")
+    session: Session | None = None
+    if about == "session":
+        session = (
+            Session.objects.select_related("location", "series", "patient__patient_profile")
+            .filter(pk=pk)
+            .first()
+        )
+        if session is None:
+            raise Skip("the appointment no longer exists")
+        series = session.series
+    else:
+        found = (
+            Series.objects.select_related("location", "patient__patient_profile")
+            .filter(pk=pk)
+            .first()
+        )
+        if found is None:
+            raise Skip("the series no longer exists")
+        series = found
+    patient = series.patient
+    location = session.location if session else series.location
+    recipient = _recipient(message.channel, patient)
+    kind = message.kind
+    ahead = session is not None and session.status in UPCOMING_STATUSES and session.starts_at > now
+    if session is not None and kind in BEFORE_KINDS and not ahead:
+        raise Skip("the appointment is no longer ahead")
+    if session is not None and kind not in BEFORE_KINDS and session.status in ENDED:
+        raise Skip("the appointment was cancelled")
+    if message.channel == Channel.SMS:
+        morning = outbox.defer_out_of_quiet_hours(now, location.zone)
+        if morning > now:
+            if session is not None and kind in BEFORE_KINDS and morning >= session.starts_at:
+                raise Skip("quiet hours last until after the appointment")
+            raise registry.Defer(morning)
+    context = _base_context(patient, location)
+    attachments: list[tuple[str, str, str]] = []
+    if session is not None:
+        context.update(when=_when(session), number=session.number)
+    if kind == ReminderKind.REMINDER:
+        assert session is not None
+        context["can_cancel_online"] = session.cancellation_policy().online_open(now)
+        context["link"] = _link(
+            "scheduling:session_action",
+            signed(ACTION_SALT, str(session.public_id), session.starts_at),
+        )
+    elif kind == ReminderKind.FOLLOWUP:
+        assert session is not None
+        until = now + dt.timedelta(days=settings.CHECK_IN_LINK_DAYS)
+        context["link"] = _link(
+            "outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id), until)
+        )
+        context["link_days"] = settings.CHECK_IN_LINK_DAYS
+    elif kind == ReminderKind.QUESTIONNAIRE:
+        if series.status == Series.SeriesStatus.CANCELLED:
+            raise Skip("the series was cancelled")
+        milestone = message.context.get("milestone", "baseline")
+        until = now + dt.timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+        token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:{milestone}", until)
+        context.update(
+            milestone=milestone,
+            link=_link("outcomes:questionnaire", token),
+            link_days=settings.QUESTIONNAIRE_LINK_DAYS,
+        )
+    elif kind in (ReminderKind.CONFIRMATION, ReminderKind.CHANGED, ReminderKind.CANCELLED):
+        sessions = _sessions(message.context.get("sessions", []))
+        if kind != ReminderKind.CANCELLED:
+            sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
+            if not sessions:
+                raise Skip("none of its appointments is still ahead")
+        context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
+        if message.channel == Channel.EMAIL:
+            attachments = [
+                (
+                    f"appointment-{s.number}.ics",
+                    ics.invitation(s, recipient, now),
+                    f"text/calendar; method={ics.CANCEL if s.status in ENDED else ics.REQUEST}",
+                )
+                for s in sessions
+            ]
+    rule = rules_for(location.pk)[kind]
+    prefix = f"notifications/{kind}/"
+    if message.channel == Channel.SMS:
+        return Resolved(
+            recipient=recipient, body_text=_render(rule.sms_text, prefix + "sms.txt", context)
+        )
+    return Resolved(
+        recipient=recipient,
+        subject=_render(rule.email_subject, prefix + "subject.txt", context),
+        body_text=_render(rule.email_text, prefix + "email.txt", context),
+        body_html=_render(rule.email_html, prefix + "email.html", context),
+        attachments=attachments,
+    )
+
+
+def register() -> None:
+    """Called from SchedulingConfig.ready: this app resolves its own kinds."""
+    for kind in ReminderKind.values:
+        registry.register(kind, resolve)

@@ -23,7 +23,6 @@ from review.services import assert_bookable
 from scheduling import planner, reminders
 from scheduling.models import (
     ACTIVE_STATUSES,
-    LATE_CANCEL_WINDOW,
     UPCOMING_STATUSES,
     Hold,
     Series,
@@ -251,7 +250,7 @@ def cancel_sessions(
                 )
             )
         for target in targets:
-            late = target.starts_at - now < LATE_CANCEL_WINDOW
+            late = target.cancellation_policy().is_late(now)
             target.status = Status.LATE_CANCELLED if late else Status.CANCELLED
             target.status_changed_at = now
             target.cancel_reason = reason

@@ -34,7 +34,6 @@ from scheduling.forms import (
 )
 from scheduling.models import (
     ACTIVE_STATUSES,
-    LATE_CANCEL_WINDOW,
     CalendarFeed,
     Hold,
     Series,
@@ -527,17 +526,16 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def session_action(request: HttpRequest, token: str) -> HttpResponse:
     """Confirm or cancel from the reminder's link. GET only shows the choice (link scanners
-    follow GETs); the POST acts. Cancelling online closes 24 hours before the start."""
+    follow GETs); the POST acts. Cancelling online follows the session's cancellation policy."""
 
     try:
         public_id = reminders.unsign(reminders.ACTION_SALT, token)
     except signing.BadSignature:
         return render(request, "scheduling/link_invalid.html", status=404)
     session = get_object_or_404(Session.objects.select_related("location"), public_id=public_id)
-    upcoming = (
-        session.status in (Status.BOOKED, Status.CONFIRMED) and session.starts_at > timezone.now()
-    )
-    can_cancel = upcoming and session.starts_at - timezone.now() >= LATE_CANCEL_WINDOW
+    now = timezone.now()
+    upcoming = session.status in (Status.BOOKED, Status.CONFIRMED) and session.starts_at > now
+    can_cancel = upcoming and session.cancellation_policy().online_open(now)
     done = ""
     if request.method == "POST" and upcoming:
         action = request.POST.get("action")

@@ -194,7 +194,7 @@ class Worker:
         self.process.wait(timeout=20)
 
     def sent_mail(self) -> list[str]:
-        return [path.read_text() for path in sorted(self.mail_dir.glob("*.eml"))]
+        return [path.read_text() for path in sorted(self.mail_dir.glob("*.eml.*"))]
 
     def wait_for_mail(self, count: int, timeout: float = 60) -> list[str]:
         deadline = time.monotonic() + timeout

@@ -16,6 +16,9 @@ from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, 
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
+# Links these tests open are signed here to work until long after the test.
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
 pytestmark = pytest.mark.django_db
 
 OK, LOGIN, FORBID, MISSING, REDIRECT, NOT_ALLOWED = 200, "login", 403, 404, 302, 405
@@ -195,9 +198,9 @@ def world(login):
         "location_day": [location.slug, day],
         "feed": [feed.token],
         "patient": [plan.patient.public_id],
-        "action_token": [signed(ACTION_SALT, str(session.public_id))],
-        "checkin_token": [signed(CHECKIN_SALT, str(session.public_id))],
-        "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")],
+        "action_token": [signed(ACTION_SALT, str(session.public_id), FAR)],
+        "checkin_token": [signed(CHECKIN_SALT, str(session.public_id), FAR)],
+        "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid", FAR)],
         "reset": ["MQ", "set-password"],
         "bad_token": ["not-a-real-token"],
     }

@@ -25,6 +25,9 @@ from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, 
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
+# Links these tests open are signed here to work until long after the test.
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
 HOSTILE = [
     "",
     "0",
@@ -202,12 +205,12 @@ class HostilePostTests(TestCase):
             reverse("scheduling:accept_offer", args=[hold.pk]),
             reverse("scheduling:reset_feed"),
             reverse(
-                "scheduling:session_action", args=[signed(ACTION_SALT, str(session.public_id))]
+                "scheduling:session_action", args=[signed(ACTION_SALT, str(session.public_id), FAR)]
             ),
-            reverse("outcomes:check_in", args=[signed(CHECKIN_SALT, str(session.public_id))]),
+            reverse("outcomes:check_in", args=[signed(CHECKIN_SALT, str(session.public_id), FAR)]),
             reverse(
                 "outcomes:questionnaire",
-                args=[signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")],
+                args=[signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid", FAR)],
             ),
             reverse("accounts:login"),
             reverse("accounts:register"),

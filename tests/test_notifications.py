@@ -13,7 +13,7 @@ from accounts.models import PatientProfile, Role
 from notifications import services as outbox
 from notifications.models import Message, MessageStatus
 from scheduling import services
-from scheduling.models import ReminderRule, Status
+from scheduling.models import ReminderRule
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -39,6 +39,23 @@ def _book(location, email, first, times, **plan_fields):
     return series
 
 
+def deliver_everything(until: dt.datetime) -> list[tuple[dt.datetime, Message]]:
+    """Walk the clock through every planned instant up to `until`, sending what is due there as
+    the worker does; the (instant, row) pairs of what was sent."""
+    sent = []
+    while True:
+        due = Message.objects.filter(status="pending", send_at__lte=until).order_by("send_at")
+        first = due.first()
+        if first is None:
+            return sent
+        with time_machine.travel(max(first.send_at, dt.datetime.now(dt.UTC)), tick=False):
+            moment = dt.datetime.now(dt.UTC)
+            ids = outbox.claim_due()
+            outbox.send_batch(ids)
+            for message in Message.objects.filter(pk__in=ids, status="sent"):
+                sent.append((moment, message))
+
+
 def _messages(**filters):
     return list(Message.objects.filter(**filters).order_by("send_at", "channel"))
 
@@ -60,7 +77,8 @@ def test_each_message_is_planned_at_its_instant_across_the_dst_change(zone):
     # Hours before are real elapsed hours, so they are counted in UTC.
     utc_start = start.astimezone(dt.UTC)
     assert at("preparation").send_at == utc_start - dt.timedelta(hours=72)  # before the change
-    assert at("reminder").send_at == utc_start - dt.timedelta(hours=24)
+    assert at("reminder").send_at == utc_start - dt.timedelta(hours=48)
+    assert at("tomorrow").send_at == utc_start - dt.timedelta(hours=24)
     assert at("fasting").send_at == dt.datetime.combine(day, dt.time(8), tzinfo=tz)
     assert at("followup").send_at == session.ends_at + dt.timedelta(hours=24)
     assert at("preparation").send_at.astimezone(tz).utcoffset() != start.utcoffset()
@@ -68,7 +86,7 @@ def test_each_message_is_planned_at_its_instant_across_the_dst_change(zone):
     assert at("reminder", "sms").send_at == at("reminder").send_at
     confirmation = Message.objects.get(kind="confirmation", channel="email")
     assert confirmation.send_at == NOW
-    assert "BEGIN:VEVENT" in confirmation.attachment
+    assert confirmation.context == {"sessions": [session.pk]}
     # One session is both the middle and the end: baseline and end, by email and text.
     assert Message.objects.filter(kind="questionnaire").count() == 2 * 2
 
@@ -112,7 +130,9 @@ def test_quiet_hours_boundaries():
     assert outbox.defer_out_of_quiet_hours(local(8), tz) == local(8)
 
 
-def test_no_text_without_consent_and_no_email_when_declined():
+def test_no_text_without_consent_and_no_email_when_declined(mailoutbox, settings, tmp_path):
+    settings.SMS_BACKEND = "notifications.backends.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path)
     location = make_location(shifts_from=dt.date(2027, 3, 1))
     plan = approved_plan("nosms@example.org", location, infusions=1)
     PatientProfile.objects.filter(user=plan.patient).update(
@@ -125,13 +145,19 @@ def test_no_text_without_consent_and_no_email_when_declined():
         booked_by=UserFactory(role=Role.FRONT_DESK),
     )
 
-    assert not Message.objects.filter(channel="sms").exists()
-    assert Message.objects.filter(channel="email").exists()
-    # No clinical detail and no surname in any message.
-    for message in Message.objects.all():
-        text = f"{message.subject} {message.body_text} {message.body_html}"
+    deliver_everything(until=dt.datetime(2027, 3, 20, tzinfo=dt.UTC))
+
+    assert not (tmp_path / "deliveries.log").exists()
+    texts = Message.objects.filter(channel="sms")
+    assert set(texts.values_list("status", "last_error")) == {
+        ("skipped", "no consent to text messages")
+    }
+    assert mailoutbox
+    # No clinical detail and no surname in any message delivered.
+    for email in mailoutbox:
+        text = f"{email.subject} {email.body} {email.alternatives}"
         for word in ("ketamine", "Testperson", "PHQ", "infusion", "depression", "pain score"):
-            assert word not in text, (message.kind, word)
+            assert word not in text, (email.subject, word)
 
 
 def test_cancelling_a_session_cancels_its_pending_messages_and_sends_a_notice():
@@ -164,7 +190,7 @@ def test_moving_a_session_re_plans_its_messages():
     session.refresh_from_db()
     live = Message.objects.filter(group=f"session:{session.pk}", status="pending")
     reminder = live.get(kind="reminder", channel="email")
-    assert reminder.send_at == session.starts_at - dt.timedelta(hours=24)
+    assert reminder.send_at == session.starts_at - dt.timedelta(hours=48)
     assert Message.objects.filter(group=f"session:{session.pk}", status="cancelled").count() > 0
     assert Message.objects.filter(kind="changed").count() == 2
 
@@ -239,7 +265,7 @@ def test_a_permanent_failure_fails_at_once_and_the_desk_sees_it(settings, login)
     settings.SMS_BACKEND = "tests.sms_backends.FlakySmsBackend"
     message = outbox.enqueue(
         channel="sms",
-        kind="reminder",
+        kind="notice",
         group="g",
         recipient="+18885550100",
         send_at=NOW,
@@ -251,70 +277,6 @@ def test_a_permanent_failure_fails_at_once_and_the_desk_sees_it(settings, login)
     page = login(UserFactory(role=Role.FRONT_DESK)).get(reverse("scheduling:failed_messages"))
 
     assert "number cannot receive texts" in page.content.decode()
-
-
-def test_the_reminder_link_confirms_and_cancels_without_a_login(client):
-    from scheduling.reminders import ACTION_SALT, signed
-
-    location = make_location(shifts_from=dt.date(2027, 3, 1))
-    series = _book(
-        location,
-        "l@example.org",
-        "A",
-        [(dt.date(2027, 3, 10), dt.time(11)), (dt.date(2027, 3, 12), dt.time(11))],
-        infusions=2,
-        min_days_between=2,
-    )
-    first, second = series.sessions.order_by("number")
-    url = reverse("scheduling:session_action", args=[signed(ACTION_SALT, str(first.public_id))])
-
-    assert "I will come" in client.get(url).content.decode()
-    first.refresh_from_db()
-    assert first.status == Status.BOOKED  # a GET changes nothing
-    client.post(url, {"action": "confirm"})
-    first.refresh_from_db()
-    assert first.status == Status.CONFIRMED
-
-    other = reverse("scheduling:session_action", args=[signed(ACTION_SALT, str(second.public_id))])
-    with time_machine.travel(second.starts_at - dt.timedelta(hours=20), tick=False):
-        page = client.post(other, {"action": "cancel"}).content.decode()
-        assert "to cancel, please call" in page
-    second.refresh_from_db()
-    assert second.status == Status.BOOKED
-    client.post(other, {"action": "cancel"})
-    second.refresh_from_db()
-    assert second.status == Status.CANCELLED
-
-    tampered = url[:-3] + "xyz/"
-    assert client.get(tampered).status_code == 404
-
-
-def test_the_check_in_and_questionnaire_links_store_answers_with_outcomes(client):
-    from outcomes.models import CheckIn, QuestionnaireResponse
-    from scheduling.reminders import CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
-
-    location = make_location(shifts_from=dt.date(2027, 3, 1))
-    series = _book(
-        location, "o@example.org", "A", [(dt.date(2027, 3, 10), dt.time(11))], infusions=1
-    )
-    session = series.sessions.get()
-
-    check_in = reverse("outcomes:check_in", args=[signed(CHECKIN_SALT, str(session.public_id))])
-    refused = client.post(check_in, {"pain": "11"})
-    assert "Please answer the questions marked below." in refused.content.decode()
-    client.post(check_in, {"pain": "3", "side_effects": ["nausea", "dizziness"]})
-    stored = CheckIn.objects.get(session=session)
-    assert (stored.pain, stored.side_effects) == (3, ["nausea", "dizziness"])
-
-    url = reverse(
-        "outcomes:questionnaire", args=[signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid")]
-    )
-    answers = {f"phq9_{n}": "1" for n in range(1, 10)} | {"peg_1": "4", "peg_2": "5", "peg_3": "6"}
-    client.post(url, answers)
-    response = QuestionnaireResponse.objects.get(series=series)
-    assert (response.milestone, response.phq9_total, response.phq9_band) == ("mid", 9, "mild")
-    assert str(response.peg) == "5.0"
-    assert "already" in client.get(url).content.decode()
 
 
 def test_planning_a_series_reads_the_patients_profile_once_not_per_session():

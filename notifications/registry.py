@@ -1,0 +1,58 @@
+"""What a planned message says is decided when it is sent, by the app that planned it.
+
+The outbox row keeps the kind, what it is about (its group, e.g. ``session:<id>``), the channel
+and the planned instant. At send time the resolver registered for the kind reads the current
+state (the patient's address and consent, the session's time and status, the location's texts
+and policy) and returns the message to deliver, or says why it must not go out (`Skip`) or not
+yet (`Defer`). This app knows nothing of the apps that register: they call `register` from
+their AppConfig.ready.
+
+A kind with no resolver is sent as it was stored (messages written complete, e.g. the urgent-flag
+notice to clinicians).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notifications.models import Message
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The message as it goes out now."""
+
+    recipient: str
+    body_text: str
+    subject: str = ""
+    body_html: str = ""
+    # (file name, content, MIME type with parameters, e.g. "text/calendar; method=REQUEST")
+    attachments: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class Skip(Exception):
+    """The message must not go out (consent withdrawn, the session cancelled); the reason is
+    recorded on the row for staff."""
+
+
+@dataclass
+class Defer(Exception):
+    """Not now: send at `until` (a text that would arrive in quiet hours)."""
+
+    until: dt.datetime
+
+
+Resolver = Callable[["Message"], Resolved]
+_resolvers: dict[str, Resolver] = {}
+
+
+def register(kind: str, resolver: Resolver) -> None:
+    _resolvers[kind] = resolver
+
+
+def resolver_for(kind: str) -> Resolver | None:
+    return _resolvers.get(kind)
