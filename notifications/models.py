@@ -102,3 +102,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.kind} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words, as the app that planned it names it."""
+        from notifications.registry import label_for
+
+        return label_for(self.kind)

@@ -48,11 +48,19 @@ class Defer(Exception):
 
 Resolver = Callable[["Message"], Resolved]
 _resolvers: dict[str, Resolver] = {}
+_labels: dict[str, str] = {}
 
 
-def register(kind: str, resolver: Resolver) -> None:
+def register(kind: str, resolver: Resolver, label: str = "") -> None:
+    """`label` is how staff pages name the kind ("Reminder with confirm/cancel link")."""
     _resolvers[kind] = resolver
+    if label:
+        _labels[kind] = label
 
 
 def resolver_for(kind: str) -> Resolver | None:
     return _resolvers.get(kind)
+
+
+def label_for(kind: str) -> str:
+    return _labels.get(kind, kind.replace("_", " ").capitalize())

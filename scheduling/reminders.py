@@ -498,5 +498,5 @@ def resolve(message: Message) -> Resolved:
 
 def register() -> None:
     """Called from SchedulingConfig.ready: this app resolves its own kinds."""
-    for kind in ReminderKind.values:
-        registry.register(kind, resolve)
+    for kind, label in ReminderKind.choices:
+        registry.register(kind, resolve, str(label))

@@ -558,6 +558,20 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
 
 @desk_only
 def failed_messages(request: HttpRequest) -> HttpResponse:
-
-    messages_failed = Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200]
-    return render(request, "scheduling/failed_messages.html", {"failed": messages_failed})
+    """Messages that could not be delivered, newest first, at the time of their location."""
+    failed = list(Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200])
+    sessions = {
+        f"session:{pk}": zone
+        for pk, zone in Session.objects.filter(
+            pk__in=[m.group.split(":")[1] for m in failed if m.group.startswith("session:")]
+        ).values_list("pk", "location__time_zone")
+    }
+    series = {
+        f"series:{pk}": zone
+        for pk, zone in Series.objects.filter(
+            pk__in=[m.group.split(":")[1] for m in failed if m.group.startswith("series:")]
+        ).values_list("pk", "location__time_zone")
+    }
+    zones = sessions | series
+    rows = [(m, zones.get(m.group, "UTC")) for m in failed]
+    return render(request, "scheduling/failed_messages.html", {"rows": rows})

@@ -224,3 +224,17 @@ def test_the_check_in_link_of_a_cancelled_session_refuses_and_stores_nothing(cli
     assert response.status_code == 410
     assert "was cancelled" in response.content.decode()
     assert not CheckIn.objects.exists()
+
+
+def test_the_desk_sees_each_message_in_words_at_the_locations_time(login):
+    location = make_location(shifts_from=dt.date(2026, 12, 1))
+    series = _series(location, days=[7], infusions=1)
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+
+    page = desk.get(f"/desk/series/{series.public_id}/").content.decode()
+
+    assert "Reminder with confirm/cancel link, 48 hours before" in page
+    assert "See you tomorrow" in page
+    # 48 h before Monday 7 December 11:00 EST is Saturday 5 December 11:00 EST.
+    assert "5 Dec 11:00 EST" in page
+    assert " UTC" not in page
