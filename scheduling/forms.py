@@ -115,3 +115,78 @@ class WaitlistForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Find a patient", max_length=100, required=False)
+
+
+class ReminderRuleForm(forms.ModelForm):
+    """One kind of message at one location. Texts are checked as templates here, so a mistake
+    in a tag is a message on the page rather than a message that fails when it is sent."""
+
+    class Meta:
+        from scheduling.models import ReminderRule
+
+        model = ReminderRule
+        fields = [
+            "enabled",
+            "hours",
+            "local_time",
+            "email_subject",
+            "email_text",
+            "email_html",
+            "sms_text",
+        ]
+        labels = {
+            "enabled": "Send this message",
+            "hours": "Hours",
+            "local_time": "Local time (fasting reminder)",
+            "email_subject": "Email subject",
+            "email_text": "Email text",
+            "email_html": "Email HTML",
+            "sms_text": "Text message",
+        }
+        help_texts = {
+            "email_subject": "Leave blank for the default. You can use {{ first_name }}, "
+            "{{ clinic }}, {{ location.name }}, {{ when }} and {{ link }}.",
+            "sms_text": "At most 320 characters. Never put clinical detail in a message.",
+        }
+        widgets = {
+            "local_time": forms.TimeInput(attrs={"type": "time"}),
+            "email_text": forms.Textarea(attrs={"rows": 4}),
+            "email_html": forms.Textarea(attrs={"rows": 3}),
+            "sms_text": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hours"].error_messages["invalid"] = "Give a whole number of hours."
+        self.fields["hours"].widget.attrs.update(min=1, max=720)
+
+    def clean_hours(self) -> int | None:
+        hours = self.cleaned_data.get("hours")
+        if hours is not None and not 1 <= hours <= 720:
+            raise forms.ValidationError("Give between 1 and 720 hours (30 days).")
+        return hours
+
+    def _template(self, name: str) -> str:
+        from django.template import Template, TemplateSyntaxError
+
+        text = self.cleaned_data.get(name, "")
+        try:
+            Template(text)
+        except TemplateSyntaxError as error:
+            raise forms.ValidationError(
+                "This text has a mistake in a {{ }} or {%% %%} tag: %(error)s",
+                params={"error": error},
+            ) from error
+        return str(text)
+
+    def clean_email_subject(self) -> str:
+        return self._template("email_subject")
+
+    def clean_email_text(self) -> str:
+        return self._template("email_text")
+
+    def clean_email_html(self) -> str:
+        return self._template("email_html")
+
+    def clean_sms_text(self) -> str:
+        return self._template("sms_text")

@@ -146,6 +146,8 @@ def _profile(patient: Any) -> PatientProfile | None:
 
 
 def _first_name(patient: Any) -> str:
+    if patient is None:
+        return "there"
     profile = _profile(patient)
     return (profile.preferred_name if profile and profile.preferred_name else "") or (
         patient.first_name or "there"
@@ -494,6 +496,31 @@ def resolve(message: Message) -> Resolved:
         body_html=_render(rule.email_html, prefix + "email.html", context),
         attachments=attachments,
     )
+
+
+def preview(location: Any, rule: Rule) -> dict[str, str]:
+    """The kind's texts as a fictional patient would get them at `location` (the settings
+    page): a sample first name, an appointment a week ahead, placeholder links."""
+    local = timezone.now().astimezone(location.zone) + dt.timedelta(days=7)
+    start = local.replace(hour=11, minute=0, second=0, microsecond=0)
+    when = f"{start:%A %-d %B at %-I:%M %p} {start.tzname()}"
+    context = {
+        **_base_context(None, location),
+        "first_name": "Alex",
+        "when": when,
+        "number": 3,
+        "sessions": [when],
+        "milestone": "mid",
+        "can_cancel_online": True,
+        "link": settings.SITE_URL + "/example-link/",
+        "link_days": settings.QUESTIONNAIRE_LINK_DAYS,
+    }
+    prefix = f"notifications/{rule.kind}/"
+    return {
+        "subject": _render(rule.email_subject, prefix + "subject.txt", context),
+        "email": _render(rule.email_text, prefix + "email.txt", context),
+        "sms": _render(rule.sms_text, prefix + "sms.txt", context),
+    }
 
 
 def register() -> None:

@@ -26,4 +26,5 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
+    path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),
 ]

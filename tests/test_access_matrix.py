@@ -74,6 +74,7 @@ MATRIX = {
     "scheduling:week_today": ("get", "location", staff_page(*DESK)),
     "scheduling:week": ("get", "location_day", staff_page(*DESK)),
     "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
+    "scheduling:reminder_rules": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:my_sessions": ("get", None, patient_page(False)),
     "scheduling:reset_feed": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:session_ics": ("get", "session", patient_page()),

@@ -238,3 +238,47 @@ def test_the_desk_sees_each_message_in_words_at_the_locations_time(login):
     # 48 h before Monday 7 December 11:00 EST is Saturday 5 December 11:00 EST.
     assert "5 Dec 11:00 EST" in page
     assert " UTC" not in page
+
+
+def test_a_clinic_admin_switches_a_kind_off_changes_its_text_and_previews_it(login):
+    location = make_location(shifts_from=dt.date(2026, 12, 1))
+    admin = login(UserFactory(role=Role.CLINIC_ADMIN))
+    url = f"/settings/{location.slug}/reminders/"
+
+    page = admin.get(url).content.decode()
+    assert "Reminder with confirm/cancel link, 48 hours before" in page
+    assert "Hello Alex" in page  # the fictional patient of the preview
+
+    fields = {
+        "kind": "preparation",
+        "preparation-enabled": "on",
+        "preparation-hours": "96",
+        "preparation-sms_text": "{{ clinic }}: see you on {{ when }}, {{ first_name }}.",
+    }
+    preview = admin.post(url, {**fields, "action": "preview"}).content.decode()
+    assert "see you on" in preview and ", Alex." in preview
+    assert not ReminderRule.objects.exists()  # a preview saves nothing
+
+    admin.post(url, {**fields, "action": "save"})
+    rule = ReminderRule.objects.get(location=location, kind="preparation")
+    assert (rule.enabled, rule.hours) == (True, 96)
+
+    broken = admin.post(url, {**fields, "preparation-sms_text": "{% if %}", "action": "save"})
+    assert "mistake in a {{ }} or {% %} tag" in broken.content.decode()
+    rule.refresh_from_db()
+    assert rule.sms_text.startswith("{{ clinic }}")
+
+    off = {"kind": "tomorrow", "action": "save"}  # the checkbox left unticked
+    admin.post(url, off)
+    _series(location, days=[7], infusions=1)
+    assert not Message.objects.filter(kind="tomorrow").exists()
+    assert Message.objects.get(kind="preparation", channel="email").send_at == (
+        dt.datetime(2026, 12, 7, 11, tzinfo=location.zone) - dt.timedelta(hours=96)
+    )
+
+
+def test_only_clinic_admins_reach_the_reminder_rules(login):
+    location = make_location(shifts_from=dt.date(2026, 12, 1))
+    for role in (Role.FRONT_DESK, Role.CLINICIAN, Role.NURSE, Role.PATIENT):
+        response = login(UserFactory(role=role)).get(f"/settings/{location.slug}/reminders/")
+        assert response.status_code in (302, 403, 404), role
