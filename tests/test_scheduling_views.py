@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from icalendar import Calendar
 
 from accounts.models import Role
 from scheduling import planner, services
@@ -94,9 +96,38 @@ def test_patients_see_their_sessions_in_local_time_and_get_an_ics(clinic, login)
     response = client.get(reverse("scheduling:session_ics", args=[session.public_id]))
     body = response.content.decode()
     assert response["Content-Type"].startswith("text/calendar")
-    assert "DTSTART:20270201T140000Z" in body
-    assert "DTEND:20270201T154000Z" in body
-    assert "Stamford" in body and "Avery" not in body
+    (event,) = Calendar.from_ical(response.content).walk("VEVENT")
+    assert event.decoded("DTSTART") == dt.datetime(2027, 2, 1, 14, tzinfo=dt.UTC)
+    assert event.decoded("DTEND") == dt.datetime(2027, 2, 1, 15, 40, tzinfo=dt.UTC)
+    assert "Stamford" in str(event["SUMMARY"]) and "Avery" not in body
+
+
+def test_the_calendar_feed_shows_cancelled_and_completed_sessions_as_such(clinic, login):
+    from scheduling.models import Status
+
+    plan = approved_plan("feed@example.org", clinic, infusions=2)
+    series = services.book_series(
+        plan,
+        clinic,
+        [
+            services.Choice(MONDAY, dt.time(9)),
+            services.Choice(MONDAY + dt.timedelta(days=2), dt.time(9)),
+        ],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    )
+    completed, cancelled = series.sessions.order_by("number")
+    type(cancelled).objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED)
+    type(completed).objects.filter(pk=completed.pk).update(status=Status.COMPLETED)
+    feed = CalendarFeed.objects.create(patient=cancelled.patient)
+
+    with time_machine.travel(dt.datetime(2027, 1, 25, tzinfo=dt.UTC)):
+        response = Client().get(reverse("scheduling:feed", args=[feed.token]))
+
+    calendar = Calendar.from_ical(response.content)
+    events = {str(e["UID"]).split("@")[0]: e for e in calendar.walk("VEVENT")}
+    assert str(events[str(cancelled.public_id)]["STATUS"]) == "CANCELLED"
+    assert str(events[str(completed.public_id)]["STATUS"]) == "CONFIRMED"
+    assert str(events[str(completed.public_id)]["X-CLINIC-STATE"]) == "completed"
 
 
 def test_another_patients_ics_is_not_found(clinic, login):
