@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
@@ -105,22 +104,15 @@ def _lock_draft(intake: Intake) -> None:
         raise NotADraft
 
 
-# These steps also change the intake, its attachments or read the previous answer, so their
-# answers are only ever written in a transaction that locks the intake first. Every other step's
-# answers are written in a single statement, never under that lock.
-_STEPS_THAT_LOCK = frozenset({"about", "insurance", "consents"})
-
-
-def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
-    """Store a valid step as finished; some steps also update the intake or attach a file."""
-    if step.slug in _STEPS_THAT_LOCK:
-        _save_locked_step(intake, step, form, ip)
-    else:
-        _store_answer(intake, step, data=form.answers(), raw={}, completed_at=timezone.now())
-
-
 @transaction.atomic
-def _save_locked_step(intake: Intake, step: Step, form: StepForm, ip: str | None) -> None:
+def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
+    """Store a valid step as finished; some steps also update the intake or attach a file.
+
+    Every save takes the intake's row lock first, in one transaction: it orders the save against
+    a submit from another tab (which takes the same lock, then scores) and against the same step
+    saved from two tabs. The answers trigger (migrations 0003 and 0007) stays as a guard: it
+    refuses any write to a version that is no longer a draft, whatever path it comes by.
+    """
     _lock_draft(intake)
     data = form.answers()
     if step.slug == "about":
@@ -133,44 +125,14 @@ def _save_locked_step(intake: Intake, step: Step, form: StepForm, ip: str | None
     _write_answer(intake, step, data=data, raw={}, completed_at=timezone.now())
 
 
+@transaction.atomic
 def save_unfinished(intake: Intake, step: Step, raw: dict[str, list[str]]) -> None:
     """Keep what the patient typed when it did not validate, so leaving loses nothing.
 
-    The step's last valid answers stay in `data`; only `raw` and the finished mark change.
-    A step that locks is written under the lock here too: written without it, its row would be
-    locked before the intake, the opposite order of a valid save of the same step, a deadlock."""
-    if step.slug in _STEPS_THAT_LOCK:
-        with transaction.atomic():
-            _lock_draft(intake)
-            _write_answer(intake, step, raw=raw, completed_at=None)
-    else:
-        _store_answer(intake, step, raw=raw, completed_at=None)
-
-
-def _store_answer(intake: Intake, step: Step, **values: Any) -> None:
-    """Write one step's answers without locking the intake first: one UPDATE, or an INSERT the
-    first time, each committed on its own.
-
-    The answers trigger (migration 0007) takes the intake's row FOR SHARE and refuses a version
-    that is no longer a draft, so a save racing a submit in another tab is ordered by the database:
-    it lands before the version is scored, or it is refused and nothing changes. Two tabs inserting
-    the same step at once meet the unique constraint; the later one then updates the row.
-    """
-    for attempt in (1, 2):
-        try:
-            with _savepoint_if_in_transaction():
-                _write_answer(intake, step, **values)
-            return
-        except IntegrityError as error:
-            constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
-            if constraint == _FROZEN:
-                raise NotADraft from error
-            if constraint != "intake_answer_step_unique" or attempt == 2:
-                raise
-
-
-# The constraint the answers trigger names when it refuses a write.
-_FROZEN = "intake_answer_frozen"
+    The step's last valid answers stay in `data`; only `raw` and the finished mark change. It
+    locks like a valid save, in the same order (the intake, then the answer)."""
+    _lock_draft(intake)
+    _write_answer(intake, step, raw=raw, completed_at=None)
 
 
 def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
@@ -182,12 +144,6 @@ def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
     )
     if not IntakeAnswer.objects.filter(intake=intake, step=step.slug).update(**values):
         IntakeAnswer.objects.create(intake=intake, step=step.slug, **values)
-
-
-def _savepoint_if_in_transaction() -> contextlib.AbstractContextManager[Any]:
-    """A savepoint inside a caller's transaction, so a refused statement leaves it usable;
-    nothing in autocommit, where the statement fails alone."""
-    return transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
 
 
 def _store_card(intake: Intake, form: InsuranceForm) -> None:

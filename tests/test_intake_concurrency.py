@@ -1,8 +1,8 @@
 """A patient with two tabs: saving a step while the same version is being submitted.
 
-A plain step is saved in one statement without taking the intake's lock in the app; the answers
-trigger takes it in the database. These tests hold one side's transaction open on a real second
-connection and check the other side waits, then sees what the first committed.
+Every step save takes the intake's row lock first, as a submit does; the answers trigger stays as
+a guard in the database. These tests hold one side's transaction open on a real second connection
+and check the other side waits, then sees what the first committed.
 """
 
 from __future__ import annotations
@@ -203,8 +203,8 @@ def test_an_unfinished_save_of_a_locking_step_waits_for_a_valid_save_of_it(draft
 
 
 def test_a_first_save_that_meets_another_tabs_new_row_updates_it():
-    """The other tab's INSERT is not yet committed: this save's UPDATE finds nothing, its INSERT
-    waits on the unique index, meets the committed row, and updates it instead."""
+    """The other tab's INSERT is not yet committed: this save waits on the intake's lock, then
+    finds the committed row and updates it (one row, the later answer)."""
     LocationFactory(slug="stamford", name="Stamford")
     intake = services.start_draft(UserFactory(role=Role.PATIENT))
     step, first = _pain_form(intake, pain_now=1)

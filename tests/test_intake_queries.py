@@ -66,19 +66,19 @@ def test_the_review_page_uses_a_fixed_number_of_queries(intake_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_saving_a_plain_step_is_one_statement_outside_a_transaction(intake_client):
-    """User, intake, the audit event, then the answers: an INSERT the first time, an UPDATE after.
-    The answers trigger, not a transaction around the save, keeps a submitted version's answers
-    from changing."""
+def test_saving_a_step_locks_the_intake_then_writes_its_answers(intake_client):
+    """User, intake, the audit event, then in one transaction the intake's lock and the answers:
+    an INSERT the first time, an UPDATE after."""
     client, intake = intake_client
     url = reverse("intake:step", args=[intake.public_id, "pain"])
     expected = {
-        "6": ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"],
-        "3": ["SELECT", "SELECT", "INSERT", "UPDATE"],
+        "6": ["SELECT", "SELECT", "INSERT", "BEGIN", "SELECT", "UPDATE", "INSERT", "COMMIT"],
+        "3": ["SELECT", "SELECT", "INSERT", "BEGIN", "SELECT", "UPDATE", "COMMIT"],
     }
     for pain_now, statements in expected.items():
         with CaptureQueriesContext(connection) as queries:
             response = client.post(url, {**valid_steps()["pain"], "pain_now": pain_now})
         assert response.status_code == 302
         assert [query["sql"].split()[0] for query in queries] == statements
+        assert "FOR UPDATE" in queries[4]["sql"]
         assert intake.answers.get(step="pain").data["pain_now"] == int(pain_now)
