@@ -5,9 +5,11 @@ import zoneinfo
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 
 
 def validate_time_zone(value: str) -> None:
@@ -147,6 +149,13 @@ class Chair(models.Model):
         return f"{self.location.name} · {self.name}"
 
 
+class TsTzRange(Func):
+    """tstzrange(start, end): the half-open interval an exclusion constraint compares."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
 class NurseShift(models.Model):
     """A nurse on duty at a location, stored in UTC like every instant."""
 
@@ -162,6 +171,14 @@ class NurseShift(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(starts_at__lt=F("ends_at")), name="nurse_shift_times_order"
+            ),
+            # One nurse is on duty in one place at a time, at whichever location.
+            ExclusionConstraint(
+                name="nurse_shift_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("nurse", RangeOperators.EQUAL),
+                ],
             ),
         ]
         indexes = [

@@ -357,6 +357,7 @@ def load_resources(
             [location.pk, until, since],
         )
         shifts = cursor.fetchall()
+        nurses = sorted({nurse for nurse, _, _ in shifts})
         # The location's active sessions and live holds (both occupy chairs and nurses), and the
         # patient's own sessions anywhere, in one round trip.
         cursor.execute(
@@ -374,6 +375,15 @@ def load_resources(
             " AND expires_at > now() AND starts_at < to_timestamp(%s)"
             " AND ends_at > to_timestamp(%s)"
             " UNION ALL"
+            # The same nurses' sessions at other locations: a nurse's set-ups and monitoring
+            # load count wherever they are (they take no chair here).
+            " SELECT 'n', 0, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
+            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
+            " (starts_at AT TIME ZONE %s)::date"
+            " FROM scheduling_session WHERE nurse_id = ANY(%s) AND location_id <> %s"
+            " AND status = ANY(%s) AND starts_at < to_timestamp(%s)"
+            " AND ends_at > to_timestamp(%s) AND NOT (id = ANY(%s))"
+            " UNION ALL"
             " SELECT 'p', 0, 0, EXTRACT(EPOCH FROM starts_at)::bigint, 0,"
             " EXTRACT(EPOCH FROM ends_at)::bigint, NULL::date"
             " FROM scheduling_session WHERE patient_id = %s AND status = ANY(%s)"
@@ -382,14 +392,15 @@ def load_resources(
             [
                 *(location.time_zone, location.pk, active, until, since, list(exclude)),
                 *(location.time_zone, location.pk, until, since),
+                *(location.time_zone, nurses, location.pk, active, until, since, list(exclude)),
                 *(patient_id, active, until, since, list(exclude)),
             ],
         )
         sessions, patient_busy = [], []
         for kind, chair, nurse, start, setup_end, end, day in cursor.fetchall():
-            if kind == "l":
+            if kind in ("l", "n"):
                 sessions.append((chair, nurse, start, setup_end, end, day))
-            else:
+            elif kind == "p":
                 patient_busy.append((start, end))
     return Resources(
         zone=zone,

@@ -1,23 +1,42 @@
 """Booking, moving and cancelling sessions, safely under concurrency (PRODUCT.md 4.2, 4.3).
 
-Every change that takes a chair or a nurse runs in one transaction that first locks the location
-row (SELECT ... FOR UPDATE), then reloads what constrains the change, checks it, and writes. The
-lock serialises bookings per location, so the nurse-capacity count cannot be raced; the exclusion
-constraints on chairs, patients and nurse set-ups remain the last word if a code path forgot.
-Locking once and late, then checking, then writing, is the pattern pretix uses for quotas.
+Every change that takes a chair or a nurse runs in one transaction that first takes its locks,
+then reloads what constrains the change, checks it, and writes. Locking once and late, then
+checking, then writing, is the pattern pretix uses for quotas; the exclusion constraints on chairs,
+patients, nurse set-ups and nurse shifts remain the last word if a code path forgot.
+
+The lock order, the same on every path (a second order is a deadlock waiting for load):
+
+1. location rows, in ascending id: the location of the change and every location where its
+   nurses work over the dates concerned (`_lock_locations`), so a nurse's set-ups and monitoring
+   load are checked across every site under one lock that covers them;
+2. holds (accepting or releasing an offer);
+3. session rows, in ascending id;
+4. waitlist entries (taken with SKIP LOCKED, never waited for).
+
+A deadlock or serialization failure that still happens (two paths reaching rows PostgreSQL locks
+implicitly, such as a foreign key's KEY SHARE) is retried a bounded number of times (`_retried`)
+and otherwise reported as ConcurrentChange: "someone else changed this a moment ago; nothing was
+changed".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from locations.models import Location
+from locations.models import Location, NurseShift
 from review.models import TreatmentPlan
 from review.services import assert_bookable
 from scheduling import planner, reminders
@@ -44,12 +63,75 @@ class SpacingError(SchedulingError):
 
 
 class BookingConflict(SchedulingError):
-    """Some sessions can no longer be had; nothing was written."""
+    """Some sessions can no longer be had; nothing was written. `reasons` says why, per session
+    number, when the database's constraints named it."""
 
-    def __init__(self, failed: list[int], proposal: planner.Proposal | None = None) -> None:
+    def __init__(
+        self,
+        failed: list[int],
+        proposal: planner.Proposal | None = None,
+        reasons: dict[int, str] | None = None,
+    ) -> None:
         self.failed = failed
         self.proposal = proposal
+        self.reasons = reasons or {}
         super().__init__(f"sessions {failed} are no longer available")
+
+    def describe(self) -> str:
+        """The sessions and why, in words: "Session 3 (the chair is taken then)"."""
+        parts = [
+            f"{number} ({self.reasons[number]})" if number in self.reasons else str(number)
+            for number in self.failed
+        ]
+        return ", ".join(parts) or "some"
+
+
+class ConcurrentChange(SchedulingError):
+    """Another change held what this one needed, and retrying did not get through."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else changed this a moment ago; nothing was changed. Please try again."
+        )
+
+
+# What each exclusion constraint means, for a conflict the checks did not catch.
+CONSTRAINT_REASONS = {
+    "session_chair_no_overlap": "the chair is taken then",
+    "session_patient_no_overlap": "the patient has another appointment then",
+    "session_nurse_setup_no_overlap": "the nurse is setting up another patient then",
+}
+RETRIES = 4
+# PostgreSQL's deadlock_detected and serialization_failure.
+TRANSIENT_CODES = frozenset({"40P01", "40001"})
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _retried(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a whole transaction again after a deadlock or serialization failure, a bounded
+    number of times with a short random pause; then ConcurrentChange. Inside a caller's
+    transaction it only converts: the caller's transaction is what must be run again."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempts = 1 if connection.in_atomic_block else RETRIES
+        for attempt in range(1, attempts + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as error:
+                if getattr(error.__cause__, "pgcode", None) not in TRANSIENT_CODES:
+                    raise
+                if attempt < attempts:
+                    time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 (jitter)
+        raise ConcurrentChange
+
+    return run
+
+
+def _constraint(error: IntegrityError) -> str | None:
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
 
 
 class InvalidTransition(SchedulingError):
@@ -88,6 +170,26 @@ def _lock(location: Location) -> Location:
     return Location.objects.select_for_update().get(pk=location.pk)
 
 
+def _lock_locations(location: Location, first: dt.date, last: dt.date) -> Location:
+    """Lock `location` and every location where its nurses work between two of its local
+    dates, in ascending id (step 1 of the lock order); the locked row of `location`."""
+    zone = location.zone
+    since = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    nurses = NurseShift.objects.filter(
+        location=location, starts_at__lt=until, ends_at__gt=since
+    ).values("nurse_id")
+    elsewhere = NurseShift.objects.filter(
+        nurse_id__in=nurses, starts_at__lt=until, ends_at__gt=since
+    ).values("location_id")
+    locked = list(
+        Location.objects.select_for_update()
+        .filter(Q(pk=location.pk) | Q(pk__in=elsewhere))
+        .order_by("pk")
+    )
+    return next(row for row in locked if row.pk == location.pk)
+
+
 def _session(series: Series, number: int, slot: planner.Slot) -> Session:
     return Session(
         series=series,
@@ -102,6 +204,7 @@ def _session(series: Series, number: int, slot: planner.Slot) -> Session:
     )
 
 
+@_retried
 def book_series(
     plan: TreatmentPlan,
     location: Location,
@@ -121,7 +224,7 @@ def book_series(
         raise SpacingError(f"The plan has {plan.infusions} infusions; {len(choices)} were chosen.")
     try:
         with transaction.atomic():
-            location = _lock(location)
+            location = _lock_locations(location, choices[0].date, choices[-1].date)
             assert_bookable(plan.patient)
             resources = planner.load_resources(
                 location,
@@ -136,19 +239,21 @@ def book_series(
             series = Series.objects.create(
                 plan=plan, patient=plan.patient, location=location, booked_by=booked_by
             )
-            Session.objects.bulk_create(
-                _session(series, number, slot)
-                for number, slot in enumerate(slots, start=1)
-                if slot is not None
-            )
+            for number, slot in enumerate(slots, start=1):
+                assert slot is not None
+                try:
+                    with transaction.atomic():  # a savepoint: the refusal names the session
+                        _session(series, number, slot).save()
+                except IntegrityError as error:
+                    # The exclusion constraints caught what the checks did not: the outer
+                    # transaction rolls back, so still nothing is written.
+                    reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+                    raise BookingConflict([number], reasons={number: reason}) from error
             reminders.on_series_booked(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
         raise
-    except IntegrityError as error:
-        # The exclusion constraints caught what the checks did not: still nothing is written.
-        raise BookingConflict([], None) from error
     return series
 
 
@@ -160,13 +265,17 @@ def _series_sessions(series: Series) -> list[Session]:
     )
 
 
+@_retried
 def move_sessions(
     session: Session, choice: Choice, *, and_following: bool = False
 ) -> list[Session]:
     """Move one session (or it and every later one, by the same number of days, to the new time
     of day), keeping the plan's spacing; all or nothing."""
     with transaction.atomic():
-        location = _lock(session.location)
+        # The dates concerned decide which locations to lock; they are read before the locks
+        # and the session is read again under them.
+        current = Session.objects.select_related("location", "series").get(pk=session.pk)
+        location = _lock_locations(current.location, *_move_dates(current, choice.date))
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status not in UPCOMING_STATUSES:
             raise InvalidTransition("Only booked or confirmed sessions can be moved.")
@@ -193,6 +302,7 @@ def move_sessions(
         failed = [s.number for s in moving if slots[s.pk] is None]
         if failed:
             raise BookingConflict(failed)
+        moving = _locked_in_order(moving)
         vacated = [FreedSlot.of(moved) for moved in moving]
         for moved in moving:
             slot = slots[moved.pk]
@@ -224,30 +334,36 @@ def move_sessions(
                 )
                 cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} IMMEDIATE")
         except IntegrityError as error:
-            raise BookingConflict([s.number for s in moving]) from error
+            reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+            numbers = [s.number for s in moving]
+            raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         reminders.on_sessions_moved(moving)
         for slot in vacated:
             offer_freed_slot(slot)
         return moving
 
 
+@_retried
 def cancel_sessions(
     session: Session, *, and_following: bool = False, reason: str = ""
 ) -> list[Session]:
     """Cancel one session or the rest of its series; within 24 h of the start it is late."""
     now = timezone.now()
     with transaction.atomic():
+        _lock(session.location)  # step 1 of the lock order, before any session row
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status not in UPCOMING_STATUSES:
             raise InvalidTransition("Only booked or confirmed sessions can be cancelled.")
         targets = [session]
         if and_following:
             targets += list(
-                Session.objects.select_for_update().filter(
+                Session.objects.select_for_update()
+                .filter(
                     series=session.series,
                     starts_at__gt=session.starts_at,
                     status__in=UPCOMING_STATUSES,
                 )
+                .order_by("pk")
             )
         for target in targets:
             late = target.cancellation_policy().is_late(now)
@@ -264,6 +380,22 @@ def cancel_sessions(
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets
+
+
+def _move_dates(session: Session, to: dt.date) -> tuple[dt.date, dt.date]:
+    """The local dates a move of `session` (and those after it) to `to` can touch."""
+    start = session.local_start().date()
+    latest = session.series.sessions.order_by("-starts_at").values_list("starts_at", flat=True)[0]
+    last = latest.astimezone(session.location.zone).date()
+    return min(to, start), max(to, start, last + (to - start))
+
+
+def _locked_in_order(sessions: list[Session]) -> list[Session]:
+    """Lock these session rows in ascending id (step 3 of the lock order) before writing them
+    in one statement, whose own row order is not defined."""
+    ids = [s.pk for s in sessions]
+    list(Session.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    return sessions
 
 
 def check_in(session: Session) -> Session:
@@ -315,16 +447,25 @@ class FreedSlot:
         )
 
 
-def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) -> Hold | None:
-    """Offer a freed slot to the first patient waiting for it, held for HOLD_MINUTES.
+# How many waiting entries an offer looks through for one it can actually be booked for.
+OFFER_CANDIDATES = 20
 
-    First come, first served: the oldest waiting entry of the location whose dates and local
-    time window contain the slot, and whose own session is later than the slot.
+
+def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) -> Hold | None:
+    """Offer a freed slot to the first patient waiting for it who can take it, held for
+    HOLD_MINUTES.
+
+    First come, first served among the waiting entries of the location whose dates and local
+    time window contain the slot and whose own session is later than the slot; an entry gets
+    the offer only if the slot is bookable for it: its series keeps the plan's spacing, the
+    patient is free then, and a chair and a nurse can take its chair time (the planner's own
+    check, with the entry's session out of the way). The hold takes the chair and nurse that
+    check found.
     """
     if slot.starts_at <= timezone.now():
         return None
     local = slot.starts_at.astimezone(slot.location.zone)
-    entry = (
+    entries = (
         WaitlistEntry.objects.select_for_update(skip_locked=True)
         .filter(
             location=slot.location,
@@ -338,19 +479,24 @@ def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) 
         )
         .exclude(session__patient=slot.patient_id)
         .exclude(pk__in=skip_entries or [])
-        .order_by("created_at")
-        .first()
+        .select_related("session__series__plan")
+        .order_by("created_at")[:OFFER_CANDIDATES]
     )
-    if entry is None:
+    found = next(
+        ((entry, fit) for entry in entries if (fit := _bookable_for(entry, slot)) is not None),
+        None,
+    )
+    if found is None:
         return None
+    entry, fit = found
     hold = Hold.objects.create(
         entry=entry,
         location=slot.location,
-        chair_id=slot.chair_id,
-        nurse_id=slot.nurse_id,
-        starts_at=slot.starts_at,
-        setup_ends_at=slot.setup_ends_at,
-        ends_at=slot.ends_at,
+        chair_id=fit.chair_id,
+        nurse_id=fit.nurse_id,
+        starts_at=fit.starts_at(),
+        setup_ends_at=fit.setup_ends_at(),
+        ends_at=fit.ends_at(),
         expires_at=timezone.now() + dt.timedelta(minutes=HOLD_MINUTES),
     )
     entry.status = WaitlistEntry.EntryStatus.OFFERED
@@ -358,10 +504,33 @@ def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) 
     return hold
 
 
+def _bookable_for(entry: WaitlistEntry, slot: FreedSlot) -> planner.Slot | None:
+    """The chair and nurse with which the entry's session could move to the freed start, or
+    None when the move would break its series' spacing or nothing can take it."""
+    session = entry.session
+    shape = planner.PlanShape.from_plan(session.series.plan)
+    local = slot.starts_at.astimezone(slot.location.zone)
+    others = [
+        s.local_start().date() for s in _series_sessions(session.series) if s.pk != session.pk
+    ]
+    try:
+        check_spacing(sorted([*others, local.date()]), shape)
+    except SpacingError:
+        return None
+    resources = planner.load_resources(
+        slot.location, session.patient_id, local.date(), local.date(), exclude=[session.pk]
+    )
+    return resources.slot(local.date(), local.hour * 60 + local.minute, shape)
+
+
+@_retried
 def accept_hold(hold: Hold) -> Session:
     """Move the waiting patient's session into the held slot."""
     with transaction.atomic():
-        _lock(hold.location)
+        day = hold.starts_at.astimezone(hold.location.zone).date()
+        session = Session.objects.select_related("location", "series").get(pk=hold.entry.session_id)
+        # The same locations move_sessions will lock, taken first (step 1), then the hold.
+        _lock_locations(hold.location, *_move_dates(session, day))
         hold = Hold.objects.select_for_update().select_related("entry__session").get(pk=hold.pk)
         if hold.released_at is not None or hold.expires_at <= timezone.now():
             raise InvalidTransition("This offer has expired.")
@@ -384,6 +553,7 @@ def release_expired_holds() -> int:
     )
     for hold in expired:
         with transaction.atomic():
+            _lock(hold.location)  # step 1 of the lock order, before the hold
             if not Hold.objects.filter(pk=hold.pk, released_at__isnull=True).update(
                 released_at=now
             ):

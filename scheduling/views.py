@@ -149,17 +149,16 @@ def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
                         plan, location, choices, booked_by=request.user, request=planner_request
                     )
                 except services.BookingConflict as conflict:
-                    numbers = ", ".join(str(n) for n in conflict.failed) or "some"
                     messages.error(
                         request,
-                        f"Session {numbers} was taken meanwhile; nothing was booked. "
-                        "Here is a fresh proposal.",
+                        f"Session {conflict.describe()} was taken meanwhile; nothing was "
+                        "booked. Here is a fresh proposal.",
                     )
                     context["proposal"] = conflict.proposal or planner.propose(
                         location, plan.patient_id, planner_request
                     )
                     context["failed"] = conflict.failed
-                except (services.SpacingError, NotBookable) as error:
+                except (services.SchedulingError, NotBookable) as error:
                     messages.error(request, str(error))
                 else:
                     messages.success(
@@ -230,10 +229,14 @@ def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
             session, choice, and_following=form.cleaned_data["and_following"]
         )
     except services.BookingConflict as conflict:
+        why = (
+            ""
+            if conflict.reasons
+            else ": the chair, a nurse or the patient is not free, or the clinic is closed"
+        )
         messages.error(
             request,
-            f"Session {', '.join(map(str, conflict.failed))} cannot move there: the chair, a "
-            "nurse or the patient is not free, or the clinic is closed. Nothing was changed.",
+            f"Session {conflict.describe()} cannot move there{why}. Nothing was changed.",
         )
     except services.SchedulingError as error:
         messages.error(request, str(error))
@@ -254,7 +257,7 @@ def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
             and_following=form.cleaned_data.get("and_following", False),
             reason=form.cleaned_data.get("reason", ""),
         )
-    except services.InvalidTransition as error:
+    except services.SchedulingError as error:
         messages.error(request, str(error))
     else:
         late = sum(s.status == Status.LATE_CANCELLED for s in cancelled)
@@ -548,8 +551,12 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
             )
             done = "confirmed"
         elif action == "cancel" and can_cancel:
-            services.cancel_sessions(session, reason="Cancelled by the patient online")
-            done = "cancelled"
+            try:
+                services.cancel_sessions(session, reason="Cancelled by the patient online")
+            except services.SchedulingError as error:
+                messages.error(request, str(error))
+            else:
+                done = "cancelled"
         session.refresh_from_db()
         upcoming = session.status in (Status.BOOKED, Status.CONFIRMED)
     return render(

@@ -150,3 +150,56 @@ def test_a_random_concurrent_mix_of_book_move_and_cancel_breaks_no_invariant():
         for name, sql in INVARIANTS.items():
             cursor.execute(sql, {"active": active})
             assert cursor.fetchone()[0] == 0, name
+
+
+def test_a_deadlock_is_retried_and_both_changes_land():
+    """Two transactions take two rows in opposite orders: PostgreSQL aborts one with "deadlock
+    detected", and the retry runs it again once the other has committed."""
+    from django.db import transaction
+
+    from locations.models import Location
+
+    first = make_location("first", nurses=0)
+    second = make_location("second", nurses=0)
+    attempts: list[int] = []
+    both_hold_one = threading.Barrier(2, timeout=20)
+
+    def lock_both(index: int) -> str:
+        order = [first.pk, second.pk] if index == 0 else [second.pk, first.pk]
+
+        @services._retried
+        def change() -> str:
+            attempts.append(index)
+            with transaction.atomic():
+                Location.objects.select_for_update().get(pk=order[0])
+                if attempts.count(index) == 1:
+                    both_hold_one.wait()  # the first time only: force the crossing
+                Location.objects.select_for_update().get(pk=order[1])
+                Location.objects.filter(pk=order[0]).update(phone=f"changed by {index}")
+            return "done"
+
+        return change()
+
+    results = _run_in_threads(2, lock_both)
+
+    assert results == ["done", "done"]
+    assert len(attempts) == 3  # one of the two ran twice
+    assert Location.objects.filter(phone__startswith="changed by").count() == 2
+
+
+def test_a_deadlock_that_keeps_happening_is_reported_in_words():
+    from django.db import OperationalError
+
+    class Deadlock(Exception):
+        pgcode = "40P01"
+
+    calls: list[int] = []
+
+    @services._retried
+    def always() -> None:
+        calls.append(1)
+        raise OperationalError("deadlock detected") from Deadlock()
+
+    with pytest.raises(services.ConcurrentChange, match="Someone else changed this a moment ago"):
+        always()
+    assert len(calls) == services.RETRIES

@@ -366,3 +366,57 @@ def test_nothing_is_proposed_or_booked_in_the_past(stamford, desk):
             services.book_series(
                 plan, stamford, [services.Choice(MONDAY, dt.time(10))], booked_by=desk
             )
+
+
+def test_one_nurse_cannot_be_on_shift_at_two_locations_at_once():
+    from locations.models import NurseShift
+
+    stamford = make_location("stamford", shifts_from=dt.date(2027, 2, 1), shift_days=1)
+    irvine = make_location("irvine", "America/Los_Angeles", nurses=0)
+    shift = NurseShift.objects.filter(location=stamford).first()
+
+    with pytest.raises(IntegrityError, match="nurse_shift_no_overlap"), transaction.atomic():
+        NurseShift.objects.create(
+            location=irvine,
+            nurse=shift.nurse,
+            starts_at=shift.starts_at + dt.timedelta(hours=1),
+            ends_at=shift.ends_at + dt.timedelta(hours=1),
+        )
+    assert NurseShift.objects.filter(nurse=shift.nurse).count() == 1
+
+
+def test_a_nurses_set_up_at_another_location_counts_when_booking_here():
+    """A nurse's session at another site (booked under a shift later moved) still occupies
+    her: the planner sees sessions of this location's nurses wherever they are. Her set-ups
+    are also refused by the database; her monitoring load (k = 1 here) only by the planner."""
+    from locations.models import NurseShift
+
+    day = dt.date(2027, 2, 1)
+    here = make_location("stamford", chairs=2, nurses=1, shifts_from=day, shift_days=1)
+    there = make_location("irvine", "America/Los_Angeles", chairs=2, nurses=0)
+    nurse = NurseShift.objects.get(location=here).nurse
+    shift = NurseShift.objects.get(location=here)
+    # Her morning is at the other site: a session is booked there under a shift there.
+    NurseShift.objects.filter(pk=shift.pk).update(location=there)
+    nurse.locations.add(there)
+    elsewhere = services.book_series(
+        approved_plan("there@example.org", there, infusions=1),
+        there,
+        [services.Choice(day, dt.time(9))],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    ).sessions.get()
+    assert elsewhere.nurse == nurse
+    # Then the shift moves back here (the admin edits it); that session stays.
+    NurseShift.objects.filter(pk=shift.pk).update(location=here)
+
+    # 12:30 in Stamford is 09:30 in Irvine: her set-up there is over, but she still monitors
+    # that patient, and k = 1.
+    with pytest.raises(services.BookingConflict) as conflict:
+        services.book_series(
+            approved_plan("here@example.org", here, infusions=1),
+            here,
+            [services.Choice(day, dt.time(12, 30))],
+            booked_by=UserFactory(role=Role.FRONT_DESK),
+        )
+    assert conflict.value.failed == [1]
+    assert not Session.objects.filter(location=here).exists()

@@ -113,3 +113,42 @@ def test_an_expired_hold_is_offered_to_the_next_patient_waiting():
     entry_b.refresh_from_db()
     assert entry_b.status == "waiting"
     assert Session.objects.get(pk=entry_c.session_id).local_start().time() == dt.time(14)
+
+
+def test_a_freed_slot_goes_only_to_a_waiting_patient_who_can_take_it():
+    """The reported case: session 4 was offered a slot on the day of session 3, which its
+    spacing forbids; the slot was held 30 minutes for nobody. Now it goes to the next patient
+    for whom it is bookable."""
+    clinic = make_location("wl", chairs=1, nurses=1, shifts_from=MONDAY)
+    freed = _book_one(
+        approved_plan("a@example.org", clinic, infusions=1), clinic, MONDAY, dt.time(9)
+    )
+    # A two-session series on Monday 14:00 and Thursday: moving its second session to Monday
+    # would put both on one day.
+    plan = approved_plan("b@example.org", clinic, infusions=2, min_days_between=2)
+    series = services.book_series(
+        plan,
+        clinic,
+        [
+            services.Choice(MONDAY, dt.time(14)),
+            services.Choice(MONDAY + dt.timedelta(days=3), dt.time(9)),
+        ],
+        booked_by=UserFactory(role=Role.FRONT_DESK),
+    )
+    same_day_entry = _wait(series.sessions.get(number=2), clinic)
+    later = _book_one(
+        approved_plan("c@example.org", clinic, infusions=1),
+        clinic,
+        MONDAY + dt.timedelta(days=4),
+        dt.time(9),
+    )
+    bookable_entry = _wait(later, clinic)
+
+    services.cancel_sessions(freed)
+
+    hold = Hold.objects.get()
+    assert hold.entry == bookable_entry
+    same_day_entry.refresh_from_db()
+    assert same_day_entry.status == WaitlistEntry.EntryStatus.WAITING
+    moved = services.accept_hold(hold)
+    assert moved.local_start().date() == MONDAY
