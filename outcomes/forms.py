@@ -2,17 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from charting.models import SIDE_EFFECTS
 from intake import scoring
-
-SIDE_EFFECTS = [
-    ("nausea", "Nausea or vomiting"),
-    ("dizziness", "Dizziness"),
-    ("headache", "Headache"),
-    ("drowsiness", "Drowsiness or tiredness"),
-    ("dissociation", "Feeling unreal, detached or dreamy"),
-    ("anxiety", "Anxiety or low mood"),
-    ("bladder", "Pain or burning when passing urine"),
-]
 
 
 def _scale(label: str, high: int, labels: dict[int, str] | None = None) -> forms.TypedChoiceField:
