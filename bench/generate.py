@@ -63,7 +63,7 @@ def busy_location(
         for _ in range(nurses)
     )
     zone = location.zone
-    today = timezone.localdate()
+    today = location.local_today()
     first_day = today - dt.timedelta(days=days_before)
     days = [first_day + dt.timedelta(days=n) for n in range(days_before + days_after)]
     NurseShift.objects.bulk_create(

@@ -202,7 +202,7 @@ def main() -> None:
                 )
                 draft = fill_intake(drafter, location_slug="stamford")
                 drafting.append((_signed_in(drafter), f"/intake/{draft.public_id}/pain/"))
-            today = location.local_now().date().isoformat()
+            today = location.local_today().isoformat()
             pain = "&".join(f"{k}={v}" for k, v in sample_steps()["pain"].items())
             return {
                 "day_view": ([(desk, f"/desk/{location.slug}/day/{today}/")], None),

@@ -16,7 +16,7 @@ from audit import services as audit
 from charting import services
 from charting.forms import CheckInForm, DischargeForm, InfusionVitalsForm, SideEffectsForm, StopForm
 from charting.models import InfusionRecord
-from scheduling.models import ACTIVE_STATUSES, Session
+from scheduling.models import Session
 
 nurse_only = role_required(Role.NURSE)
 
@@ -27,12 +27,11 @@ def day(request: HttpRequest) -> HttpResponse:
     locations = list(request.user.locations.all())  # type: ignore[union-attr]
     window = Q(pk__in=[])
     for location in locations:
-        start = dt.datetime.combine(location.local_now().date(), dt.time(), tzinfo=location.zone)
-        window |= Q(
-            location=location, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1)
-        )
+        start, end = location.day_bounds(location.local_today())
+        window |= Q(location=location, starts_at__gte=start, starts_at__lt=end)
     sessions = (
-        Session.objects.filter(window, status__in=[s.value for s in ACTIVE_STATUSES])
+        Session.objects.active()
+        .filter(window)
         .select_related("patient", "chair", "location", "nurse", "record")
         .order_by("location__name", "starts_at")
     )

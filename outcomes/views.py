@@ -129,7 +129,7 @@ def _week(request: HttpRequest, location: Location) -> dt.date:
     try:
         day = dt.date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        day = location.local_now().date()
+        day = location.local_today()
     return day - dt.timedelta(days=day.weekday())
 
 

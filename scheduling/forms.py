@@ -41,8 +41,9 @@ class PlanRequestForm(forms.Form):
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends < starts:
             self.add_error("window_ends", "The end of the window is before its start.")
-        first = cleaned.get("first_date")
-        if first and first < dt.date.today():
+        first, location = cleaned.get("first_date"), cleaned.get("location")
+        # Today at the chosen location, not the server's: the evening in Irvine is tomorrow in UTC.
+        if first and location and first < location.local_today():
             self.add_error("first_date", "Choose today or a later date.")
         return cleaned
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
-from locations.models import Location, NurseShift
+from locations.models import Location, NurseShift, Opening
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
@@ -33,7 +33,6 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
-    ACTIVE_STATUSES,
     LATE_CANCEL_WINDOW,
     CalendarFeed,
     Hold,
@@ -50,11 +49,6 @@ patient_only = role_required(Role.PATIENT)
 SLOT = dt.timedelta(minutes=15)
 
 
-def _local_day_bounds(location: Location, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=location.zone)
-    return start, start + dt.timedelta(days=1)
-
-
 @desk_only
 def desk(request: HttpRequest) -> HttpResponse:
     """The front desk's start page: locations, patients ready to book, offers waiting."""
@@ -65,7 +59,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         .order_by("approved_at")[:50]
     )
     offers = (
-        Hold.objects.filter(released_at__isnull=True, expires_at__gt=timezone.now())
+        Hold.objects.live()
         .select_related("entry__session__patient", "location")
         .order_by("expires_at")
     )
@@ -77,7 +71,6 @@ def desk(request: HttpRequest) -> HttpResponse:
             "ready": ready,
             "offers": offers,
             "search_form": SearchForm(),
-            "today": timezone.localdate(),
         },
     )
 
@@ -120,7 +113,7 @@ def _plan_or_404(public_id: UUID) -> TreatmentPlan:
 def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         "location": plan.intake.location,
-        "first_date": next_weekday(timezone.localdate() + dt.timedelta(days=1)),
+        "first_date": next_weekday(plan.intake.location.local_today() + dt.timedelta(days=1)),
         "weekdays": [0, 2, 4],
         "window_starts": dt.time(9),
         "window_ends": dt.time(12),
@@ -316,8 +309,8 @@ def _location_or_404(slug: str) -> Location:
 def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_now().date()
-    grid = _day_grid(location.pk, date)
+    date = _parse_day(day) or location.local_today()
+    grid = _day_grid(location, date)
     return render(
         request,
         "scheduling/day.html",
@@ -332,14 +325,13 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     )
 
 
-def _day_grid(location_id: int, date: dt.date) -> str:
-    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
-    start, end = _local_day_bounds(location, date)
+def _day_grid(location: Location, date: dt.date) -> str:
+    start, end = location.day_bounds(date)
     chairs = list(location.chairs.filter(is_active=True))
     sessions = list(
-        Session.objects.at(location)
+        Session.objects.active()
+        .at(location)
         .overlapping(start, end)
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
         .select_related("patient", "nurse")
     )
     shifts = list(
@@ -347,9 +339,8 @@ def _day_grid(location_id: int, date: dt.date) -> str:
         .select_related("nurse")
         .order_by("nurse__first_name", "nurse_id")
     )
-    hours = location.opening_hours.filter(weekday=date.weekday()).first()
-    opens = dt.datetime.combine(date, hours.opens if hours else dt.time(8), tzinfo=location.zone)
-    closes = dt.datetime.combine(date, hours.closes if hours else dt.time(18), tzinfo=location.zone)
+    hours = location.hours_on(date)
+    opens, closes = _grid_span(location, date, hours, sessions)
     nurses = list({shift.nurse_id: shift.nurse for shift in shifts}.values())
     return render_to_string(
         "scheduling/_day_grid.html",
@@ -362,6 +353,23 @@ def _day_grid(location_id: int, date: dt.date) -> str:
             "sessions": sessions,
         },
     )
+
+
+def _grid_span(
+    location: Location, date: dt.date, hours: Opening | None, sessions: list[Session]
+) -> tuple[dt.datetime, dt.datetime]:
+    """The rows to draw: the opening hours, widened to every session of the day, so that a
+    session booked before its hours changed or a closure was declared is never hidden. A closed
+    day without sessions has no rows."""
+    midnight, next_midnight = location.day_bounds(date)
+    starts = [s.starts_at for s in sessions] + ([hours.opens] if hours else [])
+    ends = [s.ends_at for s in sessions] + ([hours.closes] if hours else [])
+    if not starts:
+        return midnight, midnight
+    first = max(min(starts), midnight).astimezone(location.zone)
+    # Rows fall on the quarter hours of the local clock.
+    first = first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)
+    return first, min(max(ends), next_midnight)
 
 
 def _day_rows(
@@ -415,9 +423,9 @@ def _parse_day(value: str | None) -> dt.date | None:
 @desk_only
 def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
     location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_now().date()
+    date = _parse_day(day) or location.local_today()
     monday = date - dt.timedelta(days=date.weekday())
-    grid = _week_grid(location.pk, monday)
+    grid = _week_grid(location, monday)
     return render(
         request,
         "scheduling/week.html",
@@ -431,14 +439,13 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     )
 
 
-def _week_grid(location_id: int, monday: dt.date) -> str:
-    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
-    start, _ = _local_day_bounds(location, monday)
-    _, end = _local_day_bounds(location, monday + dt.timedelta(days=6))
+def _week_grid(location: Location, monday: dt.date) -> str:
+    start, _ = location.day_bounds(monday)
+    _, end = location.day_bounds(monday + dt.timedelta(days=6))
     sessions = (
-        Session.objects.at(location)
+        Session.objects.active()
+        .at(location)
         .overlapping(start, end)
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
         .select_related("patient", "chair", "location")
         .order_by("starts_at")
     )
@@ -463,8 +470,8 @@ def _week_grid(location_id: int, monday: dt.date) -> str:
 @patient_only
 def my_sessions(request: HttpRequest) -> HttpResponse:
     sessions = (
-        Session.objects.filter(patient=request.user, ends_at__gte=timezone.now())
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        Session.objects.active()
+        .filter(patient=request.user, ends_at__gte=timezone.now())
         .select_related("location")
         .order_by("starts_at")
     )
@@ -534,9 +541,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return render(request, "scheduling/link_invalid.html", status=404)
     session = get_object_or_404(Session.objects.select_related("location"), public_id=public_id)
-    upcoming = (
-        session.status in (Status.BOOKED, Status.CONFIRMED) and session.starts_at > timezone.now()
-    )
+    upcoming = session.is_upcoming
     can_cancel = upcoming and session.starts_at - timezone.now() >= LATE_CANCEL_WINDOW
     done = ""
     if request.method == "POST" and upcoming:
@@ -550,7 +555,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
             services.cancel_sessions(session, reason="Cancelled by the patient online")
             done = "cancelled"
         session.refresh_from_db()
-        upcoming = session.status in (Status.BOOKED, Status.CONFIRMED)
+        upcoming = session.is_upcoming
     return render(
         request,
         "scheduling/session_action.html",

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
+from locations.models import Closure
 from scheduling import planner, services
 from scheduling.models import CalendarFeed, Session
 from tests.factories import UserFactory
@@ -195,3 +196,16 @@ def test_planner_queries_do_not_depend_on_how_many_sessions_exist(clinic):
         planner.propose(clinic, plan.patient_id, request)
 
     assert len(empty) == len(busy) == 5
+
+
+def test_the_day_view_of_a_closure_says_closed_and_still_shows_the_sessions_booked(clinic, login):
+    _book(clinic, 0, dt.time(9))
+    Closure.objects.create(location=clinic, starts_on=MONDAY, ends_on=MONDAY, reason="Storm")
+    desk = login(UserFactory(role=Role.FRONT_DESK))
+
+    _, html = _count(desk, reverse("scheduling:day", args=["stamford", MONDAY.isoformat()]))
+
+    assert "The clinic is closed on this day." in html
+    assert html.count("Avery Testperson") == 1
+    assert ">09:00</th>" in html  # the rows cover the session, not invented hours
+    assert ">08:00</th>" not in html

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         )
         request = planner.Request(
             shape=planner.PlanShape.from_plan(plan),
-            first_date=location.local_now().date(),
+            first_date=location.local_today(),
             weekdays=frozenset({0, 2, 4}),
             windows=(planner.Window(dt.time(9), dt.time(12)),),
         )
@@ -127,7 +127,7 @@ class Command(BaseCommand):
     def _shifts(self, nurse: User, location: Location) -> None:
         """A shift covering opening hours on every open day of the coming four weeks."""
         hours = {row.weekday: row for row in location.opening_hours.all()}
-        today = location.local_now().date()
+        today = location.local_today()
         for offset in range(SHIFT_DAYS_AHEAD):
             day = today + dt.timedelta(days=offset)
             row = hours.get(day.weekday())
