@@ -126,8 +126,8 @@ def main() -> None:
                 inside += 1
             except services.SpacingError:
                 pass
-            for session in proposal.sessions:
-                distances.append(request.windows[0].distance(session.slot.minute))
+            for proposed in proposal.sessions:
+                distances.append(request.windows[0].distance(proposed.slot.minute))
             sessions = list(series.sessions.all())
             for session in sessions:
                 roll = rng.random()

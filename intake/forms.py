@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -179,7 +179,9 @@ class AboutYouForm(StepForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["preferred_location"].choices = [("", "Choose a location")] + [
+        locations = self.fields["preferred_location"]
+        assert isinstance(locations, forms.ChoiceField)
+        locations.choices = [("", "Choose a location")] + [
             (location.slug, location.name) for location in Location.objects.filter(is_active=True)
         ]
 
@@ -394,7 +396,7 @@ class AllergyForm(forms.Form):
     reaction = forms.CharField(label="Reaction", max_length=200, required=False)
 
 
-class _RowFormSet(forms.BaseFormSet):
+class _RowFormSet(forms.BaseFormSet[forms.Form]):
     def rows(self) -> list[dict[str, Any]]:
         return [
             form.cleaned_data
@@ -433,18 +435,23 @@ class SafetyForm(StepForm):
             )
         initial = kwargs.get("initial") or {}
         data = args[0] if args else kwargs.get("data")
-        self.medications = MedicationFormSet(
-            data, prefix="medications", initial=initial.get("medications") or None
+        # formset_factory builds subclasses of _RowFormSet; its type says only BaseFormSet.
+        self.medications = cast(
+            _RowFormSet,
+            MedicationFormSet(
+                data, prefix="medications", initial=initial.get("medications") or None
+            ),
         )
-        self.allergies = AllergyFormSet(
-            data, prefix="allergies", initial=initial.get("allergies") or None
+        self.allergies = cast(
+            _RowFormSet,
+            AllergyFormSet(data, prefix="allergies", initial=initial.get("allergies") or None),
         )
         if extra_rows:
             self.medications.extra += extra_rows
             self.allergies.extra += extra_rows
 
     @property
-    def formsets(self) -> list[tuple[forms.BaseFormSet, str, str]]:
+    def formsets(self) -> list[tuple[_RowFormSet, str, str]]:
         return [
             (self.medications, "Medicines you take now", "Add more medicine rows"),
             (self.allergies, "Allergies", "Add more allergy rows"),
@@ -569,7 +576,7 @@ CARD_SIGNATURES = {
 }
 
 
-def sniff_card(upload: UploadedFile) -> str:
+def sniff_card(upload: UploadedFile[bytes]) -> str:
     """The content type from the file's first bytes: the browser's claim is not trusted."""
     if upload.size is not None and upload.size > CARD_MAX_BYTES:
         raise ValidationError("The card image is too large: the limit is 5 MB.")
@@ -599,7 +606,7 @@ class InsuranceForm(StepForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )
 
-    def clean_card(self) -> UploadedFile | None:
+    def clean_card(self) -> UploadedFile[bytes] | None:
         upload = self.cleaned_data.get("card")
         if upload:
             self.card_content_type = sniff_card(upload)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 from charting.models import InfusionRecord
@@ -229,7 +230,7 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
     )
 
 
-def _duration(end: str, start: str) -> ExpressionWrapper:
+def _duration(end: str, start: str) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 

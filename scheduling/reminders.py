@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PatientProfile
+from accounts.models import PatientProfile, User
 from notifications import services as outbox
 from notifications.models import Channel
 from notifications.tasks import dispatch_soon
@@ -34,7 +35,7 @@ from scheduling import ics
 from scheduling.models import ReminderKind, ReminderRule, Series, Session
 
 # Defaults of the configurable rules: hours before/after, local time for the fasting reminder.
-DEFAULT_HOURS = {
+DEFAULT_HOURS: dict[str, int] = {
     ReminderKind.PREPARATION: 72,
     ReminderKind.REMINDER: 24,
     ReminderKind.FOLLOWUP: 24,
@@ -95,7 +96,7 @@ def _render(custom: str, default_template: str, context: dict[str, Any]) -> str:
     return render_to_string(default_template, context).strip()
 
 
-def _profile(patient: Any) -> PatientProfile | None:
+def _profile(patient: User) -> PatientProfile | None:
     """The patient's profile through the cached reverse accessor: one query per patient
     instance at most, none when it was loaded with select_related."""
     try:
@@ -197,6 +198,11 @@ def _base_context(patient: Any, location: Any) -> dict[str, Any]:
     }
 
 
+def _hours(rule: Rule) -> dt.timedelta:
+    """A rule's hours before or after, its kind's default when the location left them blank."""
+    return dt.timedelta(hours=rule.hours if rule.hours is not None else DEFAULT_HOURS[rule.kind])
+
+
 def _fasting_time(session: Session, rule: Rule) -> dt.datetime:
     local = session.local_start()
     morning = dt.datetime.combine(
@@ -223,9 +229,9 @@ def plan_session(session: Session, rules: dict[str, Rule], total: int) -> int:
     }
     group = f"session:{session.pk}"
     written = 0
-    before = [
-        (ReminderKind.PREPARATION, lambda r: session.starts_at - dt.timedelta(hours=r.hours)),
-        (ReminderKind.REMINDER, lambda r: session.starts_at - dt.timedelta(hours=r.hours)),
+    before: list[tuple[str, Callable[[Rule], dt.datetime]]] = [
+        (ReminderKind.PREPARATION, lambda r: session.starts_at - _hours(r)),
+        (ReminderKind.REMINDER, lambda r: session.starts_at - _hours(r)),
         (ReminderKind.FASTING, lambda r: _fasting_time(session, r)),
     ]
     for kind, when in before:

@@ -226,8 +226,8 @@ def move_sessions(
         except IntegrityError as error:
             raise BookingConflict([s.number for s in moving]) from error
         reminders.on_sessions_moved(moving)
-        for slot in vacated:
-            offer_freed_slot(slot)
+        for freed in vacated:
+            offer_freed_slot(freed)
         return moving
 
 

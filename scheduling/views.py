@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from accounts.requests import AuthenticatedRequest
 from locations.models import Location, NurseShift, Opening
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
@@ -50,7 +51,7 @@ SLOT = dt.timedelta(minutes=15)
 
 
 @desk_only
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthenticatedRequest) -> HttpResponse:
     """The front desk's start page: locations, patients ready to book, offers waiting."""
     ready = (
         TreatmentPlan.objects.active()
@@ -76,7 +77,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 
 @desk_only
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     patients: list[User] = []
     if form.is_valid() and (query := form.cleaned_data["q"].strip()):
@@ -111,9 +112,12 @@ def _plan_or_404(public_id: UUID) -> TreatmentPlan:
 
 
 def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
+    location = plan.intake.location
+    # Tomorrow where the patient will be treated; an intake without a location has no better date.
+    today = location.local_today() if location else timezone.localdate()
     return {
-        "location": plan.intake.location,
-        "first_date": next_weekday(plan.intake.location.local_today() + dt.timedelta(days=1)),
+        "location": location,
+        "first_date": next_weekday(today + dt.timedelta(days=1)),
         "weekdays": [0, 2, 4],
         "window_starts": dt.time(9),
         "window_ends": dt.time(12),
@@ -121,7 +125,7 @@ def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
 
 
 @desk_only
-def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
     plan = _plan_or_404(public_id)
     request_form = PlanRequestForm(request.GET or None, initial=_initial_request(plan))
@@ -172,7 +176,7 @@ def _series_or_404(public_id: UUID) -> Series:
 
 
 @desk_only
-def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     series = _series_or_404(public_id)
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
 
@@ -209,7 +213,7 @@ def _back_to_series(session: Session) -> HttpResponse:
 
 @desk_only
 @require_POST
-def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -235,7 +239,7 @@ def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @desk_only
 @require_POST
-def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = CancelForm(request.POST)
     form.is_valid()
@@ -259,7 +263,7 @@ def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @desk_only
 @require_POST
-def transition(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
+def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> HttpResponse:
     session = _session_or_404(public_id)
     operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
     if action not in operations:
@@ -275,7 +279,7 @@ def transition(request: HttpRequest, public_id: UUID, action: str) -> HttpRespon
 
 @desk_only
 @require_POST
-def join_waitlist(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = WaitlistForm(request.POST)
     if form.is_valid():
@@ -284,13 +288,13 @@ def join_waitlist(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
         messages.success(request, "Added to the waitlist; a freed slot will be offered first come.")
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return _back_to_series(session)
 
 
 @desk_only
 @require_POST
-def accept_offer(request: HttpRequest, hold_id: int) -> HttpResponse:
+def accept_offer(request: AuthenticatedRequest, hold_id: int) -> HttpResponse:
     hold = get_object_or_404(Hold.objects.select_related("entry__session__series"), pk=hold_id)
     try:
         session = services.accept_hold(hold)
@@ -306,7 +310,7 @@ def _location_or_404(slug: str) -> Location:
 
 
 @desk_only
-def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_today()
@@ -387,7 +391,7 @@ def _day_rows(
     rows = []
     moment = opens
     while moment < closes:
-        cells = []
+        cells: list[dict[str, Any]] = []
         for chair in chairs:
             here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
             if here is None:
@@ -421,7 +425,7 @@ def _parse_day(value: str | None) -> dt.date | None:
 
 
 @desk_only
-def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_today()
     monday = date - dt.timedelta(days=date.weekday())
@@ -468,7 +472,7 @@ def _week_grid(location: Location, monday: dt.date) -> str:
 
 
 @patient_only
-def my_sessions(request: HttpRequest) -> HttpResponse:
+def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
     sessions = (
         Session.objects.active()
         .filter(patient=request.user, ends_at__gte=timezone.now())
@@ -490,7 +494,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 
 @patient_only
 @require_POST
-def reset_feed(request: HttpRequest) -> HttpResponse:
+def reset_feed(request: AuthenticatedRequest) -> HttpResponse:
     """Create the private feed, or replace its address so an old copy stops working."""
 
     CalendarFeed.objects.update_or_create(
@@ -508,7 +512,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 
 @patient_only
-def session_ics(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = get_object_or_404(
         Session.objects.select_related("location"), public_id=public_id, patient=request.user
     )
@@ -564,7 +568,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @desk_only
-def failed_messages(request: HttpRequest) -> HttpResponse:
+def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
 
     messages_failed = Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200]
     return render(request, "scheduling/failed_messages.html", {"failed": messages_failed})

@@ -6,6 +6,7 @@ Safe to run again: every row is found by a natural key and updated, never duplic
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -55,7 +56,7 @@ class Command(BaseCommand):
     def _story(self, patient: User, story: str, location: Location) -> None:
         """Take a demo patient through the real intake, review and booking services."""
         first, last = patient.first_name, patient.last_name
-        changes: dict = {
+        changes: dict[str, Any] = {
             "about": {
                 "legal_first_name": first,
                 "legal_last_name": last,
