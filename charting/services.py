@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from charting import rules
 from charting.models import InfusionRecord, VitalSign
-from review.models import DosePreview
+from review.models import DosePreview, TreatmentPlan
 from scheduling import reminders
 from scheduling.models import Session, Status
 
@@ -20,12 +20,8 @@ class ChartingError(Exception):
     pass
 
 
-def dose(record_or_weight: Decimal, plan: object) -> DosePreview:
-    return DosePreview.compute(
-        record_or_weight,
-        plan.dose_mg_per_kg,  # type: ignore[attr-defined]
-        plan.dose_cap_mg,  # type: ignore[attr-defined]
-    )
+def dose(record_or_weight: Decimal, plan: TreatmentPlan) -> DosePreview:
+    return DosePreview.compute(record_or_weight, plan.dose_mg_per_kg, plan.dose_cap_mg)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from intake import scoring, services
-from intake.forms import SafetyForm, StepForm
+from intake.forms import MoodForm, SafetyForm, StepForm
 from intake.models import Intake, IntakeAnswer
 from intake.steps import STEP_BY_SLUG, STEP_NUMBER, STEPS, Step, next_step, previous_step
 
@@ -251,7 +251,7 @@ def _step_context(
         "is_last": next_step(current) is None,
         "from_review": from_review,
         "show_crisis": _self_harm_answered(answers)
-        or (current.slug == "mood" and form.self_harm_answered),  # type: ignore[attr-defined]
+        or (isinstance(form, MoodForm) and form.self_harm_answered),
     }
     if current.slug == "fibromyalgia":
         context["body_map_regions"] = [

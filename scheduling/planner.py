@@ -57,12 +57,16 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import BigIntegerField, DateField, F, Func, Value
 from django.db.models.functions import TruncDate
 
 from locations.models import Location, NurseShift
 from scheduling.models import Hold, Session
+
+if TYPE_CHECKING:
+    from review.models import TreatmentPlan
 
 SLOT_MINUTES = 15
 FIRST_SESSION_SEARCH_DAYS = 14
@@ -98,14 +102,14 @@ class PlanShape:
     chair_minutes: int
 
     @classmethod
-    def from_plan(cls, plan: object) -> PlanShape:
+    def from_plan(cls, plan: TreatmentPlan) -> PlanShape:
         return cls(
-            infusions=plan.infusions,  # type: ignore[attr-defined]
-            min_days_between=plan.min_days_between,  # type: ignore[attr-defined]
-            max_days_between=plan.max_days_between,  # type: ignore[attr-defined]
-            span_days=plan.span_days,  # type: ignore[attr-defined]
-            setup_minutes=plan.chair_minutes_before,  # type: ignore[attr-defined]
-            chair_minutes=plan.chair_minutes,  # type: ignore[attr-defined]
+            infusions=plan.infusions,
+            min_days_between=plan.min_days_between,
+            max_days_between=plan.max_days_between,
+            span_days=plan.span_days,
+            setup_minutes=plan.chair_minutes_before,
+            chair_minutes=plan.chair_minutes,
         )
 
 

@@ -186,7 +186,7 @@ def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
     ).order_by("send_at"):
         by_group[message.group].append(message)
     for session in sessions:
-        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]
+        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "scheduling/series.html",

@@ -123,7 +123,7 @@ def test_the_plan_page_proposes_the_locations_tomorrow(
     irvine: Location, login: Callable[[User], Client]
 ) -> None:
     plan = approved_plan("evening@example.org", irvine)
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
 
     response = desk.get(reverse("scheduling:plan", args=[plan.public_id]))
 

@@ -63,6 +63,7 @@ def test_due_messages_go_out_once_and_future_ones_wait(start_worker):
     assert all(m.status == "pending" for m in Message.objects.filter(pk__in=[m.pk for m in later]))
     _delivered_once(worker, due)
     for message in Message.objects.filter(status="sent"):
+        assert message.sent_at is not None
         assert message.sent_at >= message.send_at
 
 
@@ -148,4 +149,5 @@ def test_a_message_goes_out_at_its_instant_not_before(start_worker):
     _wait_until(lambda: Message.objects.get(pk=message.pk).status == "sent", worker=worker)
 
     message.refresh_from_db()
+    assert message.sent_at is not None
     assert message.send_at <= message.sent_at <= message.send_at + dt.timedelta(seconds=60)

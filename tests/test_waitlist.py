@@ -26,7 +26,10 @@ def _now():
 
 def _book_one(plan, clinic, day, time):
     series = services.book_series(
-        plan, clinic, [services.Choice(day, time)], booked_by=UserFactory(role=Role.FRONT_DESK)
+        plan,
+        clinic,
+        [services.Choice(day, time)],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
     return series.sessions.get()
 
