@@ -59,6 +59,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import BigIntegerField, DateField, F, Func, Value
 from django.db.models.functions import TruncDate
 
@@ -387,8 +388,14 @@ def load_resources(
             Value(None, output_field=DateField()),
         )
     )
+    # Run as plain SQL: the rules come from the querysets, but the thousands of rows of a busy
+    # horizon skip the ORM's per-row conversions.
+    sql, params = here.union(held, patients_own, all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     sessions, patient_busy = [], []
-    for kind, chair, nurse, start, setup_end, end, day in here.union(held, patients_own, all=True):
+    for kind, chair, nurse, start, setup_end, end, day in rows:
         if kind == "l":
             sessions.append((chair, nurse, start, setup_end, end, day))
         else:
