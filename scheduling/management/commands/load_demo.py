@@ -127,15 +127,9 @@ class Command(BaseCommand):
 
     def _shifts(self, nurse: User, location: Location) -> None:
         """A shift covering opening hours on every open day of the coming four weeks."""
-        hours = {row.weekday: row for row in location.opening_hours.all()}
         today = location.local_today()
-        for offset in range(SHIFT_DAYS_AHEAD):
-            day = today + dt.timedelta(days=offset)
-            row = hours.get(day.weekday())
-            if row is None:
-                continue
-            starts = dt.datetime.combine(day, row.opens, tzinfo=location.zone)
-            ends = dt.datetime.combine(day, row.closes, tzinfo=location.zone)
+        last = today + dt.timedelta(days=SHIFT_DAYS_AHEAD - 1)
+        for starts, ends in location.openings(today, last).values():
             NurseShift.objects.get_or_create(
                 location=location,
                 nurse=nurse,
