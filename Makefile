@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EMBEDDED := $(PY) -m clinic.embedded
 
-.PHONY: run test bench lint vendor system-packages check-deploy totp
+.PHONY: run test bench lint typecheck vendor system-packages check-deploy totp
 
 # The virtualenv is rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -36,6 +36,12 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
+
+# mypy with django-stubs; the plugin imports the settings, which need these set (never used).
+typecheck: $(VENV)/.installed
+	DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 SECRET_KEY=x \
+	  $(VENV)/bin/mypy .
 
 # Copy the npm-installed front-end libraries into static/vendor/ (the copies are committed).
 vendor:

@@ -8,9 +8,9 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.ages import validate_adult_birth_date
 from accounts.models import User
 from accounts.services import PatientDetails, PersonalDetails
-from intake.forms import validate_adult_birth_date
 from locations.models import Location
 
 

@@ -5,11 +5,12 @@ import datetime as dt
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from accounts.requests import AuthenticatedRequest
 from audit.models import AuditEvent
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -32,7 +33,7 @@ def _people(text: str) -> Q:
 
 
 @role_required(Role.CLINIC_ADMIN)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET or None)
     events = AuditEvent.objects.all()
     if form.is_valid():

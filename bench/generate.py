@@ -63,7 +63,7 @@ def busy_location(
         for _ in range(nurses)
     )
     zone = location.zone
-    today = timezone.localdate()
+    today = location.local_today()
     first_day = today - dt.timedelta(days=days_before)
     days = [first_day + dt.timedelta(days=n) for n in range(days_before + days_after)]
     NurseShift.objects.bulk_create(
@@ -94,7 +94,12 @@ def busy_location(
     return location
 
 
-def _sessions_for(location, runs, chair_rows, nurse_rows) -> None:
+def _sessions_for(
+    location: Location,
+    runs: list[list[tuple[dt.date, int, int]]],
+    chair_rows: list[Chair],
+    nurse_rows: list[User],
+) -> None:
     patients = User.objects.bulk_create(
         User(email=f"{_unique('patient')}@example.org", role=Role.PATIENT, password="!")
         for _ in runs

@@ -34,9 +34,19 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.harness import django_environment, percentile, report
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+
+    from accounts.models import User
+
+# What wrk goes round for one page: (session cookie or None, path).
+Targets = Sequence[tuple[str | None, str]]
 
 MIN_NETWORK_SESSIONS = 150_000
 DRAFTERS = 16
@@ -57,7 +67,7 @@ CSRF = "c" * 32
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def _ensure_wrk() -> str:
@@ -69,7 +79,7 @@ def _ensure_wrk() -> str:
     return shutil.which("wrk") or "wrk"
 
 
-def _signed_in(user) -> str:  # type: ignore[no-untyped-def]
+def _signed_in(user: User) -> str:
     """A session cookie value for `user`, past the second factor, as a browser would hold."""
     from importlib import import_module
 
@@ -78,16 +88,17 @@ def _signed_in(user) -> str:  # type: ignore[no-untyped-def]
 
     from accounts.security import MFA_SESSION_KEY
 
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store[MFA_SESSION_KEY] = True
     store.create()
+    assert store.session_key is not None
     return store.session_key
 
 
-def _lua(targets: list[tuple[str | None, str]], body: str | None) -> str:
+def _lua(targets: Targets, body: str | None) -> str:
     """A wrk script going round the targets (session cookie, path), POSTing `body` if given."""
     rows = ",\n".join(
         f'  {{"{path}", "{"sessionid=" + cookie + "; " if cookie else ""}csrftoken={CSRF}"}}'
@@ -173,11 +184,12 @@ def main() -> None:
             StaffDevice.objects.create(user=user, secret="A" * 32, confirmed_at=timezone.now())
             return user
 
-        def pages_for(location: Location) -> dict[str, tuple[str, str, str | None]]:
+        def pages_for(location: Location) -> dict[str, tuple[Targets, str | None]]:
             desk = _signed_in(staff(Role.FRONT_DESK, location))
             clinician = _signed_in(staff(Role.CLINICIAN, location))
             admin = _signed_in(staff(Role.CLINIC_ADMIN, location))
             intake = Intake.objects.filter(location=location).exclude(status="draft").first()
+            assert intake is not None, "bench.network loads submitted intakes at every location"
             patient = _signed_in(intake.patient)
             # The summary a clinician opens to decide: a waiting intake, with its decision forms.
             applicant = User.objects.create(
@@ -202,7 +214,7 @@ def main() -> None:
                 )
                 draft = fill_intake(drafter, location_slug="stamford")
                 drafting.append((_signed_in(drafter), f"/intake/{draft.public_id}/pain/"))
-            today = location.local_now().date().isoformat()
+            today = location.local_today().isoformat()
             pain = "&".join(f"{k}={v}" for k, v in sample_steps()["pain"].items())
             return {
                 "day_view": ([(desk, f"/desk/{location.slug}/day/{today}/")], None),
@@ -262,7 +274,7 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.3)
 
-            def load(targets: list[tuple[str | None, str]], body: str | None, seconds: int) -> None:
+            def load(targets: Targets, body: str | None, seconds: int) -> None:
                 # One wrk thread: the load generator shares the machine with the server.
                 command = [wrk, "-t", "1", "-c", str(args.connections), "-d", f"{seconds}s"]
                 script = folder / "load.lua"
@@ -270,9 +282,7 @@ def main() -> None:
                 command += ["-s", str(script)]
                 subprocess.run([*command, base + targets[0][1]], check=True, capture_output=True)
 
-            def run(
-                targets: list[tuple[str | None, str]], body: str | None, seconds: int
-            ) -> list[tuple[float, int]]:
+            def run(targets: Targets, body: str | None, seconds: int) -> list[tuple[float, int]]:
                 load(targets, body, seconds)
                 timings = _timings(folder)
                 return max(timings.values(), key=len) if timings else []
@@ -296,7 +306,7 @@ def main() -> None:
                     floor += run(floor_page, None, floor_seconds)
                     measured[page] += run(targets, body, slice_seconds)
                 floor += run(floor_page, None, floor_seconds)
-            figures: dict[str, object] = {}
+            figures: dict[str, float | int | str | None] = {}
             for page, samples in measured.items():
                 times = [ms for ms, _ in samples]
                 figures[f"{page}_p95_ms"] = round(percentile(times, 0.95), 2)
@@ -310,7 +320,7 @@ def main() -> None:
             figures["floor_p95_ms"] = round(percentile([ms for ms, _ in anonymous], 0.95), 2)
             figures["bare_floor_p95_ms"] = round(percentile([ms for ms, _ in bare], 0.95), 2)
             for page in big_pages:
-                p95 = float(figures[f"{page}_p95_ms"])  # type: ignore[arg-type]
+                p95 = float(figures[f"{page}_p95_ms"] or 0)
                 figures[f"{page}_ratio"] = round(p95 / floor_p95, 2)
                 figures[f"{page}_goal_ratio"] = GOAL_RATIO[page]
             # The tiny location's pages: the same queries as at the busy one, or the count grows

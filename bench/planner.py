@@ -12,8 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bench.harness import django_environment, report, summary
+
+if TYPE_CHECKING:
+    from locations.models import Location
+    from review.models import TreatmentPlan
 
 
 def main() -> None:
@@ -25,7 +31,6 @@ def main() -> None:
     with django_environment():
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
-        from django.utils import timezone
 
         from bench.generate import approved_patient, busy_location
         from scheduling import planner
@@ -38,8 +43,7 @@ def main() -> None:
         small_count = small.sessions.count()
         print(f"generated {big_count} + {small_count} sessions in {generated:.1f}s")
 
-        def requests(plan, count):
-            today = timezone.localdate()
+        def requests(plan: TreatmentPlan, today: dt.date, count: int) -> Iterator[planner.Request]:
             windows = [
                 (dt.time(9), dt.time(12)),
                 (dt.time(13), dt.time(16)),
@@ -54,10 +58,12 @@ def main() -> None:
                     windows=(planner.Window(start, end),),
                 )
 
-        def measure(location, runs):
+        def measure(location: Location, runs: int) -> tuple[list[float], set[int], int]:
             plan = approved_patient(location)
-            timings, queries, complete = [], set(), 0
-            for request in requests(plan, runs):
+            timings: list[float] = []
+            queries: set[int] = set()
+            complete = 0
+            for request in requests(plan, location.local_today(), runs):
                 with CaptureQueriesContext(connection) as captured:
                     t0 = time.perf_counter()
                     proposal = planner.propose(location, plan.patient_id, request)

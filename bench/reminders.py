@@ -112,9 +112,10 @@ def main() -> None:
             email["Message-ID"].strip("<>").split("@")[0] for email in peer.messages
         )
         smtp_deliveries = sum(counts.values())
-        log = sms / "deliveries.log"
+        sms_log = sms / "deliveries.log"
         counts.update(
-            line.removesuffix(".json") for line in (log.read_text().split() if log.exists() else [])
+            line.removesuffix(".json")
+            for line in (sms_log.read_text().split() if sms_log.exists() else [])
         )
         expected = {str(p) for p in bench.values_list("public_id", flat=True)}
         figures = {

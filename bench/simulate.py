@@ -61,7 +61,7 @@ def main() -> None:
             )
             for _ in range(4)
         ]
-        start = timezone.localdate() + dt.timedelta(days=7)
+        start = location.local_today() + dt.timedelta(days=7)
         start -= dt.timedelta(days=start.weekday())  # a Monday
         days = [start + dt.timedelta(days=n) for n in range(HORIZON_DAYS)]
         NurseShift.objects.bulk_create(
@@ -126,8 +126,8 @@ def main() -> None:
                 inside += 1
             except services.SpacingError:
                 pass
-            for session in proposal.sessions:
-                distances.append(request.windows[0].distance(session.slot.minute))
+            for proposed in proposal.sessions:
+                distances.append(request.windows[0].distance(proposed.slot.minute))
             sessions = list(series.sessions.all())
             for session in sessions:
                 roll = rng.random()
@@ -140,11 +140,8 @@ def main() -> None:
         horizon_end = dt.datetime.combine(
             days[-1] + dt.timedelta(days=1), dt.time(), tzinfo=location.zone
         )
-        active = Session.objects.filter(
-            location=location,
-            starts_at__gte=horizon_start,
-            starts_at__lt=horizon_end,
-            status__in=["booked", "confirmed", "checked_in", "in_chair", "completed"],
+        active = Session.objects.active().filter(
+            location=location, starts_at__gte=horizon_start, starts_at__lt=horizon_end
         )
         booked_minutes = active.count() * chair_minutes
         figures = {

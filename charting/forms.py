@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from charting import rules
+from charting.models import SIDE_EFFECTS
 from intake.forms import PhoneField
-from outcomes.forms import SIDE_EFFECTS
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 

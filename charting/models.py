@@ -9,6 +9,18 @@ from django.db.models import Q
 
 from charting import rules
 
+# Side effects by code, as the nurse charts them during the infusion and the patient reports them
+# at the check-in after it (outcomes): both are stored as these codes.
+SIDE_EFFECTS = [
+    ("nausea", "Nausea or vomiting"),
+    ("dizziness", "Dizziness"),
+    ("headache", "Headache"),
+    ("drowsiness", "Drowsiness or tiredness"),
+    ("dissociation", "Feeling unreal, detached or dreamy"),
+    ("anxiety", "Anxiety or low mood"),
+    ("bladder", "Pain or burning when passing urine"),
+]
+
 
 class InfusionRecord(models.Model):
     session = models.OneToOneField(

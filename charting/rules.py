@@ -8,6 +8,10 @@ setting of the location): alert when systolic > 180 or diastolic > 110 mmHg, pul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from locations.models import Location
 
 
 @dataclass(frozen=True)
@@ -19,13 +23,13 @@ class Thresholds:
     spo2_below: int = 92
 
     @classmethod
-    def of(cls, location: object) -> Thresholds:
+    def of(cls, location: Location) -> Thresholds:
         return cls(
-            systolic_above=location.alert_systolic_above,  # type: ignore[attr-defined]
-            diastolic_above=location.alert_diastolic_above,  # type: ignore[attr-defined]
-            pulse_above=location.alert_pulse_above,  # type: ignore[attr-defined]
-            pulse_below=location.alert_pulse_below,  # type: ignore[attr-defined]
-            spo2_below=location.alert_spo2_below,  # type: ignore[attr-defined]
+            systolic_above=location.alert_systolic_above,
+            diastolic_above=location.alert_diastolic_above,
+            pulse_above=location.alert_pulse_above,
+            pulse_below=location.alert_pulse_below,
+            spo2_below=location.alert_spo2_below,
         )
 
 

@@ -11,21 +11,17 @@ from django.utils import timezone
 from accounts.models import User
 from charting import rules
 from charting.models import InfusionRecord, VitalSign
-from review.models import DosePreview
+from review.models import DosePreview, TreatmentPlan
 from scheduling import reminders
-from scheduling.models import Session, Status
+from scheduling.models import UPCOMING_STATUSES, Session, Status
 
 
 class ChartingError(Exception):
     pass
 
 
-def dose(record_or_weight: Decimal, plan: object) -> DosePreview:
-    return DosePreview.compute(
-        record_or_weight,
-        plan.dose_mg_per_kg,  # type: ignore[attr-defined]
-        plan.dose_cap_mg,  # type: ignore[attr-defined]
-    )
+def dose(record_or_weight: Decimal, plan: TreatmentPlan) -> DosePreview:
+    return DosePreview.compute(record_or_weight, plan.dose_mg_per_kg, plan.dose_cap_mg)
 
 
 @transaction.atomic
@@ -42,7 +38,7 @@ def check_in(
 ) -> InfusionRecord:
     """Check the patient in (fasting and escort already confirmed by the form)."""
     session = Session.objects.select_for_update().select_related("series__plan").get(pk=session.pk)
-    if session.status not in (Status.BOOKED, Status.CONFIRMED):
+    if session.status not in UPCOMING_STATUSES:
         raise ChartingError(f"This session is {session.get_status_display().lower()}.")
     plan = session.series.plan
     preview = dose(weight_kg, plan)

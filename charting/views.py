@@ -6,46 +6,46 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from accounts.access import role_required
 from accounts.models import Role
+from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from charting import services
 from charting.forms import CheckInForm, DischargeForm, InfusionVitalsForm, SideEffectsForm, StopForm
 from charting.models import InfusionRecord
-from scheduling.models import ACTIVE_STATUSES, Session
+from scheduling.models import Session
 
 nurse_only = role_required(Role.NURSE)
 
 
 @nurse_only
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: AuthenticatedRequest) -> HttpResponse:
     """Today's sessions at the nurse's locations, each in its own local day."""
-    locations = list(request.user.locations.all())  # type: ignore[union-attr]
+    locations = list(request.user.locations.all())
     window = Q(pk__in=[])
     for location in locations:
-        start = dt.datetime.combine(location.local_now().date(), dt.time(), tzinfo=location.zone)
-        window |= Q(
-            location=location, starts_at__gte=start, starts_at__lt=start + dt.timedelta(days=1)
-        )
+        start, end = location.day_bounds(location.local_today())
+        window |= Q(location=location, starts_at__gte=start, starts_at__lt=end)
     sessions = (
-        Session.objects.filter(window, status__in=[s.value for s in ACTIVE_STATUSES])
+        Session.objects.active()
+        .filter(window)
         .select_related("patient", "chair", "location", "nurse", "record")
         .order_by("location__name", "starts_at")
     )
     return render(request, "charting/day.html", {"sessions": sessions, "locations": locations})
 
 
-def _session_for_nurse(request: HttpRequest, public_id: UUID) -> Session:
+def _session_for_nurse(request: AuthenticatedRequest, public_id: UUID) -> Session:
     """Nurses reach the sessions of their own locations only."""
     session = get_object_or_404(
         Session.objects.select_related("location", "patient", "series__plan__intake", "chair"),
         public_id=public_id,
     )
-    if not request.user.locations.filter(pk=session.location_id).exists():  # type: ignore[union-attr]
+    if not request.user.locations.filter(pk=session.location_id).exists():
         raise Http404
     return session
 
@@ -69,7 +69,7 @@ def _checkin_form(session: Session, data: Any = None) -> CheckInForm:
 
 
 @nurse_only
-def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def chart(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_for_nurse(request, public_id)
     record = InfusionRecord.objects.filter(session=session).first()
     audit.record(
@@ -94,7 +94,7 @@ def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     session: Session,
     record: InfusionRecord | None,
     action: str | None,
@@ -108,7 +108,7 @@ def _act(
             data = form.cleaned_data
             services.check_in(
                 session,
-                nurse,  # type: ignore[arg-type]
+                nurse,
                 escort_name=data["escort_name"],
                 escort_phone=data["escort_phone"],
                 weight_kg=data["weight_kg"],
@@ -127,43 +127,43 @@ def _act(
         messages.success(request, f"Dose of {record.dose_mg} mg confirmed; the infusion started.")
         return back
     if action == "vitals":
-        form = InfusionVitalsForm(request.POST)
-        if form.is_valid():
+        vitals = InfusionVitalsForm(request.POST)
+        if vitals.is_valid():
             reading = services.record_vitals(
-                record, nurse, form.vitals(), form.cleaned_data["phase"]
-            )  # type: ignore[arg-type]
+                record, nurse, vitals.vitals(), vitals.cleaned_data["phase"]
+            )
             if reading.alerts:
                 messages.error(request, "Alert: " + "; ".join(reading.alerts) + ".")
             else:
                 messages.success(request, "Vitals recorded.")
             return back
-        forms["vitals_form"] = form
+        forms["vitals_form"] = vitals
         return None
     if action == "side_effects":
-        form = SideEffectsForm(request.POST)
-        if form.is_valid():
-            InfusionRecord.objects.filter(pk=record.pk).update(**form.cleaned_data)
+        side_effects = SideEffectsForm(request.POST)
+        if side_effects.is_valid():
+            InfusionRecord.objects.filter(pk=record.pk).update(**side_effects.cleaned_data)
             messages.success(request, "Side effects and interventions saved.")
             return back
-        forms["side_effects_form"] = form
+        forms["side_effects_form"] = side_effects
         return None
     if action == "end":
-        form = StopForm(request.POST)
-        if form.is_valid():
+        stop = StopForm(request.POST)
+        if stop.is_valid():
             services.end_infusion(
-                record, stopped_early_reason=form.cleaned_data["stopped_early_reason"]
+                record, stopped_early_reason=stop.cleaned_data["stopped_early_reason"]
             )
             messages.success(request, "Infusion ended; recovery has started.")
             return back
-        forms["stop_form"] = form
+        forms["stop_form"] = stop
         return None
     if action == "discharge":
-        form = DischargeForm(request.POST)
-        if form.is_valid():
-            services.discharge(record, form.checklist(), form.cleaned_data["pain_after"])
+        discharge = DischargeForm(request.POST)
+        if discharge.is_valid():
+            services.discharge(record, discharge.checklist(), discharge.cleaned_data["pain_after"])
             messages.success(request, "Discharged. The follow-up check-in is planned.")
             return back
-        forms["discharge_form"] = form
+        forms["discharge_form"] = discharge
         return None
     raise services.ChartingError("That step does not apply now.")
 

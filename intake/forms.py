@@ -7,21 +7,19 @@ through `answers()`; saving, scoring and side effects happen in `intake.services
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
 
+from accounts.ages import validate_adult_birth_date
 from intake import scoring
 from locations.models import Location
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-MINIMUM_AGE = 18
 
 
 class _SharedChoices:
@@ -76,23 +74,6 @@ def _scale(label: str, low: int, high: int, labels: dict[int, str] | None = None
         coerce=int,
         widget=forms.RadioSelect,
     )
-
-
-def age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def validate_adult_birth_date(value: dt.date) -> None:
-    today = timezone.localdate()
-    if value > today:
-        raise ValidationError("Your date of birth cannot be in the future.")
-    if age_on(value, today) < MINIMUM_AGE:
-        raise ValidationError(
-            "This service is for adults (18 or over). Please ask your doctor about care for "
-            "younger patients."
-        )
-    if age_on(value, today) > 120:
-        raise ValidationError("Please check the year of your date of birth.")
 
 
 _PHONE_ALLOWED = re.compile(r"^\+?[\d\s().-]+$")
@@ -198,7 +179,9 @@ class AboutYouForm(StepForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["preferred_location"].choices = [("", "Choose a location")] + [
+        locations = self.fields["preferred_location"]
+        assert isinstance(locations, forms.ChoiceField)
+        locations.choices = [("", "Choose a location")] + [
             (location.slug, location.name) for location in Location.objects.filter(is_active=True)
         ]
 
@@ -413,7 +396,7 @@ class AllergyForm(forms.Form):
     reaction = forms.CharField(label="Reaction", max_length=200, required=False)
 
 
-class _RowFormSet(forms.BaseFormSet):
+class _RowFormSet(forms.BaseFormSet[forms.Form]):
     def rows(self) -> list[dict[str, Any]]:
         return [
             form.cleaned_data
@@ -452,18 +435,23 @@ class SafetyForm(StepForm):
             )
         initial = kwargs.get("initial") or {}
         data = args[0] if args else kwargs.get("data")
-        self.medications = MedicationFormSet(
-            data, prefix="medications", initial=initial.get("medications") or None
+        # formset_factory builds subclasses of _RowFormSet; its type says only BaseFormSet.
+        self.medications = cast(
+            _RowFormSet,
+            MedicationFormSet(
+                data, prefix="medications", initial=initial.get("medications") or None
+            ),
         )
-        self.allergies = AllergyFormSet(
-            data, prefix="allergies", initial=initial.get("allergies") or None
+        self.allergies = cast(
+            _RowFormSet,
+            AllergyFormSet(data, prefix="allergies", initial=initial.get("allergies") or None),
         )
         if extra_rows:
             self.medications.extra += extra_rows
             self.allergies.extra += extra_rows
 
     @property
-    def formsets(self) -> list[tuple[forms.BaseFormSet, str, str]]:
+    def formsets(self) -> list[tuple[_RowFormSet, str, str]]:
         return [
             (self.medications, "Medicines you take now", "Add more medicine rows"),
             (self.allergies, "Allergies", "Add more allergy rows"),
@@ -588,7 +576,7 @@ CARD_SIGNATURES = {
 }
 
 
-def sniff_card(upload: UploadedFile) -> str:
+def sniff_card(upload: UploadedFile[bytes]) -> str:
     """The content type from the file's first bytes: the browser's claim is not trusted."""
     if upload.size is not None and upload.size > CARD_MAX_BYTES:
         raise ValidationError("The card image is too large: the limit is 5 MB.")
@@ -618,7 +606,7 @@ class InsuranceForm(StepForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )
 
-    def clean_card(self) -> UploadedFile | None:
+    def clean_card(self) -> UploadedFile[bytes] | None:
         upload = self.cleaned_data.get("card")
         if upload:
             self.card_content_type = sniff_card(upload)

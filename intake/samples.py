@@ -117,7 +117,7 @@ def _as_lists(data: dict[str, object]) -> dict[str, list[object]]:
 
 
 def fill_intake(
-    patient: Any, *, location_slug: str = "stamford", changes: dict | None = None
+    patient: Any, *, location_slug: str = "stamford", changes: dict[str, Any] | None = None
 ) -> Any:
     """A draft with every step saved through the real forms and services (no HTTP)."""
     from django.utils.datastructures import MultiValueDict

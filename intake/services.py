@@ -119,7 +119,8 @@ def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = No
         intake.location = Location.objects.filter(slug=data["preferred_location"]).first()
         intake.save(update_fields=["location", "updated_at"])
     elif step.slug == "insurance":
-        _store_card(intake, form)  # type: ignore[arg-type]
+        assert isinstance(form, InsuranceForm)
+        _store_card(intake, form)
     elif step.slug == "consents":
         data = _with_signature_record(intake, data, ip)
     _write_answer(intake, step, data=data, raw={}, completed_at=timezone.now())

@@ -13,16 +13,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
+from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from intake import scoring, services
-from intake.forms import SafetyForm, StepForm
+from intake.forms import MoodForm, SafetyForm, StepForm
 from intake.models import Intake, IntakeAnswer
 from intake.steps import STEP_BY_SLUG, STEP_NUMBER, STEPS, Step, next_step, previous_step
 
 patient_only = role_required(Role.PATIENT)
 
 
-def _own_intake(request: HttpRequest, public_id: UUID) -> Intake:
+def _own_intake(request: AuthenticatedRequest, public_id: UUID) -> Intake:
     """A patient reaches only their own intakes; anything else is simply not found."""
     return get_object_or_404(Intake, public_id=public_id, patient=request.user)
 
@@ -48,7 +49,7 @@ def _self_harm_answered(answers: dict[str, IntakeAnswer]) -> bool:
 
 
 @patient_only
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     intakes = list(Intake.objects.filter(patient=request.user).order_by("-version")[:2])
     latest = intakes[0] if intakes else None
     context: dict[str, Any] = {
@@ -70,16 +71,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @patient_only
 @require_POST
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: AuthenticatedRequest) -> HttpResponse:
     try:
-        intake = services.start_draft(request.user)  # type: ignore[arg-type]
+        intake = services.start_draft(request.user)
     except services.NotEditable:
         messages.info(request, "Your answers are with the clinic; there is nothing to change now.")
         return redirect("intake:home")
     return redirect(_resume_url(intake, services.answers_by_step(intake)))
 
 
-def _form_kwargs(step: Step, answers: dict[str, IntakeAnswer], request: HttpRequest) -> dict:
+def _form_kwargs(
+    step: Step, answers: dict[str, IntakeAnswer], request: AuthenticatedRequest
+) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if step.slug == "consents":
         about = answers.get("about")
@@ -90,14 +93,14 @@ def _form_kwargs(step: Step, answers: dict[str, IntakeAnswer], request: HttpRequ
     return kwargs
 
 
-def _initial(step: Step, request: HttpRequest) -> dict[str, Any]:
+def _initial(step: Step, request: AuthenticatedRequest) -> dict[str, Any]:
     """Sensible first answers: what the account already knows."""
     user = request.user
     if step.slug == "about":
         return {
-            "legal_first_name": user.first_name,  # type: ignore[union-attr]
-            "legal_last_name": user.last_name,  # type: ignore[union-attr]
-            "email": user.email,  # type: ignore[union-attr]
+            "legal_first_name": user.first_name,
+            "legal_last_name": user.last_name,
+            "email": user.email,
             "preferred_language": "en",
         }
     if step.slug == "measurements":
@@ -125,7 +128,7 @@ def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
 
 
 @patient_only
-def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
+def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpResponse:
     intake = _own_intake(request, public_id)
     current = STEP_BY_SLUG.get(slug)
     if current is None:
@@ -248,7 +251,7 @@ def _step_context(
         "is_last": next_step(current) is None,
         "from_review": from_review,
         "show_crisis": _self_harm_answered(answers)
-        or (current.slug == "mood" and form.self_harm_answered),  # type: ignore[attr-defined]
+        or (isinstance(form, MoodForm) and form.self_harm_answered),
     }
     if current.slug == "fibromyalgia":
         context["body_map_regions"] = [
@@ -317,7 +320,7 @@ def _display(field: django_forms.Field, value: Any) -> str:
 
 
 @patient_only
-def review(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "review page")
     answers = services.answers_by_step(intake)
@@ -349,7 +352,7 @@ def review(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @patient_only
 @require_POST
-def submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def submit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     audit.record(request, "update", "intake", intake.public_id, intake.patient_id, "submit")
     try:
@@ -363,7 +366,7 @@ def submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @patient_only
-def submitted(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def submitted(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     if intake.is_draft:
         return redirect("intake:review", public_id=intake.public_id)

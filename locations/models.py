@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -10,6 +11,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -74,9 +76,61 @@ class Location(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     def local_now(self) -> dt.datetime:
-        from django.utils import timezone
-
         return timezone.now().astimezone(self.zone)
+
+    def local_today(self) -> dt.date:
+        """Today where the location is: the date its schedule and its forms mean by "today".
+
+        Not the server's date, nor UTC's: at 19:00 in Irvine it is already tomorrow in UTC.
+        """
+        return self.local_now().date()
+
+    def day_bounds(self, date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """Local midnight to the next local midnight: 23 or 25 hours on a daylight-saving day."""
+        start = dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
+        return start, dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=self.zone)
+
+    def hours_on(self, date: dt.date) -> Opening | None:
+        """When the location is open on a local date, or None when it is closed that day.
+
+        The one rule for opening hours, used by the planner, the booking checks, the day and
+        week views and the dashboard: the weekday's `OpeningHours` row (a weekday without one is
+        closed), unless a `Closure` covers the date. There is no default: a day without hours
+        is closed, and nothing may be booked on it.
+        """
+        return self.openings(date, date).get(date)
+
+    def openings(self, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
+        """`hours_on` for every date from `first` to `last`, the closed dates left out.
+
+        Two queries whatever the number of days (none for the hours when `opening_hours` is
+        prefetched).
+        """
+        by_weekday = {row.weekday: row for row in self.opening_hours.all()}
+        closures = list(self.closures.filter(ends_on__gte=first, starts_on__lte=last))
+        result: dict[dt.date, Opening] = {}
+        day = first
+        while day <= last:
+            row = by_weekday.get(day.weekday())
+            if row is not None and not any(c.starts_on <= day <= c.ends_on for c in closures):
+                result[day] = Opening(
+                    dt.datetime.combine(day, row.opens, tzinfo=self.zone),
+                    dt.datetime.combine(day, row.closes, tzinfo=self.zone),
+                )
+            day += dt.timedelta(days=1)
+        return result
+
+
+class Opening(NamedTuple):
+    """A location's opening on one local date, as aware datetimes in the location's zone."""
+
+    opens: dt.datetime
+    closes: dt.datetime
+
+    @property
+    def duration(self) -> dt.timedelta:
+        # Aware datetimes with one tzinfo subtract as wall-clock times; UTC gives the real length.
+        return self.closes.astimezone(dt.UTC) - self.opens.astimezone(dt.UTC)
 
 
 class Weekday(models.IntegerChoices):

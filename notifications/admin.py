@@ -8,7 +8,7 @@ PRIVATE = ["recipient", "body_text", "body_html", "attachment"]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = ["kind", "channel", "status", "send_at", "sent_at", "attempts"]
     list_filter = ["status", "channel", "kind"]
     date_hierarchy = "send_at"

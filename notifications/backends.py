@@ -137,7 +137,8 @@ class SmsBackend(Protocol):
 
 
 def sms_backend() -> SmsBackend:
-    return import_string(settings.SMS_BACKEND)()
+    backend: SmsBackend = import_string(settings.SMS_BACKEND)()
+    return backend
 
 
 def _masked(number: str) -> str:

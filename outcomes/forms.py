@@ -1,18 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from charting.models import SIDE_EFFECTS
 from intake import scoring
-
-SIDE_EFFECTS = [
-    ("nausea", "Nausea or vomiting"),
-    ("dizziness", "Dizziness"),
-    ("headache", "Headache"),
-    ("drowsiness", "Drowsiness or tiredness"),
-    ("dissociation", "Feeling unreal, detached or dreamy"),
-    ("anxiety", "Anxiety or low mood"),
-    ("bladder", "Pain or burning when passing urine"),
-]
 
 
 def _scale(label: str, high: int, labels: dict[int, str] | None = None) -> forms.TypedChoiceField:
@@ -39,8 +32,8 @@ class CheckInForm(forms.Form):
 class QuestionnaireForm(forms.Form):
     """PHQ-9 and PEG, as at intake, to follow the change over the series."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         answers = dict(enumerate(scoring.FREQUENCY_ANSWERS))
         for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
             self.fields[f"phq9_{number}"] = _scale(text, 3, answers)

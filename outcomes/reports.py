@@ -12,17 +12,14 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 
 from charting.models import InfusionRecord
 from intake import scoring
-from locations.models import Closure, Location, NurseShift, OpeningHours
+from locations.models import Location, NurseShift
 from outcomes.models import QuestionnaireResponse
-from scheduling.models import ACTIVE_STATUSES, Session, Status
-
-ACTIVE = [s.value for s in ACTIVE_STATUSES]
-UPCOMING = [Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.IN_CHAIR]
-
+from scheduling.models import ACTIVE, UNDER_WAY_STATUSES, UPCOMING_STATUSES, Session, Status
 
 # --- One patient -------------------------------------------------------------------------------
 
@@ -174,8 +171,8 @@ def _minutes(value: dt.timedelta | None) -> int:
 
 
 def week_bounds(location: Location, week_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(week_start, dt.time(), tzinfo=location.zone)
-    end = dt.datetime.combine(week_start + dt.timedelta(days=7), dt.time(), tzinfo=location.zone)
+    start, _ = location.day_bounds(week_start)
+    _, end = location.day_bounds(week_start + dt.timedelta(days=6))
     return start, end
 
 
@@ -193,24 +190,13 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
       pain after an infusion is at least 50 % (30 % for moderate) below the first pain before.
     """
     start, end = week_bounds(location, week_start)
-    days = [week_start + dt.timedelta(days=n) for n in range(7)]
-    hours = {h.weekday: h for h in OpeningHours.objects.filter(location=location)}
-    closures = list(
-        Closure.objects.filter(location=location, ends_on__gte=days[0], starts_on__lte=days[-1])
-    )
+    openings = location.openings(week_start, week_start + dt.timedelta(days=6))
     chairs = location.chairs.filter(is_active=True).count()
-    open_minutes = 0
-    for day in days:
-        row = hours.get(day.weekday())
-        if row is None or any(c.starts_on <= day <= c.ends_on for c in closures):
-            continue
-        open_minutes += (row.closes.hour * 60 + row.closes.minute) - (
-            row.opens.hour * 60 + row.opens.minute
-        )
+    open_minutes = sum(_minutes(opening.duration) for opening in openings.values())
     week = Session.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
     totals = week.aggregate(
-        active=Count("pk", filter=Q(status__in=ACTIVE)),
-        booked=Sum(_duration("ends_at", "starts_at"), filter=Q(status__in=ACTIVE)),
+        active=Count("pk", filter=ACTIVE),
+        booked=Sum(_duration("ends_at", "starts_at"), filter=ACTIVE),
         scheduled=Count("pk", filter=~Q(status=Status.CANCELLED)),
         no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
         late=Count("pk", filter=Q(status=Status.LATE_CANCELLED)),
@@ -244,7 +230,7 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
     )
 
 
-def _duration(end: str, start: str) -> ExpressionWrapper:
+def _duration(end: str, start: str) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 
@@ -267,7 +253,8 @@ def _dropouts(location: Location) -> dict[int, int]:
             WHERE upcoming = 0 AND completed < infusions
             GROUP BY completed ORDER BY completed
             """,
-            [[str(status) for status in UPCOMING], location.pk],
+            # A series has ended when none of its sessions is still to come or under way.
+            [[str(status) for status in (*UPCOMING_STATUSES, *UNDER_WAY_STATUSES)], location.pk],
         )
         return dict(cursor.fetchall())
 

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from intake import scoring
 from locations.models import Location
@@ -109,19 +110,19 @@ def _outcome_context(patient: Any) -> dict[str, Any]:
 
 
 @role_required(Role.PATIENT)
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthenticatedRequest) -> HttpResponse:
     audit.record(request, "read", "outcomes", request.user.public_id, request.user.pk)
     return render(request, "outcomes/patient.html", _outcome_context(request.user))
 
 
 @role_required(Role.CLINICIAN, Role.NURSE)
-def patient(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def patient(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     person = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
     if (
         request.user.role == Role.NURSE
-        and not Session.objects.filter(  # type: ignore[union-attr]
+        and not Session.objects.filter(
             patient=person,
-            location__in=request.user.locations.all(),  # type: ignore[union-attr]
+            location__in=request.user.locations.all(),
         ).exists()
     ):
         raise Http404
@@ -133,7 +134,7 @@ def _week(request: HttpRequest, location: Location) -> dt.date:
     try:
         day = dt.date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        day = location.local_now().date()
+        day = location.local_today()
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -142,7 +143,7 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
 
 
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
-def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     week = _week(request, location)
     body = _dashboard_body(location, week)
@@ -178,7 +179,7 @@ def _dashboard_body(location: Location, week: dt.date) -> str:
 
 
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
-def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def dashboard_csv(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     figures = _figures(location, _week(request, location))
     response = HttpResponse(content_type="text/csv; charset=utf-8")

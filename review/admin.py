@@ -6,7 +6,7 @@ from review.models import ProtocolTemplate
 
 
 @admin.register(ProtocolTemplate)
-class ProtocolTemplateAdmin(admin.ModelAdmin):
+class ProtocolTemplateAdmin(admin.ModelAdmin[ProtocolTemplate]):
     list_display = [
         "name",
         "is_default",

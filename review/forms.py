@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from intake.models import Intake
@@ -42,7 +44,7 @@ class QueueFilterForm(forms.Form):
         return [status]
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(forms.ModelForm[TreatmentPlan]):
     """The treatment plan, prefilled from a protocol template; the clinician may adjust it."""
 
     template = forms.ModelChoiceField(
@@ -66,7 +68,7 @@ class PlanForm(forms.ModelForm):
         fields = PLAN_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         low, high = cleaned.get("min_days_between"), cleaned.get("max_days_between")
         if low is not None and high is not None and high < low:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
+from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from intake import scoring
 from intake.flags import Kind
@@ -62,7 +63,7 @@ _STATUS_LABELS = dict(Intake.Status.choices)
 
 
 @queue_roles
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     """Submitted intakes per location, urgent first and then oldest first.
 
     The front desk sees status and contact details only; clinicians also see scores and flags.
@@ -70,7 +71,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     (so "waiting" is exact to the minute); a clinician's urgent notices once per network version
     and minute.
     """
-    clinical = request.user.role == Role.CLINICIAN  # type: ignore[union-attr]
+    clinical = request.user.role == Role.CLINICIAN
     # The filters are read without a query: an id that is no active location means all of them.
     wanted = request.GET.get("location", "")
     location_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
@@ -112,8 +113,9 @@ def _queue_table(clinical: bool, location_id: int | None, status: str, number: s
         for row in Intake.objects.filter(pk__in=ids).values("pk", *_ROW_FIELDS, **fields)
     }
     now = timezone.now()
-    page.object_list = [found[pk] for pk in ids if pk in found]
-    for row in page.object_list:
+    rows: list[dict[str, Any]] = [found[pk] for pk in ids if pk in found]
+    page.object_list = rows  # type: ignore[assignment]  # the page shows the rows of its ids
+    for row in rows:
         row["name"] = (
             f"{row['patient__first_name']} {row['patient__last_name']}".strip()
             or row["patient__email"]
@@ -247,7 +249,7 @@ def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, An
 
 
 @clinician_only
-def summary(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def summary(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "summary")
     return _render_summary(request, intake)
@@ -262,7 +264,7 @@ def _reviewable(public_id: UUID, only: tuple[str, ...] = ()) -> Intake:
 
 
 def _decide(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     public_id: UUID,
     action: str,
     form: Any,
@@ -286,7 +288,7 @@ def _decide(
 
 @clinician_only
 @require_POST
-def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def approve(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _decide(
         request,
         public_id,
@@ -294,7 +296,7 @@ def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
         PlanForm(request.POST, prefix="plan"),
         lambda intake, data: services.approve(
             intake,
-            request.user,  # type: ignore[arg-type]
+            request.user,
             data,
             template=data.get("template"),
             patient_message=data["patient_message"],
@@ -306,20 +308,20 @@ def approve(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @clinician_only
 @require_POST
-def decline(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def decline(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _decide(
         request,
         public_id,
         "decline",
         DeclineForm(request.POST, prefix="decline"),
-        lambda intake, data: services.decline(intake, request.user, **data),  # type: ignore[arg-type]
+        lambda intake, data: services.decline(intake, request.user, **data),
         "Declined. The patient sees the reason you wrote.",
     )
 
 
 @clinician_only
 @require_POST
-def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def more_info(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _decide(
         request,
         public_id,
@@ -327,7 +329,7 @@ def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
         MoreInfoForm(request.POST, prefix="more"),
         lambda intake, data: services.request_more_information(
             intake,
-            request.user,  # type: ignore[arg-type]
+            request.user,
             steps=data["steps"],
             patient_message=data["patient_message"],
             internal_note=data["internal_note"],
@@ -338,14 +340,14 @@ def more_info(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @clinician_only
 @require_POST
-def acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
     audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "acknowledge")
     flag = get_object_or_404(UrgentFlag, intake=intake)
     form = AcknowledgeForm(request.POST, prefix="ack")
     if not form.is_valid():
         return _render_summary(request, intake, ack=form)
-    if services.acknowledge(flag, request.user, form.cleaned_data["note"]):  # type: ignore[arg-type]
+    if services.acknowledge(flag, request.user, form.cleaned_data["note"]):
         messages.success(request, "Urgent flag acknowledged. The patient can now be booked.")
     else:
         messages.info(request, "Another clinician had already acknowledged this flag.")
@@ -353,5 +355,5 @@ def acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @clinician_only
-def templates(request: HttpRequest) -> HttpResponse:
+def templates(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "review/templates.html", {"templates": ProtocolTemplate.objects.all()})

@@ -4,18 +4,20 @@ from django.contrib import admin
 
 from scheduling.models import CalendarFeed, Hold, Series, Session, WaitlistEntry
 
+SESSION_COLUMNS = ("number", "starts_at", "ends_at", "chair", "nurse", "status")
 
-class SessionInline(admin.TabularInline):
+
+class SessionInline(admin.TabularInline[Session, Series]):
     model = Session
     extra = 0
-    fields = ["number", "starts_at", "ends_at", "chair", "nurse", "status"]
-    readonly_fields = fields
+    fields = SESSION_COLUMNS
+    readonly_fields = SESSION_COLUMNS
     can_delete = False
     show_change_link = True
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(admin.ModelAdmin[Series]):
     """Read-mostly: bookings go through the front desk's planner, which keeps the rules."""
 
     list_display = ["public_id", "location", "status", "created_at"]
@@ -25,7 +27,7 @@ class SeriesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(admin.ModelAdmin[Session]):
     list_display = ["public_id", "location", "starts_at", "chair", "status"]
     list_filter = ["location", "status"]
     date_hierarchy = "starts_at"
@@ -45,7 +47,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
     list_display = ["location", "earliest_date", "latest_date", "window_starts", "status"]
     list_filter = ["location", "status"]
     raw_id_fields = ["session"]

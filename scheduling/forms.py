@@ -7,6 +7,7 @@ from django import forms
 
 from locations.models import Location, Weekday
 from scheduling import planner
+from scheduling.models import ReminderRule
 
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
@@ -41,8 +42,9 @@ class PlanRequestForm(forms.Form):
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends < starts:
             self.add_error("window_ends", "The end of the window is before its start.")
-        first = cleaned.get("first_date")
-        if first and first < dt.date.today():
+        first, location = cleaned.get("first_date"), cleaned.get("location")
+        # Today at the chosen location, not the server's: the evening in Irvine is tomorrow in UTC.
+        if first and location and first < location.local_today():
             self.add_error("first_date", "Choose today or a later date.")
         return cleaned
 
@@ -117,13 +119,11 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Find a patient", max_length=100, required=False)
 
 
-class ReminderRuleForm(forms.ModelForm):
+class ReminderRuleForm(forms.ModelForm[ReminderRule]):
     """One kind of message at one location. Texts are checked as templates here, so a mistake
     in a tag is a message on the page rather than a message that fails when it is sent."""
 
     class Meta:
-        from scheduling.models import ReminderRule
-
         model = ReminderRule
         fields = [
             "enabled",

@@ -86,7 +86,7 @@ def invitation(session: Session, attendee: str, now: dt.datetime | None = None) 
     method = CANCEL if _status(session) == "CANCELLED" else REQUEST
     calendar = _calendar(method)
     calendar.add_component(_event(session, now or dt.datetime.now(dt.UTC), attendee))
-    return calendar.to_ical().decode()
+    return str(calendar.to_ical().decode())
 
 
 def calendar(sessions: Iterable[Session], *, name: str = "Clinic appointments") -> str:
@@ -95,4 +95,4 @@ def calendar(sessions: Iterable[Session], *, name: str = "Clinic appointments") 
     published = _calendar(PUBLISH, name)
     for session in sessions:
         published.add_component(_event(session, now, None))
-    return published.to_ical().decode()
+    return str(published.to_ical().decode())

@@ -46,7 +46,12 @@ ACTIVE_STATUSES = (
     Status.IN_CHAIR,
     Status.COMPLETED,
 )
+# Booked and not begun: these sessions can still be confirmed, moved or cancelled.
 UPCOMING_STATUSES = (Status.BOOKED, Status.CONFIRMED)
+# Begun and not finished: the patient is at the clinic.
+UNDER_WAY_STATUSES = (Status.CHECKED_IN, Status.IN_CHAIR)
+# The active rule as a condition, for the exclusion constraints and for aggregates' filters;
+# querysets say `Session.objects.active()`.
 ACTIVE = Q(status__in=[status.value for status in ACTIVE_STATUSES])
 LATE_CANCEL_WINDOW = dt.timedelta(hours=24)
 # Patients may cancel online (from a reminder's link) until this long before the start.
@@ -104,6 +109,7 @@ class Series(models.Model):
 
 class SessionQuerySet(models.QuerySet["Session"]):
     def active(self) -> SessionQuerySet:
+        """Sessions that hold their chair, nurse and patient (ACTIVE_STATUSES)."""
         return self.filter(ACTIVE)
 
     def upcoming(self) -> SessionQuerySet:
@@ -203,6 +209,11 @@ class Session(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def is_upcoming(self) -> bool:
+        """Booked or confirmed and not yet started: the patient may still confirm or cancel."""
+        return self.status in UPCOMING_STATUSES and self.starts_at > timezone.now()
+
     def local_start(self) -> dt.datetime:
         """The start in the location's zone: how it is always shown and entered."""
         return self.starts_at.astimezone(self.location.zone)
@@ -218,6 +229,19 @@ class Session(models.Model):
         )
 
 
+class HoldQuerySet(models.QuerySet["Hold"]):
+    def live(self) -> HoldQuerySet:
+        """Holds still kept for their patient: neither taken nor released, nor expired.
+
+        A live hold occupies its chair and nurse like a session (the planner counts it).
+        """
+        return self.filter(released_at__isnull=True, expires_at__gt=timezone.now())
+
+    def expired(self) -> HoldQuerySet:
+        """Holds whose time ran out before anyone released them: to be offered on."""
+        return self.filter(released_at__isnull=True, expires_at__lte=timezone.now())
+
+
 class Hold(models.Model):
     """A freed slot offered to the first waiting patient, kept for them for a short while."""
 
@@ -230,6 +254,8 @@ class Hold(models.Model):
     ends_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HoldQuerySet.as_manager()
 
     class Meta:
         ordering = ["expires_at"]
@@ -244,6 +270,11 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"Hold until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_live(self) -> bool:
+        """`Hold.objects.live()` for one hold already read (and locked) by the caller."""
+        return self.released_at is None and self.expires_at > timezone.now()
 
 
 class WaitlistEntry(models.Model):

@@ -57,11 +57,17 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import BigIntegerField, DateField, F, Func, Value
+from django.db.models.functions import TruncDate
 
-from locations.models import Location
-from scheduling.models import ACTIVE_STATUSES
+from locations.models import Location, NurseShift
+from scheduling.models import Hold, Session
+
+if TYPE_CHECKING:
+    from review.models import TreatmentPlan
 
 SLOT_MINUTES = 15
 FIRST_SESSION_SEARCH_DAYS = 14
@@ -97,14 +103,14 @@ class PlanShape:
     chair_minutes: int
 
     @classmethod
-    def from_plan(cls, plan: object) -> PlanShape:
+    def from_plan(cls, plan: TreatmentPlan) -> PlanShape:
         return cls(
-            infusions=plan.infusions,  # type: ignore[attr-defined]
-            min_days_between=plan.min_days_between,  # type: ignore[attr-defined]
-            max_days_between=plan.max_days_between,  # type: ignore[attr-defined]
-            span_days=plan.span_days,  # type: ignore[attr-defined]
-            setup_minutes=plan.chair_minutes_before,  # type: ignore[attr-defined]
-            chair_minutes=plan.chair_minutes,  # type: ignore[attr-defined]
+            infusions=plan.infusions,
+            min_days_between=plan.min_days_between,
+            max_days_between=plan.max_days_between,
+            span_days=plan.span_days,
+            setup_minutes=plan.chair_minutes_before,
+            chair_minutes=plan.chair_minutes,
         )
 
 
@@ -180,8 +186,7 @@ class Resources:
         *,
         zone: zoneinfo.ZoneInfo,
         capacity: int,
-        hours: dict[int, tuple[int, int]],
-        closed: set[dt.date],
+        openings: dict[dt.date, tuple[int, int]],
         chairs: Sequence[int],
         shifts: Iterable[tuple[int, int, int]],
         sessions: Iterable[tuple[int, int, int, int, int, dt.date]],
@@ -191,8 +196,8 @@ class Resources:
         self.earliest = earliest  # nothing can start before now
         self.zone = zone
         self.capacity = capacity
-        self.hours = hours
-        self.closed = closed
+        # Open dates with their local opening and closing minutes (Location.hours_on).
+        self.openings = openings
         self.chairs = list(chairs)
         self.shifts: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for nurse, start, end in shifts:
@@ -218,8 +223,8 @@ class Resources:
     def day(self, date: dt.date) -> tuple[int, int, int] | None:
         """(local midnight epoch, opening minute, closing minute), or None when closed."""
         if date not in self._day_cache:
-            hours = self.hours.get(date.weekday())
-            if hours is None or date in self.closed:
+            hours = self.openings.get(date)
+            if hours is None:
                 self._day_cache[date] = None
             else:
                 midnight = dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
@@ -306,6 +311,13 @@ class Resources:
         return Slot(date, minute, start, setup_end, end, chair, nurse)
 
 
+class _Epoch(Func):
+    """An instant as integer epoch seconds, the planner's unit."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::bigint"
+    output_field = BigIntegerField()
+
+
 def load_resources(
     location: Location,
     patient_id: int,
@@ -319,94 +331,99 @@ def load_resources(
     `exclude` names sessions being moved, whose current places must not block their new ones.
     """
     zone = location.zone
-    since = int(dt.datetime.combine(first_date, dt.time(), tzinfo=zone).timestamp())
-    until = int(
-        dt.datetime.combine(last_date + dt.timedelta(days=1), dt.time(), tzinfo=zone).timestamp()
+    since, _ = location.day_bounds(first_date)
+    _, until = location.day_bounds(last_date)
+    openings = {
+        day: (_minutes(opening.opens.time()), _minutes(opening.closes.time()))
+        for day, opening in location.openings(first_date, last_date).items()
+    }
+    chairs = list(
+        location.chairs.filter(is_active=True)
+        .order_by("position", "name", "id")
+        .values_list("id", flat=True)
     )
-    active = [status.value for status in ACTIVE_STATUSES]
+    shifts = list(
+        NurseShift.objects.filter(location=location, starts_at__lt=until, ends_at__gt=since)
+        .order_by()
+        .values_list("nurse_id", _Epoch("starts_at"), _Epoch("ends_at"))
+    )
+    # The location's active sessions and live holds (both occupy chairs and nurses), its nurses'
+    # sessions elsewhere, and the patient's own sessions anywhere, in one round trip. Every
+    # column is an expression so that the parts of the UNION list them in the same order.
+    occupied = (
+        F("chair_id"),
+        F("nurse_id"),
+        _Epoch("starts_at"),
+        _Epoch("setup_ends_at"),
+        _Epoch("ends_at"),
+        TruncDate("starts_at", tzinfo=zone),
+    )
+    here = (
+        Session.objects.active()
+        .at(location)
+        .overlapping(since, until)
+        .exclude(pk__in=list(exclude))
+        .order_by()
+        .values_list(Value("l"), *occupied)
+    )
+    held = (
+        Hold.objects.live()
+        .filter(location=location, starts_at__lt=until, ends_at__gt=since)
+        .order_by()
+        .values_list(Value("l"), *occupied)
+    )
+    # The same nurses' sessions at other locations: a nurse's set-ups and monitoring load count
+    # wherever they are (they take no chair here).
+    nurses = sorted({nurse for nurse, _, _ in shifts})
+    nurses_elsewhere = (
+        Session.objects.active()
+        .filter(nurse_id__in=nurses)
+        .exclude(location=location)
+        .overlapping(since, until)
+        .exclude(pk__in=list(exclude))
+        .order_by()
+        .values_list(
+            Value("n"),
+            Value(0),
+            F("nurse_id"),
+            _Epoch("starts_at"),
+            _Epoch("setup_ends_at"),
+            _Epoch("ends_at"),
+            TruncDate("starts_at", tzinfo=zone),
+        )
+    )
+    patients_own = (
+        Session.objects.active()
+        .filter(patient_id=patient_id)
+        .overlapping(since, until)
+        .exclude(pk__in=list(exclude))
+        .order_by()
+        .values_list(
+            Value("p"),
+            Value(0),
+            Value(0),
+            _Epoch("starts_at"),
+            Value(0),
+            _Epoch("ends_at"),
+            Value(None, output_field=DateField()),
+        )
+    )
+    # Run as plain SQL: the rules come from the querysets, but the thousands of rows of a busy
+    # horizon skip the ORM's per-row conversions.
+    sql, params = here.union(held, nurses_elsewhere, patients_own, all=True).query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT weekday, EXTRACT(HOUR FROM opens) * 60 + EXTRACT(MINUTE FROM opens),"
-            " EXTRACT(HOUR FROM closes) * 60 + EXTRACT(MINUTE FROM closes)"
-            " FROM locations_openinghours WHERE location_id = %s",
-            [location.pk],
-        )
-        hours = {row[0]: (int(row[1]), int(row[2])) for row in cursor.fetchall()}
-        cursor.execute(
-            "SELECT starts_on, ends_on FROM locations_closure"
-            " WHERE location_id = %s AND ends_on >= %s AND starts_on <= %s",
-            [location.pk, first_date, last_date],
-        )
-        closed: set[dt.date] = set()
-        for starts_on, ends_on in cursor.fetchall():
-            day = max(starts_on, first_date)
-            while day <= min(ends_on, last_date):
-                closed.add(day)
-                day += dt.timedelta(days=1)
-        cursor.execute(
-            "SELECT id FROM locations_chair WHERE location_id = %s AND is_active"
-            " ORDER BY position, name, id",
-            [location.pk],
-        )
-        chairs = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM ends_at)::bigint FROM locations_nurseshift"
-            " WHERE location_id = %s AND starts_at < to_timestamp(%s)"
-            " AND ends_at > to_timestamp(%s)",
-            [location.pk, until, since],
-        )
-        shifts = cursor.fetchall()
-        nurses = sorted({nurse for nurse, _, _ in shifts})
-        # The location's active sessions and live holds (both occupy chairs and nurses), and the
-        # patient's own sessions anywhere, in one round trip.
-        cursor.execute(
-            "SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
-            " (starts_at AT TIME ZONE %s)::date"
-            " FROM scheduling_session WHERE location_id = %s AND status = ANY(%s)"
-            " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
-            " AND NOT (id = ANY(%s))"
-            " UNION ALL"
-            " SELECT 'l', chair_id, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
-            " (starts_at AT TIME ZONE %s)::date"
-            " FROM scheduling_hold WHERE location_id = %s AND released_at IS NULL"
-            " AND expires_at > now() AND starts_at < to_timestamp(%s)"
-            " AND ends_at > to_timestamp(%s)"
-            " UNION ALL"
-            # The same nurses' sessions at other locations: a nurse's set-ups and monitoring
-            # load count wherever they are (they take no chair here).
-            " SELECT 'n', 0, nurse_id, EXTRACT(EPOCH FROM starts_at)::bigint,"
-            " EXTRACT(EPOCH FROM setup_ends_at)::bigint, EXTRACT(EPOCH FROM ends_at)::bigint,"
-            " (starts_at AT TIME ZONE %s)::date"
-            " FROM scheduling_session WHERE nurse_id = ANY(%s) AND location_id <> %s"
-            " AND status = ANY(%s) AND starts_at < to_timestamp(%s)"
-            " AND ends_at > to_timestamp(%s) AND NOT (id = ANY(%s))"
-            " UNION ALL"
-            " SELECT 'p', 0, 0, EXTRACT(EPOCH FROM starts_at)::bigint, 0,"
-            " EXTRACT(EPOCH FROM ends_at)::bigint, NULL::date"
-            " FROM scheduling_session WHERE patient_id = %s AND status = ANY(%s)"
-            " AND starts_at < to_timestamp(%s) AND ends_at > to_timestamp(%s)"
-            " AND NOT (id = ANY(%s))",
-            [
-                *(location.time_zone, location.pk, active, until, since, list(exclude)),
-                *(location.time_zone, location.pk, until, since),
-                *(location.time_zone, nurses, location.pk, active, until, since, list(exclude)),
-                *(patient_id, active, until, since, list(exclude)),
-            ],
-        )
-        sessions, patient_busy = [], []
-        for kind, chair, nurse, start, setup_end, end, day in cursor.fetchall():
-            if kind in ("l", "n"):
-                sessions.append((chair, nurse, start, setup_end, end, day))
-            elif kind == "p":
-                patient_busy.append((start, end))
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    sessions, patient_busy = [], []
+    for kind, chair, nurse, start, setup_end, end, day in rows:
+        if kind in ("l", "n"):
+            sessions.append((chair, nurse, start, setup_end, end, day))
+        elif kind == "p":
+            patient_busy.append((start, end))
     return Resources(
         zone=zone,
         capacity=location.nurse_monitor_capacity,
-        hours=hours,
-        closed=closed,
+        openings=openings,
         chairs=chairs,
         shifts=shifts,
         sessions=sessions,
@@ -427,7 +444,7 @@ def horizon(request: Request) -> tuple[dt.date, dt.date]:
 def _anchors(resources: Resources, request: Request) -> list[int]:
     """Grid minutes in preference order: inside the windows first, then nearest to them."""
     minutes: set[int] = set()
-    for opens, closes in resources.hours.values():
+    for opens, closes in set(resources.openings.values()):
         first = opens + (-opens) % SLOT_MINUTES
         minutes.update(range(first, closes - request.shape.chair_minutes + 1, SLOT_MINUTES))
     if not request.windows:

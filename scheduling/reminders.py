@@ -34,7 +34,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import PatientProfile
+from accounts.models import PatientProfile, User
 from notifications import registry
 from notifications import services as outbox
 from notifications.models import Channel, Message
@@ -51,7 +51,7 @@ from scheduling.models import (
 )
 
 # Defaults of the configurable rules: hours before/after, local time for the fasting reminder.
-DEFAULT_HOURS = {
+DEFAULT_HOURS: dict[str, int] = {
     ReminderKind.PREPARATION: 72,
     ReminderKind.REMINDER: settings.REMINDER_HOURS_BEFORE,
     ReminderKind.TOMORROW: 24,
@@ -138,7 +138,9 @@ def _render(custom: str, default_template: str, context: dict[str, Any]) -> str:
     return render_to_string(default_template, context).strip()
 
 
-def _profile(patient: Any) -> PatientProfile | None:
+def _profile(patient: User) -> PatientProfile | None:
+    """The patient's profile through the cached reverse accessor: one query per patient
+    instance at most, none when it was loaded with select_related."""
     try:
         return patient.patient_profile
     except PatientProfile.DoesNotExist:

@@ -41,7 +41,6 @@ from review.models import TreatmentPlan
 from review.services import assert_bookable
 from scheduling import planner, reminders
 from scheduling.models import (
-    ACTIVE_STATUSES,
     UPCOMING_STATUSES,
     Hold,
     Series,
@@ -259,7 +258,7 @@ def book_series(
 
 def _series_sessions(series: Series) -> list[Session]:
     return list(
-        series.sessions.filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        series.sessions.active()
         .select_related("location", "patient__patient_profile")
         .order_by("starts_at")
     )
@@ -338,8 +337,8 @@ def move_sessions(
             numbers = [s.number for s in moving]
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         reminders.on_sessions_moved(moving)
-        for slot in vacated:
-            offer_freed_slot(slot)
+        for freed in vacated:
+            offer_freed_slot(freed)
         return moving
 
 
@@ -399,13 +398,13 @@ def _locked_in_order(sessions: list[Session]) -> list[Session]:
 
 
 def check_in(session: Session) -> Session:
-    return _transition(session, {Status.BOOKED, Status.CONFIRMED}, Status.CHECKED_IN)
+    return _transition(session, set(UPCOMING_STATUSES), Status.CHECKED_IN)
 
 
 def mark_no_show(session: Session) -> Session:
     if session.starts_at > timezone.now():
         raise InvalidTransition("A session can be marked as a no-show only after it starts.")
-    return _transition(session, {Status.BOOKED, Status.CONFIRMED}, Status.NO_SHOW)
+    return _transition(session, set(UPCOMING_STATUSES), Status.NO_SHOW)
 
 
 def _transition(session: Session, allowed: set[str], to: str) -> Session:
@@ -532,7 +531,7 @@ def accept_hold(hold: Hold) -> Session:
         # The same locations move_sessions will lock, taken first (step 1), then the hold.
         _lock_locations(hold.location, *_move_dates(session, day))
         hold = Hold.objects.select_for_update().select_related("entry__session").get(pk=hold.pk)
-        if hold.released_at is not None or hold.expires_at <= timezone.now():
+        if not hold.is_live:
             raise InvalidTransition("This offer has expired.")
         session = hold.entry.session
         Hold.objects.filter(pk=hold.pk).update(released_at=timezone.now())
@@ -548,9 +547,7 @@ def release_expired_holds() -> int:
     """An offer not taken in time goes to the next patient waiting; the first goes back in line."""
     released = 0
     now = timezone.now()
-    expired = Hold.objects.filter(released_at__isnull=True, expires_at__lte=now).select_related(
-        "location", "entry__session"
-    )
+    expired = Hold.objects.expired().select_related("location", "entry__session")
     for hold in expired:
         with transaction.atomic():
             _lock(hold.location)  # step 1 of the lock order, before the hold

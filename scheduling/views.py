@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
-from locations.models import Location, NurseShift
+from accounts.requests import AuthenticatedRequest
+from locations.models import Location, NurseShift, Opening
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
@@ -34,7 +35,6 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
-    ACTIVE_STATUSES,
     CalendarFeed,
     Hold,
     ReminderKind,
@@ -52,13 +52,8 @@ patient_only = role_required(Role.PATIENT)
 SLOT = dt.timedelta(minutes=15)
 
 
-def _local_day_bounds(location: Location, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(), tzinfo=location.zone)
-    return start, start + dt.timedelta(days=1)
-
-
 @desk_only
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthenticatedRequest) -> HttpResponse:
     """The front desk's start page: locations, patients ready to book, offers waiting."""
     ready = (
         TreatmentPlan.objects.active()
@@ -67,7 +62,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         .order_by("approved_at")[:50]
     )
     offers = (
-        Hold.objects.filter(released_at__isnull=True, expires_at__gt=timezone.now())
+        Hold.objects.live()
         .select_related("entry__session__patient", "location")
         .order_by("expires_at")
     )
@@ -79,13 +74,12 @@ def desk(request: HttpRequest) -> HttpResponse:
             "ready": ready,
             "offers": offers,
             "search_form": SearchForm(),
-            "today": timezone.localdate(),
         },
     )
 
 
 @desk_only
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     patients: list[User] = []
     if form.is_valid() and (query := form.cleaned_data["q"].strip()):
@@ -120,9 +114,12 @@ def _plan_or_404(public_id: UUID) -> TreatmentPlan:
 
 
 def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
+    location = plan.intake.location
+    # Tomorrow where the patient will be treated; an intake without a location has no better date.
+    today = location.local_today() if location else timezone.localdate()
     return {
-        "location": plan.intake.location,
-        "first_date": next_weekday(timezone.localdate() + dt.timedelta(days=1)),
+        "location": location,
+        "first_date": next_weekday(today + dt.timedelta(days=1)),
         "weekdays": [0, 2, 4],
         "window_starts": dt.time(9),
         "window_ends": dt.time(12),
@@ -130,7 +127,7 @@ def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
 
 
 @desk_only
-def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
     plan = _plan_or_404(public_id)
     request_form = PlanRequestForm(request.GET or None, initial=_initial_request(plan))
@@ -180,7 +177,7 @@ def _series_or_404(public_id: UUID) -> Series:
 
 
 @desk_only
-def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     series = _series_or_404(public_id)
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
 
@@ -190,7 +187,7 @@ def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     ).order_by("send_at"):
         by_group[message.group].append(message)
     for session in sessions:
-        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]
+        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "scheduling/series.html",
@@ -217,7 +214,7 @@ def _back_to_series(session: Session) -> HttpResponse:
 
 @desk_only
 @require_POST
-def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
@@ -247,7 +244,7 @@ def move(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @desk_only
 @require_POST
-def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = CancelForm(request.POST)
     form.is_valid()
@@ -271,7 +268,7 @@ def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @desk_only
 @require_POST
-def transition(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
+def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> HttpResponse:
     session = _session_or_404(public_id)
     operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
     if action not in operations:
@@ -287,7 +284,7 @@ def transition(request: HttpRequest, public_id: UUID, action: str) -> HttpRespon
 
 @desk_only
 @require_POST
-def join_waitlist(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
     form = WaitlistForm(request.POST)
     if form.is_valid():
@@ -296,13 +293,13 @@ def join_waitlist(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
         messages.success(request, "Added to the waitlist; a freed slot will be offered first come.")
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return _back_to_series(session)
 
 
 @desk_only
 @require_POST
-def accept_offer(request: HttpRequest, hold_id: int) -> HttpResponse:
+def accept_offer(request: AuthenticatedRequest, hold_id: int) -> HttpResponse:
     hold = get_object_or_404(Hold.objects.select_related("entry__session__series"), pk=hold_id)
     try:
         session = services.accept_hold(hold)
@@ -318,11 +315,11 @@ def _location_or_404(slug: str) -> Location:
 
 
 @desk_only
-def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
     location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_now().date()
-    grid = _day_grid(location.pk, date)
+    date = _parse_day(day) or location.local_today()
+    grid = _day_grid(location, date)
     return render(
         request,
         "scheduling/day.html",
@@ -337,14 +334,13 @@ def day_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRes
     )
 
 
-def _day_grid(location_id: int, date: dt.date) -> str:
-    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
-    start, end = _local_day_bounds(location, date)
+def _day_grid(location: Location, date: dt.date) -> str:
+    start, end = location.day_bounds(date)
     chairs = list(location.chairs.filter(is_active=True))
     sessions = list(
-        Session.objects.at(location)
+        Session.objects.active()
+        .at(location)
         .overlapping(start, end)
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
         .select_related("patient", "nurse")
     )
     shifts = list(
@@ -352,9 +348,8 @@ def _day_grid(location_id: int, date: dt.date) -> str:
         .select_related("nurse")
         .order_by("nurse__first_name", "nurse_id")
     )
-    hours = location.opening_hours.filter(weekday=date.weekday()).first()
-    opens = dt.datetime.combine(date, hours.opens if hours else dt.time(8), tzinfo=location.zone)
-    closes = dt.datetime.combine(date, hours.closes if hours else dt.time(18), tzinfo=location.zone)
+    hours = location.hours_on(date)
+    opens, closes = _grid_span(location, date, hours, sessions)
     nurses = list({shift.nurse_id: shift.nurse for shift in shifts}.values())
     return render_to_string(
         "scheduling/_day_grid.html",
@@ -367,6 +362,23 @@ def _day_grid(location_id: int, date: dt.date) -> str:
             "sessions": sessions,
         },
     )
+
+
+def _grid_span(
+    location: Location, date: dt.date, hours: Opening | None, sessions: list[Session]
+) -> tuple[dt.datetime, dt.datetime]:
+    """The rows to draw: the opening hours, widened to every session of the day, so that a
+    session booked before its hours changed or a closure was declared is never hidden. A closed
+    day without sessions has no rows."""
+    midnight, next_midnight = location.day_bounds(date)
+    starts = [s.starts_at for s in sessions] + ([hours.opens] if hours else [])
+    ends = [s.ends_at for s in sessions] + ([hours.closes] if hours else [])
+    if not starts:
+        return midnight, midnight
+    first = max(min(starts), midnight).astimezone(location.zone)
+    # Rows fall on the quarter hours of the local clock.
+    first = first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)
+    return first, min(max(ends), next_midnight)
 
 
 def _day_rows(
@@ -384,7 +396,7 @@ def _day_rows(
     rows = []
     moment = opens
     while moment < closes:
-        cells = []
+        cells: list[dict[str, Any]] = []
         for chair in chairs:
             here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
             if here is None:
@@ -418,11 +430,11 @@ def _parse_day(value: str | None) -> dt.date | None:
 
 
 @desk_only
-def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpResponse:
+def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_now().date()
+    date = _parse_day(day) or location.local_today()
     monday = date - dt.timedelta(days=date.weekday())
-    grid = _week_grid(location.pk, monday)
+    grid = _week_grid(location, monday)
     return render(
         request,
         "scheduling/week.html",
@@ -436,14 +448,13 @@ def week_view(request: HttpRequest, slug: str, day: str | None = None) -> HttpRe
     )
 
 
-def _week_grid(location_id: int, monday: dt.date) -> str:
-    location = Location.objects.get(pk=location_id)  # read after the version, like the rest
-    start, _ = _local_day_bounds(location, monday)
-    _, end = _local_day_bounds(location, monday + dt.timedelta(days=6))
+def _week_grid(location: Location, monday: dt.date) -> str:
+    start, _ = location.day_bounds(monday)
+    _, end = location.day_bounds(monday + dt.timedelta(days=6))
     sessions = (
-        Session.objects.at(location)
+        Session.objects.active()
+        .at(location)
         .overlapping(start, end)
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
         .select_related("patient", "chair", "location")
         .order_by("starts_at")
     )
@@ -466,10 +477,10 @@ def _week_grid(location_id: int, monday: dt.date) -> str:
 
 
 @patient_only
-def my_sessions(request: HttpRequest) -> HttpResponse:
+def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
     sessions = (
-        Session.objects.filter(patient=request.user, ends_at__gte=timezone.now())
-        .filter(status__in=[s.value for s in ACTIVE_STATUSES])
+        Session.objects.active()
+        .filter(patient=request.user, ends_at__gte=timezone.now())
         .select_related("location")
         .order_by("starts_at")
     )
@@ -488,7 +499,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 
 @patient_only
 @require_POST
-def reset_feed(request: HttpRequest) -> HttpResponse:
+def reset_feed(request: AuthenticatedRequest) -> HttpResponse:
     """Create the private feed, or replace its address so an old copy stops working."""
 
     CalendarFeed.objects.update_or_create(
@@ -506,7 +517,7 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 
 
 @patient_only
-def session_ics(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = get_object_or_404(
         Session.objects.select_related("location"), public_id=public_id, patient=request.user
     )
@@ -540,7 +551,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "scheduling/link_invalid.html", status=404)
     session = get_object_or_404(Session.objects.select_related("location"), public_id=public_id)
     now = timezone.now()
-    upcoming = session.status in (Status.BOOKED, Status.CONFIRMED) and session.starts_at > now
+    upcoming = session.is_upcoming
     can_cancel = upcoming and session.cancellation_policy().online_open(now)
     done = ""
     if request.method == "POST" and upcoming:
@@ -558,7 +569,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 done = "cancelled"
         session.refresh_from_db()
-        upcoming = session.status in (Status.BOOKED, Status.CONFIRMED)
+        upcoming = session.is_upcoming
     return render(
         request,
         "scheduling/session_action.html",
@@ -567,7 +578,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @desk_only
-def failed_messages(request: HttpRequest) -> HttpResponse:
+def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
     """Messages that could not be delivered, newest first, at the time of their location."""
     failed = list(Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200])
     sessions = {

@@ -15,7 +15,7 @@ from tests.scheduling_data import approved_plan, make_location
 def session_today(slug: str = "stamford", email: str = "chart@example.org", starts_in=30):
     location = make_location(slug, chairs=2, nurses=1, shifts_from=timezone.localdate())
     plan = approved_plan(email, location)
-    nurse = UserFactory(role=Role.NURSE, email=f"charting.nurse.{slug}@example.org")
+    nurse = UserFactory.create(role=Role.NURSE, email=f"charting.nurse.{slug}@example.org")
     nurse.locations.add(location)
     series = Series.objects.create(
         plan=plan, patient=plan.patient, location=location, booked_by=nurse
@@ -26,7 +26,7 @@ def session_today(slug: str = "stamford", email: str = "chart@example.org", star
         number=1,
         patient=plan.patient,
         location=location,
-        chair=location.chairs.first(),
+        chair=location.chairs.get(position=1),
         nurse=nurse,
         starts_at=start,
         setup_ends_at=start + dt.timedelta(minutes=15),

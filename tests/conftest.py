@@ -97,7 +97,7 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
 @pytest.fixture
 def make_user(db: None):
     def make(role: Role = Role.PATIENT, **fields: object) -> User:
-        return UserFactory(role=role, **fields)
+        return UserFactory.create(role=role, **fields)
 
     return make
 

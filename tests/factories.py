@@ -11,7 +11,20 @@ PASSWORD = "a-long-test-password"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+def _save_password(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+    if create:
+        user.save()
+
+
+def _authenticator(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+    """Staff come enrolled in the second factor with a known secret (pass False to skip)."""
+    if create and user.is_clinic_staff and extracted is not False:
+        StaffDevice.objects.create(
+            user=user, secret=TOTP_SECRET, confirmed_at=dt.datetime.now(dt.UTC)
+        )
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -22,21 +35,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.PATIENT
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
-    @factory.post_generation
-    def save_password(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create:
-            self.save()
-
-    @factory.post_generation
-    def authenticator(self, create: bool, extracted: object, **kwargs: object) -> None:
-        """Staff come enrolled in the second factor with a known secret (pass False to skip)."""
-        if create and self.is_clinic_staff and extracted is not False:
-            StaffDevice.objects.create(
-                user=self, secret=TOTP_SECRET, confirmed_at=dt.datetime.now(dt.UTC)
-            )
+    # Post-generation hooks receive the built User, not the factory: module functions say so.
+    save_password = factory.post_generation(_save_password)
+    authenticator = factory.post_generation(_authenticator)
 
 
-class LocationFactory(factory.django.DjangoModelFactory):
+class LocationFactory(factory.django.DjangoModelFactory[Location]):
     class Meta:
         model = Location
         django_get_or_create = ("slug",)
@@ -47,7 +51,7 @@ class LocationFactory(factory.django.DjangoModelFactory):
     address = "1 Example Street\nStamford, CT 06902"
 
 
-class OpeningHoursFactory(factory.django.DjangoModelFactory):
+class OpeningHoursFactory(factory.django.DjangoModelFactory[OpeningHours]):
     class Meta:
         model = OpeningHours
 
@@ -57,7 +61,7 @@ class OpeningHoursFactory(factory.django.DjangoModelFactory):
     closes = dt.time(18)
 
 
-class ChairFactory(factory.django.DjangoModelFactory):
+class ChairFactory(factory.django.DjangoModelFactory[Chair]):
     class Meta:
         model = Chair
 

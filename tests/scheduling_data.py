@@ -41,7 +41,7 @@ def make_location(
     start = shifts_from or dt.date.today()
     shifts = []
     for n in range(nurses):
-        nurse = UserFactory(role=Role.NURSE, email=f"nurse{n}.{slug}@example.org")
+        nurse = UserFactory.create(role=Role.NURSE, email=f"nurse{n}.{slug}@example.org")
         nurse.locations.add(location)
         for offset in range(shift_days):
             day = start + dt.timedelta(days=offset)
@@ -60,9 +60,9 @@ def make_location(
 
 def approved_plan(email: str, location: Location, **parameters: object) -> TreatmentPlan:
     """A patient with a submitted intake approved with the default protocol (adjusted)."""
-    patient = UserFactory(role=Role.PATIENT, email=email)
+    patient = UserFactory.create(role=Role.PATIENT, email=email)
     intake = submitted_intake(patient, location_slug=location.slug)
-    clinician = UserFactory(role=Role.CLINICIAN)
+    clinician = UserFactory.create(role=Role.CLINICIAN)
     template = ProtocolTemplate.objects.get(is_default=True)
     values = {field: getattr(template, field) for field in review.PLAN_FIELDS}
     values.update(parameters)

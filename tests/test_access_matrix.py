@@ -144,7 +144,7 @@ def world(login):
         location = make_location(shifts_from=dt.date.today())
         plan = approved_plan("owner@example.org", location, infusions=2, min_days_between=2)
         other = approved_plan("other@example.org", location, infusions=1)
-        desk = UserFactory(role=Role.FRONT_DESK)
+        desk = UserFactory.create(role=Role.FRONT_DESK)
         series = services.book_series(
             plan,
             location,
@@ -180,8 +180,8 @@ def world(login):
     intake = plan.intake
     users = {
         "patient": plan.patient,
-        "other": UserFactory(role=Role.PATIENT),
-        **{role: UserFactory(role=role) for role in STAFF},
+        "other": UserFactory.create(role=Role.PATIENT),
+        **{role: UserFactory.create(role=role) for role in STAFF},
     }
     users["nurse"].locations.add(location)  # nurses reach the sessions of their locations
     clients = {"anon": Client(), **{role: login(user) for role, user in users.items()}}

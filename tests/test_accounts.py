@@ -93,7 +93,7 @@ def test_password_reset_by_email_sets_a_new_password(client, make_user, mailoutb
     message = mail.outbox[0]
     assert message.to == [user.email]
     assert "Reset your" in message.subject
-    link = re.search(r"https?://[^/]+(/password-reset/\S+/\S+/)", message.body).group(1)
+    link = re.search(r"https?://[^/]+(/password-reset/\S+/\S+/)", str(message.body)).group(1)
 
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_nurse_checks_in_charts_vitals_with_an_alert_and_discharges(page, browser, live_server):
     session, nurse = session_today(starts_in=20)
     start = session.local_start()
-    UserFactory(role=Role.CLINIC_ADMIN, email="admin.chart@example.org")
+    UserFactory.create(role=Role.CLINIC_ADMIN, email="admin.chart@example.org")
 
     browser_sign_in(page, nurse.email)
     page.wait_for_url("**/nurse/")

@@ -55,8 +55,8 @@ def test_a_new_patient_completes_the_intake_with_a_break_and_a_correction(
 ):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    location = LocationFactory(slug="stamford", name="Stamford")
-    OpeningHoursFactory(location=location)
+    location = LocationFactory.create(slug="stamford", name="Stamford")
+    OpeningHoursFactory.create(location=location)
     make_user(role=Role.PATIENT, email="new.patient@example.org", first_name="", last_name="")
     audits: dict[str, list] = {}
 

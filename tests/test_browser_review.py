@@ -24,11 +24,11 @@ def sign_in(page, email: str) -> None:
 
 
 def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, live_server):
-    stamford = LocationFactory(slug="stamford", name="Stamford")
-    clinician = UserFactory(role=Role.CLINICIAN, email="doc@example.org")
+    stamford = LocationFactory.create(slug="stamford", name="Stamford")
+    clinician = UserFactory.create(role=Role.CLINICIAN, email="doc@example.org")
     clinician.locations.set([stamford])
-    first = submitted_intake(UserFactory(role=Role.PATIENT, email="first@example.org"))
-    second_patient = UserFactory(role=Role.PATIENT, email="second@example.org")
+    first = submitted_intake(UserFactory.create(role=Role.PATIENT, email="first@example.org"))
+    second_patient = UserFactory.create(role=Role.PATIENT, email="second@example.org")
     second = submitted_intake(second_patient)
 
     sign_in(page, "doc@example.org")

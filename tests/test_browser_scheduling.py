@@ -27,7 +27,7 @@ def test_the_desk_plans_adjusts_and_books_a_series_the_patient_then_sees(
 ):
     stamford = make_location("stamford", shifts_from=timezone.localdate())
     plan = approved_plan("series.patient@example.org", stamford)
-    UserFactory(role=Role.FRONT_DESK, email="desk.browser@example.org")
+    UserFactory.create(role=Role.FRONT_DESK, email="desk.browser@example.org")
 
     sign_in(page, "desk.browser@example.org")
     page.wait_for_url("**/desk/")

@@ -196,6 +196,7 @@ def test_a_nurse_charts_an_infusion_from_check_in_to_discharge(login):
     session.refresh_from_db()
     assert (session.status, record.pain_after) == (Status.COMPLETED, 3)
     followup = Message.objects.get(kind="followup", channel="email", status="pending")
+    assert record.discharged_at is not None
     assert followup.send_at == record.discharged_at + dt.timedelta(hours=24)
 
 

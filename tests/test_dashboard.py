@@ -118,7 +118,7 @@ def test_a_closure_removes_its_day_from_capacity(week):
 
 
 def test_the_dashboard_page_and_csv(week, login):
-    client = login(UserFactory(role=Role.CLINIC_ADMIN))
+    client = login(UserFactory.create(role=Role.CLINIC_ADMIN))
 
     page = client.get(reverse("outcomes:dashboard", args=["dash"]), {"week": "2027-03-03"})
     csv = client.get(reverse("outcomes:dashboard_csv", args=["dash"]), {"week": "2027-03-01"})
@@ -137,7 +137,7 @@ def test_the_dashboard_costs_the_same_queries_with_20000_sessions(week, login):
 
     big = busy_location(sessions=20_000, days_before=91, days_after=91)
     assert big.sessions.count() == 20_000
-    client = login(UserFactory(role=Role.CLINIC_ADMIN))
+    client = login(UserFactory.create(role=Role.CLINIC_ADMIN))
 
     def queries(location):
         with CaptureQueriesContext(connection) as captured:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from intake.flags import Kind, Thresholds, derive_flags
 from intake.forms import SAFETY_ITEMS
 
-SCORES = {
+SCORES: dict[str, Any] = {
     "phq9": {"item9": 0},
     "acr_2016": {
         "wpi": 8,

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.security import MFA_SESSION_KEY
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
@@ -143,6 +143,9 @@ def refused(response) -> bool:
 
 
 class HostilePostTests(TestCase):
+    users: dict[str, User]
+    urls: list[str]
+
     @classmethod
     def setUpTestData(cls) -> None:
         location = make_location(shifts_from=dt.date.today())
@@ -150,7 +153,7 @@ class HostilePostTests(TestCase):
         first = dt.date.today() + dt.timedelta(days=10)
         while first.weekday() > 2:
             first += dt.timedelta(days=1)
-        desk = UserFactory(role=Role.FRONT_DESK)
+        desk = UserFactory.create(role=Role.FRONT_DESK)
         series = services.book_series(
             plan,
             location,
@@ -181,9 +184,9 @@ class HostilePostTests(TestCase):
         )
         cls.users = {
             "patient": plan.patient,
-            "other": UserFactory(role=Role.PATIENT),
+            "other": UserFactory.create(role=Role.PATIENT),
             **{
-                role: UserFactory(role=role)
+                role: UserFactory.create(role=role)
                 for role in (Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN)
             },
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def draft() -> Intake:
-    LocationFactory(slug="stamford", name="Stamford")
-    return fill_intake(UserFactory(role=Role.PATIENT))
+    LocationFactory.create(slug="stamford", name="Stamford")
+    return fill_intake(UserFactory.create(role=Role.PATIENT))
 
 
 def _pain_form(intake: Intake, pain_now: int) -> tuple:
@@ -56,8 +57,8 @@ def _wait_until_a_connection_waits_on_a_lock() -> None:
     raise AssertionError("the other connection never waited on the intake's lock")
 
 
-def _in_thread(work) -> tuple[threading.Thread, list[object]]:
-    outcome: list[object] = []
+def _in_thread(work) -> tuple[threading.Thread, list[Any]]:
+    outcome: list[Any] = []
 
     def run() -> None:
         try:
@@ -130,8 +131,8 @@ def test_a_submit_during_a_step_save_waits_and_scores_the_saved_answer(draft):
 
 
 def test_tabs_saving_a_step_for_the_first_time_at_once_leave_one_row():
-    LocationFactory(slug="stamford", name="Stamford")
-    intake = services.start_draft(UserFactory(role=Role.PATIENT))
+    LocationFactory.create(slug="stamford", name="Stamford")
+    intake = services.start_draft(UserFactory.create(role=Role.PATIENT))
     forms = [_pain_form(intake, pain_now=n) for n in range(8)]
     barrier = threading.Barrier(8)
 
@@ -157,7 +158,7 @@ def test_the_database_refuses_a_new_answer_on_a_submitted_version(draft):
         IntakeAnswer.objects.filter(intake=submitted, step="pain").delete()
     with pytest.raises(IntegrityError, match="another intake"), transaction.atomic():
         IntakeAnswer.objects.filter(intake=submitted, step="pain").update(
-            intake=services.start_draft(UserFactory(role=Role.PATIENT))
+            intake=services.start_draft(UserFactory.create(role=Role.PATIENT))
         )
     # The app's own paths turn the refusal into NotADraft and change nothing.
     step, form = _pain_form(draft, pain_now=1)
@@ -206,7 +207,7 @@ def test_a_first_save_that_meets_another_tabs_new_row_updates_it():
     """The other tab's INSERT is not yet committed: this save waits on the intake's lock, then
     finds the committed row and updates it (one row, the later answer)."""
     LocationFactory(slug="stamford", name="Stamford")
-    intake = services.start_draft(UserFactory(role=Role.PATIENT))
+    intake = services.start_draft(UserFactory.create(role=Role.PATIENT))
     step, first = _pain_form(intake, pain_now=1)
     _step, second = _pain_form(intake, pain_now=9)
     inserted = threading.Event()

@@ -25,7 +25,7 @@ def patient(make_user):
 
 @pytest.fixture
 def stamford():
-    return LocationFactory(slug="stamford", name="Stamford")
+    return LocationFactory.create(slug="stamford", name="Stamford")
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ def test_a_submitted_intake_cannot_change_and_a_change_makes_a_new_version(patie
     assert response["Location"] == reverse("intake:home")
     assert Intake.objects.count() == 1
 
-    clinician = UserFactory(role=Role.CLINICIAN)
+    clinician = UserFactory.create(role=Role.CLINICIAN)
     request_more_information(
         intake, clinician, steps=["pain"], patient_message="Please check your pain scores."
     )
@@ -335,6 +335,7 @@ def test_an_insurance_card_image_is_checked_and_stored(patient_client, settings,
     assert response.status_code == 302
     card = IntakeAttachment.objects.get(intake=intake)
     assert card.content_type == "image/png"
+    assert card.file.name is not None
     assert "card" not in card.file.name  # opaque file names
     assert card.file.storage.exists(card.file.name)
 

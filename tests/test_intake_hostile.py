@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from accounts.models import Role
+from accounts.models import Role, User
 from intake import services
 from intake.models import IntakeAnswer
 from intake.steps import STEPS
@@ -69,10 +69,12 @@ def step_posts(slug: str):
 
 
 class HostileInputTests(TestCase):
+    patient: User
+
     @classmethod
     def setUpTestData(cls) -> None:
-        LocationFactory(slug="stamford", name="Stamford")
-        cls.patient = UserFactory(role=Role.PATIENT)
+        LocationFactory.create(slug="stamford", name="Stamford")
+        cls.patient = UserFactory.create(role=Role.PATIENT)
 
     def _prepare(self) -> None:
         """Per example (each runs in its own transaction): a draft whose every step is done."""

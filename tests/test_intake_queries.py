@@ -24,7 +24,7 @@ EXTRA = {"about": 1, "insurance": 1, "consents": 1}
 @pytest.fixture
 def intake_client(make_user, login):
     for slug in ("stamford", "irvine"):
-        LocationFactory(slug=slug, name=slug.title())
+        LocationFactory.create(slug=slug, name=slug.title())
     client = login(make_user(role=Role.PATIENT))
     client.post(reverse("intake:start"))
     return client, Intake.objects.get()

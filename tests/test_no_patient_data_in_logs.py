@@ -36,7 +36,7 @@ def test_a_full_journey_logs_no_patient_data(client, login, caplog, settings, tm
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
     caplog.set_level(logging.DEBUG)
     location = make_location(shifts_from=dt.date.today())
-    clinician = UserFactory(role=Role.CLINICIAN)
+    clinician = UserFactory.create(role=Role.CLINICIAN)
     clinician.locations.add(location)
 
     # Registration and email verification.
@@ -49,7 +49,7 @@ def test_a_full_journey_logs_no_patient_data(client, login, caplog, settings, tm
             "date_of_birth": "1980-04-12",
         },
     )
-    link = re.search(r"(/register/verify/\S+/)", mail.outbox[-1].body).group(1)
+    link = re.search(r"(/register/verify/\S+/)", str(mail.outbox[-1].body)).group(1)
     client.post(link, {"password1": "a-long-journey-pass-1", "password2": "a-long-journey-pass-1"})
     patient = User.objects.get(email="avery.journey@example.org")
     assert patient.is_active
@@ -83,7 +83,7 @@ def test_a_full_journey_logs_no_patient_data(client, login, caplog, settings, tm
     plan = patient.treatment_plans.get()
 
     # Booking the series through the front desk's pages.
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     first = dt.date.today() + dt.timedelta(days=3)
     query = {
         "location": location.pk,

@@ -34,7 +34,7 @@ def _book(location, email, first, times, **plan_fields):
         plan,
         location,
         [services.Choice(day, time) for day, time in times],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
     return series
 
@@ -42,7 +42,7 @@ def _book(location, email, first, times, **plan_fields):
 def deliver_everything(until: dt.datetime) -> list[tuple[dt.datetime, Message]]:
     """Walk the clock through every planned instant up to `until`, sending what is due there as
     the worker does; the (instant, row) pairs of what was sent."""
-    sent = []
+    sent: list[tuple[dt.datetime, Message]] = []
     while True:
         due = Message.objects.filter(status="pending", send_at__lte=until).order_by("send_at")
         first = due.first()
@@ -142,7 +142,7 @@ def test_no_text_without_consent_and_no_email_when_declined(mailoutbox, settings
         plan,
         location,
         [services.Choice(dt.date(2027, 3, 10), dt.time(11))],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
 
     deliver_everything(until=dt.datetime(2027, 3, 20, tzinfo=dt.UTC))
@@ -274,7 +274,9 @@ def test_a_permanent_failure_fails_at_once_and_the_desk_sees_it(settings, login)
     outbox.claim_due()
     assert outbox.send(message.pk) == "failed"
 
-    page = login(UserFactory(role=Role.FRONT_DESK)).get(reverse("scheduling:failed_messages"))
+    page = login(UserFactory.create(role=Role.FRONT_DESK)).get(
+        reverse("scheduling:failed_messages")
+    )
 
     assert "number cannot receive texts" in page.content.decode()
 
@@ -289,7 +291,9 @@ def test_planning_a_series_reads_the_patients_profile_once_not_per_session():
     choices = [services.Choice(dt.date(2027, 3, day), dt.time(11)) for day in days]
 
     with CaptureQueriesContext(connection) as queries:
-        services.book_series(plan, location, choices, booked_by=UserFactory(role=Role.FRONT_DESK))
+        services.book_series(
+            plan, location, choices, booked_by=UserFactory.create(role=Role.FRONT_DESK)
+        )
 
     profile_reads = [q for q in queries if 'FROM "accounts_patientprofile"' in q["sql"]]
     assert len(profile_reads) <= 1

@@ -91,6 +91,7 @@ def test_due_messages_go_out_once_over_one_smtp_connection_per_batch(start_worke
     assert counts == Counter({str(m.public_id): 1 for m in due})
     assert smtp_peer.connections == 1  # 30 emails in one batch of 40
     for message in Message.objects.filter(status="sent"):
+        assert message.sent_at is not None
         assert message.sent_at >= message.send_at
 
 
@@ -189,4 +190,5 @@ def test_a_message_goes_out_at_its_instant_not_before(start_worker, smtp_peer):
     _wait_until(lambda: Message.objects.get(pk=message.pk).status == "sent", worker=worker)
 
     message.refresh_from_db()
+    assert message.sent_at is not None
     assert message.send_at <= message.sent_at <= message.send_at + dt.timedelta(seconds=60)

@@ -46,7 +46,11 @@ def link_in(message, path_prefix: str) -> str:
 
 
 def invite(client: Client, **overrides: object):
-    data = {"email": "robin.ames@example.org", "first_name": "Robin", "location": ""}
+    data: dict[str, object] = {
+        "email": "robin.ames@example.org",
+        "first_name": "Robin",
+        "location": "",
+    }
     data.update(overrides)
     return client.post("/invitations/new/", data)
 
@@ -488,7 +492,7 @@ def test_the_front_desk_invites_a_patient_by_email_and_only_a_hash_is_stored(
     make_user, login, mailoutbox
 ):
     desk = make_user(role=Role.FRONT_DESK)
-    location = LocationFactory(name="Stamford")
+    location = LocationFactory.create(name="Stamford")
     client = login(desk)
 
     with time_machine.travel(TODAY, tick=False):
@@ -591,7 +595,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_from_the_invitation_page(client
 @pytest.fixture
 def invitation_link(make_user, login, mailoutbox):
     """A fresh invitation sent by the front desk for robin.ames@example.org at a location."""
-    location = LocationFactory(name="Westport")
+    location = LocationFactory.create(name="Westport")
     invite(login(make_user(role=Role.FRONT_DESK)), location=str(location.pk))
     link = link_in(mailoutbox[-1], "/register/invite/")
     mailoutbox.clear()

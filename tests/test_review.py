@@ -21,17 +21,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stamford():
-    return LocationFactory(slug="stamford", name="Stamford")
+    return LocationFactory.create(slug="stamford", name="Stamford")
 
 
 @pytest.fixture
 def irvine():
-    return LocationFactory(slug="irvine", name="Irvine", time_zone="America/Los_Angeles")
+    return LocationFactory.create(slug="irvine", name="Irvine", time_zone="America/Los_Angeles")
 
 
 @pytest.fixture
 def clinician(stamford, irvine):
-    user = UserFactory(role=Role.CLINICIAN, email="doc@example.org")
+    user = UserFactory.create(role=Role.CLINICIAN, email="doc@example.org")
     user.locations.set([stamford, irvine])
     return user
 
@@ -41,7 +41,7 @@ def _prefixed(prefix: str, data: dict) -> dict:
 
 
 def _patient(n: int):
-    return UserFactory(role=Role.PATIENT, email=f"patient{n}@example.org")
+    return UserFactory.create(role=Role.PATIENT, email=f"patient{n}@example.org")
 
 
 def _queue_rows(html: str) -> list[str]:
@@ -83,7 +83,7 @@ def test_the_queue_filters_by_location_and_status(clinician, login, stamford, ir
 
 def test_the_front_desk_sees_status_and_contacts_but_no_clinical_content(login, stamford):
     intake = submitted_intake(_patient(1), changes={"mood": {"phq9_9": "1"}})
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
 
     html = desk.get(reverse("review:queue")).content.decode()
 
@@ -96,7 +96,7 @@ def test_the_front_desk_sees_status_and_contacts_but_no_clinical_content(login, 
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINIC_ADMIN])
 def test_other_roles_cannot_open_the_queue(login, role):
-    assert login(UserFactory(role=role)).get(reverse("review:queue")).status_code == 403
+    assert login(UserFactory.create(role=role)).get(reverse("review:queue")).status_code == 403
 
 
 def test_the_summary_shows_scores_bands_flags_and_a_dose_preview(clinician, login, stamford):
@@ -253,7 +253,7 @@ def _queries(client, url: str) -> int:
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.FRONT_DESK])
 def test_the_queue_uses_the_same_number_of_queries_for_1_and_50_intakes(role, login, stamford):
-    user = UserFactory(role=role)
+    user = UserFactory.create(role=role)
     user.locations.set([stamford])
     client = login(user)
     submitted_intake(_patient(0), changes={"mood": {"phq9_9": "1"}})

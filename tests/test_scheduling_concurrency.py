@@ -46,7 +46,7 @@ def _run_in_threads(count: int, work) -> list[object]:
 def test_twenty_connections_booking_the_same_chair_and_time_give_one_success():
     clinic = make_location("race", chairs=1, nurses=1, shifts_from=DAY - dt.timedelta(days=1))
     plans = [approved_plan(f"racer{n}@example.org", clinic, infusions=1) for n in range(20)]
-    desk = UserFactory(role=Role.FRONT_DESK)
+    desk = UserFactory.create(role=Role.FRONT_DESK)
     choice = [services.Choice(DAY, dt.time(10))]
 
     results = _run_in_threads(
@@ -107,7 +107,7 @@ def test_a_random_concurrent_mix_of_book_move_and_cancel_breaks_no_invariant():
         "mix", chairs=2, nurses=2, capacity=1, shifts_from=DAY - dt.timedelta(days=1)
     )
     plans = [approved_plan(f"mixer{n}@example.org", clinic, infusions=1) for n in range(24)]
-    desk = UserFactory(role=Role.FRONT_DESK)
+    desk = UserFactory.create(role=Role.FRONT_DESK)
     times = [dt.time(h, m) for h in range(9, 13) for m in (0, 30)]
     days = [DAY, DAY + dt.timedelta(days=1)]
     outcomes: dict[str, int] = {}

@@ -36,7 +36,7 @@ def stamford():
 
 @pytest.fixture
 def desk():
-    return UserFactory(role=Role.FRONT_DESK)
+    return UserFactory.create(role=Role.FRONT_DESK)
 
 
 def request_for(plan, first=MONDAY, weekdays=(0, 2, 4), windows=((9, 0, 12, 0),)):
@@ -104,7 +104,7 @@ def test_the_database_refuses_two_active_sessions_in_one_chair(stamford, desk):
     other_series = Series.objects.create(
         plan=other, patient=other.patient, location=stamford, booked_by=desk
     )
-    nurse = UserFactory(role=Role.NURSE)
+    nurse = UserFactory.create(role=Role.NURSE)
 
     with pytest.raises(IntegrityError, match="session_chair_no_overlap"), transaction.atomic():
         Session.objects.create(
@@ -149,7 +149,7 @@ def test_the_database_refuses_a_patient_in_two_sessions_at_once(stamford, desk):
             patient=plan.patient,
             location=stamford,
             chair=other_chair,
-            nurse=UserFactory(role=Role.NURSE),
+            nurse=UserFactory.create(role=Role.NURSE),
             starts_at=taken.starts_at + dt.timedelta(minutes=50),
             setup_ends_at=taken.starts_at + dt.timedelta(minutes=65),
             ends_at=taken.ends_at + dt.timedelta(minutes=50),
@@ -244,12 +244,12 @@ def test_an_open_urgent_flag_refuses_booking(stamford, desk):
     from review.models import ProtocolTemplate
     from tests.intake_data import submitted_intake
 
-    patient = UserFactory(role=Role.PATIENT)
+    patient = UserFactory.create(role=Role.PATIENT)
     intake = submitted_intake(patient, changes={"mood": {"phq9_9": "1"}})
     template = ProtocolTemplate.objects.get(is_default=True)
     plan = review.approve(
         intake,
-        UserFactory(role=Role.CLINICIAN),
+        UserFactory.create(role=Role.CLINICIAN),
         {f: getattr(template, f) for f in review.PLAN_FIELDS},
     )
     proposal = planner.propose(stamford, patient.pk, request_for(plan))
@@ -403,7 +403,7 @@ def test_a_nurses_set_up_at_another_location_counts_when_booking_here():
         approved_plan("there@example.org", there, infusions=1),
         there,
         [services.Choice(day, dt.time(9))],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     ).sessions.get()
     assert elsewhere.nurse == nurse
     # Then the shift moves back here (the admin edits it); that session stays.
@@ -416,7 +416,7 @@ def test_a_nurses_set_up_at_another_location_counts_when_booking_here():
             approved_plan("here@example.org", here, infusions=1),
             here,
             [services.Choice(day, dt.time(12, 30))],
-            booked_by=UserFactory(role=Role.FRONT_DESK),
+            booked_by=UserFactory.create(role=Role.FRONT_DESK),
         )
     assert conflict.value.failed == [1]
     assert not Session.objects.filter(location=here).exists()

@@ -44,7 +44,7 @@ def test_a_series_across_a_dst_change_keeps_ten_oclock_local(zone, first, offset
             plan,
             location,
             [services.Choice(s.slot.date, s.slot.local_time) for s in proposal.sessions],
-            booked_by=UserFactory(role=Role.FRONT_DESK),
+            booked_by=UserFactory.create(role=Role.FRONT_DESK),
         )
 
     sessions = list(series.sessions.order_by("number"))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from accounts.models import Role
+from locations.models import Closure
 from scheduling import planner, services
 from scheduling.models import CalendarFeed, Session
 from tests.factories import UserFactory
@@ -38,7 +39,7 @@ def _book(clinic, n: int, time: dt.time):
         plan,
         clinic,
         [services.Choice(MONDAY, time)],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     ).sessions.get()
 
 
@@ -50,7 +51,7 @@ def _count(client, url):
 
 
 def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, login):
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     url = reverse("scheduling:day", args=["stamford", MONDAY.isoformat()])
     _book(clinic, 0, dt.time(9))
     one, _ = _count(desk, url)
@@ -65,7 +66,7 @@ def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, l
 
 def test_the_week_view_lists_each_days_sessions_in_constant_queries(clinic, login):
     _book(clinic, 0, dt.time(9))
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     url = reverse("scheduling:week", args=["stamford", MONDAY.isoformat()])
     one, html = _count(desk, url)
     for n, time in enumerate([dt.time(11), dt.time(13), dt.time(15)], start=1):
@@ -78,7 +79,7 @@ def test_the_week_view_lists_each_days_sessions_in_constant_queries(clinic, logi
 
 def test_search_finds_patients_by_name_email_or_phone(clinic, login):
     session = _book(clinic, 0, dt.time(9))
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
 
     for query in ("Testperson", "v0@example", "555-0199"):
         html = desk.get(reverse("scheduling:search"), {"q": query}).content.decode()
@@ -113,7 +114,7 @@ def test_the_calendar_feed_shows_cancelled_and_completed_sessions_as_such(clinic
             services.Choice(MONDAY, dt.time(9)),
             services.Choice(MONDAY + dt.timedelta(days=2), dt.time(9)),
         ],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
     completed, cancelled = series.sessions.order_by("number")
     type(cancelled).objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED)
@@ -132,7 +133,7 @@ def test_the_calendar_feed_shows_cancelled_and_completed_sessions_as_such(clinic
 
 def test_another_patients_ics_is_not_found(clinic, login):
     session = _book(clinic, 0, dt.time(9))
-    stranger = login(UserFactory(role=Role.PATIENT))
+    stranger = login(UserFactory.create(role=Role.PATIENT))
 
     response = stranger.get(reverse("scheduling:session_ics", args=[session.public_id]))
 
@@ -155,12 +156,12 @@ def test_the_private_feed_needs_no_login_and_stops_working_when_replaced(clinic,
 
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINICIAN])
 def test_only_the_front_desk_and_admin_reach_the_desk(role, login):
-    assert login(UserFactory(role=role)).get(reverse("scheduling:desk")).status_code == 403
+    assert login(UserFactory.create(role=role)).get(reverse("scheduling:desk")).status_code == 403
 
 
 def test_booking_through_the_page_reports_a_taken_session_and_books_nothing(clinic, login):
     plan = approved_plan("page@example.org", clinic, infusions=2, min_days_between=2)
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     query = {
         "location": clinic.pk,
         "first_date": MONDAY.isoformat(),
@@ -181,7 +182,7 @@ def test_booking_through_the_page_reports_a_taken_session_and_books_nothing(clin
                 rival,
                 clinic,
                 [services.Choice(second.date, second.local_time)],
-                booked_by=UserFactory(role=Role.FRONT_DESK),
+                booked_by=UserFactory.create(role=Role.FRONT_DESK),
             )
         except services.BookingConflict:
             break
@@ -202,7 +203,7 @@ def test_booking_through_the_page_reports_a_taken_session_and_books_nothing(clin
 
 def test_an_unparseable_choice_gets_a_message(clinic, login):
     plan = approved_plan("bad@example.org", clinic, infusions=1)
-    desk = login(UserFactory(role=Role.FRONT_DESK))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     query = "location=%d&first_date=2027-02-01&weekdays=0&window_starts=09:00&window_ends=12:00"
     url = reverse("scheduling:plan", args=[plan.public_id]) + "?" + query % clinic.pk
 
@@ -226,3 +227,16 @@ def test_planner_queries_do_not_depend_on_how_many_sessions_exist(clinic):
         planner.propose(clinic, plan.patient_id, request)
 
     assert len(empty) == len(busy) == 5
+
+
+def test_the_day_view_of_a_closure_says_closed_and_still_shows_the_sessions_booked(clinic, login):
+    _book(clinic, 0, dt.time(9))
+    Closure.objects.create(location=clinic, starts_on=MONDAY, ends_on=MONDAY, reason="Storm")
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
+
+    _, html = _count(desk, reverse("scheduling:day", args=["stamford", MONDAY.isoformat()]))
+
+    assert "The clinic is closed on this day." in html
+    assert html.count("Avery Testperson") == 1
+    assert ">09:00</th>" in html  # the rows cover the session, not invented hours
+    assert ">08:00</th>" not in html

@@ -325,7 +325,7 @@ def test_acr_refuses_unknown_codes_and_out_of_range_answers(
             areas,
             severity | severity_change,
             somatic | somatic_change,
-            duration,  # type: ignore[arg-type]
+            duration,  # type: ignore[arg-type]  # a wrong type, refused at run time
         )
 
 
@@ -549,7 +549,7 @@ def test_pain_response_from_a_baseline_of_0_has_no_percentage() -> None:
 )
 def test_pain_response_refuses_scores_outside_0_to_10(baseline: object, current: object) -> None:
     with pytest.raises(ValueError):
-        pain_response(baseline, current)  # type: ignore[arg-type]
+        pain_response(baseline, current)  # type: ignore[arg-type]  # wrong types, refused at run time
 
 
 # --- Units ----------------------------------------------------------------------------------------
@@ -650,12 +650,12 @@ def test_cm_survive_a_round_trip_through_feet_and_inches_within_2_mm(cm: Decimal
         lambda: pounds_to_kg(-1),
         lambda: kg_to_pounds(float("inf")),
         lambda: pounds_to_kg(Decimal("NaN")),
-        lambda: pounds_to_kg("150"),
+        lambda: pounds_to_kg("150"),  # type: ignore[arg-type]  # refused at run time
         lambda: kg_to_pounds(True),
         lambda: feet_inches_to_cm(5, 12),
         lambda: feet_inches_to_cm(5, -1),
         lambda: feet_inches_to_cm(-1, 0),
-        lambda: feet_inches_to_cm(5.5, 0),
+        lambda: feet_inches_to_cm(5.5, 0),  # type: ignore[arg-type]  # refused at run time
         lambda: cm_to_feet_inches(-0.1),
     ],
 )
@@ -716,9 +716,9 @@ def test_the_feet_and_inches_in_the_height_message_are_themselves_accepted() -> 
 @pytest.mark.parametrize("value", ["70", None, True, float("nan"), Decimal("Infinity")])
 def test_range_validation_refuses_non_numbers(value: object) -> None:
     with pytest.raises(ValueError, match="must be a number"):
-        validate_weight_kg(value)  # type: ignore[arg-type]
+        validate_weight_kg(value)  # type: ignore[arg-type]  # non-numbers, refused at run time
     with pytest.raises(ValueError, match="must be a number"):
-        validate_height_cm(value)  # type: ignore[arg-type]
+        validate_height_cm(value)  # type: ignore[arg-type]  # non-numbers, refused at run time
 
 
 @pytest.mark.parametrize(

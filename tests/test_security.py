@@ -33,7 +33,7 @@ def _password_only(user) -> Client:
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN])
 def test_staff_cannot_reach_anything_without_the_second_factor(role):
-    user = UserFactory(role=role)
+    user = UserFactory.create(role=role)
     client = _password_only(user)
 
     for url in (user.get_home_url(), "/review/", "/desk/", "/admin/", "/audit/"):
@@ -48,14 +48,14 @@ def test_staff_cannot_reach_anything_without_the_second_factor(role):
 
 
 def test_patients_need_no_second_factor(client):
-    patient = UserFactory(role=Role.PATIENT)
+    patient = UserFactory.create(role=Role.PATIENT)
     client.post("/login/", {"username": patient.email, "password": PASSWORD})
 
     assert client.get("/intake/").status_code == 200
 
 
 def test_a_code_cannot_be_used_twice():
-    user = UserFactory(role=Role.CLINICIAN)
+    user = UserFactory.create(role=Role.CLINICIAN)
     code = current_code(user)
     first = _password_only(user)
     assert first.post("/mfa/", {"code": code})["Location"] != "/mfa/"
@@ -66,7 +66,7 @@ def test_a_code_cannot_be_used_twice():
 
 
 def test_enrolment_shows_a_secret_and_gives_recovery_codes_that_work_once():
-    user = UserFactory(role=Role.NURSE, authenticator=False)
+    user = UserFactory.create(role=Role.NURSE, authenticator=False)
     client = _password_only(user)
 
     page = client.get("/mfa/").content.decode()
@@ -86,7 +86,7 @@ def test_enrolment_shows_a_secret_and_gives_recovery_codes_that_work_once():
 
 
 def test_five_failures_lock_the_account_until_an_admin_unlocks_it(login):
-    user = UserFactory(role=Role.FRONT_DESK)
+    user = UserFactory.create(role=Role.FRONT_DESK)
     for _ in range(5):
         Client().post("/login/", {"username": user.email, "password": "wrong"})
 
@@ -94,7 +94,7 @@ def test_five_failures_lock_the_account_until_an_admin_unlocks_it(login):
     assert "Too many unsuccessful sign-ins" in refused.content.decode()
     assert "_auth_user_id" not in refused.client.session
 
-    admin = login(UserFactory(role=Role.CLINIC_ADMIN))
+    admin = login(UserFactory.create(role=Role.CLINIC_ADMIN))
     assert user.email in admin.get(reverse("accounts:locked")).content.decode()
     admin.post(reverse("accounts:locked"), {"username": user.email})
     accepted = Client().post("/login/", {"username": user.email, "password": PASSWORD})
@@ -102,7 +102,7 @@ def test_five_failures_lock_the_account_until_an_admin_unlocks_it(login):
 
 
 def test_the_lock_lifts_after_fifteen_minutes():
-    user = UserFactory(role=Role.PATIENT)
+    user = UserFactory.create(role=Role.PATIENT)
     start = dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(5):
@@ -122,7 +122,7 @@ def test_many_failures_from_one_address_lock_that_address(settings):
     settings.LOGIN_FAILURES_PER_IP = 20
     for n in range(20):
         Client().post("/login/", {"username": f"guess{n}@example.org", "password": "x"})
-    user = UserFactory(role=Role.PATIENT)
+    user = UserFactory.create(role=Role.PATIENT)
 
     refused = Client().post("/login/", {"username": user.email, "password": PASSWORD})
 
@@ -132,7 +132,7 @@ def test_many_failures_from_one_address_lock_that_address(settings):
 def test_staff_sessions_end_after_fifteen_idle_minutes(login):
     start = dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
-        user = UserFactory(role=Role.CLINICIAN)
+        user = UserFactory.create(role=Role.CLINICIAN)
         client = login(user)
     with time_machine.travel(start + dt.timedelta(minutes=14), tick=False):
         assert client.get("/review/").status_code == 200
@@ -150,7 +150,7 @@ def test_staff_sessions_end_after_fifteen_idle_minutes(login):
 def test_patients_stay_signed_in_while_idle(login):
     start = dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
-        client = login(UserFactory(role=Role.PATIENT))
+        client = login(UserFactory.create(role=Role.PATIENT))
     with time_machine.travel(start + dt.timedelta(hours=3), tick=False):
         assert client.get("/intake/").status_code == 200
 
@@ -172,10 +172,10 @@ def test_pages_carry_a_csp_without_inline_scripts_and_other_headers(client):
 
 
 def test_reading_a_summary_is_audited_and_the_log_is_searchable(login):
-    LocationFactory(slug="stamford")
-    patient = UserFactory(role=Role.PATIENT, email="audited@example.org")
+    LocationFactory.create(slug="stamford")
+    patient = UserFactory.create(role=Role.PATIENT, email="audited@example.org")
     intake = submitted_intake(patient)
-    clinician = UserFactory(role=Role.CLINICIAN, email="reader@example.org")
+    clinician = UserFactory.create(role=Role.CLINICIAN, email="reader@example.org")
     login(clinician).get(reverse("review:summary", args=[intake.public_id]))
 
     event = AuditEvent.objects.filter(actor=clinician).get()
@@ -186,7 +186,7 @@ def test_reading_a_summary_is_audited_and_the_log_is_searchable(login):
     )
     assert (event.patient_id, event.actor_role, event.ip) == (patient.pk, "clinician", "127.0.0.1")
 
-    admin = login(UserFactory(role=Role.CLINIC_ADMIN))
+    admin = login(UserFactory.create(role=Role.CLINIC_ADMIN))
     by_patient = admin.get(reverse("audit:search"), {"patient": "audited"}).content.decode()
     assert "reader@example.org" in by_patient
     by_other = admin.get(reverse("audit:search"), {"user": "nobody-like-this"}).content.decode()

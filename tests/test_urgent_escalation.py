@@ -22,11 +22,11 @@ pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def team():
-    stamford = LocationFactory(slug="stamford", name="Stamford")
-    irvine = LocationFactory(slug="irvine", name="Irvine", time_zone="America/Los_Angeles")
-    here = UserFactory(role=Role.CLINICIAN, email="stamford.doc@example.org")
+    stamford = LocationFactory.create(slug="stamford", name="Stamford")
+    irvine = LocationFactory.create(slug="irvine", name="Irvine", time_zone="America/Los_Angeles")
+    here = UserFactory.create(role=Role.CLINICIAN, email="stamford.doc@example.org")
     here.locations.set([stamford])
-    elsewhere = UserFactory(role=Role.CLINICIAN, email="irvine.doc@example.org")
+    elsewhere = UserFactory.create(role=Role.CLINICIAN, email="irvine.doc@example.org")
     elsewhere.locations.set([irvine])
     return here, elsewhere
 
@@ -35,7 +35,7 @@ def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
     celery_worker, team, login
 ):
     here, _elsewhere = team
-    patient = UserFactory(role=Role.PATIENT, email="urgent.patient@example.org")
+    patient = UserFactory.create(role=Role.PATIENT, email="urgent.patient@example.org")
     draft = fill_intake(patient, changes={"mood": {"phq9_9": "2"}})
     patient_client = login(patient)
 
@@ -84,7 +84,7 @@ def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
 
 
 def test_the_sweep_resends_a_notification_whose_message_was_lost(celery_worker, team):
-    patient = UserFactory(role=Role.PATIENT)
+    patient = UserFactory.create(role=Role.PATIENT)
     intake = fill_intake(patient)
     intake.refresh_from_db()  # the services saved its location on their own copy
     # A flag whose task never reached the broker (Redis was down at submit time).

@@ -26,7 +26,10 @@ def _now():
 
 def _book_one(plan, clinic, day, time):
     series = services.book_series(
-        plan, clinic, [services.Choice(day, time)], booked_by=UserFactory(role=Role.FRONT_DESK)
+        plan,
+        clinic,
+        [services.Choice(day, time)],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
     return series.sessions.get()
 
@@ -133,7 +136,7 @@ def test_a_freed_slot_goes_only_to_a_waiting_patient_who_can_take_it():
             services.Choice(MONDAY, dt.time(14)),
             services.Choice(MONDAY + dt.timedelta(days=3), dt.time(9)),
         ],
-        booked_by=UserFactory(role=Role.FRONT_DESK),
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
     )
     same_day_entry = _wait(series.sessions.get(number=2), clinic)
     later = _book_one(

@@ -32,6 +32,5 @@ def selected_values(field: BoundField) -> set[str]:
 @register.filter
 def is_scale(field: BoundField) -> bool:
     """A 0-10 or 0-3 scale is shown as a row of buttons rather than a list."""
-    return len(getattr(field.field, "choices", [])) > 3 and all(
-        str(value).isdigit() for value, _ in field.field.choices
-    )
+    choices = getattr(field.field, "choices", [])
+    return len(choices) > 3 and all(str(value).isdigit() for value, _ in choices)

@@ -6,6 +6,7 @@ Safe to run again: every row is found by a natural key and updated, never duplic
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -55,7 +56,7 @@ class Command(BaseCommand):
     def _story(self, patient: User, story: str, location: Location) -> None:
         """Take a demo patient through the real intake, review and booking services."""
         first, last = patient.first_name, patient.last_name
-        changes: dict = {
+        changes: dict[str, Any] = {
             "about": {
                 "legal_first_name": first,
                 "legal_last_name": last,
@@ -77,7 +78,7 @@ class Command(BaseCommand):
         )
         request = planner.Request(
             shape=planner.PlanShape.from_plan(plan),
-            first_date=location.local_now().date(),
+            first_date=location.local_today(),
             weekdays=frozenset({0, 2, 4}),
             windows=(planner.Window(dt.time(9), dt.time(12)),),
         )
@@ -126,15 +127,9 @@ class Command(BaseCommand):
 
     def _shifts(self, nurse: User, location: Location) -> None:
         """A shift covering opening hours on every open day of the coming four weeks."""
-        hours = {row.weekday: row for row in location.opening_hours.all()}
-        today = location.local_now().date()
-        for offset in range(SHIFT_DAYS_AHEAD):
-            day = today + dt.timedelta(days=offset)
-            row = hours.get(day.weekday())
-            if row is None:
-                continue
-            starts = dt.datetime.combine(day, row.opens, tzinfo=location.zone)
-            ends = dt.datetime.combine(day, row.closes, tzinfo=location.zone)
+        today = location.local_today()
+        last = today + dt.timedelta(days=SHIFT_DAYS_AHEAD - 1)
+        for starts, ends in location.openings(today, last).values():
             NurseShift.objects.get_or_create(
                 location=location,
                 nurse=nurse,
