@@ -76,21 +76,27 @@ def claim_due(limit: int = 1000) -> list[int]:
     """Mark up to `limit` due rows queued and return their ids.
 
     SELECT ... FOR UPDATE SKIP LOCKED lets several dispatchers (more beat-driven workers on more
-    machines) claim disjoint rows. Rows claimed but never recorded (their broker message was lost
-    when Redis restarted, or the worker died while sending) are claimed again after
-    NOTIFICATIONS_REQUEUE_AFTER seconds.
+    machines) claim disjoint rows. Rows claimed but never taken by a sending task (their broker
+    message was lost when Redis restarted) are claimed again after NOTIFICATIONS_REQUEUE_AFTER
+    seconds; rows a task took but never recorded (the worker died while sending) only after
+    NOTIFICATIONS_SENDING_TIMEOUT, the sending task's hard time limit, when no live task can still
+    be delivering them.
     """
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER)
+    lost = now - dt.timedelta(seconds=settings.NOTIFICATIONS_REQUEUE_AFTER)
+    dead = now - dt.timedelta(
+        seconds=max(settings.NOTIFICATIONS_REQUEUE_AFTER, settings.NOTIFICATIONS_SENDING_TIMEOUT)
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE notifications_message SET status = 'queued', claimed_at = %s"
             " WHERE id IN (SELECT id FROM notifications_message"
             "   WHERE (status = 'pending' AND send_at <= %s)"
-            "      OR (status IN ('queued', 'sending') AND claimed_at < %s)"
+            "      OR (status = 'queued' AND claimed_at < %s)"
+            "      OR (status = 'sending' AND claimed_at < %s)"
             "   ORDER BY send_at LIMIT %s FOR UPDATE SKIP LOCKED)"
             " RETURNING id",
-            [now, now, stale, limit],
+            [now, now, lost, dead, limit],
         )
         return sorted(row[0] for row in cursor.fetchall())
 
@@ -129,8 +135,9 @@ def send_batch(message_ids: list[int]) -> dict[str, int]:
     `sending`. Delivery is therefore at least once: a message is delivered twice only if the
     worker dies (or the database is lost) after handing it to the provider and before recording
     it, and then it is sent again when the row is claimed again after
-    NOTIFICATIONS_REQUEUE_AFTER. At most the messages in flight at that moment are affected: the
-    workers' concurrency times the batch size.
+    NOTIFICATIONS_SENDING_TIMEOUT. At most the messages in flight at that moment are affected: the
+    workers' concurrency times the batch size (each outcome is recorded as soon as it is known, so
+    in practice one message per worker process).
     """
     outcomes: dict[str, int] = {}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from clinic.celery import enqueue_on_commit
 from notifications import services
@@ -26,7 +27,10 @@ def dispatch_due() -> int:
     return len(ids)
 
 
-@shared_task
+@shared_task(
+    time_limit=settings.NOTIFICATIONS_SENDING_TIMEOUT,
+    soft_time_limit=max(1, settings.NOTIFICATIONS_SENDING_TIMEOUT - 10),
+)
 def send_messages(message_ids: list[int]) -> dict[str, int]:
     """Send a claimed batch (services.send_batch): one SMTP connection for its emails."""
     return services.send_batch(message_ids)

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from celery import Celery
+from django.db.models import Q
 from django.utils import timezone
 
 from bench.smtp_peer import SmtpPeer
@@ -62,18 +63,20 @@ def _deliveries(peer: SmtpPeer, *workers) -> Counter[str]:
     counts: Counter[str] = Counter()
     for email in peer.messages:
         counts[email["Message-ID"].strip("<>").split("@")[0]] += 1
-    for worker in workers:
-        log = worker.sms_dir / "deliveries.log"
+    for sms_dir in {worker.sms_dir for worker in workers}:  # a restarted worker shares it
+        log = sms_dir / "deliveries.log"
         if log.exists():
             counts.update(line.removesuffix(".json") for line in log.read_text().split())
     return counts
 
 
 def _in_flight_claims_are_stale() -> bool:
-    """Nothing claimed within NOTIFICATIONS_REQUEUE_AFTER (3 s here): the sweep takes them."""
-    recent = timezone.now() - dt.timedelta(seconds=3)
+    """Nothing claimed within NOTIFICATIONS_REQUEUE_AFTER (3 s here) nor taken by a task within
+    NOTIFICATIONS_SENDING_TIMEOUT (10 s here): the sweep takes every row left behind."""
+    now = timezone.now()
     return not Message.objects.filter(
-        status__in=["queued", "sending"], claimed_at__gte=recent
+        Q(status="queued", claimed_at__gte=now - dt.timedelta(seconds=3))
+        | Q(status="sending", claimed_at__gte=now - dt.timedelta(seconds=10))
     ).exists()
 
 
@@ -103,6 +106,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_what_was_in
         "WORKER_POOL": "prefork",
         "WORKER_CONCURRENCY": str(concurrency),
         "NOTIFICATIONS_REQUEUE_AFTER": "3",
+        "NOTIFICATIONS_SENDING_TIMEOUT": "10",
         **smtp_peer.env(),
     }
     worker = start_worker("first", **env)
@@ -145,7 +149,11 @@ def test_redis_restarted_empty_loses_nothing(start_worker, tmp_path, smtp_peer):
     app = Celery("probe", broker=url, set_as_current=False)
 
     worker = start_worker(
-        "after-restart", REDIS_URL=url, NOTIFICATIONS_REQUEUE_AFTER="2", **smtp_peer.env()
+        "after-restart",
+        REDIS_URL=url,
+        NOTIFICATIONS_REQUEUE_AFTER="2",
+        NOTIFICATIONS_SENDING_TIMEOUT="10",
+        **smtp_peer.env(),
     )
     _wait_until(_in_flight_claims_are_stale, worker=worker)
     app.send_task("notifications.tasks.dispatch_due")  # the next beat tick
