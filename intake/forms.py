@@ -578,6 +578,18 @@ class MeasurementsForm(StepForm):
         }
 
 
+class StepQuery(forms.Form):
+    """?from=review on a step: the patient came from the review page and returns there after
+    saving. Any other value is the usual way forward."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the field cannot be a class attribute.
+        self.fields["from"] = forms.ChoiceField(
+            choices=[("review", "The review page")], required=False
+        )
+
+
 # --- 9. Insurance ---------------------------------------------------------------------------------
 
 CARD_MAX_BYTES = 5 * 1024 * 1024

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from intake import scoring, services
-from intake.forms import SafetyForm, StepForm
+from intake.forms import SafetyForm, StepForm, StepQuery
 from intake.models import Intake, IntakeAnswer
 from intake.steps import STEP_BY_SLUG, STEP_NUMBER, STEPS, Step, next_step, previous_step
 
@@ -124,6 +125,7 @@ def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
     }
 
 
+@query_form(StepQuery)
 @patient_only
 def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
     intake = _own_intake(request, public_id)
@@ -175,7 +177,7 @@ def step(request: HttpRequest, public_id: UUID, slug: str) -> HttpResponse:
             return redirect("intake:home")
         status = 200
     else:
-        from_review = request.GET.get("from") == "review"
+        from_review = read_query(request, StepQuery)["from"] == "review"
         answer = answers.get(slug)
         if answer is not None and answer.raw and not answer.completed_at:
             form = _bind(current, intake, MultiValueDict(answer.raw), None, kwargs, 0)

@@ -16,10 +16,11 @@ from django.template.loader import render_to_string
 from accounts.access import role_required
 from accounts.models import Role, User
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from intake import scoring
 from locations.models import Location
 from outcomes import reports
-from outcomes.forms import CheckInForm, QuestionnaireForm
+from outcomes.forms import CheckInForm, QuestionnaireForm, WeekQuery
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
 from scheduling import reminders
 from scheduling.models import Series, Session
@@ -126,10 +127,7 @@ def patient(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _week(request: HttpRequest, location: Location) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = location.local_now().date()
+    day = read_query(request, WeekQuery)["week"] or location.local_now().date()
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -137,6 +135,7 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
     return reports.dashboard(location, week)
 
 
+@query_form(WeekQuery)
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
@@ -173,6 +172,7 @@ def _dashboard_body(location: Location, week: dt.date) -> str:
     )
 
 
+@query_form(WeekQuery)
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic.querystrings import PageField
 from intake.models import Intake
 from intake.steps import STEPS
 from locations.models import Location
@@ -30,6 +31,7 @@ class QueueFilterForm(forms.Form):
         initial="submitted",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    page = PageField()
 
     def chosen_status(self) -> str:
         """The chosen filter, "submitted" when none or not a valid one."""

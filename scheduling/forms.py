@@ -12,6 +12,10 @@ DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
 
 
+# How far ahead a series may start: the planner looks some months past the first date.
+PLAN_AHEAD = dt.timedelta(days=366)
+
+
 def next_weekday(day: dt.date) -> dt.date:
     while day.weekday() > 4:
         day += dt.timedelta(days=1)
@@ -44,6 +48,8 @@ class PlanRequestForm(forms.Form):
         first = cleaned.get("first_date")
         if first and first < dt.date.today():
             self.add_error("first_date", "Choose today or a later date.")
+        elif first and first > dt.date.today() + PLAN_AHEAD:
+            self.add_error("first_date", "Choose a first date within the next year.")
         return cleaned
 
     def to_request(self, plan: Any) -> planner.Request:

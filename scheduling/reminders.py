@@ -15,6 +15,7 @@ booking change does.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -27,11 +28,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile
+from clinic.redaction import token_prefix
 from notifications import services as outbox
 from notifications.models import Channel
 from notifications.tasks import dispatch_soon
 from scheduling import ics
 from scheduling.models import ReminderKind, ReminderRule, Series, Session
+
+logger = logging.getLogger(__name__)
 
 # Defaults of the configurable rules: hours before/after, local time for the fasting reminder.
 DEFAULT_HOURS = {
@@ -55,8 +59,15 @@ def signed(salt: str, value: str) -> str:
 
 
 def unsign(salt: str, token: str) -> str:
-    """The value of a link's token; BadSignature/SignatureExpired when forged or too old."""
-    return signing.TimestampSigner(salt=salt).unsign(token, max_age=LINK_MAX_AGE)
+    """The value of a link's token; BadSignature/SignatureExpired when forged or too old.
+
+    A refusal is logged with the token's first characters only (clinic.redaction)."""
+    try:
+        return signing.TimestampSigner(salt=salt).unsign(token, max_age=LINK_MAX_AGE)
+    except signing.BadSignature as error:
+        reason = "expired" if isinstance(error, signing.SignatureExpired) else "bad signature"
+        logger.info("refused a %s link %s: %s", salt, token_prefix(token), reason)
+        raise
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from clinic.querystrings import day_in_range, query_form
 from locations.models import Location, NurseShift
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
@@ -84,7 +85,9 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 @desk_only
 def search(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
+    """Find a patient by name, email or phone. Only a POST searches: a query in the address
+    (?q=Casey) would stay in access logs, proxies and the browser's history."""
+    form = SearchForm(request.POST if request.method == "POST" else None)
     patients: list[User] = []
     if form.is_valid() and (query := form.cleaned_data["q"].strip()):
         terms = Q()
@@ -127,6 +130,7 @@ def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
     }
 
 
+@query_form(PlanRequestForm)
 @desk_only
 def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
@@ -407,9 +411,12 @@ def _parse_day(value: str | None) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise Http404 from None
+    if not day_in_range(day):  # the links to the day or week either side must exist
+        raise Http404
+    return day
 
 
 @desk_only
