@@ -141,7 +141,7 @@ class _Browser:
         from http.cookies import SimpleCookie
         from urllib.parse import urlencode
 
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
             self.base + path,
             data=urlencode(data, doseq=True).encode() if data is not None else None,
             headers={

@@ -119,9 +119,7 @@ def test_a_refused_link_logs_its_token_by_prefix_only(booked, client, caplog):
     tokens = {
         "scheduling:session_action": _tampered(signed(ACTION_SALT, str(session.public_id))),
         "outcomes:check_in": _tampered(signed(CHECKIN_SALT, str(session.public_id))),
-        "outcomes:questionnaire": _tampered(
-            signed(QUESTIONNAIRE_SALT, f"{booked.public_id}:mid")
-        ),
+        "outcomes:questionnaire": _tampered(signed(QUESTIONNAIRE_SALT, f"{booked.public_id}:mid")),
         "accounts:verify_email": _tampered(signed("verify", str(booked.patient.public_id))),
         "accounts:accept_invitation": "a-long-invitation-token-nobody-issued-0123456789",
         "scheduling:feed": "a-calendar-feed-token-nobody-issued-0123456789",
