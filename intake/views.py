@@ -5,11 +5,11 @@ from uuid import UUID
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import role_required
 from accounts.models import Role
@@ -370,3 +370,29 @@ def submitted(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if intake.is_draft:
         return redirect("intake:review", public_id=intake.public_id)
     return render(request, "intake/submitted.html", {"intake": intake})
+
+
+@role_required(Role.FRONT_DESK, Role.CLINICIAN)
+@require_safe
+def insurance_card(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The insurance card of a submitted intake, for the front desk (who bill) and clinicians.
+
+    Always a download, with the type found in its bytes and nosniff, so no browser renders an
+    upload as a page of this site; every download is audited."""
+    card = services.insurance_card(public_id)
+    if card is None:
+        raise Http404
+    try:
+        content = card.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    audit.record(request, "read", "insurance_card", card.intake.public_id, card.intake.patient_id)
+    response = FileResponse(
+        content,
+        as_attachment=True,
+        filename=f"insurance-card.{card.extension}",
+        content_type=card.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

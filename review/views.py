@@ -20,6 +20,7 @@ from accounts.models import Role
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from intake import scoring
+from intake import services as intake_services
 from intake.flags import Kind
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEPS
@@ -193,6 +194,7 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
         "decisions": list(intake.decisions.select_related("decided_by", "plan")),
         "template": template,
         "dose": template.dose_for(Decimal(weight)) if template and weight else None,
+        "card": intake_services.insurance_card(intake.public_id),
     }
 
 

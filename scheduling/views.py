@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from clinic.querystrings import day_in_range, query_form
+from intake import services as intake_services
 from locations.models import Location, NurseShift
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
@@ -178,7 +179,7 @@ def plan_series(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 def _series_or_404(public_id: UUID) -> Series:
     return get_object_or_404(
-        Series.objects.select_related("patient", "location", "plan"), public_id=public_id
+        Series.objects.select_related("patient", "location", "plan__intake"), public_id=public_id
     )
 
 
@@ -204,6 +205,7 @@ def series_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "cancel_form": CancelForm(),
             "waitlist_form": WaitlistForm(),
             "series_messages": by_group[f"series:{series.pk}"],
+            "card": intake_services.insurance_card(series.plan.intake.public_id),
         },
     )
 

@@ -219,6 +219,7 @@ class HostilePostTests(TestCase):
             reverse("accounts:verify_email", args=["forged"]),
             reverse("accounts:accept_invitation", args=["forged"]),
             reverse("charting:chart", args=[session.public_id]),
+            reverse("intake:insurance_card", args=[intake.public_id]),
         ]
         cls.users[Role.NURSE].locations.add(location)
 
@@ -244,7 +245,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 26
+ENDPOINTS = 27
 
 
 def _make(url_index: int):
