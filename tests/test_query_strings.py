@@ -155,3 +155,10 @@ def test_the_intake_step_reads_where_the_patient_came_from_through_a_form(login,
     assert response.status_code == 200
     came_from_review = value == "review"
     assert ('name="from_review" value="1"' in response.content.decode()) is came_from_review
+
+
+@pytest.mark.parametrize("token", ["%00abc", "a%00b", "not.a.token", "%F0%9F%98%80"])
+def test_a_calendar_address_with_characters_no_feed_token_has_is_not_found(client, token):
+    response = client.get(f"/calendar/{token}.ics")
+
+    assert response.status_code == 404
