@@ -135,3 +135,35 @@ def test_a_refused_link_logs_its_token_by_prefix_only(booked, client, caplog):
         assert token[8:] not in logged, name
     for name in ("scheduling:session_action", "outcomes:check_in", "outcomes:questionnaire"):
         assert tokens[name][:8] in logged, name  # refusals are still traceable
+
+
+def test_the_access_logger_cuts_tokens_from_the_path_and_the_referer_and_drops_query_values():
+    """What gunicorn.conf.py's logger hands to any access-log format (fast; the gunicorn run in
+    tests/test_no_patient_data_in_logs.py proves it end to end)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from clinic.accesslog import RedactingLogger
+
+    token = signed(ACTION_SALT, "9b7c1c1e-0000-4000-8000-000000000000")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/r/{token}/?q=Casey",
+        "PATH_INFO": f"/r/{token}/",
+        "QUERY_STRING": "q=Casey",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"http://127.0.0.1/check-in/{token}/?email=casey@example.org",
+    }
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    response = SimpleNamespace(status="404 Not Found", headers=[], sent=10)
+
+    atoms = RedactingLogger(Config()).atoms(response, request, environ, dt.timedelta(0))
+
+    text = repr(atoms)
+    assert token not in text and token[8:] not in text
+    assert "Casey" not in text and "casey@example.org" not in text
+    assert atoms["r"] == f"GET /r/{token[:8]}…/?q=… HTTP/1.1"
+    assert atoms["f"] == f"http://127.0.0.1/check-in/{token[:8]}…/?email=…"
