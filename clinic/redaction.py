@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 PREFIX = 8
 SECRET_ARGUMENTS = frozenset({"token"})
+# Longer than any word of the app's own paths; calendar tokens are 32 characters, signed ones more.
+LONG_SEGMENT = 24
 _ELLIPSIS = "…"
 
 
@@ -29,21 +31,26 @@ def token_prefix(token: str) -> str:
 def tokens_in(path: str) -> list[str]:
     """The tokens a path carries, found by resolving it against the project's URL patterns."""
     from django.apps import apps
+    from django.conf import settings
     from django.urls import Resolver404, resolve
 
     if not apps.ready:  # gunicorn's master process never loads Django
         raise RuntimeError("the URL patterns are not loaded")
+    if path.startswith(settings.STATIC_URL):  # hashed file names, no tokens
+        return []
     try:
         match = resolve(path)
     except Resolver404:
-        return []
+        # A path that names no page may still hold a mangled link's token (a mail client that
+        # appended a character): its long segments are treated as tokens.
+        return [part for part in path.split("/") if len(part) >= LONG_SEGMENT]
     return [str(match.kwargs[name]) for name in SECRET_ARGUMENTS & match.kwargs.keys()]
 
 
 def redact_path(path: str) -> str:
     try:
         tokens = tokens_in(path)
-    except Exception:
+    except Exception:  # a log line must never fail: cut every long segment instead
         return "/".join(
             part[:PREFIX] + _ELLIPSIS if len(part) > PREFIX else part for part in path.split("/")
         )
@@ -83,7 +90,10 @@ class RedactTokens(logging.Filter):
     rendered once with its tokens and query values cut, so no handler sees them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the handler's to report, as without this filter
+            return True
         redacted = redact_words(message)
         if redacted != message:
             record.msg, record.args = redacted, ()

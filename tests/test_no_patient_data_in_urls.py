@@ -167,3 +167,14 @@ def test_the_access_logger_cuts_tokens_from_the_path_and_the_referer_and_drops_q
     assert "Casey" not in text and "casey@example.org" not in text
     assert atoms["r"] == f"GET /r/{token[:8]}…/?q=… HTTP/1.1"
     assert atoms["f"] == f"http://127.0.0.1/check-in/{token[:8]}…/?email=…"
+
+
+def test_a_mangled_link_that_names_no_page_is_still_logged_by_prefix(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = signed(ACTION_SALT, "9b7c1c1e-0000-4000-8000-000000000000")
+
+    response = client.get(f"/r/{token}/)")  # a mail client kept the closing bracket
+
+    assert response.status_code == 404
+    assert token not in caplog.text and token[8:] not in caplog.text
+    assert f"/r/{token[:8]}…/)" in caplog.text
