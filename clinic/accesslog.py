@@ -35,7 +35,9 @@ class RedactingLogger(Logger):
         # hook logs "GET /r/<token>/".
         self.error_log.addFilter(redaction.RedactTokens())
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict:
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
+    ) -> dict[str, Any]:
         path = redaction.redact_path(environ.get("PATH_INFO") or "")
         query = redaction.redact_query(environ.get("QUERY_STRING") or "")
         safe = {

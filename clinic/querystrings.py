@@ -71,7 +71,7 @@ def declared_form(view: Callable[..., Any]) -> type[forms.Form] | None:
     return getattr(view, "query_form", None)
 
 
-def read_query(request: HttpRequest, form_class: type[forms.Form], **kwargs: Any) -> dict:
+def read_query(request: HttpRequest, form_class: type[forms.Form], **kwargs: Any) -> dict[str, Any]:
     """The cleaned query values; each one that does not validate is the field's initial value."""
     form = form_class(request.GET, **kwargs)
     form.is_valid()
