@@ -237,10 +237,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The loggers that write request paths cut link tokens to a prefix (clinic.redaction).
+    "filters": {"tokens": {"()": "clinic.redaction.RedactTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Request lines carry URLs only; URLs carry opaque ids only, never patient data.
-        "django.request": {"level": "WARNING"},
+        # Request lines carry URLs only; URLs carry opaque ids and tokens, never patient data.
+        "django.request": {"level": "WARNING", "filters": ["tokens"]},
+        "django.server": {"filters": ["tokens"]},
     },
 }

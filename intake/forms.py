@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from accounts.ages import validate_adult_birth_date
-from intake import scoring
+from intake import cards, scoring
 from locations.models import Location
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -566,28 +566,19 @@ class MeasurementsForm(StepForm):
         }
 
 
+class StepQuery(forms.Form):
+    """?from=review on a step: the patient came from the review page and returns there after
+    saving. Any other value is the usual way forward."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the field cannot be a class attribute.
+        self.fields["from"] = forms.ChoiceField(
+            choices=[("review", "The review page")], required=False
+        )
+
+
 # --- 9. Insurance ---------------------------------------------------------------------------------
-
-CARD_MAX_BYTES = 5 * 1024 * 1024
-CARD_SIGNATURES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"%PDF-": "application/pdf",
-}
-
-
-def sniff_card(upload: UploadedFile[bytes]) -> str:
-    """The content type from the file's first bytes: the browser's claim is not trusted."""
-    if upload.size is not None and upload.size > CARD_MAX_BYTES:
-        raise ValidationError("The card image is too large: the limit is 5 MB.")
-    if not upload.size:
-        raise ValidationError("The file is empty.")
-    head = upload.read(16)
-    upload.seek(0)
-    for signature, content_type in CARD_SIGNATURES.items():
-        if head.startswith(signature):
-            return content_type
-    raise ValidationError("Upload a photo or scan as JPEG, PNG or PDF.")
 
 
 class InsuranceForm(StepForm):
@@ -608,8 +599,7 @@ class InsuranceForm(StepForm):
 
     def clean_card(self) -> UploadedFile[bytes] | None:
         upload = self.cleaned_data.get("card")
-        if upload:
-            self.card_content_type = sniff_card(upload)
+        self.checked_card: cards.Card | None = cards.check(upload) if upload else None
         return upload
 
     def clean(self) -> dict[str, Any]:

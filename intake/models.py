@@ -163,9 +163,14 @@ class IntakeAnswer(models.Model):
         return f"{self.step} ({self.instrument} v{self.instrument_version})"
 
 
+# The stored extension of each accepted type, as detected from the bytes (intake.cards).
+ATTACHMENT_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
+
+
 def _attachment_path(instance: IntakeAttachment, filename: str) -> str:
-    # Opaque names: the original file name may carry the patient's name.
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    # A generated name: the client's name may carry the patient's name, and its extension is a
+    # claim (card.html); the extension is the one of the type found in the bytes.
+    extension = ATTACHMENT_EXTENSIONS.get(instance.content_type, "bin")
     return f"intake/{instance.intake.public_id}/{uuid.uuid4().hex}.{extension}"
 
 
@@ -191,6 +196,11 @@ class IntakeAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.content_type})"
+
+    @property
+    def extension(self) -> str:
+        """The extension of the stored type (files stored before it was detected keep theirs)."""
+        return ATTACHMENT_EXTENSIONS.get(self.content_type, "bin")
 
 
 class UrgentFlagQuerySet(models.QuerySet["UrgentFlag"]):

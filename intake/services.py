@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -157,14 +159,26 @@ def _store_card(intake: Intake, form: InsuranceForm) -> None:
         for attachment in existing:
             attachment.file.delete(save=False)
         existing.delete()
-    if upload:
+    if upload and (card := form.checked_card) is not None:
+        # The checked bytes (an image re-encoded), never the upload itself.
         IntakeAttachment.objects.create(
             intake=intake,
             kind=IntakeAttachment.Kind.INSURANCE_CARD,
-            file=upload,
-            content_type=form.card_content_type,
-            size=upload.size,
+            content_type=card.content_type,
+            file=ContentFile(card.content, name=f"card.{card.extension}"),
+            size=len(card.content),
         )
+
+
+def insurance_card(public_id: UUID) -> IntakeAttachment | None:
+    """The insurance card on file with a submitted intake version, for staff to open; a draft's
+    card is the patient's own until it is submitted."""
+    return (
+        IntakeAttachment.objects.select_related("intake")
+        .filter(intake__public_id=public_id, kind=IntakeAttachment.Kind.INSURANCE_CARD)
+        .exclude(intake__status=Intake.Status.DRAFT)
+        .first()
+    )
 
 
 def current_consent_texts() -> dict[str, ConsentText]:

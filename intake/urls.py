@@ -12,5 +12,7 @@ urlpatterns = [
     path("<uuid:public_id>/review/", views.review, name="review"),
     path("<uuid:public_id>/submit/", views.submit, name="submit"),
     path("<uuid:public_id>/submitted/", views.submitted, name="submitted"),
+    # Before the steps: "insurance-card" is a slug too.
+    path("<uuid:public_id>/insurance-card/", views.insurance_card, name="insurance_card"),
     path("<uuid:public_id>/<slug:slug>/", views.step, name="step"),
 ]

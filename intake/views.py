@@ -5,18 +5,20 @@ from uuid import UUID
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import role_required
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from intake import scoring, services
-from intake.forms import MoodForm, SafetyForm, StepForm
+from intake.forms import MoodForm, SafetyForm, StepForm, StepQuery
 from intake.models import Intake, IntakeAnswer
 from intake.steps import STEP_BY_SLUG, STEP_NUMBER, STEPS, Step, next_step, previous_step
 
@@ -127,6 +129,7 @@ def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
     }
 
 
+@query_form(StepQuery)
 @patient_only
 def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpResponse:
     intake = _own_intake(request, public_id)
@@ -178,7 +181,7 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
             return redirect("intake:home")
         status = 200
     else:
-        from_review = request.GET.get("from") == "review"
+        from_review = read_query(request, StepQuery)["from"] == "review"
         answer = answers.get(slug)
         if answer is not None and answer.raw and not answer.completed_at:
             form = _bind(current, intake, MultiValueDict(answer.raw), None, kwargs, 0)
@@ -371,3 +374,29 @@ def submitted(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     if intake.is_draft:
         return redirect("intake:review", public_id=intake.public_id)
     return render(request, "intake/submitted.html", {"intake": intake})
+
+
+@role_required(Role.FRONT_DESK, Role.CLINICIAN)  # type: ignore[arg-type]  # a FileResponse
+@require_safe
+def insurance_card(request: AuthenticatedRequest, public_id: UUID) -> HttpResponseBase:
+    """The insurance card of a submitted intake, for the front desk (who bill) and clinicians.
+
+    Always a download, with the type found in its bytes and nosniff, so no browser renders an
+    upload as a page of this site; every download is audited."""
+    card = services.insurance_card(public_id)
+    if card is None:
+        raise Http404
+    try:
+        content = card.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    audit.record(request, "read", "insurance_card", card.intake.public_id, card.intake.patient_id)
+    response = FileResponse(
+        content,
+        as_attachment=True,
+        filename=f"insurance-card.{card.extension}",
+        content_type=card.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

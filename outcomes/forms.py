@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from charting.models import SIDE_EFFECTS
+from clinic.querystrings import DayField
 from intake import scoring
 
 
@@ -39,3 +40,9 @@ class QuestionnaireForm(forms.Form):
             self.fields[f"phq9_{number}"] = _scale(text, 3, answers)
         for number, text in enumerate(scoring.PEG_ITEMS, start=1):
             self.fields[f"peg_{number}"] = _scale(text, 10)
+
+
+class WeekQuery(forms.Form):
+    """?week=YYYY-MM-DD: any day of the week shown; none, or one that is no date, is this week."""
+
+    week = DayField(required=False)

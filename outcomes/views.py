@@ -17,10 +17,11 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from intake import scoring
 from locations.models import Location
 from outcomes import reports
-from outcomes.forms import CheckInForm, QuestionnaireForm
+from outcomes.forms import CheckInForm, QuestionnaireForm, WeekQuery
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
 from scheduling import reminders
 from scheduling.models import Series, Session
@@ -131,10 +132,7 @@ def patient(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
 
 def _week(request: HttpRequest, location: Location) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        day = location.local_today()
+    day = read_query(request, WeekQuery)["week"] or location.local_today()
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -142,6 +140,7 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
     return reports.dashboard(location, week)
 
 
+@query_form(WeekQuery)
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
@@ -178,6 +177,7 @@ def _dashboard_body(location: Location, week: dt.date) -> str:
     )
 
 
+@query_form(WeekQuery)
 @role_required(Role.CLINIC_ADMIN, Role.CLINICIAN)
 def dashboard_csv(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)

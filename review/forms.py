@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from clinic.querystrings import PageField
 from intake.models import Intake
 from intake.steps import STEPS
 from locations.models import Location
@@ -32,6 +33,7 @@ class QueueFilterForm(forms.Form):
         initial="submitted",
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    page = PageField()
 
     def chosen_status(self) -> str:
         """The chosen filter, "submitted" when none or not a valid one."""

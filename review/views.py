@@ -19,14 +19,14 @@ from accounts.access import role_required
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from intake import scoring
+from intake import services as intake_services
 from intake.flags import Kind
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEPS
-from locations.models import Location
 from review import services
 from review.forms import (
-    STATUS_FILTERS,
     AcknowledgeForm,
     DeclineForm,
     MoreInfoForm,
@@ -62,6 +62,7 @@ _CLINICAL = {
 _STATUS_LABELS = dict(Intake.Status.choices)
 
 
+@query_form(QueueFilterForm)
 @queue_roles
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """Submitted intakes per location, urgent first and then oldest first.
@@ -72,16 +73,10 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     and minute.
     """
     clinical = request.user.role == Role.CLINICIAN
-    # The filters are read without a query: an id that is no active location means all of them.
-    wanted = request.GET.get("location", "")
-    location_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
-    if location_id not in _active_location_ids():
-        location_id = None
-    status = request.GET.get("status", "")
-    status = status if status in dict(STATUS_FILTERS) else "submitted"
-    number = request.GET.get("page", "1")
-    number = number if number.isdigit() and len(number) < 7 else "1"
-    table = _queue_table(clinical, location_id, status, number)
+    # A filter that is no active location, no status or no page number means its default.
+    query = read_query(request, QueueFilterForm)
+    location_id = query["location"].pk if query["location"] else None
+    table = _queue_table(clinical, location_id, query["status"] or "submitted", query["page"] or 1)
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
         context["open_flags"] = list(
@@ -92,11 +87,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "review/queue.html", context)
 
 
-def _active_location_ids() -> set[int]:
-    return set(Location.objects.filter(is_active=True).values_list("pk", flat=True))
-
-
-def _queue_table(clinical: bool, location_id: int | None, status: str, number: str) -> str:
+def _queue_table(clinical: bool, location_id: int | None, status: str, number: int) -> str:
     form = QueueFilterForm({"location": location_id or "", "status": status})
     form.is_valid()
     intakes = Intake.objects.filter(status__in=form.statuses()).order_by(
@@ -205,6 +196,7 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
         "decisions": list(intake.decisions.select_related("decided_by", "plan")),
         "template": template,
         "dose": template.dose_for(Decimal(weight)) if template and weight else None,
+        "card": intake_services.insurance_card(intake.public_id),
     }
 
 

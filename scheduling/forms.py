@@ -13,6 +13,10 @@ DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
 
 
+# How far ahead a series may start: the planner looks some months past the first date.
+PLAN_AHEAD = dt.timedelta(days=366)
+
+
 def next_weekday(day: dt.date) -> dt.date:
     while day.weekday() > 4:
         day += dt.timedelta(days=1)
@@ -46,6 +50,8 @@ class PlanRequestForm(forms.Form):
         # Today at the chosen location, not the server's: the evening in Irvine is tomorrow in UTC.
         if first and location and first < location.local_today():
             self.add_error("first_date", "Choose today or a later date.")
+        elif first and first > dt.date.today() + PLAN_AHEAD:
+            self.add_error("first_date", "Choose a first date within the next year.")
         return cleaned
 
     def to_request(self, plan: Any) -> planner.Request:

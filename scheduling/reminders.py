@@ -21,6 +21,7 @@ and never arrive 21:00-08:00 local.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PatientProfile, User
+from clinic.redaction import token_prefix
 from notifications import registry
 from notifications import services as outbox
 from notifications.models import Channel, Message
@@ -49,6 +51,8 @@ from scheduling.models import (
     Session,
     Status,
 )
+
+logger = logging.getLogger(__name__)
 
 # Defaults of the configurable rules: hours before/after, local time for the fasting reminder.
 DEFAULT_HOURS: dict[str, int] = {
@@ -83,15 +87,21 @@ def signed(salt: str, value: str, until: dt.datetime) -> str:
 
 
 def unsign(salt: str, token: str) -> str:
-    """The value of a link's token; BadSignature when forged, SignatureExpired when over."""
+    """The value of a link's token; BadSignature when forged, SignatureExpired when over.
+
+    A refusal is logged with the token's first characters only (clinic.redaction)."""
     try:
         value, until = signing.loads(token, salt=salt)
-    except (TypeError, ValueError) as error:  # signed, but not by `signed`
+        if not isinstance(value, str) or not isinstance(until, int):
+            raise signing.BadSignature("malformed")
+        if time.time() >= until:
+            raise signing.SignatureExpired("the link is over")
+    except (signing.BadSignature, TypeError, ValueError) as error:
+        reason = "expired" if isinstance(error, signing.SignatureExpired) else "bad signature"
+        logger.info("refused a %s link %s: %s", salt, token_prefix(token), reason)
+        if isinstance(error, signing.BadSignature):
+            raise
         raise signing.BadSignature("malformed") from error
-    if not isinstance(value, str) or not isinstance(until, int):
-        raise signing.BadSignature("malformed")
-    if time.time() >= until:
-        raise signing.SignatureExpired("the link is over")
     return value
 
 

@@ -23,7 +23,8 @@ urlpatterns = [
     path("sessions/", views.my_sessions, name="my_sessions"),
     path("sessions/calendar/", views.reset_feed, name="reset_feed"),
     path("sessions/<uuid:public_id>/appointment.ics", views.session_ics, name="session_ics"),
-    path("calendar/<str:token>.ics", views.feed, name="feed"),
+    # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
+    path("calendar/<slug:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
     path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from clinic.querystrings import day_in_range, query_form
+from intake import services as intake_services
 from locations.models import Location, NurseShift, Opening
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
@@ -80,7 +82,9 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
 
 @desk_only
 def search(request: AuthenticatedRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
+    """Find a patient by name, email or phone. Only a POST searches: a query in the address
+    (?q=Casey) would stay in access logs, proxies and the browser's history."""
+    form = SearchForm(request.POST if request.method == "POST" else None)
     patients: list[User] = []
     if form.is_valid() and (query := form.cleaned_data["q"].strip()):
         terms = Q()
@@ -126,6 +130,7 @@ def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
     }
 
 
+@query_form(PlanRequestForm)
 @desk_only
 def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
@@ -172,7 +177,7 @@ def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
 def _series_or_404(public_id: UUID) -> Series:
     return get_object_or_404(
-        Series.objects.select_related("patient", "location", "plan"), public_id=public_id
+        Series.objects.select_related("patient", "location", "plan__intake"), public_id=public_id
     )
 
 
@@ -198,6 +203,7 @@ def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
             "cancel_form": CancelForm(),
             "waitlist_form": WaitlistForm(),
             "series_messages": by_group[f"series:{series.pk}"],
+            "card": intake_services.insurance_card(series.plan.intake.public_id),
         },
     )
 
@@ -424,9 +430,12 @@ def _parse_day(value: str | None) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise Http404 from None
+    if not day_in_range(day):  # the links to the day or week either side must exist
+        raise Http404
+    return day
 
 
 @desk_only

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from intake.models import IntakeAttachment
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
@@ -52,6 +54,8 @@ MATRIX = {
     "intake:submit": ("post", "intake", patient_page(ok=REDIRECT)),
     "intake:submitted": ("get", "intake", patient_page()),
     "intake:step": ("get", "intake_step", patient_page(ok=REDIRECT)),
+    # The card is administrative data the desk handles; clinicians see it with the summary.
+    "intake:insurance_card": ("get", "intake", staff_page("clinician", "front_desk")),
     "review:queue": ("get", None, staff_page("clinician", "front_desk")),
     "review:templates": ("get", None, staff_page("clinician")),
     "review:summary": ("get", "intake", staff_page("clinician")),
@@ -135,7 +139,14 @@ def test_every_url_of_the_project_has_an_entry_in_the_matrix():
 
 
 @pytest.fixture
-def world(login):
+def world(login, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     now = dt.datetime.now(dt.UTC)
     first = dt.date.today() + dt.timedelta(days=10)
     while first.weekday() > 2:
@@ -178,6 +189,13 @@ def world(login):
         feed = CalendarFeed.objects.create(patient=plan.patient)
     del other
     intake = plan.intake
+    IntakeAttachment.objects.create(
+        intake=intake,
+        kind=IntakeAttachment.Kind.INSURANCE_CARD,
+        content_type="image/png",
+        size=4,
+        file=ContentFile(b"card", name="card.png"),
+    )
     users = {
         "patient": plan.patient,
         "other": UserFactory.create(role=Role.PATIENT),

@@ -85,6 +85,11 @@ FIELDS = [
     "next",
     "weight",
     "weight_unit",
+    "q",
+    "patient",
+    "user",
+    "since",
+    "until",
 ]
 
 text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40))
@@ -225,6 +230,9 @@ class HostilePostTests(TestCase):
             reverse("accounts:verify_email", args=["forged"]),
             reverse("accounts:accept_invitation", args=["forged"]),
             reverse("charting:chart", args=[session.public_id]),
+            reverse("intake:insurance_card", args=[intake.public_id]),
+            reverse("scheduling:search"),
+            reverse("audit:search"),
         ]
         cls.users[Role.NURSE].locations.add(location)
 
@@ -250,7 +258,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 26
+ENDPOINTS = 29
 
 
 def _make(url_index: int):

@@ -206,7 +206,7 @@ def test_an_unfinished_save_of_a_locking_step_waits_for_a_valid_save_of_it(draft
 def test_a_first_save_that_meets_another_tabs_new_row_updates_it():
     """The other tab's INSERT is not yet committed: this save waits on the intake's lock, then
     finds the committed row and updates it (one row, the later answer)."""
-    LocationFactory(slug="stamford", name="Stamford")
+    LocationFactory.create(slug="stamford", name="Stamford")
     intake = services.start_draft(UserFactory.create(role=Role.PATIENT))
     step, first = _pain_form(intake, pain_now=1)
     _step, second = _pain_form(intake, pain_now=9)

@@ -17,6 +17,9 @@ from tests.factories import UserFactory
 from tests.intake_data import valid_steps
 from tests.scheduling_data import make_location
 
+# Links these tests open are signed here to work until long after the test.
+FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
 pytestmark = pytest.mark.django_db
 
 SECRETS = [
@@ -122,3 +125,242 @@ def test_a_full_journey_logs_no_patient_data(client, login, caplog, settings, tm
     assert len(caplog.records) > 0
     for secret in SECRETS:
         assert secret not in logged, secret
+
+
+# --- The same over HTTP, on a real gunicorn with production settings ------------------------------
+
+
+class _Browser:
+    """A tiny HTTP client over urllib: cookies by hand (production cookies are Secure, and this
+    is plain HTTP on loopback), CSRF tokens read from the page like a browser would submit them."""
+
+    def __init__(self, base: str, cookies: dict[str, str] | None = None) -> None:
+        self.base = base
+        self.cookies = dict(cookies or {})
+
+    def open(self, path: str, data: dict | None = None, headers: dict | None = None):
+        import urllib.error
+        import urllib.request
+        from http.cookies import SimpleCookie
+        from urllib.parse import urlencode
+
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            self.base + path,
+            data=urlencode(data, doseq=True).encode() if data is not None else None,
+            headers={
+                **(headers or {}),
+                "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            },
+        )
+        opener = urllib.request.build_opener(_NoRedirects)
+        try:
+            response = opener.open(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        body = response.read().decode("utf-8", "replace")
+        return response.status, body
+
+    def submit(self, path: str, form_pattern: str, fields: dict) -> tuple[int, str]:
+        """Fill the form of the page that matches `form_pattern` and send it as its method says."""
+        from urllib.parse import urlencode
+
+        status, html = self.open(path)
+        assert status == 200, (path, status)
+        tag = re.search(rf"<form[^>]*{form_pattern}[^>]*>", html).group(0)
+        action = re.search(r'action="([^"]*)"', tag)
+        target = action.group(1) if action else path
+        if 'method="post"' in tag.lower():
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+            return self.open(target, {"csrfmiddlewaretoken": token, **fields})
+        return self.open(f"{target}?{urlencode(fields)}")
+
+
+def _no_redirect_handler():
+    import urllib.request
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    return NoRedirects
+
+
+_NoRedirects = _no_redirect_handler()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(transactional_db, tmp_path):
+    """gunicorn as the Dockerfile runs it (its ./gunicorn.conf.py included), on the test database
+    and Redis, with production settings over plain HTTP and every logger at DEBUG."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests.conftest import _test_database_url
+
+    root = Path(__file__).resolve().parent.parent
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        # The test's own key: sessions signed in here and links signed here must hold there.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": _test_database_url(),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "SMS_BACKEND": "notifications.backends.FileSmsBackend",
+        "SMS_FILE_PATH": str(tmp_path / "sms"),
+        "LOG_LEVEL": "DEBUG",
+    }
+    # Production settings serve hashed static files: collect them as the image build does.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=root,
+        env=env,
+        check=True,
+    )
+    logs = {name: tmp_path / f"{name}.log" for name in ("access", "error", "output")}
+    with open(logs["output"], "wb") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "clinic.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--access-logfile",
+                str(logs["access"]),
+                "--error-logfile",
+                str(logs["error"]),
+                "--capture-output",
+                "--log-level",
+                "debug",
+            ],
+            cwd=root,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            assert server.poll() is None, logs["output"].read_text()[-3000:]
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.3)
+
+    def stop() -> dict[str, str]:
+        """Stop the server (its logs are complete then) and return every log it wrote."""
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+        return {name: path.read_text() if path.exists() else "" for name, path in logs.items()}
+
+    yield base, stop
+    if server.poll() is None:
+        server.kill()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_gunicorn_run_logs_no_patient_data_and_no_whole_token(gunicorn, login):
+    from review.models import ProtocolTemplate
+    from review.services import PLAN_FIELDS, approve
+    from scheduling import services
+    from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, signed
+    from tests.intake_data import submitted_intake
+
+    base, stop = gunicorn
+    location = make_location(shifts_from=dt.date.today())
+    patient = UserFactory.create(
+        role=Role.PATIENT,
+        first_name="Avery",
+        last_name="Testperson",
+        email="avery.journey@example.org",
+    )
+    intake = submitted_intake(patient, location_slug=location.slug)
+    template = ProtocolTemplate.objects.get(is_default=True)
+    clinician = UserFactory.create(role=Role.CLINICIAN)
+    plan = approve(
+        intake, clinician, {**{f: getattr(template, f) for f in PLAN_FIELDS}, "infusions": 1}
+    )
+    first = dt.date.today() + dt.timedelta(days=7)
+    while first.weekday() > 4:
+        first += dt.timedelta(days=1)
+    series = services.book_series(
+        plan, location, [services.Choice(first, dt.time(10))], booked_by=clinician
+    )
+    session = series.sessions.get()
+    action = signed(ACTION_SALT, str(session.public_id), FAR)
+    checkin = signed(CHECKIN_SALT, str(session.public_id), FAR)
+    forged = action[:-1] + ("A" if action[-1] != "A" else "B")
+
+    def browser_for(user) -> _Browser:
+        return _Browser(base, {"sessionid": login(user).cookies["sessionid"].value})
+
+    desk = browser_for(UserFactory.create(role=Role.FRONT_DESK))
+    status, found = desk.submit("/desk/", 'role="search"', {"q": "Testperson"})
+    assert status == 200 and f"/desk/series/{series.public_id}/" in found
+    for path in (
+        f"/desk/series/{series.public_id}/",
+        f"/desk/{location.slug}/day/{first.isoformat()}/",
+        f"/desk/{location.slug}/week/{first.isoformat()}/",
+        "/review/",
+    ):
+        assert desk.open(path)[0] == 200, path
+
+    doctor = browser_for(clinician)
+    assert doctor.open(f"/review/{intake.public_id}/")[0] == 200
+
+    admin = browser_for(UserFactory.create(role=Role.CLINIC_ADMIN))
+    status, audit_page = admin.submit("/audit/", "Search the audit log", {"patient": "Avery"})
+    assert status == 200 and "event" in audit_page, audit_page[-3000:]
+
+    me = browser_for(patient)
+    for path in ("/sessions/", "/my-progress/", "/intake/"):
+        assert me.open(path)[0] == 200, path
+
+    link = _Browser(base)
+    assert link.open(f"/r/{forged}/")[0] == 404  # a forged reminder link
+    assert link.open(f"/r/{action}/")[0] == 200  # and the real one, with its page's assets
+    assert link.open(f"/check-in/{checkin}/")[0] == 200
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', link.open(f"/r/{action}/")[1])
+    referer = {"Referer": f"{base}/r/{action}/"}
+    assert link.open(stylesheet.group(1), headers=referer)[0] == 200
+
+    logs = stop()
+    assert "/desk/" in logs["access"] and "/r/" in logs["access"]
+    assert action[:8] in logs["access"]  # the link was logged, by its prefix
+    everything = "\n".join(logs.values())
+    for secret in [*SECRETS, "avery@example.org", "+12035550199", "(203) 555-0199"]:
+        assert secret not in everything, secret
+    for token in (action, forged, checkin):
+        assert token not in everything, token
+        assert token[8:] not in everything, token

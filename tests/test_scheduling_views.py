@@ -82,7 +82,7 @@ def test_search_finds_patients_by_name_email_or_phone(clinic, login):
     desk = login(UserFactory.create(role=Role.FRONT_DESK))
 
     for query in ("Testperson", "v0@example", "555-0199"):
-        html = desk.get(reverse("scheduling:search"), {"q": query}).content.decode()
+        html = desk.post(reverse("scheduling:search"), {"q": query}).content.decode()
         assert reverse("scheduling:series", args=[session.series.public_id]) in html, query
 
 

@@ -73,7 +73,7 @@ def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
     notify_urgent_flag.delay(flag.pk)
     # The worker takes tasks in order: once a later flag's notice has arrived, the duplicate
     # has run too.
-    other = fill_intake(UserFactory(role=Role.PATIENT))
+    other = fill_intake(UserFactory.create(role=Role.PATIENT))
     other.refresh_from_db()
     later = UrgentFlag.objects.create(intake=other, patient=other.patient, location=other.location)
     notify_urgent_flag.delay(later.pk)
