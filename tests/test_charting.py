@@ -159,8 +159,10 @@ def at(hour: int, minute: int) -> dt.datetime:
 
 
 @pytest.fixture
-def charted(afternoon, login):
+def charted(afternoon, login, settings):
     """A nurse's client on the chart of a session starting at 15:45, and helpers to act."""
+    # The clock jumps through the afternoon; the staff idle time-out is not under test here.
+    settings.STAFF_IDLE_SECONDS = 24 * 3600
     session, nurse = session_today(
         starts_in=35, intake_changes=SAFETY_CHANGES, notes=PLAN_NOTE
     )
