@@ -163,9 +163,7 @@ def charted(afternoon, login, settings):
     """A nurse's client on the chart of a session starting at 15:45, and helpers to act."""
     # The clock jumps through the afternoon; the staff idle time-out is not under test here.
     settings.STAFF_IDLE_SECONDS = 24 * 3600
-    session, nurse = session_today(
-        starts_in=35, intake_changes=SAFETY_CHANGES, notes=PLAN_NOTE
-    )
+    session, nurse = session_today(starts_in=35, intake_changes=SAFETY_CHANGES, notes=PLAN_NOTE)
     client = login(nurse)
     url = reverse("charting:chart", args=[session.public_id])
 
@@ -528,9 +526,10 @@ def test_a_location_can_require_a_clinicians_co_signature(charted, login):
     record = charted.record()
     assert (record.cosigned_by, record.cosigned_at) == (clinician, at(16, 35))
     assert "Co-signed" in charted.page()
-    assert charted.session.patient.get_full_name() not in doctor.get(
-        reverse("charting:to_cosign")
-    ).content.decode()
+    assert (
+        charted.session.patient.get_full_name()
+        not in doctor.get(reverse("charting:to_cosign")).content.decode()
+    )
 
 
 @pytest.mark.django_db
