@@ -35,9 +35,10 @@ def session_today(
     starts_in: int = 30,
     *,
     intake_changes: dict | None = None,
+    zone: str = "America/New_York",
     **plan: object,
 ):
-    location = make_location(slug, chairs=2, nurses=1, shifts_from=timezone.localdate())
+    location = make_location(slug, zone, chairs=2, nurses=1, shifts_from=timezone.localdate())
     plan_row = approved_plan(email, location, intake_changes=intake_changes, **plan)
     nurse = UserFactory(role=Role.NURSE, email=f"charting.nurse.{slug}@example.org")
     nurse.locations.add(location)
@@ -123,3 +124,13 @@ DISCHARGE = {
     "instructions_given": "on",
     "pain_after": "3",
 }
+
+
+def afternoon_zone() -> str:
+    """An IANA zone where it is early afternoon now, so a test in real time can chart a
+    whole session in the past minutes of the same local day, whenever it runs."""
+    offset = (13 - dt.datetime.now(dt.UTC).hour) % 24
+    if offset > 12:
+        offset -= 24
+    # POSIX-style names: Etc/GMT-3 is three hours ahead of UTC.
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
