@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _fill(page, values: dict[str, str]) -> None:
     for label, value in values.items():
-        page.get_by_label(label, exact=True).fill(value)
+        page.get_by_label(label).fill(value)
 
 
 def _vitals(systolic: str) -> dict[str, str]:
@@ -131,7 +131,7 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
     page.get_by_role("button", name="Sign the chart").click()
     assert "Signed by" in page.get_by_test_id("sign-off").inner_text()
     page.get_by_label("Why (e.g. correction, late entry)").fill("Correction")
-    page.get_by_label("Addendum", exact=True).fill("Pain after was 4, not 3.")
+    page.locator("#add_text").fill("Pain after was 4, not 3.")
     page.get_by_role("button", name="Add the addendum").click()
     assert "Pain after was 4, not 3." in page.get_by_test_id("addenda").inner_text()
     assert axe_violations(page) == []
