@@ -4,30 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('locations', '0003_infusion_day_settings'),
+        ("locations", "0003_infusion_day_settings"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='location',
-            name='chart_cosign_required',
-            field=models.BooleanField(default=False, help_text='After the nurse signs, a clinician co-signs each chart.', verbose_name="charts need a clinician's co-signature"),
+            model_name="location",
+            name="chart_cosign_required",
+            field=models.BooleanField(
+                default=False,
+                help_text="After the nurse signs, a clinician co-signs each chart.",
+                verbose_name="charts need a clinician's co-signature",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='late_charting_hours',
-            field=models.PositiveSmallIntegerField(default=12, help_text="A step may be charted this many hours after it happened, on the session's day; later corrections are addenda."),
+            model_name="location",
+            name="late_charting_hours",
+            field=models.PositiveSmallIntegerField(
+                default=12,
+                help_text="A step may be charted this many hours after it happened, on the session's day; later corrections are addenda.",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='min_recovery_minutes',
-            field=models.PositiveSmallIntegerField(default=30, help_text='Discharge no sooner than this after the infusion ends, unless the nurse records why.'),
+            model_name="location",
+            name="min_recovery_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=30,
+                help_text="Discharge no sooner than this after the infusion ends, unless the nurse records why.",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='response_after_sessions',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Outcomes call nothing a response before this many infusions are completed.'),
+            model_name="location",
+            name="response_after_sessions",
+            field=models.PositiveSmallIntegerField(
+                default=2,
+                help_text="Outcomes call nothing a response before this many infusions are completed.",
+            ),
         ),
     ]
