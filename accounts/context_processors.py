@@ -22,7 +22,11 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Invite a patient", "accounts:invite"),
     ],
     Role.NURSE: [("Today", "charting:day"), ("My shifts", "accounts:home_nurse")],
-    Role.CLINICIAN: [("Review queue", "review:queue"), ("Protocols", "review:templates")],
+    Role.CLINICIAN: [
+        ("Review queue", "review:queue"),
+        ("Protocols", "review:templates"),
+        ("Charts to co-sign", "charting:to_cosign"),
+    ],
     Role.CLINIC_ADMIN: [
         ("Clinic", "accounts:home_clinic_admin"),
         ("Bookings", "scheduling:desk"),

@@ -1,24 +1,78 @@
+"""The chart's forms: each validates and normalises what the nurse typed, in plain words.
+
+Times are local wall-clock times on the session's day ("when it happened"); empty means now.
+Whether a time fits the timeline is the service's rule (charting.rules), checked under a lock;
+its message is shown next to the field it concerns.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 
 from charting import rules
 from charting.models import SIDE_EFFECTS
+from intake import scoring
 from intake.forms import PhoneField
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
+def _time(label: str, *, required: bool = False, help_text: str = "") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        widget=TIME,
+        required=required,
+        help_text=help_text or "Leave empty for now; enter the time when charting later.",
+        error_messages={
+            "required": f"Enter the {label.lower()}.",
+            "invalid": "Enter a time like 14:05.",
+        },
+    )
+
+
+def _whole(
+    label: str, what: str, low: int, high: int, unit: str, *, required: bool = True
+) -> forms.IntegerField:
+    """A whole number with its plausible range; the messages name the measurement."""
+    plausible = f"enter a value between {low} and {high}{unit}"
+    article = "An" if what[0] in "aeiou" else "A"
+    return forms.IntegerField(
+        label=label,
+        required=required,
+        min_value=low,
+        max_value=high,
+        error_messages={
+            "required": f"Enter the {what}.",
+            "invalid": f"Enter the {what} as a whole number.",
+            "min_value": f"{article} {what} of %(value)s{unit} is not plausible: {plausible}.",
+            "max_value": f"{article} {what} of %(value)s{unit} is not plausible: {plausible}.",
+        },
+    )
+
+
+def _pain(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(n), str(n)) for n in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the pain score from 0 (none) to 10 (worst imaginable).",
+            "invalid_choice": "Choose the pain score from 0 to 10.",
+        },
+    )
+
+
 class VitalsFields(forms.Form):
-    systolic = forms.IntegerField(label="Systolic (mmHg)", min_value=40, max_value=300)
-    diastolic = forms.IntegerField(label="Diastolic (mmHg)", min_value=20, max_value=200)
-    pulse = forms.IntegerField(label="Pulse (/min)", min_value=20, max_value=250)
-    spo2 = forms.IntegerField(label="SpO2 (%)", min_value=50, max_value=100)
-    resp_rate = forms.IntegerField(label="Respiratory rate (/min)", min_value=4, max_value=60)
+    systolic = _whole("Systolic (mmHg)", "systolic pressure", 40, 300, " mmHg")
+    diastolic = _whole("Diastolic (mmHg)", "diastolic pressure", 20, 200, " mmHg")
+    pulse = _whole("Pulse (/min)", "pulse", 20, 250, "/min")
+    spo2 = _whole("SpO2 (%)", "oxygen saturation", 50, 100, " %")
+    resp_rate = _whole("Respiratory rate (/min)", "respiratory rate", 4, 60, "/min")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -37,31 +91,54 @@ class VitalsFields(forms.Form):
 class CheckInForm(VitalsFields):
     """Fasting against the location's rule, the escort, today's weight, baseline vitals, pain."""
 
-    last_solid_food = forms.TimeField(
-        label="Last solid food (time)",
-        widget=TIME,
+    time = _time("Time of check-in")
+    last_solid_food = _time(
+        "Last solid food (time)",
+        required=True,
         help_text="A time later than the start means the evening before.",
     )
-    last_clear_liquid = forms.TimeField(label="Last clear liquid (time)", widget=TIME)
-    escort_name = forms.CharField(label="Escort's name", max_length=100)
-    escort_phone = PhoneField(label="Escort's phone")
-    escort_present = forms.BooleanField(label="The escort is here, or confirmed to collect")
+    last_clear_liquid = _time("Last clear liquid (time)", required=True, help_text=" ")
+    escort_name = forms.CharField(
+        label="Escort's name",
+        max_length=100,
+        error_messages={"required": "Enter the name of the adult taking the patient home."},
+    )
+    escort_phone = PhoneField(
+        label="Escort's phone",
+        error_messages={"required": "Enter the escort's phone number."},
+    )
+    escort_present = forms.BooleanField(
+        label="The escort is here, or confirmed to collect",
+        error_messages={"required": "The patient may only be treated with an escort to go home."},
+    )
     pregnancy_possible = forms.TypedChoiceField(
         label="Could the patient be pregnant?",
         choices=[("no", "No"), ("yes", "Yes")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
         required=False,
+        error_messages={"required": "Answer the pregnancy question."},
     )
-    weight_kg = forms.DecimalField(
-        label="Today's weight (kg)", min_value=Decimal(30), max_value=Decimal(300), decimal_places=1
+    weight = forms.DecimalField(
+        label="Today's weight",
+        max_digits=6,
+        decimal_places=1,
+        error_messages={
+            "required": "Enter today's weight.",
+            "invalid": "Enter the weight as a number, e.g. 74.8.",
+            "max_digits": scoring.WEIGHT_RANGE_MESSAGE,
+            "max_decimal_places": "Enter the weight to one decimal place at most.",
+            "max_whole_digits": scoring.WEIGHT_RANGE_MESSAGE,
+        },
     )
-    pain_before = forms.TypedChoiceField(
-        label="Pain now (0-10)",
-        choices=[(str(n), str(n)) for n in range(11)],
-        coerce=int,
+    weight_unit = forms.ChoiceField(
+        label="Weight unit",
+        choices=[("kg", "kg"), ("lb", "lb")],
         widget=forms.RadioSelect,
+        initial="kg",
+        error_messages={"required": "Choose kg or lb.", "invalid_choice": "Choose kg or lb."},
     )
+    pain_before = _pain("Pain now (0-10)")
 
     def __init__(
         self,
@@ -80,12 +157,15 @@ class CheckInForm(VitalsFields):
         else:
             self.fields["pregnancy_possible"].required = True
 
-    def _hours_before(self, value: dt.time) -> float:
-        """Hours from `value` to the start; a time after the start was the evening before."""
+    def _before_start(self, value: dt.time) -> dt.datetime:
+        """The instant of `value`; a time after the start was the evening before."""
         moment = dt.datetime.combine(self.start.date(), value, tzinfo=self.start.tzinfo)
         if moment > self.start:
             moment -= dt.timedelta(days=1)
-        return (self.start - moment).total_seconds() / 3600
+        return moment
+
+    def _hours_before(self, value: dt.time) -> float:
+        return (self.start - self._before_start(value)).total_seconds() / 3600
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -106,48 +186,87 @@ class CheckInForm(VitalsFields):
                 "pregnancy_possible",
                 "Possible pregnancy: do not start; the clinician must decide.",
             )
+        weight, unit = cleaned.get("weight"), cleaned.get("weight_unit")
+        if weight is not None and unit:
+            try:
+                kg = scoring.pounds_to_kg(weight) if unit == "lb" else weight
+                cleaned["weight_kg"] = scoring.validate_weight_kg(kg)
+            except (ValueError, InvalidOperation):
+                self.add_error("weight", scoring.WEIGHT_RANGE_MESSAGE)
         return cleaned
+
+    def fasting_times(self) -> tuple[dt.datetime, dt.datetime]:
+        data = self.cleaned_data
+        return (
+            self._before_start(data["last_solid_food"]),
+            self._before_start(data["last_clear_liquid"]),
+        )
 
 
 class InfusionVitalsForm(VitalsFields):
+    time = _time("Time taken")
     phase = forms.ChoiceField(
         choices=[("infusion", "During the infusion"), ("recovery", "Recovery")],
         widget=forms.RadioSelect,
-        initial="infusion",
+        required=False,
+        help_text="Defaults to where the patient is now.",
+        error_messages={"invalid_choice": "Choose during the infusion or recovery."},
     )
 
 
-class SideEffectsForm(forms.Form):
+class StartForm(forms.Form):
+    time = _time("Time the infusion started")
+
+
+class ObservationsForm(forms.Form):
+    time = _time("Time seen or given")
     side_effects = forms.MultipleChoiceField(
         label="Side effects seen",
         choices=SIDE_EFFECTS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
+        error_messages={"invalid_choice": "Choose side effects from the list."},
     )
-    interventions = forms.CharField(
-        label="Interventions", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    intervention = forms.CharField(
+        label="Intervention given (medicine, dose, route; or what was done)",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the intervention to 300 characters."},
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        nothing = (
+            not cleaned.get("side_effects") and not (cleaned.get("intervention") or "").strip()
+        )
+        if nothing and not self.errors:
+            raise forms.ValidationError("Tick a side effect or describe the intervention.")
+        return cleaned
 
 
 class StopForm(forms.Form):
+    time = _time("Time the infusion ended")
     stopped_early_reason = forms.CharField(
         label="Reason for stopping early (leave empty when the infusion ran as planned)",
         max_length=300,
         required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
     )
 
 
 class DischargeForm(forms.Form):
+    time = _time("Time of discharge")
     alert_and_oriented = forms.BooleanField(
         label="Alert and oriented as before the infusion", required=False
     )
     escort_present = forms.BooleanField(label="Escort present", required=False)
     instructions_given = forms.BooleanField(label="After-care instructions given", required=False)
-    pain_after = forms.TypedChoiceField(
-        label="Pain now (0-10)",
-        choices=[(str(n), str(n)) for n in range(11)],
-        coerce=int,
-        widget=forms.RadioSelect,
+    pain_after = _pain("Pain now (0-10)")
+    short_recovery_reason = forms.CharField(
+        label="Reason for leaving before the minimum recovery (only then)",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
     )
 
     def checklist(self) -> rules.Discharge:
@@ -155,3 +274,39 @@ class DischargeForm(forms.Form):
         return rules.Discharge(
             data["alert_and_oriented"], data["escort_present"], data["instructions_given"]
         )
+
+
+class AddendumForm(forms.Form):
+    reason = forms.CharField(
+        label="Why (e.g. correction, late entry)",
+        max_length=200,
+        error_messages={
+            "required": "Say why you are adding to the signed chart.",
+            "max_length": "Keep the reason to 200 characters.",
+        },
+    )
+    text = forms.CharField(
+        label="Addendum",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        error_messages={
+            "required": "Write the correction or the late entry.",
+            "max_length": "Keep an addendum to 4,000 characters.",
+        },
+    )
+
+
+class WorkUpForm(forms.Form):
+    code = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    note = forms.CharField(
+        label="What was done (result, date)",
+        max_length=300,
+        error_messages={
+            "required": "Say what was done, e.g. the result and its date.",
+            "max_length": "Keep the note to 300 characters.",
+        },
+    )
+
+
+def weight_in_both(weight_kg: Decimal) -> str:
+    return f"{weight_kg} kg ({scoring.kg_to_pounds(weight_kg)} lb)"

@@ -7,6 +7,7 @@ setting of the location): alert when systolic > 180 or diastolic > 110 mmHg, pul
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -102,3 +103,95 @@ def discharge_problems(
     else:
         problems += near_baseline(latest, baseline)
     return problems
+
+
+# --- The timeline (issue 17) ------------------------------------------------------------------
+# Each step of the day has the instant it happened, entered by the nurse or "now". These rules
+# decide whether a timeline could have happened; the database checks the same order.
+
+
+def whole_minutes(span: dt.timedelta) -> int:
+    return int(span.total_seconds() // 60)
+
+
+def _hm(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What an entered time is checked against: now, the session's local day and zone, and how
+    late a step may be charted (the location's setting)."""
+
+    now: dt.datetime
+    zone: dt.tzinfo
+    day: dt.date
+    late_hours: int
+
+    def moment(self, value: dt.time | None) -> dt.datetime:
+        """The instant a step happened: the entered local time on the session's day, or now."""
+        if value is None:
+            return self.now
+        return dt.datetime.combine(self.day, value, tzinfo=self.zone)
+
+    def problems(self, moment: dt.datetime) -> list[str]:
+        """Why an entered instant cannot be charted now; late charting is allowed within the
+        session's day and the location's hours, never ahead of the clock."""
+        local_now = self.now.astimezone(self.zone)
+        if local_now.date() != self.day:
+            return [
+                "The day of this session is over: the chart cannot take new entries; "
+                "add an addendum instead."
+            ]
+        if moment > self.now:
+            return [f"{_hm(moment, self.zone)} is later than now ({_hm(self.now, self.zone)})."]
+        if self.now - moment > dt.timedelta(hours=self.late_hours):
+            unit = "hour" if self.late_hours == 1 else "hours"
+            return [
+                f"{_hm(moment, self.zone)} is more than {self.late_hours} {unit} ago: "
+                "add it as an addendum instead."
+            ]
+        return []
+
+
+def not_before(
+    moment: dt.datetime, earlier: dt.datetime | None, what: str, zone: dt.tzinfo
+) -> list[str]:
+    if earlier is not None and moment < earlier:
+        return [f"{_hm(moment, zone)} is before {what} at {_hm(earlier, zone)}."]
+    return []
+
+
+def start_problems(checked_in: dt.datetime, started: dt.datetime, zone: dt.tzinfo) -> list[str]:
+    """No infusion starts before the patient was checked in."""
+    if started < checked_in:
+        return [
+            f"The infusion cannot start before check-in at {_hm(checked_in, zone)} "
+            f"({_hm(started, zone)} was entered)."
+        ]
+    return []
+
+
+def end_problems(
+    started: dt.datetime, ended: dt.datetime, planned_minutes: int, reason: str
+) -> list[str]:
+    """An infusion that stops before its planned minutes needs the reason it stopped early."""
+    ran = whole_minutes(ended - started)
+    if ended - started < dt.timedelta(minutes=planned_minutes) and not reason.strip():
+        return [
+            f"The infusion ran {ran} of the planned {planned_minutes} minutes: give the reason "
+            "for stopping early, or the time it really ended."
+        ]
+    return []
+
+
+def recovery_problems(
+    ended: dt.datetime, discharged: dt.datetime, min_minutes: int, reason: str
+) -> list[str]:
+    """Discharge waits the location's minimum recovery after the end, unless a reason is given."""
+    if discharged - ended < dt.timedelta(minutes=min_minutes) and not reason.strip():
+        return [
+            f"Discharge is {whole_minutes(discharged - ended)} minutes after the end; this "
+            f"location asks for {min_minutes}. Wait, or record why the patient leaves sooner."
+        ]
+    return []

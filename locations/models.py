@@ -58,6 +58,27 @@ class Location(models.Model):
     alert_pulse_above = models.PositiveSmallIntegerField(default=120)
     alert_pulse_below = models.PositiveSmallIntegerField(default=50)
     alert_spo2_below = models.PositiveSmallIntegerField("alert SpO2 below (%)", default=92)
+    # The chart's timeline and sign-off (issue 17). The plan's chair minutes after the infusion
+    # stay what the planner books; this is the least recovery before a discharge is charted.
+    min_recovery_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="Discharge no sooner than this after the infusion ends, unless the nurse "
+        "records why.",
+    )
+    late_charting_hours = models.PositiveSmallIntegerField(
+        default=12,
+        help_text="A step may be charted this many hours after it happened, on the session's "
+        "day; later corrections are addenda.",
+    )
+    chart_cosign_required = models.BooleanField(
+        "charts need a clinician's co-signature",
+        default=False,
+        help_text="After the nurse signs, a clinician co-signs each chart.",
+    )
+    response_after_sessions = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Outcomes call nothing a response before this many infusions are completed.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

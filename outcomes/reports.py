@@ -7,21 +7,78 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from charting.models import InfusionRecord
 from intake import scoring
 from locations.models import Location, NurseShift
-from outcomes.models import QuestionnaireResponse
-from scheduling.models import ACTIVE, UNDER_WAY_STATUSES, UPCOMING_STATUSES, Session, Status
+from outcomes.models import CheckIn, QuestionnaireResponse
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    UNDER_WAY_STATUSES,
+    UPCOMING_STATUSES,
+    Session,
+    Status,
+)
+
+ACTIVE = [s.value for s in ACTIVE_STATUSES]
+
 
 # --- One patient -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The response to treatment (PRODUCT.md 3.3) as far as it can be judged yet.
+
+    The baseline is the intake's 7-day average pain; the current pain is the latest pain the
+    patient reported after the first infusion: before a later infusion, or at the 24 h follow-up
+    check-in. A session's own after-pain is relief during the session, not a response. Nothing
+    is called a response before the location's number of completed infusions.
+    """
+
+    baseline: int | None
+    completed: int
+    needed: int
+    latest_pain: int | None = None
+    latest_at: dt.datetime | None = None
+    latest_source: str = ""
+    response: scoring.PainResponse | None = None
+
+    @property
+    def too_early(self) -> bool:
+        return self.completed < self.needed
+
+    @property
+    def is_responder(self) -> bool:
+        return self.response is not None and self.response.is_responder
+
+
+def judge(
+    baseline: int | None,
+    reports: list[tuple[dt.datetime, int, str]],
+    completed: int,
+    needed: int,
+) -> Judgement:
+    """Judge from the baseline and the later reports (when, pain, where it was reported)."""
+    if baseline is None or completed < needed or not reports:
+        return Judgement(baseline, completed, needed)
+    at, pain, source = max(reports, key=lambda report: report[0])
+    return Judgement(
+        baseline, completed, needed, pain, at, source, scoring.pain_response(baseline, pain)
+    )
+
+
+def intake_baseline(intake: Any) -> int | None:
+    """The intake's average pain over the last 7 days: the baseline of PRODUCT.md 3.3."""
+    value = (intake.scores or {}).get("pain", {}).get("pain_average") if intake else None
+    return int(value) if value is not None else None
 
 
 @dataclass
@@ -29,29 +86,28 @@ class PatientOutcomes:
     sessions: list[dict[str, Any]] = field(default_factory=list)
     scores: list[dict[str, Any]] = field(default_factory=list)
     baseline_pain: int | None = None
-    latest_pain: int | None = None
-    response: scoring.PainResponse | None = None
+    judgement: Judgement | None = None
 
 
 def patient_outcomes(patient: Any) -> PatientOutcomes:
-    """Pain before and after each infusion, questionnaire scores over time, responder status.
-
-    Baseline pain is the pain before the first infusion; the response compares the latest
-    pain after an infusion with it (PRODUCT.md 3.3: 30 % moderate, 50 % substantial).
-    """
+    """Pain before and after each infusion, questionnaire scores over time, the response."""
     result = PatientOutcomes()
-    records = (
-        InfusionRecord.objects.filter(session__patient=patient, discharged_at__isnull=False)
-        .select_related("session")
-        .order_by("session__starts_at")
+    records = list(
+        InfusionRecord.objects.filter(session__patient=patient)
+        .select_related("session__series__plan__intake", "session__location")
+        .order_by("checked_in_at")
     )
     for record in records:
+        if record.discharged_at is None:
+            continue
+        after = record.pain_after
         result.sessions.append(
             {
                 "date": record.session.local_start().date().isoformat(),
                 "number": record.session.number,
                 "before": record.pain_before,
-                "after": record.pain_after,
+                "after": after,
+                "relief": record.pain_before - after if after is not None else None,
             }
         )
     for intake in patient.intakes.exclude(status="draft").order_by("submitted_at"):
@@ -75,10 +131,29 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
                 "peg": float(response.peg),
             }
         )
-    if result.sessions:
-        result.baseline_pain = result.sessions[0]["before"]
-        result.latest_pain = result.sessions[-1]["after"]
-        result.response = scoring.pain_response(result.baseline_pain, result.latest_pain)
+    if records:
+        first, latest = records[0], records[-1]
+        intake = first.session.series.plan.intake
+        needed = latest.session.location.response_after_sessions
+    else:
+        plan = patient.treatment_plans.select_related("intake").first()
+        intake = plan.intake if plan else None
+        needed = 2
+    result.baseline_pain = intake_baseline(intake)
+    reports = [
+        (record.checked_in_at, record.pain_before, f"before infusion {record.session.number}")
+        for record in records[1:]
+    ]
+    reports += [
+        (
+            check_in.submitted_at,
+            check_in.pain,
+            f"follow-up after infusion {check_in.session.number}",
+        )
+        for check_in in CheckIn.objects.filter(session__patient=patient).select_related("session")
+    ]
+    completed = sum(1 for record in records if record.discharged_at is not None)
+    result.judgement = judge(result.baseline_pain, reports, completed, needed)
     return result
 
 
@@ -101,6 +176,7 @@ class Dashboard:
     responders: int
     moderate_responders: int
     patients_with_outcome: int
+    trend: list[WeekPoint] = field(default_factory=list)
     built_at: dt.datetime = field(default_factory=timezone.now)
 
     @staticmethod
@@ -176,8 +252,23 @@ def week_bounds(location: Location, week_start: dt.date) -> tuple[dt.datetime, d
     return start, end
 
 
+TREND_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One week of the trend: chair utilisation, no-show rate and response rate."""
+
+    week_start: dt.date
+    chair_utilisation_booked: float | None
+    chair_utilisation_actual: float | None
+    no_show_rate: float | None
+    responder_rate: float | None
+
+
 def dashboard(location: Location, week_start: dt.date) -> Dashboard:
-    """The week's figures at a location; 8 queries whatever the number of sessions.
+    """The week's figures at a location and the 12 weeks up to it; a fixed number of queries
+    whatever the number of sessions.
 
     - chair utilisation: booked (or actual, check-in to discharge) chair minutes over chairs ×
       opening minutes (closures excluded);
@@ -186,47 +277,93 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
       excluded: they free the slot for someone else);
     - drop-out by session number: series at the location that ended with fewer sessions than
       planned, by the number completed (all series, not only this week's);
-    - responder rate: patients with at least one charted infusion at the location whose latest
-      pain after an infusion is at least 50 % (30 % for moderate) below the first pain before.
+    - responder rate at the end of the week: of the patients with the location's number of
+      completed infusions there and a pain reported after their first (before a later infusion
+      or at a follow-up), those whose latest such pain is at least 50 % (30 % for moderate)
+      below the intake's 7-day average (PRODUCT.md 3.3).
     """
+    first_week = week_start - dt.timedelta(weeks=TREND_WEEKS - 1)
+    range_start, _ = week_bounds(location, first_week)
     start, end = week_bounds(location, week_start)
-    openings = location.openings(week_start, week_start + dt.timedelta(days=6))
+    weeks = [first_week + dt.timedelta(weeks=n) for n in range(TREND_WEEKS)]
+    # The opening hours of the 12 weeks, closures left out (the one named rule for them).
+    openings = location.openings(first_week, week_start + dt.timedelta(days=6))
     chairs = location.chairs.filter(is_active=True).count()
-    open_minutes = sum(_minutes(opening.duration) for opening in openings.values())
-    week = Session.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
-    totals = week.aggregate(
-        active=Count("pk", filter=ACTIVE),
-        booked=Sum(_duration("ends_at", "starts_at"), filter=ACTIVE),
-        scheduled=Count("pk", filter=~Q(status=Status.CANCELLED)),
-        no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
-        late=Count("pk", filter=Q(status=Status.LATE_CANCELLED)),
-    )
-    actual = InfusionRecord.objects.filter(
-        session__location=location,
-        session__starts_at__gte=start,
-        session__starts_at__lt=end,
-        discharged_at__isnull=False,
-    ).aggregate(seconds=Sum(_duration("discharged_at", "checked_in_at")))
+    capacity = {
+        week: chairs
+        * sum(
+            _minutes(opening.duration)
+            for day, opening in openings.items()
+            if week <= day < week + dt.timedelta(days=7)
+        )
+        for week in weeks
+    }
+    by_week: dict[dt.date, dict[str, Any]] = {
+        row["week"].astimezone(location.zone).date(): dict(row)
+        for row in Session.objects.filter(
+            location=location, starts_at__gte=range_start, starts_at__lt=end
+        )
+        .annotate(week=Trunc("starts_at", "week", tzinfo=location.zone))
+        .values("week")
+        .annotate(
+            active=Count("pk", filter=Q(status__in=ACTIVE)),
+            booked=Sum(_duration("ends_at", "starts_at"), filter=Q(status__in=ACTIVE)),
+            scheduled=Count("pk", filter=~Q(status=Status.CANCELLED)),
+            no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+            late=Count("pk", filter=Q(status=Status.LATE_CANCELLED)),
+        )
+        .order_by()
+    }
+    actual_by_week = {
+        row["week"].astimezone(location.zone).date(): _minutes(row["seconds"])
+        for row in InfusionRecord.objects.filter(
+            session__location=location,
+            session__starts_at__gte=range_start,
+            session__starts_at__lt=end,
+            discharged_at__isnull=False,
+        )
+        .annotate(week=Trunc("session__starts_at", "week", tzinfo=location.zone))
+        .values("week")
+        .annotate(seconds=Sum(_duration("discharged_at", "checked_in_at")))
+        .order_by()
+    }
     shift_minutes = NurseShift.objects.filter(
         location=location, starts_at__lt=end, ends_at__gt=start
     ).aggregate(total=Sum(_duration("ends_at", "starts_at")))
     dropouts = _dropouts(location)
-    responders, moderate, patients = _responders(location)
+    responses = _response_trend(location, weeks)
+    share = Dashboard._share
+    trend = []
+    for week in weeks:
+        row: dict[str, Any] = by_week.get(week, {})
+        responders, _moderate, judged = responses[week]
+        trend.append(
+            WeekPoint(
+                week_start=week,
+                chair_utilisation_booked=share(_minutes(row.get("booked")), capacity[week]),
+                chair_utilisation_actual=share(actual_by_week.get(week, 0), capacity[week]),
+                no_show_rate=share(row.get("no_shows", 0), row.get("scheduled", 0)),
+                responder_rate=share(responders, judged),
+            )
+        )
+    totals: dict[str, Any] = by_week.get(week_start, {})
+    responders, moderate, judged = responses[week_start]
     return Dashboard(
         location=location,
         week_start=week_start,
-        sessions=totals["active"],
-        chair_capacity_minutes=chairs * open_minutes,
-        chair_booked_minutes=_minutes(totals["booked"]),
-        chair_actual_minutes=_minutes(actual["seconds"]),
+        sessions=totals.get("active", 0),
+        chair_capacity_minutes=capacity[week_start],
+        chair_booked_minutes=_minutes(totals.get("booked")),
+        chair_actual_minutes=actual_by_week.get(week_start, 0),
         nurse_capacity_minutes=_minutes(shift_minutes["total"]) * location.nurse_monitor_capacity,
-        scheduled=totals["scheduled"],
-        no_shows=totals["no_shows"],
-        late_cancellations=totals["late"],
+        scheduled=totals.get("scheduled", 0),
+        no_shows=totals.get("no_shows", 0),
+        late_cancellations=totals.get("late", 0),
         dropouts=dropouts,
         responders=responders,
         moderate_responders=moderate,
-        patients_with_outcome=patients,
+        patients_with_outcome=judged,
+        trend=trend,
     )
 
 
@@ -259,33 +396,88 @@ def _dropouts(location: Location) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def _responders(location: Location) -> tuple[int, int, int]:
-    """(≥50 %, ≥30 %, patients) from each patient's first pain before and latest pain after."""
+RESPONSE_TREND_SQL = """
+WITH charted AS (
+    SELECT s.patient_id, r.checked_in_at, r.discharged_at, r.pain_before,
+           row_number() OVER (PARTITION BY s.patient_id ORDER BY r.checked_in_at) AS n
+      FROM charting_infusionrecord r
+      JOIN scheduling_session s ON s.id = r.session_id
+     WHERE s.location_id = %(location)s
+), eligible AS (
+    SELECT patient_id, discharged_at AS eligible_from FROM (
+        SELECT patient_id, discharged_at,
+               row_number() OVER (PARTITION BY patient_id ORDER BY discharged_at) AS k
+          FROM charted WHERE discharged_at IS NOT NULL
+    ) done WHERE k = %(needed)s
+), reports AS (
+    SELECT patient_id, checked_in_at AS at, pain_before AS pain FROM charted WHERE n > 1
+    UNION ALL
+    SELECT s.patient_id, c.submitted_at, c.pain
+      FROM outcomes_checkin c JOIN scheduling_session s ON s.id = c.session_id
+     WHERE s.location_id = %(location)s
+), spans AS (
+    SELECT patient_id, at, pain, lead(at) OVER (PARTITION BY patient_id ORDER BY at) AS until
+      FROM reports
+), baselines AS (
+    SELECT DISTINCT ON (x.patient_id) x.patient_id,
+           (i.scores -> 'pain' ->> 'pain_average')::int AS baseline
+      FROM scheduling_series x
+      JOIN review_treatmentplan p ON p.id = x.plan_id
+      JOIN intake_intake i ON i.id = p.intake_id
+     WHERE x.location_id = %(location)s AND i.scores -> 'pain' ->> 'pain_average' IS NOT NULL
+     ORDER BY x.patient_id, x.created_at
+)
+SELECT {columns}
+  FROM unnest(%(ends)s::timestamptz[]) AS w(week_end)
+  JOIN spans sp ON sp.at < w.week_end AND (sp.until IS NULL OR sp.until >= w.week_end)
+  JOIN eligible e ON e.patient_id = sp.patient_id AND e.eligible_from < w.week_end
+  JOIN baselines b ON b.patient_id = sp.patient_id
+ {group}
+"""
+
+
+def _response_trend(
+    location: Location, weeks: list[dt.date]
+) -> dict[dt.date, tuple[int, int, int]]:
+    """(≥50 %, ≥30 %, patients judged) at the end of each week, by `judge`'s rule: one query,
+    grouped by (week, baseline, latest pain), so its rows are bounded by 12 × 11 × 11."""
+    ends = {week_bounds(location, week)[1]: week for week in weeks}
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            WITH charted AS (
-                SELECT s.patient_id, r.pain_before, r.pain_after, s.starts_at
-                  FROM charting_infusionrecord r
-                  JOIN scheduling_session s ON s.id = r.session_id
-                 WHERE s.location_id = %s AND r.discharged_at IS NOT NULL
-            ), firsts AS (
-                SELECT DISTINCT ON (patient_id) patient_id, pain_before
-                  FROM charted ORDER BY patient_id, starts_at
-            ), lasts AS (
-                SELECT DISTINCT ON (patient_id) patient_id, pain_after
-                  FROM charted ORDER BY patient_id, starts_at DESC
-            )
-            SELECT f.pain_before, l.pain_after FROM firsts f JOIN lasts l USING (patient_id)
-            """,
-            [location.pk],
+            RESPONSE_TREND_SQL.format(
+                columns="w.week_end, b.baseline, sp.pain, count(*)", group="GROUP BY 1, 2, 3"
+            ),
+            {
+                "location": location.pk,
+                "needed": max(1, location.response_after_sessions),
+                "ends": list(ends),
+            },
         )
-        pairs = cursor.fetchall()
-    responders = moderate = 0
-    for before, after in pairs:
-        response = scoring.pain_response(Decimal(before), Decimal(after))
-        if response.category == scoring.PainResponseCategory.SUBSTANTIAL:
-            responders += 1
-        if response.category != scoring.PainResponseCategory.NONE:
-            moderate += 1
-    return responders, moderate, len(pairs)
+        rows = cursor.fetchall()
+    result = {week: (0, 0, 0) for week in weeks}
+    for week_end, baseline, pain, count in rows:
+        week = ends[week_end]
+        responders, moderate, judged = result[week]
+        response = scoring.pain_response(baseline, pain)
+        result[week] = (
+            responders + (count if response.is_responder else 0),
+            moderate + (count if response.category != scoring.PainResponseCategory.NONE else 0),
+            judged + count,
+        )
+    return result
+
+
+def judged_patients(location: Location, week_start: dt.date) -> list[tuple[int, int, int]]:
+    """(patient id, baseline, latest later pain) of the patients judged at the week's end: the
+    people behind the responder rate, for the clinicians' drill-down."""
+    week_end = week_bounds(location, week_start)[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RESPONSE_TREND_SQL.format(columns="sp.patient_id, b.baseline, sp.pain", group=""),
+            {
+                "location": location.pk,
+                "needed": max(1, location.response_after_sessions),
+                "ends": [week_end],
+            },
+        )
+        return [(int(p), int(b), int(pain)) for p, b, pain in cursor.fetchall()]

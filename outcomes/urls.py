@@ -13,4 +13,14 @@ urlpatterns = [
     path("outcomes/patients/<uuid:public_id>/", views.patient, name="patient"),
     path("outcomes/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("outcomes/<slug:slug>/dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
+    path(
+        "outcomes/<slug:slug>/dashboard/<slug:figure>/",
+        views.dashboard_sessions,
+        name="dashboard_sessions",
+    ),
+    path(
+        "outcomes/<slug:slug>/dashboard/<slug:figure>/",
+        views.dashboard_sessions,
+        name="dashboard_sessions",
+    ),
 ]

@@ -9,9 +9,9 @@ from uuid import UUID
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 
 from accounts.access import role_required
 from accounts.models import Role, User
@@ -24,7 +24,7 @@ from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm, WeekQuery
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
 from scheduling import reminders
-from scheduling.models import Series, Session
+from scheduling.models import Series, Session, Status
 
 
 def _invalid(request: HttpRequest) -> HttpResponse:
@@ -98,6 +98,7 @@ def _outcome_context(patient: Any) -> dict[str, Any]:
     outcomes = reports.patient_outcomes(patient)
     baseline = outcomes.baseline_pain
     return {
+        "judgement": outcomes.judgement,
         "patient": patient,
         "outcomes": outcomes,
         "chart": {
@@ -145,12 +146,8 @@ def _figures(location: Location, week: dt.date) -> reports.Dashboard:
 def dashboard(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location, slug=slug)
     week = _week(request, location)
-    body = _dashboard_body(location, week)
-    return render(request, "outcomes/dashboard.html", {"body": body})
-
-
-def _dashboard_body(location: Location, week: dt.date) -> str:
     figures = _figures(location, week)
+    trend = figures.trend
     chart = {
         "utilisation": [
             figures.chair_utilisation_booked,
@@ -159,22 +156,72 @@ def _dashboard_body(location: Location, week: dt.date) -> str:
             figures.nurse_utilisation_actual,
         ],
         "dropouts": {str(k): v for k, v in sorted(figures.dropouts.items())},
-        "responders": [
-            figures.responders,
-            figures.moderate_responders - figures.responders,
-            figures.patients_with_outcome - figures.moderate_responders,
-        ],
+        "trend": {
+            "weeks": [point.week_start.isoformat() for point in trend],
+            "utilisation": [point.chair_utilisation_booked for point in trend],
+            "actual": [point.chair_utilisation_actual for point in trend],
+            "no_show": [point.no_show_rate for point in trend],
+            "response": [point.responder_rate for point in trend],
+        },
     }
-    return render_to_string(
-        "outcomes/_dashboard.html",
+    return render(
+        request,
+        "outcomes/dashboard.html",
         {
             "figures": figures,
             "chart": chart,
+            # Clinicians reach the sessions behind each figure; clinic admins see figures only.
+            "drill": request.user.role == Role.CLINICIAN,
             "locations": Location.objects.filter(is_active=True),
             "previous": (week - dt.timedelta(days=7)).isoformat(),
             "next": (week + dt.timedelta(days=7)).isoformat(),
         },
     )
+
+
+DRILL_FIGURES = {
+    "sessions": ("Sessions", Q(status__in=reports.ACTIVE)),
+    "scheduled": ("Scheduled sessions", ~Q(status=Status.CANCELLED)),
+    "no-shows": ("No-shows", Q(status=Status.NO_SHOW)),
+    "late-cancellations": ("Late cancellations", Q(status=Status.LATE_CANCELLED)),
+    "charted": ("Charted and discharged", Q(record__discharged_at__isnull=False)),
+}
+
+
+@query_form(WeekQuery)
+@role_required(Role.CLINICIAN)
+def dashboard_sessions(request: AuthenticatedRequest, slug: str, figure: str) -> HttpResponse:
+    """The sessions (or, for the response, the patients) behind one dashboard figure."""
+    location = get_object_or_404(Location, slug=slug)
+    week = _week(request, location)
+    start, end = reports.week_bounds(location, week)
+    context: dict[str, Any] = {"location": location, "week": week, "figure": figure}
+    if figure == "responders":
+        judged = reports.judged_patients(location, week)
+        people = User.objects.in_bulk([patient_id for patient_id, _b, _p in judged])
+        context["title"] = "Patients judged for the response"
+        context["patients"] = [
+            {
+                "patient": people[patient_id],
+                "baseline": baseline,
+                "latest": pain,
+                "response": scoring.pain_response(baseline, pain),
+            }
+            for patient_id, baseline, pain in judged
+        ]
+    elif figure in DRILL_FIGURES:
+        title, condition = DRILL_FIGURES[figure]
+        context["title"] = title
+        context["sessions"] = (
+            Session.objects.filter(condition, location=location)
+            .filter(starts_at__gte=start, starts_at__lt=end)
+            .select_related("patient", "chair", "location")
+            .order_by("starts_at")
+        )
+    else:
+        raise Http404
+    audit.record(request, "read", "dashboard_sessions", f"{location.slug}:{figure}")
+    return render(request, "outcomes/dashboard_sessions.html", context)
 
 
 @query_form(WeekQuery)

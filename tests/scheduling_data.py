@@ -58,10 +58,16 @@ def make_location(
     return location
 
 
-def approved_plan(email: str, location: Location, **parameters: object) -> TreatmentPlan:
+def approved_plan(
+    email: str,
+    location: Location,
+    *,
+    intake_changes: dict | None = None,
+    **parameters: object,
+) -> TreatmentPlan:
     """A patient with a submitted intake approved with the default protocol (adjusted)."""
     patient = UserFactory.create(role=Role.PATIENT, email=email)
-    intake = submitted_intake(patient, location_slug=location.slug)
+    intake = submitted_intake(patient, location_slug=location.slug, changes=intake_changes)
     clinician = UserFactory.create(role=Role.CLINICIAN)
     template = ProtocolTemplate.objects.get(is_default=True)
     values = {field: getattr(template, field) for field in review.PLAN_FIELDS}

@@ -108,11 +108,15 @@ MATRIX = {
     "accounts:home_nurse": ("get", None, staff_page("nurse")),
     "accounts:home_clinic_admin": ("get", None, staff_page("clinic_admin")),
     "charting:day": ("get", None, staff_page("nurse")),
-    "charting:chart": ("get", "session", staff_page("nurse")),
+    # Clinicians of the session's location read and co-sign; this one has no location.
+    "charting:chart": ("get", "session", {**staff_page("nurse"), "clinician": MISSING}),
+    "charting:print": ("get", "session", {**staff_page("nurse"), "clinician": MISSING}),
+    "charting:to_cosign": ("get", None, staff_page("clinician")),
     "outcomes:mine": ("get", None, patient_page(False)),
     "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
     "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
+    "outcomes:dashboard_sessions": ("get", "figure", staff_page("clinician")),
 }
 
 
@@ -215,6 +219,7 @@ def world(login, settings, tmp_path):
         "hold": [hold.pk],
         "location": [location.slug],
         "location_day": [location.slug, day],
+        "figure": [location.slug, "no-shows"],
         "feed": [feed.token],
         "patient": [plan.patient.public_id],
         "action_token": [signed(ACTION_SALT, str(session.public_id), FAR)],

@@ -1,4 +1,6 @@
-"""A nurse charts an infusion in Chromium; the patient's chart and the dashboard show it."""
+"""A nurse charts a whole infusion in Chromium, late and in order: a too-early end and a
+too-early discharge are refused, the chart is signed and an addendum added; the patient's
+progress and the dashboard follow."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ import datetime as dt
 import pytest
 
 from accounts.models import Role
-from charting.models import InfusionRecord
-from tests.charting_data import session_today
+from charting.models import Addendum, InfusionRecord, Observation
+from scheduling.models import Status
+from tests.charting_data import SAFETY_CHANGES, afternoon_zone, session_today
 from tests.conftest import browser_sign_in, screenshot
 from tests.factories import UserFactory
 from tests.test_browser_intake import axe_violations
@@ -16,84 +19,148 @@ from tests.test_browser_intake import axe_violations
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_nurse_checks_in_charts_vitals_with_an_alert_and_discharges(page, browser, live_server):
-    session, nurse = session_today(starts_in=20)
+def _fill(page, values: dict[str, str]) -> None:
+    for label, value in values.items():
+        page.get_by_label(label).fill(value)
+
+
+def _vitals(systolic: str) -> dict[str, str]:
+    return {
+        "Systolic (mmHg)": systolic,
+        "Diastolic (mmHg)": "82",
+        "Pulse (/min)": "78",
+        "SpO2 (%)": "98",
+        "Respiratory rate (/min)": "14",
+    }
+
+
+def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
+    page, browser, live_server
+):
+    # The session started 100 minutes ago; the nurse charts each step at the time it happened.
+    session, nurse = session_today(
+        starts_in=-100, intake_changes=SAFETY_CHANGES, zone=afternoon_zone()
+    )
     start = session.local_start()
+
+    def at(minutes: int) -> str:
+        return (start + dt.timedelta(minutes=minutes)).strftime("%H:%M")
+
     UserFactory.create(role=Role.CLINIC_ADMIN, email="admin.chart@example.org")
 
     browser_sign_in(page, nurse.email)
     page.wait_for_url("**/nurse/")
     page.get_by_role("link", name="Open chart").click()
 
-    page.get_by_label("Last solid food (time)").fill(
-        (start - dt.timedelta(hours=7)).strftime("%H:%M")
+    safety = page.get_by_test_id("safety-context").inner_text()
+    assert "Penicillin" in safety and "Lorazepam" in safety and "Sleep apnoea" in safety
+    assert "Needs an ECG" in page.get_by_test_id("work-up-banner").inner_text()
+    assert page.get_by_label("Escort's name").input_value() == "Jamie Testperson"
+
+    _fill(
+        page,
+        {
+            "Time of check-in": at(-10),
+            "Last solid food (time)": (start - dt.timedelta(hours=7)).strftime("%H:%M"),
+            "Last clear liquid (time)": (start - dt.timedelta(hours=3)).strftime("%H:%M"),
+            "Today's weight": "165",
+            **_vitals("130"),
+        },
     )
-    page.get_by_label("Last clear liquid (time)").fill(
-        (start - dt.timedelta(hours=3)).strftime("%H:%M")
-    )
-    page.get_by_label("Escort's name").fill("Jamie Testperson")
-    page.get_by_label("Escort's phone").fill("203 555 0111")
+    page.locator('input[name="weight_unit"][value="lb"]').check()
     page.get_by_label("The escort is here, or confirmed to collect").check()
     page.locator('input[name="pregnancy_possible"][value="no"]').check()
-    page.get_by_label("Today's weight (kg)").fill("74.8")
-    for label, value in (
-        ("Systolic (mmHg)", "130"),
-        ("Diastolic (mmHg)", "80"),
-        ("Pulse (/min)", "76"),
-        ("SpO2 (%)", "98"),
-        ("Respiratory rate (/min)", "14"),
-    ):
-        page.get_by_label(label).fill(value)
     page.locator('label[for="id_pain_before_7"]').click()
     assert axe_violations(page) == []
     page.get_by_role("button", name="Check in").click()
 
-    dose = page.get_by_test_id("dose").inner_text()
-    assert "37.4 mg" in dose
-    assert "74.8 kg × 0.50 mg/kg = 37.4 mg" in page.content()
+    assert "74.8 kg × 0.50 mg/kg = 37.4 mg" in page.get_by_test_id("dose").inner_text()
+    _fill(page, {"Time the infusion started": at(0)})
     page.get_by_role("button", name="Confirm 37.4 mg and start the infusion").click()
 
-    for label, value in (
-        ("Systolic (mmHg)", "186"),
-        ("Diastolic (mmHg)", "84"),
-        ("Pulse (/min)", "82"),
-        ("SpO2 (%)", "97"),
-        ("Respiratory rate (/min)", "14"),
-    ):
-        page.get_by_label(label).fill(value)
+    _fill(page, {"Time taken": at(15), **_vitals("186")})
     page.get_by_role("button", name="Record vitals").click()
-    alert = page.get_by_test_id("vital-alerts")
-    assert "Systolic 186 above 180 mmHg" in alert.inner_text()
+    assert "Systolic 186 above 180 mmHg" in page.get_by_test_id("vital-alerts").inner_text()
     screenshot(page, "chart-alert")
 
+    _fill(
+        page,
+        {
+            "Time seen or given": at(20),
+            "Intervention given (medicine, dose, route; or what was done)": "Ondansetron 4 mg IV",
+        },
+    )
+    page.get_by_label("Nausea or vomiting").check()
+    page.get_by_role("button", name="Chart", exact=True).click()
+    assert "Ondansetron 4 mg IV" in page.get_by_test_id("observations").inner_text()
+
+    _fill(page, {"Time the infusion ended": at(25)})
     page.get_by_role("button", name="End the infusion").click()
-    for label, value in (
-        ("Systolic (mmHg)", "134"),
-        ("Diastolic (mmHg)", "82"),
-        ("Pulse (/min)", "78"),
-        ("SpO2 (%)", "98"),
-        ("Respiratory rate (/min)", "14"),
-    ):
-        page.get_by_label(label).fill(value)
-    page.locator('input[name="phase"][value="recovery"]').check()
+    assert "ran 25 of the planned 40 minutes" in page.content()
+    assert InfusionRecord.objects.get(session=session).infusion_ended_at is None
+    _fill(page, {"Time the infusion ended": at(40)})
+    page.get_by_role("button", name="End the infusion").click()
+
+    assert page.locator('input[name="phase"][value="recovery"]').is_checked()
+    _fill(page, {"Time taken": at(45), **_vitals("134")})
     page.get_by_role("button", name="Record vitals").click()
+    assert page.get_by_test_id("vital-alerts").count() == 0  # the latest reading is normal
+
+    _fill(page, {"Time of discharge": at(50)})
     page.get_by_label("Alert and oriented as before the infusion").check()
     page.get_by_label("Escort present").check()
     page.get_by_label("After-care instructions given").check()
-    page.locator('label[for="id_pain_after_3"]').click()
+    page.locator('label[for="discharge_pain_after_3"]').click()
     page.get_by_role("button", name="Discharge").click()
-    assert "pain 7 before, 3 after" in page.content()
-    screenshot(page, "chart-discharged")
+    assert "10 minutes after the end; this location asks for 30" in page.content()
+    assert InfusionRecord.objects.get(session=session).discharged_at is None
+    _fill(page, {"Time of discharge": at(75)})
+    page.locator('label[for="discharge_pain_after_3"]').click()
+    page.get_by_role("button", name="Discharge").click()
+
+    record_text = page.get_by_test_id("chart-record").inner_text()
+    for expected in (
+        f"Discharged {at(75)}",
+        f"Ended {at(40)}",
+        "Nausea or vomiting",
+        "74.8 kg (164.9 lb)",
+        "Jamie Testperson",
+    ):
+        assert expected in record_text, expected
+
+    page.get_by_role("button", name="Sign the chart").click()
+    assert "Signed by" in page.get_by_test_id("sign-off").inner_text()
+    page.get_by_label("Why (e.g. correction, late entry)").fill("Correction")
+    page.locator("#add_text").fill("Pain after was 4, not 3.")
+    page.get_by_role("button", name="Add the addendum").click()
+    assert "Pain after was 4, not 3." in page.get_by_test_id("addenda").inner_text()
+    assert axe_violations(page) == []
+    screenshot(page, "chart-signed")
+
     record = InfusionRecord.objects.get(session=session)
-    assert record.discharged_at is not None and record.pain_after == 3
+    session.refresh_from_db()
+    assert session.status == Status.COMPLETED
+    assert record.signed_by == nurse and record.pain_after == 3
+    assert record.infusion_started_at and record.infusion_ended_at and record.discharged_at
+    assert record.ended_charted_at
+    assert record.infusion_ended_at - record.infusion_started_at == dt.timedelta(minutes=40)
+    assert record.discharged_at - record.infusion_ended_at == dt.timedelta(minutes=35)
+    assert record.infusion_ended_at < record.ended_charted_at  # charted late, kept apart
+    assert list(Observation.objects.filter(record=record).values_list("kind", flat=True)) == [
+        "side_effect",
+        "intervention",
+    ]
+    assert Addendum.objects.get(record=record).written_by == nurse
+
+    page.goto(f"/nurse/sessions/{session.public_id}/print/")
+    assert "Pain after was 4, not 3." in page.content()
 
     patient_context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
     patient_page = patient_context.new_page()
     browser_sign_in(patient_page, session.patient.email)
     patient_page.get_by_role("link", name="My progress").click()
     status = patient_page.get_by_test_id("responder-status").inner_text()
-    assert "Pain 7 before the first infusion, 3 after the latest" in status
-    assert "Substantial" in status or "substantial" in status
+    assert "Too early to judge a response" in status
     patient_page.wait_for_function("document.querySelector('#pain-chart').width > 0")
     assert axe_violations(patient_page) == []
     screenshot(patient_page, "patient-progress")
@@ -106,7 +173,8 @@ def test_a_nurse_checks_in_charts_vitals_with_an_alert_and_discharges(page, brow
     admin_page.goto(f"/outcomes/{session.location.slug}/dashboard/?week={week}")
     figures = admin_page.get_by_test_id("dashboard-figures").inner_text()
     assert "Sessions\t1" in figures or "Sessions 1" in figures
-    assert "(1 of 1)" in figures  # the responder
+    assert "(0 of 0)" in figures  # one infusion: nobody judged yet
+    admin_page.wait_for_function("document.querySelector('#trend-chart').width > 0")
     assert axe_violations(admin_page) == []
     screenshot(admin_page, "dashboard")
     admin_context.close()

@@ -13,7 +13,9 @@ from django.urls import reverse
 from accounts.models import Role
 from charting.forms import CheckInForm
 from charting.models import InfusionRecord
+from locations.models import Location
 from outcomes import reports
+from outcomes.models import CheckIn
 from scheduling.models import Series, Session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
@@ -21,6 +23,10 @@ from tests.scheduling_data import approved_plan, make_location
 pytestmark = pytest.mark.django_db
 
 MONDAY = dt.date(2027, 3, 1)
+
+
+def MONDAY_END() -> dt.datetime:
+    return dt.datetime(2027, 3, 8, tzinfo=dt.UTC)
 
 
 def _session(location, nurse, n: int, status: str, day: int, hour: int, chair_index: int):
@@ -50,6 +56,7 @@ def _chart(session, nurse, before: int, after: int) -> None:
         session=session,
         nurse=nurse,
         checked_in_at=session.starts_at,
+        checked_in_charted_at=session.starts_at,
         fasting_confirmed=True,
         escort_name="Escort",
         escort_phone="+12035550111",
@@ -82,6 +89,15 @@ def week():
     _session(location, nurse, 7, "cancelled", 1, 14, 1)
     # Outside the week: does not count in the week's figures.
     _session(location, nurse, 8, "no_show", 8, 10, 0)
+    # Pain reported at the 24 h follow-ups, against the intakes' 7-day average of 7; the
+    # location judges after one completed infusion here (the default, 2, has its own test).
+    for session, pain in zip(completed, [3, 4, 6], strict=True):
+        CheckIn.objects.create(session=session, pain=pain)
+        CheckIn.objects.filter(session=session).update(
+            submitted_at=session.starts_at + dt.timedelta(hours=24)
+        )
+    Location.objects.filter(pk=location.pk).update(response_after_sessions=1)
+    location.refresh_from_db()
     return location
 
 
@@ -100,7 +116,8 @@ def test_every_dashboard_figure_matches_the_hand_made_week(week):
     assert (figures.scheduled, figures.no_shows, figures.late_cancellations) == (6, 1, 1)
     assert figures.no_show_rate == round(1 / 6, 3)
     assert figures.late_cancel_rate == round(1 / 6, 3)
-    # 8 -> 3 is 62.5 % (responder), 6 -> 4 is 33 % (moderate), 5 -> 5 none.
+    # Baseline 7: 3 is 57 % less (responder), 4 is 43 % (moderate), 6 is 14 % (none); the
+    # sessions' own after-pain (8 -> 3, 6 -> 4, 5 -> 5) plays no part.
     assert (figures.responders, figures.moderate_responders) == (1, 2)
     assert figures.patients_with_outcome == 3
     assert figures.responder_rate == round(1 / 3, 3)
@@ -126,6 +143,7 @@ def test_the_dashboard_page_and_csv(week, login):
     html = page.content.decode()
     assert "week of 1 March 2027" in html
     assert "(1 of 6)" in html and "(1 of 3)" in html
+    assert "16.7%" in html and "33.3%" in html  # no-show and responder rates as percentages
     body = csv.content.decode()
     assert csv["Content-Type"].startswith("text/csv")
     assert "no_show_rate,0.167" in body
@@ -165,3 +183,58 @@ def test_a_fasting_time_later_than_the_start_means_the_evening_before():
     hungry.is_valid()
     assert "last_solid_food" not in ok.errors
     assert "Not fasted" in hungry.errors["last_solid_food"][0]
+
+
+def test_nothing_is_called_a_response_before_the_locations_number_of_infusions(week):
+    Location.objects.filter(pk=week.pk).update(response_after_sessions=2)
+    week.refresh_from_db()
+
+    figures = reports.dashboard(week, MONDAY)
+
+    assert (figures.responders, figures.patients_with_outcome, figures.responder_rate) == (
+        0,
+        0,
+        None,
+    )
+
+
+def test_the_trend_covers_12_weeks_up_to_the_chosen_one(week, login):
+    client = login(UserFactory.create(role=Role.CLINIC_ADMIN))
+
+    figures = reports.dashboard(week, MONDAY + dt.timedelta(days=7))
+    page = client.get(reverse("outcomes:dashboard", args=["dash"]), {"week": "2027-03-08"})
+
+    assert [p.week_start for p in figures.trend] == [
+        MONDAY + dt.timedelta(weeks=n) for n in range(-10, 2)
+    ]
+    this_week, next_week = figures.trend[-2], figures.trend[-1]
+    assert this_week.no_show_rate == round(1 / 6, 3)
+    assert this_week.responder_rate == round(1 / 3, 3)
+    assert next_week.no_show_rate == 1.0  # the one no-show of the following week
+    assert next_week.responder_rate == round(1 / 3, 3)  # judged as of each week's end
+    data = page.context["chart"]["trend"]
+    assert len(data["weeks"]) == 12 and data["no_show"][-2] == round(1 / 6, 3)
+    assert 'id="trend-chart"' in page.content.decode()
+
+
+def test_clinicians_reach_the_sessions_behind_a_figure_and_clinic_admins_see_figures_only(
+    week, login
+):
+    clinician, admin = (
+        UserFactory.create(role=Role.CLINICIAN),
+        UserFactory.create(role=Role.CLINIC_ADMIN),
+    )
+    doctor, manager = login(clinician), login(admin)
+    board = reverse("outcomes:dashboard", args=["dash"])
+    no_shows = reverse("outcomes:dashboard_sessions", args=["dash", "no-shows"])
+    responders = reverse("outcomes:dashboard_sessions", args=["dash", "responders"])
+
+    assert no_shows in doctor.get(board, {"week": "2027-03-01"}).content.decode()
+    assert no_shows not in manager.get(board, {"week": "2027-03-01"}).content.decode()
+    listed = doctor.get(no_shows, {"week": "2027-03-01"})
+    assert manager.get(no_shows, {"week": "2027-03-01"}).status_code == 403
+
+    no_show = Session.objects.get(location=week, status="no_show", starts_at__lt=MONDAY_END())
+    assert no_show.patient.get_full_name() in listed.content.decode()
+    people = doctor.get(responders, {"week": "2027-03-01"}).content.decode()
+    assert people.count("Substantial response") == 1 and people.count("Moderate response") == 1

@@ -48,6 +48,19 @@ HOSTILE = [
     "true",
     "[]",
     "{}",
+    # The chart's steps, so that hostile values reach each of them.
+    "check_in",
+    "start",
+    "vitals",
+    "observations",
+    "end",
+    "discharge",
+    "sign",
+    "cosign",
+    "addendum",
+    "work_up",
+    "needs_ecg",
+    "15:30",
 ]
 FIELDS = [
     "email",
@@ -90,6 +103,14 @@ FIELDS = [
     "user",
     "since",
     "until",
+    "time",
+    "phase",
+    "systolic",
+    "pulse",
+    "intervention",
+    "stopped_early_reason",
+    "short_recovery_reason",
+    "text",
 ]
 
 text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40))
@@ -118,6 +139,11 @@ WATCHED = [
     "notifications_message",
     "outcomes_checkin",
     "outcomes_questionnaireresponse",
+    "charting_infusionrecord",
+    "charting_vitalsign",
+    "charting_observation",
+    "charting_addendum",
+    "charting_workup",
 ]
 
 

@@ -58,5 +58,19 @@
       data: { labels: Object.keys(board.dropouts),
               datasets: [{ label: "Series stopped after this session", data: Object.values(board.dropouts), backgroundColor: WARM }] },
     });
+    var trend = board.trend;
+    var asPercent = function (values) {
+      return values.map(function (v) { return v === null ? null : Math.round(v * 1000) / 10; });
+    };
+    new window.Chart(document.getElementById("trend-chart"), {
+      type: "line",
+      data: { labels: trend.weeks, datasets: [
+        { label: "Chair utilisation, booked (%)", data: asPercent(trend.utilisation), borderColor: BRAND, spanGaps: true },
+        { label: "Chair utilisation, actual (%)", data: asPercent(trend.actual), borderColor: GREEN, spanGaps: true },
+        { label: "No-show rate (%)", data: asPercent(trend.no_show), borderColor: WARM, spanGaps: true },
+        { label: "Responder rate (%)", data: asPercent(trend.response), borderColor: GREY, spanGaps: true },
+      ] },
+      options: { scales: { y: { min: 0, max: 100 } } },
+    });
   }
 })();
