@@ -10,7 +10,7 @@ import locations.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("locations", "0003_infusion_day_settings"),
+        ("locations", "0004_chart_timeline_and_signing_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
