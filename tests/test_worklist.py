@@ -199,7 +199,7 @@ def test_a_message_that_failed_opens_a_desk_task(settings):
     _services, _Cause, Task = worklist()
     message = outbox.enqueue(
         channel="sms",
-        kind="reminder",
+        kind="notice",
         group="session:999999",
         recipient="+18885550100",
         send_at=dt.datetime.now(dt.UTC),
