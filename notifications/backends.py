@@ -78,7 +78,9 @@ def deliver_all(ready: list[tuple[Message, Resolved]]) -> Iterator[tuple[Message
     for message, resolved in texts:
         try:
             assert backend is not None
-            provider_id = backend.send(str(message.public_id), resolved.recipient, resolved.body_text)
+            provider_id = backend.send(
+                str(message.public_id), resolved.recipient, resolved.body_text
+            )
         except DeliveryError as error:
             yield message, error
         else:
@@ -214,7 +216,11 @@ class TwilioSmsBackend:
         service = settings.TWILIO_MESSAGING_SERVICE_SID
         if not (sid and token and (service or settings.TWILIO_FROM_NUMBER)):
             raise PermanentDeliveryError("Twilio is not configured")
-        sender = {"messaging_service_sid": service} if service else {"from_": settings.TWILIO_FROM_NUMBER}
+        sender = (
+            {"messaging_service_sid": service}
+            if service
+            else {"from_": settings.TWILIO_FROM_NUMBER}
+        )
         client = Client(sid, token, http_client=self.http_client())
         try:
             sent = client.messages.create(
@@ -230,10 +236,12 @@ class TwilioSmsBackend:
                 ) from error
             if error.status == 429 or error.status >= 500:
                 raise TransientDeliveryError(f"Twilio HTTP {error.status}") from error
-            raise PermanentDeliveryError(f"Twilio HTTP {error.status}, error {error.code}") from error
+            raise PermanentDeliveryError(
+                f"Twilio HTTP {error.status}, error {error.code}"
+            ) from error
         except (TwilioException, RequestException, OSError) as error:
             raise TransientDeliveryError(type(error).__name__) from error
-        return sent.sid or ""
+        return str(sent.sid or "")
 
 
 def status_callback_url(message_id: str) -> str:

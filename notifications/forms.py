@@ -12,14 +12,14 @@ class StatusQueryForm(forms.Form):
 class StatusCallbackForm(forms.Form):
     """What Twilio POSTs about a text's delivery (only the fields used)."""
 
-    MessageSid = forms.CharField(max_length=64, required=False)  # noqa: N815 (Twilio's names)
-    MessageStatus = forms.CharField(max_length=20)  # noqa: N815
-    ErrorCode = forms.CharField(max_length=10, required=False)  # noqa: N815
+    MessageSid = forms.CharField(max_length=64, required=False)
+    MessageStatus = forms.CharField(max_length=20)
+    ErrorCode = forms.CharField(max_length=10, required=False)
 
 
 class InboundForm(forms.Form):
     """What Twilio POSTs for a text received (only the fields used)."""
 
-    MessageSid = forms.CharField(max_length=64)  # noqa: N815 (Twilio's names)
-    From = forms.CharField(max_length=32)  # noqa: N815
-    Body = forms.CharField(max_length=1600, required=False, strip=False)  # noqa: N815
+    MessageSid = forms.CharField(max_length=64)
+    From = forms.CharField(max_length=32)
+    Body = forms.CharField(max_length=1600, required=False, strip=False)

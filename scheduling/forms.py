@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 import re
+from typing import Any
 
 from django import forms
 

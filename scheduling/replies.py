@@ -234,15 +234,21 @@ def _help_text(awaiting: Awaiting | None, profiles: list[PatientProfile]) -> str
     )
 
 
-def _unclear(text: InboundText, profiles: list[PatientProfile], awaiting: Awaiting | None) -> Answer:
+def _unclear(
+    text: InboundText, profiles: list[PatientProfile], awaiting: Awaiting | None
+) -> Answer:
     """A staff task: the words as sent, who it may be from, where to act."""
     if awaiting is not None:
-        patient, series_id = awaiting.session.patient, awaiting.session.series_id
+        patient = awaiting.session.patient
+        series_id: int | None = awaiting.session.series_id
         location_pk: int | None = awaiting.session.location_id
     elif len(profiles) == 1:
         patient = profiles[0].user
         series_id = (
-            Series.objects.filter(patient=patient).order_by("-created_at").values_list("pk", flat=True).first()
+            Series.objects.filter(patient=patient)
+            .order_by("-created_at")
+            .values_list("pk", flat=True)
+            .first()
         )
         location_pk = profiles[0].preferred_location_id
     else:

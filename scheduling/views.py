@@ -667,7 +667,10 @@ def reminder_rules(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- Staff worklist (the worklist app; its tasks are opened by scheduling.staff_tasks) ---------
 
-TASK_PAGES = {Queue.DESK: "scheduling:desk_tasks", Queue.CLINICAL: "scheduling:review_tasks"}
+TASK_PAGES: dict[str, str] = {
+    Queue.DESK: "scheduling:desk_tasks",
+    Queue.CLINICAL: "scheduling:review_tasks",
+}
 
 
 def _task_or_404(queue: str, public_id: UUID) -> Task:

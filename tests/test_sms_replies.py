@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from typing import Any
 
 import pytest
 import time_machine
@@ -17,19 +18,22 @@ from django.test import Client
 from accounts.models import PatientProfile, Role
 from notifications.models import Message, MessageStatus
 from scheduling.models import Status
+from tests import sms_world
 from tests.factories import UserFactory
 from tests.sms_world import (
     CLINIC_PHONE,
     INBOUND,
     book,
-    clinic,  # noqa: F401 (a fixture)
     reminder_sent,
     send_due,
-    twilio_settings,  # noqa: F401 (a fixture)
 )
 from tests.twilio_peer import SITE, twilio_post
 
 pytestmark = pytest.mark.django_db
+
+# The shared fixtures of the SMS tests.
+clinic = sms_world.clinic
+twilio_settings = sms_world.twilio_settings
 
 AFTER_REMINDER = dt.datetime(2027, 3, 8, 16, tzinfo=dt.UTC)  # 47 h before session 1
 TOO_LATE_ONLINE = dt.datetime(2027, 3, 9, 16, tzinfo=dt.UTC)  # 23 h before session 1
@@ -108,13 +112,11 @@ def test_a_refused_reply_is_logged_without_its_body(after_reminder, caplog):
     assert NUMBER not in caplog.text
 
 
-def test_behind_the_proxy_the_signature_is_checked_against_the_public_url(
-    after_reminder, settings
-):
+def test_behind_the_proxy_the_signature_is_checked_against_the_public_url(after_reminder, settings):
     """Twilio signs the address it was given (SITE_URL); the proxy forwards to an internal host
     over plain HTTP. A request signed for the internal address is not Twilio's."""
     settings.ALLOWED_HOSTS = ["web", "testserver"]
-    behind = {"HTTP_HOST": "web:8000", "HTTP_X_FORWARDED_PROTO": "https"}
+    behind: dict[str, Any] = {"HTTP_HOST": "web:8000", "HTTP_X_FORWARDED_PROTO": "https"}
 
     internal = reply("C", signed_url="http://web:8000" + INBOUND, **behind)
     assert internal.status_code == 403

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,16 +19,19 @@ from django.test import Client
 from accounts.models import PatientProfile
 from notifications import services as outbox
 from notifications.models import Message, MessageStatus
+from tests import sms_world
 from tests.sms_world import (
     STATUS,
     book,
-    clinic,  # noqa: F401 (a fixture)
     reminder_sent,
-    twilio_settings,  # noqa: F401 (a fixture)
 )
 from tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, SITE, start_fake_twilio, twilio_post
 
 pytestmark = pytest.mark.django_db
+
+# The shared fixtures of the SMS tests.
+clinic = sms_world.clinic
+twilio_settings = sms_world.twilio_settings
 
 NUMBER = "+12035550144"
 
@@ -105,7 +109,11 @@ def test_a_provider_outage_is_retried_and_a_refused_number_fails_with_a_desk_tas
 ):
     fake_twilio.errors[NUMBER] = (503, 20500)
     text = outbox.enqueue(
-        channel="sms", kind="notice", group="g", recipient=NUMBER, send_at=dt.datetime.now(dt.UTC),
+        channel="sms",
+        kind="notice",
+        group="g",
+        recipient=NUMBER,
+        send_at=dt.datetime.now(dt.UTC),
         body_text="x",
     )
     outbox.claim_due()
@@ -167,6 +175,7 @@ def test_an_undelivered_text_falls_back_to_email_when_the_email_copy_did_not_go(
     PatientProfile.objects.filter(user=booked.patient).update(email_reminders=True)
     mail.outbox.clear()
 
+    assert reminder.sent_at is not None
     with time_machine.travel(reminder.sent_at + dt.timedelta(minutes=2), tick=False):
         response = callback(reminder, "undelivered", error="30003")
         outbox.send_batch(outbox.claim_due())
@@ -215,9 +224,7 @@ def test_a_repeated_callback_is_handled_once_by_its_idempotency_token(booked):
     # A task closed in between would be opened again by a second handling.
     from worklist.models import Task
 
-    Task.objects.update(
-        status="done", note="called the patient", closed_at=dt.datetime.now(dt.UTC)
-    )
+    Task.objects.update(status="done", note="called the patient", closed_at=dt.datetime.now(dt.UTC))
     again = callback(reminder, "undelivered", error="30003", idempotency=token)
 
     assert first.status_code == again.status_code == 200
@@ -241,11 +248,12 @@ def test_error_21610_in_a_callback_withdraws_consent_and_is_not_a_failure(booked
 @pytest.mark.parametrize("how", ["unsigned", "tampered", "wrong token"])
 def test_a_status_callback_without_a_valid_signature_is_refused(booked, how):
     reminder = reminder_sent(booked)
-    kwargs = {
+    choices: dict[str, dict[str, Any]] = {
         "unsigned": {"signed": False},
         "tampered": {"signed_url": reminder.status_callback_url + "x"},
         "wrong token": {"token": "not-the-auth-token"},
-    }[how]
+    }
+    kwargs = choices[how]
 
     response = callback(reminder, "undelivered", error="30003", **kwargs)
 

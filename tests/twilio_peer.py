@@ -61,7 +61,7 @@ def start_fake_twilio() -> tuple[FakeTwilio, ThreadingHTTPServer]:
     fake = FakeTwilio()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             form = {key: values[0] for key, values in parse_qs(raw).items()}

@@ -50,9 +50,7 @@ def open_task(
         )
         task = Task.objects.select_for_update().open().get(cause=cause, about=about)
         if detail and detail not in task.detail:
-            Task.objects.filter(pk=task.pk).update(
-                detail=Concat("detail", Value("\n" + detail))
-            )
+            Task.objects.filter(pk=task.pk).update(detail=Concat("detail", Value("\n" + detail)))
             task.refresh_from_db(fields=["detail"])
     return task
 
@@ -79,9 +77,7 @@ def close_task(task: Task, user: Any, note: str) -> bool:
     return bool(
         Task.objects.open()
         .filter(pk=task.pk)
-        .update(
-            status=TaskStatus.DONE, closed_at=timezone.now(), closed_by=user, note=note.strip()
-        )
+        .update(status=TaskStatus.DONE, closed_at=timezone.now(), closed_by=user, note=note.strip())
     )
 
 

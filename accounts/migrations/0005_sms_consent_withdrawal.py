@@ -4,25 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_second_factor_and_login_failures'),
-        ('locations', '0004_nurse_shifts_never_overlap'),
+        ("accounts", "0004_second_factor_and_login_failures"),
+        ("locations", "0004_nurse_shifts_never_overlap"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patientprofile',
-            name='sms_consent_source',
-            field=models.CharField(blank=True, help_text='Where the last change of consent to texts came from (a reply STOP ...).', max_length=100),
+            model_name="patientprofile",
+            name="sms_consent_source",
+            field=models.CharField(
+                blank=True,
+                help_text="Where the last change of consent to texts came from (a reply STOP ...).",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='patientprofile',
-            name='sms_withdrawn_at',
-            field=models.DateTimeField(blank=True, help_text='When consent to texts was last withdrawn.', null=True),
+            model_name="patientprofile",
+            name="sms_withdrawn_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When consent to texts was last withdrawn.", null=True
+            ),
         ),
         migrations.AddIndex(
-            model_name='patientprofile',
-            index=models.Index(fields=['mobile_phone'], name='patient_profile_mobile'),
+            model_name="patientprofile",
+            index=models.Index(fields=["mobile_phone"], name="patient_profile_mobile"),
         ),
     ]

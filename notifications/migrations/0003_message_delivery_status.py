@@ -4,30 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_message_resolved_when_sent'),
+        ("notifications", "0002_message_resolved_when_sent"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='delivery_error',
-            field=models.CharField(blank=True, help_text="The provider's error code (Twilio's ErrorCode).", max_length=10),
+            model_name="message",
+            name="delivery_error",
+            field=models.CharField(
+                blank=True,
+                help_text="The provider's error code (Twilio's ErrorCode).",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='delivery_status',
-            field=models.CharField(blank=True, choices=[('', 'Not reported'), ('queued', 'Queued at the provider'), ('sent', 'Sent to the carrier'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed at the provider'), ('opted_out', 'Not delivered: the number opted out')], default='', max_length=12),
+            model_name="message",
+            name="delivery_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not reported"),
+                    ("queued", "Queued at the provider"),
+                    ("sent", "Sent to the carrier"),
+                    ("delivered", "Delivered"),
+                    ("undelivered", "Not delivered"),
+                    ("failed", "Failed at the provider"),
+                    ("opted_out", "Not delivered: the number opted out"),
+                ],
+                default="",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='delivery_updated_at',
+            model_name="message",
+            name="delivery_updated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='message',
-            name='provider_id',
-            field=models.CharField(blank=True, help_text="The provider's id of a text (Twilio's MessageSid).", max_length=64),
+            model_name="message",
+            name="provider_id",
+            field=models.CharField(
+                blank=True,
+                help_text="The provider's id of a text (Twilio's MessageSid).",
+                max_length=64,
+            ),
         ),
     ]
