@@ -329,3 +329,41 @@ def test_the_reminder_text_names_the_reply_words_and_never_asks_for_cancel(booke
     assert reminder.status == MessageStatus.SENT
     assert "Reply C to confirm, R to reschedule" in reminder.body_text
     assert "CANCEL" not in reminder.body_text.upper()
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("Reply CANCEL to cancel your appointment.", True),
+        ("{{ clinic }}: text END to stop.", True),
+        ("{{ clinic }}: {{ when }}. Reply C to confirm, R to reschedule.", False),
+        ("{{ clinic }}: {{ when }}. Reply STOP to stop texts.", False),
+    ],
+)
+def test_a_location_cannot_set_a_text_that_asks_for_an_opt_out_word(clinic, login, text, refused):
+    from scheduling.models import ReminderRule
+
+    admin = login(UserFactory.create(role=Role.CLINIC_ADMIN))
+    response = admin.post(
+        f"/settings/{clinic.slug}/reminders/",
+        {"kind": "reminder", "action": "save", "reminder-enabled": "on", "reminder-sms_text": text},
+    )
+
+    saved = ReminderRule.objects.filter(location=clinic, kind="reminder").first()
+    if refused:
+        assert response.status_code == 200
+        assert "opting out" in response.content.decode()
+        assert saved is None
+    else:
+        assert response.status_code == 302
+        assert saved is not None and saved.sms_text == text
+
+
+def test_without_an_auth_token_every_webhook_is_refused(after_reminder, settings):
+    settings.TWILIO_AUTH_TOKEN = ""
+
+    response = reply("C", token="")
+
+    assert response.status_code == 403
+    after_reminder.session.refresh_from_db()
+    assert after_reminder.session.status == Status.BOOKED

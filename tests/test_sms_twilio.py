@@ -261,3 +261,18 @@ def test_a_status_callback_without_a_valid_signature_is_refused(booked, how):
     reminder.refresh_from_db()
     assert reminder.delivery_status == "queued"
     assert tasks() == []
+
+
+def test_idempotency_tokens_are_forgotten_after_a_week(booked):
+    from notifications.models import WebhookReceipt
+    from notifications.tasks import prune_webhook_receipts
+
+    reminder = reminder_sent(booked)
+    callback(reminder, "sent")
+    WebhookReceipt.objects.create(token="old")
+    WebhookReceipt.objects.filter(token="old").update(
+        received_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=8)
+    )
+
+    assert prune_webhook_receipts() == 1
+    assert WebhookReceipt.objects.count() == 1
