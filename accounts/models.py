@@ -126,6 +126,14 @@ class PatientProfile(models.Model):
     email_reminders = models.BooleanField(default=True)
     sms_reminders = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="When consent to texts was last withdrawn."
+    )
+    sms_consent_source = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where the last change of consent to texts came from (a reply STOP ...).",
+    )
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -134,6 +142,10 @@ class PatientProfile(models.Model):
                 condition=models.Q(sms_reminders=False) | models.Q(sms_consent_at__isnull=False),
                 name="patient_sms_needs_consent",
             ),
+        ]
+        indexes = [
+            # Inbound texts: the patients of the number that wrote (accounts.consent, replies).
+            models.Index(fields=["mobile_phone"], name="patient_profile_mobile"),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "outcomes",
     "audit",
     "charting",
+    "worklist",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "scheduling.context_processors.worklist",
             ],
         },
     },
@@ -123,6 +125,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "release-expired-holds": {
         "task": "scheduling.tasks.release_expired_holds",
         "schedule": 60.0,
+    },
+    "open-follow-up-tasks": {"task": "scheduling.tasks.open_follow_up_tasks", "schedule": 3600.0},
+    "prune-webhook-receipts": {
+        "task": "notifications.tasks.prune_webhook_receipts",
+        "schedule": 86400.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
@@ -205,6 +212,11 @@ SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(LOCAL_DIR / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# Send from a Messaging Service instead of the number (needed for Twilio's Advanced Opt-Out).
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+# Twilio answers HELP and INFO itself (its default, and with Advanced Opt-Out's help text); set
+# false for a number whose provider does not, and the app answers with the clinic's phone.
+SMS_PROVIDER_ANSWERS_HELP = env_bool("SMS_PROVIDER_ANSWERS_HELP", True)
 # A claimed message not sent after this long (its broker message was lost) is claimed again.
 NOTIFICATIONS_REQUEUE_AFTER = env_int("NOTIFICATIONS_REQUEUE_AFTER", 300, minimum=1)
 # A sending task is killed after this long (its hard time limit), so a row still "sending" after
@@ -245,5 +257,7 @@ LOGGING = {
         # Request lines carry URLs only; URLs carry opaque ids and tokens, never patient data.
         "django.request": {"level": "WARNING", "filters": ["tokens"]},
         "django.server": {"filters": ["tokens"]},
+        # The SDK logs every API request's headers at INFO; a failure is ours to report.
+        "twilio": {"level": "WARNING"},
     },
 }

@@ -32,7 +32,7 @@ CSRF = "s" * 32  # a CSRF secret sent as cookie and header, as a browser's form 
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
