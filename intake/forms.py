@@ -7,7 +7,6 @@ through `answers()`; saving, scoring and side effects happen in `intake.services
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,13 +14,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
 
+from accounts.validators import validate_adult_birth_date
 from intake import scoring
 from locations.models import Location
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-MINIMUM_AGE = 18
 
 
 class _SharedChoices:
@@ -76,23 +74,6 @@ def _scale(label: str, low: int, high: int, labels: dict[int, str] | None = None
         coerce=int,
         widget=forms.RadioSelect,
     )
-
-
-def age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def validate_adult_birth_date(value: dt.date) -> None:
-    today = timezone.localdate()
-    if value > today:
-        raise ValidationError("Your date of birth cannot be in the future.")
-    if age_on(value, today) < MINIMUM_AGE:
-        raise ValidationError(
-            "This service is for adults (18 or over). Please ask your doctor about care for "
-            "younger patients."
-        )
-    if age_on(value, today) > 120:
-        raise ValidationError("Please check the year of your date of birth.")
 
 
 _PHONE_ALLOWED = re.compile(r"^\+?[\d\s().-]+$")

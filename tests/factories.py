@@ -4,7 +4,7 @@ import datetime as dt
 
 import factory
 
-from accounts.models import Role, StaffDevice, User
+from accounts.models import Role, User
 from locations.models import Chair, Location, OpeningHours
 
 PASSWORD = "a-long-test-password"
@@ -31,9 +31,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     def authenticator(self, create: bool, extracted: object, **kwargs: object) -> None:
         """Staff come enrolled in the second factor with a known secret (pass False to skip)."""
         if create and self.is_clinic_staff and extracted is not False:
-            StaffDevice.objects.create(
-                user=self, secret=TOTP_SECRET, confirmed_at=dt.datetime.now(dt.UTC)
-            )
+            from accounts.security import enrol_with_key
+            from accounts.totp import hex_key
+
+            enrol_with_key(self, hex_key(TOTP_SECRET))
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts.models import Role
-from accounts.security import MFA_SESSION_KEY
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from tests.conftest import verified_session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -213,6 +213,7 @@ class HostilePostTests(TestCase):
             reverse("accounts:register"),
             reverse("accounts:resend_verification"),
             reverse("accounts:invite"),
+            reverse("accounts:invite_staff"),
             reverse("accounts:mfa"),
             reverse("accounts:locked"),
             reverse("accounts:password_reset"),
@@ -225,10 +226,7 @@ class HostilePostTests(TestCase):
     def client_for(self, role: str) -> Client:
         client = Client()
         if role != "anon":
-            client.force_login(self.users[role])
-            session = client.session
-            session[MFA_SESSION_KEY] = True
-            session.save()
+            verified_session(client, self.users[role])
         return client
 
     def check(self, url_index: int, role: str, data: dict) -> None:
@@ -244,7 +242,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 26
+ENDPOINTS = 27
 
 
 def _make(url_index: int):

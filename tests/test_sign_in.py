@@ -222,7 +222,9 @@ def test_the_admin_refuses_a_half_signed_in_or_unverified_session():
 
 def _reset_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("accounts:password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+    return reverse(
+        "accounts:password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
+    )
 
 
 def test_a_locked_account_cannot_set_a_new_password_through_a_reset_link():

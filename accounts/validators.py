@@ -1,0 +1,31 @@
+"""Who may have an account: adults only (PRODUCT.md section 1: the clinics treat adults).
+
+Registration (accounts) and the intake's first step ask the same question with the same words,
+so the rule lives here, in the app both use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+MINIMUM_AGE = 18
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def validate_adult_birth_date(value: dt.date) -> None:
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError("Your date of birth cannot be in the future.")
+    if age_on(value, today) < MINIMUM_AGE:
+        raise ValidationError(
+            "This service is for adults (18 or over). Please ask your doctor about care for "
+            "younger patients."
+        )
+    if age_on(value, today) > 120:
+        raise ValidationError("Please check the year of your date of birth.")
