@@ -273,5 +273,7 @@ LOGGING = {
     "loggers": {
         # Request lines carry URLs only; URLs carry opaque ids only, never patient data.
         "django.request": {"level": "WARNING"},
+        # axes logs each attempt at INFO; its warnings (failures, lockouts) mask who and where.
+        "axes": {"level": "WARNING"},
     },
 }
