@@ -133,7 +133,6 @@ def main() -> None:
     wrk = _ensure_wrk()
 
     with django_environment(), tempfile.TemporaryDirectory() as scratch:
-
         from accounts.models import Role, User
         from accounts.security import enrol_with_key
         from bench import network
