@@ -294,7 +294,8 @@ class LoginView(auth_views.LoginView):
 
 def _safe_next(request: HttpRequest, user: User) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only (redirect() would take "0" for a view name).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -309,7 +310,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
     refused too.
     """
     if request.user.is_authenticated:
-        return redirect(_safe_next(request, request.user))  # type: ignore[arg-type]
+        return HttpResponseRedirect(_safe_next(request, request.user))  # type: ignore[arg-type]
     waiting = security.pending(request)
     if waiting is None:
         return redirect("accounts:login")
@@ -336,7 +337,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 )
         elif (verified := security.verify(user, code)) is not None:
             security.complete_sign_in(request, waiting, verified)
-            return redirect(_safe_next(request, user))
+            return HttpResponseRedirect(_safe_next(request, user))
         # Counted like a wrong password; at the limit axes' middleware answers with the lockout.
         lockout.record_failure(request, user.email)
         form.add_error(

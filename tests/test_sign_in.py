@@ -446,3 +446,16 @@ def test_accounts_imports_neither_scheduling_nor_intake():
                 f"{path.name}: {n}" for n in names if n.split(".")[0] in {"scheduling", "intake"}
             ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("target", ["0", "home", "https://evil.example/", "//evil.example/"])
+def test_the_second_step_sends_people_only_to_paths_of_this_site(target):
+    user = UserFactory(role=Role.NURSE)
+    client = _password_only(user)
+
+    response = client.post("/mfa/", {"code": current_code(user), "next": target})
+
+    assert response.status_code == 302 and response["Location"] == user.get_home_url()
+    assert _is_signed_in(client)
+    again = client.post("/mfa/", {"next": target})
+    assert again.status_code == 302 and again["Location"] == user.get_home_url()
