@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from accounts.ages import validate_adult_birth_date
+from accounts.validators import validate_adult_birth_date
 from intake import cards, scoring
 from locations.models import Location
 

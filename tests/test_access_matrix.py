@@ -120,7 +120,9 @@ MATRIX = {
     "accounts:resend_verification": ("get", None, PUBLIC),
     "accounts:accept_invitation": ("get", "bad_token", answers(REDIRECT, anon=MISSING)),
     "accounts:invite": ("get", None, staff_page(*DESK)),
-    "accounts:mfa": ("get", None, answers(OK, anon=LOGIN, patient=REDIRECT, other=REDIRECT)),
+    "accounts:invite_staff": ("get", None, staff_page("clinic_admin")),
+    # Signed-in people have passed it; without a pending sign-in there is nothing to verify.
+    "accounts:mfa": ("get", None, answers(REDIRECT, anon=LOGIN)),
     "accounts:session_status": ("get", None, answers(OK, anon=LOGIN)),
     "accounts:keep_alive": ("get", None, answers(NOT_ALLOWED, anon=LOGIN)),
     "accounts:locked": ("get", None, staff_page("clinic_admin")),

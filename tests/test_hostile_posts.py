@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts.models import Role, User
-from accounts.security import MFA_SESSION_KEY
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from tests.conftest import verified_session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 from worklist.models import Cause
@@ -128,8 +128,9 @@ WATCHED = [
     "accounts_user",
     "accounts_patientprofile",
     "accounts_invitation",
-    "accounts_staffdevice",
-    "accounts_recoverycode",
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "otp_static_statictoken",
     "intake_intake",
     "intake_urgentflag",
     "review_treatmentplan",
@@ -258,6 +259,7 @@ class HostilePostTests(TestCase):
             reverse("accounts:register"),
             reverse("accounts:resend_verification"),
             reverse("accounts:invite"),
+            reverse("accounts:invite_staff"),
             reverse("accounts:mfa"),
             reverse("accounts:locked"),
             reverse("accounts:password_reset"),
@@ -279,10 +281,7 @@ class HostilePostTests(TestCase):
     def client_for(self, role: str) -> Client:
         client = Client()
         if role != "anon":
-            client.force_login(self.users[role])
-            session = client.session
-            session[MFA_SESSION_KEY] = True
-            session.save()
+            verified_session(client, self.users[role])
         return client
 
     def check(self, url_index: int, role: str, data: dict) -> None:
@@ -298,7 +297,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 35
+ENDPOINTS = 36
 
 
 def _make(url_index: int):

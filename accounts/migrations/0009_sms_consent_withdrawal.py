@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_second_factor_and_login_failures"),
+        ("accounts", "0008_delete_loginfailure"),
         ("locations", "0005_nurse_shifts_never_overlap"),
     ]
 
