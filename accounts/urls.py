@@ -27,7 +27,7 @@ urlpatterns = [
         name="password_reset_done",
     ),
     path(
-        "password-reset/<uidb64>/<token>/",
+        "password-reset/<slug:uidb64>/<slug:token>/",
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
