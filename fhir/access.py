@@ -150,10 +150,9 @@ def audit_reads(
     events = []
     for (patient_pk, resource_type), ids in groups.items():
         patient = patients[patient_pk]
-        if len(ids) == 1:
-            record_id = ids[0]
-        else:
-            record_id = str(patient.public_id) if patient else "search"
+        # One resource is named; several are named by their patient (or as a search).
+        many = str(patient.public_id) if patient else "search"
+        record_id = ids[0] if len(ids) == 1 else many
         detail = (
             f"FHIR client {client.name} (token {client.token_prefix}…): "
             f"{len(ids)} {resource_type} by {request.get_full_path()}"

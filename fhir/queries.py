@@ -20,8 +20,8 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, 
 
 from accounts.models import Role, User
 from charting.models import InfusionRecord, VitalSign
-from fhir import questionnaires as q
 from fhir import mapping as r
+from fhir import questionnaires as q
 from fhir.models import PlaceKey
 from fhir.places import keys_for
 from fhir.search import Search

@@ -19,8 +19,8 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from clinic.querystrings import query_form
-from fhir import queries, search, services
 from fhir import mapping as r
+from fhir import queries, search, services
 from fhir.access import audit_reads, fhir_api, refuse, respond, scoped
 from fhir.forms import ClientForm
 from fhir.models import IntegrationClient

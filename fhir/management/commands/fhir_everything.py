@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from fhir import queries
 from fhir import mapping as r
+from fhir import queries
 
 
 class Command(BaseCommand):
