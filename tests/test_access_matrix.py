@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
@@ -113,6 +114,14 @@ MATRIX = {
     "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
     "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
+    # The FHIR API answers bearer tokens only: a signed-in session counts for nothing (401).
+    "fhir:metadata": ("get", None, answers(401)),
+    "fhir:search": ("get", "fhir_type", answers(401)),
+    "fhir:read": ("get", "fhir_patient", answers(401)),
+    "fhir:everything": ("get", "patient", answers(401)),
+    "fhir:unknown": ("get", "fhir_path", answers(401)),
+    "fhir:clients": ("get", None, staff_page("clinic_admin")),
+    "fhir:revoke_client": ("get", "fhir_client", staff_page("clinic_admin", ok=NOT_ALLOWED)),
 }
 
 
@@ -188,6 +197,7 @@ def world(login, settings, tmp_path):
 
         feed = CalendarFeed.objects.create(patient=plan.patient)
     del other
+    fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], desk)
     intake = plan.intake
     IntakeAttachment.objects.create(
         intake=intake,
@@ -222,6 +232,10 @@ def world(login, settings, tmp_path):
         "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid", FAR)],
         "reset": ["MQ", "set-password"],
         "bad_token": ["not-a-real-token"],
+        "fhir_type": ["Patient"],
+        "fhir_patient": ["Patient", plan.patient.public_id],
+        "fhir_path": ["Patient/x/y"],
+        "fhir_client": [fhir_client.public_id],
     }
     return clients, args
 
