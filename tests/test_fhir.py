@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -138,9 +139,9 @@ def test_the_four_questionnaires_carry_their_loinc_codes_and_the_apps_canonical_
     assert get(api, "/fhir/Questionnaire/gad-7")["code"][0]["code"] == "69737-5"
 
 
-def _answers(response: dict) -> dict[str, object]:
+def _answers(response: dict) -> dict[str, Any]:
     """linkId -> the answer's value, groups flattened."""
-    found: dict[str, object] = {}
+    found: dict[str, Any] = {}
 
     def walk(items):
         for item in items:
