@@ -128,9 +128,7 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         # FHIR's names start with an underscore, which a class attribute would hide from readers.
         self.fields["_id"] = forms.UUIDField(required=False)
-        self.fields["_count"] = forms.IntegerField(
-            required=False, min_value=0, max_value=settings.FHIR_MAX_PAGE_SIZE
-        )
+        self.fields["_count"] = forms.IntegerField(required=False, min_value=0)
         self.fields["_offset"] = forms.IntegerField(
             required=False, min_value=0, max_value=MAX_OFFSET
         )
@@ -182,6 +180,7 @@ def read(form: SearchForm, date_name: str | None) -> Search:
         dates=tuple(data[date_name]) if date_name else (),
         ids=data["_id"],
         url=data["url"],
-        count=DEFAULT_PAGE_SIZE if count is None else count,
+        # A larger page than the server gives is not an error: FHIR lets it return fewer.
+        count=min(DEFAULT_PAGE_SIZE if count is None else count, settings.FHIR_MAX_PAGE_SIZE),
         offset=data["_offset"] or 0,
     )

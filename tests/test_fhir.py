@@ -356,6 +356,8 @@ def test_a_search_pages_with_its_total_and_self_and_next_links(api, course):
     times = [r["effectiveDateTime"] for r in everything]
     assert times == sorted(times)
     assert get(api, "/fhir/Observation", patient=patient, _count=0)["entry"] == []
+    huge = get(api, "/fhir/Observation", patient=patient, _count=10**9)
+    assert "_count=200&" in huge["link"][0]["url"]  # FHIR_MAX_PAGE_SIZE
 
 
 def test_each_resource_reads_by_its_id_as_the_search_returned_it(api, course):
