@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import path
 
 from fhir import views
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("fhir/Patient/<str:resource_id>/$everything", views.everything, name="everything"),
     path("fhir/<str:resource_type>", views.search_type, name="search"),
     path("fhir/<str:resource_type>/<str:resource_id>", views.read, name="read"),
-    re_path(r"^fhir/(?P<rest>.*)$", views.unknown, name="unknown"),
+    path("fhir/", views.unknown, name="base"),
+    path("fhir/<path:rest>", views.unknown, name="unknown"),
     path("settings/integrations/", views.clients, name="clients"),
     path(
         "settings/integrations/<uuid:public_id>/revoke/",

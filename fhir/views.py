@@ -148,7 +148,7 @@ def everything(request: HttpRequest, client: IntegrationClient, resource_id: str
 
 
 @fhir_api
-def unknown(request: HttpRequest, client: IntegrationClient, rest: str) -> HttpResponse:
+def unknown(request: HttpRequest, client: IntegrationClient, rest: str = "") -> HttpResponse:
     """Any other address under /fhir/: an OperationOutcome, not the site's HTML page."""
     return refuse(404, "not-found", "This FHIR API has no such address.")
 

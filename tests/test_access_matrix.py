@@ -119,6 +119,7 @@ MATRIX = {
     "fhir:search": ("get", "fhir_type", answers(401)),
     "fhir:read": ("get", "fhir_patient", answers(401)),
     "fhir:everything": ("get", "patient", answers(401)),
+    "fhir:base": ("get", None, answers(401)),
     "fhir:unknown": ("get", "fhir_path", answers(401)),
     "fhir:clients": ("get", None, staff_page("clinic_admin")),
     "fhir:revoke_client": ("get", "fhir_client", staff_page("clinic_admin", ok=NOT_ALLOWED)),

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -561,3 +562,41 @@ def test_decimals_are_json_numbers(api, course):
 
     assert weight["valueQuantity"]["value"] == float(Decimal("74.8"))
     assert isinstance(weight["valueQuantity"]["value"], float)
+
+
+HOSTILE = ["", "0", "-1", "9" * 400, "\x00", "a\x00b", "😀" * 20, "x" * 3000, "ge", "eq",
+           "ge2026-02-30", "lt9999-12-31", "ge0001-01-01", "le2026-01-01T25:00Z",
+           "ge2026-01-01T10:00+99:00", "Patient/", "Patient/x", "' OR 1=1 --", "../..", "%00",
+           "1e309", "NaN", "[]"]  # fmt: skip
+NAMES = ["patient", "date", "authored", "_id", "_count", "_offset", "url", "_sort", "code"]
+TYPES = ["Patient", "Observation", "QuestionnaireResponse", "Appointment", "Location",
+         "Questionnaire", "Medication", "metadata", "x"]  # fmt: skip
+
+
+def test_hostile_paths_and_parameters_with_a_valid_token_never_make_a_server_error(api, course):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30))
+    queries = st.dictionaries(
+        st.sampled_from(NAMES), st.one_of(values, st.lists(values, min_size=1, max_size=3))
+    )
+    ids = st.one_of(
+        st.sampled_from([str(course.patient.public_id), f"{course.first.public_id}.v1.bp"]),
+        st.text(alphabet=st.characters(blacklist_characters="/?#"), min_size=1, max_size=40),
+    )
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(resource_type=st.sampled_from(TYPES), resource_id=ids, query=queries)
+    def probe(resource_type, resource_id, query):
+        for path in (
+            f"/fhir/{resource_type}",
+            f"/fhir/{resource_type}/{resource_id}",
+            f"/fhir/Patient/{resource_id}/$everything",
+        ):
+            response = api.get(path, query)
+            assert response.status_code in (200, 400, 404), (path, query, response.content)
+            valid(json.loads(response.content))
+
+    with override_settings(FHIR_REQUESTS_PER_MINUTE=100_000):
+        probe()
