@@ -259,6 +259,7 @@ def _versions(answer: IntakeAnswer) -> list[str]:
 def intake_responses(intake: Intake, answers: Sequence[IntakeAnswer]) -> list[Resource]:
     """One response per instrument answered in a submitted intake version."""
     assert intake.submitted_at is not None
+    authored: dt.datetime = intake.submitted_at
     by_step = {answer.step: answer for answer in answers}
     patient_id = intake.patient.public_id
     found: list[Resource] = []
@@ -270,7 +271,7 @@ def intake_responses(intake: Intake, answers: Sequence[IntakeAnswer]) -> list[Re
                 instrument_id,
                 version,
                 patient_id,
-                intake.submitted_at,  # type: ignore[arg-type]  # asserted above
+                authored,
                 items,
             )
         )
