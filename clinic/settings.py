@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "audit",
     "charting",
     "worklist",
+    "fhir",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,11 @@ STAFF_SEEN_RESOLUTION = env_int("STAFF_SEEN_RESOLUTION", 30, minimum=0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 # Sessions are read from Redis and kept in PostgreSQL too, so losing Redis signs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# The FHIR API (fhir/): requests per integration client per minute, counted in Redis; over it,
+# 429 with Retry-After. A page of search results is at most FHIR_MAX_PAGE_SIZE resources.
+FHIR_REQUESTS_PER_MINUTE = env_int("FHIR_REQUESTS_PER_MINUTE", 120, minimum=1)
+FHIR_MAX_PAGE_SIZE = env_int("FHIR_MAX_PAGE_SIZE", 200, minimum=1, maximum=1000)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("nurse/", include("charting.urls")),
     path("sms/", include("notifications.urls")),
+    path("", include("fhir.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),

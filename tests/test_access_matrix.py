@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
@@ -139,6 +140,15 @@ MATRIX = {
     "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_sessions": ("get", "figure", staff_page("clinician")),
+    # The FHIR API answers bearer tokens only: a signed-in session counts for nothing (401).
+    "fhir:metadata": ("get", None, answers(401)),
+    "fhir:search": ("get", "fhir_type", answers(401)),
+    "fhir:read": ("get", "fhir_patient", answers(401)),
+    "fhir:everything": ("get", "patient", answers(401)),
+    "fhir:base": ("get", None, answers(401)),
+    "fhir:unknown": ("get", "fhir_path", answers(401)),
+    "fhir:clients": ("get", None, staff_page("clinic_admin")),
+    "fhir:revoke_client": ("get", "fhir_client", staff_page("clinic_admin", ok=NOT_ALLOWED)),
 }
 
 
@@ -216,6 +226,7 @@ def world(login, settings, tmp_path):
         desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
         clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
     del other
+    fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], desk)
     intake = plan.intake
     IntakeAttachment.objects.create(
         intake=intake,
@@ -253,6 +264,10 @@ def world(login, settings, tmp_path):
         "bad_token": ["not-a-real-token"],
         "desk_task": [desk_task.public_id],
         "clinical_task": [clinical_task.public_id],
+        "fhir_type": ["Patient"],
+        "fhir_patient": ["Patient", plan.patient.public_id],
+        "fhir_path": ["Patient/x/y"],
+        "fhir_client": [fhir_client.public_id],
     }
     return clients, args
 
