@@ -68,7 +68,7 @@ from scheduling.models import Hold, Session
 if TYPE_CHECKING:
     from review.models import TreatmentPlan
 
-SLOT_MINUTES = 15
+SLOT_MINUTES = 20
 FIRST_SESSION_SEARCH_DAYS = 14
 ALTERNATIVES = 4
 # Anchor times tried beyond those inside the patient's windows, nearest first.
