@@ -218,6 +218,7 @@ class Resources:
         # Resources do not change while one proposal is made: every answer can be remembered.
         self._slot_cache: dict[tuple[dt.date, int, int, int], Slot | None] = {}
         self._nurse_order: dict[dt.date, list[int]] = {}
+        self._lost: dict[tuple[dt.date, int, int, int], int] = {}
 
     def day(self, date: dt.date) -> tuple[int, int, int] | None:
         """(local midnight epoch, opening minute, closing minute), or None when closed."""
@@ -296,18 +297,81 @@ class Resources:
         setup_end = start + shape.setup_minutes * 60
         if not self._patient_free(start, end):
             return None
-        chair = next((c for c in self.chairs if self._chair_free(c, date, start, end)), None)
-        if chair is None:
+        bounds = (self.epoch(date, opens), self.epoch(date, closes))
+        unit = _unit(shape) * 60
+        # Best fit: the chair whose free gap this session fills without stranding a session's
+        # worth of time, then the tightest gap, then the lowest position.
+        chairs = [
+            (self._chair_gap(c, date, start, end, bounds), index, c)
+            for index, c in enumerate(self.chairs)
+            if self._chair_free(c, date, start, end)
+        ]
+        if not chairs:
             return None
+        gap, _, chair = min(chairs, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1]))
+        lost = _lost(gap, start, end, unit)
         if date not in self._nurse_order:
             self._nurse_order[date] = sorted(
                 self.shifts, key=lambda n: (self.nurse_day_load.get((n, date), 0), n)
             )
-        nurses = self._nurse_order[date]
-        nurse = next((n for n in nurses if self._nurse_free(n, date, start, setup_end, end)), None)
-        if nurse is None:
+        nurses = [
+            n for n in self._nurse_order[date] if self._nurse_free(n, date, start, setup_end, end)
+        ]
+        if not nurses:
             return None
+        nurse = nurses[0]
+        if self.capacity == 1:
+            # One patient at a time: a nurse's day is a line of gaps like a chair's.
+            fits = [(self._nurse_gap(n, date, start, end, bounds), rank, n) for rank, n in enumerate(nurses)]
+            nurse_gap, _, nurse = min(
+                fits, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1])
+            )
+            lost += _lost(nurse_gap, start, end, unit)
+        self._lost[(date, minute, shape.chair_minutes, shape.setup_minutes)] = lost
         return Slot(date, minute, start, setup_end, end, chair, nurse)
+
+    def _chair_gap(
+        self, chair: int, date: dt.date, start: int, end: int, bounds: tuple[int, int]
+    ) -> tuple[int, int]:
+        """The free gap of a chair (epoch seconds) that a session at start-end would fall in."""
+        starts = self.chair_starts.get((chair, date), [])
+        index = bisect.bisect_left(starts, end)
+        before = self.chair_busy[(chair, date)][index - 1][1] if index else bounds[0]
+        after = starts[index] if index < len(starts) else bounds[1]
+        return max(before, bounds[0]), min(after, bounds[1])
+
+    def _nurse_gap(
+        self, nurse: int, date: dt.date, start: int, end: int, bounds: tuple[int, int]
+    ) -> tuple[int, int]:
+        """The free gap of a nurse who monitors one patient at a time, within the shift."""
+        shift = next(((s, e) for s, e in self.shifts[nurse] if s <= start and end <= e), bounds)
+        before, after = max(shift[0], bounds[0]), min(shift[1], bounds[1])
+        for other_start, _, other_end in self.nurse_busy.get((nurse, date), ()):
+            if other_end <= start:
+                before = max(before, other_end)
+            elif other_start >= end:
+                after = min(after, other_start)
+        return before, after
+
+    def lost(self, slot: Slot, shape: PlanShape) -> int:
+        """Sessions' worth of chair or nurse time a booking at `slot` would strand (0-2)."""
+        key = (slot.date, slot.minute, shape.chair_minutes, shape.setup_minutes)
+        if self.slot(slot.date, slot.minute, shape) is None:
+            return 0
+        return self._lost.get(key, 0)
+
+
+def _unit(shape: PlanShape) -> int:
+    """Minutes from one start to the next back-to-back start on the grid."""
+    return math.ceil(shape.chair_minutes / SLOT_MINUTES) * SLOT_MINUTES
+
+
+def _lost(gap: tuple[int, int], start: int, end: int, unit: int) -> int:
+    """How many fewer sessions of `unit` the free gap holds once start-end is taken, minus the
+    one taken: 0 when the session fits the gap's grid, 1 when it strands a session's worth."""
+    before, after = start - gap[0], gap[1] - end
+    whole = gap[1] - gap[0]
+    return max(0, (whole // unit) - 1 - (before // unit) - (after // unit))
 
 
 class _Epoch(Func):
@@ -414,146 +478,163 @@ def horizon(request: Request) -> tuple[dt.date, dt.date]:
     return request.first_date, last
 
 
-def _anchors(resources: Resources, request: Request) -> list[int]:
-    """Grid minutes in preference order: inside the windows first, then nearest to them."""
-    minutes: set[int] = set()
-    for opens, closes in set(resources.openings.values()):
-        first = opens + (-opens) % SLOT_MINUTES
-        minutes.update(range(first, closes - request.shape.chair_minutes + 1, SLOT_MINUTES))
+# Costs of one session, in minutes from the preferred window (the unit the patient sees).
+STRANDED_COST = 60  # a session's worth of chair or nurse time left unusable by the booking
+OFF_WEEKDAY_COST = 30  # a session on a weekday the patient did not prefer
+DELAY_COST = 10  # each day the first session waits after the first date
+PACE_COST = 0  # each day a session lies away from an even spread over the span
+
+
+@dataclass(frozen=True)
+class _Option:
+    """The best start on one date for one session, and what it costs."""
+
+    cost: float
+    slot: Slot
+    preferred_weekday: bool
+
+
+def _distance(request: Request, minute: int) -> int:
     if not request.windows:
-        return sorted(minutes)
-    ordered: list[int] = []
-    for window in request.windows:
-        ordered.extend(m for m in sorted(minutes) if window.contains(m) and m not in ordered)
-    rest = sorted(
-        (m for m in minutes if m not in ordered),
-        key=lambda m: (min(w.distance(m) for w in request.windows), m),
-    )
-    return ordered + rest[:ANCHORS_OUTSIDE_WINDOWS]
+        return 0
+    return min(w.distance(minute) for w in request.windows)
 
 
-def _place(
-    resources: Resources,
-    request: Request,
-    anchor: int,
-    dates: Iterable[dt.date],
-) -> tuple[Slot, bool, bool] | None:
-    """The best slot among `dates` (in order): preferred weekday at the anchor, any weekday at
-    the anchor, then the nearest time to the anchor (preferred weekdays first)."""
-    dates = list(dates)
+def _option(resources: Resources, request: Request, date: dt.date) -> _Option | None:
+    """The cheapest start on `date`: window distance plus stranded capacity (best fit).
+
+    Minutes are tried nearest the window first, and the search stops once the distance alone
+    costs more than the best start found, so a free day costs one or two slot checks.
+    """
     shape = request.shape
-    preferred = [d for d in dates if d.weekday() in request.weekdays]
-    for date in preferred:
-        if slot := resources.slot(date, anchor, shape):
-            return slot, True, True
-    for date in dates:
-        if date.weekday() not in request.weekdays and (slot := resources.slot(date, anchor, shape)):
-            return slot, True, False
-    best: tuple[int, Slot] | None = None
-    for date in preferred + [d for d in dates if d not in preferred]:
-        for minute in sorted(resources.grid(date, shape), key=lambda m: (abs(m - anchor), m)):
-            distance = abs(minute - anchor)
-            if best is not None and distance >= best[0]:
-                break  # an earlier date is at least as near
-            if slot := resources.slot(date, minute, shape):
-                best = (distance, slot)
-                break
+    preferred = date.weekday() in request.weekdays
+    base = 0 if preferred else OFF_WEEKDAY_COST
+    best: tuple[float, int, Slot] | None = None
+    for minute in sorted(resources.grid(date, shape), key=lambda m: (_distance(request, m), m)):
+        distance = _distance(request, minute)
+        if best is not None and distance >= best[0]:
+            break
+        slot = resources.slot(date, minute, shape)
+        if slot is None:
+            continue
+        cost = distance + STRANDED_COST * resources.lost(slot, shape)
+        if best is None or cost < best[0]:
+            best = (cost, minute, slot)
     if best is None:
         return None
-    slot = best[1]
-    return slot, False, slot.date.weekday() in request.weekdays
+    return _Option(best[0] + base, best[2], preferred)
 
 
-def _build(resources: Resources, request: Request, anchor: int) -> Proposal:
+def _series(
+    options: dict[dt.date, _Option], request: Request, start: dt.date
+) -> tuple[float, list[dt.date]] | None:
+    """The cheapest dates for the whole series starting on `start` (dynamic programming).
+
+    Session k may fall on any date with an option that is min-max days after session k - 1 and
+    within the span of the first; the cost of a series is the sum of its sessions' costs (plus
+    the pace term), so the later sessions are chosen knowing one another: a full day early in
+    the series cannot force the last sessions out of the span.
+    """
     shape = request.shape
-    sessions: list[ProposedSession] = []
-    first = request.first_date
-    for number in range(1, shape.infusions + 1):
-        remaining = shape.infusions - number
-        if not sessions:
-            dates = [first + dt.timedelta(days=d) for d in range(FIRST_SESSION_SEARCH_DAYS)]
-        else:
-            previous = sessions[-1].slot.date
-            start_of_series = sessions[0].slot.date
-            latest_allowed = start_of_series + dt.timedelta(
-                days=shape.span_days - remaining * shape.min_days_between
-            )
-            dates = [
-                previous + dt.timedelta(days=gap)
-                for gap in range(shape.min_days_between, shape.max_days_between + 1)
-                if previous + dt.timedelta(days=gap) <= latest_allowed
-            ]
-        # Keep pace: prefer dates that leave the rest of the series an even share of the span,
-        # so an early run of far-apart preferred days cannot squeeze out the last sessions.
-        placed = None
-        if sessions and shape.infusions > 1:
-            pace = sessions[0].slot.date + dt.timedelta(
-                days=math.ceil((number - 1) * shape.span_days / (shape.infusions - 1))
-            )
-            placed = _place(resources, request, anchor, [d for d in dates if d <= pace])
-            if placed is None:
-                placed = _place(resources, request, anchor, [d for d in dates if d > pace])
-        else:
-            placed = _place(resources, request, anchor, dates)
-        if placed is None:
-            return Proposal(anchor, sessions, failed_number=number)
-        slot, at_anchor, preferred_weekday = placed
-        sessions.append(ProposedSession(number, slot, at_anchor, preferred_weekday))
-    return Proposal(anchor, sessions)
+    n = shape.infusions
+    end = start + dt.timedelta(days=shape.span_days)
+    offsets = [
+        d
+        for d in range(shape.span_days + 1)
+        if start + dt.timedelta(days=d) in options and start + dt.timedelta(days=d) <= end
+    ]
+    pace = shape.span_days / (n - 1) if n > 1 else 0.0
+    # best[d] = (cost, dates) of sessions 1..k ending on offset d.
+    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (options[start].cost, (0,))}
+    for k in range(2, n + 1):
+        nxt: dict[int, tuple[float, tuple[int, ...]]] = {}
+        for d in offsets:
+            if d < (k - 1) * shape.min_days_between:
+                continue
+            option = options[start + dt.timedelta(days=d)]
+            here = option.cost + PACE_COST * abs(d - (k - 1) * pace)
+            for gap in range(shape.min_days_between, shape.max_days_between + 1):
+                previous = best.get(d - gap)
+                if previous is None:
+                    continue
+                cost = previous[0] + here
+                if d not in nxt or (cost, previous[1]) < (nxt[d][0], nxt[d][1][:-1]):
+                    nxt[d] = (cost, (*previous[1], d))
+        best = nxt
+        if not best:
+            return None
+    cost, days = min(best.values())
+    return cost, [start + dt.timedelta(days=d) for d in days]
 
 
-def _score(proposal: Proposal, rank: int) -> tuple[int, ...]:
-    sessions = proposal.sessions
-    span = (sessions[-1].slot.date - sessions[0].slot.date).days if sessions else 0
-    return (
-        0 if proposal.complete else 1,
-        -len(sessions),
-        sum(not s.at_anchor for s in sessions),
-        sum(not s.preferred_weekday for s in sessions),
-        sum(abs(s.slot.minute - (proposal.anchor_minute or 0)) for s in sessions),
-        span,
-        rank,
-    )
-
-
-def _best(resources: Resources, request: Request) -> Proposal | None:
-    best: tuple[tuple[int, ...], Proposal] | None = None
-    for rank, anchor in enumerate(_anchors(resources, request)):
-        proposal = _build(resources, request, anchor)
-        score = _score(proposal, rank)
-        if best is None or score < best[0]:
-            best = (score, proposal)
-        if proposal.complete and score[2] == 0 and score[3] == 0:
+def _partial(options: dict[dt.date, _Option], request: Request) -> list[dt.date]:
+    """The longest run of sessions that keeps the spacing, earliest dates first."""
+    shape = request.shape
+    best: list[dt.date] = []
+    for start in sorted(options):
+        if start >= request.first_date + dt.timedelta(days=FIRST_SESSION_SEARCH_DAYS):
             break
-    return best[1] if best else None
+        dates = [start]
+        while len(dates) < shape.infusions:
+            later = [
+                dates[-1] + dt.timedelta(days=gap)
+                for gap in range(shape.min_days_between, shape.max_days_between + 1)
+                if dates[-1] + dt.timedelta(days=gap) in options
+                and (dates[-1] + dt.timedelta(days=gap) - start).days <= shape.span_days
+            ]
+            if not later:
+                break
+            dates.append(later[0])
+        if len(dates) > len(best):
+            best = dates
+    return best
 
 
 def plan(resources: Resources, request: Request) -> Proposal:
-    """The best proposal for the request over the loaded resources (see the module docstring).
-
-    When no anchor fits the whole series from the first date (the clinic is full towards the
-    end of the span), the series is tried starting one day later, up to the first-session search
-    window: a complete series a few days later beats a partial one.
-    """
-    proposal = _best(resources, request)
-    shift = 1
-    while proposal is not None and not proposal.complete and shift < FIRST_SESSION_SEARCH_DAYS:
-        later = _best(
-            resources,
-            Request(
-                shape=request.shape,
-                first_date=request.first_date + dt.timedelta(days=shift),
-                weekdays=request.weekdays,
-                windows=request.windows,
-            ),
-        )
-        if later is not None and later.complete:
-            proposal = later
-        shift += 1
-    if proposal is None:
-        return Proposal(None, [], failed_number=1)
+    """The best proposal for the request over the loaded resources (see the module docstring)."""
+    shape = request.shape
+    reach = FIRST_SESSION_SEARCH_DAYS + shape.span_days
+    options: dict[dt.date, _Option] = {}
+    for offset in range(reach):
+        date = request.first_date + dt.timedelta(days=offset)
+        option = _option(resources, request, date)
+        if option is not None:
+            options[date] = option
+    chosen: tuple[float, list[dt.date]] | None = None
+    for offset in range(FIRST_SESSION_SEARCH_DAYS):
+        start = request.first_date + dt.timedelta(days=offset)
+        delay = DELAY_COST * offset
+        if chosen is not None and delay >= chosen[0]:
+            break  # a later start cannot be cheaper
+        if start not in options:
+            continue
+        series = _series(options, request, start)
+        if series is not None and (chosen is None or series[0] + delay < chosen[0]):
+            chosen = (series[0] + delay, series[1])
+    if chosen is None:
+        dates = _partial(options, request)
+        sessions = [_proposed(n, options[d]) for n, d in enumerate(dates, start=1)]
+        return Proposal(_anchor(sessions), sessions, failed_number=len(sessions) + 1)
+    sessions = [_proposed(n, options[d]) for n, d in enumerate(chosen[1], start=1)]
+    proposal = Proposal(_anchor(sessions), sessions)
+    for session in sessions:
+        session.at_anchor = session.slot.minute == proposal.anchor_minute
     add_alternatives(resources, request, proposal)
     return proposal
+
+
+def _proposed(number: int, option: _Option) -> ProposedSession:
+    return ProposedSession(number, option.slot, True, option.preferred_weekday)
+
+
+def _anchor(sessions: list[ProposedSession]) -> int | None:
+    """The time of day most sessions share (the earliest of equals): the series' usual time."""
+    if not sessions:
+        return None
+    counts: dict[int, int] = defaultdict(int)
+    for session in sessions:
+        counts[session.slot.minute] += 1
+    return min(counts, key=lambda m: (-counts[m], m))
 
 
 def add_alternatives(resources: Resources, request: Request, proposal: Proposal) -> None:
