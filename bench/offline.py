@@ -85,7 +85,7 @@ def one_day(
     grid = demand.starts_per_day()
     every = demand.steps()
     units = len(grid) + every - 1
-    kinds = list(windows) if windows else [None]
+    kinds: list[Any] = list(windows) if windows else [None]
     model = cp_model.CpModel()
     start = {
         (t, j, w): model.new_bool_var(f"s{t}_{j}_{i}")
@@ -98,7 +98,10 @@ def one_day(
             model.add(sum(start[t, j, w] for w in kinds) <= 1)  # one set-up at a time
     for u in range(units):
         covering = [t for t in range(len(grid)) if t <= u < t + every]
-        model.add(sum(start[t, j, w] for t in covering for j in range(config.nurses) for w in kinds) <= config.chairs)
+        model.add(
+            sum(start[t, j, w] for t in covering for j in range(config.nurses) for w in kinds)
+            <= config.chairs
+        )
         for j in range(config.nurses):
             model.add(sum(start[t, j, w] for t in covering for w in kinds) <= config.capacity)
     for j in range(config.nurses - 1):  # nurses are interchangeable
@@ -111,15 +114,20 @@ def one_day(
         model.maximize(sum(start.values()))
     else:
         for w, count in windows.items():
-            model.add(sum(start[t, j, w] for t in range(len(grid)) for j in range(config.nurses)) == count)
+            model.add(
+                sum(start[t, j, w] for t in range(len(grid)) for j in range(config.nurses)) == count
+            )
         model.minimize(
-            sum(Window(*w).distance(opens + grid[t]) * var for (t, _, w), var in start.items())
+            cp_model.LinearExpr.weighted_sum(
+                list(start.values()),
+                [Window(*w).distance(opens + grid[t]) for t, _, w in start],
+            )
         )
     solver = _solver(seconds)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise RuntimeError(f"one-day model: {solver.status_name(status)}")
-    placed: dict[int, list[tuple[Any, Any]]] = {}
+    placed: dict[int, list[Any]] = {}
     for (t, _, w), var in start.items():
         if solver.value(var):
             placed.setdefault(grid[t], []).append(w)
@@ -143,14 +151,21 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     last_day = demand.HORIZON_DAYS - 1
 
     model = cp_model.CpModel()
-    booked, x, first, last = [], {}, {}, {}
+    booked: list[Any] = []
+    x: dict[tuple[int, int], Any] = {}
+    first: dict[tuple[int, int], Any] = {}
+    last: dict[tuple[int, int], Any] = {}
     by_day: dict[int, list[Any]] = {d: [] for d in open_days}
     for i, patient in enumerate(patients):
         y = model.new_bool_var(f"y{i}")
         booked.append(y)
         reach = [
             d
-            for d in range(patient.arrives, min(last_day, patient.arrives + FIRST_SESSION_SEARCH_DAYS - 1 + shape.span_days) + 1)
+            for d in range(
+                patient.arrives,
+                min(last_day, patient.arrives + FIRST_SESSION_SEARCH_DAYS - 1 + shape.span_days)
+                + 1,
+            )
             if d in open_days
         ]
         starts = [d for d in reach if d < patient.arrives + FIRST_SESSION_SEARCH_DAYS]
@@ -167,10 +182,7 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
                 model.add_implication(first[i, d], x[i, d])
             model.add_implication(last[i, d], x[i, d])
             # After the first session and within the span of it.
-            model.add(
-                x[i, d]
-                <= sum(first[i, e] for e in starts if d - shape.span_days <= e <= d)
-            )
+            model.add(x[i, d] <= sum(first[i, e] for e in starts if d - shape.span_days <= e <= d))
             # Nothing after the last session.
             model.add(x[i, d] + sum(last[i, e] for e in reach if e < d) <= 1)
             # The minimum gap (2 days: never two days running).
@@ -185,7 +197,7 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     for i in range(1, len(patients)):
         if patients[i].arrives == patients[i - 1].arrives:
             model.add(booked[i] <= booked[i - 1])
-    for d, sessions in by_day.items():
+    for sessions in by_day.values():
         model.add(sum(sessions) <= capacity)
     model.maximize(sum(booked))
 
@@ -198,15 +210,11 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     count_seconds = time.perf_counter() - started
 
     # 2. The fewest sessions off a preferred weekday, the count kept.
-    model.clear_objective()
+    model.clear_objective()  # type: ignore[no-untyped-call]  # untyped in ortools
     model.add(sum(booked) == count)
-    for key, var in x.items():
+    for var in [*x.values(), *booked]:
         model.add_hint(var, solver.value(var))
-    for i, var in enumerate(booked):
-        model.add_hint(var, solver.value(var))
-    model.minimize(
-        sum(var for (i, d), var in x.items() if d % 7 not in patients[i].weekdays)
-    )
+    model.minimize(sum(var for (i, d), var in x.items() if d % 7 not in patients[i].weekdays))
     second = _solver(min(seconds, 30.0))
     status = second.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -215,15 +223,18 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     for (i, d), var in x.items():
         if second.value(var):
             days.setdefault(d, []).append(i)
-    off_weekday = sum(1 for d, who in days.items() for i in who if d % 7 not in patients[i].weekdays)
+    off_weekday = sum(
+        1 for d, who in days.items() for i in who if d % 7 not in patients[i].weekdays
+    )
     series_days: dict[int, list[int]] = {}
-    for d, who in sorted(days.items()):
-        for i in who:
+    for d in sorted(days):
+        for i in days[d]:
             series_days.setdefault(i, []).append(d)
 
     # 3. Start times per day, the least distance from the windows.
     distance = 0
-    for d, who in sorted(days.items()):
+    for d in sorted(days):
+        who = days[d]
         kinds: dict[tuple[Any, Any], int] = {}
         for i in who:
             kinds[patients[i].window] = kinds.get(patients[i].window, 0) + 1
@@ -241,7 +252,7 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
         "series": count,
         "bound": bound,
         "gap": round((bound - count) / bound, 4) if bound else 0.0,
-        "optimal": status_name(solver, count, bound),
+        "optimal": count == bound,
         "daily_capacity": capacity,
         "capacity_bound_sessions": demand.capacity_sessions(config),
         "sessions_off_preferred_weekday": off_weekday,
@@ -265,13 +276,11 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     }
 
 
-def status_name(solver: Any, count: int, bound: int) -> bool:
-    return count == bound
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--config", action="append", help="one of 6c4n-k1 6c4n-k2 12c10n-k1 12c10n-k2")
+    parser.add_argument(
+        "--config", action="append", help="one of 6c4n-k1 6c4n-k2 12c10n-k1 12c10n-k2"
+    )
     parser.add_argument("--demand", type=float, action="append", help="share of the bound")
     parser.add_argument("--force", action="store_true", help="solve even if the digest matches")
     parser.add_argument("--time-limit", type=float, default=90.0, help="seconds per solve")

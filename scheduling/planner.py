@@ -329,21 +329,30 @@ class Resources:
         ]
         if not chairs:
             return None
-        gap, _, chair = min(chairs, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1]))
+        gap, _, chair = min(
+            chairs, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1])
+        )
         lost = _lost(gap, start, end, unit)
         if date not in self._nurse_order:
             self._nurse_order[date] = sorted(
                 self.shifts, key=lambda n: (self.nurse_day_load.get((n, date), 0), n)
             )
-        nurses = [
-            n for n in self._nurse_order[date] if self._nurse_free(n, date, start, setup_end, end)
-        ]
-        if not nurses:
+        order = self._nurse_order[date]
+        if self.capacity == 1:
+            nurses = [n for n in order if self._nurse_free(n, date, start, setup_end, end)]
+        else:  # the nurse with the fewest sessions that day who is free
+            nurses = [
+                next((n for n in order if self._nurse_free(n, date, start, setup_end, end)), -1)
+            ]
+        if not nurses or nurses[0] == -1:
             return None
         nurse = nurses[0]
         if self.capacity == 1:
             # One patient at a time: a nurse's day is a line of gaps like a chair's.
-            fits = [(self._nurse_gap(n, date, start, end, bounds), rank, n) for rank, n in enumerate(nurses)]
+            fits = [
+                (self._nurse_gap(n, date, start, end, bounds), rank, n)
+                for rank, n in enumerate(nurses)
+            ]
             nurse_gap, _, nurse = min(
                 fits, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1])
             )
@@ -542,6 +551,7 @@ def horizon(request: Request) -> tuple[dt.date, dt.date]:
 STRANDED_COST = 60  # a session's worth of chair or nurse time stranded, on a full day
 OFF_WEEKDAY_COST = 30  # a session on a weekday the patient did not prefer
 DELAY_COST = 10  # each day the first session waits after the first date
+START_LOOKAHEAD_DAYS = 3  # later starts weighed against the first that completes the series
 # A minute from the window weighs less than a minute of delay: at a busy clinic a free late
 # afternoon start today is worth taking, since unused chair time never comes back.
 DISTANCE_WEIGHT = 0.3
@@ -592,8 +602,26 @@ def _option(resources: Resources, request: Request, date: dt.date) -> _Option | 
     return _Option(best[0] + base, best[2], preferred)
 
 
+class _Options:
+    """Each date's best start, worked out the first time the search asks for the date."""
+
+    def __init__(self, resources: Resources, request: Request) -> None:
+        self.resources, self.request = resources, request
+        self.last = request.first_date + dt.timedelta(
+            days=FIRST_SESSION_SEARCH_DAYS - 1 + request.shape.span_days
+        )
+        self._cache: dict[dt.date, _Option | None] = {}
+
+    def get(self, date: dt.date) -> _Option | None:
+        if date not in self._cache:
+            self._cache[date] = (
+                _option(self.resources, self.request, date) if date <= self.last else None
+            )
+        return self._cache[date]
+
+
 def _series(
-    options: dict[dt.date, _Option], request: Request, start: dt.date
+    options: _Options, request: Request, start: dt.date
 ) -> tuple[float, list[dt.date]] | None:
     """The cheapest dates for the whole series starting on `start` (dynamic programming).
 
@@ -608,16 +636,19 @@ def _series(
     offsets = [
         d
         for d in range(shape.span_days + 1)
-        if start + dt.timedelta(days=d) in options and start + dt.timedelta(days=d) <= end
+        if start + dt.timedelta(days=d) <= end and options.get(start + dt.timedelta(days=d))
     ]
     # best[d] = (cost, dates) of sessions 1..k ending on offset d.
-    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (options[start].cost, (0,))}
+    first = options.get(start)
+    assert first is not None
+    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (first.cost, (0,))}
     for k in range(2, n + 1):
         nxt: dict[int, tuple[float, tuple[int, ...]]] = {}
         for d in offsets:
             if d < (k - 1) * shape.min_days_between:
                 continue
-            option = options[start + dt.timedelta(days=d)]
+            option = options.get(start + dt.timedelta(days=d))
+            assert option is not None
             here = option.cost
             for gap in range(shape.min_days_between, shape.max_days_between + 1):
                 previous = best.get(d - gap)
@@ -633,19 +664,20 @@ def _series(
     return cost, [start + dt.timedelta(days=d) for d in days]
 
 
-def _partial(options: dict[dt.date, _Option], request: Request) -> list[dt.date]:
+def _partial(options: _Options, request: Request) -> list[dt.date]:
     """The longest run of sessions that keeps the spacing, earliest dates first."""
     shape = request.shape
     best: list[dt.date] = []
-    for start in sorted(options):
-        if start >= request.first_date + dt.timedelta(days=FIRST_SESSION_SEARCH_DAYS):
-            break
+    for offset in range(FIRST_SESSION_SEARCH_DAYS):
+        start = request.first_date + dt.timedelta(days=offset)
+        if options.get(start) is None:
+            continue
         dates = [start]
         while len(dates) < shape.infusions:
             later = [
                 dates[-1] + dt.timedelta(days=gap)
                 for gap in range(shape.min_days_between, shape.max_days_between + 1)
-                if dates[-1] + dt.timedelta(days=gap) in options
+                if options.get(dates[-1] + dt.timedelta(days=gap))
                 and (dates[-1] + dt.timedelta(days=gap) - start).days <= shape.span_days
             ]
             if not later:
@@ -658,35 +690,39 @@ def _partial(options: dict[dt.date, _Option], request: Request) -> list[dt.date]
 
 def plan(resources: Resources, request: Request) -> Proposal:
     """The best proposal for the request over the loaded resources (see the module docstring)."""
-    shape = request.shape
-    reach = FIRST_SESSION_SEARCH_DAYS + shape.span_days
-    options: dict[dt.date, _Option] = {}
-    for offset in range(reach):
-        date = request.first_date + dt.timedelta(days=offset)
-        option = _option(resources, request, date)
-        if option is not None:
-            options[date] = option
+    options = _Options(resources, request)
     chosen: tuple[float, list[dt.date]] | None = None
+    found = None
     for offset in range(FIRST_SESSION_SEARCH_DAYS):
         start = request.first_date + dt.timedelta(days=offset)
         delay = DELAY_COST * offset
         if chosen is not None and delay >= chosen[0]:
             break  # a later start cannot be cheaper
-        if start not in options:
+        if found is not None and offset > found + START_LOOKAHEAD_DAYS:
+            break  # the patient would rather start now than save a little later
+        if options.get(start) is None:
             continue
         series = _series(options, request, start)
-        if series is not None and (chosen is None or series[0] + delay < chosen[0]):
-            chosen = (series[0] + delay, series[1])
+        if series is not None:
+            found = offset if found is None else found
+            if chosen is None or series[0] + delay < chosen[0]:
+                chosen = (series[0] + delay, series[1])
     if chosen is None:
         dates = _partial(options, request)
-        sessions = [_proposed(n, options[d]) for n, d in enumerate(dates, start=1)]
+        sessions = [_proposed(n, _get(options, d)) for n, d in enumerate(dates, start=1)]
         return Proposal(_anchor(sessions), sessions, failed_number=len(sessions) + 1)
-    sessions = [_proposed(n, options[d]) for n, d in enumerate(chosen[1], start=1)]
+    sessions = [_proposed(n, _get(options, d)) for n, d in enumerate(chosen[1], start=1)]
     proposal = Proposal(_anchor(sessions), sessions)
     for session in sessions:
         session.at_anchor = session.slot.minute == proposal.anchor_minute
     add_alternatives(resources, request, proposal)
     return proposal
+
+
+def _get(options: _Options, date: dt.date) -> _Option:
+    option = options.get(date)
+    assert option is not None
+    return option
 
 
 def _proposed(number: int, option: _Option) -> ProposedSession:

@@ -22,7 +22,9 @@ SHAPE = planner.PlanShape(
 
 
 def _epoch(day: dt.date, minute: int) -> int:
-    return int(dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=ZONE).timestamp())
+    return int(
+        dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=ZONE).timestamp()
+    )
 
 
 def resources(
