@@ -593,34 +593,47 @@ def _distance(request: Request, minute: int) -> int:
     return min(w.distance(minute) for w in request.windows)
 
 
-def _option(resources: Resources, request: Request, date: dt.date) -> _Option | None:
+def _option(
+    resources: Resources,
+    request: Request,
+    date: dt.date,
+    busy: float = 0.0,
+    order: dict[tuple[int, int], list[tuple[int, int]]] | None = None,
+) -> _Option | None:
     """The cheapest start on `date`: window distance plus stranded capacity (best fit).
 
-    Minutes are tried nearest the window first, and the search stops once the distance alone
-    costs more than the best start found, so a free day costs one or two slot checks.
+    Stranded time weighs as much as the date or the clinic over the series' reach (`busy`) is
+    booked: in an empty clinic the patient's exact time wins, in a filling one the start that
+    keeps the 100-minute beat. Minutes are tried nearest the window first (`order` remembers
+    that order per opening hours), and the search stops once the distance alone costs more than
+    the best start found, so a free day costs one or two slot checks.
     """
     shape = request.shape
-    if not resources.has_room(date, shape):
+    day = resources.day(date)
+    if day is None or not resources.has_room(date, shape):
         return None
+    order = {} if order is None else order
+    hours = (day[1], day[2])
+    if hours not in order:
+        order[hours] = sorted(
+            ((_distance(request, m), m) for m in resources.grid(date, shape)),
+        )
     preferred = date.weekday() in request.weekdays
     base = 0 if preferred else OFF_WEEKDAY_COST
-    best: tuple[float, int, Slot] | None = None
-    for minute in sorted(resources.grid(date, shape), key=lambda m: (_distance(request, m), m)):
-        distance = _distance(request, minute)
+    weight = STRANDED_COST * max(resources.load(date), busy)
+    best: tuple[float, Slot] | None = None
+    for distance, minute in order[hours]:
         if best is not None and DISTANCE_WEIGHT * distance >= best[0]:
             break
         slot = resources.slot(date, minute, shape)
         if slot is None:
             continue
-        # Stranded time matters as much as the day is busy: on an empty day the patient's exact
-        # time wins, on a day filling up the start that keeps the beat does.
-        lost = resources.lost(slot, shape)
-        cost = DISTANCE_WEIGHT * distance + STRANDED_COST * lost * resources.load(date)
+        cost = DISTANCE_WEIGHT * distance + weight * resources.lost(slot, shape)
         if best is None or cost < best[0]:
-            best = (cost, minute, slot)
+            best = (cost, slot)
     if best is None:
         return None
-    return _Option(best[0] + base, best[2], preferred)
+    return _Option(best[0] + base, best[1], preferred)
 
 
 class _Options:
@@ -632,11 +645,21 @@ class _Options:
             days=FIRST_SESSION_SEARCH_DAYS - 1 + request.shape.span_days
         )
         self._cache: dict[dt.date, _Option | None] = {}
+        self._order: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        # How busy the clinic is over the series' reach (the mean share of chair time booked).
+        dates = [
+            request.first_date + dt.timedelta(days=n)
+            for n in range((self.last - request.first_date).days + 1)
+        ]
+        loads = [resources.load(d) for d in dates if resources.day(d) is not None]
+        self.busy = sum(loads) / len(loads) if loads else 0.0
 
     def get(self, date: dt.date) -> _Option | None:
         if date not in self._cache:
             self._cache[date] = (
-                _option(self.resources, self.request, date) if date <= self.last else None
+                _option(self.resources, self.request, date, self.busy, self._order)
+                if date <= self.last
+                else None
             )
         return self._cache[date]
 
@@ -647,42 +670,46 @@ def _series(
     """The cheapest dates for the whole series starting on `start` (dynamic programming).
 
     Session k may fall on any date with an option that is min-max days after session k - 1 and
-    within the span of the first; the cost of a series is the sum of its sessions' costs (plus
-    nothing else), so the later sessions are chosen knowing one another: a full day early in
-    the series cannot force the last sessions out of the span.
+    within the span of the first; the cost of a series is the sum of its sessions' costs, so the
+    later sessions are chosen knowing one another: a full day early in the series cannot force
+    the last sessions out of the span. Of equal costs the earlier dates win.
     """
     shape = request.shape
-    n = shape.infusions
-    end = start + dt.timedelta(days=shape.span_days)
-    offsets = [
-        d
-        for d in range(shape.span_days + 1)
-        if start + dt.timedelta(days=d) <= end and options.get(start + dt.timedelta(days=d))
-    ]
-    # best[d] = (cost, dates) of sessions 1..k ending on offset d.
-    first = options.get(start)
-    assert first is not None
-    best: dict[int, tuple[float, tuple[int, ...]]] = {0: (first.cost, (0,))}
-    for k in range(2, n + 1):
-        nxt: dict[int, tuple[float, tuple[int, ...]]] = {}
-        for d in offsets:
-            if d < (k - 1) * shape.min_days_between:
+    span, low, high = shape.span_days, shape.min_days_between, shape.max_days_between
+    costs: list[float | None] = []
+    for d in range(span + 1):
+        option = options.get(start + dt.timedelta(days=d))
+        costs.append(None if option is None else option.cost)
+    if costs[0] is None:
+        return None
+    infinity = math.inf
+    # best[d]: the least cost of sessions 1..k with session k on offset d; back[k][d]: the
+    # offset of session k - 1 on that cheapest way.
+    best = [infinity] * (span + 1)
+    best[0] = costs[0]
+    back: list[list[int]] = []
+    for k in range(2, shape.infusions + 1):
+        nxt = [infinity] * (span + 1)
+        pointers = [-1] * (span + 1)
+        for d in range((k - 1) * low, span + 1):
+            here = costs[d]
+            if here is None:
                 continue
-            option = options.get(start + dt.timedelta(days=d))
-            assert option is not None
-            here = option.cost
-            for gap in range(shape.min_days_between, shape.max_days_between + 1):
-                previous = best.get(d - gap)
-                if previous is None:
-                    continue
-                cost = previous[0] + here
-                if d not in nxt or (cost, previous[1]) < (nxt[d][0], nxt[d][1][:-1]):
-                    nxt[d] = (cost, (*previous[1], d))
+            for previous in range(max(0, d - high), d - low + 1):  # earliest first
+                if best[previous] + here < nxt[d]:
+                    nxt[d] = best[previous] + here
+                    pointers[d] = previous
         best = nxt
-        if not best:
+        back.append(pointers)
+        if min(best) == infinity:
             return None
-    cost, days = min(best.values())
-    return cost, [start + dt.timedelta(days=d) for d in days]
+    cost = min(best)
+    d = best.index(cost)
+    days = [d]
+    for pointers in reversed(back):
+        d = pointers[d]
+        days.append(d)
+    return cost, [start + dt.timedelta(days=offset) for offset in reversed(days)]
 
 
 def _partial(options: _Options, request: Request) -> list[dt.date]:
