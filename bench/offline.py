@@ -134,6 +134,43 @@ def one_day(
     return round(solver.objective_value), placed
 
 
+def greedy(patients: list[demand.Patient], capacity: int, search_days: int) -> dict[int, list[int]]:
+    """Each series, in arrival order, on the earliest dates that keep the rules (by day counts).
+
+    Only a starting point for the solver (a feasible solution it then improves on).
+    """
+    from bench import demand
+
+    shape = demand.SHAPE
+    open_days = set(demand.open_days())
+    used: dict[int, int] = dict.fromkeys(open_days, 0)
+    booked: dict[int, list[int]] = {}
+
+    def free(day: int) -> bool:
+        return day in open_days and used[day] < capacity
+
+    for i, patient in enumerate(patients):
+        for start in range(patient.arrives, patient.arrives + search_days):
+            if not free(start):
+                continue
+            dates = [start]
+            while len(dates) < shape.infusions:
+                later = [
+                    dates[-1] + gap
+                    for gap in range(shape.min_days_between, shape.max_days_between + 1)
+                    if free(dates[-1] + gap) and dates[-1] + gap - start <= shape.span_days
+                ]
+                if not later:
+                    break
+                dates.append(later[0])
+            if len(dates) == shape.infusions:
+                for day in dates:
+                    used[day] += 1
+                booked[i] = dates
+                break
+    return booked
+
+
 def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]:
     """The reference for one cell (see the module docstring)."""
     from ortools.sat.python import cp_model
@@ -200,6 +237,17 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
     for sessions in by_day.values():
         model.add(sum(sessions) <= capacity)
     model.maximize(sum(booked))
+    # A first solution to start from: in arrival order, each series on its earliest dates.
+    hint = greedy(patients, capacity, FIRST_SESSION_SEARCH_DAYS)
+    for i, var in enumerate(booked):
+        model.add_hint(var, i in hint)
+    for (i, d), var in x.items():
+        model.add_hint(var, d in hint.get(i, ()))
+    for (i, d), var in first.items():
+        if var is not None:
+            model.add_hint(var, i in hint and d == hint[i][0])
+    for (i, d), var in last.items():
+        model.add_hint(var, i in hint and d == hint[i][-1])
 
     solver = _solver(seconds)
     status = solver.solve(model)
@@ -268,6 +316,7 @@ def solve(config: demand.Config, share: float, seconds: float) -> dict[str, Any]
         if series_days
         else None,
         "sessions_per_day": [len(days.get(d, [])) for d in sorted(open_days)],
+        "greedy_series": len(hint),
         "seconds_count": round(count_seconds, 1),
         "seconds": round(time.perf_counter() - started, 1),
         "time_limit_seconds": seconds,
