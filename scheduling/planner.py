@@ -74,7 +74,7 @@ all 108):
   date already costs window distance, since only the times nobody asked for are left on it).
 
 Where it stands at demand 0.9 (planner / reference, booked inside spacing): 97/108 (0.90),
-132/153 (0.86), 237/269 (0.88), 271/314 (0.86) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2, all
+132/153 (0.86), 237/270 (0.88), 271/315 (0.86) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2, all
 within 30 minutes of the window on average; the goal of 0.97 is not met. What is left is the
 price of booking one patient at a time without knowing who comes next: an idealised greedy that
 books each series in arrival order on its earliest dates, by day counts alone (no time of day,
