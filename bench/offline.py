@@ -23,7 +23,8 @@ model with every nurse explicit). Three solves, each on 2 workers with a time li
    consecutive days, each but the last followed by another within 7 days, all within 28 days of
    the first, the first within the search window; at most `daily_capacity` sessions a day.
    Maximise booked series. Patients who arrive on the same day are interchangeable for the count,
-   so they are booked in order (symmetry breaking). The solver's bound gives the gap.
+   so they are booked in order (symmetry breaking). The solver starts from `greedy` (each series
+   in arrival order on its earliest dates), and its bound gives the gap.
 2. Weekdays: the count fixed, the fewest sessions off the patients' preferred weekdays.
 3. Times: per day, the sessions' start times (with explicit nurses) that minimise the total
    distance from the preferred windows.
@@ -32,7 +33,7 @@ Results are stored in bench/results/offline-<config>-<demand>.json keyed by `ben
 (the demand and every rule); a cell is solved again only when its digest changes, or with
 `--force`.
 
-    python -m bench.offline [--config 6c4n-k1] [--demand 0.9] [--force] [--time-limit 90]
+    python -m bench.offline [--config 6c4n-k1] [--demand 0.9] [--force] [--time-limit 180]
 """
 
 from __future__ import annotations
@@ -332,7 +333,7 @@ def main() -> None:
     )
     parser.add_argument("--demand", type=float, action="append", help="share of the bound")
     parser.add_argument("--force", action="store_true", help="solve even if the digest matches")
-    parser.add_argument("--time-limit", type=float, default=90.0, help="seconds per solve")
+    parser.add_argument("--time-limit", type=float, default=180.0, help="seconds per solve")
     args = parser.parse_args()
     _django_in_memory()
     from bench import demand
