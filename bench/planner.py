@@ -58,9 +58,14 @@ def main() -> None:
                     windows=(planner.Window(start, end),),
                 )
 
+        loading: list[float] = []
+        planning: list[float] = []
+
         def measure(location: Location, runs: int) -> tuple[list[float], set[int], int]:
             plan = approved_patient(location)
             timings: list[float] = []
+            loading.clear()
+            planning.clear()
             queries: set[int] = set()
             complete = 0
             for request in requests(plan, location.local_today(), runs):
@@ -68,18 +73,29 @@ def main() -> None:
                     t0 = time.perf_counter()
                     proposal = planner.propose(location, plan.patient_id, request)
                     timings.append((time.perf_counter() - t0) * 1000)
+                # The same again in its two parts: loading (the queries) and planning.
+                t1 = time.perf_counter()
+                resources = planner.load_resources(
+                    location, plan.patient_id, *planner.horizon(request)
+                )
+                t2 = time.perf_counter()
+                planner.plan(resources, request)
+                loading.append((t2 - t1) * 1000)
+                planning.append((time.perf_counter() - t2) * 1000)
                 queries.add(len(captured))
                 complete += proposal.complete
             return timings, queries, complete
 
         measure(big, 10)  # warm caches and connections
         big_timings, big_queries, big_complete = measure(big, args.runs)
+        parts = {"load": summary(loading), "plan": summary(planning)}
         small_timings, small_queries, _ = measure(small, args.runs // 4)
         figures = {
             **summary(big_timings),
             "queries": max(big_queries),
             "queries_small": max(small_queries),
             "same_queries": big_queries == small_queries,
+            "parts": parts,
             "small": summary(small_timings),
             "runs": args.runs,
             "complete_share": round(big_complete / args.runs, 3),
