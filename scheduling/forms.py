@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from locations.models import Location, Weekday
 from scheduling import planner
@@ -196,3 +197,15 @@ class ReminderRuleForm(forms.ModelForm[ReminderRule]):
 
     def clean_sms_text(self) -> str:
         return self._template("sms_text")
+
+
+class MyAppointmentForm(forms.Form):
+    """Where a patient's confirm or cancel returns to: their home or their appointments."""
+
+    back = forms.ChoiceField(
+        choices=[("home", "My care"), ("sessions", "My appointments")], required=False
+    )
+
+    def next_url(self) -> str:
+        back = self.cleaned_data.get("back") if self.is_valid() else ""
+        return reverse("scheduling:my_sessions" if back == "sessions" else "intake:home")

@@ -86,12 +86,12 @@ def test_each_asra_relative_contraindication_is_flagged_with_its_source(answer, 
     assert code not in codes(safety())
 
 
-def test_liver_disease_asks_for_liver_tests_and_cirrhosis_is_severe():
+def test_first_form_liver_disease_asks_for_liver_tests_and_cirrhosis_is_severe():
     moderate = codes(safety(liver_disease=True, liver_disease_detail="fatty liver"))
     severe = codes(safety(liver_disease=True, liver_disease_detail="Cirrhosis, 2019"))
 
-    assert moderate["liver_disease"].title == "Liver disease"
-    assert severe["liver_disease"].title == "Severe liver disease (cirrhosis)"
+    assert moderate["liver_disease_moderate"].title == "Moderate liver disease"
+    assert severe["liver_disease_severe"].title == "Severe liver disease (cirrhosis)"
     assert moderate["needs_liver_tests"].kind == Kind.WORK_UP
     assert "needs_liver_tests" not in codes(safety())
 

@@ -7,11 +7,10 @@ from django.urls import reverse
 
 from accounts.models import Role
 from intake import services
-from intake.models import Intake, IntakeAnswer
+from intake.models import Intake
 from intake.steps import CURRENT_FORM_VERSION, FORMS, steps_for
 from review import services as review
 from tests.factories import LocationFactory, UserFactory
-from tests.intake_data import submitted_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -60,11 +59,14 @@ def test_a_draft_started_on_form_1_finishes_on_form_1(login):
 
 
 def test_a_new_version_carries_unchanged_answers_forward_and_reopens_changed_steps():
+    from intake.samples import fill_intake_on
+
     patient = UserFactory.create(role=Role.PATIENT)
-    first = submitted_intake(patient)
+    first = services.start_draft(patient)
     Intake.objects.filter(pk=first.pk).update(form_version=1)
-    IntakeAnswer.objects.filter(intake=first, step="safety").update(instrument_version="1")
     first.refresh_from_db()
+    first = services.submit(fill_intake_on(first))
+    assert first.answers.get(step="safety").instrument_version == "1"
     clinician = UserFactory.create(role=Role.CLINICIAN)
     review.request_more_information(first, clinician, steps=["pain"], patient_message="Check")
 
@@ -75,6 +77,12 @@ def test_a_new_version_carries_unchanged_answers_forward_and_reopens_changed_ste
     assert answers["about"].completed_at is not None  # unchanged question: carried forward
     assert answers["pain"].completed_at is None  # reopened
     assert answers["safety"].completed_at is None  # changed question: asked again, prefilled
+    assert answers["reason"].completed_at is None
     assert answers["safety"].data  # its answers kept as a starting point
-    assert [s.slug for s in services.missing_steps(answers, second)] == ["pain", "safety"]
+    assert [s.slug for s in services.missing_steps(answers, second)] == [
+        "reason",
+        "fibromyalgia",
+        "pain",
+        "safety",
+    ]
     assert steps_for(second) == FORMS[CURRENT_FORM_VERSION]
