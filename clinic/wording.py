@@ -21,7 +21,9 @@ _BY_CODE = {
     "invalid_choice": "Choose one of the answers shown.",
     "invalid_pk_value": "Choose one of the answers shown.",
     "invalid_list": "Choose from the answers shown.",
-    "max_length": "Please shorten this to %(limit_value)d characters or fewer (it has %(show_value)d).",
+    "max_length": (
+        "Please shorten this to %(limit_value)d characters or fewer (it has %(show_value)d)."
+    ),
     "min_length": "Please write at least %(limit_value)d characters (it has %(show_value)d).",
     "max_value": "Enter a number no higher than %(limit_value)s.",
     "min_value": "Enter a number of at least %(limit_value)s.",
@@ -87,7 +89,7 @@ def in_peoples_words(form: forms.BaseForm) -> None:
 
 
 # A formset's own messages (too many or too few rows, a tampered management form).
-FORMSET_MESSAGES = {
+FORMSET_MESSAGES: dict[str, Any] = {
     "missing_management_form": "Part of this page did not arrive; please reload it and try again.",
     "too_many_forms": "You can list up to %(num)d here; please leave out the least important.",
     "too_few_forms": "Please fill in at least %(num)d.",

@@ -37,7 +37,7 @@ def long_date(value: Any) -> str:
         try:
             value = dt.date.fromisoformat(value[:10])
         except ValueError:
-            return value
+            return str(value)
     return format_date(value, "j F Y") if isinstance(value, dt.date) else str(value)
 
 
@@ -61,11 +61,15 @@ def number(value: Any) -> str:
 
 def height(cm: Any) -> str:
     feet, inches = scoring.cm_to_feet_inches(Decimal(str(cm)))
-    return f"{Decimal(str(cm)).quantize(Decimal(1))} cm ({feet} ft {inches.quantize(Decimal(1))} in)"
+    return (
+        f"{Decimal(str(cm)).quantize(Decimal(1))} cm ({feet} ft {inches.quantize(Decimal(1))} in)"
+    )
 
 
 def weight(kg: Any, typed: Any = None, unit: str = "kg") -> str:
-    pounds = number(typed) if unit == "lb" and typed else number(scoring.kg_to_pounds(Decimal(str(kg))))
+    pounds = (
+        number(typed) if unit == "lb" and typed else number(scoring.kg_to_pounds(Decimal(str(kg))))
+    )
     return f"{number(kg)} kg ({pounds} lb)"
 
 
@@ -131,7 +135,7 @@ def _after(lines: list[tuple[str, str]], prefix: str) -> int:
     for index, (question, _answer) in enumerate(lines):
         if question.startswith(prefix):
             position = index + 1
-            while position < len(lines) and not lines[position][1] in {"Yes", "No"}:
+            while position < len(lines) and lines[position][1] not in {"Yes", "No"}:
                 position += 1
             return position
     return 0

@@ -210,7 +210,11 @@ def blood_pressure_flags(safety: Mapping[str, Any], thresholds: Thresholds) -> l
     systolic, diastolic = safety.get("recent_systolic"), safety.get("recent_diastolic")
     reasons: list[str] = []
     has_reading = systolic is not None and diastolic is not None
-    if has_reading and (systolic >= thresholds.systolic or diastolic >= thresholds.diastolic):
+    if (
+        systolic is not None
+        and diastolic is not None
+        and (systolic >= thresholds.systolic or diastolic >= thresholds.diastolic)
+    ):
         taken = safety.get("recent_bp_date")
         reasons.append(
             f"Most recent reading given: {systolic}/{diastolic} mmHg"

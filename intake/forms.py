@@ -515,7 +515,7 @@ class AllergyForm(forms.Form):
 
 
 class _RowFormSet(forms.BaseFormSet[forms.Form]):
-    default_error_messages = FORMSET_MESSAGES
+    default_error_messages = dict(FORMSET_MESSAGES)
 
     # The first field names the row (the medicine, the substance): a row without it is empty.
     key_field = ""

@@ -73,7 +73,9 @@ def start_draft(patient: User) -> Intake:
     if latest is not None:
         # Steps the clinician reopened keep their answers but must be confirmed again.
         reopened = set(latest.reopened_steps)
-        asked = {step.slug: (step.instrument, step.instrument_version) for step in steps_for(intake)}
+        asked = {
+            step.slug: (step.instrument, step.instrument_version) for step in steps_for(intake)
+        }
         IntakeAnswer.objects.bulk_create(
             IntakeAnswer(
                 intake=intake,

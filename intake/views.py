@@ -16,7 +16,8 @@ from accounts.models import PatientProfile, Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
-from intake import answers as people, scoring, services
+from intake import answers as people
+from intake import scoring, services
 from intake.forms import MoodForm, SafetyForm, StepForm, StepQuery
 from intake.models import Intake, IntakeAnswer
 from intake.steps import (

@@ -51,7 +51,7 @@ class _InPeoplesWords:
     """Every message in words a clinician reads, not Django's defaults (clinic.wording)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         in_peoples_words(self)  # type: ignore[arg-type]
 
 

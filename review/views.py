@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
+from accounts.ages import age_on
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
-from accounts.ages import age_on
 from intake import answers as people
 from intake import scoring
 from intake import services as intake_services
@@ -186,9 +186,9 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
         "age": age_on(dt.date.fromisoformat(str(birth)), on) if birth else None,
         "born": people.long_date(birth) if birth else "—",
         "sex": people.display(
-            next(s for s in steps if s.slug == "about").form_class(intake=None).fields[
-                "sex_at_birth"
-            ],
+            next(s for s in steps if s.slug == "about")
+            .form_class(intake=None)
+            .fields["sex_at_birth"],
             about.get("sex_at_birth"),
         ),
         "indications": _labels(INDICATIONS, reason.get("indications", [])),
@@ -197,7 +197,9 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
         ),
         "prior_treatments": _labels(PRIOR_TREATMENTS, reason.get("prior_treatments", [])),
         "blood_pressure": people.blood_pressure(safety),
-        "escort_phone_shown": people.phone(str(answers.get("contacts", {}).get("escort_phone", ""))),
+        "escort_phone_shown": people.phone(
+            str(answers.get("contacts", {}).get("escort_phone", ""))
+        ),
         "all_answers": [
             {"step": step, "lines": people.describe(step, answers[step.slug])}
             for step in steps
@@ -214,7 +216,7 @@ def _labels(choices: list[tuple[str, str]], codes: list[str]) -> list[str]:
 def indication_for(intake: Intake) -> str:
     """The plan's indication from what the patient asked treatment for ("Fibromyalgia,
     depression"), the "other" reason in their words; the template's when the intake has none."""
-    reason = next((a.data for a in intake.answers.all() if a.step == "reason"), {})
+    reason: dict[str, Any] = next((a.data for a in intake.answers.all() if a.step == "reason"), {})
     words = [
         reason.get("indication_other") or "Other" if code == "other" else label
         for code, label in zip(
@@ -408,7 +410,12 @@ def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
     def record(outcome: str) -> None:
         audit.record(
-            request, "decide", "intake", intake.public_id, intake.patient_id, f"acknowledge{outcome}"
+            request,
+            "decide",
+            "intake",
+            intake.public_id,
+            intake.patient_id,
+            f"acknowledge{outcome}",
         )
 
     if not form.is_valid():

@@ -39,6 +39,7 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
+    ONLINE_CANCEL_BEFORE,
     CalendarFeed,
     Hold,
     ReminderKind,
@@ -49,7 +50,6 @@ from scheduling.models import (
     WaitlistEntry,
     new_calendar_token,
 )
-from scheduling.models import ONLINE_CANCEL_BEFORE
 
 desk_only = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
 patient_only = role_required(Role.PATIENT)

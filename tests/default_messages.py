@@ -13,7 +13,7 @@ from django.core import validators
 from django.forms import formsets
 
 
-def _static_part(message: str) -> str:
+def _static_part(message: object) -> str:
     """The text of a message before its first placeholder: what always shows."""
     return re.split(r"%\(|%[sd]|\{", str(message))[0].strip()
 

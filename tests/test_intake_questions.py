@@ -34,7 +34,10 @@ def _url(intake, slug):
 
 def _safety(**changes):
     return MultiValueDict(
-        {k: v if isinstance(v, list) else [v] for k, v in {**valid_steps()["safety"], **changes}.items()}
+        {
+            k: v if isinstance(v, list) else [v]
+            for k, v in {**valid_steps()["safety"], **changes}.items()
+        }
     )
 
 
@@ -65,7 +68,7 @@ def test_empty_medicine_and_allergy_rows_are_not_marked_required():
 
     assert not form.medications.forms[0].fields["name"].required
     assert not form.allergies.forms[0].fields["substance"].required
-    assert 'required' not in str(form.medications.forms[0]["name"])
+    assert "required" not in str(form.medications.forms[0]["name"])
 
 
 def test_a_dose_without_a_medicine_name_is_refused_in_words():
@@ -77,17 +80,19 @@ def test_a_dose_without_a_medicine_name_is_refused_in_words():
 
 def test_duration_is_asked_once_without_overlapping_ranges():
     assert "symptoms_3_months" not in FibromyalgiaForm().fields
-    labels = [label for _code, label in ReasonForm().fields["pain_duration"].choices]
+    labels = [label for _code, label in ReasonForm().fields["pain_duration"].choices]  # type: ignore[attr-defined]
     # No number is both the end of one range and the start of the next ("3 to 6", "6 to 12").
     assert not any(re.search(r"\d+ to \d+", label) for label in labels)
     assert all("or more" in label or label.startswith("Less than") for label in labels)
-    form = ReasonForm(MultiValueDict({"indications": ["fibromyalgia"], "pain_duration": ["3_to_6_months"]}))
+    form = ReasonForm(
+        MultiValueDict({"indications": ["fibromyalgia"], "pain_duration": ["3_to_6_months"]})
+    )
     assert form.is_valid()
     assert form.answers()["pain_3_months_or_more"] is True
 
 
 def test_symptom_severity_buttons_show_their_number():
-    labels = [label for _code, label in FibromyalgiaForm().fields["fatigue"].choices]
+    labels = [label for _code, label in FibromyalgiaForm().fields["fatigue"].choices]  # type: ignore[attr-defined]
 
     assert [label.split()[0] for label in labels] == ["0", "1", "2", "3"]
 
@@ -120,7 +125,9 @@ def test_the_crisis_box_stays_on_later_pages(draft):
     html = client.get(_url(intake, "safety")).content.decode()
 
     assert 'id="crisis-resources"' in html
-    section = html[html.index('id="crisis-resources"') - 200 : html.index('id="crisis-resources"') + 200]
+    section = html[
+        html.index('id="crisis-resources"') - 200 : html.index('id="crisis-resources"') + 200
+    ]
     assert "hidden" not in section
 
 

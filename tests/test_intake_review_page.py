@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -49,6 +51,3 @@ def test_the_review_page_reads_like_a_letter_not_a_database(make_user, login, se
     assert "Card on file (PNG image)" in html and "bytes" not in html
     labels = re.findall(r'<dt class="[^"]*">([^<]+)</dt>', html)
     assert labels and all(label[0].isupper() for label in labels), labels
-
-
-import re  # noqa: E402

@@ -1,4 +1,5 @@
-"""Issue 18: changed questions get a new form version; a draft finishes on the version it started."""
+"""Issue 18: changed questions get a new form version; a draft finishes on the version it
+started."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from intake import services
-from intake.models import Intake
-from intake.steps import CURRENT_FORM_VERSION, FORMS, steps_for
+from intake.models import CURRENT_FORM_VERSION, Intake
+from intake.steps import FORMS, steps_for
 from review import services as review
 from tests.factories import LocationFactory, UserFactory
 

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.models import Role
 from scheduling import services
 from scheduling.models import Session, Status
 from tests.factories import UserFactory
@@ -38,9 +39,6 @@ def booked():
     return plan.patient, series
 
 
-from accounts.models import Role  # noqa: E402
-
-
 @pytest.fixture
 def client(booked, login):
     with time_machine.travel(NOW, tick=False):
@@ -62,7 +60,7 @@ def test_the_home_shows_the_next_appointment_with_its_zone_place_and_preparation
 
 
 def test_the_patient_confirms_from_home_once(booked, client):
-    patient, series = booked
+    _patient, series = booked
     session = series.sessions.get(number=1)
     url = reverse("scheduling:confirm_mine", args=[session.public_id])
     with time_machine.travel(NOW, tick=False):
@@ -115,6 +113,10 @@ def test_another_patient_cannot_confirm_or_cancel(booked, login):
     session = series.sessions.get(number=1)
     other = login(UserFactory.create(role=Role.PATIENT))
 
-    assert other.post(reverse("scheduling:confirm_mine", args=[session.public_id])).status_code == 404
-    assert other.post(reverse("scheduling:cancel_mine", args=[session.public_id])).status_code == 404
+    assert (
+        other.post(reverse("scheduling:confirm_mine", args=[session.public_id])).status_code == 404
+    )
+    assert (
+        other.post(reverse("scheduling:cancel_mine", args=[session.public_id])).status_code == 404
+    )
     assert Session.objects.get(pk=session.pk).status == Status.BOOKED

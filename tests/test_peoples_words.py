@@ -47,16 +47,27 @@ def test_the_detector_finds_a_django_default_message():
 
 
 # Bad answers for each step, as a hurried or hostile person might type them.
-BAD = {
-    "about": {"date_of_birth": "31/02/1980", "email": "not-an-email", "legal_first_name": "x" * 300,
-              "preferred_location": "nowhere", "sex_at_birth": "", "city": ""},
+BAD: dict[str, dict[str, object]] = {
+    "about": {
+        "date_of_birth": "31/02/1980",
+        "email": "not-an-email",
+        "legal_first_name": "x" * 300,
+        "preferred_location": "nowhere",
+        "sex_at_birth": "",
+        "city": "",
+    },
     "contacts": {"emergency_phone": "abc", "escort_name": ""},
     "reason": {"indications": ["nonsense"], "pain_duration": ""},
     "fibromyalgia": {"painful_areas": ["tail"], "fatigue": "9"},
     "pain": {"pain_now": "11", "pain_average": ""},
     "mood": {"phq9_1": "x"},
-    "safety": {"recent_systolic": "300", "recent_diastolic": "abc", "heart_attack": "",
-               "recent_bp_date": "yesterday", "medications-0-name": "y" * 500},
+    "safety": {
+        "recent_systolic": "300",
+        "recent_diastolic": "abc",
+        "heart_attack": "",
+        "recent_bp_date": "yesterday",
+        "medications-0-name": "y" * 500,
+    },
     "measurements": {"weight": "abc", "height_cm": "-1", "height_unit": "cm", "weight_unit": "st"},
     "insurance": {"payment": "insurance", "payer": ""},
     "consents": {"signature": "", "treatment_consent": ""},
@@ -87,7 +98,10 @@ def test_bad_decisions_get_messages_in_peoples_words(login):
     client = login(clinician)
 
     for name, data in [
-        ("approve", {"plan-infusions": "-1", "plan-dose_mg_per_kg": "abc", "plan-indication": "x" * 300}),
+        (
+            "approve",
+            {"plan-infusions": "-1", "plan-dose_mg_per_kg": "abc", "plan-indication": "x" * 300},
+        ),
         ("decline", {"decline-patient_message": ""}),
         ("more_info", {"more-steps": ["nowhere"]}),
     ]:

@@ -119,11 +119,17 @@ def test_a_refused_approval_is_audited_as_refused(login, clinician, stamford):
 def test_an_approval_on_an_intake_already_decided_is_audited_as_refused(login, clinician, stamford):
     intake = submitted_intake(UserFactory.create(role=Role.PATIENT))
     client = login(clinician)
-    client.post(reverse("review:decline", args=[intake.public_id]), {"decline-patient_message": "No"})
+    client.post(
+        reverse("review:decline", args=[intake.public_id]), {"decline-patient_message": "No"}
+    )
 
-    client.post(reverse("review:decline", args=[intake.public_id]), {"decline-patient_message": "No"})
+    client.post(
+        reverse("review:decline", args=[intake.public_id]), {"decline-patient_message": "No"}
+    )
 
-    details = list(AuditEvent.objects.filter(action="decide").order_by("id").values_list("detail", flat=True))
+    details = list(
+        AuditEvent.objects.filter(action="decide").order_by("id").values_list("detail", flat=True)
+    )
     assert "refused" not in details[0]
     assert "refused" in details[1]
 
