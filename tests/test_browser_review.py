@@ -97,7 +97,7 @@ def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, l
     page.goto("/review/")
     page.locator(f'a[href="/review/{second.public_id}/"]').click()
     page.get_by_role("button", name="Ask for more information").click()
-    page.get_by_label("Height and weight").check()
+    page.get_by_role("checkbox", name="Height and weight").check()
     page.get_by_label("What the patient should add or check").fill(
         "Please check your weight on a scale."
     )
