@@ -6,9 +6,9 @@ date, messages in people's words, a review page written for people, SITE_NAME in
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
+
+import pytest
 
 from accounts.models import PatientProfile, Role
 from intake.models import Intake

@@ -18,7 +18,7 @@ from scheduling import services as scheduling
 from scheduling.models import Status
 from tests.conftest import browser_sign_in, screenshot
 from tests.default_messages import assert_in_peoples_words
-from tests.factories import LocationFactory, UserFactory
+from tests.factories import UserFactory
 from tests.intake_data import submitted_intake
 from tests.scheduling_data import make_location
 from tests.test_browser_intake import axe_violations
