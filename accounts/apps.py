@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AccountsConfig(AppConfig):
+    default = True
     name = "accounts"
     verbose_name = "Accounts and roles"
 
@@ -11,4 +15,13 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # noqa: F401  (connects the sign-in receivers)
         from accounts.permissions import ensure_clinic_admin_permissions
 
-        post_migrate.connect(ensure_clinic_admin_permissions, sender=self)
+        # Every app's signal, not only this one's: the handler waits for the last app.
+        post_migrate.connect(ensure_clinic_admin_permissions, dispatch_uid="clinic-admin-group")
+
+
+class ClinicAdminConfig(admin_apps.AdminConfig):
+    """The Django admin on the app's own site: sign-in through /login/, verified sessions only."""
+
+    default = False  # named in INSTALLED_APPS instead of django.contrib.admin
+
+    default_site = "accounts.admin_site.ClinicAdminSite"

@@ -31,6 +31,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Clinic", "accounts:home_clinic_admin"),
         ("Bookings", "scheduling:desk"),
         ("Invite a patient", "accounts:invite"),
+        ("Invite staff", "accounts:invite_staff"),
         ("Locked accounts", "accounts:locked"),
         ("Audit log", "audit:search"),
         ("Settings", "admin:index"),

@@ -8,29 +8,20 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.ages import validate_adult_birth_date
-from accounts.models import User
-from accounts.services import PatientDetails, PersonalDetails
+from accounts.models import INVITABLE_STAFF_ROLES, Role, User
+from accounts.services import PatientDetails, PersonalDetails, StaffDetails
+from accounts.validators import validate_adult_birth_date
 from locations.models import Location
 
 
 class LoginForm(AuthenticationForm):
+    """Email and password. A locked account or address is refused by django-axes' backend
+    (settings.AUTHENTICATION_BACKENDS), which answers with the lockout page."""
+
     username = forms.EmailField(
         label="Email address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
-
-    def clean(self) -> dict:
-        from accounts import security
-
-        username = self.cleaned_data.get("username")
-        if username and security.is_locked(username, security.client_ip(self.request)):
-            raise forms.ValidationError(
-                "Too many unsuccessful sign-ins. Try again in 15 minutes, or ask the clinic "
-                "administrator to unlock your account.",
-                code="locked",
-            )
-        return super().clean()
 
 
 class CodeForm(forms.Form):
@@ -121,7 +112,7 @@ class NewPasswordForm(forms.Form):
 
     @property
     def password(self) -> str:
-        return self.cleaned_data["password1"]
+        return str(self.cleaned_data["password1"])
 
 
 class RegistrationForm(PersonalDetailsForm):
@@ -136,7 +127,7 @@ class RegistrationForm(PersonalDetailsForm):
     field_order = ["first_name", "last_name", "email", "date_of_birth"]
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
 class ChoosePasswordForm(NewPasswordForm):
@@ -205,10 +196,77 @@ class InvitationForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
                 "This address already has an account. The patient can sign in, or reset their "
                 "password from the sign-in page."
             )
         return email
+
+
+class StaffInvitationForm(forms.Form):
+    """A clinic admin invites a member of staff, with a role from the fixed list (no superuser)."""
+
+    email = _email_field(help_text="The invitation link is sent here.")
+    first_name = forms.CharField(label="First name", max_length=100)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("", "Choose a role")]
+        + [(role.value, role.label) for role in INVITABLE_STAFF_ROLES],
+    )
+    location = forms.ModelChoiceField(
+        label="Location (optional)",
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        empty_label="None yet",
+        help_text="Where they will work; more can be added later in Settings.",
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("This address already has an account.")
+        return email
+
+    def clean_role(self) -> Role:
+        return Role(self.cleaned_data["role"])
+
+
+class StaffInvitationAcceptForm(NewPasswordForm):
+    """A member of staff accepts: their name and a password (the second factor comes next)."""
+
+    email = _email_field(
+        disabled=True, required=False, help_text="The address we sent the link to."
+    )
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    field_order = ["email", "first_name", "last_name", "password1", "password2"]
+
+    def __init__(self, *args: Any, invited_email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        self.fields["email"].initial = invited_email
+
+    def user_for_password_check(self, cleaned: dict[str, Any]) -> User:
+        return User(
+            email=self.invited_email,
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+
+    def details(self) -> StaffDetails:
+        return StaffDetails(
+            first_name=self.cleaned_data["first_name"].strip(),
+            last_name=self.cleaned_data["last_name"].strip(),
+            password=self.password,
+        )

@@ -1,5 +1,5 @@
-"""Staff must pass the second factor, and their sessions end after 15 minutes idle (measured
-from the last recorded activity, recorded to within STAFF_SEEN_RESOLUTION seconds)."""
+"""Staff sessions are verified by the second factor and end after 15 minutes idle (measured from
+the last recorded activity, recorded to within STAFF_SEEN_RESOLUTION seconds)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.security import LAST_SEEN_KEY, MFA_SESSION_KEY
-
-# Reachable before the second factor: the pages to pass it, leaving, and what they load.
-OPEN_PREFIXES = ("/mfa/", "/logout/", "/static/", "/healthz", "/session/")
+from accounts.security import LAST_SEEN_KEY
 
 
 class StaffSecurityMiddleware:
@@ -26,6 +23,12 @@ class StaffSecurityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_clinic_staff:
+            if not user.is_verified():
+                # Staff are logged in only by the second step (accounts.security), which marks the
+                # session verified; a session without that (one from before staged sign-in, say)
+                # is ended, not trusted.
+                logout(request)
+                return redirect(f"{reverse('accounts:login')}?next={request.path}")
             now = time.time()
             last_seen = request.session.get(LAST_SEEN_KEY, now)
             if now - last_seen > settings.STAFF_IDLE_SECONDS:
@@ -42,8 +45,4 @@ class StaffSecurityMiddleware:
                 stale and request.path != reverse("accounts:session_status")
             ):
                 request.session[LAST_SEEN_KEY] = now
-            if not request.session.get(MFA_SESSION_KEY) and not request.path.startswith(
-                OPEN_PREFIXES
-            ):
-                return redirect(f"{reverse('accounts:mfa')}?next={request.path}")
         return self.get_response(request)

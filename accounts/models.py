@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -26,6 +26,9 @@ HOME_URL_NAMES = {
 }
 
 STAFF_ROLES = frozenset({Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN})
+# The roles a clinic admin may give in a staff invitation, in the order the form lists them.
+# Superuser is not a role: it is granted only from the command line (createsuperuser).
+INVITABLE_STAFF_ROLES = [Role.CLINIC_ADMIN, Role.FRONT_DESK, Role.CLINICIAN, Role.NURSE]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -75,9 +78,9 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[misc, assignment]  # ours creates users by email
 
     class Meta:
         constraints = [
@@ -105,7 +108,7 @@ class User(AbstractUser):
 
     def get_home_url(self) -> str:
         """Each role lands on the page where its daily work starts."""
-        return reverse(HOME_URL_NAMES[self.role])
+        return reverse(HOME_URL_NAMES[Role(self.role)])
 
 
 class PatientProfile(models.Model):
@@ -126,6 +129,14 @@ class PatientProfile(models.Model):
     email_reminders = models.BooleanField(default=True)
     sms_reminders = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="When consent to texts was last withdrawn."
+    )
+    sms_consent_source = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where the last change of consent to texts came from (a reply STOP ...).",
+    )
     email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -134,6 +145,10 @@ class PatientProfile(models.Model):
                 condition=models.Q(sms_reminders=False) | models.Q(sms_consent_at__isnull=False),
                 name="patient_sms_needs_consent",
             ),
+        ]
+        indexes = [
+            # Inbound texts: the patients of the number that wrote (accounts.consent, replies).
+            models.Index(fields=["mobile_phone"], name="patient_profile_mobile"),
         ]
 
     def __str__(self) -> str:
@@ -145,12 +160,14 @@ class PatientProfile(models.Model):
 
 
 class Invitation(models.Model):
-    """A signed, expiring, single-use link the front desk sends so a patient can register.
+    """A signed, expiring, single-use link: the front desk invites a patient to register, a clinic
+    admin invites a member of staff (with the role they will have).
 
     Only a hash of the token is stored: a leaked database does not leak working links.
     """
 
     email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     first_name = models.CharField(max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -170,43 +187,6 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation for {self.email}"
 
-
-class StaffDevice(models.Model):
-    """A staff member's authenticator (TOTP); staff cannot work without a confirmed one."""
-
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    last_step = models.BigIntegerField(default=-1, help_text="Last time step used (no replay).")
-
-    def __str__(self) -> str:
-        return f"Authenticator of {self.user}"
-
-
-class RecoveryCode(models.Model):
-    """One-time codes for a lost phone; only their hashes are kept."""
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
-    code_hash = models.CharField(max_length=64)
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return "Recovery code"
-
-
-class LoginFailure(models.Model):
-    """A failed sign-in, counted per account and per address to lock out guessing."""
-
-    username = models.CharField(max_length=254)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [
-            # The lockout check: recent failures for an account, and for an address.
-            models.Index(fields=["username", "at"], name="loginfailure_user_at"),
-            models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Failed sign-in at {self.at:%Y-%m-%d %H:%M}"
+    @property
+    def is_for_staff(self) -> bool:
+        return self.role in STAFF_ROLES

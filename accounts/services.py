@@ -33,7 +33,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Invitation, PatientProfile, Role, User
+from accounts.models import INVITABLE_STAFF_ROLES, Invitation, PatientProfile, Role, User
 from locations.models import Location
 
 VERIFY_SALT = "accounts.registration.verify-email"
@@ -83,6 +83,15 @@ class PersonalDetails:
 class PatientDetails(PersonalDetails):
     """Personal details plus a new password: what an invited person types."""
 
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StaffDetails:
+    """What an invited member of staff types: their name and a new password."""
+
+    first_name: str
+    last_name: str
     password: str = field(repr=False)
 
 
@@ -244,30 +253,45 @@ def hash_token(token: str) -> str:
 
 
 def create_invitation(
-    *, email: str, first_name: str, location: Location | None, invited_by: User
+    *,
+    email: str,
+    first_name: str,
+    location: Location | None,
+    invited_by: User,
+    role: Role = Role.PATIENT,
 ) -> tuple[Invitation, str]:
     """Store an invitation under the hash of a fresh random token and email the link.
 
     The raw token is returned (for the link) and never stored: a copy of the database does not
-    hold working links.
+    hold working links. A staff invitation carries the role the account will have; only the
+    roles of INVITABLE_STAFF_ROLES (never a superuser) can be given this way.
     """
+    if role != Role.PATIENT and role not in INVITABLE_STAFF_ROLES:
+        raise ValueError(f"{role!r} cannot be given by an invitation")
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         email=User.objects.normalize_email(email).lower(),
         first_name=first_name,
+        role=role,
         location=location,
         invited_by=invited_by,
         token_hash=hash_token(token),
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
+    template = (
+        "accounts/email/staff_invitation"
+        if invitation.is_for_staff
+        else "accounts/email/invitation"
+    )
     _send_email(
-        "accounts/email/invitation",
+        template,
         invitation.email,
         {
             "first_name": invitation.first_name,
             "link": _absolute(reverse("accounts:accept_invitation", args=[token])),
             "days": INVITATION_LIFETIME.days,
             "location": location,
+            "role": invitation.get_role_display(),
         },
     )
     return invitation, token
@@ -291,6 +315,15 @@ def email_has_account(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
 
 
+def _claim(invitation: Invitation, now: dt.datetime) -> None:
+    """Use the invitation once: a conditional UPDATE whose row count is checked."""
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    if claimed != 1:
+        raise InvitationUnavailable(InvitationUnavailable.USED)
+
+
 def accept_invitation(token: str, details: PatientDetails) -> User:
     """Create the invited patient, active and verified, using the invitation exactly once.
 
@@ -299,16 +332,14 @@ def accept_invitation(token: str, details: PatientDetails) -> User:
     (the address registered meanwhile) leaves the invitation unused.
     """
     invitation = usable_invitation(token)
+    if invitation.is_for_staff:
+        raise InvitationUnavailable(InvitationUnavailable.UNKNOWN)
     if email_has_account(invitation.email):
         raise EmailAlreadyRegistered
     now = timezone.now()
     try:
         with transaction.atomic():
-            claimed = Invitation.objects.filter(
-                pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
-            ).update(used_at=now)
-            if claimed != 1:
-                raise InvitationUnavailable(InvitationUnavailable.USED)
+            _claim(invitation, now)
             user = User.objects.create_user(
                 email=invitation.email,
                 password=details.password,
@@ -326,6 +357,37 @@ def accept_invitation(token: str, details: PatientDetails) -> User:
             Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
     except IntegrityError as exc:
         # The only unique value we write is the email: it was registered a moment ago.
+        raise EmailAlreadyRegistered from exc
+    return user
+
+
+def accept_staff_invitation(token: str, details: StaffDetails) -> User:
+    """Create the invited member of staff with the invitation's role, using it exactly once.
+
+    The account has a password but no second factor yet: the caller sends the person straight to
+    enrolment, and nothing opens until that is done (accounts.security).
+    """
+    invitation = usable_invitation(token)
+    if not invitation.is_for_staff:
+        raise InvitationUnavailable(InvitationUnavailable.UNKNOWN)
+    if email_has_account(invitation.email):
+        raise EmailAlreadyRegistered
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            _claim(invitation, now)
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=details.password,
+                first_name=details.first_name,
+                last_name=details.last_name,
+                role=invitation.role,
+                is_active=True,
+            )
+            if invitation.location is not None:
+                user.locations.add(invitation.location)
+            Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
+    except IntegrityError as exc:
         raise EmailAlreadyRegistered from exc
     return user
 

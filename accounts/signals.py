@@ -2,21 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from accounts import security
-
-
-@receiver(user_login_failed)
-def count_failure(
-    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
-) -> None:
-    username = credentials.get("username") or ""
-    if username:
-        security.record_failure(str(username), security.client_ip(request))
+from accounts import lockout
 
 
 @receiver(user_logged_in)
 def forget_failures(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    security.clear_failures(user.email)
+    """A complete sign-in (for staff: after the second factor) forgets the account's failures.
+
+    Not the address's (axes' AXES_RESET_ON_SUCCESS would clear both): one person's successful
+    sign-in must not reset the count of someone guessing from the same address.
+    """
+    lockout.forget_account_failures(user.email)

@@ -5,18 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
-from accounts.forms import LoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
@@ -35,9 +28,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_complete")
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -51,6 +42,7 @@ urlpatterns = [
     path("register/resend/", views.resend_verification, name="resend_verification"),
     path("register/invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("invitations/new/", views.invite, name="invite"),
+    path("invitations/staff/new/", views.invite_staff, name="invite_staff"),
     path("mfa/", views.mfa, name="mfa"),
     path("session/status/", views.session_status, name="session_status"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),

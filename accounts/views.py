@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from base64 import b32encode
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from accounts import security, services, totp
+from accounts import lockout, security, services
 from accounts.access import role_required
 from accounts.forms import (
     ChoosePasswordForm,
     CodeForm,
     InvitationAcceptForm,
     InvitationForm,
+    LoginForm,
     RegistrationForm,
     ResendVerificationForm,
+    StaffInvitationAcceptForm,
+    StaffInvitationForm,
 )
-from accounts.models import Invitation, Role
+from accounts.models import Invitation, Role, User
+from accounts.requests import AuthenticatedRequest
 from locations.models import Location, NurseShift
 
 
@@ -32,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.NURSE)
-def nurse_home(request: HttpRequest) -> HttpResponse:
+def nurse_home(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     shifts = (
         NurseShift.objects.filter(nurse=request.user, ends_at__gte=now)
@@ -59,7 +69,7 @@ def _signed_in_elsewhere(request: HttpRequest) -> HttpResponse | None:
     """Registration pages are for people without an account in this browser."""
     if request.user.is_authenticated:
         messages.info(request, "You are already signed in.")
-        return redirect(request.user.get_home_url())  # type: ignore[union-attr]
+        return redirect(request.user.get_home_url())
     return None
 
 
@@ -143,7 +153,11 @@ def invite(request: HttpRequest) -> HttpResponse:
             f"The link works for {services.INVITATION_LIFETIME.days} days.",
         )
         return redirect("accounts:invite")
-    invitations = Invitation.objects.select_related("location").order_by("-created_at")[:20]
+    invitations = (
+        Invitation.objects.filter(role=Role.PATIENT)
+        .select_related("location")
+        .order_by("-created_at")[:20]
+    )
     return render(
         request,
         "accounts/invite.html",
@@ -166,6 +180,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return _invitation_unavailable(request, unavailable)
     if services.email_has_account(invitation.email):
         return _invitation_account_exists(request, invitation.email)
+    if invitation.is_for_staff:
+        return _accept_staff_invitation(request, token, invitation)
     form = InvitationAcceptForm(
         request.POST or None,
         invited_email=invitation.email,
@@ -186,6 +202,58 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _accept_staff_invitation(
+    request: HttpRequest, token: str, invitation: Invitation
+) -> HttpResponse:
+    """Staff choose their password, then go straight on to enrol the second factor: the new
+    account is not signed in before that (the same pending stage as after a password)."""
+    form = StaffInvitationAcceptForm(
+        request.POST or None,
+        invited_email=invitation.email,
+        initial={"first_name": invitation.first_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accept_staff_invitation(token, form.details())
+        except services.InvitationUnavailable as unavailable:
+            return _invitation_unavailable(request, unavailable)
+        except services.EmailAlreadyRegistered:
+            return _invitation_account_exists(request, invitation.email)
+        security.begin_second_factor(request, user, _BACKEND)
+        return redirect("accounts:mfa")
+    return render(
+        request, "accounts/staff_invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+@require_http_methods(["GET", "POST"])
+def invite_staff(request: HttpRequest) -> HttpResponse:
+    """Clinic admins invite staff with a role from a fixed list; the invitee sets the password."""
+    form = StaffInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation, _token = services.create_invitation(
+            email=form.cleaned_data["email"],
+            first_name=form.cleaned_data["first_name"],
+            location=form.cleaned_data["location"],
+            invited_by=request.user,  # type: ignore[arg-type]
+            role=form.cleaned_data["role"],
+        )
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+        return redirect("accounts:invite_staff")
+    invitations = Invitation.objects.exclude(role=Role.PATIENT).order_by("-created_at")[:20]
+    return render(
+        request,
+        "accounts/staff_invite.html",
+        {
+            "form": form,
+            "invitations": invitations,
+            "now": timezone.now(),
+            "lifetime_days": services.INVITATION_LIFETIME.days,
+        },
+    )
+
+
 def _invitation_unavailable(
     request: HttpRequest, unavailable: services.InvitationUnavailable
 ) -> HttpResponse:
@@ -203,55 +271,112 @@ def _invitation_account_exists(request: HttpRequest, email: str) -> HttpResponse
     return render(request, "accounts/invitation_account_exists.html", {"email": email})
 
 
-# --- Second factor, session time-out, lockouts ---------------------------------------------------
+# --- Sign-in in two stages, session time-out, lockouts -------------------------------------------
 
 
-def _safe_next(request: HttpRequest) -> str:
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page, except that for staff the password is only the first stage.
 
+    A member of staff is not logged in here: the session keeps them as pending
+    (accounts.security) and `/mfa/` logs them in once the second factor passes.
+    """
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]  # ours
+        user = form.get_user()
+        if not user.is_clinic_staff:
+            return super().form_valid(form)
+        security.begin_second_factor(self.request, user, user.backend)
+        target = self.get_redirect_url()
+        query = f"?{urlencode({'next': target})}" if target else ""
+        return redirect(reverse("accounts:mfa") + query)
+
+
+def _safe_next(request: HttpRequest, user: User) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of this site only (redirect() would take "0" for a view name).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
-    return request.user.get_home_url()  # type: ignore[union-attr]
+    return user.get_home_url()
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def mfa(request: HttpRequest) -> HttpResponse:
-    """Staff pass a second factor after the password: enrol once, then a code every sign-in."""
+    """The second stage: enrol an authenticator once, then a code (or a recovery code) each time.
 
-    user = request.user
-    if not user.is_clinic_staff:  # type: ignore[union-attr]
-        return redirect(user.get_home_url())  # type: ignore[union-attr]
-    device = security.device_for(user)  # type: ignore[arg-type]
+    Wrong codes count in the lockout like wrong passwords; a locked account's right code is
+    refused too.
+    """
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(_safe_next(request, request.user))
+    waiting = security.pending(request)
+    if waiting is None:
+        return redirect("accounts:login")
+    user = waiting.user
+    if lockout.is_locked(request, user.email):
+        # As axes' backend does for a password during a lockout: the attempt counts too.
+        lockout.record_failure(request, user.email)
+        return lockout.lockout_response(request)
+    device = security.authenticator(user)
+    enrolling = device is None
+    if device is None:
+        device = security.enrolment_device(user)
     form = CodeForm(request.POST or None)
-    enrolling = device.confirmed_at is None
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
         if enrolling:
-            recovery = security.confirm_device(device, code)
+            recovery = security.confirm_enrolment(device, code)
             if recovery is not None:
-                request.session[security.MFA_SESSION_KEY] = True
+                security.complete_sign_in(request, waiting, device)
                 return render(
                     request,
                     "accounts/mfa_recovery.html",
-                    {"codes": recovery, "next": _safe_next(request)},
+                    {"codes": recovery, "next": _safe_next(request, user)},
                 )
-        elif security.verify(user, code):  # type: ignore[arg-type]
-            request.session.cycle_key()
-            request.session[security.MFA_SESSION_KEY] = True
-            return redirect(_safe_next(request))
+        elif (verified := security.verify(user, code)) is not None:
+            security.complete_sign_in(request, waiting, verified)
+            return HttpResponseRedirect(_safe_next(request, user))
+        # Counted like a wrong password; at the limit axes' middleware answers with the lockout.
+        lockout.record_failure(request, user.email)
         form.add_error(
-            "code", "That code is not right. Check the time on your phone and try again."
+            "code",
+            "That code is not right. Check the time on your phone, wait a few seconds and try "
+            "again.",
         )
     context = {"form": form, "enrolling": enrolling, "next": request.GET.get("next", "")}
     if enrolling:
         import qrcode
         import qrcode.image.svg
 
-        uri = totp.provisioning_uri(device.secret, user.email, "Clearwater Clinics")  # type: ignore[union-attr]
-        image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
-        context.update(secret=device.secret, qr=image.to_string(encoding="unicode"))
+        image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+        context.update(
+            secret=b32encode(device.bin_key).decode(), qr=image.to_string(encoding="unicode")
+        )
     return render(request, "accounts/mfa.html", context)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choosing a new password from an emailed link, inside the lockout.
+
+    While the account or the address is locked, setting a password is refused; a link whose
+    token is wrong (a guess) counts as a failed sign-in for the account it names.
+    """
+
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        user = self.get_user(str(kwargs["uidb64"]))
+        username = user.email if user is not None else None
+        if request.method == "POST" and lockout.is_locked(request, username):
+            return lockout.lockout_response(request)
+        response = super().dispatch(request, *args, **kwargs)
+        if not self.validlink and not isinstance(response, HttpResponseRedirect):
+            lockout.record_failure(request, username)
+        return response
 
 
 @login_required
@@ -269,18 +394,16 @@ def session_status(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def keep_alive(request: HttpRequest) -> HttpResponse:
-
     return JsonResponse({"ok": True})  # the middleware has just recorded the activity
 
 
 @role_required(Role.CLINIC_ADMIN)
 @require_http_methods(["GET", "POST"])
 def locked_accounts(request: HttpRequest) -> HttpResponse:
-
     if request.method == "POST":
         username = request.POST.get("username", "")
-        removed = security.clear_failures(username)
-        if removed:
-            messages.success(request, f"{username} can sign in again.")
+        address = request.POST.get("ip_address", "")
+        if lockout.unlock(username=username, ip_address=address):
+            messages.success(request, f"{username or address} can sign in again.")
         return redirect("accounts:locked")
-    return render(request, "accounts/locked.html", {"locked": security.locked_accounts()})
+    return render(request, "accounts/locked.html", {"locked": lockout.locked_accounts()})

@@ -85,14 +85,16 @@ def _signed_in(user: User) -> str:
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
-    from accounts.security import MFA_SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     store: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store[MFA_SESSION_KEY] = True
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store.create()
     assert store.session_key is not None
     return store.session_key
@@ -154,9 +156,8 @@ def main() -> None:
     wrk = _ensure_wrk()
 
     with django_environment(), tempfile.TemporaryDirectory() as scratch:
-        from django.utils import timezone
-
-        from accounts.models import Role, StaffDevice, User
+        from accounts.models import Role, User
+        from accounts.security import enrol_with_key
         from bench import network
         from bench.generate import busy_location
         from intake.models import Intake
@@ -181,7 +182,7 @@ def main() -> None:
                 email=f"bench-{role}-{time.time_ns()}@example.org", role=role, password="!"
             )
             user.locations.add(location)
-            StaffDevice.objects.create(user=user, secret="A" * 32, confirmed_at=timezone.now())
+            enrol_with_key(user, "00" * 20)
             return user
 
         def pages_for(location: Location) -> dict[str, tuple[Targets, str | None]]:

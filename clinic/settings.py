@@ -33,7 +33,8 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 CLINIC_MAILBOX = env_str("CLINIC_MAILBOX", "care@example.org")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site is the app's own (accounts.admin_site): reachable only through /login/.
+    "accounts.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +44,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "locations",
     "intake",
@@ -52,6 +57,7 @@ INSTALLED_APPS = [
     "outcomes",
     "audit",
     "charting",
+    "worklist",
 ]
 
 MIDDLEWARE = [
@@ -62,9 +68,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the request into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -82,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
                 "clinic.context_processors.site",
+                "scheduling.context_processors.worklist",
             ],
         },
     },
@@ -125,6 +135,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "scheduling.tasks.release_expired_holds",
         "schedule": 60.0,
     },
+    "open-follow-up-tasks": {"task": "scheduling.tasks.open_follow_up_tasks", "schedule": 3600.0},
+    "prune-webhook-receipts": {
+        "task": "notifications.tasks.prune_webhook_receipts",
+        "schedule": 86400.0,
+    },
+    "prune-sign-in-records": {
+        "task": "accounts.tasks.prune_sign_in_records",
+        "schedule": 15 * 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")
@@ -150,10 +169,32 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = int(timedelta(hours=2).total_seconds())
 
-# Sign-in protection (accounts.security): lockout, staff idle time-out, patient sessions.
+# Sign-in protection (README "Sign-in"): django-axes counts failed passwords, second-step codes
+# and reset links, per account and per client address; django-otp holds the second factor.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked account before any hashing
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Reverse proxies in front of the app that each append the address they received a request from
+# to X-Forwarded-For (docker-compose: 1, the TLS proxy). 0 trusts no header: REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+AXES_HANDLER = "accounts.lockout.ClinicAxesHandler"  # 5 per account and 20 per address
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # accounts.signals forgets the account's failures, not the address's
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "new_password1", "new_password2"]
+AXES_VERBOSE = False
+# Successful sign-ins (axes' access log) are kept this long, then pruned with old failures.
+SIGN_IN_LOG_DAYS = env_int("SIGN_IN_LOG_DAYS", 90, minimum=1)
+OTP_TOTP_ISSUER = "Clearwater Clinics"
 STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60, minimum=60)
 # Staff activity is written to the session at most this often (the idle clock's resolution).
 STAFF_SEEN_RESOLUTION = env_int("STAFF_SEEN_RESOLUTION", 30, minimum=0)
@@ -206,6 +247,11 @@ SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(LOCAL_DIR / "sms"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# Send from a Messaging Service instead of the number (needed for Twilio's Advanced Opt-Out).
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+# Twilio answers HELP and INFO itself (its default, and with Advanced Opt-Out's help text); set
+# false for a number whose provider does not, and the app answers with the clinic's phone.
+SMS_PROVIDER_ANSWERS_HELP = env_bool("SMS_PROVIDER_ANSWERS_HELP", True)
 # A claimed message not sent after this long (its broker message was lost) is claimed again.
 NOTIFICATIONS_REQUEUE_AFTER = env_int("NOTIFICATIONS_REQUEUE_AFTER", 300, minimum=1)
 # A sending task is killed after this long (its hard time limit), so a row still "sending" after
@@ -249,5 +295,9 @@ LOGGING = {
         # Request lines carry URLs only; URLs carry opaque ids and tokens, never patient data.
         "django.request": {"level": "WARNING", "filters": ["tokens", "forbidden"]},
         "django.server": {"filters": ["tokens"]},
+        # The SDK logs every API request's headers at INFO; a failure is ours to report.
+        "twilio": {"level": "WARNING"},
+        # axes logs each attempt at INFO; its warnings (failures, lockouts) mask who and where.
+        "axes": {"level": "WARNING"},
     },
 }

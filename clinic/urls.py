@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
     path("nurse/", include("charting.urls")),
+    path("sms/", include("notifications.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
     path("", include("accounts.urls")),

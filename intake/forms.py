@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from accounts.ages import validate_adult_birth_date
+from accounts.validators import validate_adult_birth_date
 from clinic.wording import FORMSET_MESSAGES, in_peoples_words
 from intake import cards, scoring
 from locations.models import Location

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from notifications.models import Message
+from notifications.models import InboundText, Message
 
 PRIVATE = ["recipient", "body_text", "body_html", "attachment"]
 
@@ -15,3 +15,12 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     # Staff see what was sent when, not to whom or what it said: that stays in the outbox.
     exclude = PRIVATE
     readonly_fields = [f.name for f in Message._meta.fields if f.name not in PRIVATE]
+
+
+@admin.register(InboundText)
+class InboundTextAdmin(admin.ModelAdmin[InboundText]):
+    list_display = ["received_at", "outcome"]
+    list_filter = ["outcome"]
+    # Who wrote and what they said stay with the staff pages that need them.
+    exclude = ["sender", "body"]
+    readonly_fields = [f.name for f in InboundText._meta.fields if f.name not in ("sender", "body")]

@@ -13,10 +13,7 @@ import os
 import smtplib
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from base64 import b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.mime.text import MIMEText
@@ -25,7 +22,12 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.urls import reverse
 from django.utils.module_loading import import_string
+from requests import RequestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 
 from notifications.models import Channel, Message
 from notifications.registry import Resolved
@@ -43,6 +45,15 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying will not help: a rejected address, a number that cannot receive texts."""
 
 
+class RecipientOptedOut(PermanentDeliveryError):
+    """The number's owner opted out of texts from this sender (Twilio's error 21610): not a
+    failure of delivery, a withdrawn consent to record."""
+
+    def __init__(self, reason: str, recipient: str) -> None:
+        super().__init__(reason)
+        self.recipient = recipient
+
+
 def message_id_header(message: Message) -> str:
     """The same Message-ID every time this message is sent: a receiver can tell a resend."""
     return f"<{message.public_id}@{urllib.parse.urlsplit(settings.SITE_URL).hostname}>"
@@ -51,6 +62,7 @@ def message_id_header(message: Message) -> str:
 @dataclass(frozen=True)
 class Delivered:
     resolved: Resolved
+    provider_id: str = ""
 
 
 Outcome = Delivered | DeliveryError
@@ -66,11 +78,13 @@ def deliver_all(ready: list[tuple[Message, Resolved]]) -> Iterator[tuple[Message
     for message, resolved in texts:
         try:
             assert backend is not None
-            backend.send(str(message.public_id), resolved.recipient, resolved.body_text)
+            provider_id = backend.send(
+                str(message.public_id), resolved.recipient, resolved.body_text
+            )
         except DeliveryError as error:
             yield message, error
         else:
-            yield message, Delivered(resolved)
+            yield message, Delivered(resolved, provider_id or "")
 
 
 def email_for(message: Message, resolved: Resolved) -> EmailMultiAlternatives:
@@ -133,7 +147,9 @@ def _deliver_emails(
 
 
 class SmsBackend(Protocol):
-    def send(self, message_id: str, to: str, text: str) -> None: ...
+    def send(self, message_id: str, to: str, text: str) -> str | None:
+        """Hand the text over; the provider's id of it, if it has one."""
+        ...
 
 
 def sms_backend() -> SmsBackend:
@@ -149,9 +165,10 @@ class ConsoleSmsBackend:
     """Development: print that a text would go out, not its words (console output is a log,
     and logs carry no patient data); FileSmsBackend keeps the texts for reading."""
 
-    def send(self, message_id: str, to: str, text: str) -> None:
+    def send(self, message_id: str, to: str, text: str) -> str | None:
         sys.stdout.write(f"[sms {message_id} to {_masked(to)}: {len(text)} characters]\n")
         sys.stdout.flush()
+        return None
 
 
 def append_delivery(directory: Path, name: str, content: str) -> Path:
@@ -168,38 +185,65 @@ def append_delivery(directory: Path, name: str, content: str) -> Path:
 class FileSmsBackend:
     """Development, tests and benchmarks: one JSON file per delivery in SMS_FILE_PATH."""
 
-    def send(self, message_id: str, to: str, text: str) -> None:
+    def send(self, message_id: str, to: str, text: str) -> str | None:
         append_delivery(
             Path(settings.SMS_FILE_PATH),
             f"{message_id}.json",
             json.dumps({"id": message_id, "to": to, "text": text}),
         )
+        return None
+
+
+# Twilio's error for a number that replied STOP (or another opt-out word) to this sender.
+OPTED_OUT = 21610
 
 
 class TwilioSmsBackend:
-    """A real provider, used only when SMS_BACKEND names it and its credentials are set."""
+    """Twilio, through its SDK, used only when SMS_BACKEND names it and its credentials are set.
+
+    Each text asks for delivery reports at its own StatusCallback (Message.status_callback_url).
+    It is sent from TWILIO_MESSAGING_SERVICE_SID when set (needed for Advanced Opt-Out), else from
+    TWILIO_FROM_NUMBER. The SDK makes one attempt per call: retries are the outbox's (backoff).
+    """
 
     timeout = 10
 
-    def send(self, message_id: str, to: str, text: str) -> None:
+    def http_client(self) -> TwilioHttpClient:
+        return TwilioHttpClient(timeout=self.timeout)
+
+    def send(self, message_id: str, to: str, text: str) -> str | None:
         sid, token = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
-        if not (sid and token and settings.TWILIO_FROM_NUMBER):
+        service = settings.TWILIO_MESSAGING_SERVICE_SID
+        if not (sid and token and (service or settings.TWILIO_FROM_NUMBER)):
             raise PermanentDeliveryError("Twilio is not configured")
-        request = urllib.request.Request(
-            f"https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json",
-            data=urllib.parse.urlencode(
-                {"To": to, "From": settings.TWILIO_FROM_NUMBER, "Body": text}
-            ).encode(),
-            headers={
-                "Authorization": "Basic " + b64encode(f"{sid}:{token}".encode()).decode(),
-            },
+        sender = (
+            {"messaging_service_sid": service}
+            if service
+            else {"from_": settings.TWILIO_FROM_NUMBER}
         )
+        client = Client(sid, token, http_client=self.http_client())
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout):  # noqa: S310
-                return
-        except urllib.error.HTTPError as error:
-            if error.code == 429 or error.code >= 500:
-                raise TransientDeliveryError(f"Twilio HTTP {error.code}") from error
-            raise PermanentDeliveryError(f"Twilio HTTP {error.code}") from error
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            sent = client.messages.create(
+                to=to,
+                body=text,
+                status_callback=status_callback_url(message_id),
+                **sender,
+            )
+        except TwilioRestException as error:
+            if error.code == OPTED_OUT:
+                raise RecipientOptedOut(
+                    f"the number opted out of texts (Twilio {OPTED_OUT})", recipient=to
+                ) from error
+            if error.status == 429 or error.status >= 500:
+                raise TransientDeliveryError(f"Twilio HTTP {error.status}") from error
+            raise PermanentDeliveryError(
+                f"Twilio HTTP {error.status}, error {error.code}"
+            ) from error
+        except (TwilioException, RequestException, OSError) as error:
             raise TransientDeliveryError(type(error).__name__) from error
+        return str(sent.sid or "")
+
+
+def status_callback_url(message_id: str) -> str:
+    """The public address of a text's delivery reports (SITE_URL): what Twilio signs."""
+    return f"{settings.SITE_URL}{reverse('notifications:twilio_status')}?message={message_id}"

@@ -64,3 +64,32 @@ def resolver_for(kind: str) -> Resolver | None:
 
 def label_for(kind: str) -> str:
     return _labels.get(kind, kind.replace("_", " ").capitalize())
+
+
+# --- Replies -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the app that understands replies made of an inbound text: the words to answer with
+    ("" for none), what the text was about (a group, e.g. ``session:<id>``) and its outcome."""
+
+    reply: str = ""
+    group: str = ""
+    outcome: str = ""
+
+
+if TYPE_CHECKING:
+    from notifications.models import InboundText
+
+ReplyHandler = Callable[["InboundText"], Answer]
+_reply_handlers: list[ReplyHandler] = []
+
+
+def register_replies(handler: ReplyHandler) -> None:
+    """The one handler of inbound texts (the app that sends the reminders knows their words)."""
+    _reply_handlers[:] = [handler]
+
+
+def reply_handler() -> ReplyHandler | None:
+    return _reply_handlers[0] if _reply_handlers else None

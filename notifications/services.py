@@ -9,10 +9,22 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.backends import Delivered, DeliveryError, TransientDeliveryError, deliver_all
-from notifications.models import Channel, Message, MessageStatus
+from notifications.backends import (
+    Delivered,
+    DeliveryError,
+    RecipientOptedOut,
+    TransientDeliveryError,
+    deliver_all,
+)
+from notifications.models import (
+    DELIVERY_RANK,
+    Channel,
+    DeliveryStatus,
+    Message,
+    MessageStatus,
+)
 from notifications.registry import Defer, Resolved, Skip, resolver_for
-from notifications.signals import message_failed
+from notifications.signals import message_failed, recipient_opted_out, text_undelivered
 
 QUIET_STARTS = dt.time(21)
 QUIET_ENDS = dt.time(8)
@@ -70,6 +82,31 @@ def cancel_group(group: str) -> int:
         .pending()
         .update(status=MessageStatus.CANCELLED, last_error="cancelled before sending")
     )
+
+
+OPTED_OUT_REASON = "cancelled: the number opted out of texts"
+
+
+def cancel_texts(groups: list[str]) -> int:
+    """Cancel the texts of these groups that have not gone out (the number opted out); they are
+    marked so that `restore_texts` can plan them again if the person opts back in."""
+    return (
+        Message.objects.filter(group__in=groups, channel=Channel.SMS)
+        .pending()
+        .update(status=MessageStatus.CANCELLED, last_error=OPTED_OUT_REASON)
+    )
+
+
+def restore_texts(groups: list[str]) -> int:
+    """Plan again the texts an opt-out cancelled that are still to come (the person opted back
+    in); their resolver decides at send time whether each still applies."""
+    return Message.objects.filter(
+        group__in=groups,
+        channel=Channel.SMS,
+        status=MessageStatus.CANCELLED,
+        last_error=OPTED_OUT_REASON,
+        send_at__gt=timezone.now(),
+    ).update(status=MessageStatus.PENDING, last_error="", claimed_at=None)
 
 
 def claim_due(limit: int = 1000) -> list[int]:
@@ -194,6 +231,8 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
             message,
             status=MessageStatus.SENT,
             sent_at=timezone.now(),
+            provider_id=outcome.provider_id[:64],
+            delivery_status=DeliveryStatus.QUEUED if outcome.provider_id else "",
             attempts=attempts,
             last_error="",
             recipient=resolved.recipient[:254],
@@ -204,6 +243,17 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
             attachment=attachment[1],
         )
         return "sent"
+    if isinstance(outcome, RecipientOptedOut):
+        if _record(
+            message, status=MessageStatus.SKIPPED, attempts=attempts, last_error=str(outcome)[:300]
+        ):
+            recipient_opted_out.send(
+                sender=Message,
+                message_id=message.pk,
+                recipient=outcome.recipient,
+                source=f"provider refused the number (Twilio error {OPTED_OUT_CODE})",
+            )
+        return "skipped"
     if (
         isinstance(outcome, TransientDeliveryError)
         and attempts < settings.NOTIFICATIONS_MAX_ATTEMPTS
@@ -241,3 +291,64 @@ def channels_for(*, email: str, email_ok: bool, phone: str, sms_ok: bool) -> lis
     if sms_ok and phone:
         pairs.append((Channel.SMS.value, phone))
     return pairs
+
+
+OPTED_OUT_CODE = "21610"
+# Twilio's statuses in the order they happen; those after delivery (read) count as delivered,
+# those before queueing as queued.
+PROVIDER_STATUSES: dict[str, str] = {
+    "accepted": DeliveryStatus.QUEUED,
+    "scheduled": DeliveryStatus.QUEUED,
+    "queued": DeliveryStatus.QUEUED,
+    "sending": DeliveryStatus.QUEUED,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "failed": DeliveryStatus.FAILED,
+}
+
+
+def record_delivery(message: Message, provider_status: str, error_code: str = "") -> bool:
+    """Apply a provider's delivery report; True if it moved the message's delivery status.
+
+    Reports arrive out of order, so a status only moves forward (DELIVERY_RANK): one conditional
+    UPDATE over the lower ranks, so two reports at once cannot move it back either. A text that
+    did not arrive is announced once (`text_undelivered`); error 21610 (the number opted out) is
+    recorded as an opt-out (`recipient_opted_out`), not a failure. Call inside a transaction.
+    """
+    status = PROVIDER_STATUSES.get(provider_status.lower())
+    if status is None:
+        return False
+    code = error_code.strip()[:10]
+    if code == OPTED_OUT_CODE and status in (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED):
+        status = DeliveryStatus.OPTED_OUT
+    lower = [name for name, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
+    moved = Message.objects.filter(pk=message.pk, delivery_status__in=lower).update(
+        delivery_status=status, delivery_error=code, delivery_updated_at=timezone.now()
+    )
+    if not moved:
+        return False
+    if status == DeliveryStatus.OPTED_OUT:
+        recipient_opted_out.send(
+            sender=Message,
+            message_id=message.pk,
+            recipient=message.recipient,
+            source=f"provider reported an opt-out (Twilio error {OPTED_OUT_CODE})",
+        )
+    elif status in (DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED):
+        text_undelivered.send(
+            sender=Message,
+            message_id=message.pk,
+            kind=message.kind,
+            group=message.group,
+            error_code=code,
+        )
+    return True
+
+
+def prune_webhook_receipts(days: int = 7) -> int:
+    from notifications.models import WebhookReceipt
+
+    before = timezone.now() - dt.timedelta(days=days)
+    return WebhookReceipt.objects.filter(received_at__lt=before).delete()[0]

@@ -39,3 +39,9 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
 def dispatch_soon() -> None:
     """After a booking commits, confirmations need not wait for the next minute."""
     enqueue_on_commit(dispatch_due)
+
+
+@shared_task
+def prune_webhook_receipts() -> int:
+    """Daily (beat): forget idempotency tokens older than a week; Twilio retries within hours."""
+    return services.prune_webhook_receipts()

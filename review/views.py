@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
-from accounts.ages import age_on
+from accounts.validators import age_on
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit

@@ -6,6 +6,7 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Scheduling"
 
     def ready(self) -> None:
-        from scheduling import reminders
+        from scheduling import reminders, staff_tasks
 
         reminders.register()
+        staff_tasks.connect()

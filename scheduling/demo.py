@@ -6,8 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105  (fictional demo accounts, printed by make run)
-# Every demo staff account is enrolled with this authenticator secret (README: `make totp`).
-DEMO_TOTP_SECRET = "KRSXG5CTMVRXEZLUKN2XAZLSONSWG4TF"  # noqa: S105
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -9,6 +10,14 @@ from django.urls import reverse
 from locations.models import Location, Weekday
 from scheduling import planner
 from scheduling.models import ReminderRule
+from worklist.models import Cause
+
+# "Reply CANCEL" in a text unsubscribes whoever follows it (carriers' opt-out words); "Reply
+# STOP to opt out" is what it is meant for.
+ASKS_FOR_AN_OPT_OUT_WORD = re.compile(
+    r"\b(reply|text|send)\b\W+(with\W+)?(STOPALL|UNSUBSCRIBE|CANCEL|END|QUIT|REVOKE|OPTOUT)\b",
+    re.IGNORECASE,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
@@ -196,7 +205,23 @@ class ReminderRuleForm(forms.ModelForm[ReminderRule]):
         return self._template("email_html")
 
     def clean_sms_text(self) -> str:
-        return self._template("sms_text")
+        text = self._template("sms_text")
+        if ASKS_FOR_AN_OPT_OUT_WORD.search(text):
+            raise forms.ValidationError(
+                "Carriers treat CANCEL, END, QUIT and the like as opting out of every text: ask "
+                'for "Reply C to confirm, R to reschedule" instead.'
+            )
+        return text
+
+
+class TaskFilterForm(forms.Form):
+    """The worklist's filters, read from the query string (clinic.querystrings)."""
+
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True), required=False, empty_label="All"
+    )
+    kind = forms.ChoiceField(choices=[("", "All"), *Cause.choices], required=False)
+    mine = forms.BooleanField(required=False, label="Assigned to me")
 
 
 class MyAppointmentForm(forms.Form):

@@ -16,6 +16,15 @@ urlpatterns = [
     path("desk/sessions/<uuid:public_id>/waitlist/", views.join_waitlist, name="waitlist"),
     path("desk/sessions/<uuid:public_id>/<slug:action>/", views.transition, name="transition"),
     path("desk/offers/<int:hold_id>/accept/", views.accept_offer, name="accept_offer"),
+    path("desk/tasks/", views.desk_tasks, name="desk_tasks"),
+    path("desk/tasks/<uuid:public_id>/assign/", views.desk_task_assign, name="desk_task_assign"),
+    path("desk/tasks/<uuid:public_id>/done/", views.desk_task_done, name="desk_task_done"),
+    # The clinicians' list sits beside their review queue; review.urls has no "tasks/".
+    path("review/tasks/", views.review_tasks, name="review_tasks"),
+    path(
+        "review/tasks/<uuid:public_id>/assign/", views.review_task_assign, name="review_task_assign"
+    ),
+    path("review/tasks/<uuid:public_id>/done/", views.review_task_done, name="review_task_done"),
     path("desk/<slug:slug>/day/", views.day_view, name="day_today"),
     path("desk/<slug:slug>/day/<str:day>/", views.day_view, name="day"),
     path("desk/<slug:slug>/week/", views.week_view, name="week_today"),

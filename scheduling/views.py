@@ -19,14 +19,14 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
-from clinic.querystrings import day_in_range, query_form
+from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
 from intake.views import home_status
 from locations.models import Location, NurseShift, Opening
-from notifications.models import Message, MessageStatus
+from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, services
+from scheduling import ics, planner, reminders, replies, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -35,6 +35,7 @@ from scheduling.forms import (
     PlanRequestForm,
     ReminderRuleForm,
     SearchForm,
+    TaskFilterForm,
     WaitlistForm,
     next_weekday,
 )
@@ -50,8 +51,12 @@ from scheduling.models import (
     WaitlistEntry,
     new_calendar_token,
 )
+from worklist import services as worklist
+from worklist.forms import DoneForm
+from worklist.models import Queue, Task
 
 desk_only = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
+clinicians_only = role_required(Role.CLINICIAN)
 patient_only = role_required(Role.PATIENT)
 
 SLOT = dt.timedelta(minutes=15)
@@ -194,8 +199,13 @@ def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
         group__in=[f"session:{s.pk}" for s in sessions] + [f"series:{series.pk}"]
     ).order_by("send_at"):
         by_group[message.group].append(message)
+    replied: dict[str, list[tuple[InboundText, str]]] = defaultdict(list)
+    outcomes = dict(replies.Outcome.choices)
+    for text in InboundText.objects.filter(group__in=[f"session:{s.pk}" for s in sessions]):
+        replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
         session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
+        session.replies = replied[f"session:{session.pk}"]  # type: ignore[attr-defined]
     return render(
         request,
         "scheduling/series.html",
@@ -728,3 +738,101 @@ def reminder_rules(request: HttpRequest, slug: str) -> HttpResponse:
             }
         )
     return render(request, "scheduling/reminder_rules.html", {"location": location, "kinds": kinds})
+
+
+# --- Staff worklist (the worklist app; its tasks are opened by scheduling.staff_tasks) ---------
+
+TASK_PAGES: dict[str, str] = {
+    Queue.DESK: "scheduling:desk_tasks",
+    Queue.CLINICAL: "scheduling:review_tasks",
+}
+
+
+def _task_or_404(queue: str, public_id: UUID) -> Task:
+    """An open task of this worklist; a task of the other one is not found from here."""
+    return get_object_or_404(Task.objects.open().in_queue(queue), public_id=public_id)
+
+
+def _task_list(
+    request: AuthenticatedRequest,
+    queue: str,
+    *,
+    failed: UUID | None = None,
+    done_form: DoneForm | None = None,
+) -> HttpResponse:
+    filters = read_query(request, TaskFilterForm)
+    tasks = Task.objects.open().in_queue(queue).select_related("assigned_to")
+    if filters["location"] is not None:
+        tasks = tasks.filter(location_pk=filters["location"].pk)
+    if filters["kind"]:
+        tasks = tasks.filter(cause=filters["kind"])
+    if filters["mine"]:
+        tasks = tasks.filter(assigned_to=request.user)
+    shown = list(tasks[:200])
+    locations = Location.objects.in_bulk({t.location_pk for t in shown if t.location_pk})
+    return render(
+        request,
+        "scheduling/tasks.html",
+        {
+            "queue": queue,
+            "title": "Tasks for the front desk" if queue == Queue.DESK else "Tasks for clinicians",
+            "page": TASK_PAGES[queue],
+            "rows": [(task, locations.get(task.location_pk or 0)) for task in shown],
+            "filter_form": TaskFilterForm(request.GET or None),
+            "failed": failed,
+            "done_form": done_form,
+        },
+    )
+
+
+def _assign(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
+    task = _task_or_404(queue, public_id)
+    worklist.assign(task, request.user)
+    messages.success(request, "Assigned to you.")
+    return redirect(TASK_PAGES[queue])
+
+
+def _done(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
+    task = _task_or_404(queue, public_id)
+    form = DoneForm(request.POST)
+    if not form.is_valid():
+        return _task_list(request, queue, failed=task.public_id, done_form=form)
+    worklist.close_task(task, request.user, form.cleaned_data["note"])
+    messages.success(request, f"Done: {task.get_cause_display()}.")
+    return redirect(TASK_PAGES[queue])
+
+
+@query_form(TaskFilterForm)
+@desk_only
+def desk_tasks(request: AuthenticatedRequest) -> HttpResponse:
+    return _task_list(request, Queue.DESK)
+
+
+@desk_only
+@require_POST
+def desk_task_assign(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    return _assign(request, Queue.DESK, public_id)
+
+
+@desk_only
+@require_POST
+def desk_task_done(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    return _done(request, Queue.DESK, public_id)
+
+
+@query_form(TaskFilterForm)
+@clinicians_only
+def review_tasks(request: AuthenticatedRequest) -> HttpResponse:
+    return _task_list(request, Queue.CLINICAL)
+
+
+@clinicians_only
+@require_POST
+def review_task_assign(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    return _assign(request, Queue.CLINICAL, public_id)
+
+
+@clinicians_only
+@require_POST
+def review_task_done(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    return _done(request, Queue.CLINICAL, public_id)

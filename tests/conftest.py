@@ -15,12 +15,30 @@ from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
 
 
 def current_code(user: User) -> str:
-    """A fresh authenticator code; the replay guard is reset so tests may sign in quickly again."""
-    from accounts import totp
-    from accounts.models import StaffDevice
+    """A fresh authenticator code. The replay guard and django-otp's throttle are reset, so tests
+    may sign in again within one 30-second step and right after a wrong code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    StaffDevice.objects.filter(user=user).update(last_step=-1)
+    from accounts import totp
+
+    TOTPDevice.objects.filter(user=user).update(
+        last_t=-1, throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     return totp.code_at(TOTP_SECRET)
+
+
+def verified_session(client: Client, user: User) -> None:
+    """Sign `user` in without the pages, with a session the second factor verified (for tests
+    about what a signed-in person may do, not about signing in)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
 
 
 def pass_second_factor(client: Client, user: User) -> None:

@@ -4,7 +4,7 @@ import datetime as dt
 
 import factory
 
-from accounts.models import Role, StaffDevice, User
+from accounts.models import Role, User
 from locations.models import Chair, Location, OpeningHours
 
 PASSWORD = "a-long-test-password"
@@ -19,9 +19,10 @@ def _save_password(user: User, create: bool, extracted: object, **kwargs: object
 def _authenticator(user: User, create: bool, extracted: object, **kwargs: object) -> None:
     """Staff come enrolled in the second factor with a known secret (pass False to skip)."""
     if create and user.is_clinic_staff and extracted is not False:
-        StaffDevice.objects.create(
-            user=user, secret=TOTP_SECRET, confirmed_at=dt.datetime.now(dt.UTC)
-        )
+        from accounts.security import enrol_with_key
+        from accounts.totp import hex_key
+
+        enrol_with_key(user, hex_key(TOTP_SECRET))
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

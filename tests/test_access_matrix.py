@@ -17,6 +17,8 @@ from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
+from worklist.models import Cause
+from worklist.services import open_task
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -79,6 +81,24 @@ MATRIX = {
     "scheduling:week": ("get", "location_day", staff_page(*DESK)),
     "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
     "scheduling:reminder_rules": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
+    # The worklist: the front desk's at /desk/tasks/, the clinicians' at /review/tasks/.
+    "scheduling:desk_tasks": ("get", None, staff_page(*DESK)),
+    "scheduling:desk_task_assign": ("get", "desk_task", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:desk_task_done": ("get", "desk_task", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:review_tasks": ("get", None, staff_page("clinician")),
+    "scheduling:review_task_assign": (
+        "get",
+        "clinical_task",
+        staff_page("clinician", ok=NOT_ALLOWED),
+    ),
+    "scheduling:review_task_done": (
+        "get",
+        "clinical_task",
+        staff_page("clinician", ok=NOT_ALLOWED),
+    ),
+    # Twilio's webhooks: without Twilio's signature, 403 for everyone, signed in or not.
+    "notifications:twilio_status": ("get", None, answers(FORBID)),
+    "notifications:twilio_inbound": ("get", None, answers(FORBID)),
     "scheduling:my_sessions": ("get", None, patient_page(False)),
     "scheduling:reset_feed": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:session_ics": ("get", "session", patient_page()),
@@ -103,7 +123,9 @@ MATRIX = {
     "accounts:resend_verification": ("get", None, PUBLIC),
     "accounts:accept_invitation": ("get", "bad_token", answers(REDIRECT, anon=MISSING)),
     "accounts:invite": ("get", None, staff_page(*DESK)),
-    "accounts:mfa": ("get", None, answers(OK, anon=LOGIN, patient=REDIRECT, other=REDIRECT)),
+    "accounts:invite_staff": ("get", None, staff_page("clinic_admin")),
+    # Signed-in people have passed it; without a pending sign-in there is nothing to verify.
+    "accounts:mfa": ("get", None, answers(REDIRECT, anon=LOGIN)),
     "accounts:session_status": ("get", None, answers(OK, anon=LOGIN)),
     "accounts:keep_alive": ("get", None, answers(NOT_ALLOWED, anon=LOGIN)),
     "accounts:locked": ("get", None, staff_page("clinic_admin")),
@@ -194,6 +216,8 @@ def world(login, settings, tmp_path):
         from scheduling.models import CalendarFeed
 
         feed = CalendarFeed.objects.create(patient=plan.patient)
+        desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
+        clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
     del other
     intake = plan.intake
     IntakeAttachment.objects.create(
@@ -230,6 +254,8 @@ def world(login, settings, tmp_path):
         "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid", FAR)],
         "reset": ["MQ", "set-password"],
         "bad_token": ["not-a-real-token"],
+        "desk_task": [desk_task.public_id],
+        "clinical_task": [clinical_task.public_id],
     }
     return clients, args
 

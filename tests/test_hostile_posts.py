@@ -9,6 +9,7 @@ and the failed sign-in counter also record refused attempts, as they should.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import connection
 from django.test import Client
@@ -18,12 +19,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts.models import Role, User
-from accounts.security import MFA_SESSION_KEY
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from tests.conftest import verified_session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
+from worklist.models import Cause
+from worklist.services import open_task
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -125,8 +128,9 @@ WATCHED = [
     "accounts_user",
     "accounts_patientprofile",
     "accounts_invitation",
-    "accounts_staffdevice",
-    "accounts_recoverycode",
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "otp_static_statictoken",
     "intake_intake",
     "intake_urgentflag",
     "review_treatmentplan",
@@ -144,6 +148,9 @@ WATCHED = [
     "charting_observation",
     "charting_addendum",
     "charting_workup",
+    "worklist_task",
+    "notifications_inboundtext",
+    "notifications_webhookreceipt",
 ]
 
 
@@ -213,6 +220,8 @@ class HostilePostTests(TestCase):
             ends_at=session.ends_at,
             expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
         )
+        desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
+        clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
         cls.users = {
             "patient": plan.patient,
             "other": UserFactory.create(role=Role.PATIENT),
@@ -252,6 +261,7 @@ class HostilePostTests(TestCase):
             reverse("accounts:register"),
             reverse("accounts:resend_verification"),
             reverse("accounts:invite"),
+            reverse("accounts:invite_staff"),
             reverse("accounts:mfa"),
             reverse("accounts:locked"),
             reverse("accounts:password_reset"),
@@ -261,16 +271,19 @@ class HostilePostTests(TestCase):
             reverse("intake:insurance_card", args=[intake.public_id]),
             reverse("scheduling:search"),
             reverse("audit:search"),
+            reverse("notifications:twilio_status") + "?message=" + str(uuid.uuid4()),
+            reverse("notifications:twilio_inbound"),
+            reverse("scheduling:desk_task_assign", args=[desk_task.public_id]),
+            reverse("scheduling:desk_task_done", args=[desk_task.public_id]),
+            reverse("scheduling:review_task_assign", args=[clinical_task.public_id]),
+            reverse("scheduling:review_task_done", args=[clinical_task.public_id]),
         ]
         cls.users[Role.NURSE].locations.add(location)
 
     def client_for(self, role: str) -> Client:
         client = Client()
         if role != "anon":
-            client.force_login(self.users[role])
-            session = client.session
-            session[MFA_SESSION_KEY] = True
-            session.save()
+            verified_session(client, self.users[role])
         return client
 
     def check(self, url_index: int, role: str, data: dict) -> None:
@@ -286,7 +299,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 31
+ENDPOINTS = 38
 
 
 def _make(url_index: int):

@@ -191,101 +191,14 @@ def _no_redirect_handler():
 _NoRedirects = _no_redirect_handler()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn(transactional_db, tmp_path):
-    """gunicorn as the Dockerfile runs it (its ./gunicorn.conf.py included), on the test database
-    and Redis, with production settings over plain HTTP and every logger at DEBUG."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
+    """gunicorn as the Dockerfile runs it, every logger at DEBUG (tests/servers.py)."""
+    from tests.servers import start_gunicorn
 
-    from django.conf import settings
-
-    from tests.conftest import _test_database_url
-
-    root = Path(__file__).resolve().parent.parent
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # The test's own key: sessions signed in here and links signed here must hold there.
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": _test_database_url(),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "SMS_BACKEND": "notifications.backends.FileSmsBackend",
-        "SMS_FILE_PATH": str(tmp_path / "sms"),
-        "LOG_LEVEL": "DEBUG",
-    }
-    # Production settings serve hashed static files: collect them as the image build does.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=root,
-        env=env,
-        check=True,
-    )
-    logs = {name: tmp_path / f"{name}.log" for name in ("access", "error", "output")}
-    with open(logs["output"], "wb") as output:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "clinic.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--access-logfile",
-                str(logs["access"]),
-                "--error-logfile",
-                str(logs["error"]),
-                "--capture-output",
-                "--log-level",
-                "debug",
-            ],
-            cwd=root,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
-            break
-        except OSError:
-            assert server.poll() is None, logs["output"].read_text()[-3000:]
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.3)
-
-    def stop() -> dict[str, str]:
-        """Stop the server (its logs are complete then) and return every log it wrote."""
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
-        return {name: path.read_text() if path.exists() else "" for name, path in logs.items()}
-
+    base, stop, kill = start_gunicorn(tmp_path, workers=1, log_level="debug")
     yield base, stop
-    if server.poll() is None:
-        server.kill()
-        server.wait(timeout=30)
+    kill()
 
 
 @pytest.mark.slow

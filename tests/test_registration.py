@@ -45,6 +45,11 @@ def link_in(message, path_prefix: str) -> str:
     return match.group(1)
 
 
+def signs_in(client: Client, email: str, password: str) -> bool:
+    """Through the sign-in page: django-axes needs the request, which Client.login does not pass."""
+    return client.post("/login/", {"username": email, "password": password}).status_code == 302
+
+
 def invite(client: Client, **overrides: object):
     data: dict[str, object] = {
         "email": "robin.ames@example.org",
@@ -150,7 +155,7 @@ def test_choosing_a_password_activates_the_patient_and_signs_them_in(mailoutbox)
     assert user.is_active
     assert user.check_password(NEW_PASSWORD)
     assert user.patient_profile.email_verified_at is not None
-    assert Client().login(username="dana.whitfield@example.org", password=NEW_PASSWORD)
+    assert signs_in(Client(), "dana.whitfield@example.org", NEW_PASSWORD)
 
 
 @pytest.mark.django_db
@@ -218,7 +223,7 @@ def test_a_sign_up_with_someone_elses_address_cannot_take_over_their_account(mai
     assert user.check_password(NEW_PASSWORD)
     assert "_auth_user_id" in owner.session
     for guess in (ATTACKER_PASSWORD, NEW_PASSWORD.upper(), "", "!"):
-        assert not attacker.login(username="dana.whitfield@example.org", password=guess)
+        assert not signs_in(attacker, "dana.whitfield@example.org", guess)
     assert "_auth_user_id" not in attacker.session
 
 

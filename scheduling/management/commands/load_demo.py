@@ -10,9 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
-from accounts.models import Role, StaffDevice, User
+from accounts.models import Role, User
+from accounts.security import enrol_with_key
+from accounts.totp import DEMO_TOTP_SECRET, hex_key
 from intake.samples import submitted_intake
 from locations.models import Chair, Location, NurseShift, OpeningHours
 from review import services as review
@@ -20,7 +21,6 @@ from review.models import ProtocolTemplate
 from scheduling import planner, services
 from scheduling.demo import (
     DEMO_PASSWORD,
-    DEMO_TOTP_SECRET,
     LOCATIONS,
     PATIENT_STORIES,
     PATIENTS,
@@ -40,9 +40,7 @@ class Command(BaseCommand):
         for email, first, last, role, slugs in STAFF:
             user = self._user(email, first, last, role)
             user.locations.set([locations[slug] for slug in slugs])
-            StaffDevice.objects.update_or_create(
-                user=user, defaults={"secret": DEMO_TOTP_SECRET, "confirmed_at": timezone.now()}
-            )
+            enrol_with_key(user, hex_key(DEMO_TOTP_SECRET))
             if role == Role.NURSE:
                 for slug in slugs:
                     self._shifts(user, locations[slug])

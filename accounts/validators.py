@@ -1,7 +1,7 @@
-"""The adults-only rule: who may register, or be registered, as a patient.
+"""Who may have an account: adults only (PRODUCT.md section 1: the clinics treat adults).
 
-It lives in accounts because registration applies it first; the intake's "About you" step
-applies the same rule again to the birth date the patient confirms there.
+Registration (accounts) and the intake's first step ask the same question with the same words,
+so the rule lives here, in the app both use.
 """
 
 from __future__ import annotations

@@ -1,0 +1,14 @@
+"""Periodic work of the accounts app (declared in settings.CELERY_BEAT_SCHEDULE, in UTC)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts import lockout
+
+
+@shared_task
+def prune_sign_in_records() -> int:
+    """Delete failed sign-ins older than the lockout window and sign-in records older than
+    SIGN_IN_LOG_DAYS. Safe to run twice: it deletes by age only."""
+    return lockout.prune()

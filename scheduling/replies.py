@@ -1,0 +1,276 @@
+"""Replies by text to the reminders (issue 16), registered with notifications' inbound webhook.
+
+The words, as the reminder names them ("Reply C to confirm, R to reschedule"):
+
+- C or 1 confirms the session of the latest text reminder sent to the number; R or 2 asks to
+  reschedule or cancel it: cancelled at once while `Session.cancellation_policy()` allows online
+  cancellation, otherwise nothing changes and the front desk gets a call-back task. Either way
+  the desk gets a "reschedule" task, to book the new time.
+- STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT are carriers' opt-out words (and
+  Twilio's): consent to texts is withdrawn for every patient with the number, with the time and
+  the word, and their pending texts are cancelled. CANCEL never cancels an appointment, which is
+  why no text of ours says "reply CANCEL".
+- START, UNSTOP and YES are opt-in words: consent comes back for the patients of the number who
+  had withdrawn it, and the texts the opt-out cancelled that are still to come are planned again.
+  YES is also how some patients confirm: **YES confirms when the latest reminder awaits an answer
+  (its session is booked, not yet confirmed), and otherwise opts in**. (Twilio answers YES with its
+  own opt-in message unless the number uses Advanced Opt-Out; our texts ask for C, not YES.)
+- HELP or INFO: the provider answers them (Twilio does, with or without Advanced Opt-Out) unless
+  SMS_PROVIDER_ANSWERS_HELP is false; then we answer with the clinic's phone.
+- Anything else, and C or R when no reminder awaits or the number is shared by patients none of
+  whose reminders went to it, is an "unclear reply" task for the front desk.
+
+A number shared by two patients (a household) goes to the patient whose reminder was sent to it
+last. The answers carry no clinical detail: the clinic, a first name, a time, a phone number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import consent
+from accounts.models import PatientProfile, User
+from notifications import services as outbox
+from notifications.models import Channel, InboundText, Message, MessageStatus
+from notifications.registry import Answer
+from scheduling import services
+from scheduling.models import UPCOMING_STATUSES, ReminderKind, Series, Session, Status
+from worklist import services as worklist
+from worklist.models import Cause
+
+CONFIRM = frozenset({"C", "1"})
+RESCHEDULE = frozenset({"R", "2"})
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN = frozenset({"START", "UNSTOP", "YES"})
+HELP = frozenset({"HELP", "INFO"})
+EMERGENCY = "In an emergency call 911, or call or text 988."
+
+
+class Outcome(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed by text"
+    ALREADY_CONFIRMED = "already_confirmed", "Confirmed by text (it already was)"
+    CANCELLED = "cancelled", "Cancelled by text (reply R)"
+    CALL_BACK = "call_back", "Asked by text to reschedule: call back"
+    OPTED_OUT = "opted_out", "Opted out of texts"
+    OPTED_IN = "opted_in", "Opted back in to texts"
+    HELP = "help", "Asked for help by text"
+    UNCLEAR = "unclear", "Unclear reply by text"
+
+
+def word_of(body: str) -> str:
+    """The reply as one word: case, surrounding spaces, quotes and end punctuation do not
+    matter ("c.", " Stop! "); anything longer stays as it is and matches no word."""
+    return body.strip().strip("\"'.!").strip().upper()
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """The latest text reminder sent to the number, about a session still ahead."""
+
+    session: Session
+    message: Message
+
+    @property
+    def group(self) -> str:
+        return self.message.group
+
+
+def latest_reminder(number: str, patient_ids: list[int]) -> Awaiting | None:
+    sessions = {
+        session.pk: session
+        for session in Session.objects.filter(
+            patient_id__in=patient_ids,
+            status__in=UPCOMING_STATUSES,
+            starts_at__gt=timezone.now(),
+        ).select_related("location", "series", "patient__patient_profile")
+    }
+    if not sessions:
+        return None
+    message = (
+        Message.objects.filter(
+            group__in=[f"session:{pk}" for pk in sessions],
+            kind=ReminderKind.REMINDER,
+            channel=Channel.SMS,
+            status=MessageStatus.SENT,
+            recipient=number,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    if message is None:
+        return None
+    return Awaiting(sessions[int(message.group.partition(":")[2])], message)
+
+
+def handle(text: InboundText) -> Answer:
+    """Understand one inbound text (see the module's docstring); what to answer."""
+    number, word = text.sender, word_of(text.body)
+    profiles = consent.profiles_of(number)
+    patient_ids = [profile.user_id for profile in profiles]
+    if word in OPT_OUT:
+        consent.withdraw_sms_consent(number, f"replied {word} by text")
+        outbox.cancel_texts(groups_of(patient_ids))
+        return Answer(outcome=Outcome.OPTED_OUT)  # the provider confirms the opt-out itself
+    awaiting = latest_reminder(number, patient_ids)
+    if word in HELP:
+        if settings.SMS_PROVIDER_ANSWERS_HELP:
+            return Answer(outcome=Outcome.HELP)
+        return Answer(_help_text(awaiting, profiles), outcome=Outcome.HELP)
+    confirms = word in CONFIRM or (
+        word == "YES" and awaiting is not None and awaiting.session.status == Status.BOOKED
+    )
+    if confirms and awaiting is not None:
+        return _confirm(awaiting)
+    if word in OPT_IN:
+        consent.restore_sms_consent(number, f"replied {word} by text")
+        outbox.restore_texts(groups_of(patient_ids))
+        return Answer(outcome=Outcome.OPTED_IN)
+    if word in RESCHEDULE and awaiting is not None:
+        return _reschedule(awaiting)
+    return _unclear(text, profiles, awaiting)
+
+
+def groups_of(patient_ids: list[int]) -> list[str]:
+    sessions = Session.objects.filter(patient_id__in=patient_ids).values_list("pk", flat=True)
+    series = Series.objects.filter(patient_id__in=patient_ids).values_list("pk", flat=True)
+    return [f"session:{pk}" for pk in sessions] + [f"series:{pk}" for pk in series]
+
+
+def _when(session: Session) -> str:
+    local = session.local_start()
+    return f"{local:%a %-d %b at %-I:%M %p}"
+
+
+def _first_name(patient: User) -> str:
+    profile: PatientProfile | None = getattr(patient, "patient_profile", None)
+    return (profile.preferred_name if profile else "") or patient.first_name or "there"
+
+
+def _phone(session: Session | None, profiles: list[PatientProfile]) -> str:
+    location = session.location if session is not None else None
+    if location is None:
+        location = next((p.preferred_location for p in profiles if p.preferred_location), None)
+    return (location.phone if location is not None else "") or "the clinic"
+
+
+def _series_link(series_id: int | None) -> str:
+    if series_id is None:
+        return ""
+    series = Series.objects.filter(pk=series_id).values_list("public_id", flat=True).first()
+    return reverse("scheduling:series", args=[series]) if series else ""
+
+
+def _confirm(awaiting: Awaiting) -> Answer:
+    session = awaiting.session
+    changed = Session.objects.filter(pk=session.pk, status=Status.BOOKED).update(
+        status=Status.CONFIRMED, status_changed_at=timezone.now()
+    )
+    clinic, when = settings.SITE_NAME, _when(session)
+    if not changed:
+        reply = f"{clinic}: your appointment {when} is already confirmed. See you then."
+        return Answer(reply, awaiting.group, Outcome.ALREADY_CONFIRMED)
+    reply = (
+        f"{clinic}: thank you, {_first_name(session.patient)}. "
+        f"Your appointment {when} is confirmed."
+    )
+    return Answer(reply, awaiting.group, Outcome.CONFIRMED)
+
+
+def _reschedule(awaiting: Awaiting) -> Answer:
+    session = awaiting.session
+    clinic, when, phone = settings.SITE_NAME, _when(session), _phone(session, [])
+    now = timezone.now()
+    cancelled = False
+    if session.cancellation_policy().online_open(now):
+        try:
+            services.cancel_sessions(session, reason="Cancelled by the patient by text (reply R)")
+        except services.SchedulingError:
+            cancelled = False  # changed meanwhile: the desk calls back
+        else:
+            cancelled = True
+    local = now.astimezone(session.location.zone)
+    if cancelled:
+        detail = (
+            f"{local:%-d %b %H:%M}: cancelled session {session.number} by text (reply R); "
+            "offer a new time."
+        )
+        reply = (
+            f"{clinic}: your appointment {when} is cancelled. The clinic will contact you to "
+            f"find a new time, or call {phone}."
+        )
+    else:
+        detail = (
+            f"{local:%-d %b %H:%M}: asked by text (reply R) to reschedule session "
+            f"{session.number}, too late to cancel online: call the patient back. Nothing was "
+            "cancelled."
+        )
+        reply = (
+            f"{clinic}: we will call you back about your appointment {when}. It is too close to "
+            f"change by text; to reach us now call {phone}."
+        )
+    worklist.open_task(
+        Cause.RESCHEDULE_REQUEST,
+        f"session:{session.pk}",
+        subject=f"{session.patient.get_full_name()}, session {session.number} {when}",
+        detail=detail,
+        link=_series_link(session.series_id),
+        location_pk=session.location_id,
+    )
+    return Answer(reply, awaiting.group, Outcome.CANCELLED if cancelled else Outcome.CALL_BACK)
+
+
+def _help_text(awaiting: Awaiting | None, profiles: list[PatientProfile]) -> str:
+    phone = _phone(awaiting.session if awaiting else None, profiles)
+    return (
+        f"{settings.SITE_NAME}: for help with your appointments call {phone}. Reply C to "
+        "confirm, R to reschedule, STOP to stop texts."
+    )
+
+
+def _unclear(
+    text: InboundText, profiles: list[PatientProfile], awaiting: Awaiting | None
+) -> Answer:
+    """A staff task: the words as sent, who it may be from, where to act."""
+    if awaiting is not None:
+        patient = awaiting.session.patient
+        series_id: int | None = awaiting.session.series_id
+        location_pk: int | None = awaiting.session.location_id
+    elif len(profiles) == 1:
+        patient = profiles[0].user
+        series_id = (
+            Series.objects.filter(patient=patient)
+            .order_by("-created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        location_pk = profiles[0].preferred_location_id
+    else:
+        patient, series_id, location_pk = None, None, None
+    if patient is not None:
+        about, subject = f"patient:{patient.pk}", patient.get_full_name()
+    else:
+        # A number is not an id for a URL or a log: the task is keyed by its digest.
+        about = "number:" + hashlib.sha256(text.sender.encode()).hexdigest()[:24]
+        names = ", ".join(p.user.get_full_name() for p in profiles)
+        subject = f"Shared number: {names}" if names else "A number no patient has"
+    received = text.received_at.astimezone(dt.UTC)
+    worklist.open_task(
+        Cause.UNCLEAR_REPLY,
+        about,
+        subject=subject,
+        detail=f"{received:%-d %b %H:%M} UTC from {text.sender}: “{text.body[:500]}”",
+        link=_series_link(series_id),
+        location_pk=location_pk,
+    )
+    reply = (
+        f"{settings.SITE_NAME}: thank you, the clinic team will read your message. Reply C to "
+        f"confirm or R to reschedule. {EMERGENCY}"
+    )
+    return Answer(reply, awaiting.group if awaiting else "", Outcome.UNCLEAR)
