@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
-from accounts.validators import age_on
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
+from accounts.validators import age_on
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from intake import answers as people
