@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "clinic.context_processors.site",
                 "scheduling.context_processors.worklist",
             ],
         },
@@ -290,12 +291,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # The loggers that write request paths cut link tokens to a prefix (clinic.redaction).
-    "filters": {"tokens": {"()": "clinic.redaction.RedactTokens"}},
+    "filters": {
+        "tokens": {"()": "clinic.redaction.RedactTokens"},
+        "forbidden": {"()": "clinic.logfilters.ForbiddenOnOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry URLs only; URLs carry opaque ids and tokens, never patient data.
-        "django.request": {"level": "WARNING", "filters": ["tokens"]},
+        "django.request": {"level": "WARNING", "filters": ["tokens", "forbidden"]},
         "django.server": {"filters": ["tokens"]},
         # The SDK logs every API request's headers at INFO; a failure is ours to report.
         "twilio": {"level": "WARNING"},

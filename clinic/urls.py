@@ -4,11 +4,21 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic import views
+from intake import urls as intake_urls
+from scheduling import views as scheduling_views
+
+# The patient's home keeps its address and name (/intake/, "intake:home": every link, redirect
+# and User.get_home_url() already use them) but is drawn by scheduling, the layer that knows
+# both the intake and the appointments (issue 18).
+intake_patterns = [
+    path("", scheduling_views.patient_home, name="home"),
+    *intake_urls.urlpatterns,
+]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("intake/", include("intake.urls")),
+    path("intake/", include((intake_patterns, intake_urls.app_name))),
     path("review/", include("review.urls")),
     path("audit/", include("audit.urls")),
     path("nurse/", include("charting.urls")),

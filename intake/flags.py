@@ -14,6 +14,7 @@ Sources:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -66,11 +67,31 @@ class Thresholds:
 # Answer code -> (flag code, title) for the ASRA relative contraindications the patient reports.
 ASRA_ITEMS = {
     "pregnant": ("pregnancy", "Pregnancy"),
-    "psychosis": ("psychosis", "Psychosis"),
     "intracranial_pressure": ("intracranial_pressure", "Elevated intracranial pressure"),
     "eye_pressure": ("intraocular_pressure", "Elevated intraocular pressure"),
-    "substance_use": ("substance_misuse", "Active substance misuse: no serial infusions"),
 }
+
+# Items where ASRA names the active condition only: (answer code, flag code, active title, past
+# title). Form 2 asks "now or in the past" (`<code>_when`); form 1 asked "ever", so its yes says
+# neither and the flag says so.
+NOW_OR_PAST_ITEMS = (
+    ("psychosis", "psychosis", "Active psychosis", "Psychosis in the past"),
+    (
+        "substance_use",
+        "substance_misuse",
+        "Active substance misuse: no serial infusions",
+        "Substance misuse in the past",
+    ),
+)
+
+# Words in a form-1 detail that say the blood pressure is not under control, or not known.
+_NOT_CONTROLLED_WORDS = re.compile(
+    r"not (well |very well )?(under )?control|uncontrolled|poorly controlled|not treated|untreated"
+    r"|don.?t know|do not know|not sure|unsure",
+    re.IGNORECASE,
+)
+# Words in a form-1 liver detail that name severe disease.
+_SEVERE_LIVER_WORDS = re.compile(r"cirrho|severe|failure|transplant|end.stage", re.IGNORECASE)
 
 POLICY_ITEMS = {
     "ketamine_reaction": "Allergy or bad reaction to ketamine",
@@ -161,22 +182,59 @@ def _detail(safety: Mapping[str, Any], code: str) -> str:
     return f" Their words: “{detail}”." if detail else ""
 
 
+def _reported_uncontrolled(safety: Mapping[str, Any]) -> str:
+    """Why the patient's own words say their blood pressure is poorly controlled, or "".
+
+    ASRA 2018 lists poorly controlled cardiovascular disease, e.g. uncontrolled hypertension, as
+    a relative contraindication: a patient who says it is not under control, or does not know,
+    has not shown that it is controlled. Form 2 asks it (`high_blood_pressure_control`); form 1
+    had only a free-text detail, read for the same words.
+    """
+    if not safety.get("high_blood_pressure"):
+        return ""
+    control = safety.get("high_blood_pressure_control")
+    if control == "not_controlled":
+        return "Reports high blood pressure that is not under control."
+    if control == "not_sure":
+        return "Reports high blood pressure and does not know whether it is under control."
+    detail = str(safety.get("high_blood_pressure_detail") or "")
+    if control is None and _NOT_CONTROLLED_WORDS.search(detail):
+        return "Reports high blood pressure; their words say it is not known to be controlled."
+    return ""
+
+
 def blood_pressure_flags(safety: Mapping[str, Any], thresholds: Thresholds) -> list[Flag]:
+    """Poorly controlled blood pressure from a reading at or above the location's threshold
+    (default 160/100) or from the patient's words (ASRA 2018); a reading is asked for when high
+    blood pressure is reported without one (clinic policy)."""
     systolic, diastolic = safety.get("recent_systolic"), safety.get("recent_diastolic")
+    reasons: list[str] = []
+    has_reading = systolic is not None and diastolic is not None
+    if (
+        systolic is not None
+        and diastolic is not None
+        and (systolic >= thresholds.systolic or diastolic >= thresholds.diastolic)
+    ):
+        taken = safety.get("recent_bp_date")
+        reasons.append(
+            f"Most recent reading given: {systolic}/{diastolic} mmHg"
+            + (f" (taken {taken})" if taken else "")
+            + f", at or above the threshold of {thresholds.systolic}/{thresholds.diastolic}."
+        )
+    if words := _reported_uncontrolled(safety):
+        reasons.append(words)
     flags: list[Flag] = []
-    if systolic is not None and diastolic is not None:
-        if systolic >= thresholds.systolic or diastolic >= thresholds.diastolic:
-            flags.append(
-                Flag(
-                    "uncontrolled_hypertension",
-                    Kind.CONTRAINDICATION,
-                    "Poorly controlled blood pressure",
-                    f"Most recent reading given: {systolic}/{diastolic} mmHg, at or above the "
-                    f"threshold of {thresholds.systolic}/{thresholds.diastolic}.",
-                    ASRA_2018,
-                )
+    if reasons:
+        flags.append(
+            Flag(
+                "uncontrolled_hypertension",
+                Kind.CONTRAINDICATION,
+                "Poorly controlled blood pressure",
+                " ".join(reasons) + _detail(safety, "high_blood_pressure"),
+                ASRA_2018,
             )
-    elif safety.get("high_blood_pressure"):
+        )
+    if not has_reading and safety.get("high_blood_pressure"):
         flags.append(
             Flag(
                 "needs_blood_pressure",
@@ -185,6 +243,80 @@ def blood_pressure_flags(safety: Mapping[str, Any], thresholds: Thresholds) -> l
                 "High blood pressure reported without a recent reading."
                 + _detail(safety, "high_blood_pressure"),
                 CLINIC_POLICY,
+            )
+        )
+    return flags
+
+
+def now_or_past_flags(safety: Mapping[str, Any]) -> list[Flag]:
+    """Active psychosis and active substance misuse are ASRA 2018 relative contraindications
+    (substance misuse: no serial infusions); a history of either is not, so it is a clinic-policy
+    caution that says "in the past"."""
+    flags: list[Flag] = []
+    for answer, code, active_title, past_title in NOW_OR_PAST_ITEMS:
+        if not safety.get(answer):
+            continue
+        when = safety.get(f"{answer}_when")
+        if when == "past":
+            flags.append(
+                Flag(
+                    f"{code}_past",
+                    Kind.POLICY,
+                    past_title,
+                    "Answered yes, in the past and not now." + _detail(safety, answer),
+                    CLINIC_POLICY,
+                )
+            )
+            continue
+        reason = (
+            "Answered yes, now."
+            if when == "now"
+            else "Answered yes to “ever”; this form did not ask whether it is current."
+        )
+        flags.append(
+            Flag(
+                code,
+                Kind.CONTRAINDICATION,
+                active_title if when == "now" else f"{active_title} (now or in the past)",
+                reason + _detail(safety, answer),
+                ASRA_2018,
+            )
+        )
+    return flags
+
+
+def liver_flags(safety: Mapping[str, Any]) -> list[Flag]:
+    """ASRA 2018 names severe liver disease (e.g. cirrhosis) and moderate liver disease apart
+    (the latter needs liver function tests). Form 2 asks them apart (`liver_severe`,
+    `liver_moderate`); form 1 asked one question, whose detail is read for severe words."""
+    severe = bool(safety.get("liver_severe"))
+    moderate = bool(safety.get("liver_moderate"))
+    detail_code = "liver_severe" if severe else "liver_moderate"
+    if safety.get("liver_disease"):  # form 1
+        detail_code = "liver_disease"
+        if _SEVERE_LIVER_WORDS.search(str(safety.get("liver_disease_detail") or "")):
+            severe = True
+        else:
+            moderate = True
+    flags: list[Flag] = []
+    if severe:
+        flags.append(
+            Flag(
+                "liver_disease_severe",
+                Kind.CONTRAINDICATION,
+                "Severe liver disease (cirrhosis)",
+                "Severe liver disease or cirrhosis reported." + _detail(safety, detail_code),
+                ASRA_2018,
+            )
+        )
+    if moderate and not severe:
+        flags.append(
+            Flag(
+                "liver_disease_moderate",
+                Kind.CONTRAINDICATION,
+                "Moderate liver disease",
+                "Liver disease (not severe) reported." + _detail(safety, detail_code),
+                ASRA_2018,
             )
         )
     return flags
@@ -242,19 +374,9 @@ def derive_flags(
                     ASRA_2018,
                 )
             )
-    if safety.get("liver_disease"):
-        detail = str(safety.get("liver_disease_detail") or "").casefold()
-        severe = "cirrho" in detail
-        flags.append(
-            Flag(
-                "liver_disease",
-                Kind.CONTRAINDICATION,
-                "Severe liver disease (cirrhosis)" if severe else "Liver disease",
-                ("Cirrhosis reported." if severe else "Liver disease reported.")
-                + _detail(safety, "liver_disease"),
-                ASRA_2018,
-            )
-        )
+    flags.extend(now_or_past_flags(safety))
+    liver = liver_flags(safety)
+    flags.extend(liver)
 
     for answer, title in POLICY_ITEMS.items():
         if safety.get(answer):
@@ -282,7 +404,7 @@ def derive_flags(
                 ASRA_2018,
             )
         )
-    if safety.get("liver_disease"):
+    if liver:
         flags.append(
             Flag(
                 "needs_liver_tests",

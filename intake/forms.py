@@ -14,8 +14,10 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
 from accounts.validators import validate_adult_birth_date
+from clinic.wording import FORMSET_MESSAGES, in_peoples_words
 from intake import cards, scoring
 from locations.models import Location
 
@@ -112,6 +114,11 @@ class StepForm(forms.Form):
         self.intake = intake
         super().__init__(*args, **kwargs)
 
+    def full_clean(self) -> None:
+        # Fields added in a subclass's __init__ get the same words: set them just before use.
+        in_peoples_words(self)
+        super().full_clean()
+
     def answers(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
@@ -155,10 +162,14 @@ class AboutYouForm(StepForm):
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
-        max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
+        label="City or town",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     state = forms.CharField(
-        max_length=50, widget=forms.TextInput(attrs={"autocomplete": "address-level1"})
+        label="State",
+        max_length=50,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
     )
     postal_code = forms.RegexField(
         label="ZIP code",
@@ -215,7 +226,16 @@ INDICATIONS = [
     ("other", "Other"),
 ]
 
+# Form 2: one question for how long, in ranges that do not touch (form 1's "3 to 6 months" and
+# "6 to 12 months" both held 6 months); the ACR 2016 3-month answer is derived from it.
 PAIN_DURATIONS = [
+    ("under_3_months", "Less than 3 months"),
+    ("3_to_6_months", "3 months or more, but less than 6 months"),
+    ("6_to_12_months", "6 months or more, but less than a year"),
+    ("1_to_5_years", "1 year or more, but less than 5 years"),
+    ("over_5_years", "5 years or more"),
+]
+PAIN_DURATIONS_FORM_1 = [
     ("under_3_months", "Less than 3 months"),
     ("3_to_6_months", "3 to 6 months"),
     ("6_to_12_months", "6 to 12 months"),
@@ -245,7 +265,7 @@ class ReasonForm(StepForm):
     )
     indication_other = forms.CharField(label="If other, what?", max_length=200, required=False)
     pain_duration = ChoiceField(
-        label="How long have you had this pain or these symptoms?",
+        label="How long have you had this pain or these symptoms, at about the level they are now?",
         choices=PAIN_DURATIONS,
         widget=forms.RadioSelect,
     )
@@ -257,6 +277,12 @@ class ReasonForm(StepForm):
     )
     prior_treatments_detail = forms.CharField(
         label="Anything to add about earlier treatments?",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    prior_treatments_side_effects = forms.CharField(
+        label="Did any of them cause side effects? Which, and what happened?",
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -274,23 +300,36 @@ class ReasonForm(StepForm):
         return answers
 
 
+class ReasonFormV1(ReasonForm):
+    """Form 1: overlapping duration ranges, no question about side effects."""
+
+    pain_duration = ChoiceField(
+        label="How long have you had this pain or these symptoms?",
+        choices=PAIN_DURATIONS_FORM_1,
+        widget=forms.RadioSelect,
+    )
+    prior_treatments_side_effects = None  # type: ignore[assignment]
+
+
 # --- 4. Fibromyalgia (ACR 2016) -------------------------------------------------------------------
 
 
 class FibromyalgiaForm(StepForm):
+    """Form 2: the 3-month answer of ACR 2016 comes from step 3's duration, asked once."""
+
     painful_areas = MultipleChoiceField(
         label=scoring.WPI_PROMPT,
         choices=[(area.code, area.label) for area in scoring.WPI_AREAS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    symptoms_3_months = _yes_no(
-        "Have these symptoms been present at a similar level for at least 3 months?"
-    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        severity_labels = dict(enumerate(scoring.SYMPTOM_SEVERITY_ANSWERS))
+        # Each button shows its number as well as its words (the SSS is scored 0-3).
+        severity_labels = {
+            n: f"{n} {text}" for n, text in enumerate(scoring.SYMPTOM_SEVERITY_ANSWERS)
+        }
         for item in scoring.SYMPTOM_SEVERITY_ITEMS:
             self.fields[item.code] = _scale(item.label, 0, 3, severity_labels)
         for item in scoring.SOMATIC_SYMPTOM_ITEMS:
@@ -303,6 +342,16 @@ class FibromyalgiaForm(StepForm):
     @property
     def somatic_fields(self) -> list[forms.BoundField]:
         return [self[item.code] for item in scoring.SOMATIC_SYMPTOM_ITEMS]
+
+
+class FibromyalgiaFormV1(FibromyalgiaForm):
+    """Form 1 asked the duration a second time, here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["symptoms_3_months"] = _yes_no(
+            "Have these symptoms been present at a similar level for at least 3 months?"
+        )
 
 
 # --- 5. Pain and function (PEG) -------------------------------------------------------------------
@@ -348,9 +397,11 @@ class MoodForm(StepForm):
 
 # --- 7. Health history and safety screen ----------------------------------------------------------
 
-# (code, question, prompt for details when the answer is yes)
+# (code, question, prompt for details when the answer is yes). Form 2 (issue 18) asks severe and
+# moderate liver disease apart and follows some yeses with a structured question (FOLLOW_UPS), as
+# the ASRA 2018 guideline distinguishes them (intake.flags).
 SAFETY_ITEMS: list[tuple[str, str, str]] = [
-    ("high_blood_pressure", "High blood pressure", "Is it treated? Is it under control?"),
+    ("high_blood_pressure", "High blood pressure", "Which medicines do you take for it?"),
     ("heart_attack", "A heart attack", "When was it?"),
     ("angina", "Chest pain from the heart (angina)", "Is it recent or getting worse?"),
     ("heart_failure", "Heart failure", ""),
@@ -362,11 +413,20 @@ SAFETY_ITEMS: list[tuple[str, str, str]] = [
     (
         "psychosis",
         "Psychosis or schizophrenia, or seeing or hearing things others do not",
-        "Is it current?",
+        "What happened, and when?",
     ),
     ("bipolar", "Bipolar disorder or episodes of mania", ""),
     ("seizures", "Seizures or epilepsy", "When was the last one?"),
-    ("liver_disease", "Liver disease (for example hepatitis or cirrhosis)", "Which, and how bad?"),
+    (
+        "liver_severe",
+        "Cirrhosis or severe liver disease (for example liver failure, or a liver transplant)",
+        "What did your doctor call it?",
+    ),
+    (
+        "liver_moderate",
+        "Other liver disease (for example hepatitis or a fatty liver)",
+        "Which, and is it treated?",
+    ),
     (
         "intracranial_pressure",
         "A serious head injury, brain tumour, or raised pressure in the head",
@@ -375,7 +435,7 @@ SAFETY_ITEMS: list[tuple[str, str, str]] = [
     ("eye_pressure", "Glaucoma, raised eye pressure, or a recent eye injury", ""),
     (
         "substance_use",
-        "Do you currently use alcohol or drugs in a way that worries you or others?",
+        "Alcohol or drug use that worried you or others",
         "What, and how often?",
     ),
     ("ketamine_reaction", "An allergy or a bad reaction to ketamine", "What happened?"),
@@ -384,52 +444,148 @@ SAFETY_ITEMS: list[tuple[str, str, str]] = [
     ("bladder_after_ketamine", "Bladder problems after using ketamine", ""),
 ]
 
+_NOW_OR_PAST = [("now", "Yes, now (or it is still being treated)"), ("past", "Only in the past")]
+
+# Question code -> (field, question, choices), asked after a yes (and required then).
+FOLLOW_UPS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+    "high_blood_pressure": (
+        "high_blood_pressure_control",
+        "Is your blood pressure under control?",
+        [
+            ("controlled", "Yes, it is under control"),
+            ("not_controlled", "No, it is not under control"),
+            ("not_sure", "I don't know"),
+        ],
+    ),
+    "psychosis": ("psychosis_when", "Is it now, or only in the past?", _NOW_OR_PAST),
+    "substance_use": ("substance_use_when", "Is it now, or only in the past?", _NOW_OR_PAST),
+}
+
+SAFETY_ITEMS_FORM_1: list[tuple[str, str, str]] = [
+    ("high_blood_pressure", "High blood pressure", "Is it treated? Is it under control?"),
+    *SAFETY_ITEMS[1:9],
+    (
+        "psychosis",
+        "Psychosis or schizophrenia, or seeing or hearing things others do not",
+        "Is it current?",
+    ),
+    ("bipolar", "Bipolar disorder or episodes of mania", ""),
+    ("seizures", "Seizures or epilepsy", "When was the last one?"),
+    ("liver_disease", "Liver disease (for example hepatitis or cirrhosis)", "Which, and how bad?"),
+    *SAFETY_ITEMS[14:16],
+    (
+        "substance_use",
+        "Do you currently use alcohol or drugs in a way that worries you or others?",
+        "What, and how often?",
+    ),
+    *SAFETY_ITEMS[17:],
+]
+
 
 class MedicationForm(forms.Form):
-    name = forms.CharField(label="Medicine", max_length=120)
+    # Not required: an empty row is simply not a medicine; a dose without a name is refused.
+    name = forms.CharField(label="Medicine", max_length=120, required=False)
     dose = forms.CharField(label="Dose", max_length=60, required=False)
     frequency = forms.CharField(label="How often", max_length=60, required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        in_peoples_words(self)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("name") and (cleaned.get("dose") or cleaned.get("frequency")):
+            self.add_error("name", "Name the medicine, or clear this row.")
+        return cleaned
+
 
 class AllergyForm(forms.Form):
-    substance = forms.CharField(label="Allergic to", max_length=120)
+    substance = forms.CharField(label="Allergic to", max_length=120, required=False)
     reaction = forms.CharField(label="Reaction", max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        in_peoples_words(self)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("substance") and cleaned.get("reaction"):
+            self.add_error("substance", "Say what you are allergic to, or clear this row.")
+        return cleaned
 
 
 class _RowFormSet(forms.BaseFormSet[forms.Form]):
+    default_error_messages = dict(FORMSET_MESSAGES)
+
+    # The first field names the row (the medicine, the substance): a row without it is empty.
+    key_field = ""
+
     def rows(self) -> list[dict[str, Any]]:
         return [
             form.cleaned_data
             for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get(self.key_field)
         ]
 
 
+class _MedicationRows(_RowFormSet):
+    key_field = "name"
+
+
+class _AllergyRows(_RowFormSet):
+    key_field = "substance"
+
+
 MedicationFormSet = forms.formset_factory(
-    MedicationForm, formset=_RowFormSet, extra=1, max_num=40, absolute_max=60, validate_max=True
+    MedicationForm, formset=_MedicationRows, extra=1, max_num=40, absolute_max=60, validate_max=True
 )
 AllergyFormSet = forms.formset_factory(
-    AllergyForm, formset=_RowFormSet, extra=1, max_num=40, absolute_max=60, validate_max=True
+    AllergyForm, formset=_AllergyRows, extra=1, max_num=40, absolute_max=60, validate_max=True
 )
+
+
+def _reading_number(label: str, low: int, high: int, help_text: str) -> forms.IntegerField:
+    words = f"A {label} is between {low} and {high} mmHg; please check the reading."
+    return forms.IntegerField(
+        label=f"{label.capitalize()} (mmHg)",
+        min_value=low,
+        max_value=high,
+        required=False,
+        help_text=help_text,
+        error_messages={"min_value": words, "max_value": words},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
 
 
 class SafetyForm(StepForm):
-    """The safety screen with its repeatable medication and allergy rows."""
+    """The safety screen (form 2) with its repeatable medication and allergy rows."""
 
-    recent_systolic = forms.IntegerField(
-        label="Most recent blood pressure: top number (systolic)",
-        min_value=60,
-        max_value=260,
-        required=False,
+    items = SAFETY_ITEMS
+    follow_ups = FOLLOW_UPS
+
+    recent_systolic = _reading_number(
+        "top number", 60, 260, "The systolic pressure, in mmHg: the first number, e.g. 120."
     )
-    recent_diastolic = forms.IntegerField(
-        label="Bottom number (diastolic)", min_value=30, max_value=160, required=False
+    recent_diastolic = _reading_number(
+        "bottom number", 30, 160, "The diastolic pressure, in mmHg: the second number, e.g. 80."
+    )
+    recent_bp_date = forms.DateField(
+        label="Date of the reading",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, extra_rows: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for code, question, detail in SAFETY_ITEMS:
+        for code, question, detail in self.items:
             self.fields[code] = _yes_no(question)
+            if code in self.follow_ups:
+                name, follow_up, choices = self.follow_ups[code]
+                self.fields[name] = ChoiceField(
+                    label=follow_up, choices=choices, widget=forms.RadioSelect, required=False
+                )
             self.fields[f"{code}_detail"] = forms.CharField(
                 label=detail or "Details", max_length=500, required=False
             )
@@ -458,18 +614,57 @@ class SafetyForm(StepForm):
         ]
 
     @property
-    def screen_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, str]]:
-        return [(self[code], self[f"{code}_detail"], detail) for code, _, detail in SAFETY_ITEMS]
+    def screen_rows(
+        self,
+    ) -> list[tuple[forms.BoundField, forms.BoundField | None, forms.BoundField, str]]:
+        """(question, follow-up or None, detail, code) for each item, in order."""
+        return [
+            (
+                self[code],
+                self[self.follow_ups[code][0]] if code in self.follow_ups else None,
+                self[f"{code}_detail"],
+                code,
+            )
+            for code, _, _detail in self.items
+        ]
+
+    @property
+    def has_reading_date(self) -> bool:
+        return "recent_bp_date" in self.fields
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for code, _question, _detail in self.items:
+            follow_up = self.follow_ups.get(code)
+            if cleaned.get(code):
+                if follow_up and not cleaned.get(follow_up[0]):
+                    self.add_error(follow_up[0], "Please choose an answer.")
+            elif code in cleaned:
+                # A detail typed before the answer became No is not an answer.
+                cleaned[f"{code}_detail"] = ""
+                if follow_up:
+                    cleaned[follow_up[0]] = ""
+        self._clean_reading(cleaned)
+        return cleaned
+
+    def _clean_reading(self, cleaned: dict[str, Any]) -> None:
+        names = ("recent_systolic", "recent_diastolic")
+        if any(name in self.errors for name in names):
+            return  # a number was already refused; "give both" would be wrong
         systolic, diastolic = cleaned.get("recent_systolic"), cleaned.get("recent_diastolic")
         if (systolic is None) != (diastolic is None):
             field = "recent_diastolic" if diastolic is None else "recent_systolic"
             self.add_error(field, "Give both numbers of the reading, or neither.")
         elif systolic is not None and diastolic is not None and diastolic >= systolic:
             self.add_error("recent_diastolic", "The bottom number is lower than the top number.")
-        return cleaned
+        elif self.has_reading_date and "recent_bp_date" not in self.errors:
+            taken = cleaned.get("recent_bp_date")
+            if systolic is not None and taken is None:
+                self.add_error("recent_bp_date", "When was it taken? An approximate date is fine.")
+            elif taken is not None and taken > timezone.localdate():
+                self.add_error("recent_bp_date", "The date of the reading cannot be in the future.")
+            elif systolic is None and taken is not None:
+                cleaned["recent_bp_date"] = None
 
     def is_valid(self) -> bool:
         # Every part is validated so that every message shows at once.
@@ -484,6 +679,15 @@ class SafetyForm(StepForm):
         answers["medications"] = self.medications.rows()
         answers["allergies"] = self.allergies.rows()
         return answers
+
+
+class SafetyFormV1(SafetyForm):
+    """Form 1: one liver question, "ever" for psychosis and substance use, no follow-ups, a
+    reading without its date."""
+
+    items = SAFETY_ITEMS_FORM_1
+    follow_ups = {}
+    recent_bp_date = None  # type: ignore[assignment]
 
 
 # --- 8. Body measurements -------------------------------------------------------------------------

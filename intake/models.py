@@ -35,6 +35,10 @@ class ConsentText(models.Model):
         return f"{self.get_kind_display()} v{self.version}"
 
 
+# The questionnaire's current form version (intake.steps.FORMS holds each version's steps).
+CURRENT_FORM_VERSION = 2
+
+
 class IntakeQuerySet(models.QuerySet["Intake"]):
     def drafts(self) -> IntakeQuerySet:
         return self.filter(status=Intake.Status.DRAFT)
@@ -66,6 +70,10 @@ class Intake(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="intakes"
     )
     version = models.PositiveSmallIntegerField(default=1)
+    form_version = models.PositiveSmallIntegerField(
+        default=CURRENT_FORM_VERSION,
+        help_text="The version of the questionnaire this intake asks (intake.steps.FORMS).",
+    )
     previous = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
     )

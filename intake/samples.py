@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.forms import SAFETY_ITEMS
+from intake.forms import SAFETY_ITEMS, SAFETY_ITEMS_FORM_1
+from intake.models import CURRENT_FORM_VERSION
 
 
-def sample_steps(location_slug: str = "stamford") -> dict[str, dict[str, object]]:
-    safety: dict[str, object] = {code: "no" for code, _question, _detail in SAFETY_ITEMS}
+def sample_steps(
+    location_slug: str = "stamford", form_version: int = CURRENT_FORM_VERSION
+) -> dict[str, dict[str, object]]:
+    """The answers of one patient as the given form version asks them."""
+    items = SAFETY_ITEMS_FORM_1 if form_version == 1 else SAFETY_ITEMS
+    safety: dict[str, object] = {code: "no" for code, _question, _detail in items}
     safety.update(
         {
             "high_blood_pressure": "yes",
@@ -30,7 +35,15 @@ def sample_steps(location_slug: str = "stamford") -> dict[str, dict[str, object]
             "allergies-0-reaction": "Rash",
         }
     )
-    return {
+    if form_version >= 2:
+        safety.update(
+            {
+                "high_blood_pressure_detail": "Lisinopril",
+                "high_blood_pressure_control": "controlled",
+                "recent_bp_date": "2026-10-01",
+            }
+        )
+    steps: dict[str, dict[str, object]] = {
         "about": {
             "legal_first_name": "Avery",
             "legal_last_name": "Testperson",
@@ -77,7 +90,6 @@ def sample_steps(location_slug: str = "stamford") -> dict[str, dict[str, object]
             "headaches": "yes",
             "lower_abdominal_pain": "no",
             "depression": "yes",
-            "symptoms_3_months": "yes",
         },
         "pain": {
             "pain_now": "6",
@@ -110,6 +122,9 @@ def sample_steps(location_slug: str = "stamford") -> dict[str, dict[str, object]
             "signature": "avery testperson",
         },
     }
+    if form_version == 1:
+        steps["fibromyalgia"]["symptoms_3_months"] = "yes"
+    return steps
 
 
 def _as_lists(data: dict[str, object]) -> dict[str, list[object]]:
@@ -120,16 +135,26 @@ def fill_intake(
     patient: Any, *, location_slug: str = "stamford", changes: dict[str, Any] | None = None
 ) -> Any:
     """A draft with every step saved through the real forms and services (no HTTP)."""
+    from intake import services
+
+    return fill_intake_on(
+        services.start_draft(patient), location_slug=location_slug, changes=changes
+    )
+
+
+def fill_intake_on(
+    intake: Any, *, location_slug: str = "stamford", changes: dict[str, Any] | None = None
+) -> Any:
+    """Every step of this draft saved through its own form version's forms (no HTTP)."""
     from django.utils.datastructures import MultiValueDict
 
     from intake import services
-    from intake.steps import STEPS
+    from intake.steps import steps_for
 
-    steps = sample_steps(location_slug)
+    steps = sample_steps(location_slug, intake.form_version)
     for slug, fields in (changes or {}).items():
         steps[slug] = {**steps[slug], **fields}
-    intake = services.start_draft(patient)
-    for step in STEPS:
+    for step in steps_for(intake):
         about = steps["about"]
         legal_name = f"{about['legal_first_name']} {about['legal_last_name']}"
         extra = {"legal_name": legal_name} if step.slug == "consents" else {}

@@ -16,7 +16,7 @@ from intake import scoring
 from intake.flags import Thresholds, derive_flags
 from intake.forms import InsuranceForm, StepForm
 from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
-from intake.steps import STEPS, Step
+from intake.steps import Step, steps_for
 from intake.tasks import notify_urgent_flag
 from locations.models import Location
 
@@ -52,7 +52,9 @@ def start_draft(patient: User) -> Intake:
     """The patient's open draft, or a new version that starts from the latest answers.
 
     Starting again after a submission copies the previous answers, so a change is a new version
-    while the submitted one stays as it was.
+    while the submitted one stays as it was. The new version asks the current form: an answer
+    whose step asks the same instrument version is carried forward as it was; one whose
+    questions changed is carried forward unfinished, as the starting point of that step.
     """
     # The patient row serialises concurrent starts (two tabs): one draft per patient.
     User.objects.select_for_update().get(pk=patient.pk)
@@ -71,6 +73,9 @@ def start_draft(patient: User) -> Intake:
     if latest is not None:
         # Steps the clinician reopened keep their answers but must be confirmed again.
         reopened = set(latest.reopened_steps)
+        asked = {
+            step.slug: (step.instrument, step.instrument_version) for step in steps_for(intake)
+        }
         IntakeAnswer.objects.bulk_create(
             IntakeAnswer(
                 intake=intake,
@@ -78,7 +83,10 @@ def start_draft(patient: User) -> Intake:
                 instrument=answer.instrument,
                 instrument_version=answer.instrument_version,
                 data=answer.data,
-                completed_at=None if answer.step in reopened else answer.completed_at,
+                completed_at=None
+                if answer.step in reopened
+                or asked.get(answer.step) != (answer.instrument, answer.instrument_version)
+                else answer.completed_at,
             )
             for answer in latest.answers.all()
         )
@@ -210,9 +218,14 @@ def answers_by_step(intake: Intake) -> dict[str, IntakeAnswer]:
     return {answer.step: answer for answer in intake.answers.all()}
 
 
-def missing_steps(answers: dict[str, IntakeAnswer]) -> list[Step]:
+def missing_steps(answers: dict[str, IntakeAnswer], intake: Intake | None = None) -> list[Step]:
+    """The intake's steps not finished on the instrument version its form asks."""
     return [
-        step for step in STEPS if step.slug not in answers or not answers[step.slug].completed_at
+        step
+        for step in steps_for(intake)
+        if step.slug not in answers
+        or not answers[step.slug].completed_at
+        or answers[step.slug].instrument_version != step.instrument_version
     ]
 
 
@@ -223,8 +236,9 @@ def compute_scores(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
         fibro["painful_areas"],
         {item.code: fibro[item.code] for item in scoring.SYMPTOM_SEVERITY_ITEMS},
         {item.code: fibro[item.code] for item in scoring.SOMATIC_SYMPTOM_ITEMS},
-        # ACR 2016 asks for symptoms at a similar level for 3 months; both answers must agree.
-        symptoms_3_months=bool(fibro["symptoms_3_months"])
+        # ACR 2016 asks for symptoms at a similar level for 3 months. Form 2 asks it once, in
+        # step 3's duration; form 1 asked it again in step 4, and both answers must agree.
+        symptoms_3_months=bool(fibro.get("symptoms_3_months", True))
         and bool(data["reason"]["pain_3_months_or_more"]),
     )
     phq9 = scoring.phq9([mood[f"phq9_{n}"] for n in range(1, 10)])
@@ -264,7 +278,7 @@ def submit(intake: Intake) -> Intake:
     """Freeze the draft: score it, mark it submitted and carry contact details to the profile."""
     intake = _locked_draft(intake)
     answers = answers_by_step(intake)
-    missing = missing_steps(answers)
+    missing = missing_steps(answers, intake)
     if missing:
         raise IncompleteIntake(missing)
     data = {slug: answer.data for slug, answer in answers.items()}

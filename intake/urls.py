@@ -6,8 +6,9 @@ from intake import views
 
 app_name = "intake"
 
+# The patient's home, "intake:home" at /intake/, is scheduling.views.patient_home (it shows the
+# appointments, which intake may not know of): clinic/urls.py adds it to this namespace.
 urlpatterns = [
-    path("", views.home, name="home"),
     path("start/", views.start, name="start"),
     path("<uuid:public_id>/review/", views.review, name="review"),
     path("<uuid:public_id>/submit/", views.submit, name="submit"),

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -13,14 +12,23 @@ from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import role_required
-from accounts.models import Role
+from accounts.models import PatientProfile, Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
+from intake import answers as people
 from intake import scoring, services
 from intake.forms import MoodForm, SafetyForm, StepForm, StepQuery
 from intake.models import Intake, IntakeAnswer
-from intake.steps import STEP_BY_SLUG, STEP_NUMBER, STEPS, Step, next_step, previous_step
+from intake.steps import (
+    STEP_BY_SLUG,
+    STEP_NUMBER,
+    Step,
+    next_step,
+    previous_step,
+    step_for,
+    steps_for,
+)
 
 patient_only = role_required(Role.PATIENT)
 
@@ -35,7 +43,7 @@ def _step_url(intake: Intake, step: Step) -> str:
 
 
 def _resume_url(intake: Intake, answers: dict[str, IntakeAnswer]) -> str:
-    missing = services.missing_steps(answers)
+    missing = services.missing_steps(answers, intake)
     if missing:
         return _step_url(intake, missing[0])
     return reverse("intake:review", args=[intake.public_id])
@@ -50,13 +58,17 @@ def _self_harm_answered(answers: dict[str, IntakeAnswer]) -> bool:
     return str(value) in {"1", "2", "3"}
 
 
-@patient_only
-def home(request: AuthenticatedRequest) -> HttpResponse:
-    intakes = list(Intake.objects.filter(patient=request.user).order_by("-version")[:2])
+def home_status(patient: Any) -> dict[str, Any]:
+    """The intake's part of the patient's home page (rendered by templates/intake/_status.html).
+
+    The home page itself is scheduling.views.patient_home, which adds the appointments: intake
+    sits below scheduling and knows nothing of it."""
+    intakes = list(Intake.objects.filter(patient=patient).order_by("-version")[:2])
     latest = intakes[0] if intakes else None
+    steps = steps_for(latest)
     context: dict[str, Any] = {
         "intake": latest,
-        "steps_total": len(STEPS),
+        "steps_total": len(steps),
         "reopened_titles": [
             STEP_BY_SLUG[slug].title for slug in (latest.reopened_steps if latest else [])
         ],
@@ -64,11 +76,11 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     if latest is not None and latest.is_draft:
         answers = services.answers_by_step(latest)
         context.update(
-            steps_done=len(STEPS) - len(services.missing_steps(answers)),
+            steps_done=len(steps) - len(services.missing_steps(answers, latest)),
             resume_url=_resume_url(latest, answers),
             previous=intakes[1] if len(intakes) > 1 else None,
         )
-    return render(request, "intake/home.html", context)
+    return context
 
 
 @patient_only
@@ -95,7 +107,17 @@ def _form_kwargs(
     return kwargs
 
 
-def _initial(step: Step, request: AuthenticatedRequest) -> dict[str, Any]:
+def _registered_birth_date(request: AuthenticatedRequest) -> Any:
+    """The date of birth typed at registration (on the profile). Read on every visit of step 1,
+    answered or not, so the page costs the same queries whatever it holds."""
+    return (
+        PatientProfile.objects.filter(user=request.user)
+        .values_list("date_of_birth", flat=True)
+        .first()
+    )
+
+
+def _initial(step: Step, request: AuthenticatedRequest, birth_date: Any = None) -> dict[str, Any]:
     """Sensible first answers: what the account already knows."""
     user = request.user
     if step.slug == "about":
@@ -103,6 +125,7 @@ def _initial(step: Step, request: AuthenticatedRequest) -> dict[str, Any]:
             "legal_first_name": user.first_name,
             "legal_last_name": user.last_name,
             "email": user.email,
+            "date_of_birth": birth_date,
             "preferred_language": "en",
         }
     if step.slug == "measurements":
@@ -133,7 +156,7 @@ def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
 @patient_only
 def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpResponse:
     intake = _own_intake(request, public_id)
-    current = STEP_BY_SLUG.get(slug)
+    current = step_for(intake, slug)  # the question set of the form the intake started on
     if current is None:
         raise Http404
     if not intake.is_draft:
@@ -169,7 +192,7 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
                     return redirect(_after_save(intake, current, action, from_review))
             else:
                 services.save_unfinished(intake, current, _raw_post(request))
-                if action == "back" and (previous := previous_step(current)):
+                if action == "back" and (previous := previous_step(current, steps_for(intake))):
                     messages.warning(
                         request,
                         f"What you typed on “{current.title}” is kept; it still needs a "
@@ -183,10 +206,11 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
     else:
         from_review = read_query(request, StepQuery)["from"] == "review"
         answer = answers.get(slug)
+        birth_date = _registered_birth_date(request) if slug == "about" else None
         if answer is not None and answer.raw and not answer.completed_at:
             form = _bind(current, intake, MultiValueDict(answer.raw), None, kwargs, 0)
         else:
-            initial = answer.data if answer is not None else _initial(current, request)
+            initial = answer.data if answer is not None else _initial(current, request, birth_date)
             form = _bind(current, intake, None, None, kwargs, 0, initial)
         status = 200
 
@@ -215,11 +239,12 @@ def _bind(
 
 
 def _after_save(intake: Intake, current: Step, action: str, from_review: bool) -> str:
-    if action == "back" and (previous := previous_step(current)):
+    steps = steps_for(intake)
+    if action == "back" and (previous := previous_step(current, steps)):
         return _step_url(intake, previous)
-    if from_review or next_step(current) is None:
+    if from_review or next_step(current, steps) is None:
         return reverse("intake:review", args=[intake.public_id])
-    following = next_step(current)
+    following = next_step(current, steps)
     assert following is not None
     return _step_url(intake, following)
 
@@ -232,14 +257,15 @@ def _step_context(
     from_review: bool,
 ) -> dict[str, Any]:
     number = STEP_NUMBER[current.slug]
+    steps = steps_for(intake)
     completed = {slug for slug, answer in answers.items() if answer.completed_at}
     context: dict[str, Any] = {
         "intake": intake,
         "step": current,
         "form": form,
         "number": number,
-        "total": len(STEPS),
-        "percent": round(100 * len(completed) / len(STEPS)),
+        "total": len(steps),
+        "percent": round(100 * len(completed) / len(steps)),
         "steps": [
             {
                 "step": s,
@@ -248,10 +274,10 @@ def _step_context(
                 "current": s.slug == current.slug,
                 "url": _step_url(intake, s),
             }
-            for n, s in enumerate(STEPS, start=1)
+            for n, s in enumerate(steps, start=1)
         ],
-        "previous": previous_step(current),
-        "is_last": next_step(current) is None,
+        "previous": previous_step(current, steps),
+        "is_last": next_step(current, steps) is None,
         "from_review": from_review,
         "show_crisis": _self_harm_answered(answers)
         or (isinstance(form, MoodForm) and form.self_harm_answered),
@@ -268,76 +294,22 @@ def _step_context(
     return context
 
 
-def describe(step: Step, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The answers of a step as (question, answer) lines a person can read."""
-    form = step.form_class(intake=None, initial=data)
-    lines: list[tuple[str, str]] = []
-    for name, field in form.fields.items():
-        if name not in data or name in {"card", "signature"}:
-            continue
-        lines.append((str(field.label or name), _display(field, data[name])))
-    if step.slug == "safety":
-        medications = data.get("medications") or []
-        allergies = data.get("allergies") or []
-        lines.append(
-            (
-                "Medicines",
-                "; ".join(
-                    " ".join(filter(None, [m["name"], m.get("dose"), m.get("frequency")]))
-                    for m in medications
-                )
-                or "None",
-            )
-        )
-        lines.append(
-            (
-                "Allergies",
-                "; ".join(
-                    f"{a['substance']} ({a['reaction']})" if a.get("reaction") else a["substance"]
-                    for a in allergies
-                )
-                or "None",
-            )
-        )
-    if step.slug == "measurements":
-        lines = [
-            ("Weight", f"{data['weight']} {data['weight_unit']} ({data['weight_kg']} kg)"),
-            ("Height", f"{data['height_cm']} cm"),
-        ]
-    if step.slug == "consents":
-        lines.append(("Signed as", str(data.get("signature", ""))))
-    return lines
-
-
-def _display(field: django_forms.Field, value: Any) -> str:
-    if value in (None, "", []):
-        return "—"
-    choices = dict((str(k), v) for k, v in getattr(field, "choices", []) or [])
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return ", ".join(str(choices.get(str(item), item)) for item in value) or "—"
-    if choices:
-        return str(choices.get(str(value), value))
-    return str(value)
-
-
 @patient_only
 def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "review page")
     answers = services.answers_by_step(intake)
-    missing = services.missing_steps(answers)
+    missing = services.missing_steps(answers, intake)
     sections = [
         {
             "step": s,
             "number": n,
             "url": _step_url(intake, s) + "?from=review",
-            "lines": describe(s, answers[s.slug].data)
-            if s.slug in answers and answers[s.slug].completed_at
+            "lines": people.describe(s, answers[s.slug].data)
+            if s.slug in answers and s not in missing
             else None,
         }
-        for n, s in enumerate(STEPS, start=1)
+        for n, s in enumerate(steps_for(intake), start=1)
     ]
     card = intake.attachments.filter(kind="insurance_card").first()
     return render(
@@ -348,6 +320,7 @@ def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             "sections": sections,
             "missing": missing,
             "card": card,
+            "card_kind": people.CARD_KINDS.get(card.content_type, "file") if card else "",
             "show_crisis": _self_harm_answered(answers),
         },
     )

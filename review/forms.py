@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from clinic.querystrings import PageField
+from clinic.wording import in_peoples_words
 from intake.models import Intake
 from intake.steps import STEPS
 from locations.models import Location
@@ -46,7 +47,15 @@ class QueueFilterForm(forms.Form):
         return [status]
 
 
-class PlanForm(forms.ModelForm[TreatmentPlan]):
+class _InPeoplesWords:
+    """Every message in words a clinician reads, not Django's defaults (clinic.wording)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        in_peoples_words(self)  # type: ignore[arg-type]
+
+
+class PlanForm(_InPeoplesWords, forms.ModelForm[TreatmentPlan]):
     """The treatment plan, prefilled from a protocol template; the clinician may adjust it."""
 
     template = forms.ModelChoiceField(
@@ -85,7 +94,7 @@ class PlanForm(forms.ModelForm[TreatmentPlan]):
         return cleaned
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(_InPeoplesWords, forms.Form):
     patient_message = forms.CharField(
         label="Reason the patient will see",
         help_text="Neutral, plain words: for example, that this treatment is not the right fit "
@@ -97,7 +106,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class MoreInfoForm(forms.Form):
+class MoreInfoForm(_InPeoplesWords, forms.Form):
     steps = forms.MultipleChoiceField(
         label="Sections to reopen",
         choices=[(step.slug, step.title) for step in STEPS],
@@ -113,7 +122,7 @@ class MoreInfoForm(forms.Form):
     )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(_InPeoplesWords, forms.Form):
     note = forms.CharField(
         label="What was done",
         help_text="For example: called the patient, safety plan agreed, follow-up arranged.",

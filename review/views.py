@@ -18,13 +18,16 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
+from accounts.validators import age_on
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
+from intake import answers as people
 from intake import scoring
 from intake import services as intake_services
 from intake.flags import Kind
+from intake.forms import INDICATIONS, PRIOR_TREATMENTS
 from intake.models import Intake, UrgentFlag
-from intake.steps import STEPS
+from intake.steps import steps_for
 from review import services
 from review.forms import (
     AcknowledgeForm,
@@ -82,7 +85,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         context["open_flags"] = list(
             UrgentFlag.objects.open()
             .for_clinician(request.user)
-            .select_related("intake", "location")
+            .select_related("intake", "location", "patient")
         )
     return render(request, "review/queue.html", context)
 
@@ -169,13 +172,71 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
             ],
         },
     )
-    return {"answers": answers, "body": body}
+    return {"answers": answers, "body": body, **_in_words(intake, answers)}
 
 
-def _plan_form_initial(template: ProtocolTemplate | None) -> dict[str, Any]:
-    if template is None:
-        return {}
-    return {"template": template, **{f: getattr(template, f) for f in services.PLAN_FIELDS}}
+def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The coded answers the summary quotes, in words, and every answer by step."""
+    about, reason, safety = (answers.get(slug, {}) for slug in ("about", "reason", "safety"))
+    steps = steps_for(intake)
+    reason_form = next(s for s in steps if s.slug == "reason").form_class(intake=None)
+    birth = about.get("date_of_birth")
+    on = (intake.submitted_at or timezone.now()).date()
+    return {
+        "age": age_on(dt.date.fromisoformat(str(birth)), on) if birth else None,
+        "born": people.long_date(birth) if birth else "—",
+        "sex": people.display(
+            next(s for s in steps if s.slug == "about")
+            .form_class(intake=None)
+            .fields["sex_at_birth"],
+            about.get("sex_at_birth"),
+        ),
+        "indications": _labels(INDICATIONS, reason.get("indications", [])),
+        "pain_duration": people.display(
+            reason_form.fields["pain_duration"], reason.get("pain_duration")
+        ),
+        "prior_treatments": _labels(PRIOR_TREATMENTS, reason.get("prior_treatments", [])),
+        "blood_pressure": people.blood_pressure(safety),
+        "escort_phone_shown": people.phone(
+            str(answers.get("contacts", {}).get("escort_phone", ""))
+        ),
+        "all_answers": [
+            {"step": step, "lines": people.describe(step, answers[step.slug])}
+            for step in steps
+            if step.slug in answers
+        ],
+    }
+
+
+def _labels(choices: list[tuple[str, str]], codes: list[str]) -> list[str]:
+    words = dict(choices)
+    return [words.get(code, code) for code in codes]
+
+
+def indication_for(intake: Intake) -> str:
+    """The plan's indication from what the patient asked treatment for ("Fibromyalgia,
+    depression"), the "other" reason in their words; the template's when the intake has none."""
+    reason: dict[str, Any] = next((a.data for a in intake.answers.all() if a.step == "reason"), {})
+    words = [
+        reason.get("indication_other") or "Other" if code == "other" else label
+        for code, label in zip(
+            reason.get("indications", []),
+            _labels(INDICATIONS, reason.get("indications", [])),
+            strict=True,
+        )
+    ]
+    return ", ".join(words)[:100]
+
+
+def _plan_form_initial(
+    template: ProtocolTemplate | None, intake: Intake | None = None
+) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    if template is not None:
+        initial = {"template": template, **{f: getattr(template, f) for f in services.PLAN_FIELDS}}
+    if intake is not None and (indication := indication_for(intake)):
+        initial["indication"] = indication
+    return initial
 
 
 def _summary_live(intake: Intake) -> dict[str, Any]:
@@ -188,7 +249,7 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     return {
         "patient_public_id": patient.public_id,
         "email": patient.email,
-        "phone": profile.mobile_phone if profile else "",
+        "phone_shown": people.phone(profile.mobile_phone) if profile else "",
         "location_name": intake.location.name if intake.location else "",
         "urgent_flag": UrgentFlag.objects.filter(intake=intake)
         .select_related("acknowledged_by")
@@ -204,9 +265,10 @@ def _form_html(form: Any) -> str:
     return render_to_string("review/_form.html", {"form": form})
 
 
-def _decision_forms() -> dict[str, str]:
-    """The empty decision forms, the plan's prefilled from the default protocol."""
-    initial = _plan_form_initial(services.default_template())
+def _decision_forms(intake: Intake) -> dict[str, str]:
+    """The empty decision forms, the plan's prefilled from the default protocol and its
+    indication from the intake."""
+    initial = _plan_form_initial(services.default_template(), intake)
     return {
         "plan": _form_html(PlanForm(prefix="plan", initial=initial)),
         "decline": _form_html(DeclineForm(prefix="decline")),
@@ -223,7 +285,7 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
 
 def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, Any]) -> str:
     live = _summary_live(intake)
-    forms = _decision_forms()
+    forms = _decision_forms(intake)
     forms.update({name: _form_html(form) for name, form in refused.items()})
     return render_to_string(
         "review/_summary_content.html",
@@ -232,7 +294,7 @@ def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, An
             **live,
             "intake": intake,
             "waiting": intake.status == Intake.Status.SUBMITTED,
-            "steps": STEPS,
+            "steps": steps_for(intake),
             "forms": forms,
             "refused": set(refused),
         },
@@ -263,17 +325,26 @@ def _decide(
     decide: Any,
     done: str,
 ) -> HttpResponse:
-    """One decision on a waiting intake: audited, validated (a refused form comes back on the
-    summary under its prefix), made by `decide(intake, cleaned_data)` unless already made."""
+    """One decision on a waiting intake: validated (a refused form comes back on the summary
+    under its prefix), made by `decide(intake, cleaned_data)` unless already made, and audited
+    with its outcome: made, or refused and why."""
     intake = _reviewable(public_id)
-    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, action)
+
+    def record(outcome: str) -> None:
+        audit.record(
+            request, "decide", "intake", intake.public_id, intake.patient_id, f"{action}{outcome}"
+        )
+
     if not form.is_valid():
+        record(f" refused: the form had errors ({', '.join(sorted(form.errors))})")
         return _render_summary(request, intake, **{form.prefix: form})
     try:
         decide(intake, form.cleaned_data)
     except services.NotReviewable:
+        record(" refused: the intake was already decided")
         messages.warning(request, "This intake was already decided; nothing was changed.")
     else:
+        record("")
         messages.success(request, done)
     return redirect("review:summary", public_id=intake.public_id)
 
@@ -334,14 +405,27 @@ def more_info(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
-    audit.record(request, "decide", "intake", intake.public_id, intake.patient_id, "acknowledge")
     flag = get_object_or_404(UrgentFlag, intake=intake)
     form = AcknowledgeForm(request.POST, prefix="ack")
+
+    def record(outcome: str) -> None:
+        audit.record(
+            request,
+            "decide",
+            "intake",
+            intake.public_id,
+            intake.patient_id,
+            f"acknowledge{outcome}",
+        )
+
     if not form.is_valid():
+        record(" refused: no note")
         return _render_summary(request, intake, ack=form)
     if services.acknowledge(flag, request.user, form.cleaned_data["note"]):
+        record("")
         messages.success(request, "Urgent flag acknowledged. The patient can now be booked.")
     else:
+        record(" refused: already acknowledged")
         messages.info(request, "Another clinician had already acknowledged this flag.")
     return redirect("review:summary", public_id=intake.public_id)
 

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from locations.models import Location, Weekday
 from scheduling import planner
@@ -221,3 +222,15 @@ class TaskFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=[("", "All"), *Cause.choices], required=False)
     mine = forms.BooleanField(required=False, label="Assigned to me")
+
+
+class MyAppointmentForm(forms.Form):
+    """Where a patient's confirm or cancel returns to: their home or their appointments."""
+
+    back = forms.ChoiceField(
+        choices=[("home", "My care"), ("sessions", "My appointments")], required=False
+    )
+
+    def next_url(self) -> str:
+        back = self.cleaned_data.get("back") if self.is_valid() else ""
+        return reverse("scheduling:my_sessions" if back == "sessions" else "intake:home")

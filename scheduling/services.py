@@ -397,6 +397,17 @@ def _locked_in_order(sessions: list[Session]) -> list[Session]:
     return sessions
 
 
+def confirm_session(session: Session) -> bool:
+    """The patient says they will come: booked becomes confirmed, once, by a conditional update
+    (a second confirmation, from another tab or the reminder's link, changes nothing). True if
+    this call confirmed it; an appointment that has started is no longer confirmed."""
+    return bool(
+        Session.objects.filter(
+            pk=session.pk, status=Status.BOOKED, starts_at__gt=timezone.now()
+        ).update(status=Status.CONFIRMED, status_changed_at=timezone.now())
+    )
+
+
 def check_in(session: Session) -> Session:
     return _transition(session, set(UPCOMING_STATUSES), Status.CHECKED_IN)
 

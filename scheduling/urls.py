@@ -31,6 +31,8 @@ urlpatterns = [
     path("desk/<slug:slug>/week/<str:day>/", views.week_view, name="week"),
     path("sessions/", views.my_sessions, name="my_sessions"),
     path("sessions/calendar/", views.reset_feed, name="reset_feed"),
+    path("sessions/<uuid:public_id>/confirm/", views.confirm_mine, name="confirm_mine"),
+    path("sessions/<uuid:public_id>/cancel/", views.cancel_mine, name="cancel_mine"),
     path("sessions/<uuid:public_id>/appointment.ics", views.session_ics, name="session_ics"),
     # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
     path("calendar/<slug:token>.ics", views.feed, name="feed"),

@@ -21,6 +21,7 @@ from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
+from intake.views import home_status
 from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
@@ -30,6 +31,7 @@ from scheduling.forms import (
     BookForm,
     CancelForm,
     MoveForm,
+    MyAppointmentForm,
     PlanRequestForm,
     ReminderRuleForm,
     SearchForm,
@@ -38,6 +40,7 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
+    ONLINE_CANCEL_BEFORE,
     CalendarFeed,
     Hold,
     ReminderKind,
@@ -495,25 +498,99 @@ def _week_grid(location: Location, monday: dt.date) -> str:
 # --- Patient ------------------------------------------------------------------------------------
 
 
-@patient_only
-def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
-    sessions = (
+def _upcoming_for(patient: User) -> list[Session]:
+    """The patient's booked or confirmed sessions still to come, each with what the cancellation
+    policy (Session.cancellation_policy, the one rule) allows now."""
+    now = timezone.now()
+    sessions = list(
         Session.objects.active()
-        .filter(patient=request.user, ends_at__gte=timezone.now())
+        .filter(patient=patient, ends_at__gte=now)
         .select_related("location")
         .order_by("starts_at")
     )
+    for session in sessions:
+        session.can_cancel_online = (  # type: ignore[attr-defined]
+            session.is_upcoming and session.cancellation_policy().online_open(now)
+        )
+        session.online_cancel_hours = int(  # type: ignore[attr-defined]
+            ONLINE_CANCEL_BEFORE.total_seconds() // 3600
+        )
+    return sessions
+
+
+@patient_only
+def patient_home(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's home at /intake/ (clinic/urls.py routes it here, keeping "intake:home"):
+    the next appointment with confirm, cancel and what to do before it, then the intake's state
+    (intake.views.home_status). It lives here because intake may not know of appointments."""
+    upcoming = [session for session in _upcoming_for(request.user) if session.is_upcoming]
+    return render(
+        request,
+        "scheduling/patient_home.html",
+        {
+            **home_status(request.user),
+            "next_session": upcoming[0] if upcoming else None,
+            "more_sessions": len(upcoming) - 1 if upcoming else 0,
+        },
+    )
+
+
+@patient_only
+def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
     feed = CalendarFeed.objects.filter(patient=request.user).first()
     return render(
         request,
         "scheduling/my_sessions.html",
         {
-            "sessions": sessions,
+            "sessions": _upcoming_for(request.user),
             "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
             if feed
             else None,
         },
     )
+
+
+def _own_session(request: AuthenticatedRequest, public_id: UUID) -> Session:
+    """A patient reaches only their own sessions; anything else is simply not found."""
+    return get_object_or_404(
+        Session.objects.select_related("location", "series"),
+        public_id=public_id,
+        patient=request.user,
+    )
+
+
+@patient_only
+@require_POST
+def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    session = _own_session(request, public_id)
+    if services.confirm_session(session):
+        messages.success(request, "Thank you: your appointment is confirmed.")
+    elif session.status == Status.CONFIRMED:
+        messages.info(request, "This appointment was already confirmed.")
+    else:
+        messages.info(request, "This appointment can no longer be confirmed online.")
+    return redirect(MyAppointmentForm(request.POST).next_url())
+
+
+@patient_only
+@require_POST
+def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Cancel online while the cancellation policy allows it; later, the clinic's phone."""
+    session = _own_session(request, public_id)
+    back = MyAppointmentForm(request.POST).next_url()
+    if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
+        phone = session.location.phone or "the clinic"
+        messages.warning(
+            request, f"This appointment can no longer be cancelled online; please call {phone}."
+        )
+        return redirect(back)
+    try:
+        services.cancel_sessions(session, reason="Cancelled by the patient online")
+    except services.SchedulingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Your appointment is cancelled. The clinic has been told.")
+    return redirect(back)
 
 
 @patient_only
@@ -576,9 +653,7 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and upcoming:
         action = request.POST.get("action")
         if action == "confirm":
-            Session.objects.filter(pk=session.pk, status=Status.BOOKED).update(
-                status=Status.CONFIRMED, status_changed_at=timezone.now()
-            )
+            services.confirm_session(session)
             done = "confirmed"
         elif action == "cancel" and can_cancel:
             try:

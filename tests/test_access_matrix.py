@@ -103,6 +103,9 @@ MATRIX = {
     "scheduling:my_sessions": ("get", None, patient_page(False)),
     "scheduling:reset_feed": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:session_ics": ("get", "session", patient_page()),
+    # POST only; a patient confirms or cancels their own appointment, another finds nothing.
+    "scheduling:confirm_mine": ("post", "session", patient_page(ok=REDIRECT)),
+    "scheduling:cancel_mine": ("post", "session", patient_page(ok=REDIRECT)),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),

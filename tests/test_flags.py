@@ -86,12 +86,12 @@ def test_each_asra_relative_contraindication_is_flagged_with_its_source(answer, 
     assert code not in codes(safety())
 
 
-def test_liver_disease_asks_for_liver_tests_and_cirrhosis_is_severe():
+def test_first_form_liver_disease_asks_for_liver_tests_and_cirrhosis_is_severe():
     moderate = codes(safety(liver_disease=True, liver_disease_detail="fatty liver"))
     severe = codes(safety(liver_disease=True, liver_disease_detail="Cirrhosis, 2019"))
 
-    assert moderate["liver_disease"].title == "Liver disease"
-    assert severe["liver_disease"].title == "Severe liver disease (cirrhosis)"
+    assert moderate["liver_disease_moderate"].title == "Moderate liver disease"
+    assert severe["liver_disease_severe"].title == "Severe liver disease (cirrhosis)"
     assert moderate["needs_liver_tests"].kind == Kind.WORK_UP
     assert "needs_liver_tests" not in codes(safety())
 
@@ -174,3 +174,72 @@ def test_the_acr_2016_result_is_always_shown_either_way():
 
 def test_a_clean_screen_has_only_the_acr_result():
     assert list(codes(safety())) == ["acr_2016_met"]
+
+
+# --- Issue 18: the patient's words, severity and "now or in the past" ---------------------------
+
+
+@pytest.mark.parametrize("control", ["not_controlled", "not_sure"])
+def test_high_blood_pressure_not_under_control_in_words_is_poorly_controlled(control):
+    found = codes(safety(high_blood_pressure=True, high_blood_pressure_control=control))
+
+    flag = found["uncontrolled_hypertension"]
+    assert flag.kind == Kind.CONTRAINDICATION
+    assert "Cohen" in flag.source
+    assert ("not under control" if control == "not_controlled" else "not know") in flag.reason
+    assert "needs_blood_pressure" in found  # and a reading is still wanted
+
+
+def test_high_blood_pressure_under_control_without_a_reading_asks_for_one():
+    found = codes(safety(high_blood_pressure=True, high_blood_pressure_control="controlled"))
+
+    assert "uncontrolled_hypertension" not in found
+    assert "needs_blood_pressure" in found
+
+
+def test_a_first_form_detail_saying_not_under_control_is_poorly_controlled():
+    found = codes(
+        {
+            **safety(high_blood_pressure=True),
+            "high_blood_pressure_detail": "not under control",
+        }
+    )
+
+    assert found["uncontrolled_hypertension"].kind == Kind.CONTRAINDICATION
+
+
+def test_severe_and_moderate_liver_disease_are_asked_and_flagged_apart():
+    severe = codes(safety(liver_severe=True))
+    moderate = codes(safety(liver_moderate=True))
+
+    assert severe["liver_disease_severe"].kind == Kind.CONTRAINDICATION
+    assert "cirrhosis" in severe["liver_disease_severe"].title.casefold()
+    assert "liver_disease_moderate" not in severe
+    assert moderate["liver_disease_moderate"].kind == Kind.CONTRAINDICATION
+    assert "liver_disease_severe" not in moderate
+    assert "needs_liver_tests" in severe and "needs_liver_tests" in moderate
+
+
+def test_severe_liver_disease_in_first_form_words_is_severe():
+    found = codes({**safety(liver_disease=True), "liver_disease_detail": "Severe liver disease"})
+
+    assert "liver_disease_severe" in found
+
+
+@pytest.mark.parametrize(
+    ("item", "active_code", "past_code"),
+    [
+        ("psychosis", "psychosis", "psychosis_past"),
+        ("substance_use", "substance_misuse", "substance_misuse_past"),
+    ],
+)
+def test_now_and_in_the_past_are_flagged_apart(item, active_code, past_code):
+    now = codes(safety(**{item: True, f"{item}_when": "now"}))
+    past = codes(safety(**{item: True, f"{item}_when": "past"}))
+
+    assert now[active_code].kind == Kind.CONTRAINDICATION
+    assert "active" in now[active_code].title.casefold()
+    assert past_code not in now
+    assert active_code not in past
+    assert past[past_code].kind == Kind.POLICY
+    assert "past" in past[past_code].title.casefold()

@@ -247,6 +247,8 @@ class HostilePostTests(TestCase):
             reverse("scheduling:transition", args=[session.public_id, "no-show"]),
             reverse("scheduling:accept_offer", args=[hold.pk]),
             reverse("scheduling:reset_feed"),
+            reverse("scheduling:confirm_mine", args=[session.public_id]),
+            reverse("scheduling:cancel_mine", args=[session.public_id]),
             reverse(
                 "scheduling:session_action", args=[signed(ACTION_SALT, str(session.public_id), FAR)]
             ),
@@ -297,7 +299,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 36
+ENDPOINTS = 38
 
 
 def _make(url_index: int):

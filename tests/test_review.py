@@ -168,7 +168,7 @@ def test_declining_needs_a_reason_the_patient_then_sees(clinician, login, stamfo
     client = login(clinician)
 
     refused = client.post(reverse("review:decline", args=[intake.public_id]), {})
-    assert "This field is required." in refused.content.decode()
+    assert "Please fill this in." in refused.content.decode()
     client.post(
         reverse("review:decline", args=[intake.public_id]),
         {"decline-patient_message": "This treatment is not the right fit for you now."},

@@ -2,17 +2,43 @@
 (function () {
   "use strict";
 
-  // PHQ-9 item 9: show the crisis resources as soon as an answer above 0 is chosen.
+  // PHQ-9 item 9: show the crisis resources, right under the item, as soon as an answer above 0
+  // is chosen. The panel is a role="alert" region, so screen readers announce it; it takes focus
+  // once, when it first appears, and its "Back to the questions" button returns focus to the
+  // answer (so arrowing through the answers is not interrupted a second time).
   function watchSelfHarmItem() {
     var panel = document.getElementById("crisis-resources");
     var inputs = document.querySelectorAll('input[name="phq9_9"]');
     if (!panel || !inputs.length) return;
+    var back = panel.querySelector(".crisis-return");
     inputs.forEach(function (input) {
       input.addEventListener("change", function () {
-        if (input.checked && input.value !== "0") {
+        if (input.checked && input.value !== "0" && panel.hidden) {
           panel.hidden = false;
+          if (back) {
+            back.hidden = false;
+            back.addEventListener("click", function () { input.focus(); }, { once: true });
+          }
+          panel.focus();
         }
       });
+    });
+  }
+
+  // Details and follow-up questions appear after a "Yes" only. Without JavaScript they are all
+  // shown (the server ignores the details of a "No").
+  function revealAfterYes() {
+    document.querySelectorAll("[data-reveal-for]").forEach(function (detail) {
+      var name = detail.getAttribute("data-reveal-for");
+      var radios = document.querySelectorAll('input[name="' + name + '"]');
+      if (!radios.length) return;
+      function update() {
+        var yes = document.querySelector('input[name="' + name + '"][value="yes"]');
+        var invalid = detail.querySelector(".is-invalid");
+        detail.hidden = !(yes && yes.checked) && !invalid;
+      }
+      radios.forEach(function (radio) { radio.addEventListener("change", update); });
+      update();
     });
   }
 
@@ -60,6 +86,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     watchSelfHarmItem();
+    revealAfterYes();
     enableFormsets();
     toggleGroups("height_unit", "data-unit-group");
     toggleGroups("payment", "data-show-when");

@@ -1,0 +1,160 @@
+"""An intake's answers as people read them: questions with their capitalised labels, choices in
+words, dates like "3 March 1980", phone numbers as dialled, heights in cm and ft/in, weights in kg
+and lb. The patient's review page and the clinician's summary ("All answers") both use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.forms.utils import pretty_name
+from django.utils.dateformat import format as format_date
+
+from intake import scoring
+
+if TYPE_CHECKING:
+    from intake.steps import Step
+
+# What a stored card is, from the type found in its bytes.
+CARD_KINDS = {"image/png": "PNG image", "image/jpeg": "JPEG image", "application/pdf": "PDF"}
+
+# Fields shown as one line of their own, or not at all.
+_NOT_LISTED = {
+    "card",
+    "signature",
+    "recent_systolic",
+    "recent_diastolic",
+    "recent_bp_date",
+}
+
+
+def long_date(value: Any) -> str:
+    """3 March 1980 (stored answers hold ISO dates)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
+    return format_date(value, "j F Y") if isinstance(value, dt.date) else str(value)
+
+
+def phone(value: str) -> str:
+    """A stored number (+ and digits) as people write it: (203) 555-0142 for the US."""
+    digits = re.sub(r"\D", "", value or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}"
+    return value
+
+
+def number(value: Any) -> str:
+    """A stored decimal without trailing zeros: 165, 74.8."""
+    try:
+        figure = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(figure.normalize(), "f")
+    return text
+
+
+def height(cm: Any) -> str:
+    feet, inches = scoring.cm_to_feet_inches(Decimal(str(cm)))
+    return (
+        f"{Decimal(str(cm)).quantize(Decimal(1))} cm ({feet} ft {inches.quantize(Decimal(1))} in)"
+    )
+
+
+def weight(kg: Any, typed: Any = None, unit: str = "kg") -> str:
+    pounds = (
+        number(typed) if unit == "lb" and typed else number(scoring.kg_to_pounds(Decimal(str(kg))))
+    )
+    return f"{number(kg)} kg ({pounds} lb)"
+
+
+def blood_pressure(data: dict[str, Any]) -> str:
+    systolic, diastolic = data.get("recent_systolic"), data.get("recent_diastolic")
+    if systolic is None or diastolic is None:
+        return "Not given"
+    taken = data.get("recent_bp_date")
+    return f"{systolic}/{diastolic} mmHg" + (f", taken {long_date(taken)}" if taken else "")
+
+
+def _label(name: str, field: forms.Field) -> str:
+    label = str(field.label or pretty_name(name))
+    return label[:1].upper() + label[1:]
+
+
+def display(field: forms.Field, value: Any) -> str:
+    """One answer in words."""
+    if value in (None, "", []):
+        return "—"
+    choices = {str(k): v for k, v in getattr(field, "choices", []) or []}
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(choices.get(str(item), item)) for item in value) or "—"
+    if choices:
+        return str(choices.get(str(value), value))
+    if isinstance(field, forms.DateField):
+        return long_date(value)
+    if getattr(field.widget, "input_type", "") == "tel":
+        return phone(str(value))
+    return str(value)
+
+
+def describe(step: Step, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The answers of a step as (question, answer) lines a person can read."""
+    form = step.form_class(intake=None, initial=data)
+    lines: list[tuple[str, str]] = []
+    for name, field in form.fields.items():
+        if name not in data or name in _NOT_LISTED:
+            continue
+        if not field.required and data[name] in (None, "", []):
+            continue  # an optional question left blank, or a detail after a No
+        lines.append((_label(name, field), display(field, data[name])))
+    if step.slug == "safety":
+        lines.insert(
+            _after(lines, "High blood pressure"),
+            ("Most recent blood pressure", blood_pressure(data)),
+        )
+        lines.append(("Medicines", medicines(data.get("medications") or [])))
+        lines.append(("Allergies", allergies(data.get("allergies") or [])))
+    if step.slug == "measurements" and "weight_kg" in data:
+        lines = [
+            ("Weight", weight(data["weight_kg"], data.get("weight"), data.get("weight_unit", ""))),
+            ("Height", height(data["height_cm"])),
+        ]
+    if step.slug == "consents" and data.get("signature"):
+        lines.append(("Signed as", str(data["signature"])))
+    return lines
+
+
+def _after(lines: list[tuple[str, str]], prefix: str) -> int:
+    for index, (question, _answer) in enumerate(lines):
+        if question.startswith(prefix):
+            position = index + 1
+            while position < len(lines) and lines[position][1] not in {"Yes", "No"}:
+                position += 1
+            return position
+    return 0
+
+
+def medicines(rows: list[dict[str, Any]]) -> str:
+    return (
+        "; ".join(
+            " ".join(filter(None, [m.get("name"), m.get("dose"), m.get("frequency")])) for m in rows
+        )
+        or "None"
+    )
+
+
+def allergies(rows: list[dict[str, Any]]) -> str:
+    return (
+        "; ".join(
+            f"{a['substance']} ({a['reaction']})" if a.get("reaction") else str(a.get("substance"))
+            for a in rows
+        )
+        or "None"
+    )
