@@ -598,13 +598,13 @@ def accept_hold(hold: Hold, *, moved_by: User | None = None) -> Session:
         )
         if not hold.is_live:
             raise InvalidTransition("This offer has expired.")
-        session = hold.entry.session
+        entry = hold.entry
+        assert entry is not None  # checked above; a hold keeps its owner
+        session = entry.session
         Hold.objects.filter(pk=hold.pk).update(released_at=timezone.now())
         local = hold.starts_at.astimezone(hold.location.zone)
         moved = move_sessions(session, Choice(local.date(), local.time()), moved_by=moved_by)
-        WaitlistEntry.objects.filter(pk=hold.entry_id).update(
-            status=WaitlistEntry.EntryStatus.BOOKED
-        )
+        WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.EntryStatus.BOOKED)
         return moved[0]
 
 
@@ -620,23 +620,27 @@ def release_expired_holds() -> int:
                 released_at=now
             ):
                 continue  # another worker released it
-            if hold.entry is None:
+            entry = hold.entry
+            if entry is None:
                 # A proposal a patient did not book in time: the slot was never booked, so
                 # there is nothing to offer on.
                 released += 1
                 continue
             WaitlistEntry.objects.filter(
-                pk=hold.entry_id, status=WaitlistEntry.EntryStatus.OFFERED
+                pk=entry.pk, status=WaitlistEntry.EntryStatus.OFFERED
             ).update(status=WaitlistEntry.EntryStatus.WAITING)
             already_offered = list(
                 Hold.objects.filter(
-                    location=hold.location, chair=hold.chair_id, starts_at=hold.starts_at
+                    location=hold.location,
+                    chair=hold.chair_id,
+                    starts_at=hold.starts_at,
+                    entry__isnull=False,
                 ).values_list("entry_id", flat=True)
             )
             offer_freed_slot(
                 FreedSlot(
                     hold.location,
-                    hold.entry.session.patient_id,
+                    entry.session.patient_id,
                     hold.chair_id,
                     hold.nurse_id,
                     hold.starts_at,

@@ -102,6 +102,15 @@ MATRIX = {
     "scheduling:my_sessions": ("get", None, patient_page(False)),
     "scheduling:reset_feed": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:session_ics": ("get", "session", patient_page()),
+    # Patients' own series online (issue 19): this patient's series is booked in full, so the
+    # booking pages send them back to it; the other patient has no plan and sees why.
+    "scheduling:self_home": ("get", None, patient_page(False)),
+    "scheduling:self_book": ("get", None, answers(FORBID, anon=LOGIN, patient=REDIRECT, other=OK)),
+    "scheduling:self_book_rest": ("get", "series", patient_page(ok=REDIRECT)),
+    "scheduling:self_move": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_cancel": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_waitlist": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_offer": ("get", "offer", patient_page()),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
@@ -239,6 +248,7 @@ def world(login, settings, tmp_path):
         "session": [session.public_id],
         "transition": [session.public_id, "check-in"],
         "hold": [hold.pk],
+        "offer": [hold.public_id],
         "location": [location.slug],
         "location_day": [location.slug, day],
         "figure": [location.slug, "no-shows"],
