@@ -229,7 +229,6 @@ def move_own_session(session: Session, choice: Choice) -> list[Session]:
     """Move the patient's session under the desk's rules, with the location's notice; the
     desk's series page shows that the patient moved it."""
     _check_open(session.location)
-    _check_notice(session.location, [choice])
     if session.starts_at < timezone.now() + dt.timedelta(
         hours=session.location.self_booking_notice_hours
     ):
@@ -238,6 +237,7 @@ def move_own_session(session: Session, choice: Choice) -> list[Session]:
             f"This appointment is too soon to move online; please call {session.location.name}"
             f"{phone}."
         )
+    _check_notice(session.location, [choice])
     return move_sessions(session, choice, moved_by=session.patient)
 
 
