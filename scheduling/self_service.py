@@ -6,6 +6,7 @@ series, sessions and offers, and nothing else (404).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from scheduling.forms import (
     SelfMoveForm,
     SelfPlanRequestForm,
     WaitlistForm,
+    next_weekday,
 )
 from scheduling.models import UPCOMING_STATUSES, Hold, Series, Session, WaitlistEntry
 
@@ -116,6 +118,19 @@ def _proposal_context(
     }
 
 
+def _initial_preferences() -> dict[str, Any]:
+    location = self_booking.locations().first()
+    if location is None:
+        return {}
+    return {
+        "location": location,
+        "first_date": next_weekday(self_booking.earliest_first_date(location)),
+        "weekdays": [0, 2, 4],
+        "window_starts": dt.time(9),
+        "window_ends": dt.time(12),
+    }
+
+
 @patient_only
 def book(request: AuthenticatedRequest) -> HttpResponse:
     """Book my infusions: preferences, then the planner's proposal held for a few minutes,
@@ -125,7 +140,9 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
     if _active_series(request) is not None:
         messages.info(request, "Your series is already booked.")
         return redirect("scheduling:self_home")
-    form = SelfPlanRequestForm(request.POST if request.method == "POST" else None)
+    form = SelfPlanRequestForm(
+        request.POST if request.method == "POST" else None, initial=_initial_preferences()
+    )
     context: dict[str, Any] = {"plan": plan, "blockers": blockers, "form": form}
     if plan is None or blockers or request.method != "POST" or not form.is_valid():
         return render(request, "scheduling/self/book.html", context)

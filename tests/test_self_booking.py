@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
+from accounts.security import MFA_SESSION_KEY
 from intake.models import UrgentFlag
 from notifications.models import Message
 from review.services import NotBookable
@@ -47,7 +49,12 @@ def clinic():
 
 
 def _plan(email, location, **parameters):
-    values = {"infusions": 3, "min_days_between": 2, "max_days_between": 7, "span_days": 21}
+    values: dict[str, Any] = {
+        "infusions": 3,
+        "min_days_between": 2,
+        "max_days_between": 7,
+        "span_days": 21,
+    }
     values.update(parameters)
     return approved_plan(email, location, **values)
 
@@ -55,6 +62,15 @@ def _plan(email, location, **parameters):
 def _client(user) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+def _desk_client() -> Client:
+    client = Client()
+    client.force_login(UserFactory.create(role=Role.FRONT_DESK))
+    session = client.session
+    session[MFA_SESSION_KEY] = True
+    session.save()
     return client
 
 
@@ -185,15 +201,7 @@ def test_book_all_books_the_whole_series_as_the_patient_with_the_desks_messages(
 
     assert kinds(series) == kinds(desk_series)
     assert ReminderKind.CONFIRMATION in kinds(series)
-    desk = UserFactory.create(role=Role.FRONT_DESK)
-    desk_client = Client()
-    desk_client.force_login(desk)
-    from accounts.security import MFA_SESSION_KEY
-
-    session = desk_client.session
-    session[MFA_SESSION_KEY] = True
-    session.save()
-    page = desk_client.get(reverse("scheduling:series", args=[series.public_id]))
+    page = _desk_client().get(reverse("scheduling:series", args=[series.public_id]))
     assert "booked by the patient" in page.content.decode()
 
 
@@ -317,6 +325,8 @@ def test_moving_online_keeps_the_desks_rules_and_the_desk_sees_the_patient_moved
     assert session.local_start() == dt.datetime(2027, 2, 3, 14, tzinfo=clinic.zone)
     assert session.moved_by == plan.patient
     assert Message.objects.filter(group=f"series:{series.pk}", kind=ReminderKind.CHANGED).exists()
+    page = _desk_client().get(reverse("scheduling:series", args=[series.public_id]))
+    assert "moved by the patient" in page.content.decode()
     spacing = client.post(
         reverse("scheduling:self_move", args=[session.public_id]),
         {"date": "2027-02-01", "time": "14:00"},  # the same day as session 1
@@ -374,7 +384,7 @@ def test_a_late_cancellation_is_refused_online_with_the_clinics_phone(clinic):
 
 
 def test_a_patient_reaches_only_their_own_series_sessions_and_offers(clinic):
-    plan, series = _booked(clinic)
+    series = _booked(clinic)[1]
     session = series.sessions.get(number=1)
     stranger = _client(_plan("stranger@example.org", clinic).patient)
 
@@ -465,7 +475,7 @@ def test_a_hold_has_exactly_one_owner():
     from django.db import IntegrityError, transaction
 
     location = make_location("owners", shifts_from=NOW.date())
-    chair = location.chairs.first()
+    chair = location.chairs.get(position=1)
     nurse = UserFactory.create(role=Role.NURSE)
     with pytest.raises(IntegrityError), transaction.atomic():
         Hold.objects.create(
