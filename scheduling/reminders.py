@@ -518,7 +518,7 @@ def resolve(message: Message) -> Resolved:
         )
     elif kind == ReminderKind.OFFER:
         assert session is not None
-        hold = Hold.objects.live().filter(public_id=message.context.get("hold", "")).first()
+        hold = Hold.objects.live().filter(public_id=message.context.get("hold") or None).first()
         if hold is None or hold.entry is None:
             raise Skip("the offer is over")
         local = hold.starts_at.astimezone(location.zone)
