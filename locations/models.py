@@ -79,6 +79,27 @@ class Location(models.Model):
         default=2,
         help_text="Outcomes call nothing a response before this many infusions are completed.",
     )
+    # Patients booking their own series (issue 19): off unless the clinic turns it on.
+    self_booking = models.BooleanField(
+        "patients may book their own series",
+        default=False,
+        help_text="Approved patients without an open urgent flag book, move and cancel online.",
+    )
+    self_booking_notice_hours = models.PositiveSmallIntegerField(
+        "minimum notice for online booking (hours)",
+        default=24,
+        help_text="Patients cannot book or move a session online to a start sooner than this.",
+    )
+    self_booking_days_ahead = models.PositiveSmallIntegerField(
+        "online booking opens this many days ahead",
+        default=90,
+        help_text="The latest first date a patient may choose online.",
+    )
+    self_booking_desk_confirms = models.BooleanField(
+        "the desk confirms a self-booked series",
+        default=False,
+        help_text="A series a patient books opens a task for the front desk to confirm it.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -234,3 +234,103 @@ class MyAppointmentForm(forms.Form):
     def next_url(self) -> str:
         back = self.cleaned_data.get("back") if self.is_valid() else ""
         return reverse("scheduling:my_sessions" if back == "sessions" else "intake:home")
+
+
+# --- Patients booking their own series (scheduling/self_service.py) ----------------------------
+
+
+class LocationWithZoneField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs' generic
+    """A location shown with its time zone: every time on the next pages is in it."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} (times in {obj.time_zone})"
+
+
+class SelfPlanRequestForm(PlanRequestForm):
+    """The patient's preferences: only locations that take bookings online, a first date
+    inside the location's notice and its booking horizon."""
+
+    location = LocationWithZoneField(
+        label="Clinic",
+        queryset=Location.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": "Choose one of the clinics in the list."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from scheduling import self_booking
+
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = self_booking.locations()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        from scheduling import self_booking
+
+        cleaned = super().clean()
+        first, location = cleaned.get("first_date"), cleaned.get("location")
+        if first and location and "first_date" not in self.errors:
+            earliest = self_booking.earliest_first_date(location)
+            latest = self_booking.latest_first_date(location)
+            if first < earliest:
+                self.add_error(
+                    "first_date",
+                    f"{location.name} needs {location.self_booking_notice_hours} hours' notice: "
+                    f"choose {earliest:%A %-d %B} or later.",
+                )
+            elif first > latest:
+                self.add_error(
+                    "first_date",
+                    f"Online booking opens {location.self_booking_days_ahead} days ahead: choose "
+                    f"a date up to {latest:%A %-d %B}.",
+                )
+        return cleaned
+
+
+class RestRequestForm(forms.Form):
+    """Preferences for the rest of a series booked in part: the dates follow the plan."""
+
+    weekdays = PlanRequestForm.base_fields["weekdays"]
+    window_starts = PlanRequestForm.base_fields["window_starts"]
+    window_ends = PlanRequestForm.base_fields["window_ends"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
+        if starts and ends and ends < starts:
+            self.add_error("window_ends", "The end of the window is before its start.")
+        return cleaned
+
+    def preferences(self) -> tuple[frozenset[int], tuple[planner.Window, ...]]:
+        data = self.cleaned_data
+        return frozenset(data["weekdays"]), (
+            planner.Window(data["window_starts"], data["window_ends"]),
+        )
+
+
+class SelfBookForm(BookForm):
+    """The patient's choice per session, and how many to book now: all, or the first few."""
+
+    def __init__(self, *args: Any, sessions: int, **kwargs: Any) -> None:
+        super().__init__(*args, sessions=sessions, **kwargs)
+        self.fields["book_first"] = forms.TypedChoiceField(
+            label="How many to book now",
+            choices=[("", f"All {sessions}")] + [(n, f"The first {n}") for n in range(1, sessions)],
+            coerce=int,
+            empty_value=None,
+            required=False,
+            error_messages={"invalid_choice": "Choose how many sessions to book now."},
+        )
+
+    def clean(self) -> dict[str, Any]:
+        book_first = self.cleaned_data.pop("book_first", None)
+        cleaned = super().clean()
+        cleaned["book_first"] = book_first
+        return cleaned
+
+    def choices(self) -> list[tuple[dt.date, dt.time]]:
+        return [self.cleaned_data[f"session_{n}"] for n in range(1, len(self.fields))]
+
+
+class SelfMoveForm(forms.Form):
+    date = forms.DateField(label="New date", widget=DATE)
+    time = forms.TimeField(label="New time", widget=TIME)

@@ -151,6 +151,15 @@ class Session(models.Model):
     calendar_sequence = models.PositiveIntegerField(
         default=0, help_text="iCalendar SEQUENCE: rises with every move and the cancellation."
     )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who made the last move, when a person online did (the patient); blank for "
+        "the desk's moves, so the desk sees which moves the patient made.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
@@ -243,9 +252,25 @@ class HoldQuerySet(models.QuerySet["Hold"]):
 
 
 class Hold(models.Model):
-    """A freed slot offered to the first waiting patient, kept for them for a short while."""
+    """A slot kept for one patient for a short while: a freed slot offered to the first waiting
+    patient (`entry`), or a session of the series a patient is choosing online (`patient`).
 
-    entry = models.ForeignKey("WaitlistEntry", on_delete=models.CASCADE, related_name="holds")
+    Either kind occupies its chair and nurse for everyone while live (the planner reads
+    `Hold.objects.live()`); exactly one owner is set (hold_has_one_owner).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    entry = models.ForeignKey(
+        "WaitlistEntry", on_delete=models.CASCADE, related_name="holds", null=True, blank=True
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="self_booking_holds",
+        null=True,
+        blank=True,
+        help_text="The patient choosing a series online, for whom the proposal is kept.",
+    )
     location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
     chair = models.ForeignKey("locations.Chair", on_delete=models.CASCADE, related_name="holds")
     nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -259,7 +284,20 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ["expires_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(entry__isnull=False, patient__isnull=True)
+                | Q(entry__isnull=True, patient__isnull=False),
+                name="hold_has_one_owner",
+            ),
+        ]
         indexes = [
+            # Self-booking: a patient's own live holds, released before proposing or booking.
+            models.Index(
+                fields=["patient"],
+                condition=Q(released_at__isnull=True, patient__isnull=False),
+                name="hold_live_patient",
+            ),
             # Planner and booking: live holds at a location.
             models.Index(
                 fields=["location", "starts_at"],
@@ -356,6 +394,7 @@ class ReminderKind(models.TextChoices):
     QUESTIONNAIRE = "questionnaire", "PHQ-9 and PEG at baseline, mid-series and end"
     CHANGED = "changed", "Appointment moved"
     CANCELLED = "cancelled", "Appointment cancelled"
+    OFFER = "offer", "Earlier slot offered from the waitlist, with a link"
 
 
 class ReminderRule(models.Model):

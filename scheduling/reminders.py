@@ -45,6 +45,7 @@ from notifications.tasks import dispatch_soon
 from scheduling import ics
 from scheduling.models import (
     UPCOMING_STATUSES,
+    Hold,
     ReminderKind,
     ReminderRule,
     Series,
@@ -332,6 +333,9 @@ def on_series_booked(series: Series) -> int:
     )
     rules = rules_for(series.location_id)
     channels = _channels(series.patient)
+    # A series booked in part (the first sessions now, the rest later) still has the plan's
+    # number of infusions: the mid-series and end questionnaires follow those sessions.
+    total = max(len(sessions), series.plan.infusions)
     written = _notice(series, ReminderKind.CONFIRMATION, sessions)
     if rules[ReminderKind.QUESTIONNAIRE].enabled:
         written += _plan(
@@ -343,7 +347,40 @@ def on_series_booked(series: Series) -> int:
             context={"milestone": "baseline"},
         )
     for session in sessions:
-        written += plan_session(session, rules, len(sessions))
+        written += plan_session(session, rules, total)
+    dispatch_soon()
+    return written
+
+
+def on_sessions_added(series: Series, sessions: list[Session]) -> int:
+    """The rest of a series booked later: a confirmation of the new sessions and their own
+    messages, as on_series_booked plans them (no second baseline questionnaire)."""
+    if not sessions:
+        return 0
+    rules = rules_for(series.location_id)
+    total = max(series.sessions.count(), series.plan.infusions)
+    written = _notice(series, ReminderKind.CONFIRMATION, sessions)
+    for session in sessions:
+        written += plan_session(session, rules, total)
+    dispatch_soon()
+    return written
+
+
+def on_slot_offered(hold: Any, session: Session) -> int:
+    """An earlier slot from the waitlist, held for the patient: email and text now with a link
+    to accept it (valid while the hold is; the patient signs in to accept)."""
+    rule = rules_for(session.location_id)[ReminderKind.OFFER]
+    if not rule.enabled:
+        return 0
+    written = _plan(
+        ReminderKind.OFFER,
+        group=f"session:{session.pk}",
+        send_at=timezone.now(),
+        channels=_channels(session.patient),
+        zone=session.location.zone,
+        latest=hold.expires_at,
+        context={"hold": str(hold.public_id)},
+    )
     dispatch_soon()
     return written
 
@@ -479,6 +516,18 @@ def resolve(message: Message) -> Resolved:
             link=_link("outcomes:questionnaire", token),
             link_days=settings.QUESTIONNAIRE_LINK_DAYS,
         )
+    elif kind == ReminderKind.OFFER:
+        assert session is not None
+        hold_id = message.context.get("hold")
+        hold = Hold.objects.live().filter(public_id=str(hold_id)).first() if hold_id else None
+        if hold is None or hold.entry is None:
+            raise Skip("the offer is over")
+        local = hold.starts_at.astimezone(location.zone)
+        context.update(
+            offered=f"{local:%A %-d %B at %-I:%M %p} {local.tzname()}",
+            expires=f"{hold.expires_at.astimezone(location.zone):%-I:%M %p}",
+            link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
+        )
     elif kind in (ReminderKind.CONFIRMATION, ReminderKind.CHANGED, ReminderKind.CANCELLED):
         sessions = _sessions(message.context.get("sessions", []))
         if kind != ReminderKind.CANCELLED:
@@ -525,6 +574,8 @@ def preview(location: Any, rule: Rule) -> dict[str, str]:
         "milestone": "mid",
         "can_cancel_online": True,
         "link": settings.SITE_URL + "/example-link/",
+        "offered": when,
+        "expires": f"{start:%-I:%M %p}",
         "link_days": settings.QUESTIONNAIRE_LINK_DAYS,
     }
     prefix = f"notifications/{rule.kind}/"

@@ -211,8 +211,13 @@ def book_series(
     *,
     booked_by: User,
     request: planner.Request | None = None,
+    book_first: int | None = None,
 ) -> Series:
     """Book every chosen session or none (all or nothing).
+
+    With `book_first`, the whole series is chosen and checked against the plan's spacing, but
+    only its first sessions are booked; the rest are booked later (`book_more`) within the
+    plan's span (IntakeQ's "the first now and the others later").
 
     Raises NotBookable (urgent flag, no plan), SpacingError, or BookingConflict naming the
     sessions that were taken meanwhile, with a fresh proposal to choose from.
@@ -221,6 +226,10 @@ def book_series(
     check_spacing([choice.date for choice in choices], shape)
     if len(choices) != plan.infusions:
         raise SpacingError(f"The plan has {plan.infusions} infusions; {len(choices)} were chosen.")
+    if book_first is not None:
+        if not 1 <= book_first <= plan.infusions:
+            raise SpacingError(f"Book between 1 and {plan.infusions} sessions now.")
+        choices = choices[:book_first]
     try:
         with transaction.atomic():
             location = _lock_locations(location, choices[0].date, choices[-1].date)
@@ -264,12 +273,58 @@ def _series_sessions(series: Series) -> list[Session]:
     )
 
 
+def book_more(series: Series, choices: list[Choice]) -> list[Session]:
+    """Book further sessions of a series booked in part (`book_series(book_first=...)`), all or
+    nothing, keeping the plan's spacing and span with the sessions already booked.
+
+    Call inside a transaction that holds the locations' locks (step 1 of the lock order).
+    """
+    plan = series.plan
+    shape = planner.PlanShape.from_plan(plan)
+    booked = _series_sessions(series)
+    if len(booked) + len(choices) > plan.infusions:
+        raise SpacingError(
+            f"The plan has {plan.infusions} infusions; {len(booked)} are already booked."
+        )
+    dates = [s.local_start().date() for s in booked] + [c.date for c in choices]
+    if dates != sorted(dates):
+        raise SpacingError("The new sessions must come after the ones already booked.")
+    check_spacing(dates, shape)
+    assert_bookable(series.patient)
+    resources = planner.load_resources(
+        series.location, series.patient_id, choices[0].date, choices[-1].date
+    )
+    slots = [resources.slot(c.date, c.minute, shape) for c in choices]
+    start = max((s.number for s in series.sessions.all()), default=0) + 1
+    failed = [start + i for i, slot in enumerate(slots) if slot is None]
+    if failed:
+        raise BookingConflict(failed)
+    added = []
+    for number, slot in enumerate(slots, start=start):
+        assert slot is not None
+        session = _session(series, number, slot)
+        try:
+            with transaction.atomic():  # a savepoint: the refusal names the session
+                session.save()
+        except IntegrityError as error:
+            reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+            raise BookingConflict([number], reasons={number: reason}) from error
+        added.append(session)
+    reminders.on_sessions_added(series, added)
+    return added
+
+
 @_retried
 def move_sessions(
-    session: Session, choice: Choice, *, and_following: bool = False
+    session: Session,
+    choice: Choice,
+    *,
+    and_following: bool = False,
+    moved_by: User | None = None,
 ) -> list[Session]:
     """Move one session (or it and every later one, by the same number of days, to the new time
-    of day), keeping the plan's spacing; all or nothing."""
+    of day), keeping the plan's spacing; all or nothing. `moved_by` is the patient when they
+    moved it online (shown to the desk); a move by the desk clears it."""
     with transaction.atomic():
         # The dates concerned decide which locations to lock; they are read before the locks
         # and the session is read again under them.
@@ -314,6 +369,7 @@ def move_sessions(
             )
             moved.status = Status.BOOKED
             moved.status_changed_at = timezone.now()
+            moved.moved_by = moved_by
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 # Sessions of one series may trade places; the constraints are checked once
@@ -329,6 +385,7 @@ def move_sessions(
                         "ends_at",
                         "status",
                         "status_changed_at",
+                        "moved_by",
                     ],
                 )
                 cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} IMMEDIATE")
@@ -511,6 +568,7 @@ def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) 
     )
     entry.status = WaitlistEntry.EntryStatus.OFFERED
     entry.save(update_fields=["status"])
+    reminders.on_slot_offered(hold, entry.session)
     return hold
 
 
@@ -534,23 +592,30 @@ def _bookable_for(entry: WaitlistEntry, slot: FreedSlot) -> planner.Slot | None:
 
 
 @_retried
-def accept_hold(hold: Hold) -> Session:
-    """Move the waiting patient's session into the held slot."""
+def accept_hold(hold: Hold, *, moved_by: User | None = None) -> Session:
+    """Move the waiting patient's session into the held slot (`moved_by`: the patient, when
+    they accept from the offer's link)."""
+    if hold.entry is None:
+        raise InvalidTransition("This hold is not an offer from the waitlist.")
     with transaction.atomic():
         day = hold.starts_at.astimezone(hold.location.zone).date()
         session = Session.objects.select_related("location", "series").get(pk=hold.entry.session_id)
         # The same locations move_sessions will lock, taken first (step 1), then the hold.
         _lock_locations(hold.location, *_move_dates(session, day))
-        hold = Hold.objects.select_for_update().select_related("entry__session").get(pk=hold.pk)
+        hold = (
+            Hold.objects.select_for_update(of=("self",))
+            .select_related("entry__session")
+            .get(pk=hold.pk)
+        )
         if not hold.is_live:
             raise InvalidTransition("This offer has expired.")
-        session = hold.entry.session
+        entry = hold.entry
+        assert entry is not None  # checked above; a hold keeps its owner
+        session = entry.session
         Hold.objects.filter(pk=hold.pk).update(released_at=timezone.now())
         local = hold.starts_at.astimezone(hold.location.zone)
-        moved = move_sessions(session, Choice(local.date(), local.time()))
-        WaitlistEntry.objects.filter(pk=hold.entry_id).update(
-            status=WaitlistEntry.EntryStatus.BOOKED
-        )
+        moved = move_sessions(session, Choice(local.date(), local.time()), moved_by=moved_by)
+        WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.EntryStatus.BOOKED)
         return moved[0]
 
 
@@ -566,18 +631,27 @@ def release_expired_holds() -> int:
                 released_at=now
             ):
                 continue  # another worker released it
+            entry = hold.entry
+            if entry is None:
+                # A proposal a patient did not book in time: the slot was never booked, so
+                # there is nothing to offer on.
+                released += 1
+                continue
             WaitlistEntry.objects.filter(
-                pk=hold.entry_id, status=WaitlistEntry.EntryStatus.OFFERED
+                pk=entry.pk, status=WaitlistEntry.EntryStatus.OFFERED
             ).update(status=WaitlistEntry.EntryStatus.WAITING)
             already_offered = list(
                 Hold.objects.filter(
-                    location=hold.location, chair=hold.chair_id, starts_at=hold.starts_at
+                    location=hold.location,
+                    chair=hold.chair_id,
+                    starts_at=hold.starts_at,
+                    entry__isnull=False,
                 ).values_list("entry_id", flat=True)
             )
             offer_freed_slot(
                 FreedSlot(
                     hold.location,
-                    hold.entry.session.patient_id,
+                    entry.session.patient_id,
                     hold.chair_id,
                     hold.nurse_id,
                     hold.starts_at,

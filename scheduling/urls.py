@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling import views
+from scheduling import self_service, views
 
 app_name = "scheduling"
 
@@ -37,6 +37,18 @@ urlpatterns = [
     # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
     path("calendar/<slug:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
+    # Patients' own series online (issue 19); their appointments page stays at sessions/.
+    path("my-series/", self_service.home, name="self_home"),
+    path("my-series/book/", self_service.book, name="self_book"),
+    path("my-series/<uuid:public_id>/book-rest/", self_service.book_rest, name="self_book_rest"),
+    path("my-series/sessions/<uuid:public_id>/move/", self_service.move, name="self_move"),
+    path("my-series/sessions/<uuid:public_id>/cancel/", self_service.cancel, name="self_cancel"),
+    path(
+        "my-series/sessions/<uuid:public_id>/waitlist/",
+        self_service.join_waitlist,
+        name="self_waitlist",
+    ),
+    path("my-series/offers/<uuid:public_id>/", self_service.offer, name="self_offer"),
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
     path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),
 ]

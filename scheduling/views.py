@@ -73,6 +73,7 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
     )
     offers = (
         Hold.objects.live()
+        .filter(entry__isnull=False)  # a patient's own proposal is not an offer
         .select_related("entry__session__patient", "location")
         .order_by("expires_at")
     )
@@ -319,7 +320,10 @@ def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @desk_only
 @require_POST
 def accept_offer(request: AuthenticatedRequest, hold_id: int) -> HttpResponse:
-    hold = get_object_or_404(Hold.objects.select_related("entry__session__series"), pk=hold_id)
+    hold = get_object_or_404(
+        Hold.objects.filter(entry__isnull=False).select_related("entry__session__series"),
+        pk=hold_id,
+    )
     try:
         session = services.accept_hold(hold)
     except services.SchedulingError as error:

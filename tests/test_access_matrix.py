@@ -106,6 +106,15 @@ MATRIX = {
     # POST only; a patient confirms or cancels their own appointment, another finds nothing.
     "scheduling:confirm_mine": ("post", "session", patient_page(ok=REDIRECT)),
     "scheduling:cancel_mine": ("post", "session", patient_page(ok=REDIRECT)),
+    # Patients' own series online (issue 19): this patient's series is booked in full, so the
+    # booking pages send them back to it; the other patient has no plan and sees why.
+    "scheduling:self_home": ("get", None, patient_page(False)),
+    "scheduling:self_book": ("get", None, answers(FORBID, anon=LOGIN, patient=REDIRECT, other=OK)),
+    "scheduling:self_book_rest": ("get", "series", patient_page(ok=REDIRECT)),
+    "scheduling:self_move": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_cancel": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_waitlist": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_offer": ("get", "offer", patient_page()),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
@@ -255,6 +264,7 @@ def world(login, settings, tmp_path):
         "session": [session.public_id],
         "transition": [session.public_id, "check-in"],
         "hold": [hold.pk],
+        "offer": [hold.public_id],
         "location": [location.slug],
         "location_day": [location.slug, day],
         "figure": [location.slug, "no-shows"],

@@ -277,6 +277,12 @@ class HostilePostTests(TestCase):
             reverse("scheduling:desk_task_done", args=[desk_task.public_id]),
             reverse("scheduling:review_task_assign", args=[clinical_task.public_id]),
             reverse("scheduling:review_task_done", args=[clinical_task.public_id]),
+            reverse("scheduling:self_book"),
+            reverse("scheduling:self_book_rest", args=[series.public_id]),
+            reverse("scheduling:self_move", args=[session.public_id]),
+            reverse("scheduling:self_cancel", args=[session.public_id]),
+            reverse("scheduling:self_waitlist", args=[session.public_id]),
+            reverse("scheduling:self_offer", args=[hold.public_id]),
         ]
         cls.users[Role.NURSE].locations.add(location)
 
@@ -299,7 +305,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 38
+ENDPOINTS = 44
 
 
 def _make(url_index: int):

@@ -29,6 +29,7 @@ class Cause(models.TextChoices):
     RESCHEDULE_REQUEST = "reschedule_request", "Asked by text to reschedule"
     UNDELIVERED_TEXT = "undelivered_text", "Text not delivered"
     MESSAGE_FAILED = "message_failed", "Message could not be sent"
+    SELF_BOOKED = "self_booked", "Series booked online, to confirm"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -40,6 +41,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.RESCHEDULE_REQUEST: Queue.DESK,
     Cause.UNDELIVERED_TEXT: Queue.DESK,
     Cause.MESSAGE_FAILED: Queue.DESK,
+    Cause.SELF_BOOKED: Queue.DESK,
 }
 
 

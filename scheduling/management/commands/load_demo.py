@@ -97,6 +97,8 @@ class Command(BaseCommand):
                 "time_zone": spec.time_zone,
                 "address": spec.address,
                 "phone": spec.phone,
+                # The demo shows patients booking their own series; production clinics opt in.
+                "self_booking": True,
             },
         )
         for weekday, (opens, closes) in spec.hours.items():

@@ -1,0 +1,254 @@
+"""Patients book and manage their own series online (issue 19), through the desk's services.
+
+Every workflow here calls scheduling.services (book_series, book_more, move_sessions,
+cancel_sessions, accept_hold), so a patient keeps the desk's rules (spacing, hours, chairs,
+nurses, the plan's span) and the same messages are planned. What this module adds is the
+location's self-booking settings (on or off, minimum notice, how far ahead, whether the desk
+confirms) and the patient's holds: while the patient chooses, the proposed slots are Hold rows
+that the planner counts for everyone (`Hold.objects.live()`), released on expiry or booking.
+
+The lock order is services': locations first (`_lock_locations`), then holds (the patient's own,
+released before a new proposal or a booking so they never block the patient's own choice),
+then sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from locations.models import Location
+from review.services import assert_bookable
+from scheduling import planner
+from scheduling.models import Hold, Series, Session
+from scheduling.services import (
+    Choice,
+    SchedulingError,
+    _lock_locations,
+    _retried,
+    accept_hold,
+    book_more,
+    book_series,
+    cancel_sessions,
+    move_sessions,
+)
+from worklist import services as worklist
+from worklist.models import Cause
+
+# How long a proposal is kept for the patient choosing it (issue 19: "a short time").
+HOLD_MINUTES = 10
+CANCELLED_ONLINE = "Cancelled by the patient online"
+
+
+class SelfServiceRefused(SchedulingError):
+    """What the patient may not do online, in words meant for them."""
+
+
+class LateCancellation(SelfServiceRefused):
+    """Too close to the start to cancel online: the clinic takes it by phone."""
+
+    def __init__(self, location: Location) -> None:
+        phone = f" on {location.phone}" if location.phone else ""
+        super().__init__(
+            "This appointment is too soon to cancel online. Please call "
+            f"{location.name}{phone}; a cancellation this close may count as late."
+        )
+
+
+def locations() -> QuerySet[Location]:
+    """Where patients may book their own series."""
+    return Location.objects.filter(is_active=True, self_booking=True)
+
+
+def earliest_first_date(location: Location) -> dt.date:
+    """The first local date on which every start is at least the minimum notice away."""
+    notice = dt.timedelta(hours=location.self_booking_notice_hours)
+    return (timezone.now() + notice).astimezone(location.zone).date() + dt.timedelta(days=1)
+
+
+def latest_first_date(location: Location) -> dt.date:
+    return location.local_today() + dt.timedelta(days=location.self_booking_days_ahead)
+
+
+def _check_open(location: Location) -> None:
+    if not location.self_booking or not location.is_active:
+        raise SelfServiceRefused(
+            f"{location.name} does not take bookings online; please call the clinic."
+        )
+
+
+def _check_notice(location: Location, choices: list[Choice]) -> None:
+    """Each start is at least the location's minimum notice away (booking or moving)."""
+    earliest = timezone.now() + dt.timedelta(hours=location.self_booking_notice_hours)
+    for choice in choices:
+        start = dt.datetime.combine(choice.date, choice.time, tzinfo=location.zone)
+        if start < earliest:
+            raise SelfServiceRefused(
+                f"{location.name} needs {location.self_booking_notice_hours} hours' notice for "
+                "an appointment booked online; choose a later time or call the clinic."
+            )
+    if choices and choices[0].date > latest_first_date(location):
+        raise SelfServiceRefused(
+            f"{location.name} takes bookings online up to "
+            f"{location.self_booking_days_ahead} days ahead."
+        )
+
+
+def _release_own_holds(patient: User) -> None:
+    """Step 2 of the lock order: the patient's own proposal gives way to their new choice."""
+    Hold.objects.filter(patient=patient, released_at__isnull=True).update(
+        released_at=timezone.now()
+    )
+
+
+def own_holds(patient: User) -> QuerySet[Hold]:
+    return Hold.objects.live().filter(patient=patient).order_by("starts_at")
+
+
+@_retried
+def hold_proposal(
+    patient: User, location: Location, request: planner.Request
+) -> tuple[planner.Proposal, list[Hold]]:
+    """The planner's proposal for the patient's series, its sessions held for HOLD_MINUTES.
+
+    The patient's earlier holds are released first, under the locations' lock, so a new
+    proposal never competes with the last one; the alternatives are shown, not held."""
+    _check_open(location)
+    assert_bookable(patient)
+    first, last = planner.horizon(request)
+    with transaction.atomic():
+        _lock_locations(location, first, last)
+        _release_own_holds(patient)
+        proposal = planner.propose(location, patient.pk, request)
+        expires = timezone.now() + dt.timedelta(minutes=HOLD_MINUTES)
+        holds = Hold.objects.bulk_create(
+            Hold(
+                patient=patient,
+                location=location,
+                chair_id=item.slot.chair_id,
+                nurse_id=item.slot.nurse_id,
+                starts_at=item.slot.starts_at(),
+                setup_ends_at=item.slot.setup_ends_at(),
+                ends_at=item.slot.ends_at(),
+                expires_at=expires,
+            )
+            for item in proposal.sessions
+        )
+    return proposal, holds
+
+
+@_retried
+def book_own_series(
+    patient: User,
+    location: Location,
+    choices: list[Choice],
+    *,
+    book_first: int | None = None,
+) -> Series:
+    """Book the patient's chosen series, all or nothing (or its first `book_first` sessions),
+    with the desk's `book_series`; the patient is who booked it.
+
+    Their own holds are released inside the same transaction, so they do not block this
+    booking and are kept if it fails. BookingConflict when someone else took a session.
+    """
+    _check_open(location)
+    plan = assert_bookable(patient)
+    _check_notice(location, choices[:1])
+    with transaction.atomic():
+        _lock_locations(location, choices[0].date, choices[-1].date)
+        _release_own_holds(patient)
+        series = book_series(plan, location, choices, booked_by=patient, book_first=book_first)
+        if location.self_booking_desk_confirms:
+            worklist.open_task(
+                Cause.SELF_BOOKED,
+                f"series:{series.pk}",
+                subject=patient.get_full_name() or "A patient",
+                detail="Booked online by the patient; check the series and confirm it with them.",
+                link=reverse("scheduling:series", args=[series.public_id]),
+                location_pk=location.pk,
+            )
+    return series
+
+
+def remaining(series: Series) -> int:
+    """Sessions of the plan not booked yet (a series booked in part)."""
+    return max(series.plan.infusions - series.sessions.active().count(), 0)
+
+
+def rest_request(
+    series: Series, weekdays: frozenset[int], windows: tuple[planner.Window, ...]
+) -> planner.Request:
+    """The planner's request for the rest of a series: the sessions still to book, starting the
+    plan's minimum gap after the last booked one, inside what is left of the plan's span."""
+    plan = series.plan
+    sessions = list(series.sessions.active().select_related("location").order_by("starts_at"))
+    first = sessions[0].local_start().date()
+    last = sessions[-1].local_start().date()
+    shape = planner.PlanShape.from_plan(plan)
+    left = remaining(series)
+    used = (last - first).days
+    rest = planner.PlanShape(
+        infusions=left,
+        min_days_between=shape.min_days_between,
+        max_days_between=shape.max_days_between,
+        span_days=max(shape.span_days - used - shape.min_days_between, 0),
+        setup_minutes=shape.setup_minutes,
+        chair_minutes=shape.chair_minutes,
+    )
+    start = max(
+        last + dt.timedelta(days=shape.min_days_between), earliest_first_date(series.location)
+    )
+    return planner.Request(shape=rest, first_date=start, weekdays=weekdays, windows=windows)
+
+
+def hold_rest(
+    series: Series, weekdays: frozenset[int], windows: tuple[planner.Window, ...]
+) -> tuple[planner.Proposal, list[Hold]]:
+    """A held proposal for the sessions of a series booked in part."""
+    return hold_proposal(series.patient, series.location, rest_request(series, weekdays, windows))
+
+
+@_retried
+def book_rest(series: Series, choices: list[Choice]) -> list[Session]:
+    """Book the rest of a series booked in part, all or nothing, with the desk's rules."""
+    location = series.location
+    _check_open(location)
+    _check_notice(location, choices[:1])
+    with transaction.atomic():
+        _lock_locations(location, choices[0].date, choices[-1].date)
+        _release_own_holds(series.patient)
+        return book_more(series, choices)
+
+
+def move_own_session(session: Session, choice: Choice) -> list[Session]:
+    """Move the patient's session under the desk's rules, with the location's notice; the
+    desk's series page shows that the patient moved it."""
+    _check_open(session.location)
+    if session.starts_at < timezone.now() + dt.timedelta(
+        hours=session.location.self_booking_notice_hours
+    ):
+        phone = f" on {session.location.phone}" if session.location.phone else ""
+        raise SelfServiceRefused(
+            f"This appointment is too soon to move online; please call {session.location.name}"
+            f"{phone}."
+        )
+    _check_notice(session.location, [choice])
+    return move_sessions(session, choice, moved_by=session.patient)
+
+
+def cancel_own_session(session: Session) -> list[Session]:
+    """Cancel online within the session's cancellation policy; later, only by phone."""
+    if not session.cancellation_policy().online_open(timezone.now()):
+        raise LateCancellation(session.location)
+    return cancel_sessions(session, reason=CANCELLED_ONLINE)
+
+
+def accept_own_offer(hold: Hold) -> Session:
+    """Take an earlier slot the waitlist offered: the desk's accept_hold, moved by the patient."""
+    assert hold.entry is not None
+    return accept_hold(hold, moved_by=hold.entry.session.patient)

@@ -1,0 +1,320 @@
+"""The patient's own series online (issue 19): book it, move or cancel a session, wait for an
+earlier slot and accept one. The rules are the desk's (scheduling.services, through
+scheduling.self_booking); these views only choose what the patient may reach: their own plan,
+series, sessions and offers, and nothing else (404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.models import Role
+from accounts.requests import AuthenticatedRequest
+from review.models import TreatmentPlan
+from review.services import NotBookable, booking_blockers
+from scheduling import planner, self_booking, services
+from scheduling.forms import (
+    RestRequestForm,
+    SelfBookForm,
+    SelfMoveForm,
+    SelfPlanRequestForm,
+    WaitlistForm,
+    next_weekday,
+)
+from scheduling.models import UPCOMING_STATUSES, Hold, Series, Session, WaitlistEntry
+
+patient_only = role_required(Role.PATIENT)
+
+
+def _own_plan(request: AuthenticatedRequest) -> TreatmentPlan | None:
+    return TreatmentPlan.objects.active().filter(patient=request.user).first()
+
+
+def _own_series_or_404(request: AuthenticatedRequest, public_id: UUID) -> Series:
+    return get_object_or_404(
+        Series.objects.select_related("location", "plan"),
+        public_id=public_id,
+        patient=request.user,
+        status=Series.SeriesStatus.ACTIVE,
+    )
+
+
+def _own_session_or_404(request: AuthenticatedRequest, public_id: UUID) -> Session:
+    return get_object_or_404(
+        Session.objects.select_related("series__plan", "location", "patient"),
+        public_id=public_id,
+        patient=request.user,
+    )
+
+
+def _own_offer_or_404(request: AuthenticatedRequest, public_id: UUID) -> Hold:
+    return get_object_or_404(
+        Hold.objects.select_related("entry__session__location", "location"),
+        public_id=public_id,
+        entry__session__patient=request.user,
+    )
+
+
+def _active_series(request: AuthenticatedRequest) -> Series | None:
+    return (
+        Series.objects.filter(patient=request.user, status=Series.SeriesStatus.ACTIVE)
+        .select_related("location", "plan")
+        .first()
+    )
+
+
+@patient_only
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """The patient's series: each session with what they may do online, offers waiting, and
+    "Book my infusions" when they may book."""
+    series = _active_series(request)
+    sessions = []
+    now = timezone.now()
+    if series is not None:
+        for session in series.sessions.select_related("location").order_by("number"):
+            session.can_change = session.is_upcoming  # type: ignore[attr-defined]  # for the template
+            session.can_cancel_online = (  # type: ignore[attr-defined]
+                session.is_upcoming and session.cancellation_policy().online_open(now)
+            )
+            sessions.append(session)
+    offers = (
+        Hold.objects.live()
+        .filter(entry__session__patient=request.user)
+        .select_related("location", "entry__session")
+    )
+    blockers = booking_blockers(request.user)
+    return render(
+        request,
+        "scheduling/self/home.html",
+        {
+            "series": series,
+            "sessions": sessions,
+            "remaining": self_booking.remaining(series) if series else 0,
+            "offers": offers,
+            "blockers": blockers,
+            "can_book": series is None and not blockers and self_booking.locations().exists(),
+            "move_form": SelfMoveForm(),
+            "waitlist_form": WaitlistForm(),
+        },
+    )
+
+
+def _proposal_context(
+    request: AuthenticatedRequest, proposal: planner.Proposal, holds: list[Hold]
+) -> dict[str, Any]:
+    return {
+        "proposal": proposal,
+        "held_until": min((h.expires_at for h in holds), default=None),
+        "hold_minutes": self_booking.HOLD_MINUTES,
+    }
+
+
+def _initial_preferences() -> dict[str, Any]:
+    location = self_booking.locations().first()
+    if location is None:
+        return {}
+    return {
+        "location": location,
+        "first_date": next_weekday(self_booking.earliest_first_date(location)),
+        "weekdays": [0, 2, 4],
+        "window_starts": dt.time(9),
+        "window_ends": dt.time(12),
+    }
+
+
+@patient_only
+def book(request: AuthenticatedRequest) -> HttpResponse:
+    """Book my infusions: preferences, then the planner's proposal held for a few minutes,
+    then "Book all" (all or nothing) or the first few now and the rest later."""
+    plan = _own_plan(request)
+    blockers = booking_blockers(request.user)
+    if _active_series(request) is not None:
+        messages.info(request, "Your series is already booked.")
+        return redirect("scheduling:self_home")
+    form = SelfPlanRequestForm(
+        request.POST if request.method == "POST" else None, initial=_initial_preferences()
+    )
+    context: dict[str, Any] = {"plan": plan, "blockers": blockers, "form": form}
+    if plan is None or blockers or request.method != "POST" or not form.is_valid():
+        return render(request, "scheduling/self/book.html", context)
+    location = form.cleaned_data["location"]
+    planner_request = form.to_request(plan)
+    context["location"] = location
+    if request.POST.get("action") == "book":
+        book_form = SelfBookForm(request.POST, sessions=plan.infusions)
+        context["book_form"] = book_form
+        if not book_form.is_valid():
+            messages.error(request, "Choose a date and time for every session from the list.")
+            return render(request, "scheduling/self/book.html", context)
+        choices = [services.Choice(day, time) for day, time in book_form.choices()]
+        try:
+            series = self_booking.book_own_series(
+                request.user, location, choices, book_first=book_form.cleaned_data["book_first"]
+            )
+        except services.BookingConflict as conflict:
+            messages.error(
+                request,
+                f"Session {conflict.describe()} was just taken by someone else, so nothing was "
+                "booked. Here is a fresh proposal.",
+            )
+            context["failed"] = conflict.failed
+        except (services.SchedulingError, NotBookable) as error:
+            messages.error(request, _words(error))
+            return render(request, "scheduling/self/book.html", context)
+        else:
+            booked = series.sessions.count()
+            messages.success(request, f"Booked {booked} sessions at {location.name}.")
+            return redirect("scheduling:self_home")
+    try:
+        proposal, holds = self_booking.hold_proposal(request.user, location, planner_request)
+    except (services.SchedulingError, NotBookable) as error:
+        messages.error(request, _words(error))
+        return render(request, "scheduling/self/book.html", context)
+    context.update(_proposal_context(request, proposal, holds))
+    return render(request, "scheduling/self/book.html", context)
+
+
+@patient_only
+def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The rest of a series booked in part, within the plan's span."""
+    series = _own_series_or_404(request, public_id)
+    left = self_booking.remaining(series)
+    if not left:
+        messages.info(request, "Every session of your plan is booked.")
+        return redirect("scheduling:self_home")
+    form = RestRequestForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"series": series, "form": form, "remaining": left}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "scheduling/self/book_rest.html", context)
+    weekdays, windows = form.preferences()
+    context["location"] = series.location
+    if request.POST.get("action") == "book":
+        book_form = SelfBookForm(request.POST, sessions=left)
+        if not book_form.is_valid():
+            messages.error(request, "Choose a date and time for every session from the list.")
+            return render(request, "scheduling/self/book_rest.html", context)
+        choices = [services.Choice(day, time) for day, time in book_form.choices()]
+        try:
+            self_booking.book_rest(series, choices)
+        except services.BookingConflict as conflict:
+            messages.error(
+                request,
+                f"Session {conflict.describe()} was just taken by someone else, so nothing was "
+                "booked. Here is a fresh proposal.",
+            )
+        except (services.SchedulingError, NotBookable) as error:
+            messages.error(request, _words(error))
+            return render(request, "scheduling/self/book_rest.html", context)
+        else:
+            messages.success(request, f"Booked the remaining {left} sessions.")
+            return redirect("scheduling:self_home")
+    try:
+        proposal, holds = self_booking.hold_rest(series, weekdays, windows)
+    except (services.SchedulingError, NotBookable) as error:
+        messages.error(request, _words(error))
+        return render(request, "scheduling/self/book_rest.html", context)
+    context.update(_proposal_context(request, proposal, holds))
+    return render(request, "scheduling/self/book_rest.html", context)
+
+
+def _words(error: Exception) -> str:
+    if isinstance(error, NotBookable):
+        return " ".join(error.reasons)
+    return str(error)
+
+
+@patient_only
+@require_POST
+def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    session = _own_session_or_404(request, public_id)
+    form = SelfMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date and the time you would like instead.")
+        return redirect("scheduling:self_home")
+    choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+    try:
+        self_booking.move_own_session(session, choice)
+    except services.BookingConflict:
+        messages.error(
+            request,
+            "That time is not free (the clinic may be closed, or no chair or nurse is free "
+            "then). Your appointment was not changed; please try another time.",
+        )
+    except services.SchedulingError as error:
+        messages.error(request, f"{error} Your appointment was not changed.")
+    else:
+        messages.success(request, f"Appointment {session.number} is moved.")
+    return redirect("scheduling:self_home")
+
+
+@patient_only
+@require_POST
+def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    session = _own_session_or_404(request, public_id)
+    try:
+        self_booking.cancel_own_session(session)
+    except services.SchedulingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Appointment {session.number} is cancelled.")
+    return redirect("scheduling:self_home")
+
+
+@patient_only
+@require_POST
+def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Ask for an earlier slot: a freed one that fits the series is offered by email and text."""
+    session = _own_session_or_404(request, public_id)
+    form = WaitlistForm(request.POST)
+    if not session.is_upcoming:
+        messages.error(request, "Only an appointment still ahead can be moved earlier.")
+    elif not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    elif form.cleaned_data["earliest_date"] < session.location.local_today():
+        messages.error(request, "The first date you could come is in the past.")
+    elif WaitlistEntry.objects.filter(
+        session=session, status=WaitlistEntry.EntryStatus.WAITING
+    ).exists():
+        messages.info(request, "You are already waiting for an earlier slot for this one.")
+    else:
+        WaitlistEntry.objects.create(
+            location=session.location, session=session, **form.cleaned_data
+        )
+        messages.success(
+            request, "You are on the waitlist: we will email and text you if a slot frees up."
+        )
+    return redirect("scheduling:self_home")
+
+
+@patient_only
+def offer(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """An earlier slot offered from the waitlist (the link in the offer's email and text)."""
+    hold = _own_offer_or_404(request, public_id)
+    assert hold.entry is not None
+    session = hold.entry.session
+    if request.method == "POST":
+        try:
+            self_booking.accept_own_offer(hold)
+        except services.SchedulingError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Appointment {session.number} is moved to the earlier slot.")
+            return redirect("scheduling:self_home")
+    return render(
+        request,
+        "scheduling/self/offer.html",
+        {
+            "hold": hold,
+            "session": session,
+            "live": hold.is_live and session.status in UPCOMING_STATUSES,
+        },
+    )

@@ -1,0 +1,88 @@
+"""A patient books their own series in Chromium, moves and cancels a session, and is told to
+call for a late cancellation (issue 19)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from scheduling.models import Series, Status
+from tests.conftest import browser_sign_in, screenshot
+from tests.scheduling_data import approved_plan, make_location
+from tests.test_browser_intake import axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_patient_books_moves_and_cancels_online_and_a_late_cancellation_is_refused(page):
+    stamford = make_location("stamford", shifts_from=timezone.localdate(), shift_days=90)
+    stamford.self_booking = True
+    stamford.phone = "+1 203 555 0142"
+    stamford.save()
+    # Approved by a clinician: the patient may now book online.
+    plan = approved_plan("self.patient@example.org", stamford)
+
+    browser_sign_in(page, "self.patient@example.org")
+    page.goto("/sessions/")
+    page.get_by_role("link", name="Book my infusions, or move or cancel one").click()
+    page.get_by_role("link", name="Book my infusions").click()
+    page.wait_for_url("**/my-series/book/")
+    assert "Stamford (times in America/New_York)" in page.get_by_label("Clinic").inner_text()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Show me times").click()
+    page.wait_for_selector("#session_1")
+    assert page.locator("select[id^=session_]").count() == plan.infusions
+    assert "We keep these times for you for 10 minutes" in page.content()
+    assert axe_violations(page) == []
+    screenshot(page, "self-booking-proposal")
+    page.get_by_role("button", name="Book my infusions").click()
+    page.wait_for_url("**/my-series/")
+    assert f"Booked {plan.infusions} sessions" in page.content()
+
+    series = Series.objects.get(patient=plan.patient)
+    assert series.booked_by == plan.patient
+    sessions = list(series.sessions.order_by("number"))
+    assert len(sessions) == plan.infusions
+
+    # Move the second session to 14:00 the same day.
+    second = sessions[1]
+    item = page.get_by_test_id("self-session-2")
+    item.locator("summary").click()
+    item.get_by_label("New date").fill(second.local_start().date().isoformat())
+    item.get_by_label("New time (America/New_York)").fill("14:00")
+    item.get_by_role("button", name="Move appointment 2").click()
+    page.wait_for_url("**/my-series/")
+    assert "Appointment 2 is moved." in page.content()
+    second.refresh_from_db()
+    assert second.local_start().time() == dt.time(14)
+    assert second.moved_by == plan.patient
+
+    # Cancel the last one, well inside the policy.
+    last = sessions[-1]
+    item = page.get_by_test_id(f"self-session-{last.number}")
+    item.locator("summary").click()
+    item.get_by_role("button", name=f"Cancel appointment {last.number}").click()
+    page.wait_for_url("**/my-series/")
+    assert f"Appointment {last.number} is cancelled." in page.content()
+    last.refresh_from_db()
+    assert last.status == Status.CANCELLED
+    assert axe_violations(page) == []
+
+    # Five hours before the first session, cancelling online is refused with the phone.
+    first = sessions[0]
+    with time_machine.travel(first.starts_at - dt.timedelta(hours=5)):
+        page.reload()
+        item = page.get_by_test_id("self-session-1")
+        item.locator("summary").click()
+        assert "too soon to cancel online" in item.inner_text()
+        item.get_by_role("button", name="Try to cancel appointment 1").click()
+        page.wait_for_url("**/my-series/")
+        content = page.content()
+        screenshot(page, "self-booking-late-cancel")
+    assert "too soon to cancel online" in content
+    assert "+1 203 555 0142" in content
+    first.refresh_from_db()
+    assert first.status == Status.BOOKED

@@ -1,0 +1,78 @@
+"""A patient online and the desk booking the same chair and time on two connections at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connections
+
+from accounts.models import Role
+from scheduling import planner, self_booking, services
+from scheduling.models import Series, Session
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DAY = dt.date.today() + dt.timedelta(days=14)
+while DAY.weekday() > 4:
+    DAY += dt.timedelta(days=1)
+
+
+def _both_at_once(*work):
+    barrier = threading.Barrier(len(work))
+    results: list[object] = [None] * len(work)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work[index]()
+        except Exception as error:  # collected and asserted by the caller
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_patient_and_the_desk_booking_one_chair_and_time_give_one_winner(attempt):
+    clinic = make_location(f"race{attempt}", chairs=1, nurses=1, shifts_from=DAY)
+    clinic.self_booking = True
+    clinic.self_booking_notice_hours = 1
+    clinic.save()
+    online = approved_plan(f"online{attempt}@example.org", clinic, infusions=1)
+    phoned = approved_plan(f"phoned{attempt}@example.org", clinic, infusions=1)
+    desk = UserFactory.create(role=Role.FRONT_DESK)
+    choice = [services.Choice(DAY, dt.time(10))]
+    desk_request = planner.Request(planner.PlanShape.from_plan(phoned), DAY)
+
+    patient_result, desk_result = _both_at_once(
+        lambda: self_booking.book_own_series(online.patient, clinic, choice),
+        lambda: services.book_series(phoned, clinic, choice, booked_by=desk, request=desk_request),
+    )
+
+    results = [patient_result, desk_result]
+    winners = [r for r in results if isinstance(r, Series)]
+    losers = [r for r in results if isinstance(r, services.BookingConflict)]
+    assert len(winners) == 1 and len(losers) == 1, results
+    assert Session.objects.filter(location=clinic).count() == 1
+    taken = Session.objects.get(location=clinic).starts_at
+    if isinstance(desk_result, services.BookingConflict):
+        # The desk sees fresh alternatives at once, none of them the taken time.
+        fresh = desk_result.proposal
+        assert fresh is not None and fresh.sessions
+        assert fresh.sessions[0].slot.starts_at() != taken
+    else:
+        # The patient's page proposes afresh (and holds it): never the taken time.
+        request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+        fresh, holds = self_booking.hold_proposal(online.patient, clinic, request)
+        assert fresh.sessions[0].slot.starts_at() != taken
+        assert holds
