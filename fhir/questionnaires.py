@@ -334,7 +334,12 @@ def acr_answers(data: dict[str, Any], acr: dict[str, Any]) -> list[Any]:
                 for item in scoring.SOMATIC_SYMPTOM_ITEMS
             ],
         ),
-        _answer(texts, "symptoms-3-months", {"valueBoolean": bool(data["symptoms_3_months"])}),
+        # Form 2 asks the duration once, in step 3; the score records the answer both forms give.
+        _answer(
+            texts,
+            "symptoms-3-months",
+            {"valueBoolean": bool(data.get("symptoms_3_months", acr.get("duration_met")))},
+        ),
         group(
             "scores",
             [

@@ -62,12 +62,13 @@ def parse_date(value: str) -> DateBound:
     prefix = parts["prefix"] or "eq"
     if prefix not in SUPPORTED_PREFIXES:
         raise ValidationError(f"The date prefix {prefix!r} is not supported (eq, gt, lt, ge, le).")
-    zone = dt.UTC
-    if parts["zone"] and parts["zone"] != "Z":
-        sign = 1 if parts["zone"][0] == "+" else -1
-        hours, minutes = int(parts["zone"][1:3]), int(parts["zone"][4:6])
-        zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    zone: dt.tzinfo = dt.UTC
     try:
+        if parts["zone"] and parts["zone"] != "Z":
+            sign = 1 if parts["zone"][0] == "+" else -1
+            hours, minutes = int(parts["zone"][1:3]), int(parts["zone"][4:6])
+            # An offset of a day or more is no zone (timezone() refuses it with ValueError).
+            zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
         year = int(parts["year"])
         month, day = int(parts["month"] or 1), int(parts["day"] or 1)
         hour, minute = int(parts["hour"] or 0), int(parts["minute"] or 0)

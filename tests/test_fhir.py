@@ -605,3 +605,13 @@ def test_hostile_paths_and_parameters_with_a_valid_token_never_make_a_server_err
 
     with override_settings(FHIR_REQUESTS_PER_MINUTE=100_000):
         probe()
+
+
+def test_a_date_with_an_offset_of_a_day_or_more_is_a_clear_refusal_not_a_server_error():
+    from django.core.exceptions import ValidationError
+
+    from fhir.search import parse_date
+
+    with pytest.raises(ValidationError, match="not a date the API can search"):
+        parse_date("ge2026-01-01T10:00+99:00")
+    assert parse_date("ge2026-01-01T10:00+05:30").start.utcoffset() == dt.timedelta(hours=5.5)
