@@ -679,25 +679,17 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
 def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
     """Messages that could not be delivered, newest first, at the time of their location."""
     failed = list(Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200])
-    sessions = {
-        f"session:{pk}": zone
-        for pk, zone in Session.objects.filter(
-            pk__in=[m.group.split(":")[1] for m in failed if m.group.startswith("session:")]
-        ).values_list("pk", "location__time_zone")
-    }
-    series = {
-        f"series:{pk}": zone
-        for pk, zone in Series.objects.filter(
-            pk__in=[m.group.split(":")[1] for m in failed if m.group.startswith("series:")]
-        ).values_list("pk", "location__time_zone")
-    }
-    zones = sessions | series
+    zones: dict[str, str] = {}
+    for about, model in (("session", Session), ("series", Series)):
+        ids = [m.group.split(":")[1] for m in failed if m.group.startswith(f"{about}:")]
+        for pk, zone in model.objects.filter(pk__in=ids).values_list("pk", "location__time_zone"):
+            zones[f"{about}:{pk}"] = zone
     rows = [(m, zones.get(m.group, "UTC")) for m in failed]
     return render(request, "scheduling/failed_messages.html", {"rows": rows})
 
 
 @role_required(Role.CLINIC_ADMIN)
-def reminder_rules(request: HttpRequest, slug: str) -> HttpResponse:
+def reminder_rules(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Settings → Reminder rules: each kind of message at a location, on or off, when, its
     texts, with a preview for a fictional patient. "Preview" shows unsaved changes; "Save"
     keeps them."""

@@ -282,3 +282,17 @@ def test_only_clinic_admins_reach_the_reminder_rules(login):
     for role in (Role.FRONT_DESK, Role.CLINICIAN, Role.NURSE, Role.PATIENT):
         response = login(UserFactory.create(role=role)).get(f"/settings/{location.slug}/reminders/")
         assert response.status_code in (302, 403, 404), role
+
+
+def test_the_desk_sees_a_failed_message_at_its_locations_time_and_in_words(login):
+    location = make_location(shifts_from=dt.date(2026, 12, 1))
+    _series(location, days=[7], infusions=1)
+    failed = Message.objects.get(kind="reminder", channel="email")
+    Message.objects.filter(pk=failed.pk).update(status="failed", last_error="address refused")
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
+
+    page = desk.get("/desk/messages/failed/").content.decode()
+
+    assert "Reminder with confirm/cancel link" in page
+    assert "5 Dec 2026 11:00 EST" in page  # 48 h before Monday 11:00 in Stamford
+    assert "address refused" in page
