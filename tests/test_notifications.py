@@ -298,3 +298,21 @@ def test_planning_a_series_reads_the_patients_profile_once_not_per_session():
     profile_reads = [q for q in queries if 'FROM "accounts_patientprofile"' in q["sql"]]
     assert len(profile_reads) <= 1
     assert Message.objects.filter(kind="reminder").count() == 2 * plan.infusions
+
+
+def test_a_row_a_task_is_still_sending_is_not_claimed_again_before_its_time_limit(settings):
+    """A batch slower than NOTIFICATIONS_REQUEUE_AFTER must not be sent a second time while it
+    is still delivering: a taken row is claimed again only after the task's hard time limit."""
+    settings.NOTIFICATIONS_REQUEUE_AFTER = 60
+    settings.NOTIFICATIONS_SENDING_TIMEOUT = 600
+    message = outbox.enqueue(
+        channel="email", kind="t", group="g", recipient="a@example.org", send_at=NOW, body_text="x"
+    )
+    Message.objects.filter(pk=message.pk).update(status="sending", claimed_at=NOW)
+
+    with time_machine.travel(NOW + dt.timedelta(seconds=120), tick=False):
+        assert outbox.claim_due() == []  # past the requeue delay, but a task may still be sending
+    with time_machine.travel(NOW + dt.timedelta(seconds=601), tick=False):
+        assert outbox.claim_due() == [message.pk]
+    message.refresh_from_db()
+    assert message.status == "queued"
