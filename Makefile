@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EMBEDDED := $(PY) -m clinic.embedded
 
-.PHONY: run test bench lint typecheck vendor system-packages check-deploy totp
+.PHONY: run test bench lint typecheck vendor system-packages messages makemessages check-deploy totp
 
 # The virtualenv is rebuilt when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -15,14 +15,29 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-# Debian packages the browser tests need (Chromium); installed once if missing.
+# Debian packages the build needs: gettext (compilemessages), Chromium (the browser tests);
+# each installed once if missing.
 system-packages:
+	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q gettext; }
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-run: $(VENV)/.installed
+# Settings need these to load; compilemessages and makemessages never use them.
+NO_SERVERS := DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 SECRET_KEY=x
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=static/vendor --ignore=.local
+
+# The translations (locale/*/LC_MESSAGES/django.po, committed) compiled into .mo files (not).
+messages: $(VENV)/.installed system-packages
+	$(NO_SERVERS) $(PY) manage.py compilemessages $(I18N_IGNORE)
+
+# After marking new strings: update the catalogues, then translate their new entries.
+makemessages: $(VENV)/.installed system-packages
+	$(NO_SERVERS) $(PY) manage.py makemessages -l es --no-obsolete $(I18N_IGNORE)
+	$(NO_SERVERS) $(PY) manage.py makemessages -d djangojs -l es --no-obsolete $(I18N_IGNORE)
+
+run: $(VENV)/.installed system-packages messages
 	$(EMBEDDED) --profile run -- $(PY) -m clinic.devstack
 
-test: $(VENV)/.installed system-packages
+test: $(VENV)/.installed system-packages messages
 	$(EMBEDDED) --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # The current second-step code of the demo staff accounts.

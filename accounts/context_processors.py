@@ -6,15 +6,17 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import Role
 
 # (label, url name) per role; the first entry is the role's home.
-_NAVIGATION: dict[str, list[tuple[str, str]]] = {
+_NAVIGATION: dict[str, list[tuple[StrOrPromise, str]]] = {
     Role.PATIENT: [
-        ("My care", "intake:home"),
-        ("My appointments", "scheduling:my_sessions"),
-        ("My progress", "outcomes:mine"),
+        (_("My care"), "intake:home"),
+        (_("My appointments"), "scheduling:my_sessions"),
+        (_("My progress"), "outcomes:mine"),
     ],
     Role.FRONT_DESK: [
         ("Front desk", "scheduling:desk"),
@@ -40,7 +42,7 @@ _NAVIGATION: dict[str, list[tuple[str, str]]] = {
 
 
 @functools.cache
-def _items(role: str) -> list[tuple[str, str]]:
+def _items(role: str) -> list[tuple[StrOrPromise, str]]:
     """(label, path) per role, reversed once per process: the paths never change while it runs."""
     return [(label, reverse(name)) for label, name in _NAVIGATION.get(role, [])]
 
@@ -48,7 +50,7 @@ def _items(role: str) -> list[tuple[str, str]]:
 @functools.cache
 def _layout_urls() -> dict[str, str]:
     """The paths the site layout links to on every page, reversed once per process."""
-    names = ["home", "logout", "login", "session_status", "keep_alive"]
+    names = ["home", "logout", "login", "session_status", "keep_alive", "set_language"]
     return {name: reverse(f"accounts:{name}") for name in names}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INVITABLE_STAFF_ROLES, Role, User
 from accounts.services import PatientDetails, PersonalDetails, StaffDetails
@@ -19,16 +20,16 @@ class LoginForm(AuthenticationForm):
     (settings.AUTHENTICATION_BACKENDS), which answers with the lockout page."""
 
     username = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=20,
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
@@ -37,7 +38,7 @@ class CodeForm(forms.Form):
 
 def _email_field(**kwargs: Any) -> forms.EmailField:
     return forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         **kwargs,
@@ -52,20 +53,20 @@ class PersonalDetailsForm(forms.Form):
     """
 
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label="Last name",
+        label=_("Last name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
         validators=[validate_adult_birth_date],
-        error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
+        error_messages={"invalid": _("Enter your date of birth as a date, e.g. 1980-01-31.")},
     )
 
     def personal_details(self) -> PersonalDetails:
@@ -80,16 +81,16 @@ class NewPasswordForm(forms.Form):
     """A new password typed twice and checked by Django's validators, like `SetPasswordForm`."""
 
     password1 = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Type the same password again, to be sure it is the one you meant.",
+        help_text=_("Type the same password again, to be sure it is the one you meant."),
     )
 
     def user_for_password_check(self, cleaned: dict[str, Any]) -> User:
@@ -100,7 +101,7 @@ class NewPasswordForm(forms.Form):
         cleaned = super().clean() or {}
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords are not the same.")
+            self.add_error("password2", _("The two passwords are not the same."))
         elif password1:
             try:
                 password_validation.validate_password(
@@ -122,7 +123,7 @@ class RegistrationForm(PersonalDetailsForm):
     of the address ever sets one (see accounts.services).
     """
 
-    email = _email_field(help_text="We will send a link to this address to confirm it is yours.")
+    email = _email_field(help_text=_("We will send a link to this address to confirm it is yours."))
 
     field_order = ["first_name", "last_name", "email", "date_of_birth"]
 
@@ -145,7 +146,7 @@ class InvitationAcceptForm(PersonalDetailsForm, NewPasswordForm):
     """Registration through an invitation: the email is the invited one, shown but not editable."""
 
     email = _email_field(
-        disabled=True, required=False, help_text="The address we sent the link to."
+        disabled=True, required=False, help_text=_("The address we sent the link to.")
     )
 
     field_order = ["email", "first_name", "last_name", "date_of_birth", "password1", "password2"]
@@ -180,27 +181,29 @@ class ResendVerificationForm(forms.Form):
 class InvitationForm(forms.Form):
     """The front desk invites a patient by email; staff typed the address, so say if it is taken."""
 
-    email = _email_field(help_text="The invitation link is sent here.")
+    email = _email_field(help_text=_("The invitation link is sent here."))
     first_name = forms.CharField(
-        label="First name (optional)",
+        label=_("First name (optional)"),
         max_length=100,
         required=False,
-        help_text="Used to greet the patient in the email.",
+        help_text=_("Used to greet the patient in the email."),
     )
     location = forms.ModelChoiceField(
-        label="Location (optional)",
+        label=_("Location (optional)"),
         queryset=Location.objects.filter(is_active=True),
         required=False,
-        empty_label="No preference yet",
-        help_text="Saved as the patient's preferred location.",
+        empty_label=_("No preference yet"),
+        help_text=_("Saved as the patient's preferred location."),
     )
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
-                "This address already has an account. The patient can sign in, or reset their "
-                "password from the sign-in page."
+                _(
+                    "This address already has an account. The patient can sign in, or reset their "
+                    "password from the sign-in page."
+                )
             )
         return email
 
@@ -208,25 +211,25 @@ class InvitationForm(forms.Form):
 class StaffInvitationForm(forms.Form):
     """A clinic admin invites a member of staff, with a role from the fixed list (no superuser)."""
 
-    email = _email_field(help_text="The invitation link is sent here.")
-    first_name = forms.CharField(label="First name", max_length=100)
+    email = _email_field(help_text=_("The invitation link is sent here."))
+    first_name = forms.CharField(label=_("First name"), max_length=100)
     role = forms.ChoiceField(
-        label="Role",
-        choices=[("", "Choose a role")]
+        label=_("Role"),
+        choices=[("", _("Choose a role"))]
         + [(role.value, role.label) for role in INVITABLE_STAFF_ROLES],
     )
     location = forms.ModelChoiceField(
-        label="Location (optional)",
+        label=_("Location (optional)"),
         queryset=Location.objects.filter(is_active=True),
         required=False,
-        empty_label="None yet",
-        help_text="Where they will work; more can be added later in Settings.",
+        empty_label=_("None yet"),
+        help_text=_("Where they will work; more can be added later in Settings."),
     )
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("This address already has an account.")
+            raise forms.ValidationError(_("This address already has an account."))
         return email
 
     def clean_role(self) -> Role:
@@ -237,15 +240,15 @@ class StaffInvitationAcceptForm(NewPasswordForm):
     """A member of staff accepts: their name and a password (the second factor comes next)."""
 
     email = _email_field(
-        disabled=True, required=False, help_text="The address we sent the link to."
+        disabled=True, required=False, help_text=_("The address we sent the link to.")
     )
     first_name = forms.CharField(
-        label="First name",
+        label=_("First name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
-        label="Last name",
+        label=_("Last name"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )

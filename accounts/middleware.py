@@ -12,7 +12,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
+from accounts import language
 from accounts.security import LAST_SEEN_KEY
 
 
@@ -46,3 +48,30 @@ class StaffSecurityMiddleware:
             ):
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+class PatientLanguageMiddleware:
+    """Applies the signed-in patient's stored language, over the cookie and the browser's.
+
+    LocaleMiddleware (earlier) picked the language from the cookie or Accept-Language; once a
+    patient is signed in, the language kept in their session (copied from their profile at
+    sign-in, `accounts.language`) wins, and the cookie is set to it so that pages after signing
+    out stay in it too. Staff pages are English only for now: staff get English whatever the
+    cookie or the browser says.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        chosen: str | None = None
+        if user is not None and user.is_authenticated:
+            chosen = "en" if user.is_clinic_staff else language.of_session(request)
+        if chosen is not None:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+        response = self.get_response(request)
+        if chosen is not None and user is not None and not user.is_clinic_staff:
+            language.remember(request, response, chosen)
+        return response

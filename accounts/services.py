@@ -31,8 +31,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts import language
 from accounts.models import INVITABLE_STAFF_ROLES, Invitation, PatientProfile, Role, User
 from locations.models import Location
 
@@ -121,7 +122,12 @@ def register_patient(email: str, details: PersonalDetails) -> User | None:
                 # Only the holder of the emailed link chooses the password (see verify_email).
                 user.set_unusable_password()
                 user.save()
-                PatientProfile.objects.create(user=user, date_of_birth=details.date_of_birth)
+                PatientProfile.objects.create(
+                    user=user,
+                    date_of_birth=details.date_of_birth,
+                    # The language they registered in is the one they are written to in.
+                    preferred_language=language.supported(translation.get_language()) or "",
+                )
         except IntegrityError:
             # Someone registered the same address a moment ago (double submit, two tabs).
             existing = User.objects.filter(email__iexact=email).first()
@@ -353,6 +359,7 @@ def accept_invitation(token: str, details: PatientDetails) -> User:
                 date_of_birth=details.date_of_birth,
                 preferred_location=invitation.location,
                 email_verified_at=now,
+                preferred_language=language.supported(translation.get_language()) or "",
             )
             Invitation.objects.filter(pk=invitation.pk).update(used_by=user)
     except IntegrityError as exc:

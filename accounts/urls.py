@@ -44,6 +44,7 @@ urlpatterns = [
     path("invitations/new/", views.invite, name="invite"),
     path("invitations/staff/new/", views.invite_staff, name="invite_staff"),
     path("mfa/", views.mfa, name="mfa"),
+    path("language/", views.set_language, name="set_language"),
     path("session/status/", views.session_status, name="session_status"),
     path("session/keep-alive/", views.keep_alive, name="keep_alive"),
     path("locked-accounts/", views.locked_accounts, name="locked"),

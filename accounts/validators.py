@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 MINIMUM_AGE = 18
 
@@ -21,11 +22,13 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 def validate_adult_birth_date(value: dt.date) -> None:
     today = timezone.localdate()
     if value > today:
-        raise ValidationError("Your date of birth cannot be in the future.")
+        raise ValidationError(_("Your date of birth cannot be in the future."))
     if age_on(value, today) < MINIMUM_AGE:
         raise ValidationError(
-            "This service is for adults (18 or over). Please ask your doctor about care for "
-            "younger patients."
+            _(
+                "This service is for adults (18 or over). Please ask your doctor about care for "
+                "younger patients."
+            )
         )
     if age_on(value, today) > 120:
-        raise ValidationError("Please check the year of your date of birth.")
+        raise ValidationError(_("Please check the year of your date of birth."))

@@ -16,9 +16,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from accounts import lockout, security, services
+from accounts import language, lockout, security, services
 from accounts.access import role_required
 from accounts.forms import (
     ChoosePasswordForm,
@@ -68,7 +69,7 @@ _BACKEND = "django.contrib.auth.backends.ModelBackend"
 def _signed_in_elsewhere(request: HttpRequest) -> HttpResponse | None:
     """Registration pages are for people without an account in this browser."""
     if request.user.is_authenticated:
-        messages.info(request, "You are already signed in.")
+        messages.info(request, gettext("You are already signed in."))
         return redirect(request.user.get_home_url())
     return None
 
@@ -102,7 +103,9 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             user = services.verify_email(token, password=form.password)
             login(request, user, backend=_BACKEND)
-            messages.success(request, "Thank you, your email address is confirmed. Welcome!")
+            messages.success(
+                request, gettext("Thank you, your email address is confirmed. Welcome!")
+            )
             return redirect(user.get_home_url())
     except services.LinkExpired:
         return _verify_failed(request, expired=True, status=410)
@@ -195,7 +198,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         except services.EmailAlreadyRegistered:
             return _invitation_account_exists(request, invitation.email)
         login(request, user, backend=_BACKEND)
-        messages.success(request, "Your account is ready. Welcome!")
+        messages.success(request, gettext("Your account is ready. Welcome!"))
         return redirect(user.get_home_url())
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
@@ -407,3 +410,27 @@ def locked_accounts(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{username or address} can sign in again.")
         return redirect("accounts:locked")
     return render(request, "accounts/locked.html", {"locked": lockout.locked_accounts()})
+
+
+# --- Language ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["POST"])
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch on every patient page (signed in or not): sets the language cookie,
+    stores a signed-in patient's choice, and returns to the page it was posted from."""
+    target = request.POST.get("next", "")
+    if not (
+        target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        target = reverse("accounts:home")
+    response = redirect(target)
+    code = language.supported(request.POST.get("language"))
+    if code is None:
+        return response
+    language.choose(request, code)
+    language.remember(request, response, code)
+    return response

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.forms.utils import pretty_name
 from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from intake import scoring
 
@@ -19,7 +21,12 @@ if TYPE_CHECKING:
     from intake.steps import Step
 
 # What a stored card is, from the type found in its bytes.
-CARD_KINDS = {"image/png": "PNG image", "image/jpeg": "JPEG image", "application/pdf": "PDF"}
+# Translated where shown (`_(CARD_KINDS[...])`).
+CARD_KINDS = {
+    "image/png": gettext_noop("PNG image"),
+    "image/jpeg": gettext_noop("JPEG image"),
+    "application/pdf": "PDF",
+}
 
 # Fields shown as one line of their own, or not at all.
 _NOT_LISTED = {
@@ -38,7 +45,8 @@ def long_date(value: Any) -> str:
             value = dt.date.fromisoformat(value[:10])
         except ValueError:
             return str(value)
-    return format_date(value, "j F Y") if isinstance(value, dt.date) else str(value)
+    # Translators: a date format (Django's date filter): "3 March 1980".
+    return format_date(value, _("j F Y")) if isinstance(value, dt.date) else str(value)
 
 
 def phone(value: str) -> str:
@@ -76,9 +84,14 @@ def weight(kg: Any, typed: Any = None, unit: str = "kg") -> str:
 def blood_pressure(data: dict[str, Any]) -> str:
     systolic, diastolic = data.get("recent_systolic"), data.get("recent_diastolic")
     if systolic is None or diastolic is None:
-        return "Not given"
+        return _("Not given")
     taken = data.get("recent_bp_date")
-    return f"{systolic}/{diastolic} mmHg" + (f", taken {long_date(taken)}" if taken else "")
+    reading = f"{systolic}/{diastolic} mmHg"
+    return (
+        _("%(reading)s, taken %(date)s") % {"reading": reading, "date": long_date(taken)}
+        if taken
+        else reading
+    )
 
 
 def _label(name: str, field: forms.Field) -> str:
@@ -92,7 +105,7 @@ def display(field: forms.Field, value: Any) -> str:
         return "—"
     choices = {str(k): v for k, v in getattr(field, "choices", []) or []}
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(choices.get(str(item), item)) for item in value) or "—"
     if choices:
@@ -116,18 +129,21 @@ def describe(step: Step, data: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append((_label(name, field), display(field, data[name])))
     if step.slug == "safety":
         lines.insert(
-            _after(lines, "High blood pressure"),
-            ("Most recent blood pressure", blood_pressure(data)),
+            _after(lines, _("High blood pressure")),
+            (_("Most recent blood pressure"), blood_pressure(data)),
         )
-        lines.append(("Medicines", medicines(data.get("medications") or [])))
-        lines.append(("Allergies", allergies(data.get("allergies") or [])))
+        lines.append((_("Medicines"), medicines(data.get("medications") or [])))
+        lines.append((_("Allergies"), allergies(data.get("allergies") or [])))
     if step.slug == "measurements" and "weight_kg" in data:
         lines = [
-            ("Weight", weight(data["weight_kg"], data.get("weight"), data.get("weight_unit", ""))),
-            ("Height", height(data["height_cm"])),
+            (
+                _("Weight"),
+                weight(data["weight_kg"], data.get("weight"), data.get("weight_unit", "")),
+            ),
+            (_("Height"), height(data["height_cm"])),
         ]
     if step.slug == "consents" and data.get("signature"):
-        lines.append(("Signed as", str(data["signature"])))
+        lines.append((_("Signed as"), str(data["signature"])))
     return lines
 
 
@@ -135,26 +151,20 @@ def _after(lines: list[tuple[str, str]], prefix: str) -> int:
     for index, (question, _answer) in enumerate(lines):
         if question.startswith(prefix):
             position = index + 1
-            while position < len(lines) and lines[position][1] not in {"Yes", "No"}:
+            while position < len(lines) and lines[position][1] not in {_("Yes"), _("No")}:
                 position += 1
             return position
     return 0
 
 
 def medicines(rows: list[dict[str, Any]]) -> str:
-    return (
-        "; ".join(
-            " ".join(filter(None, [m.get("name"), m.get("dose"), m.get("frequency")])) for m in rows
-        )
-        or "None"
-    )
+    return "; ".join(
+        " ".join(filter(None, [m.get("name"), m.get("dose"), m.get("frequency")])) for m in rows
+    ) or _("None")
 
 
 def allergies(rows: list[dict[str, Any]]) -> str:
-    return (
-        "; ".join(
-            f"{a['substance']} ({a['reaction']})" if a.get("reaction") else str(a.get("substance"))
-            for a in rows
-        )
-        or "None"
-    )
+    return "; ".join(
+        f"{a['substance']} ({a['reaction']})" if a.get("reaction") else str(a.get("substance"))
+        for a in rows
+    ) or _("None")

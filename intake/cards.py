@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from intake.models import ATTACHMENT_EXTENSIONS
 
@@ -53,11 +54,13 @@ _FORBIDDEN_KEYS = frozenset(
 )
 _FORBIDDEN_VALUES = frozenset({"/JavaScript", "/Launch", "/EmbeddedFile", "/RichMedia"})
 
-UNREADABLE_IMAGE = (
+UNREADABLE_IMAGE = _(
     "We could not read this image. Please take the photo again or save it as JPEG or PNG."
 )
-UNREADABLE_PDF = "We could not read this PDF. Please scan the card again or upload a photo of it."
-ACTIVE_PDF = (
+UNREADABLE_PDF = _(
+    "We could not read this PDF. Please scan the card again or upload a photo of it."
+)
+ACTIVE_PDF = _(
     "This PDF contains a script, an automatic action or an attached file, which we do not "
     "accept. Please upload a photo of the card, or a plain scan."
 )
@@ -78,19 +81,19 @@ class Card:
 def check(upload: UploadedFile[bytes]) -> Card:
     """The card to store, or ValidationError with a message in the patient's words."""
     if upload.size is not None and upload.size > MAX_BYTES:
-        raise ValidationError("The card image is too large: the limit is 5 MB.")
+        raise ValidationError(_("The card image is too large: the limit is 5 MB."))
     data = upload.read(MAX_BYTES + 1)
     upload.seek(0)
     if not data:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(_("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise ValidationError("The card image is too large: the limit is 5 MB.")
+        raise ValidationError(_("The card image is too large: the limit is 5 MB."))
     for signature, image_format in _IMAGE_SIGNATURES.items():
         if data.startswith(signature):
             return _re_encoded(data, image_format)
     if data.startswith(b"%PDF-"):
         return _checked_pdf(data)
-    raise ValidationError("Upload a photo or scan as JPEG, PNG or PDF.")
+    raise ValidationError(_("Upload a photo or scan as JPEG, PNG or PDF."))
 
 
 def _re_encoded(data: bytes, image_format: str) -> Card:
@@ -100,8 +103,10 @@ def _re_encoded(data: bytes, image_format: str) -> Card:
         with Image.open(io.BytesIO(data), formats=[image_format]) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError(
-                    "This image has too many pixels for us to check. Please upload a smaller "
-                    "photo of the card."
+                    _(
+                        "This image has too many pixels for us to check. Please upload a smaller "
+                        "photo of the card."
+                    )
                 )
             image.load()
             upright = ImageOps.exif_transpose(image)
@@ -125,8 +130,10 @@ def _checked_pdf(data: bytes) -> Card:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise ValidationError(
-                "This PDF is protected by a password. Please upload it without the password, "
-                "or a photo of the card."
+                _(
+                    "This PDF is protected by a password. Please upload it without the password, "
+                    "or a photo of the card."
+                )
             )
         if len(reader.pages) == 0:
             raise ValidationError(UNREADABLE_PDF)

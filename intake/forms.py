@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.validators import validate_adult_birth_date
 from clinic.wording import FORMSET_MESSAGES, in_peoples_words
-from intake import cards, scoring
+from intake import cards, instrument_texts, scoring
 from locations.models import Location
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class _SharedChoices:
@@ -58,7 +62,7 @@ class MultipleChoiceField(_SharedChoices, forms.MultipleChoiceField):
     pass
 
 
-def _yes_no(label: str, **kwargs: Any) -> TypedChoiceField:
+def _yes_no(label: StrOrPromise, **kwargs: Any) -> TypedChoiceField:
     return TypedChoiceField(
         label=label,
         choices=YES_NO,
@@ -68,7 +72,9 @@ def _yes_no(label: str, **kwargs: Any) -> TypedChoiceField:
     )
 
 
-def _scale(label: str, low: int, high: int, labels: dict[int, str] | None = None) -> forms.Field:
+def _scale(
+    label: StrOrPromise, low: int, high: int, labels: Mapping[int, StrOrPromise] | None = None
+) -> forms.Field:
     labels = labels or {}
     return TypedChoiceField(
         label=label,
@@ -85,12 +91,12 @@ def normalise_phone(value: str) -> str:
     """Keep digits and a leading +; a US number of 10 digits gets +1 (the clinics are in the US)."""
     value = value.strip()
     if not _PHONE_ALLOWED.match(value):
-        raise ValidationError("Enter a phone number using digits, for example 203 555 0142.")
+        raise ValidationError(_("Enter a phone number using digits, for example 203 555 0142."))
     digits = re.sub(r"\D", "", value)
     if len(digits) == 10 and not value.startswith("+"):
         digits = "1" + digits
     if not 11 <= len(digits) <= 15:
-        raise ValidationError("Enter a full phone number with its area code, e.g. 203 555 0142.")
+        raise ValidationError(_("Enter a full phone number with its area code, e.g. 203 555 0142."))
     return "+" + digits
 
 
@@ -127,72 +133,75 @@ class StepForm(forms.Form):
 
 
 class AboutYouForm(StepForm):
-    legal_first_name = forms.CharField(label="Legal first name", max_length=100)
-    legal_last_name = forms.CharField(label="Legal last name", max_length=100)
+    legal_first_name = forms.CharField(label=_("Legal first name"), max_length=100)
+    legal_last_name = forms.CharField(label=_("Legal last name"), max_length=100)
     preferred_name = forms.CharField(
-        label="Preferred name", max_length=100, required=False, help_text="What should we call you?"
+        label=_("Preferred name"),
+        max_length=100,
+        required=False,
+        help_text=_("What should we call you?"),
     )
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
         validators=[validate_adult_birth_date],
-        error_messages={"invalid": "Enter your date of birth as a date, e.g. 1980-01-31."},
+        error_messages={"invalid": _("Enter your date of birth as a date, e.g. 1980-01-31.")},
     )
     sex_at_birth = ChoiceField(
-        label="Sex assigned at birth",
+        label=_("Sex assigned at birth"),
         choices=[
-            ("female", "Female"),
-            ("male", "Male"),
-            ("intersex", "Intersex"),
-            ("prefer_not_to_say", "Prefer not to say"),
+            ("female", _("Female")),
+            ("male", _("Male")),
+            ("intersex", _("Intersex")),
+            ("prefer_not_to_say", _("Prefer not to say")),
         ],
         widget=forms.RadioSelect,
-        help_text="Some medicines and safety questions depend on it.",
+        help_text=_("Some medicines and safety questions depend on it."),
     )
-    pronouns = forms.CharField(label="Pronouns", max_length=40, required=False)
+    pronouns = forms.CharField(label=_("Pronouns"), max_length=40, required=False)
     address_line1 = forms.CharField(
-        label="Street address",
+        label=_("Street address"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     address_line2 = forms.CharField(
-        label="Apartment, suite (optional)",
+        label=_("Apartment, suite (optional)"),
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
-        label="City or town",
+        label=_("City or town"),
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     state = forms.CharField(
-        label="State",
+        label=_("State"),
         max_length=50,
         widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
     )
     postal_code = forms.RegexField(
-        label="ZIP code",
+        label=_("ZIP code"),
         regex=r"^\d{5}(-\d{4})?$",
         max_length=10,
-        error_messages={"invalid": "Enter a ZIP code like 06902 or 06902-1234."},
+        error_messages={"invalid": _("Enter a ZIP code like 06902 or 06902-1234.")},
         widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
     )
-    mobile_phone = PhoneField(label="Mobile phone")
+    mobile_phone = PhoneField(label=_("Mobile phone"))
     email = forms.EmailField(
-        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    preferred_location = ChoiceField(label="Preferred location")
+    preferred_location = ChoiceField(label=_("Preferred location"))
     preferred_language = ChoiceField(
-        label="Preferred language",
-        choices=[("en", "English"), ("es", "Spanish"), ("other", "Another language")],
+        label=_("Preferred language"),
+        choices=[("en", _("English")), ("es", _("Spanish")), ("other", _("Another language"))],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         locations = self.fields["preferred_location"]
         assert isinstance(locations, forms.ChoiceField)
-        locations.choices = [("", "Choose a location")] + [
+        locations.choices = [("", _("Choose a location"))] + [
             (location.slug, location.name) for location in Location.objects.filter(is_active=True)
         ]
 
@@ -201,88 +210,90 @@ class AboutYouForm(StepForm):
 
 
 class ContactsForm(StepForm):
-    emergency_name = forms.CharField(label="Emergency contact's name", max_length=100)
-    emergency_phone = PhoneField(label="Emergency contact's phone")
+    emergency_name = forms.CharField(label=_("Emergency contact's name"), max_length=100)
+    emergency_phone = PhoneField(label=_("Emergency contact's phone"))
     emergency_relationship = forms.CharField(
-        label="Emergency contact's relationship to you", max_length=60
+        label=_("Emergency contact's relationship to you"), max_length=60
     )
     escort_name = forms.CharField(
-        label="Name of the adult who will drive you home",
+        label=_("Name of the adult who will drive you home"),
         max_length=100,
-        help_text="You must not drive for 24 hours after an infusion.",
+        help_text=_("You must not drive for 24 hours after an infusion."),
     )
-    escort_phone = PhoneField(label="Driver's phone")
-    escort_relationship = forms.CharField(label="Driver's relationship to you", max_length=60)
+    escort_phone = PhoneField(label=_("Driver's phone"))
+    escort_relationship = forms.CharField(label=_("Driver's relationship to you"), max_length=60)
 
 
 # --- 3. Reason for care ---------------------------------------------------------------------------
 
 INDICATIONS = [
-    ("fibromyalgia", "Fibromyalgia"),
-    ("chronic_pain", "Other chronic pain"),
-    ("depression", "Depression"),
-    ("anxiety", "Anxiety"),
+    ("fibromyalgia", _("Fibromyalgia")),
+    ("chronic_pain", _("Other chronic pain")),
+    ("depression", _("Depression")),
+    ("anxiety", _("Anxiety")),
     ("ptsd", "PTSD"),
-    ("other", "Other"),
+    ("other", _("Other")),
 ]
 
-# Form 2: one question for how long, in ranges that do not touch (form 1's "3 to 6 months" and
-# "6 to 12 months" both held 6 months); the ACR 2016 3-month answer is derived from it.
+# Form 2: one question for how long, in ranges that do not touch (form 1's _("3 to 6 months") and
+# _("6 to 12 months") both held 6 months); the ACR 2016 3-month answer is derived from it.
 PAIN_DURATIONS = [
-    ("under_3_months", "Less than 3 months"),
-    ("3_to_6_months", "3 months or more, but less than 6 months"),
-    ("6_to_12_months", "6 months or more, but less than a year"),
-    ("1_to_5_years", "1 year or more, but less than 5 years"),
-    ("over_5_years", "5 years or more"),
+    ("under_3_months", _("Less than 3 months")),
+    ("3_to_6_months", _("3 months or more, but less than 6 months")),
+    ("6_to_12_months", _("6 months or more, but less than a year")),
+    ("1_to_5_years", _("1 year or more, but less than 5 years")),
+    ("over_5_years", _("5 years or more")),
 ]
 PAIN_DURATIONS_FORM_1 = [
-    ("under_3_months", "Less than 3 months"),
-    ("3_to_6_months", "3 to 6 months"),
-    ("6_to_12_months", "6 to 12 months"),
-    ("1_to_5_years", "1 to 5 years"),
-    ("over_5_years", "More than 5 years"),
+    ("under_3_months", _("Less than 3 months")),
+    ("3_to_6_months", _("3 to 6 months")),
+    ("6_to_12_months", _("6 to 12 months")),
+    ("1_to_5_years", _("1 to 5 years")),
+    ("over_5_years", _("More than 5 years")),
 ]
 THREE_MONTHS_OR_MORE = {"3_to_6_months", "6_to_12_months", "1_to_5_years", "over_5_years"}
 
 PRIOR_TREATMENTS = [
-    ("physical_therapy", "Physical therapy or an exercise programme"),
-    ("antidepressants", "Antidepressants (e.g. duloxetine, amitriptyline)"),
-    ("anticonvulsants", "Nerve-pain medicines (e.g. pregabalin, gabapentin)"),
-    ("opioids", "Opioid pain medicines"),
-    ("injections", "Injections or nerve blocks"),
-    ("psychotherapy", "Talking therapy (e.g. CBT)"),
-    ("ketamine", "Ketamine before"),
-    ("other", "Something else"),
+    ("physical_therapy", _("Physical therapy or an exercise programme")),
+    ("antidepressants", _("Antidepressants (e.g. duloxetine, amitriptyline)")),
+    ("anticonvulsants", _("Nerve-pain medicines (e.g. pregabalin, gabapentin)")),
+    ("opioids", _("Opioid pain medicines")),
+    ("injections", _("Injections or nerve blocks")),
+    ("psychotherapy", _("Talking therapy (e.g. CBT)")),
+    ("ketamine", _("Ketamine before")),
+    ("other", _("Something else")),
 ]
 
 
 class ReasonForm(StepForm):
     indications = MultipleChoiceField(
-        label="What would you like treatment for?",
+        label=_("What would you like treatment for?"),
         choices=INDICATIONS,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Tick at least one reason."},
+        error_messages={"required": _("Tick at least one reason.")},
     )
-    indication_other = forms.CharField(label="If other, what?", max_length=200, required=False)
+    indication_other = forms.CharField(label=_("If other, what?"), max_length=200, required=False)
     pain_duration = ChoiceField(
-        label="How long have you had this pain or these symptoms, at about the level they are now?",
+        label=_(
+            "How long have you had this pain or these symptoms, at about the level they are now?"
+        ),
         choices=PAIN_DURATIONS,
         widget=forms.RadioSelect,
     )
     prior_treatments = MultipleChoiceField(
-        label="What have you tried before?",
+        label=_("What have you tried before?"),
         choices=PRIOR_TREATMENTS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     prior_treatments_detail = forms.CharField(
-        label="Anything to add about earlier treatments?",
+        label=_("Anything to add about earlier treatments?"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     prior_treatments_side_effects = forms.CharField(
-        label="Did any of them cause side effects? Which, and what happened?",
+        label=_("Did any of them cause side effects? Which, and what happened?"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -291,7 +302,7 @@ class ReasonForm(StepForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if "other" in cleaned.get("indications", []) and not cleaned.get("indication_other"):
-            self.add_error("indication_other", "Tell us what the other reason is.")
+            self.add_error("indication_other", _("Tell us what the other reason is."))
         return cleaned
 
     def answers(self) -> dict[str, Any]:
@@ -304,7 +315,7 @@ class ReasonFormV1(ReasonForm):
     """Form 1: overlapping duration ranges, no question about side effects."""
 
     pain_duration = ChoiceField(
-        label="How long have you had this pain or these symptoms?",
+        label=_("How long have you had this pain or these symptoms?"),
         choices=PAIN_DURATIONS_FORM_1,
         widget=forms.RadioSelect,
     )
@@ -318,8 +329,8 @@ class FibromyalgiaForm(StepForm):
     """Form 2: the 3-month answer of ACR 2016 comes from step 3's duration, asked once."""
 
     painful_areas = MultipleChoiceField(
-        label=scoring.WPI_PROMPT,
-        choices=[(area.code, area.label) for area in scoring.WPI_AREAS],
+        label=_(scoring.WPI_PROMPT),
+        choices=[(area.code, _(area.label)) for area in scoring.WPI_AREAS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -328,12 +339,13 @@ class FibromyalgiaForm(StepForm):
         super().__init__(*args, **kwargs)
         # Each button shows its number as well as its words (the SSS is scored 0-3).
         severity_labels = {
-            n: f"{n} {text}" for n, text in enumerate(scoring.SYMPTOM_SEVERITY_ANSWERS)
+            n: format_lazy("{} {}", n, _(text))
+            for n, text in enumerate(scoring.SYMPTOM_SEVERITY_ANSWERS)
         }
         for item in scoring.SYMPTOM_SEVERITY_ITEMS:
-            self.fields[item.code] = _scale(item.label, 0, 3, severity_labels)
+            self.fields[item.code] = _scale(_(item.label), 0, 3, severity_labels)
         for item in scoring.SOMATIC_SYMPTOM_ITEMS:
-            self.fields[item.code] = _yes_no(item.label)
+            self.fields[item.code] = _yes_no(_(item.label))
 
     @property
     def severity_fields(self) -> list[forms.BoundField]:
@@ -350,35 +362,40 @@ class FibromyalgiaFormV1(FibromyalgiaForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["symptoms_3_months"] = _yes_no(
-            "Have these symptoms been present at a similar level for at least 3 months?"
+            _("Have these symptoms been present at a similar level for at least 3 months?")
         )
 
 
 # --- 5. Pain and function (PEG) -------------------------------------------------------------------
 
-_PAIN_ENDS = {0: "0 No pain", 10: "10 Worst imaginable"}
-_INTERFERENCE_ENDS = {0: "0 Does not interfere", 10: "10 Completely interferes"}
+_PAIN_ENDS = {0: _("0 No pain"), 10: _("10 Worst imaginable")}
+_INTERFERENCE_ENDS = {0: _("0 Does not interfere"), 10: _("10 Completely interferes")}
 
 
 class PainForm(StepForm):
-    pain_now = _scale("Your pain right now", 0, 10, _PAIN_ENDS)
-    pain_average = _scale(scoring.PEG_ITEMS[0], 0, 10, _PAIN_ENDS)
-    pain_worst = _scale("Your worst pain in the past week", 0, 10, _PAIN_ENDS)
-    peg_enjoyment = _scale(scoring.PEG_ITEMS[1], 0, 10, _INTERFERENCE_ENDS)
-    peg_activity = _scale(scoring.PEG_ITEMS[2], 0, 10, _INTERFERENCE_ENDS)
+    pain_now = _scale(_("Your pain right now"), 0, 10, _PAIN_ENDS)
+    pain_average = _scale(_(scoring.PEG_ITEMS[0]), 0, 10, _PAIN_ENDS)
+    pain_worst = _scale(_("Your worst pain in the past week"), 0, 10, _PAIN_ENDS)
+    peg_enjoyment = _scale(_(scoring.PEG_ITEMS[1]), 0, 10, _INTERFERENCE_ENDS)
+    peg_activity = _scale(_(scoring.PEG_ITEMS[2]), 0, 10, _INTERFERENCE_ENDS)
 
 
 # --- 6. Mood (PHQ-9, GAD-7) -----------------------------------------------------------------------
 
 
 class MoodForm(StepForm):
+    """PHQ-9 and GAD-7 in the patient's language: in Spanish, the authors' Spanish wording
+    (`intake.instrument_texts`), never our translation."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        answers = dict(enumerate(scoring.FREQUENCY_ANSWERS))
-        for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
-            self.fields[f"phq9_{number}"] = _scale(text, 0, 3, answers)
-        for number, text in enumerate(scoring.GAD7_ITEMS, start=1):
-            self.fields[f"gad7_{number}"] = _scale(text, 0, 3, answers)
+        self.texts = instrument_texts.mood_texts(translation.get_language())
+        phq9_answers = dict(enumerate(self.texts.answers))
+        gad7_answers = dict(enumerate(self.texts.gad7_answers))
+        for number, text in enumerate(self.texts.phq9_items, start=1):
+            self.fields[f"phq9_{number}"] = _scale(text, 0, 3, phq9_answers)
+        for number, text in enumerate(self.texts.gad7_items, start=1):
+            self.fields[f"gad7_{number}"] = _scale(text, 0, 3, gad7_answers)
 
     @property
     def phq9_fields(self) -> list[forms.BoundField]:
@@ -400,83 +417,94 @@ class MoodForm(StepForm):
 # (code, question, prompt for details when the answer is yes). Form 2 (issue 18) asks severe and
 # moderate liver disease apart and follows some yeses with a structured question (FOLLOW_UPS), as
 # the ASRA 2018 guideline distinguishes them (intake.flags).
-SAFETY_ITEMS: list[tuple[str, str, str]] = [
-    ("high_blood_pressure", "High blood pressure", "Which medicines do you take for it?"),
-    ("heart_attack", "A heart attack", "When was it?"),
-    ("angina", "Chest pain from the heart (angina)", "Is it recent or getting worse?"),
-    ("heart_failure", "Heart failure", ""),
-    ("arrhythmia", "An irregular heartbeat (arrhythmia)", "Which kind, and how is it treated?"),
-    ("aneurysm", "An aneurysm", "Where, and is it being followed?"),
-    ("stroke", "A stroke or mini-stroke (TIA)", "When was it?"),
-    ("pregnant", "Are you pregnant, or could you be?", ""),
-    ("breastfeeding", "Are you breastfeeding?", ""),
+SAFETY_ITEMS: list[tuple[str, StrOrPromise, StrOrPromise]] = [
+    ("high_blood_pressure", _("High blood pressure"), _("Which medicines do you take for it?")),
+    ("heart_attack", _("A heart attack"), _("When was it?")),
+    ("angina", _("Chest pain from the heart (angina)"), _("Is it recent or getting worse?")),
+    ("heart_failure", _("Heart failure"), ""),
+    (
+        "arrhythmia",
+        _("An irregular heartbeat (arrhythmia)"),
+        _("Which kind, and how is it treated?"),
+    ),
+    ("aneurysm", _("An aneurysm"), _("Where, and is it being followed?")),
+    ("stroke", _("A stroke or mini-stroke (TIA)"), _("When was it?")),
+    ("pregnant", _("Are you pregnant, or could you be?"), ""),
+    ("breastfeeding", _("Are you breastfeeding?"), ""),
     (
         "psychosis",
-        "Psychosis or schizophrenia, or seeing or hearing things others do not",
-        "What happened, and when?",
+        _("Psychosis or schizophrenia, or seeing or hearing things others do not"),
+        _("What happened, and when?"),
     ),
-    ("bipolar", "Bipolar disorder or episodes of mania", ""),
-    ("seizures", "Seizures or epilepsy", "When was the last one?"),
+    ("bipolar", _("Bipolar disorder or episodes of mania"), ""),
+    ("seizures", _("Seizures or epilepsy"), _("When was the last one?")),
     (
         "liver_severe",
-        "Cirrhosis or severe liver disease (for example liver failure, or a liver transplant)",
-        "What did your doctor call it?",
+        _("Cirrhosis or severe liver disease (for example liver failure, or a liver transplant)"),
+        _("What did your doctor call it?"),
     ),
     (
         "liver_moderate",
-        "Other liver disease (for example hepatitis or a fatty liver)",
-        "Which, and is it treated?",
+        _("Other liver disease (for example hepatitis or a fatty liver)"),
+        _("Which, and is it treated?"),
     ),
     (
         "intracranial_pressure",
-        "A serious head injury, brain tumour, or raised pressure in the head",
+        _("A serious head injury, brain tumour, or raised pressure in the head"),
         "",
     ),
-    ("eye_pressure", "Glaucoma, raised eye pressure, or a recent eye injury", ""),
+    ("eye_pressure", _("Glaucoma, raised eye pressure, or a recent eye injury"), ""),
     (
         "substance_use",
-        "Alcohol or drug use that worried you or others",
-        "What, and how often?",
+        _("Alcohol or drug use that worried you or others"),
+        _("What, and how often?"),
     ),
-    ("ketamine_reaction", "An allergy or a bad reaction to ketamine", "What happened?"),
-    ("hyperthyroidism", "An overactive thyroid (hyperthyroidism)", "Is it under control?"),
-    ("sleep_apnoea", "Sleep apnoea", "Do you use a CPAP machine?"),
-    ("bladder_after_ketamine", "Bladder problems after using ketamine", ""),
+    ("ketamine_reaction", _("An allergy or a bad reaction to ketamine"), _("What happened?")),
+    ("hyperthyroidism", _("An overactive thyroid (hyperthyroidism)"), _("Is it under control?")),
+    ("sleep_apnoea", _("Sleep apnoea"), _("Do you use a CPAP machine?")),
+    ("bladder_after_ketamine", _("Bladder problems after using ketamine"), ""),
 ]
 
-_NOW_OR_PAST = [("now", "Yes, now (or it is still being treated)"), ("past", "Only in the past")]
+_NOW_OR_PAST = [
+    ("now", _("Yes, now (or it is still being treated)")),
+    ("past", _("Only in the past")),
+]
 
 # Question code -> (field, question, choices), asked after a yes (and required then).
-FOLLOW_UPS: dict[str, tuple[str, str, list[tuple[str, str]]]] = {
+FOLLOW_UPS: dict[str, tuple[str, StrOrPromise, Sequence[tuple[str, StrOrPromise]]]] = {
     "high_blood_pressure": (
         "high_blood_pressure_control",
-        "Is your blood pressure under control?",
+        _("Is your blood pressure under control?"),
         [
-            ("controlled", "Yes, it is under control"),
-            ("not_controlled", "No, it is not under control"),
-            ("not_sure", "I don't know"),
+            ("controlled", _("Yes, it is under control")),
+            ("not_controlled", _("No, it is not under control")),
+            ("not_sure", _("I don't know")),
         ],
     ),
-    "psychosis": ("psychosis_when", "Is it now, or only in the past?", _NOW_OR_PAST),
-    "substance_use": ("substance_use_when", "Is it now, or only in the past?", _NOW_OR_PAST),
+    "psychosis": ("psychosis_when", _("Is it now, or only in the past?"), _NOW_OR_PAST),
+    "substance_use": ("substance_use_when", _("Is it now, or only in the past?"), _NOW_OR_PAST),
 }
 
-SAFETY_ITEMS_FORM_1: list[tuple[str, str, str]] = [
-    ("high_blood_pressure", "High blood pressure", "Is it treated? Is it under control?"),
+SAFETY_ITEMS_FORM_1: list[tuple[str, StrOrPromise, StrOrPromise]] = [
+    ("high_blood_pressure", _("High blood pressure"), _("Is it treated? Is it under control?")),
     *SAFETY_ITEMS[1:9],
     (
         "psychosis",
-        "Psychosis or schizophrenia, or seeing or hearing things others do not",
-        "Is it current?",
+        _("Psychosis or schizophrenia, or seeing or hearing things others do not"),
+        _("Is it current?"),
     ),
-    ("bipolar", "Bipolar disorder or episodes of mania", ""),
-    ("seizures", "Seizures or epilepsy", "When was the last one?"),
-    ("liver_disease", "Liver disease (for example hepatitis or cirrhosis)", "Which, and how bad?"),
+    ("bipolar", _("Bipolar disorder or episodes of mania"), ""),
+    ("seizures", _("Seizures or epilepsy"), _("When was the last one?")),
+    (
+        "liver_disease",
+        _("Liver disease (for example hepatitis or cirrhosis)"),
+        _("Which, and how bad?"),
+    ),
     *SAFETY_ITEMS[14:16],
     (
         "substance_use",
-        "Do you currently use alcohol or drugs in a way that worries you or others?",
-        "What, and how often?",
+        _("Do you currently use alcohol or drugs in a way that worries you or others?"),
+        _("What, and how often?"),
     ),
     *SAFETY_ITEMS[17:],
 ]
@@ -484,9 +512,9 @@ SAFETY_ITEMS_FORM_1: list[tuple[str, str, str]] = [
 
 class MedicationForm(forms.Form):
     # Not required: an empty row is simply not a medicine; a dose without a name is refused.
-    name = forms.CharField(label="Medicine", max_length=120, required=False)
-    dose = forms.CharField(label="Dose", max_length=60, required=False)
-    frequency = forms.CharField(label="How often", max_length=60, required=False)
+    name = forms.CharField(label=_("Medicine"), max_length=120, required=False)
+    dose = forms.CharField(label=_("Dose"), max_length=60, required=False)
+    frequency = forms.CharField(label=_("How often"), max_length=60, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -495,13 +523,13 @@ class MedicationForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not cleaned.get("name") and (cleaned.get("dose") or cleaned.get("frequency")):
-            self.add_error("name", "Name the medicine, or clear this row.")
+            self.add_error("name", _("Name the medicine, or clear this row."))
         return cleaned
 
 
 class AllergyForm(forms.Form):
-    substance = forms.CharField(label="Allergic to", max_length=120, required=False)
-    reaction = forms.CharField(label="Reaction", max_length=200, required=False)
+    substance = forms.CharField(label=_("Allergic to"), max_length=120, required=False)
+    reaction = forms.CharField(label=_("Reaction"), max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -510,7 +538,7 @@ class AllergyForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not cleaned.get("substance") and cleaned.get("reaction"):
-            self.add_error("substance", "Say what you are allergic to, or clear this row.")
+            self.add_error("substance", _("Say what you are allergic to, or clear this row."))
         return cleaned
 
 
@@ -546,7 +574,9 @@ AllergyFormSet = forms.formset_factory(
 )
 
 
-def _reading_number(label: str, low: int, high: int, help_text: str) -> forms.IntegerField:
+def _reading_number(
+    label: StrOrPromise, low: int, high: int, help_text: StrOrPromise
+) -> forms.IntegerField:
     words = f"A {label} is between {low} and {high} mmHg; please check the reading."
     return forms.IntegerField(
         label=f"{label.capitalize()} (mmHg)",
@@ -566,13 +596,13 @@ class SafetyForm(StepForm):
     follow_ups = FOLLOW_UPS
 
     recent_systolic = _reading_number(
-        "top number", 60, 260, "The systolic pressure, in mmHg: the first number, e.g. 120."
+        "top number", 60, 260, _("The systolic pressure, in mmHg: the first number, e.g. 120.")
     )
     recent_diastolic = _reading_number(
-        "bottom number", 30, 160, "The diastolic pressure, in mmHg: the second number, e.g. 80."
+        "bottom number", 30, 160, _("The diastolic pressure, in mmHg: the second number, e.g. 80.")
     )
     recent_bp_date = forms.DateField(
-        label="Date of the reading",
+        label=_("Date of the reading"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -587,7 +617,7 @@ class SafetyForm(StepForm):
                     label=follow_up, choices=choices, widget=forms.RadioSelect, required=False
                 )
             self.fields[f"{code}_detail"] = forms.CharField(
-                label=detail or "Details", max_length=500, required=False
+                label=detail or _("Details"), max_length=500, required=False
             )
         initial = kwargs.get("initial") or {}
         data = args[0] if args else kwargs.get("data")
@@ -607,10 +637,10 @@ class SafetyForm(StepForm):
             self.allergies.extra += extra_rows
 
     @property
-    def formsets(self) -> list[tuple[_RowFormSet, str, str]]:
+    def formsets(self) -> list[tuple[_RowFormSet, StrOrPromise, StrOrPromise]]:
         return [
-            (self.medications, "Medicines you take now", "Add more medicine rows"),
-            (self.allergies, "Allergies", "Add more allergy rows"),
+            (self.medications, _("Medicines you take now"), _("Add more medicine rows")),
+            (self.allergies, _("Allergies"), _("Add more allergy rows")),
         ]
 
     @property
@@ -638,7 +668,7 @@ class SafetyForm(StepForm):
             follow_up = self.follow_ups.get(code)
             if cleaned.get(code):
                 if follow_up and not cleaned.get(follow_up[0]):
-                    self.add_error(follow_up[0], "Please choose an answer.")
+                    self.add_error(follow_up[0], _("Please choose an answer."))
             elif code in cleaned:
                 # A detail typed before the answer became No is not an answer.
                 cleaned[f"{code}_detail"] = ""
@@ -654,15 +684,19 @@ class SafetyForm(StepForm):
         systolic, diastolic = cleaned.get("recent_systolic"), cleaned.get("recent_diastolic")
         if (systolic is None) != (diastolic is None):
             field = "recent_diastolic" if diastolic is None else "recent_systolic"
-            self.add_error(field, "Give both numbers of the reading, or neither.")
+            self.add_error(field, _("Give both numbers of the reading, or neither."))
         elif systolic is not None and diastolic is not None and diastolic >= systolic:
-            self.add_error("recent_diastolic", "The bottom number is lower than the top number.")
+            self.add_error("recent_diastolic", _("The bottom number is lower than the top number."))
         elif self.has_reading_date and "recent_bp_date" not in self.errors:
             taken = cleaned.get("recent_bp_date")
             if systolic is not None and taken is None:
-                self.add_error("recent_bp_date", "When was it taken? An approximate date is fine.")
+                self.add_error(
+                    "recent_bp_date", _("When was it taken? An approximate date is fine.")
+                )
             elif taken is not None and taken > timezone.localdate():
-                self.add_error("recent_bp_date", "The date of the reading cannot be in the future.")
+                self.add_error(
+                    "recent_bp_date", _("The date of the reading cannot be in the future.")
+                )
             elif systolic is None and taken is not None:
                 cleaned["recent_bp_date"] = None
 
@@ -695,22 +729,22 @@ class SafetyFormV1(SafetyForm):
 
 class MeasurementsForm(StepForm):
     weight = forms.DecimalField(
-        label="Weight", max_digits=6, decimal_places=1, min_value=Decimal("0.1")
+        label=_("Weight"), max_digits=6, decimal_places=1, min_value=Decimal("0.1")
     )
     weight_unit = ChoiceField(
-        label="Weight unit", choices=[("kg", "kg"), ("lb", "lb")], widget=forms.RadioSelect
+        label=_("Weight unit"), choices=[("kg", "kg"), ("lb", "lb")], widget=forms.RadioSelect
     )
     height_unit = ChoiceField(
-        label="Height unit",
-        choices=[("cm", "Centimetres"), ("ft_in", "Feet and inches")],
+        label=_("Height unit"),
+        choices=[("cm", _("Centimetres")), ("ft_in", _("Feet and inches"))],
         widget=forms.RadioSelect,
     )
     height_cm = forms.DecimalField(
-        label="Height in cm", max_digits=5, decimal_places=1, required=False, min_value=1
+        label=_("Height in cm"), max_digits=5, decimal_places=1, required=False, min_value=1
     )
-    height_feet = forms.IntegerField(label="Feet", min_value=1, max_value=8, required=False)
+    height_feet = forms.IntegerField(label=_("Feet"), min_value=1, max_value=8, required=False)
     height_inches = forms.DecimalField(
-        label="Inches",
+        label=_("Inches"),
         max_digits=4,
         decimal_places=1,
         min_value=0,
@@ -737,7 +771,7 @@ class MeasurementsForm(StepForm):
     def _clean_height_cm(self, cleaned: dict[str, Any]) -> None:
         if cleaned.get("height_cm") is None:
             if "height_cm" not in self.errors:
-                self.add_error("height_cm", "Enter your height in centimetres.")
+                self.add_error("height_cm", _("Enter your height in centimetres."))
             return
         try:
             cleaned["height_cm_si"] = scoring.validate_height_cm(cleaned["height_cm"])
@@ -748,7 +782,7 @@ class MeasurementsForm(StepForm):
         feet, inches = cleaned.get("height_feet"), cleaned.get("height_inches")
         if feet is None:
             if "height_feet" not in self.errors:
-                self.add_error("height_feet", "Enter your height in feet and inches.")
+                self.add_error("height_feet", _("Enter your height in feet and inches."))
             return
         try:
             cm = scoring.feet_inches_to_cm(feet, inches or 0)
@@ -778,7 +812,7 @@ class StepQuery(forms.Form):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the field cannot be a class attribute.
         self.fields["from"] = forms.ChoiceField(
-            choices=[("review", "The review page")], required=False
+            choices=[("review", _("The review page"))], required=False
         )
 
 
@@ -787,17 +821,17 @@ class StepQuery(forms.Form):
 
 class InsuranceForm(StepForm):
     payment = ChoiceField(
-        label="How will you pay?",
-        choices=[("self_pay", "I will pay myself"), ("insurance", "I have insurance")],
+        label=_("How will you pay?"),
+        choices=[("self_pay", _("I will pay myself")), ("insurance", _("I have insurance"))],
         widget=forms.RadioSelect,
     )
-    payer = forms.CharField(label="Insurance company", max_length=120, required=False)
-    member_id = forms.CharField(label="Member ID", max_length=60, required=False)
-    group_number = forms.CharField(label="Group number", max_length=60, required=False)
+    payer = forms.CharField(label=_("Insurance company"), max_length=120, required=False)
+    member_id = forms.CharField(label=_("Member ID"), max_length=60, required=False)
+    group_number = forms.CharField(label=_("Group number"), max_length=60, required=False)
     card = forms.FileField(
-        label="Photo or scan of your insurance card (optional)",
+        label=_("Photo or scan of your insurance card (optional)"),
         required=False,
-        help_text="JPEG, PNG or PDF, up to 5 MB.",
+        help_text=_("JPEG, PNG or PDF, up to 5 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )
 
@@ -811,7 +845,7 @@ class InsuranceForm(StepForm):
         if cleaned.get("payment") == "insurance":
             for field in ("payer", "member_id"):
                 if not cleaned.get(field):
-                    self.add_error(field, "This is needed when you pay with insurance.")
+                    self.add_error(field, _("This is needed when you pay with insurance."))
         return cleaned
 
     def answers(self) -> dict[str, Any]:
@@ -832,26 +866,26 @@ def _same_name(typed: str, expected: str) -> bool:
 
 
 class ConsentsForm(StepForm):
-    email_reminders = forms.BooleanField(label="Send me reminders by email", required=False)
-    sms_reminders = forms.BooleanField(label="Send me reminders by text message", required=False)
+    email_reminders = forms.BooleanField(label=_("Send me reminders by email"), required=False)
+    sms_reminders = forms.BooleanField(label=_("Send me reminders by text message"), required=False)
     sms_consent = forms.BooleanField(
-        label="I agree to receive appointment text messages at my mobile number.",
+        label=_("I agree to receive appointment text messages at my mobile number."),
         required=False,
     )
     escort_agreement = forms.BooleanField(
-        label="I have read and agree to the driver and escort agreement.",
-        error_messages={"required": "Please confirm the driver and escort agreement."},
+        label=_("I have read and agree to the driver and escort agreement."),
+        error_messages={"required": _("Please confirm the driver and escort agreement.")},
     )
     fasting_acknowledged = forms.BooleanField(
-        label="I have read the fasting instructions.",
-        error_messages={"required": "Please confirm you have read the fasting instructions."},
+        label=_("I have read the fasting instructions."),
+        error_messages={"required": _("Please confirm you have read the fasting instructions.")},
     )
     treatment_consent = forms.BooleanField(
-        label="I have read the consent to treatment and I agree to it.",
-        error_messages={"required": "Please confirm the consent to treatment."},
+        label=_("I have read the consent to treatment and I agree to it."),
+        error_messages={"required": _("Please confirm the consent to treatment.")},
     )
     signature = forms.CharField(
-        label="Type your full legal name as your signature",
+        label=_("Type your full legal name as your signature"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -863,13 +897,13 @@ class ConsentsForm(StepForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("sms_reminders") and not cleaned.get("sms_consent"):
-            self.add_error("sms_consent", "Tick this to receive text messages, or untick texts.")
+            self.add_error("sms_consent", _("Tick this to receive text messages, or untick texts."))
         signature = cleaned.get("signature")
         if signature and not _same_name(signature, self.legal_name):
             self.add_error(
                 "signature",
                 f"Type your legal name exactly as in step 1: {self.legal_name}."
                 if self.legal_name
-                else "Please fill in your legal name in step 1 first.",
+                else _("Please fill in your legal name in step 1 first."),
             )
         return cleaned

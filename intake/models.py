@@ -21,6 +21,9 @@ class ConsentText(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     version = models.CharField(max_length=20)
+    # Each version is published in every language patients read (settings.LANGUAGES): a
+    # signature records the version and the language of the text the patient read.
+    language = models.CharField(max_length=10, default="en")
     title = models.CharField(max_length=200)
     body = models.TextField()
     published_at = models.DateTimeField()
@@ -28,11 +31,13 @@ class ConsentText(models.Model):
     class Meta:
         ordering = ["kind", "-published_at"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "version"], name="consent_text_version_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "version", "language"], name="consent_text_version_language_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} v{self.version}"
+        return f"{self.get_kind_display()} v{self.version} ({self.language})"
 
 
 # The questionnaire's current form version (intake.steps.FORMS holds each version's steps).
@@ -156,6 +161,9 @@ class IntakeAnswer(models.Model):
     step = models.CharField(max_length=40)
     instrument = models.CharField(max_length=60)
     instrument_version = models.CharField(max_length=20)
+    # The language the questions were asked in (PHQ-9 and GAD-7 in their authors' Spanish
+    # version for "es"); the clinician's summary says so beside the English labels.
+    language = models.CharField(max_length=10, default="en")
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     raw = models.JSONField(default=dict, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

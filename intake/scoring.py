@@ -20,6 +20,10 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import TypeAlias
 
+# Marks the wording patients see for translation; the values stay plain English strings (the
+# scores, FHIR and the clinician's summary use them as they are). Forms translate them when shown.
+from django.utils.translation import gettext_noop
+
 Number: TypeAlias = int | float | Decimal
 
 _TENTH = Decimal("0.1")
@@ -55,36 +59,38 @@ class SymptomItem:
 
 
 REGIONS: tuple[Region, ...] = (
-    Region("left_upper", "Left upper region"),
-    Region("right_upper", "Right upper region"),
-    Region("left_lower", "Left lower region"),
-    Region("right_lower", "Right lower region"),
-    Region("axial", "Axial region"),
+    Region("left_upper", gettext_noop("Left upper region")),
+    Region("right_upper", gettext_noop("Right upper region")),
+    Region("left_lower", gettext_noop("Left lower region")),
+    Region("right_lower", gettext_noop("Right lower region")),
+    Region("axial", gettext_noop("Axial region")),
 )
 
 # Left and right are the patient's own sides, as on the ACR form: a body map drawn facing the
 # viewer must mirror them. Jaw, chest and abdomen score in the WPI but, by the 2016 revision, do
 # not make their region "painful" for the generalized-pain test.
 WPI_AREAS: tuple[PainArea, ...] = (
-    PainArea("left_jaw", "Left jaw", "left_upper", counts_for_generalized_pain=False),
-    PainArea("left_shoulder_girdle", "Left shoulder girdle", "left_upper"),
-    PainArea("left_upper_arm", "Left upper arm", "left_upper"),
-    PainArea("left_lower_arm", "Left lower arm", "left_upper"),
-    PainArea("right_jaw", "Right jaw", "right_upper", counts_for_generalized_pain=False),
-    PainArea("right_shoulder_girdle", "Right shoulder girdle", "right_upper"),
-    PainArea("right_upper_arm", "Right upper arm", "right_upper"),
-    PainArea("right_lower_arm", "Right lower arm", "right_upper"),
-    PainArea("left_hip", "Left hip (buttock, trochanter)", "left_lower"),
-    PainArea("left_upper_leg", "Left upper leg", "left_lower"),
-    PainArea("left_lower_leg", "Left lower leg", "left_lower"),
-    PainArea("right_hip", "Right hip (buttock, trochanter)", "right_lower"),
-    PainArea("right_upper_leg", "Right upper leg", "right_lower"),
-    PainArea("right_lower_leg", "Right lower leg", "right_lower"),
-    PainArea("neck", "Neck", "axial"),
-    PainArea("upper_back", "Upper back", "axial"),
-    PainArea("lower_back", "Lower back", "axial"),
-    PainArea("chest", "Chest", "axial", counts_for_generalized_pain=False),
-    PainArea("abdomen", "Abdomen", "axial", counts_for_generalized_pain=False),
+    PainArea("left_jaw", gettext_noop("Left jaw"), "left_upper", counts_for_generalized_pain=False),
+    PainArea("left_shoulder_girdle", gettext_noop("Left shoulder girdle"), "left_upper"),
+    PainArea("left_upper_arm", gettext_noop("Left upper arm"), "left_upper"),
+    PainArea("left_lower_arm", gettext_noop("Left lower arm"), "left_upper"),
+    PainArea(
+        "right_jaw", gettext_noop("Right jaw"), "right_upper", counts_for_generalized_pain=False
+    ),
+    PainArea("right_shoulder_girdle", gettext_noop("Right shoulder girdle"), "right_upper"),
+    PainArea("right_upper_arm", gettext_noop("Right upper arm"), "right_upper"),
+    PainArea("right_lower_arm", gettext_noop("Right lower arm"), "right_upper"),
+    PainArea("left_hip", gettext_noop("Left hip (buttock, trochanter)"), "left_lower"),
+    PainArea("left_upper_leg", gettext_noop("Left upper leg"), "left_lower"),
+    PainArea("left_lower_leg", gettext_noop("Left lower leg"), "left_lower"),
+    PainArea("right_hip", gettext_noop("Right hip (buttock, trochanter)"), "right_lower"),
+    PainArea("right_upper_leg", gettext_noop("Right upper leg"), "right_lower"),
+    PainArea("right_lower_leg", gettext_noop("Right lower leg"), "right_lower"),
+    PainArea("neck", gettext_noop("Neck"), "axial"),
+    PainArea("upper_back", gettext_noop("Upper back"), "axial"),
+    PainArea("lower_back", gettext_noop("Lower back"), "axial"),
+    PainArea("chest", gettext_noop("Chest"), "axial", counts_for_generalized_pain=False),
+    PainArea("abdomen", gettext_noop("Abdomen"), "axial", counts_for_generalized_pain=False),
 )
 
 AREAS_BY_CODE: Mapping[str, PainArea] = MappingProxyType({area.code: area for area in WPI_AREAS})
@@ -93,29 +99,31 @@ GENERALIZED_PAIN_EXCLUDED_AREAS: frozenset[str] = frozenset(
     area.code for area in WPI_AREAS if not area.counts_for_generalized_pain
 )
 
-WPI_PROMPT = "Have you had pain or tenderness in this area over the past week?"
+WPI_PROMPT = gettext_noop("Have you had pain or tenderness in this area over the past week?")
 
-SYMPTOM_SEVERITY_PROMPT = (
+SYMPTOM_SEVERITY_PROMPT = gettext_noop(
     "Over the past week, how much of a problem has each of these been for you?"
 )
 SYMPTOM_SEVERITY_ITEMS: tuple[SymptomItem, ...] = (
-    SymptomItem("fatigue", "Fatigue"),
-    SymptomItem("waking_unrefreshed", "Waking unrefreshed"),
-    SymptomItem("cognitive_symptoms", "Cognitive symptoms (trouble thinking or remembering)"),
+    SymptomItem("fatigue", gettext_noop("Fatigue")),
+    SymptomItem("waking_unrefreshed", gettext_noop("Waking unrefreshed")),
+    SymptomItem(
+        "cognitive_symptoms", gettext_noop("Cognitive symptoms (trouble thinking or remembering)")
+    ),
 )
 # Index is the score (0-3).
 SYMPTOM_SEVERITY_ANSWERS: tuple[str, ...] = (
-    "No problem",
-    "Slight or mild problems, generally mild or intermittent",
-    "Moderate, considerable problems, often present and/or at a moderate level",
-    "Severe: pervasive, continuous, life-disturbing problems",
+    gettext_noop("No problem"),
+    gettext_noop("Slight or mild problems, generally mild or intermittent"),
+    gettext_noop("Moderate, considerable problems, often present and/or at a moderate level"),
+    gettext_noop("Severe: pervasive, continuous, life-disturbing problems"),
 )
 
-SOMATIC_SYMPTOM_PROMPT = "During the past 6 months, have you been bothered by:"
+SOMATIC_SYMPTOM_PROMPT = gettext_noop("During the past 6 months, have you been bothered by:")
 SOMATIC_SYMPTOM_ITEMS: tuple[SymptomItem, ...] = (
-    SymptomItem("headaches", "Headaches"),
-    SymptomItem("lower_abdominal_pain", "Pain or cramps in the lower abdomen"),
-    SymptomItem("depression", "Depression"),
+    SymptomItem("headaches", gettext_noop("Headaches")),
+    SymptomItem("lower_abdominal_pain", gettext_noop("Pain or cramps in the lower abdomen")),
+    SymptomItem("depression", gettext_noop("Depression")),
 )
 
 WPI_MAX = len(WPI_AREAS)
@@ -400,12 +408,12 @@ def _band(total: int, bands: tuple[tuple[int, SeverityBand], ...]) -> SeverityBa
 # --- PEG ------------------------------------------------------------------------------------------
 
 PEG_ITEMS: tuple[str, ...] = (
-    "What number best describes your pain on average in the past week?",
-    (
+    gettext_noop("What number best describes your pain on average in the past week?"),
+    gettext_noop(
         "What number best describes how, during the past week, pain has interfered with your "
         "enjoyment of life?"
     ),
-    (
+    gettext_noop(
         "What number best describes how, during the past week, pain has interfered with your "
         "general activity?"
     ),

@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import PatientProfile, User
 from clinic.celery import enqueue_on_commit
@@ -36,7 +37,7 @@ class NotEditable(IntakeError):
 class IncompleteIntake(IntakeError):
     def __init__(self, missing: list[Step]) -> None:
         self.missing = missing
-        super().__init__(", ".join(step.title for step in missing))
+        super().__init__(", ".join(str(step.title) for step in missing))
 
 
 # After these decisions a patient may start a new version (a repeat intake after a course).
@@ -82,6 +83,7 @@ def start_draft(patient: User) -> Intake:
                 step=answer.step,
                 instrument=answer.instrument,
                 instrument_version=answer.instrument_version,
+                language=answer.language,
                 data=answer.data,
                 completed_at=None
                 if answer.step in reopened
@@ -151,6 +153,7 @@ def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
     values.update(
         instrument=step.instrument,
         instrument_version=step.instrument_version,
+        language=answer_language(),
         updated_at=timezone.now(),
     )
     if not IntakeAnswer.objects.filter(intake=intake, step=step.slug).update(**values):
@@ -189,11 +192,26 @@ def insurance_card(public_id: UUID) -> IntakeAttachment | None:
     )
 
 
-def current_consent_texts() -> dict[str, ConsentText]:
-    texts: dict[str, ConsentText] = {}
+def current_consent_texts(language: str | None = None) -> dict[str, ConsentText]:
+    """The newest published text of each kind in the language the patient reads (by default the
+    active one), or in English where that language has no version of it yet."""
+    language = answer_language(language)
+    newest: dict[tuple[str, str], ConsentText] = {}
     for text in ConsentText.objects.filter(published_at__lte=timezone.now()):
-        texts.setdefault(text.kind, text)  # ordered newest first per kind
-    return texts
+        newest.setdefault((text.kind, text.language), text)  # ordered newest first per kind
+    kinds = {kind for kind, _ in newest}
+    return {
+        kind: newest.get((kind, language)) or newest[(kind, settings.LANGUAGE_CODE)]
+        for kind in sorted(kinds)
+        if (kind, language) in newest or (kind, settings.LANGUAGE_CODE) in newest
+    }
+
+
+def answer_language(language: str | None = None) -> str:
+    """The language answers are being given in: the active one if the site is translated into
+    it, else the site's default."""
+    code = language or translation.get_language()
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _with_signature_record(intake: Intake, data: dict[str, Any], ip: str | None) -> dict[str, Any]:
@@ -205,6 +223,8 @@ def _with_signature_record(intake: Intake, data: dict[str, Any], ip: str | None)
         "signed_at": now.isoformat(),
         "ip": ip,
         "consent_versions": {kind: text.version for kind, text in texts.items()},
+        # The language of each text read and signed (Spanish, or English where no Spanish yet).
+        "consent_languages": {kind: text.language for kind, text in texts.items()},
     }
     if data.get("sms_reminders"):
         # Consent keeps its first timestamp while the patient keeps saying yes.

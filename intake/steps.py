@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
 from intake import forms
 from intake.models import CURRENT_FORM_VERSION
 
@@ -27,7 +30,7 @@ from intake.models import CURRENT_FORM_VERSION
 @dataclass(frozen=True)
 class Step:
     slug: str
-    title: str
+    title: StrOrPromise
     form_class: type[forms.StepForm]
     instrument: str
     instrument_version: str
@@ -37,33 +40,35 @@ class Step:
         return f"intake/steps/{self.slug}.html"
 
 
-_ABOUT = Step("about", "About you", forms.AboutYouForm, "clinic-about-you", "1")
+_ABOUT = Step("about", _("About you"), forms.AboutYouForm, "clinic-about-you", "1")
 _CONTACTS = Step(
-    "contacts", "Emergency contact and driver", forms.ContactsForm, "clinic-contacts", "1"
+    "contacts", _("Emergency contact and driver"), forms.ContactsForm, "clinic-contacts", "1"
 )
-_PAIN = Step("pain", "Pain and daily life", forms.PainForm, "peg-3", "2009")
-_MOOD = Step("mood", "Mood", forms.MoodForm, "phq-9+gad-7", "2001+2006")
+_PAIN = Step("pain", _("Pain and daily life"), forms.PainForm, "peg-3", "2009")
+_MOOD = Step("mood", _("Mood"), forms.MoodForm, "phq-9+gad-7", "2001+2006")
 _MEASUREMENTS = Step(
-    "measurements", "Height and weight", forms.MeasurementsForm, "clinic-measurements", "1"
+    "measurements", _("Height and weight"), forms.MeasurementsForm, "clinic-measurements", "1"
 )
-_INSURANCE = Step("insurance", "Insurance", forms.InsuranceForm, "clinic-insurance", "1")
-_CONSENTS = Step("consents", "Reminders and consents", forms.ConsentsForm, "clinic-consents", "1")
+_INSURANCE = Step("insurance", _("Insurance"), forms.InsuranceForm, "clinic-insurance", "1")
+_CONSENTS = Step(
+    "consents", _("Reminders and consents"), forms.ConsentsForm, "clinic-consents", "1"
+)
 
 FORMS: dict[int, tuple[Step, ...]] = {
     1: (
         _ABOUT,
         _CONTACTS,
-        Step("reason", "Reason for care", forms.ReasonFormV1, "clinic-reason-for-care", "1"),
+        Step("reason", _("Reason for care"), forms.ReasonFormV1, "clinic-reason-for-care", "1"),
         Step(
             "fibromyalgia",
-            "Pain areas and symptoms",
+            _("Pain areas and symptoms"),
             forms.FibromyalgiaFormV1,
             "acr-2016",
             "2016",
         ),
         _PAIN,
         _MOOD,
-        Step("safety", "Health and safety", forms.SafetyFormV1, "clinic-safety-screen", "1"),
+        Step("safety", _("Health and safety"), forms.SafetyFormV1, "clinic-safety-screen", "1"),
         _MEASUREMENTS,
         _INSURANCE,
         _CONSENTS,
@@ -71,14 +76,18 @@ FORMS: dict[int, tuple[Step, ...]] = {
     2: (
         _ABOUT,
         _CONTACTS,
-        Step("reason", "Reason for care", forms.ReasonForm, "clinic-reason-for-care", "2"),
+        Step("reason", _("Reason for care"), forms.ReasonForm, "clinic-reason-for-care", "2"),
         # The instrument is still ACR 2016; ".2" is this clinic's second form of it.
         Step(
-            "fibromyalgia", "Pain areas and symptoms", forms.FibromyalgiaForm, "acr-2016", "2016.2"
+            "fibromyalgia",
+            _("Pain areas and symptoms"),
+            forms.FibromyalgiaForm,
+            "acr-2016",
+            "2016.2",
         ),
         _PAIN,
         _MOOD,
-        Step("safety", "Health and safety", forms.SafetyForm, "clinic-safety-screen", "2"),
+        Step("safety", _("Health and safety"), forms.SafetyForm, "clinic-safety-screen", "2"),
         _MEASUREMENTS,
         _INSURANCE,
         _CONSENTS,

@@ -9,6 +9,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import role_required
@@ -89,7 +90,9 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
     try:
         intake = services.start_draft(request.user)
     except services.NotEditable:
-        messages.info(request, "Your answers are with the clinic; there is nothing to change now.")
+        messages.info(
+            request, gettext("Your answers are with the clinic; there is nothing to change now.")
+        )
         return redirect("intake:home")
     return redirect(_resume_url(intake, services.answers_by_step(intake)))
 
@@ -126,7 +129,8 @@ def _initial(step: Step, request: AuthenticatedRequest, birth_date: Any = None) 
             "legal_last_name": user.last_name,
             "email": user.email,
             "date_of_birth": birth_date,
-            "preferred_language": "en",
+            # The language they are reading in (a patient may change it on this step).
+            "preferred_language": services.answer_language(),
         }
     if step.slug == "measurements":
         return {"weight_unit": "lb", "height_unit": "ft_in"}
@@ -160,7 +164,9 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
     if current is None:
         raise Http404
     if not intake.is_draft:
-        messages.info(request, "This intake has been submitted; its answers can no longer change.")
+        messages.info(
+            request, gettext("This intake has been submitted; its answers can no longer change.")
+        )
         return redirect("intake:home")
 
     # A valid POST redirects without showing any answers: read them only when they are needed.
@@ -195,12 +201,17 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
                 if action == "back" and (previous := previous_step(current, steps_for(intake))):
                     messages.warning(
                         request,
-                        f"What you typed on “{current.title}” is kept; it still needs a "
-                        "few corrections before you can submit.",
+                        gettext(
+                            "What you typed on “%(step)s” is kept; it still needs a few "
+                            "corrections before you can submit."
+                        )
+                        % {"step": current.title},
                     )
                     return redirect(_step_url(intake, previous))
         except services.NotADraft:
-            messages.info(request, "This intake was already submitted; nothing was changed.")
+            messages.info(
+                request, gettext("This intake was already submitted; nothing was changed.")
+            )
             return redirect("intake:home")
         status = 200
     else:
@@ -320,7 +331,9 @@ def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             "sections": sections,
             "missing": missing,
             "card": card,
-            "card_kind": people.CARD_KINDS.get(card.content_type, "file") if card else "",
+            "card_kind": gettext(people.CARD_KINDS.get(card.content_type, gettext_noop("file")))
+            if card
+            else "",
             "show_crisis": _self_harm_answered(answers),
         },
     )
@@ -334,10 +347,12 @@ def submit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     try:
         intake = services.submit(intake)
     except services.IncompleteIntake as error:
-        messages.error(request, f"A few steps still need answers: {error}.")
+        messages.error(
+            request, gettext("A few steps still need answers: %(steps)s.") % {"steps": error}
+        )
         return redirect("intake:review", public_id=intake.public_id)
     except services.NotADraft:
-        messages.info(request, "This intake was already submitted.")
+        messages.info(request, gettext("This intake was already submitted."))
     return redirect("intake:submitted", public_id=intake.public_id)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from charting.models import SIDE_EFFECTS
 from clinic.querystrings import DayField
@@ -20,14 +21,14 @@ def _scale(label: str, high: int, labels: dict[int, str] | None = None) -> forms
 
 
 class CheckInForm(forms.Form):
-    pain = _scale("Your pain right now (0 no pain, 10 worst imaginable)", 10)
+    pain = _scale(_("Your pain right now (0 no pain, 10 worst imaginable)"), 10)
     side_effects = forms.MultipleChoiceField(
-        label="Since your appointment, have you had any of these?",
+        label=_("Since your appointment, have you had any of these?"),
         choices=SIDE_EFFECTS,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    other_side_effects = forms.CharField(label="Anything else?", max_length=300, required=False)
+    other_side_effects = forms.CharField(label=_("Anything else?"), max_length=300, required=False)
 
 
 class QuestionnaireForm(forms.Form):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -208,9 +209,9 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
     }
 
 
-def _labels(choices: list[tuple[str, str]], codes: list[str]) -> list[str]:
+def _labels(choices: Sequence[tuple[str, Any]], codes: list[str]) -> list[str]:
     words = dict(choices)
-    return [words.get(code, code) for code in codes]
+    return [str(words.get(code, code)) for code in codes]
 
 
 def indication_for(intake: Intake) -> str:

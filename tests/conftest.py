@@ -87,8 +87,30 @@ def _plain_http_in_tests():
         yield
 
 
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """The .mo files are built, not committed (`make messages`, which `make test` runs first).
+
+    A run started another way compiles a catalogue whose .mo is missing or older than its .po
+    (with msgfmt, as compilemessages does), then drops the catalogues Django may have loaded.
+    """
+    from django.utils.translation import trans_real
+
+    for po in LOCALE.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = trans_real.Local()
+
+
 REFERENCE_DATA_MIGRATIONS = [
     ("intake.migrations.0002_first_consent_texts", "publish"),
+    ("intake.migrations.0010_spanish_consent_texts", "publish"),
     ("review.migrations.0002_default_protocol_template", "create"),
 ]
 
@@ -169,6 +191,7 @@ def browser():
 def page(browser, live_server, settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
     context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
     context.set_default_timeout(10_000)
     page = context.new_page()
