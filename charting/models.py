@@ -15,19 +15,21 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from charting import rules
 
 # Side effects by code, as the nurse charts them during the infusion and the patient reports them
 # at the check-in after it (outcomes): both are stored as these codes.
+# Patients tick these after an infusion (outcomes.forms.CheckInForm): translated where shown.
 SIDE_EFFECTS = [
-    ("nausea", "Nausea or vomiting"),
-    ("dizziness", "Dizziness"),
-    ("headache", "Headache"),
-    ("drowsiness", "Drowsiness or tiredness"),
-    ("dissociation", "Feeling unreal, detached or dreamy"),
-    ("anxiety", "Anxiety or low mood"),
-    ("bladder", "Pain or burning when passing urine"),
+    ("nausea", gettext_lazy("Nausea or vomiting")),
+    ("dizziness", gettext_lazy("Dizziness")),
+    ("headache", gettext_lazy("Headache")),
+    ("drowsiness", gettext_lazy("Drowsiness or tiredness")),
+    ("dissociation", gettext_lazy("Feeling unreal, detached or dreamy")),
+    ("anxiety", gettext_lazy("Anxiety or low mood")),
+    ("bladder", gettext_lazy("Pain or burning when passing urine")),
 ]
 
 
@@ -274,7 +276,7 @@ class Observation(models.Model):
     @property
     def label(self) -> str:
         if self.kind == self.Kind.SIDE_EFFECT:
-            return dict(SIDE_EFFECTS).get(self.side_effect, self.side_effect)
+            return str(dict(SIDE_EFFECTS).get(self.side_effect, self.side_effect))
         return self.text
 
 

@@ -231,7 +231,7 @@ INDICATIONS = [
     ("chronic_pain", _("Other chronic pain")),
     ("depression", _("Depression")),
     ("anxiety", _("Anxiety")),
-    ("ptsd", "PTSD"),
+    ("ptsd", _("PTSD")),
     ("other", _("Other")),
 ]
 
@@ -575,11 +575,10 @@ AllergyFormSet = forms.formset_factory(
 
 
 def _reading_number(
-    label: StrOrPromise, low: int, high: int, help_text: StrOrPromise
+    label: StrOrPromise, low: int, high: int, help_text: StrOrPromise, words: StrOrPromise
 ) -> forms.IntegerField:
-    words = f"A {label} is between {low} and {high} mmHg; please check the reading."
     return forms.IntegerField(
-        label=f"{label.capitalize()} (mmHg)",
+        label=label,
         min_value=low,
         max_value=high,
         required=False,
@@ -596,10 +595,18 @@ class SafetyForm(StepForm):
     follow_ups = FOLLOW_UPS
 
     recent_systolic = _reading_number(
-        "top number", 60, 260, _("The systolic pressure, in mmHg: the first number, e.g. 120.")
+        _("Top number (mmHg)"),
+        60,
+        260,
+        _("The systolic pressure, in mmHg: the first number, e.g. 120."),
+        _("A top number is between 60 and 260 mmHg; please check the reading."),
     )
     recent_diastolic = _reading_number(
-        "bottom number", 30, 160, _("The diastolic pressure, in mmHg: the second number, e.g. 80.")
+        _("Bottom number (mmHg)"),
+        30,
+        160,
+        _("The diastolic pressure, in mmHg: the second number, e.g. 80."),
+        _("A bottom number is between 30 and 160 mmHg; please check the reading."),
     )
     recent_bp_date = forms.DateField(
         label=_("Date of the reading"),

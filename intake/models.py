@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentText(models.Model):
@@ -64,11 +65,11 @@ class Intake(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "In progress"
-        SUBMITTED = "submitted", "Submitted, waiting for review"
-        MORE_INFO = "more_info", "More information requested"
-        APPROVED = "approved", "Approved for treatment"
-        DECLINED = "declined", "Not suitable for treatment here"
+        DRAFT = "draft", _("In progress")
+        SUBMITTED = "submitted", _("Submitted, waiting for review")
+        MORE_INFO = "more_info", _("More information requested")
+        APPROVED = "approved", _("Approved for treatment")
+        DECLINED = "declined", _("Not suitable for treatment here")
 
     public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     patient = models.ForeignKey(

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from charting.models import SIDE_EFFECTS
 from clinic.querystrings import DayField
-from intake import scoring
+from intake import instrument_texts, scoring
+from intake.services import answer_language
 
 
-def _scale(label: str, high: int, labels: dict[int, str] | None = None) -> forms.TypedChoiceField:
+def _scale(
+    label: StrOrPromise, high: int, labels: Mapping[int, StrOrPromise] | None = None
+) -> forms.TypedChoiceField:
     labels = labels or {}
     return forms.TypedChoiceField(
         label=label,
@@ -32,15 +37,18 @@ class CheckInForm(forms.Form):
 
 
 class QuestionnaireForm(forms.Form):
-    """PHQ-9 and PEG, as at intake, to follow the change over the series."""
+    """PHQ-9 and PEG, as at intake, to follow the change over the series; the PHQ-9 in the
+    patient's language, in the authors' wording (`intake.instrument_texts`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        answers = dict(enumerate(scoring.FREQUENCY_ANSWERS))
-        for number, text in enumerate(scoring.PHQ9_ITEMS, start=1):
+        self.language = answer_language()
+        self.texts = instrument_texts.mood_texts(self.language)
+        answers = dict(enumerate(self.texts.answers))
+        for number, text in enumerate(self.texts.phq9_items, start=1):
             self.fields[f"phq9_{number}"] = _scale(text, 3, answers)
         for number, text in enumerate(scoring.PEG_ITEMS, start=1):
-            self.fields[f"peg_{number}"] = _scale(text, 10)
+            self.fields[f"peg_{number}"] = _scale(_(text), 10)
 
 
 class WeekQuery(forms.Form):

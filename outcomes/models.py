@@ -45,6 +45,8 @@ class QuestionnaireResponse(models.Model):
         "scheduling.Series", on_delete=models.PROTECT, related_name="questionnaires"
     )
     milestone = models.CharField(max_length=10, choices=Milestone.choices)
+    # The language the PHQ-9 was given in (the authors' Spanish version for "es").
+    language = models.CharField(max_length=10, default="en")
     answers = models.JSONField(encoder=DjangoJSONEncoder)
     phq9_total = models.PositiveSmallIntegerField()
     phq9_band = models.CharField(max_length=20)

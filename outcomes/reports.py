@@ -14,6 +14,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Trunc
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from charting.models import InfusionRecord
 from intake import scoring
@@ -115,7 +116,7 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
             result.scores.append(
                 {
                     "date": intake.submitted_at.date().isoformat(),
-                    "label": f"Intake v{intake.version}",
+                    "label": gettext("Intake v%(version)s") % {"version": intake.version},
                     "phq9": intake.scores["phq9"]["total"],
                     "gad7": intake.scores["gad7"]["total"],
                     "peg": float(intake.scores["peg"]),
@@ -125,7 +126,8 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
         result.scores.append(
             {
                 "date": response.submitted_at.date().isoformat(),
-                "label": response.get_milestone_display(),
+                # The milestones' names are marked in MILESTONE_WORDS.
+                "label": gettext(response.get_milestone_display()),
                 "phq9": response.phq9_total,
                 "gad7": None,
                 "peg": float(response.peg),
@@ -481,3 +483,12 @@ def judged_patients(location: Location, week_start: dt.date) -> list[tuple[int, 
             },
         )
         return [(int(p), int(b), int(pain)) for p, b, pain in cursor.fetchall()]
+
+
+# The names of the milestones (outcomes.models.Milestone), for the catalogue: the patient's
+# progress page shows them in the patient's language.
+MILESTONE_WORDS = (
+    gettext_noop("Before the series"),
+    gettext_noop("Middle of the series"),
+    gettext_noop("End of the series"),
+)

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.access import role_required
 from accounts.models import Role, User
@@ -31,12 +33,22 @@ def _invalid(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/link_invalid.html", status=404)
 
 
+def _in_patients_language(request: HttpRequest, patient: User) -> None:
+    """The links of emails and texts open without signing in: the page is in the language the
+    message was written in, the patient's."""
+    translation.activate(reminders.patient_language(patient))
+    request.LANGUAGE_CODE = translation.get_language()
+
+
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     try:
         public_id = reminders.unsign(reminders.CHECKIN_SALT, token)
     except signing.BadSignature:
         return _invalid(request)
-    session = get_object_or_404(Session, public_id=public_id)
+    session = get_object_or_404(
+        Session.objects.select_related("patient__patient_profile"), public_id=public_id
+    )
+    _in_patients_language(request, session.patient)
     if session.status in reminders.ENDED:
         return render(request, "outcomes/not_open.html", {"cancelled": True}, status=410)
     if CheckIn.objects.filter(session=session).exists():
@@ -50,7 +62,9 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         except IntegrityError:
             return render(request, "outcomes/thanks.html", {"already": True})
         return render(request, "outcomes/thanks.html", {"pain": form.cleaned_data["pain"]})
-    return render(request, "outcomes/form.html", {"form": form, "title": "How are you feeling?"})
+    return render(
+        request, "outcomes/form.html", {"form": form, "title": gettext("How are you feeling?")}
+    )
 
 
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
@@ -61,7 +75,10 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request)
     if milestone not in Milestone.values:
         return _invalid(request)
-    series = get_object_or_404(Series, public_id=series_id)
+    series = get_object_or_404(
+        Series.objects.select_related("patient__patient_profile"), public_id=series_id
+    )
+    _in_patients_language(request, series.patient)
     if series.status == Series.SeriesStatus.CANCELLED:
         return render(request, "outcomes/not_open.html", {"cancelled": True}, status=410)
     if QuestionnaireResponse.objects.filter(series=series, milestone=milestone).exists():
@@ -77,6 +94,7 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
                     patient_id=series.patient_id,
                     series=series,
                     milestone=milestone,
+                    language=form.language,
                     answers=data,
                     phq9_total=phq9.total,
                     phq9_band=phq9.band.value,
@@ -88,7 +106,9 @@ def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
         except IntegrityError:
             return render(request, "outcomes/thanks.html", {"already": True})
         return render(request, "outcomes/thanks.html", {"self_harm": phq9.self_harm_flag})
-    return render(request, "outcomes/form.html", {"form": form, "title": "A short questionnaire"})
+    return render(
+        request, "outcomes/form.html", {"form": form, "title": gettext("A short questionnaire")}
+    )
 
 
 # --- Charts and the dashboard ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from intake.models import Intake, UrgentFlag
@@ -150,9 +151,11 @@ def booking_blockers(patient: User) -> list[str]:
     """Why this patient cannot be booked now; empty when they can (PRODUCT.md 3.2, 3.5)."""
     reasons = []
     if UrgentFlag.objects.open().filter(patient=patient).exists():
-        reasons.append("An urgent safety flag is waiting for a clinician's acknowledgement.")
+        reasons.append(
+            gettext("An urgent safety flag is waiting for a clinician's acknowledgement.")
+        )
     if not TreatmentPlan.objects.active().filter(patient=patient).exists():
-        reasons.append("There is no approved treatment plan.")
+        reasons.append(gettext("There is no approved treatment plan."))
     return reasons
 
 

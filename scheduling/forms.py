@@ -6,6 +6,10 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.dateformat import format as format_date
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from locations.models import Location, Weekday
 from scheduling import planner
@@ -40,22 +44,22 @@ class PlanRequestForm(forms.Form):
         queryset=Location.objects.filter(is_active=True),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    first_date = forms.DateField(label="First possible date", widget=DATE)
+    first_date = forms.DateField(label=_("First possible date"), widget=DATE)
     weekdays = forms.TypedMultipleChoiceField(
-        label="Preferred weekdays",
+        label=_("Preferred weekdays"),
         choices=Weekday.choices,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one weekday."},
+        error_messages={"required": _("Choose at least one weekday.")},
     )
-    window_starts = forms.TimeField(label="Preferred start, from", widget=TIME)
-    window_ends = forms.TimeField(label="to", widget=TIME)
+    window_starts = forms.TimeField(label=_("Preferred start, from"), widget=TIME)
+    window_ends = forms.TimeField(label=_("to"), widget=TIME)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends < starts:
-            self.add_error("window_ends", "The end of the window is before its start.")
+            self.add_error("window_ends", _("The end of the window is before its start."))
         first, location = cleaned.get("first_date"), cleaned.get("location")
         # Today at the chosen location, not the server's: the evening in Irvine is tomorrow in UTC.
         if first and location and first < location.local_today():
@@ -86,7 +90,9 @@ class BookForm(forms.Form):
     def __init__(self, *args: Any, sessions: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for number in range(1, sessions + 1):
-            self.fields[f"session_{number}"] = forms.CharField(label=f"Session {number}")
+            self.fields[f"session_{number}"] = forms.CharField(
+                label=format_lazy(_("Session {number}"), number=number)
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -117,8 +123,8 @@ class CancelForm(forms.Form):
 class WaitlistForm(forms.Form):
     earliest_date = forms.DateField(widget=DATE)
     latest_date = forms.DateField(widget=DATE)
-    window_starts = forms.TimeField(label="From", widget=TIME)
-    window_ends = forms.TimeField(label="To", widget=TIME)
+    window_starts = forms.TimeField(label=_("From"), widget=TIME)
+    window_ends = forms.TimeField(label=_("To"), widget=TIME)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -127,7 +133,7 @@ class WaitlistForm(forms.Form):
             self.add_error("latest_date", "The last date is before the first.")
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends <= starts:
-            self.add_error("window_ends", "The end of the window is before its start.")
+            self.add_error("window_ends", _("The end of the window is before its start."))
         return cleaned
 
 
@@ -243,7 +249,7 @@ class LocationWithZoneField(forms.ModelChoiceField):  # type: ignore[type-arg]  
     """A location shown with its time zone: every time on the next pages is in it."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} (times in {obj.time_zone})"
+        return gettext("%(name)s (times in %(zone)s)") % {"name": obj.name, "zone": obj.time_zone}
 
 
 class SelfPlanRequestForm(PlanRequestForm):
@@ -251,10 +257,11 @@ class SelfPlanRequestForm(PlanRequestForm):
     inside the location's notice and its booking horizon."""
 
     location = LocationWithZoneField(
-        label="Clinic",
+        label=_("Clinic"),
         queryset=Location.objects.none(),
+        empty_label=_("Choose a clinic"),
         widget=forms.Select(attrs={"class": "form-select"}),
-        error_messages={"invalid_choice": "Choose one of the clinics in the list."},
+        error_messages={"invalid_choice": _("Choose one of the clinics in the list.")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -274,14 +281,23 @@ class SelfPlanRequestForm(PlanRequestForm):
             if first < earliest:
                 self.add_error(
                     "first_date",
-                    f"{location.name} needs {location.self_booking_notice_hours} hours' notice: "
-                    f"choose {earliest:%A %-d %B} or later.",
+                    gettext("%(location)s needs %(hours)s hours' notice: choose %(day)s or later.")
+                    % {
+                        "location": location.name,
+                        "hours": location.self_booking_notice_hours,
+                        "day": format_date(earliest, gettext("l j F")),
+                    },
                 )
             elif first > latest:
                 self.add_error(
                     "first_date",
-                    f"Online booking opens {location.self_booking_days_ahead} days ahead: choose "
-                    f"a date up to {latest:%A %-d %B}.",
+                    gettext(
+                        "Online booking opens %(days)s days ahead: choose a date up to %(day)s."
+                    )
+                    % {
+                        "days": location.self_booking_days_ahead,
+                        "day": format_date(latest, gettext("l j F")),
+                    },
                 )
         return cleaned
 
@@ -297,7 +313,7 @@ class RestRequestForm(forms.Form):
         cleaned = super().clean() or {}
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends < starts:
-            self.add_error("window_ends", "The end of the window is before its start.")
+            self.add_error("window_ends", _("The end of the window is before its start."))
         return cleaned
 
     def preferences(self) -> tuple[frozenset[int], tuple[planner.Window, ...]]:
@@ -313,12 +329,13 @@ class SelfBookForm(BookForm):
     def __init__(self, *args: Any, sessions: int, **kwargs: Any) -> None:
         super().__init__(*args, sessions=sessions, **kwargs)
         self.fields["book_first"] = forms.TypedChoiceField(
-            label="How many to book now",
-            choices=[("", f"All {sessions}")] + [(n, f"The first {n}") for n in range(1, sessions)],
+            label=_("How many to book now"),
+            choices=[("", gettext("All %(count)s") % {"count": sessions})]
+            + [(n, gettext("The first %(count)s") % {"count": n}) for n in range(1, sessions)],
             coerce=int,
             empty_value=None,
             required=False,
-            error_messages={"invalid_choice": "Choose how many sessions to book now."},
+            error_messages={"invalid_choice": _("Choose how many appointments to book now.")},
         )
 
     def clean(self) -> dict[str, Any]:
@@ -332,5 +349,5 @@ class SelfBookForm(BookForm):
 
 
 class SelfMoveForm(forms.Form):
-    date = forms.DateField(label="New date", widget=DATE)
-    time = forms.TimeField(label="New time", widget=TIME)
+    date = forms.DateField(label=_("New date"), widget=DATE)
+    time = forms.TimeField(label=_("New time"), widget=TIME)

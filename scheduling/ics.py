@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from scheduling.models import Session, Status
@@ -47,13 +48,22 @@ def _event(session: Session, now: dt.datetime, attendee: str | None) -> Event:
     event.add("sequence", session.calendar_sequence)
     event.add("dtstart", session.starts_at.astimezone(dt.UTC))
     event.add("dtend", session.ends_at.astimezone(dt.UTC))
-    event.add("summary", f"Appointment at {settings.SITE_NAME}, {location.name}")
+    # In the active language: the patient's, when a message is resolved (scheduling.reminders)
+    # or their calendar is downloaded.
+    event.add(
+        "summary",
+        gettext("Appointment at %(clinic)s, %(location)s")
+        % {"clinic": settings.SITE_NAME, "location": location.name},
+    )
     event.add("location", location.address.replace("\n", ", "))
     event.add(
         "description",
-        "Please arrive 10 minutes early with the adult who will drive you home. "
-        "Follow the fasting instructions you were given. "
-        f"To change this appointment call {location.phone or 'the clinic'}.",
+        gettext(
+            "Please arrive 10 minutes early with the adult who will drive you home. "
+            "Follow the fasting instructions you were given. "
+            "To change this appointment call %(phone)s."
+        )
+        % {"phone": location.phone or gettext("the clinic")},
     )
     event.add("status", _status(session))
     if session.status == Status.COMPLETED:
@@ -89,10 +99,10 @@ def invitation(session: Session, attendee: str, now: dt.datetime | None = None) 
     return str(calendar.to_ical().decode())
 
 
-def calendar(sessions: Iterable[Session], *, name: str = "Clinic appointments") -> str:
+def calendar(sessions: Iterable[Session], *, name: str | None = None) -> str:
     """A published calendar of sessions (downloads and the subscription feed)."""
     now = dt.datetime.now(dt.UTC)
-    published = _calendar(PUBLISH, name)
+    published = _calendar(PUBLISH, name or gettext("Clinic appointments"))
     for session in sessions:
         published.add_component(_event(session, now, None))
     return str(published.to_ical().decode())

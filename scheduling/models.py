@@ -20,6 +20,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import Deferrable, F, Func, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TsTzRange(Func):
@@ -28,14 +29,14 @@ class TsTzRange(Func):
 
 
 class Status(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    CONFIRMED = "confirmed", "Confirmed"
-    CHECKED_IN = "checked_in", "Checked in"
-    IN_CHAIR = "in_chair", "In chair"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-    LATE_CANCELLED = "late_cancelled", "Cancelled late"
-    NO_SHOW = "no_show", "No-show"
+    BOOKED = "booked", _("Booked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    IN_CHAIR = "in_chair", _("In chair")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    LATE_CANCELLED = "late_cancelled", _("Cancelled late")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # Sessions in these states hold their chair, nurse and patient; the others have freed them.

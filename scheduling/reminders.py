@@ -20,6 +20,7 @@ and never arrive 21:00-08:00 local.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -33,7 +34,9 @@ from django.db.models import F
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import PatientProfile, User
 from clinic.redaction import token_prefix
@@ -168,13 +171,37 @@ def _first_name(patient: Any) -> str:
 
 
 def _when(session: Session) -> str:
-    local = session.local_start()
-    return f"{local:%A %-d %B at %-I:%M %p} {local.tzname()}"
+    return _moment(session.local_start())
+
+
+def _moment(local: dt.datetime) -> str:
+    """The day and time with the location's zone, in the active language: "Monday 7 December at
+    11:00 AM EST", "lunes 7 de diciembre a las 11:00 EST"."""
+    # Translators: Django date format of an appointment's day and time; the zone follows.
+    day_and_time = format_date(local, gettext("l j F \\a\\t g:i A"))
+    return f"{day_and_time} {local.tzname()}"
+
+
+def _clock(local: dt.datetime) -> str:
+    # Translators: Django time format, "2:30 PM".
+    return format_date(local, gettext("g:i A"))
+
+
+def patient_language(patient: Any) -> str:
+    """The language the patient reads (their profile), else the site's default."""
+    profile = _profile(patient) if patient is not None else None
+    stored = profile.preferred_language if profile is not None else ""
+    return stored if stored in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _default_texts(rule: Rule) -> Rule:
+    """The rule with the app's own (translated) texts in place of a location's English ones."""
+    return dataclasses.replace(rule, email_subject="", email_text="", email_html="", sms_text="")
 
 
 # The default preparation words; a location changes them with its own texts (ReminderRule).
 # They say what to do, never why: messages may be read by others.
-INSTRUCTIONS = (
+INSTRUCTIONS = gettext_noop(
     "Before your appointment: no solid food for 6 hours; clear liquids (water, clear juice, "
     "black coffee or tea) are fine until 2 hours before. Take your usual medicines unless the "
     "clinic told you otherwise."
@@ -186,7 +213,7 @@ def _base_context(patient: Any, location: Any) -> dict[str, Any]:
         "first_name": _first_name(patient),
         "clinic": settings.SITE_NAME,
         "location": location,
-        "instructions": INSTRUCTIONS,
+        "instructions": gettext(INSTRUCTIONS),
     }
 
 
@@ -487,76 +514,82 @@ def resolve(message: Message) -> Resolved:
             if session is not None and kind in BEFORE_KINDS and morning >= session.starts_at:
                 raise Skip("quiet hours last until after the appointment")
             raise registry.Defer(morning)
-    context = _base_context(patient, location)
-    attachments: list[tuple[str, str, str]] = []
-    if session is not None:
-        context.update(when=_when(session), number=session.number)
-    if kind == ReminderKind.REMINDER:
-        assert session is not None
-        context["can_cancel_online"] = session.cancellation_policy().online_open(now)
-        context["link"] = _link(
-            "scheduling:session_action",
-            signed(ACTION_SALT, str(session.public_id), session.starts_at),
-        )
-    elif kind == ReminderKind.FOLLOWUP:
-        assert session is not None
-        until = now + dt.timedelta(days=settings.CHECK_IN_LINK_DAYS)
-        context["link"] = _link(
-            "outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id), until)
-        )
-        context["link_days"] = settings.CHECK_IN_LINK_DAYS
-    elif kind == ReminderKind.QUESTIONNAIRE:
-        if series.status == Series.SeriesStatus.CANCELLED:
-            raise Skip("the series was cancelled")
-        milestone = message.context.get("milestone", "baseline")
-        until = now + dt.timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
-        token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:{milestone}", until)
-        context.update(
-            milestone=milestone,
-            link=_link("outcomes:questionnaire", token),
-            link_days=settings.QUESTIONNAIRE_LINK_DAYS,
-        )
-    elif kind == ReminderKind.OFFER:
-        assert session is not None
-        hold_id = message.context.get("hold")
-        hold = Hold.objects.live().filter(public_id=str(hold_id)).first() if hold_id else None
-        if hold is None or hold.entry is None:
-            raise Skip("the offer is over")
-        local = hold.starts_at.astimezone(location.zone)
-        context.update(
-            offered=f"{local:%A %-d %B at %-I:%M %p} {local.tzname()}",
-            expires=f"{hold.expires_at.astimezone(location.zone):%-I:%M %p}",
-            link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
-        )
-    elif kind in (ReminderKind.CONFIRMATION, ReminderKind.CHANGED, ReminderKind.CANCELLED):
-        sessions = _sessions(message.context.get("sessions", []))
-        if kind != ReminderKind.CANCELLED:
-            sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
-            if not sessions:
-                raise Skip("none of its appointments is still ahead")
-        context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
-        if message.channel == Channel.EMAIL:
-            attachments = [
-                (
-                    f"appointment-{s.number}.ics",
-                    ics.invitation(s, recipient, now),
-                    f"text/calendar; method={ics.CANCEL if s.status in ENDED else ics.REQUEST}",
-                )
-                for s in sessions
-            ]
-    rule = rules_for(location.pk)[kind]
-    prefix = f"notifications/{kind}/"
-    if message.channel == Channel.SMS:
+    # Written in the patient's language as it is now (their profile), whatever it was when the
+    # message was planned; a location's own texts are in English, so they are for English only.
+    language = patient_language(patient)
+    with translation.override(language):
+        context = _base_context(patient, location)
+        attachments: list[tuple[str, str, str]] = []
+        if session is not None:
+            context.update(when=_when(session), number=session.number)
+        if kind == ReminderKind.REMINDER:
+            assert session is not None
+            context["can_cancel_online"] = session.cancellation_policy().online_open(now)
+            context["link"] = _link(
+                "scheduling:session_action",
+                signed(ACTION_SALT, str(session.public_id), session.starts_at),
+            )
+        elif kind == ReminderKind.FOLLOWUP:
+            assert session is not None
+            until = now + dt.timedelta(days=settings.CHECK_IN_LINK_DAYS)
+            context["link"] = _link(
+                "outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id), until)
+            )
+            context["link_days"] = settings.CHECK_IN_LINK_DAYS
+        elif kind == ReminderKind.QUESTIONNAIRE:
+            if series.status == Series.SeriesStatus.CANCELLED:
+                raise Skip("the series was cancelled")
+            milestone = message.context.get("milestone", "baseline")
+            until = now + dt.timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+            token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:{milestone}", until)
+            context.update(
+                milestone=milestone,
+                link=_link("outcomes:questionnaire", token),
+                link_days=settings.QUESTIONNAIRE_LINK_DAYS,
+            )
+        elif kind == ReminderKind.OFFER:
+            assert session is not None
+            hold_id = message.context.get("hold")
+            hold = Hold.objects.live().filter(public_id=str(hold_id)).first() if hold_id else None
+            if hold is None or hold.entry is None:
+                raise Skip("the offer is over")
+            local = hold.starts_at.astimezone(location.zone)
+            context.update(
+                offered=_moment(local),
+                expires=_clock(hold.expires_at.astimezone(location.zone)),
+                link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
+            )
+        elif kind in (ReminderKind.CONFIRMATION, ReminderKind.CHANGED, ReminderKind.CANCELLED):
+            sessions = _sessions(message.context.get("sessions", []))
+            if kind != ReminderKind.CANCELLED:
+                sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
+                if not sessions:
+                    raise Skip("none of its appointments is still ahead")
+            context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
+            if message.channel == Channel.EMAIL:
+                attachments = [
+                    (
+                        f"appointment-{s.number}.ics",
+                        ics.invitation(s, recipient, now),
+                        f"text/calendar; method={ics.CANCEL if s.status in ENDED else ics.REQUEST}",
+                    )
+                    for s in sessions
+                ]
+        rule = rules_for(location.pk)[kind]
+        if language != settings.LANGUAGE_CODE:
+            rule = _default_texts(rule)
+        prefix = f"notifications/{kind}/"
+        if message.channel == Channel.SMS:
+            return Resolved(
+                recipient=recipient, body_text=_render(rule.sms_text, prefix + "sms.txt", context)
+            )
         return Resolved(
-            recipient=recipient, body_text=_render(rule.sms_text, prefix + "sms.txt", context)
+            recipient=recipient,
+            subject=_render(rule.email_subject, prefix + "subject.txt", context),
+            body_text=_render(rule.email_text, prefix + "email.txt", context),
+            body_html=_render(rule.email_html, prefix + "email.html", context),
+            attachments=attachments,
         )
-    return Resolved(
-        recipient=recipient,
-        subject=_render(rule.email_subject, prefix + "subject.txt", context),
-        body_text=_render(rule.email_text, prefix + "email.txt", context),
-        body_html=_render(rule.email_html, prefix + "email.html", context),
-        attachments=attachments,
-    )
 
 
 def preview(location: Any, rule: Rule) -> dict[str, str]:

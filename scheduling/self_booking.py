@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from locations.models import Location
@@ -53,11 +54,17 @@ class LateCancellation(SelfServiceRefused):
     """Too close to the start to cancel online: the clinic takes it by phone."""
 
     def __init__(self, location: Location) -> None:
-        phone = f" on {location.phone}" if location.phone else ""
-        super().__init__(
-            "This appointment is too soon to cancel online. Please call "
-            f"{location.name}{phone}; a cancellation this close may count as late."
-        )
+        if location.phone:
+            words = gettext(
+                "This appointment is too soon to cancel online. Please call %(location)s on "
+                "%(phone)s; a cancellation this close may count as late."
+            )
+        else:
+            words = gettext(
+                "This appointment is too soon to cancel online. Please call %(location)s; a "
+                "cancellation this close may count as late."
+            )
+        super().__init__(words % {"location": location.name, "phone": location.phone})
 
 
 def locations() -> QuerySet[Location]:

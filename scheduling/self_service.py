@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -138,7 +139,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
     plan = _own_plan(request)
     blockers = booking_blockers(request.user)
     if _active_series(request) is not None:
-        messages.info(request, "Your series is already booked.")
+        messages.info(request, gettext("Your series is already booked."))
         return redirect("scheduling:self_home")
     form = SelfPlanRequestForm(
         request.POST if request.method == "POST" else None, initial=_initial_preferences()
@@ -153,7 +154,9 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
         book_form = SelfBookForm(request.POST, sessions=plan.infusions)
         context["book_form"] = book_form
         if not book_form.is_valid():
-            messages.error(request, "Choose a date and time for every session from the list.")
+            messages.error(
+                request, gettext("Choose a date and time for every session from the list.")
+            )
             return render(request, "scheduling/self/book.html", context)
         choices = [services.Choice(day, time) for day, time in book_form.choices()]
         try:
@@ -163,8 +166,11 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
         except services.BookingConflict as conflict:
             messages.error(
                 request,
-                f"Session {conflict.describe()} was just taken by someone else, so nothing was "
-                "booked. Here is a fresh proposal.",
+                gettext(
+                    "Appointment %(appointment)s was just taken by someone else, so nothing was "
+                    "booked. Here is a fresh proposal."
+                )
+                % {"appointment": conflict.describe()},
             )
             context["failed"] = conflict.failed
         except (services.SchedulingError, NotBookable) as error:
@@ -172,7 +178,11 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             return render(request, "scheduling/self/book.html", context)
         else:
             booked = series.sessions.count()
-            messages.success(request, f"Booked {booked} sessions at {location.name}.")
+            messages.success(
+                request,
+                gettext("Booked %(count)s appointments at %(location)s.")
+                % {"count": booked, "location": location.name},
+            )
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_proposal(request.user, location, planner_request)
@@ -189,7 +199,7 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     series = _own_series_or_404(request, public_id)
     left = self_booking.remaining(series)
     if not left:
-        messages.info(request, "Every session of your plan is booked.")
+        messages.info(request, gettext("Every session of your plan is booked."))
         return redirect("scheduling:self_home")
     form = RestRequestForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"series": series, "form": form, "remaining": left}
@@ -200,7 +210,9 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     if request.POST.get("action") == "book":
         book_form = SelfBookForm(request.POST, sessions=left)
         if not book_form.is_valid():
-            messages.error(request, "Choose a date and time for every session from the list.")
+            messages.error(
+                request, gettext("Choose a date and time for every session from the list.")
+            )
             return render(request, "scheduling/self/book_rest.html", context)
         choices = [services.Choice(day, time) for day, time in book_form.choices()]
         try:
@@ -208,14 +220,19 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         except services.BookingConflict as conflict:
             messages.error(
                 request,
-                f"Session {conflict.describe()} was just taken by someone else, so nothing was "
-                "booked. Here is a fresh proposal.",
+                gettext(
+                    "Appointment %(appointment)s was just taken by someone else, so nothing was "
+                    "booked. Here is a fresh proposal."
+                )
+                % {"appointment": conflict.describe()},
             )
         except (services.SchedulingError, NotBookable) as error:
             messages.error(request, _words(error))
             return render(request, "scheduling/self/book_rest.html", context)
         else:
-            messages.success(request, f"Booked the remaining {left} sessions.")
+            messages.success(
+                request, gettext("Booked the remaining %(count)s appointments.") % {"count": left}
+            )
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_rest(series, weekdays, windows)
@@ -238,7 +255,7 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _own_session_or_404(request, public_id)
     form = SelfMoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date and the time you would like instead.")
+        messages.error(request, gettext("Give the date and the time you would like instead."))
         return redirect("scheduling:self_home")
     choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
     try:
@@ -246,13 +263,20 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     except services.BookingConflict:
         messages.error(
             request,
-            "That time is not free (the clinic may be closed, or no chair or nurse is free "
-            "then). Your appointment was not changed; please try another time.",
+            gettext(
+                "That time is not free (the clinic may be closed, or no chair or nurse is free "
+                "then). Your appointment was not changed; please try another time."
+            ),
         )
     except services.SchedulingError as error:
-        messages.error(request, f"{error} Your appointment was not changed.")
+        messages.error(
+            request,
+            gettext("%(problem)s Your appointment was not changed.") % {"problem": error},
+        )
     else:
-        messages.success(request, f"Appointment {session.number} is moved.")
+        messages.success(
+            request, gettext("Appointment %(number)s is moved.") % {"number": session.number}
+        )
     return redirect("scheduling:self_home")
 
 
@@ -265,7 +289,9 @@ def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     except services.SchedulingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Appointment {session.number} is cancelled.")
+        messages.success(
+            request, gettext("Appointment %(number)s is cancelled.") % {"number": session.number}
+        )
     return redirect("scheduling:self_home")
 
 
@@ -276,21 +302,22 @@ def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
     session = _own_session_or_404(request, public_id)
     form = WaitlistForm(request.POST)
     if not session.is_upcoming:
-        messages.error(request, "Only an appointment still ahead can be moved earlier.")
+        messages.error(request, gettext("Only an appointment still ahead can be moved earlier."))
     elif not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     elif form.cleaned_data["earliest_date"] < session.location.local_today():
-        messages.error(request, "The first date you could come is in the past.")
+        messages.error(request, gettext("The first date you could come is in the past."))
     elif WaitlistEntry.objects.filter(
         session=session, status=WaitlistEntry.EntryStatus.WAITING
     ).exists():
-        messages.info(request, "You are already waiting for an earlier slot for this one.")
+        messages.info(request, gettext("You are already waiting for an earlier slot for this one."))
     else:
         WaitlistEntry.objects.create(
             location=session.location, session=session, **form.cleaned_data
         )
         messages.success(
-            request, "You are on the waitlist: we will email and text you if a slot frees up."
+            request,
+            gettext("You are on the waitlist: we will email and text you if a slot frees up."),
         )
     return redirect("scheduling:self_home")
 
@@ -307,7 +334,11 @@ def offer(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         except services.SchedulingError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Appointment {session.number} is moved to the earlier slot.")
+            messages.success(
+                request,
+                gettext("Appointment %(number)s is moved to the earlier slot.")
+                % {"number": session.number},
+            )
             return redirect("scheduling:self_home")
     return render(
         request,

@@ -13,7 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -568,11 +569,11 @@ def _own_session(request: AuthenticatedRequest, public_id: UUID) -> Session:
 def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _own_session(request, public_id)
     if services.confirm_session(session):
-        messages.success(request, "Thank you: your appointment is confirmed.")
+        messages.success(request, gettext("Thank you: your appointment is confirmed."))
     elif session.status == Status.CONFIRMED:
-        messages.info(request, "This appointment was already confirmed.")
+        messages.info(request, gettext("This appointment was already confirmed."))
     else:
-        messages.info(request, "This appointment can no longer be confirmed online.")
+        messages.info(request, gettext("This appointment can no longer be confirmed online."))
     return redirect(MyAppointmentForm(request.POST).next_url())
 
 
@@ -583,9 +584,11 @@ def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _own_session(request, public_id)
     back = MyAppointmentForm(request.POST).next_url()
     if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
-        phone = session.location.phone or "the clinic"
+        phone = session.location.phone or gettext("the clinic")
         messages.warning(
-            request, f"This appointment can no longer be cancelled online; please call {phone}."
+            request,
+            gettext("This appointment can no longer be cancelled online; please call %(phone)s.")
+            % {"phone": phone},
         )
         return redirect(back)
     try:
@@ -593,7 +596,9 @@ def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     except services.SchedulingError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Your appointment is cancelled. The clinic has been told.")
+        messages.success(
+            request, gettext("Your appointment is cancelled. The clinic has been told.")
+        )
     return redirect(back)
 
 
@@ -605,7 +610,9 @@ def reset_feed(request: AuthenticatedRequest) -> HttpResponse:
     CalendarFeed.objects.update_or_create(
         patient=request.user, defaults={"token": new_calendar_token()}
     )
-    messages.success(request, "Your private calendar address is ready. Keep it to yourself.")
+    messages.success(
+        request, gettext("Your private calendar address is ready. Keep it to yourself.")
+    )
     return redirect("scheduling:my_sessions")
 
 
@@ -635,7 +642,10 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("location")
         .order_by("starts_at")
     )
-    return _ics_response(ics.calendar(sessions), "appointments.ics")
+    # A calendar app sends no language of the patient's: the feed is in their stored one.
+    patient = User.objects.select_related("patient_profile").get(pk=subscription.patient_id)
+    with translation.override(reminders.patient_language(patient)):
+        return _ics_response(ics.calendar(sessions), "appointments.ics")
 
 
 # --- Links in reminders (no login: the signed token is the key) --------------------------------
@@ -649,7 +659,12 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
         public_id = reminders.unsign(reminders.ACTION_SALT, token)
     except signing.BadSignature:
         return render(request, "scheduling/link_invalid.html", status=404)
-    session = get_object_or_404(Session.objects.select_related("location"), public_id=public_id)
+    session = get_object_or_404(
+        Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
+    )
+    # The link came in the patient's email or text, in their language: the page answers in it.
+    translation.activate(reminders.patient_language(session.patient))
+    request.LANGUAGE_CODE = translation.get_language()
     now = timezone.now()
     upcoming = session.is_upcoming
     can_cancel = upcoming and session.cancellation_policy().online_open(now)

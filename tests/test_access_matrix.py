@@ -123,6 +123,8 @@ MATRIX = {
     # Signed-in people are sent home from the sign-in and sign-up pages.
     "accounts:login": ("get", None, answers(REDIRECT, anon=OK)),
     "accounts:logout": ("get", None, answers(NOT_ALLOWED)),
+    # The language switch takes a POST from anyone (before signing in too).
+    "accounts:set_language": ("get", None, answers(NOT_ALLOWED)),
     "accounts:password_reset": ("get", None, PUBLIC),
     "accounts:password_reset_done": ("get", None, PUBLIC),
     "accounts:password_reset_confirm": ("get", "reset", PUBLIC),

@@ -39,7 +39,9 @@
       }
       const all = checkboxes();
       const selected = all.filter((box) => box.checked).length;
-      const text = `${selected} of ${all.length} areas selected`;
+      // The sentence comes translated from the page, with {selected} and {total} to fill in.
+      const words = count.dataset.words || '{selected} of {total} areas selected';
+      const text = words.replace('{selected}', selected).replace('{total}', all.length);
       if (count.textContent.trim() !== text) {
         count.textContent = text;
       }

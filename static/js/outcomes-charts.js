@@ -19,15 +19,17 @@
 
   var outcome = data("outcome-data");
   if (outcome) {
+    // The legend's words come translated from the page (data-* attributes of the canvas).
+    var words = document.getElementById("pain-chart").dataset;
     var labels = outcome.sessions.map(function (s) { return "#" + s.number + " " + s.date; });
     var sets = [
-      { label: "Pain before", data: outcome.sessions.map(function (s) { return s.before; }), borderColor: WARM },
-      { label: "Pain after", data: outcome.sessions.map(function (s) { return s.after; }), borderColor: BRAND },
+      { label: words.before || "Pain before", data: outcome.sessions.map(function (s) { return s.before; }), borderColor: WARM },
+      { label: words.after || "Pain after", data: outcome.sessions.map(function (s) { return s.after; }), borderColor: BRAND },
     ];
     if (outcome.baseline !== null) {
-      sets.push(line(outcome.baseline, "Baseline", GREY, labels.length));
-      sets.push(line(outcome.moderate, "30% less", "#8a6d3b", labels.length));
-      sets.push(line(outcome.substantial, "50% less", GREEN, labels.length));
+      sets.push(line(outcome.baseline, words.baseline || "Baseline", GREY, labels.length));
+      sets.push(line(outcome.moderate, words.moderate || "30% less", "#8a6d3b", labels.length));
+      sets.push(line(outcome.substantial, words.substantial || "50% less", GREEN, labels.length));
     }
     new window.Chart(document.getElementById("pain-chart"), {
       type: "line", data: { labels: labels, datasets: sets },
