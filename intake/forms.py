@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -143,7 +144,8 @@ class AboutYouForm(StepForm):
     )
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        # The ISO format a date input needs, whatever the language's own (Spanish: 02/05/1979).
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
         validators=[validate_adult_birth_date],
         error_messages={"invalid": _("Enter your date of birth as a date, e.g. 1980-01-31.")},
     )
@@ -611,7 +613,7 @@ class SafetyForm(StepForm):
     recent_bp_date = forms.DateField(
         label=_("Date of the reading"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args: Any, extra_rows: int = 0, **kwargs: Any) -> None:
@@ -644,10 +646,22 @@ class SafetyForm(StepForm):
             self.allergies.extra += extra_rows
 
     @property
-    def formsets(self) -> list[tuple[_RowFormSet, StrOrPromise, StrOrPromise]]:
+    def formsets(self) -> list[tuple[_RowFormSet, StrOrPromise, StrOrPromise, StrOrPromise]]:
+        """Each list with its title, its button's words, and the words once JavaScript adds one
+        row at a time (static/js/intake.js)."""
         return [
-            (self.medications, _("Medicines you take now"), _("Add more medicine rows")),
-            (self.allergies, _("Allergies"), _("Add more allergy rows")),
+            (
+                self.medications,
+                _("Medicines you take now"),
+                _("Add more medicine rows"),
+                _("Add another medicine row"),
+            ),
+            (
+                self.allergies,
+                _("Allergies"),
+                _("Add more allergy rows"),
+                _("Add another allergy row"),
+            ),
         ]
 
     @property
@@ -734,6 +748,36 @@ class SafetyFormV1(SafetyForm):
 # --- 8. Body measurements -------------------------------------------------------------------------
 
 
+def _weight_range() -> str:
+    """scoring.WEIGHT_RANGE_MESSAGE in the patient's language."""
+    low, high = scoring.WEIGHT_KG_RANGE
+    return gettext(
+        "Weight must be between %(low)s and %(high)s kg (%(low_lb)s and %(high_lb)s lb)."
+    ) % {
+        "low": low,
+        "high": high,
+        "low_lb": scoring.WEIGHT_LB_RANGE[0],
+        "high_lb": scoring.WEIGHT_LB_RANGE[1],
+    }
+
+
+def _height_range() -> str:
+    """scoring.HEIGHT_RANGE_MESSAGE in the patient's language."""
+    low, high = scoring.HEIGHT_CM_RANGE
+    low_in, high_in = scoring.HEIGHT_IN_RANGE
+    return gettext(
+        "Height must be between %(low)s and %(high)s cm (%(low_ft)s ft %(low_in)s in and "
+        "%(high_ft)s ft %(high_in)s in)."
+    ) % {
+        "low": low,
+        "high": high,
+        "low_ft": low_in // 12,
+        "low_in": low_in % 12,
+        "high_ft": high_in // 12,
+        "high_in": high_in % 12,
+    }
+
+
 class MeasurementsForm(StepForm):
     weight = forms.DecimalField(
         label=_("Weight"), max_digits=6, decimal_places=1, min_value=Decimal("0.1")
@@ -766,8 +810,8 @@ class MeasurementsForm(StepForm):
             try:
                 kg = scoring.pounds_to_kg(weight) if unit == "lb" else weight
                 cleaned["weight_kg"] = scoring.validate_weight_kg(kg)
-            except (ValueError, InvalidOperation) as error:
-                self.add_error("weight", str(error))
+            except (ValueError, InvalidOperation):
+                self.add_error("weight", _weight_range())
         height_unit = cleaned.get("height_unit")
         if height_unit == "cm":
             self._clean_height_cm(cleaned)
@@ -782,8 +826,8 @@ class MeasurementsForm(StepForm):
             return
         try:
             cleaned["height_cm_si"] = scoring.validate_height_cm(cleaned["height_cm"])
-        except ValueError as error:
-            self.add_error("height_cm", str(error))
+        except ValueError:
+            self.add_error("height_cm", _height_range())
 
     def _clean_height_feet(self, cleaned: dict[str, Any]) -> None:
         feet, inches = cleaned.get("height_feet"), cleaned.get("height_inches")
@@ -794,8 +838,8 @@ class MeasurementsForm(StepForm):
         try:
             cm = scoring.feet_inches_to_cm(feet, inches or 0)
             cleaned["height_cm_si"] = scoring.validate_height_cm(cm)
-        except ValueError as error:
-            self.add_error("height_feet", str(error))
+        except ValueError:
+            self.add_error("height_feet", _height_range())
 
     def answers(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -597,6 +597,9 @@ HEIGHT_RANGE_MESSAGE = (
     f"Height must be between {HEIGHT_CM_RANGE[0]} and {HEIGHT_CM_RANGE[1]} cm "
     f"({_feet_inches_text(_LOW_IN)} and {_feet_inches_text(_HIGH_IN)})."
 )
+# The same limits in whole pounds and inches, for the messages in other languages (intake.forms).
+WEIGHT_LB_RANGE = (_LOW_LB, _HIGH_LB)
+HEIGHT_IN_RANGE = (_LOW_IN, _HIGH_IN)
 
 
 def validate_weight_kg(weight_kg: Number) -> Decimal:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Func, IntegerField
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -173,7 +175,22 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
             ],
         },
     )
-    return {"answers": answers, "body": body, **_in_words(intake, answers)}
+    languages = {answer.step: answer.language for answer in intake.answers.all()}
+    words = _in_words(intake, answers)
+    for section in words["all_answers"]:
+        section["language"] = _language_name(languages.get(section["step"].slug, "en"))
+    given_in = sorted({code for code in languages.values() if code != settings.LANGUAGE_CODE})
+    return {
+        "answers": answers,
+        "body": body,
+        "given_in": [_language_name(code) for code in given_in],
+        **words,
+    }
+
+
+def _language_name(code: str) -> str:
+    """The language's English name ("Spanish"): staff pages are in English."""
+    return str(get_language_info(code)["name"]) if code in dict(settings.LANGUAGES) else code
 
 
 def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, Any]:

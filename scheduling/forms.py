@@ -23,7 +23,8 @@ ASKS_FOR_AN_OPT_OUT_WORD = re.compile(
     re.IGNORECASE,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO formats, as date and time inputs need, whatever the language's own.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
 
 
@@ -171,7 +172,7 @@ class ReminderRuleForm(forms.ModelForm[ReminderRule]):
             "sms_text": "At most 320 characters. Never put clinical detail in a message.",
         }
         widgets = {
-            "local_time": forms.TimeInput(attrs={"type": "time"}),
+            "local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "email_text": forms.Textarea(attrs={"rows": 4}),
             "email_html": forms.Textarea(attrs={"rows": 3}),
             "sms_text": forms.Textarea(attrs={"rows": 2}),

@@ -97,15 +97,17 @@ def _compiled_translations() -> None:
     A run started another way compiles a catalogue whose .mo is missing or older than its .po
     (with msgfmt, as compilemessages does), then drops the catalogues Django may have loaded.
     """
-    from django.utils.translation import trans_real
+    from django.conf import settings
+    from django.test.signals import setting_changed
 
     for po in LOCALE.glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
-    trans_real._translations = {}
-    trans_real._default = None
-    trans_real._active = trans_real.Local()
+    # What Django does when a test changes LOCALE_PATHS: forget the catalogues loaded so far.
+    setting_changed.send(
+        sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=True
+    )
 
 
 REFERENCE_DATA_MIGRATIONS = [

@@ -51,7 +51,8 @@
       var rows = fieldset.querySelector(".formset-rows");
       var button = fieldset.querySelector("button.add-row");
       if (!total || !template || !rows || !button) return;
-      button.textContent = button.textContent.replace("rows", "row").replace("more", "another");
+      // The page gives the words for one row, translated (data-one-row).
+      button.textContent = button.dataset.oneRow || button.textContent;
       button.type = "button";
       button.addEventListener("click", function () {
         var index = parseInt(total.value, 10);
