@@ -12,6 +12,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts import language
 from accounts.access import role_required
 from accounts.models import PatientProfile, Role
 from accounts.requests import AuthenticatedRequest
@@ -353,6 +354,9 @@ def submit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         return redirect("intake:review", public_id=intake.public_id)
     except services.NotADraft:
         messages.info(request, gettext("This intake was already submitted."))
+    else:
+        # "Preferred language" on step 1 is now the profile's: the pages follow it from here.
+        language.apply_at_sign_in(request, request.user)
     return redirect("intake:submitted", public_id=intake.public_id)
 
 

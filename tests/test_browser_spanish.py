@@ -24,8 +24,9 @@ from review.models import ProtocolTemplate
 from scheduling import services
 from scheduling.models import ReminderKind
 from tests.conftest import screenshot
+from tests.factories import PASSWORD as FACTORY_PASSWORD
 from tests.factories import UserFactory
-from tests.scheduling_data import make_location
+from tests.scheduling_data import approved_plan, make_location
 from tests.test_browser_intake import axe_violations, choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -270,3 +271,42 @@ def test_a_spanish_speaking_patient_registers_does_the_intake_and_gets_a_reminde
     page.get_by_role("button", name="Sí, vendré").click()
     assert "Gracias: su cita está confirmada." in page.content()
     assert settings.LANGUAGE_CODE == "en"  # the site's default did not change
+
+
+def test_the_spanish_patient_pages_pass_axe(page):
+    location = make_location("stamford", shifts_from=timezone.localdate(), shift_days=30)
+    location.self_booking = True
+    location.save()
+    plan = approved_plan("paz@example.org", location, infusions=2, min_days_between=1)
+    PatientProfile.objects.filter(user=plan.patient).update(preferred_language="es")
+    day = timezone.localdate() + dt.timedelta(days=3)
+    while day.weekday() > 3:
+        day += dt.timedelta(days=1)
+    services.book_series(
+        plan,
+        location,
+        [
+            services.Choice(day, dt.time(10)),
+            services.Choice(day + dt.timedelta(days=1), dt.time(10)),
+        ],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
+    )
+    found: dict[str, list] = {}
+    page.goto("/login/")
+    page.get_by_role("button", name="Español").click()
+    for url in ("/login/", "/register/", "/password-reset/", "/no-such-page/"):
+        page.goto(url)
+        assert page.locator("html").get_attribute("lang") == "es", url
+        found[url] = axe_violations(page)
+    page.goto("/login/")
+    page.get_by_label("Correo electrónico").fill("paz@example.org")
+    page.get_by_label("Contraseña").fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url("**/intake/")
+    for url in ("/intake/", "/sessions/", "/my-series/", "/my-progress/"):
+        page.goto(url)
+        assert page.locator("html").get_attribute("lang") == "es", url
+        found[url] = axe_violations(page)
+
+    failing = {url: violations for url, violations in found.items() if violations}
+    assert failing == {}, json.dumps(failing, indent=1)
