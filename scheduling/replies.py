@@ -33,14 +33,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import consent
 from accounts.models import PatientProfile, User
 from notifications import services as outbox
 from notifications.models import Channel, InboundText, Message, MessageStatus
 from notifications.registry import Answer
-from scheduling import services
+from scheduling import reminders, services
 from scheduling.models import UPCOMING_STATUSES, ReminderKind, Series, Session, Status
 from worklist import services as worklist
 from worklist.models import Cause
@@ -50,7 +52,6 @@ RESCHEDULE = frozenset({"R", "2"})
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "UNSTOP", "YES"})
 HELP = frozenset({"HELP", "INFO"})
-EMERGENCY = "In an emergency call 911, or call or text 988."
 
 
 class Outcome(models.TextChoices):
@@ -144,8 +145,9 @@ def groups_of(patient_ids: list[int]) -> list[str]:
 
 
 def _when(session: Session) -> str:
-    local = session.local_start()
-    return f"{local:%a %-d %b at %-I:%M %p}"
+    """ "Mon 7 Dec at 11:00 AM" in the active language (the patient's, for a reply)."""
+    # Translators: Django date format of an appointment in a text message.
+    return format_date(session.local_start(), gettext("D j M \\a\\t g:i A"))
 
 
 def _first_name(patient: User) -> str:
@@ -157,7 +159,7 @@ def _phone(session: Session | None, profiles: list[PatientProfile]) -> str:
     location = session.location if session is not None else None
     if location is None:
         location = next((p.preferred_location for p in profiles if p.preferred_location), None)
-    return (location.phone if location is not None else "") or "the clinic"
+    return (location.phone if location is not None else "") or gettext("the clinic")
 
 
 def _series_link(series_id: int | None) -> str:
@@ -172,20 +174,23 @@ def _confirm(awaiting: Awaiting) -> Answer:
     changed = Session.objects.filter(pk=session.pk, status=Status.BOOKED).update(
         status=Status.CONFIRMED, status_changed_at=timezone.now()
     )
-    clinic, when = settings.SITE_NAME, _when(session)
-    if not changed:
-        reply = f"{clinic}: your appointment {when} is already confirmed. See you then."
-        return Answer(reply, awaiting.group, Outcome.ALREADY_CONFIRMED)
-    reply = (
-        f"{clinic}: thank you, {_first_name(session.patient)}. "
-        f"Your appointment {when} is confirmed."
-    )
+    with translation.override(reminders.patient_language(session.patient)):
+        words = {"clinic": settings.SITE_NAME, "when": _when(session)}
+        if not changed:
+            reply = (
+                gettext("%(clinic)s: your appointment %(when)s is already confirmed. See you then.")
+                % words
+            )
+            return Answer(reply, awaiting.group, Outcome.ALREADY_CONFIRMED)
+        reply = gettext(
+            "%(clinic)s: thank you, %(name)s. Your appointment %(when)s is confirmed."
+        ) % {**words, "name": _first_name(session.patient)}
     return Answer(reply, awaiting.group, Outcome.CONFIRMED)
 
 
 def _reschedule(awaiting: Awaiting) -> Answer:
     session = awaiting.session
-    clinic, when, phone = settings.SITE_NAME, _when(session), _phone(session, [])
+    when = _when(session)  # for the staff task, in English
     now = timezone.now()
     cancelled = False
     if session.cancellation_policy().online_open(now):
@@ -201,9 +206,12 @@ def _reschedule(awaiting: Awaiting) -> Answer:
             f"{local:%-d %b %H:%M}: cancelled session {session.number} by text (reply R); "
             "offer a new time."
         )
-        reply = (
-            f"{clinic}: your appointment {when} is cancelled. The clinic will contact you to "
-            f"find a new time, or call {phone}."
+        reply = _in_patients_language(
+            session,
+            gettext_noop(
+                "%(clinic)s: your appointment %(when)s is cancelled. The clinic will contact you "
+                "to find a new time, or call %(phone)s."
+            ),
         )
     else:
         detail = (
@@ -211,9 +219,12 @@ def _reschedule(awaiting: Awaiting) -> Answer:
             f"{session.number}, too late to cancel online: call the patient back. Nothing was "
             "cancelled."
         )
-        reply = (
-            f"{clinic}: we will call you back about your appointment {when}. It is too close to "
-            f"change by text; to reach us now call {phone}."
+        reply = _in_patients_language(
+            session,
+            gettext_noop(
+                "%(clinic)s: we will call you back about your appointment %(when)s. It is too "
+                "close to change by text; to reach us now call %(phone)s."
+            ),
         )
     worklist.open_task(
         Cause.RESCHEDULE_REQUEST,
@@ -226,12 +237,26 @@ def _reschedule(awaiting: Awaiting) -> Answer:
     return Answer(reply, awaiting.group, Outcome.CANCELLED if cancelled else Outcome.CALL_BACK)
 
 
+def _in_patients_language(session: Session, words: str) -> str:
+    """A reply about the session, in its patient's language, with the clinic, when and phone."""
+    with translation.override(reminders.patient_language(session.patient)):
+        return gettext(words) % {
+            "clinic": settings.SITE_NAME,
+            "when": _when(session),
+            "phone": _phone(session, []),
+        }
+
+
 def _help_text(awaiting: Awaiting | None, profiles: list[PatientProfile]) -> str:
-    phone = _phone(awaiting.session if awaiting else None, profiles)
-    return (
-        f"{settings.SITE_NAME}: for help with your appointments call {phone}. Reply C to "
-        "confirm, R to reschedule, STOP to stop texts."
-    )
+    patient = awaiting.session.patient if awaiting else None
+    if patient is None and len(profiles) == 1:
+        patient = profiles[0].user
+    with translation.override(reminders.patient_language(patient)):
+        phone = _phone(awaiting.session if awaiting else None, profiles)
+        return gettext(
+            "%(clinic)s: for help with your appointments call %(phone)s. Reply C to confirm, R to "
+            "reschedule, STOP to stop texts."
+        ) % {"clinic": settings.SITE_NAME, "phone": phone}
 
 
 def _unclear(
@@ -269,8 +294,9 @@ def _unclear(
         link=_series_link(series_id),
         location_pk=location_pk,
     )
-    reply = (
-        f"{settings.SITE_NAME}: thank you, the clinic team will read your message. Reply C to "
-        f"confirm or R to reschedule. {EMERGENCY}"
-    )
+    with translation.override(reminders.patient_language(patient)):
+        reply = gettext(
+            "%(clinic)s: thank you, the clinic team will read your message. Reply C to confirm "
+            "or R to reschedule. In an emergency call 911, or call or text 988."
+        ) % {"clinic": settings.SITE_NAME}
     return Answer(reply, awaiting.group if awaiting else "", Outcome.UNCLEAR)

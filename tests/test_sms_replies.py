@@ -367,3 +367,14 @@ def test_without_an_auth_token_every_webhook_is_refused(after_reminder, settings
     assert response.status_code == 403
     after_reminder.session.refresh_from_db()
     assert after_reminder.session.status == Status.BOOKED
+
+
+def test_a_spanish_speaking_patient_gets_the_answer_to_a_reply_in_spanish(after_reminder):
+    PatientProfile.objects.filter(user=after_reminder.patient).update(preferred_language="es")
+
+    response = reply("C")
+
+    assert "gracias" in response.content.decode()
+    assert "está confirmada" in response.content.decode()
+    after_reminder.session.refresh_from_db()
+    assert after_reminder.session.status == Status.CONFIRMED
