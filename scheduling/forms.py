@@ -334,3 +334,6 @@ class SelfBookForm(BookForm):
 class SelfMoveForm(forms.Form):
     date = forms.DateField(label="New date", widget=DATE)
     time = forms.TimeField(label="New time", widget=TIME)
+    and_following = forms.BooleanField(
+        label="Move my later appointments too, by as many days", required=False
+    )

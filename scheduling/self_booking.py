@@ -225,9 +225,13 @@ def book_rest(series: Series, choices: list[Choice]) -> list[Session]:
         return book_more(series, choices)
 
 
-def move_own_session(session: Session, choice: Choice) -> list[Session]:
-    """Move the patient's session under the desk's rules, with the location's notice; the
-    desk's series page shows that the patient moved it."""
+def move_own_session(
+    session: Session, choice: Choice, *, and_following: bool = False
+) -> list[Session]:
+    """Move the patient's session (or it and the following ones, by as many days) with the
+    desk's `move_sessions`: its spacing, hours, chairs, nurses and holds, all or nothing, the
+    same messages re-planned; plus the location's notice. The desk's series page shows that
+    the patient moved them."""
     _check_open(session.location)
     if session.starts_at < timezone.now() + dt.timedelta(
         hours=session.location.self_booking_notice_hours
@@ -238,7 +242,8 @@ def move_own_session(session: Session, choice: Choice) -> list[Session]:
             f"{phone}."
         )
     _check_notice(session.location, [choice])
-    return move_sessions(session, choice, moved_by=session.patient)
+    # The following sessions move later than this one, so their notice is kept too.
+    return move_sessions(session, choice, and_following=and_following, moved_by=session.patient)
 
 
 def cancel_own_session(session: Session) -> list[Session]:

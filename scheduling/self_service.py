@@ -241,18 +241,30 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         messages.error(request, "Give the date and the time you would like instead.")
         return redirect("scheduling:self_home")
     choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+    and_following = form.cleaned_data["and_following"]
     try:
-        self_booking.move_own_session(session, choice)
-    except services.BookingConflict:
+        moved = self_booking.move_own_session(session, choice, and_following=and_following)
+    except services.BookingConflict as conflict:
+        unchanged = (
+            "None of your appointments was changed"
+            if and_following
+            else "Your appointment was not changed"
+        )
         messages.error(
             request,
-            "That time is not free (the clinic may be closed, or no chair or nurse is free "
-            "then). Your appointment was not changed; please try another time.",
+            f"Appointment {conflict.describe()} cannot move there (the clinic may be closed, "
+            f"or no chair or nurse is free then). {unchanged}; please try another time.",
         )
     except services.SchedulingError as error:
-        messages.error(request, f"{error} Your appointment was not changed.")
+        unchanged = "None of your appointments was changed." if and_following else ""
+        messages.error(request, f"{error} {unchanged or 'Your appointment was not changed.'}")
     else:
-        messages.success(request, f"Appointment {session.number} is moved.")
+        if len(moved) > 1:
+            messages.success(
+                request, f"Appointments {moved[0].number} to {moved[-1].number} are moved."
+            )
+        else:
+            messages.success(request, f"Appointment {session.number} is moved.")
     return redirect("scheduling:self_home")
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
 from intake.models import UrgentFlag
-from notifications.models import Message
+from notifications.models import Message, MessageStatus
 from review.services import NotBookable
 from scheduling import planner, reminders, self_booking, services
 from scheduling.models import Hold, ReminderKind, Series, Session, Status, WaitlistEntry
@@ -485,3 +485,81 @@ def test_a_hold_has_exactly_one_owner():
             expires_at=NOW + dt.timedelta(minutes=10),
         )
     assert not Session.objects.exists()
+
+
+def _pending(session: Session) -> list[tuple[str, dt.datetime]]:
+    return sorted(
+        Message.objects.filter(group=f"session:{session.pk}", status=MessageStatus.PENDING)
+        .values_list("kind", "send_at")
+        .distinct()
+    )
+
+
+def test_a_patient_moves_a_session_and_the_following_ones_like_the_desk_does(clinic):
+    # Mon 1, Wed 3 and Fri 5 February at 10:00; the plan allows 2 to 7 days between.
+    plan, series = _booked(clinic)
+    second, third = series.sessions.get(number=2), series.sessions.get(number=3)
+    before = _pending(third)
+
+    response = _client(plan.patient).post(
+        reverse("scheduling:self_move", args=[second.public_id]),
+        {"date": "2027-02-08", "time": "14:00", "and_following": "on"},
+        follow=True,
+    )
+
+    assert "Appointments 2 to 3 are moved." in response.content.decode()
+    second.refresh_from_db()
+    third.refresh_from_db()
+    # Both by the same five days, to the new time of day; the first stays where it was.
+    assert second.local_start() == dt.datetime(2027, 2, 8, 14, tzinfo=clinic.zone)
+    assert third.local_start() == dt.datetime(2027, 2, 10, 14, tzinfo=clinic.zone)
+    assert series.sessions.get(number=1).local_start().time() == dt.time(10)
+    assert second.moved_by == third.moved_by == plan.patient
+    # Re-planned as the desk's move re-plans: one "moved" notice naming both, and each
+    # session's messages planned afresh for its new time (the old ones cancelled).
+    notices = Message.objects.filter(group=f"series:{series.pk}", kind=ReminderKind.CHANGED)
+    assert {tuple(n.context["sessions"]) for n in notices} == {(second.pk, third.pk)}
+    after = _pending(third)
+    assert after and after != before
+    assert all(at > NOW for _, at in after)
+    reminder = next(at for kind, at in after if kind == ReminderKind.REMINDER)
+    assert reminder == third.starts_at - dt.timedelta(hours=48)
+    assert Message.objects.filter(
+        group=f"session:{third.pk}", status=MessageStatus.CANCELLED
+    ).exists()
+
+
+def test_a_following_session_that_cannot_be_placed_moves_nothing(clinic):
+    plan, series = _booked(clinic)
+    second, third = series.sessions.get(number=2), series.sessions.get(number=3)
+    starts = {s.pk: s.starts_at for s in series.sessions.all()}
+
+    # Wednesday 3 to Thursday 4 would put Friday's session on Saturday 6: the clinic is closed.
+    response = _client(plan.patient).post(
+        reverse("scheduling:self_move", args=[second.public_id]),
+        {"date": "2027-02-04", "time": "10:00", "and_following": "on"},
+        follow=True,
+    )
+
+    text = response.content.decode()
+    assert "Appointment 3 cannot move there" in text
+    assert "None of your appointments was changed" in text
+    assert {s.pk: s.starts_at for s in series.sessions.all()} == starts
+    assert not Message.objects.filter(kind=ReminderKind.CHANGED).exists()
+    third.refresh_from_db()
+    assert third.moved_by is None
+
+
+def test_a_patient_cannot_move_another_patients_sessions_and_the_following(clinic):
+    series = _booked(clinic)[1]
+    session = series.sessions.get(number=2)
+    stranger = _client(_plan("other.mover@example.org", clinic).patient)
+
+    response = stranger.post(
+        reverse("scheduling:self_move", args=[session.public_id]),
+        {"date": "2027-02-08", "time": "14:00", "and_following": "on"},
+    )
+
+    assert response.status_code == 404
+    assert [s.local_start().time() for s in series.sessions.order_by("number")] == [dt.time(10)] * 3
+    assert not Message.objects.filter(kind=ReminderKind.CHANGED).exists()
