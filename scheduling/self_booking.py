@@ -162,13 +162,21 @@ def book_own_series(
     with transaction.atomic():
         _lock_locations(location, choices[0].date, choices[-1].date)
         _release_own_holds(patient)
-        series = book_series(plan, location, choices, booked_by=patient, book_first=book_first)
+        series = book_series(
+            plan,
+            location,
+            choices,
+            booked_by=patient,
+            book_first=book_first,
+            awaiting_desk=location.self_booking_desk_confirms,
+        )
         if location.self_booking_desk_confirms:
             worklist.open_task(
                 Cause.SELF_BOOKED,
                 f"series:{series.pk}",
                 subject=patient.get_full_name() or "A patient",
-                detail="Booked online by the patient; check the series and confirm it with them.",
+                detail="Booked online by the patient; its chairs are held. Confirm it, or "
+                "decline it with a reason, on the series page.",
                 link=reverse("scheduling:series", args=[series.public_id]),
                 location_pk=location.pk,
             )

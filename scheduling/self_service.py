@@ -80,7 +80,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     sessions = []
     now = timezone.now()
     if series is not None:
-        for session in series.sessions.select_related("location").order_by("number"):
+        for session in series.sessions.select_related("location", "series").order_by("number"):
             session.can_change = session.is_upcoming  # type: ignore[attr-defined]  # for the template
             session.can_cancel_online = (  # type: ignore[attr-defined]
                 session.is_upcoming and session.cancellation_policy().online_open(now)
@@ -172,7 +172,14 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             return render(request, "scheduling/self/book.html", context)
         else:
             booked = series.sessions.count()
-            messages.success(request, f"Booked {booked} sessions at {location.name}.")
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    f"Requested {booked} sessions at {location.name}. The clinic will confirm "
+                    "them; we will write to you when it does.",
+                )
+            else:
+                messages.success(request, f"Booked {booked} sessions at {location.name}.")
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_proposal(request.user, location, planner_request)

@@ -563,3 +563,194 @@ def test_a_patient_cannot_move_another_patients_sessions_and_the_following(clini
     assert response.status_code == 404
     assert [s.local_start().time() for s in series.sessions.order_by("number")] == [dt.time(10)] * 3
     assert not Message.objects.filter(kind=ReminderKind.CHANGED).exists()
+
+
+# --- The desk confirms a series booked online (Location.self_booking_desk_confirms) -----------
+
+
+def _requested(clinic, email="requested@example.org"):
+    """A series booked online over HTTP at a location where the desk confirms."""
+    clinic.self_booking_desk_confirms = True
+    clinic.save()
+    plan = _plan(email, clinic)
+    PatientProfile.objects.filter(user=plan.patient).update(
+        mobile_phone="+12035550199", sms_reminders=True, sms_consent_at=NOW
+    )
+    client = _client(plan.patient)
+    response = _book(client, clinic, _propose(client, clinic).context["proposal"])
+    return plan, client, response, Series.objects.get(patient=plan.patient)
+
+
+def _messages(series, kind, **filters):
+    groups = [f"series:{series.pk}"] + [f"session:{s.pk}" for s in series.sessions.all()]
+    return Message.objects.filter(group__in=groups, kind=kind, **filters)
+
+
+def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requested(clinic):
+    _, client, response, series = _requested(clinic)
+
+    # Its sessions take their chair and nurse at once: nobody else is offered those times.
+    sessions = list(series.sessions.order_by("number"))
+    assert [s.status for s in sessions] == [Status.BOOKED] * 3
+    assert series.awaiting_desk_since == NOW
+    other = _plan("someone.else@example.org", clinic)
+    theirs = planner.propose(
+        clinic, other.patient_id, planner.Request(planner.PlanShape.from_plan(other), MONDAY)
+    )
+    assert not {s.starts_at for s in sessions} & {i.slot.starts_at() for i in theirs.sessions}
+    # The patient is told it is requested, not booked.
+    home = client.get(response["Location"]).content.decode()
+    assert "Requested 3 sessions at Selfbook. The clinic will confirm them" in home
+    assert home.count("Requested — the clinic will confirm") == 3
+    assert "· Booked" not in home
+    appointments = client.get(reverse("scheduling:my_sessions")).content.decode()
+    assert "Requested — the clinic will confirm" in appointments
+    # The first message says requested, without a calendar invitation; no confirmation yet.
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+    email = reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
+    text = reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="sms").get())
+    assert "requested" in (email.subject or "").lower()
+    assert "not confirmed yet" in email.body_text
+    assert "are booked" not in email.body_text and "are booked" not in text.body_text
+    assert email.attachments == []
+    # A reminder that goes out before the desk decides does not promise the appointment.
+    reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
+    said = reminders.resolve(reminder)
+    assert said.body_text.startswith("The clinic has not confirmed this appointment yet")
+    assert (said.subject or "").startswith("Not confirmed yet:")
+    # The desk sees it awaiting: its home, the worklist task and the series page.
+    desk = _desk_client()
+    assert (
+        "1 series booked online to confirm" in desk.get(reverse("scheduling:desk")).content.decode()
+    )
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.link == reverse("scheduling:series", args=[series.public_id])
+    page = desk.get(task.link).content.decode()
+    assert "Booked online by the patient; awaiting your confirmation" in page
+    assert reverse("scheduling:confirm_series", args=[series.public_id]) in page
+    assert reverse("scheduling:decline_series", args=[series.public_id]) in page
+
+
+def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confirmation(
+    clinic,
+):
+    _, client, _response, series = _requested(clinic)
+    desk = _desk_client()
+
+    response = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]))
+    again = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]), follow=True)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:series", args=[series.public_id])
+    series.refresh_from_db()
+    assert series.awaiting_desk_since is None
+    assert series.status == Series.SeriesStatus.ACTIVE
+    assert "already confirmed or declined" in again.content.decode()
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.status == "done" and task.note == "Confirmed on the series page."
+    # One confirmation per channel, with the calendar invitations, as the desk's own booking.
+    confirmations = _messages(series, ReminderKind.CONFIRMATION)
+    assert sorted(confirmations.values_list("channel", flat=True)) == ["email", "sms"]
+    email = reminders.resolve(confirmations.get(channel="email"))
+    assert "are booked" in email.body_text
+    assert [name for name, _body, _type in email.attachments] == [
+        f"appointment-{n}.ics" for n in (1, 2, 3)
+    ]
+    assert all("method=REQUEST" in kind for _n, _b, kind in email.attachments)
+    # The "requested" message, if it had not gone yet, is now not sent; reminders promise again.
+    with pytest.raises(reminders.Skip):
+        reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
+    reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
+    assert not reminders.resolve(reminder).body_text.startswith("The clinic has not confirmed")
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+    assert "Requested — the clinic will confirm" not in home
+    assert home.count("· Booked") == 3
+    assert (
+        "0 series booked online to confirm"
+        not in desk.get(reverse("scheduling:desk")).content.decode()
+    )
+
+
+def test_the_desk_declines_a_series_booked_online_freeing_its_slots_for_the_waitlist(clinic):
+    _, client, _response, series = _requested(clinic)
+    sessions = list(series.sessions.order_by("number"))
+    # Someone booked later that week waits for an earlier morning slot.
+    waiting_plan = _plan("waiting@example.org", clinic, infusions=1)
+    waiting = services.book_series(
+        waiting_plan,
+        clinic,
+        [services.Choice(MONDAY + dt.timedelta(days=8), dt.time(9))],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
+    ).sessions.get()
+    WaitlistEntry.objects.create(
+        location=clinic,
+        session=waiting,
+        earliest_date=MONDAY,
+        latest_date=MONDAY + dt.timedelta(days=6),
+        window_starts=dt.time(8),
+        window_ends=dt.time(12),
+    )
+    pending_before = set(
+        Message.objects.filter(
+            group__in=[f"session:{s.pk}" for s in sessions], status=MessageStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    url = reverse("scheduling:decline_series", args=[series.public_id])
+    desk = _desk_client()
+
+    no_reason = desk.post(url, {"reason": "  "}, follow=True)
+    assert "Give the patient a reason" in no_reason.content.decode()
+    assert Series.objects.get(pk=series.pk).awaiting_desk_since == NOW
+
+    reason = "These times do not suit the clinic's plans for your care; please call us."
+    response = desk.post(url, {"reason": reason})
+
+    assert response.status_code == 302
+    series.refresh_from_db()
+    assert series.status == Series.SeriesStatus.CANCELLED
+    assert series.awaiting_desk_since is None
+    for session in series.sessions.all():
+        # Declined by the clinic: cancelled, never counted as the patient's late cancellation.
+        assert session.status == Status.CANCELLED
+        assert session.cancel_reason == reason
+    # Its pending messages are cancelled; the patient is told, with the reason by email only.
+    assert pending_before
+    assert not Message.objects.filter(pk__in=pending_before, status=MessageStatus.PENDING).exists()
+    declined = _messages(series, ReminderKind.DECLINED)
+    assert sorted(declined.values_list("channel", flat=True)) == ["email", "sms"]
+    email = reminders.resolve(declined.get(channel="email"))
+    text = reminders.resolve(declined.get(channel="sms"))
+    assert reason in email.body_text
+    assert "could not confirm" in email.body_text and "could not confirm" in text.body_text
+    assert reason not in text.body_text
+    assert "+1 203 555 0142" in text.body_text
+    # The freed first slot is offered to the waiting patient, as a cancellation would.
+    hold = Hold.objects.live().get(entry__session=waiting)
+    assert hold.starts_at == sessions[0].starts_at
+    assert Message.objects.filter(kind=ReminderKind.OFFER, group=f"session:{waiting.pk}").exists()
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.status == "done" and task.note == f"Declined: {reason}"
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+    assert "Book my infusions" in home
+    # Confirming what was declined changes nothing.
+    late = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]), follow=True)
+    assert "already confirmed or declined" in late.content.decode()
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+
+
+def test_a_series_the_desk_booked_or_booked_online_without_confirmation_cannot_be_declined(
+    clinic,
+):
+    series = _booked(clinic)[1]
+    desk = _desk_client()
+
+    response = desk.post(
+        reverse("scheduling:decline_series", args=[series.public_id]),
+        {"reason": "No."},
+        follow=True,
+    )
+
+    assert "already confirmed or declined" in response.content.decode()
+    assert series.sessions.filter(status=Status.BOOKED).count() == 3
+    assert _messages(series, ReminderKind.CONFIRMATION).exists()
+    assert not Task.objects.filter(cause=Cause.SELF_BOOKED).exists()
