@@ -454,7 +454,10 @@ def cancel_sessions(
 
 # --- A series booked online, confirmed or declined by the desk ---------------------------------
 
-DECIDED = "This series was already confirmed or declined; nothing was changed."
+DECIDED = (
+    "This series no longer awaits confirmation (it was confirmed, declined or cancelled); "
+    "nothing was changed."
+)
 
 
 def _close_self_booked_task(series: Series, by: User, note: str) -> None:

@@ -673,7 +673,9 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 @patient_only
 def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = get_object_or_404(
-        Session.objects.select_related("location"), public_id=public_id, patient=request.user
+        Session.objects.select_related("location", "series"),
+        public_id=public_id,
+        patient=request.user,
     )
     return _ics_response(ics.calendar([session]), "appointment.ics")
 
@@ -686,7 +688,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
             patient_id=subscription.patient_id,
             starts_at__gte=timezone.now() - dt.timedelta(days=30),
         )
-        .select_related("location")
+        .select_related("location", "series")
         .order_by("starts_at")
     )
     return _ics_response(ics.calendar(sessions), "appointments.ics")

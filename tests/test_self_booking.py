@@ -605,6 +605,8 @@ def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requ
     assert "· Booked" not in home
     appointments = client.get(reverse("scheduling:my_sessions")).content.decode()
     assert "Requested — the clinic will confirm" in appointments
+    download = client.get(reverse("scheduling:session_ics", args=[sessions[0].public_id]))
+    assert b"STATUS:TENTATIVE" in download.content
     # The first message says requested, without a calendar invitation; no confirmation yet.
     assert not _messages(series, ReminderKind.CONFIRMATION).exists()
     email = reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
@@ -645,7 +647,7 @@ def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confi
     series.refresh_from_db()
     assert series.awaiting_desk_since is None
     assert series.status == Series.SeriesStatus.ACTIVE
-    assert "already confirmed or declined" in again.content.decode()
+    assert "no longer awaits confirmation" in again.content.decode()
     task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
     assert task.status == "done" and task.note == "Confirmed on the series page."
     # One confirmation per channel, with the calendar invitations, as the desk's own booking.
@@ -662,6 +664,9 @@ def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confi
         reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
     reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
     assert not reminders.resolve(reminder).body_text.startswith("The clinic has not confirmed")
+    first = series.sessions.get(number=1)
+    download = client.get(reverse("scheduling:session_ics", args=[first.public_id]))
+    assert b"STATUS:CONFIRMED" in download.content
     home = client.get(reverse("scheduling:self_home")).content.decode()
     assert "Requested — the clinic will confirm" not in home
     assert home.count("· Booked") == 3
@@ -734,7 +739,7 @@ def test_the_desk_declines_a_series_booked_online_freeing_its_slots_for_the_wait
     assert "Book my infusions" in home
     # Confirming what was declined changes nothing.
     late = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]), follow=True)
-    assert "already confirmed or declined" in late.content.decode()
+    assert "no longer awaits confirmation" in late.content.decode()
     assert not _messages(series, ReminderKind.CONFIRMATION).exists()
 
 
@@ -750,7 +755,7 @@ def test_a_series_the_desk_booked_or_booked_online_without_confirmation_cannot_b
         follow=True,
     )
 
-    assert "already confirmed or declined" in response.content.decode()
+    assert "no longer awaits confirmation" in response.content.decode()
     assert series.sessions.filter(status=Status.BOOKED).count() == 3
     assert _messages(series, ReminderKind.CONFIRMATION).exists()
     assert not Task.objects.filter(cause=Cause.SELF_BOOKED).exists()
