@@ -222,7 +222,14 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             messages.error(request, _words(error))
             return render(request, "scheduling/self/book_rest.html", context)
         else:
-            messages.success(request, f"Booked the remaining {left} sessions.")
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    f"Requested the remaining {left} sessions. The clinic will confirm them with "
+                    "the others; we will write to you when it does.",
+                )
+            else:
+                messages.success(request, f"Booked the remaining {left} sessions.")
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_rest(series, weekdays, windows)

@@ -759,3 +759,31 @@ def test_a_series_the_desk_booked_or_booked_online_without_confirmation_cannot_b
     assert series.sessions.filter(status=Status.BOOKED).count() == 3
     assert _messages(series, ReminderKind.CONFIRMATION).exists()
     assert not Task.objects.filter(cause=Cause.SELF_BOOKED).exists()
+
+
+def test_the_rest_of_a_requested_series_joins_the_request_and_is_confirmed_with_it(clinic):
+    clinic.self_booking_desk_confirms = True
+    clinic.save()
+    plan = _plan("rest.requested@example.org", clinic)
+    client = _client(plan.patient)
+    _book(client, clinic, _propose(client, clinic).context["proposal"], book_first="1")
+    series = Series.objects.get(patient=plan.patient)
+    rest_url = reverse("scheduling:self_book_rest", args=[series.public_id])
+    rest_proposal = client.post(rest_url, {**PREFERENCES, "action": "propose"}).context["proposal"]
+    data = {**PREFERENCES, "action": "book"}
+    for item in rest_proposal.sessions:
+        data[f"session_{item.number}"] = f"{item.slot.date:%Y-%m-%d}T{item.slot.local_time:%H:%M}"
+
+    booked = client.post(rest_url, data, follow=True)
+
+    assert "Requested the remaining 2 sessions" in booked.content.decode()
+    series.refresh_from_db()
+    assert series.is_awaiting_desk and series.sessions.count() == 3
+    requested = _messages(series, ReminderKind.REQUESTED, channel="email")
+    assert sorted(len(m.context["sessions"]) for m in requested) == [1, 2]
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+
+    _desk_client().post(reverse("scheduling:confirm_series", args=[series.public_id]))
+
+    confirmation = _messages(series, ReminderKind.CONFIRMATION, channel="email").get()
+    assert len(reminders.resolve(confirmation).attachments) == 3
