@@ -4,8 +4,10 @@ Every workflow here calls scheduling.services (book_series, book_more, move_sess
 cancel_sessions, accept_hold), so a patient keeps the desk's rules (spacing, hours, chairs,
 nurses, the plan's span) and the same messages are planned. What this module adds is the
 location's self-booking settings (on or off, minimum notice, how far ahead, whether the desk
-confirms) and the patient's holds: while the patient chooses, the proposed slots are Hold rows
-that the planner counts for everyone (`Hold.objects.live()`), released on expiry or booking.
+confirms: then the series is booked but awaits the desk, `Series.awaiting_desk_since`, and
+services.confirm_self_booked or decline_self_booked decide it) and the patient's holds:
+while the patient chooses, the proposed slots are Hold rows that the planner counts for
+everyone (`Hold.objects.live()`), released on expiry or booking.
 
 The lock order is services': locations first (`_lock_locations`), then holds (the patient's own,
 released before a new proposal or a booking so they never block the patient's own choice),
