@@ -109,6 +109,16 @@ class MoveForm(forms.Form):
     )
 
 
+class DeclineSeriesForm(forms.Form):
+    """Why the desk declines a series booked online: the patient reads it (by email)."""
+
+    reason = forms.CharField(
+        max_length=200,
+        strip=True,
+        help_text="The patient reads this: neutral words, no clinical detail.",
+    )
+
+
 class CancelForm(forms.Form):
     and_following = forms.BooleanField(label="Cancel the rest of the series too", required=False)
     reason = forms.CharField(max_length=200, required=False)
@@ -334,3 +344,6 @@ class SelfBookForm(BookForm):
 class SelfMoveForm(forms.Form):
     date = forms.DateField(label="New date", widget=DATE)
     time = forms.TimeField(label="New time", widget=TIME)
+    and_following = forms.BooleanField(
+        label="Move my later appointments too, by as many days", required=False
+    )

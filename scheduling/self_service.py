@@ -80,7 +80,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     sessions = []
     now = timezone.now()
     if series is not None:
-        for session in series.sessions.select_related("location").order_by("number"):
+        for session in series.sessions.select_related("location", "series").order_by("number"):
             session.can_change = session.is_upcoming  # type: ignore[attr-defined]  # for the template
             session.can_cancel_online = (  # type: ignore[attr-defined]
                 session.is_upcoming and session.cancellation_policy().online_open(now)
@@ -172,7 +172,14 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             return render(request, "scheduling/self/book.html", context)
         else:
             booked = series.sessions.count()
-            messages.success(request, f"Booked {booked} sessions at {location.name}.")
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    f"Requested {booked} sessions at {location.name}. The clinic will confirm "
+                    "them; we will write to you when it does.",
+                )
+            else:
+                messages.success(request, f"Booked {booked} sessions at {location.name}.")
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_proposal(request.user, location, planner_request)
@@ -215,7 +222,14 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             messages.error(request, _words(error))
             return render(request, "scheduling/self/book_rest.html", context)
         else:
-            messages.success(request, f"Booked the remaining {left} sessions.")
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    f"Requested the remaining {left} sessions. The clinic will confirm them with "
+                    "the others; we will write to you when it does.",
+                )
+            else:
+                messages.success(request, f"Booked the remaining {left} sessions.")
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_rest(series, weekdays, windows)
@@ -241,18 +255,30 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         messages.error(request, "Give the date and the time you would like instead.")
         return redirect("scheduling:self_home")
     choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+    and_following = form.cleaned_data["and_following"]
     try:
-        self_booking.move_own_session(session, choice)
-    except services.BookingConflict:
+        moved = self_booking.move_own_session(session, choice, and_following=and_following)
+    except services.BookingConflict as conflict:
+        unchanged = (
+            "None of your appointments was changed"
+            if and_following
+            else "Your appointment was not changed"
+        )
         messages.error(
             request,
-            "That time is not free (the clinic may be closed, or no chair or nurse is free "
-            "then). Your appointment was not changed; please try another time.",
+            f"Appointment {conflict.describe()} cannot move there (the clinic may be closed, "
+            f"or no chair or nurse is free then). {unchanged}; please try another time.",
         )
     except services.SchedulingError as error:
-        messages.error(request, f"{error} Your appointment was not changed.")
+        unchanged = "None of your appointments was changed." if and_following else ""
+        messages.error(request, f"{error} {unchanged or 'Your appointment was not changed.'}")
     else:
-        messages.success(request, f"Appointment {session.number} is moved.")
+        if len(moved) > 1:
+            messages.success(
+                request, f"Appointments {moved[0].number} to {moved[-1].number} are moved."
+            )
+        else:
+            messages.success(request, f"Appointment {session.number} is moved.")
     return redirect("scheduling:self_home")
 
 

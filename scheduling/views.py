@@ -30,6 +30,7 @@ from scheduling import ics, planner, reminders, replies, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
+    DeclineSeriesForm,
     MoveForm,
     MyAppointmentForm,
     PlanRequestForm,
@@ -40,6 +41,7 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
+    AWAITING_DESK,
     ONLINE_CANCEL_BEFORE,
     CalendarFeed,
     Hold,
@@ -77,6 +79,11 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("entry__session__patient", "location")
         .order_by("expires_at")
     )
+    awaiting = list(
+        Series.objects.filter(AWAITING_DESK)
+        .select_related("patient", "location")
+        .order_by("awaiting_desk_since")[:50]
+    )
     return render(
         request,
         "scheduling/desk.html",
@@ -84,6 +91,7 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
             "locations": Location.objects.filter(is_active=True),
             "ready": ready,
             "offers": offers,
+            "awaiting": awaiting,
             "search_form": SearchForm(),
         },
     )
@@ -192,7 +200,12 @@ def _series_or_404(public_id: UUID) -> Series:
 
 @desk_only
 def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    series = _series_or_404(public_id)
+    return _series_page(request, _series_or_404(public_id))
+
+
+def _series_page(
+    request: AuthenticatedRequest, series: Series, decline_form: DeclineSeriesForm | None = None
+) -> HttpResponse:
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
 
     by_group: dict[str, list[Message]] = defaultdict(list)
@@ -215,11 +228,52 @@ def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
             "sessions": sessions,
             "move_form": MoveForm(),
             "cancel_form": CancelForm(),
+            "decline_form": decline_form or DeclineSeriesForm(),
             "waitlist_form": WaitlistForm(),
             "series_messages": by_group[f"series:{series.pk}"],
             "card": intake_services.insurance_card(series.plan.intake.public_id),
         },
     )
+
+
+@desk_only
+@require_POST
+def confirm_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Confirm a series the patient booked online (the location asks the desk to)."""
+    series = _series_or_404(public_id)
+    try:
+        services.confirm_self_booked(series, by=request.user)
+    except services.SchedulingError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request, "Confirmed. The patient gets the confirmation with calendar files."
+        )
+    return redirect("scheduling:series", public_id=series.public_id)
+
+
+@desk_only
+@require_POST
+def decline_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Decline a series the patient booked online, with a reason the patient reads."""
+    series = _series_or_404(public_id)
+    form = DeclineSeriesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the patient a reason, in neutral words; nothing was changed.")
+        return _series_page(request, series, decline_form=form)
+    try:
+        released = services.decline_self_booked(
+            series, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.SchedulingError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Declined: {len(released)} sessions released and the patient told. Freed slots "
+            "are offered to the waitlist.",
+        )
+    return redirect("scheduling:series", public_id=series.public_id)
 
 
 def _session_or_404(public_id: UUID) -> Session:
@@ -509,7 +563,7 @@ def _upcoming_for(patient: User) -> list[Session]:
     sessions = list(
         Session.objects.active()
         .filter(patient=patient, ends_at__gte=now)
-        .select_related("location")
+        .select_related("location", "series")
         .order_by("starts_at")
     )
     for session in sessions:
@@ -619,7 +673,9 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 @patient_only
 def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = get_object_or_404(
-        Session.objects.select_related("location"), public_id=public_id, patient=request.user
+        Session.objects.select_related("location", "series"),
+        public_id=public_id,
+        patient=request.user,
     )
     return _ics_response(ics.calendar([session]), "appointment.ics")
 
@@ -632,7 +688,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
             patient_id=subscription.patient_id,
             starts_at__gte=timezone.now() - dt.timedelta(days=30),
         )
-        .select_related("location")
+        .select_related("location", "series")
         .order_by("starts_at")
     )
     return _ics_response(ics.calendar(sessions), "appointments.ics")

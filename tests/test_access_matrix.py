@@ -71,6 +71,9 @@ MATRIX = {
     "scheduling:search": ("get", None, staff_page(*DESK)),
     "scheduling:plan": ("get", "plan", staff_page(*DESK)),
     "scheduling:series": ("get", "series", staff_page(*DESK)),
+    # POST only: the desk confirms or declines a series booked online.
+    "scheduling:confirm_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:decline_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:move": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:cancel": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:waitlist": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
