@@ -34,8 +34,8 @@ class Mail:
         return cls(
             to=[address.strip() for address in str(message["To"]).split(",")],
             subject=str(message["Subject"]),
-            body=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-            html=html.get_content() if html is not None else "",  # type: ignore[attr-defined]
+            body=text.get_content() if text is not None else "",
+            html=html.get_content() if html is not None else "",
             message_id=str(message["Message-ID"]).strip("<>").split("@")[0],
         )
 
