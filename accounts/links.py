@@ -98,3 +98,13 @@ def void_siblings(link: LinkToken, now: dt.datetime) -> int:
         .exclude(pk=link.pk)
         .update(used_at=now)
     )
+
+
+# How long an expired link is still recognised ("This link has expired", not a guess).
+KEEP_AFTER_EXPIRY = dt.timedelta(days=30)
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Delete the tokens that expired more than KEEP_AFTER_EXPIRY ago."""
+    before = (now or timezone.now()) - KEEP_AFTER_EXPIRY
+    return LinkToken.objects.filter(expires_at__lt=before).delete()[0]

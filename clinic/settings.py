@@ -145,6 +145,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.prune_sign_in_records",
         "schedule": 15 * 60.0,
     },
+    "prune-link-tokens": {"task": "accounts.tasks.prune_link_tokens", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")

@@ -284,3 +284,24 @@ def test_two_clicks_at_once_set_the_password_once(inbox):
     user.refresh_from_db()
     assert user.check_password(winner)
     assert LinkToken.objects.get().used_at is not None
+
+
+@pytest.mark.django_db
+def test_expired_links_are_recognised_for_30_days_then_forgotten_by_the_daily_prune(inbox):
+    from django.conf import settings
+
+    from accounts.tasks import prune_link_tokens
+
+    UserFactory.create(email="kim@example.org")
+    with time_machine.travel(NOW, tick=False):
+        link = reset_link(inbox, "kim@example.org")
+
+    with time_machine.travel(NOW + dt.timedelta(days=30), tick=False):
+        assert prune_link_tokens() == 0
+        assert Client().get(link).status_code == 410
+    with time_machine.travel(NOW + dt.timedelta(days=30, hours=3), tick=False):
+        assert prune_link_tokens() == 1
+        assert Client().get(link).status_code == 404
+    assert not LinkToken.objects.exists()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "accounts.tasks.prune_link_tokens" in tasks
