@@ -191,7 +191,8 @@ def verify_email(token: str, *, password: str) -> User:
     """
     with transaction.atomic():
         link = _verification_link(token)
-        user = User.objects.select_for_update().get(pk=link.user.pk)  # type: ignore[union-attr]  # _verification_link
+        assert link.user_id is not None  # _verification_link
+        user = User.objects.select_for_update().get(pk=link.user_id)
         _check_verification(link, user)
         now = timezone.now()
         try:
