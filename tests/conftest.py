@@ -312,3 +312,26 @@ def start_worker(transactional_db, tmp_path):
 @pytest.fixture
 def celery_worker(start_worker):
     return start_worker()
+
+
+@pytest.fixture
+def inbox(settings):
+    """The real SMTP peer as everyone's mailbox: this process's emails go to it over SMTP
+    (tests.mailbox.Inbox; `inbox.deliver()` sends the outbox's due rows as the worker does)."""
+    import logging
+
+    from bench.smtp_peer import SmtpPeer
+    from tests.mailbox import Inbox
+
+    # The peer is the recipient's mail server, not the app: its protocol log (which quotes every
+    # line received) stays out of the tests that read the app's logs.
+    peer_log = logging.getLogger("mail.log")
+    level = peer_log.level
+    peer_log.setLevel(logging.WARNING)
+    peer = SmtpPeer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = peer.host
+    settings.EMAIL_PORT = peer.port
+    yield Inbox(peer)
+    peer.stop()
+    peer_log.setLevel(level)
