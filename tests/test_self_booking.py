@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
 from intake.models import UrgentFlag
+from notifications import registry
 from notifications.models import Message, MessageStatus
 from review.services import NotBookable
 from scheduling import planner, reminders, self_booking, services
@@ -660,7 +661,7 @@ def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confi
     ]
     assert all("method=REQUEST" in kind for _n, _b, kind in email.attachments)
     # The "requested" message, if it had not gone yet, is now not sent; reminders promise again.
-    with pytest.raises(reminders.Skip):
+    with pytest.raises(registry.Skip):
         reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
     reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
     assert not reminders.resolve(reminder).body_text.startswith("The clinic has not confirmed")
