@@ -155,10 +155,6 @@ class PatientProfile(models.Model):
     def __str__(self) -> str:
         return f"Patient profile of {self.user}"
 
-    @property
-    def display_name(self) -> str:
-        return self.preferred_name or self.user.first_name
-
 
 class Invitation(models.Model):
     """An expiring, single-use invitation: the front desk invites a patient to register, a clinic

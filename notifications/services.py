@@ -283,16 +283,6 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
     return "failed"
 
 
-def channels_for(*, email: str, email_ok: bool, phone: str, sms_ok: bool) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs the person agreed to."""
-    pairs = []
-    if email_ok and email:
-        pairs.append((Channel.EMAIL.value, email))
-    if sms_ok and phone:
-        pairs.append((Channel.SMS.value, phone))
-    return pairs
-
-
 OPTED_OUT_CODE = "21610"
 # Twilio's statuses in the order they happen; those after delivery (read) count as delivered,
 # those before queueing as queued.

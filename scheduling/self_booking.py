@@ -108,10 +108,6 @@ def _release_own_holds(patient: User) -> None:
     )
 
 
-def own_holds(patient: User) -> QuerySet[Hold]:
-    return Hold.objects.live().filter(patient=patient).order_by("starts_at")
-
-
 @_retried
 def hold_proposal(
     patient: User, location: Location, request: planner.Request
