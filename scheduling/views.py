@@ -5,6 +5,7 @@ import re
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core import signing
@@ -435,7 +436,7 @@ def _day_grid(location: Location, date: dt.date) -> str:
             "open": hours is not None,
             "chairs": chairs,
             "nurses": nurses,
-            "rows": _day_rows(opens, closes, chairs, sessions, nurses),
+            "rows": _day_rows(opens, closes, chairs, sessions, nurses, location.zone),
             "sessions": sessions,
         },
     )
@@ -464,7 +465,10 @@ def _day_rows(
     chairs: list[Any],
     sessions: list[Session],
     nurses: list[User],
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
+    """The grid's rows with their text ready: a day at a busy location is hundreds of cells,
+    and formatting them here in plain Python costs a fraction of doing it in the template."""
     by_chair: dict[int, list[Session]] = defaultdict(list)
     by_nurse: dict[int, list[Session]] = defaultdict(list)
     for session in sessions:
@@ -479,20 +483,31 @@ def _day_rows(
             if here is None:
                 cells.append({"kind": "free"})
             elif here.starts_at > moment - SLOT:
-                span = max(1, -(-(here.ends_at - moment) // SLOT))
-                cells.append({"kind": "start", "session": here, "rows": span})
-            else:
-                cells.append({"kind": "covered"})
+                cells.append(
+                    {
+                        "kind": "start",
+                        "rows": max(1, -(-(here.ends_at - moment) // SLOT)),
+                        "status": here.status,
+                        "patient": here.patient.get_full_name(),
+                        "detail": " · ".join(
+                            [
+                                f"{here.starts_at.astimezone(zone):%H:%M}"
+                                f"-{here.ends_at.astimezone(zone):%H:%M}",
+                                f"#{here.number}",
+                                here.nurse.get_short_name(),
+                                here.get_status_display(),
+                            ]
+                        ),
+                    }
+                )
+            # A cell covered by a session starting above it is drawn by that cell's rowspan.
         load = []
         for nurse in nurses:
             mine = [s for s in by_nurse[nurse.pk] if s.starts_at <= moment < s.ends_at]
-            load.append(
-                {
-                    "count": len(mine),
-                    "setting_up": any(s.starts_at <= moment < s.setup_ends_at for s in mine),
-                }
-            )
-        rows.append({"time": moment, "cells": cells, "load": load})
+            setting_up = any(s.starts_at <= moment < s.setup_ends_at for s in mine)
+            text = f"{len(mine)} S" if mine and setting_up else str(len(mine)) if mine else ""
+            load.append({"count": len(mine), "text": text})
+        rows.append({"time": f"{moment.astimezone(zone):%H:%M}", "cells": cells, "load": load})
         moment += SLOT
     return rows
 
@@ -529,18 +544,22 @@ def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) 
 
 
 def _week_grid(location: Location, monday: dt.date) -> str:
+    """Each day's sessions as one line of text (local start, chair, patient). Only those columns
+    are read, and the lines are formatted here: a busy week is hundreds of sessions."""
     start, _ = location.day_bounds(monday)
     _, end = location.day_bounds(monday + dt.timedelta(days=6))
-    sessions = (
+    rows = (
         Session.objects.active()
         .at(location)
         .overlapping(start, end)
-        .select_related("patient", "chair", "location")
         .order_by("starts_at")
+        .values_list("starts_at", "chair__name", "patient__first_name", "patient__last_name")
     )
-    days: dict[dt.date, list[Session]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
-    for session in sessions:
-        days.setdefault(session.local_start().date(), []).append(session)
+    days: dict[dt.date, list[str]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for starts_at, chair, first_name, last_name in rows:
+        local = starts_at.astimezone(location.zone)
+        name = f"{first_name} {last_name}".strip()
+        days.setdefault(local.date(), []).append(f"{local:%H:%M} {chair}: {name}")
     return render_to_string(
         "scheduling/_week_grid.html",
         {
