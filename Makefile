@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EMBEDDED := $(PY) -m clinic.embedded
+# The suite runs in one process per core (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
+TEST_PROCESSES ?= auto
 
 .PHONY: run test bench lint typecheck vendor system-packages messages makemessages check-deploy totp
 
@@ -38,7 +40,7 @@ run: $(VENV)/.installed system-packages messages
 	$(EMBEDDED) --profile run -- $(PY) -m clinic.devstack
 
 test: $(VENV)/.installed system-packages messages
-	$(EMBEDDED) --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(EMBEDDED) --profile test -- $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 # The current second-step code of the demo staff accounts.
 totp: $(VENV)/.installed

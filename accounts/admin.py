@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -25,6 +24,7 @@ from django.urls import URLPattern
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import emails
 from accounts.models import STAFF_ROLES, User
 
 # Fields that grant access: a superuser's to change.
@@ -113,15 +113,9 @@ class UserAdmin(BaseUserAdmin[User]):
     def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         """The person chooses their own password from an emailed link (as /password-reset/)."""
         sent = 0
-        for user in queryset:
-            form = PasswordResetForm({"email": user.email})
-            if form.is_valid():
-                form.save(
-                    request=request,
-                    use_https=request.is_secure(),
-                    subject_template_name="registration/password_reset_subject.txt",
-                    email_template_name="registration/password_reset_email.txt",
-                    extra_email_context={"site_name": settings.SITE_NAME},
-                )
-                sent += 1
+        with transaction.atomic():
+            for user in queryset:
+                if emails.can_reset_password(user):
+                    emails.plan_password_reset(user)
+                    sent += 1
         self.message_user(request, f"Password reset links sent: {sent}.", messages.SUCCESS)

@@ -12,11 +12,13 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from accounts import signals  # noqa: F401  (connects the sign-in receivers)
+        from accounts import emails, signals  # noqa: F401  (connects the sign-in receivers)
         from accounts.permissions import ensure_clinic_admin_permissions
 
         # Every app's signal, not only this one's: the handler waits for the last app.
         post_migrate.connect(ensure_clinic_admin_permissions, dispatch_uid="clinic-admin-group")
+        # Account emails are outbox rows resolved at send time (accounts.emails).
+        emails.register()
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

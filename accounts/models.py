@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any, ClassVar
 
@@ -154,22 +155,18 @@ class PatientProfile(models.Model):
     def __str__(self) -> str:
         return f"Patient profile of {self.user}"
 
-    @property
-    def display_name(self) -> str:
-        return self.preferred_name or self.user.first_name
-
 
 class Invitation(models.Model):
-    """A signed, expiring, single-use link: the front desk invites a patient to register, a clinic
+    """An expiring, single-use invitation: the front desk invites a patient to register, a clinic
     admin invites a member of staff (with the role they will have).
 
-    Only a hash of the token is stored: a leaked database does not leak working links.
+    Its link's token is minted when the email is sent (accounts.emails) and kept as a LinkToken,
+    by hash only: a leaked database does not leak working links.
     """
 
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     first_name = models.CharField(max_length=100, blank=True)
-    token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(
         "locations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -190,3 +187,59 @@ class Invitation(models.Model):
     @property
     def is_for_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+class TokenPurpose(models.TextChoices):
+    VERIFY_EMAIL = "verify_email", "Email verification"
+    INVITATION = "invitation", "Invitation"
+    PASSWORD_RESET = "password_reset", "Password reset"
+
+
+class LinkTokenQuerySet(models.QuerySet["LinkToken"]):
+    def usable(self, now: datetime.datetime) -> LinkTokenQuerySet:
+        """Not used and not expired at `now`: the one rule of a link that still works."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now)
+
+
+class LinkToken(models.Model):
+    """The token of one emailed link (verification, invitation, password reset), by hash only.
+
+    The raw token (`secrets.token_urlsafe(32)`, 256 bits) is minted when the email is sent and
+    exists only in that email: the database keeps its SHA-256, which opens nothing (a random
+    token of that size needs no salt or slow hash; OWASP Forgot Password Cheat Sheet). A link
+    works once, until `expires_at`: it is used by a conditional UPDATE of `used_at` whose row count
+    is checked, so two clicks at once cannot both use it.
+    """
+
+    purpose = models.CharField(max_length=20, choices=TokenPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="link_tokens"
+    )
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LinkTokenQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # An invitation's link names the invitation (there is no account yet); the others
+            # name the account they act on.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(purpose="invitation", invitation__isnull=False, user__isnull=True)
+                    | (
+                        ~models.Q(purpose="invitation")
+                        & models.Q(invitation__isnull=True, user__isnull=False)
+                    )
+                ),
+                name="link_token_names_its_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link ({'used' if self.used_at else 'not used'})"

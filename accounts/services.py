@@ -1,46 +1,47 @@
-"""Patient registration: self sign-up with email verification, and front-desk invitations.
+"""Account workflows: self sign-up with email verification, invitations, password resets.
 
 Two ways in, one rule: an account becomes usable only once its email address is proven, and its
 password is chosen only by whoever holds the link sent to that address. Self sign-up proves it with
-a signed, expiring link; an invitation proves it because the front desk sent the link to that
-address. Neither path may tell a stranger whether an address already has an account (self sign-up
-answers "check your email" either way), and no link carries the patient's email or name:
-verification links carry the opaque `public_id`, invitation links a random token whose SHA-256
-alone is stored.
+the verification link; an invitation proves it because the clinic sent the link to that address.
+Neither path may tell a stranger whether an address already has an account (self sign-up and the
+password-reset form answer the same either way), and no link carries an email or a name: each
+carries a random single-use token whose SHA-256 alone is stored (accounts.links).
 
 Self sign-up asks for no password: the account is created inactive with an unusable password, and
 the password is chosen on the page the verification link opens. Someone who signs up with another
 person's address ("pre-hijacking") therefore never knows a password for the account that the
-owner later activates. Opening the link (GET) changes nothing, so email link scanners consume
-nothing; the page's form (POST) verifies, sets the password and activates, all at once.
+owner later activates. Opening a link (GET) changes nothing, so email link scanners consume
+nothing; the page's form (POST) uses the link and does what it is for, all at once.
 
-The emails are sent synchronously, after the rows are committed.
+The emails are outbox rows written in the action's transaction and sent by the worker, which
+mints their tokens when it sends them (accounts.emails).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts import language
-from accounts.models import INVITABLE_STAFF_ROLES, Invitation, PatientProfile, Role, User
+from accounts import emails, language, links
+from accounts.links import LinkUnavailable
+from accounts.models import (
+    INVITABLE_STAFF_ROLES,
+    Invitation,
+    LinkToken,
+    PatientProfile,
+    Role,
+    TokenPurpose,
+    User,
+)
 from locations.models import Location
 
-VERIFY_SALT = "accounts.registration.verify-email"
-VERIFY_HOURS = 48
-VERIFY_MAX_AGE = dt.timedelta(hours=VERIFY_HOURS)
+VERIFY_HOURS = emails.VERIFY_HOURS
 INVITATION_LIFETIME = dt.timedelta(days=7)
+# One refusal for every link of an account email (unknown, expired, used), with its reason.
+InvitationUnavailable = LinkUnavailable
 
 
 class InvalidLink(Exception):
@@ -53,18 +54,6 @@ class LinkExpired(InvalidLink):
 
 class AlreadyVerified(Exception):
     """The link is fine but the account was verified before: the person should simply sign in."""
-
-
-class InvitationUnavailable(Exception):
-    """The invitation link cannot be used; `reason` says why so the page can say what to do."""
-
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    USED = "used"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class EmailAlreadyRegistered(Exception):
@@ -100,12 +89,12 @@ class StaffDetails:
 
 
 def register_patient(email: str, details: PersonalDetails) -> User | None:
-    """Create an inactive patient and send the verification link; None if the email was taken.
+    """Create an inactive patient and plan the verification email; None if the email was taken.
 
     A taken address must not be revealed to whoever typed it (account enumeration), so the caller
     answers the same way in both cases and the owner of the address is told by email instead.
     No password is hashed in either branch (the new account's is unusable until the link is used),
-    so the former dummy `make_password` call that evened out response times is no longer needed.
+    and both branches write one outbox row, so neither takes noticeably longer.
     """
     email = User.objects.normalize_email(email).lower()
     existing = User.objects.filter(email__iexact=email).first()
@@ -128,13 +117,13 @@ def register_patient(email: str, details: PersonalDetails) -> User | None:
                     # The language they registered in is the one they are written to in.
                     preferred_language=language.supported(translation.get_language()) or "",
                 )
+                emails.plan_verification(user)
         except IntegrityError:
             # Someone registered the same address a moment ago (double submit, two tabs).
             existing = User.objects.filter(email__iexact=email).first()
             if existing is None:
                 raise
         else:
-            send_verification(user)
             return user
     _tell_owner_of_taken_email(existing)
     return None
@@ -143,76 +132,43 @@ def register_patient(email: str, details: PersonalDetails) -> User | None:
 def _tell_owner_of_taken_email(user: User) -> None:
     """A patient who never verified gets a fresh link; anyone else a "someone tried" notice.
 
-    Django's password reset ignores inactive accounts, so pointing an unverified patient at it
-    would leave them stuck; a new verification link is what they actually need.
+    A password reset ignores inactive accounts, so pointing an unverified patient at it would
+    leave them stuck; a new verification link is what they actually need.
     """
-    if _awaits_verification(user):
-        send_verification(user)
-    else:
-        send_already_registered(user)
-
-
-def _awaits_verification(user: User) -> bool:
-    return (
-        user.role == Role.PATIENT
-        and not user.is_active
-        and PatientProfile.objects.filter(user=user, email_verified_at__isnull=True).exists()
-    )
-
-
-def verification_token(user: User) -> str:
-    """A signed, timestamped token carrying only the user's opaque public id."""
-    return signing.TimestampSigner(salt=VERIFY_SALT).sign(str(user.public_id))
-
-
-def send_verification(user: User) -> None:
-    link = _absolute(reverse("accounts:verify_email", args=[verification_token(user)]))
-    _send_email(
-        "accounts/email/verify",
-        user.email,
-        {"first_name": user.first_name, "link": link, "hours": VERIFY_HOURS},
-    )
-
-
-def send_already_registered(user: User) -> None:
-    _send_email(
-        "accounts/email/already_registered",
-        user.email,
-        {
-            "first_name": user.first_name,
-            "login_link": _absolute(reverse("accounts:login")),
-            "reset_link": _absolute(reverse("accounts:password_reset")),
-        },
-    )
+    with transaction.atomic():
+        if emails.awaits_verification(user):
+            emails.plan_verification(user)
+        else:
+            emails.plan_account_exists(user)
 
 
 def resend_verification(email: str) -> None:
-    """Send a new link if the address belongs to a patient still waiting; otherwise do nothing.
+    """Plan a new link if the address belongs to a patient still waiting; otherwise do nothing.
 
     The caller answers the same way whatever happens here, so this reveals nothing either.
     """
     user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is not None and _awaits_verification(user):
-        send_verification(user)
+    if user is not None and emails.awaits_verification(user):
+        with transaction.atomic():
+            emails.plan_verification(user)
 
 
-def _public_id_from(token: str) -> str:
+def _verification_link(token: str) -> LinkToken:
     try:
-        return signing.TimestampSigner(salt=VERIFY_SALT).unsign(token, max_age=VERIFY_MAX_AGE)
-    except signing.SignatureExpired as exc:
-        raise LinkExpired from exc
-    except signing.BadSignature as exc:
+        link = links.find(TokenPurpose.VERIFY_EMAIL, token)
+    except LinkUnavailable as exc:
         raise InvalidLink from exc
-
-
-def _patient_named_by(public_id: str, *, for_update: bool = False) -> User:
-    users = User.objects.filter(public_id=public_id, role=Role.PATIENT)
-    if for_update:
-        users = users.select_for_update()
-    user = users.first()
-    if user is None or not PatientProfile.objects.filter(user=user).exists():
+    if link.user is None or link.user.role != Role.PATIENT:
         raise InvalidLink
-    return user
+    return link
+
+
+def _check_verification(link: LinkToken, user: User) -> None:
+    """A verified account first (its every link says so), then the link's own expiry."""
+    if user.is_active or not emails.awaits_verification(user) or link.used_at is not None:
+        raise AlreadyVerified
+    if link.expires_at <= timezone.now():
+        raise LinkExpired
 
 
 def pending_patient(token: str) -> User:
@@ -221,27 +177,35 @@ def pending_patient(token: str) -> User:
     Read only: opening the link changes nothing, so a mail scanner that follows it uses up
     nothing. Raises like verify_email would, so the page can say at once what is wrong.
     """
-    user = _patient_named_by(_public_id_from(token))
-    if user.is_active or not _awaits_verification(user):
-        raise AlreadyVerified
+    link = _verification_link(token)
+    user = link.user
+    assert user is not None  # _verification_link
+    _check_verification(link, user)
     return user
 
 
 def verify_email(token: str, *, password: str) -> User:
     """Mark the email as proven, set the password chosen on the link's page, and activate.
 
-    The token is checked again (it may have expired since the page was opened). The profile's
-    `email_verified_at` is claimed with a conditional update, so a double submit activates once,
-    and a patient who was verified and later deactivated by the clinic is never switched back on,
-    nor given a new password, by an old link. Whatever password the account had before (none, for
-    accounts made by `register_patient`) is replaced.
+    The link is checked again (it may have expired since the page was opened) and used with a
+    conditional update, as is the profile's `email_verified_at`, so a double submit activates
+    once; a patient who was verified and later deactivated by the clinic is never switched back
+    on, nor given a new password, by an old link (any of their links: once the address is proven,
+    every other link of theirs answers "already confirmed"). Whatever password the account had
+    before (none, for accounts made by `register_patient`) is replaced.
     """
     with transaction.atomic():
-        user = _patient_named_by(_public_id_from(token), for_update=True)
-        if user.is_active:
-            raise AlreadyVerified
+        link = _verification_link(token)
+        assert link.user_id is not None  # _verification_link
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        _check_verification(link, user)
+        now = timezone.now()
+        try:
+            links.use(link, now)
+        except LinkUnavailable as exc:
+            raise AlreadyVerified from exc
         claimed = PatientProfile.objects.filter(user=user, email_verified_at__isnull=True).update(
-            email_verified_at=timezone.now()
+            email_verified_at=now
         )
         if claimed != 1:
             raise AlreadyVerified
@@ -254,10 +218,6 @@ def verify_email(token: str, *, password: str) -> User:
 # --- Invitations ---------------------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_invitation(
     *,
     email: str,
@@ -265,55 +225,46 @@ def create_invitation(
     location: Location | None,
     invited_by: User,
     role: Role = Role.PATIENT,
-) -> tuple[Invitation, str]:
-    """Store an invitation under the hash of a fresh random token and email the link.
+) -> Invitation:
+    """Store an invitation and plan its email in the same transaction.
 
-    The raw token is returned (for the link) and never stored: a copy of the database does not
-    hold working links. A staff invitation carries the role the account will have; only the
-    roles of INVITABLE_STAFF_ROLES (never a superuser) can be given this way.
+    The link's token is minted when the email is sent, and only its hash is stored. A staff
+    invitation carries the role the account will have; only the roles of INVITABLE_STAFF_ROLES
+    (never a superuser) can be given this way.
     """
     if role != Role.PATIENT and role not in INVITABLE_STAFF_ROLES:
         raise ValueError(f"{role!r} cannot be given by an invitation")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        email=User.objects.normalize_email(email).lower(),
-        first_name=first_name,
-        role=role,
-        location=location,
-        invited_by=invited_by,
-        token_hash=hash_token(token),
-        expires_at=timezone.now() + INVITATION_LIFETIME,
-    )
-    template = (
-        "accounts/email/staff_invitation"
-        if invitation.is_for_staff
-        else "accounts/email/invitation"
-    )
-    _send_email(
-        template,
-        invitation.email,
-        {
-            "first_name": invitation.first_name,
-            "link": _absolute(reverse("accounts:accept_invitation", args=[token])),
-            "days": INVITATION_LIFETIME.days,
-            "location": location,
-            "role": invitation.get_role_display(),
-        },
-    )
-    return invitation, token
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            email=User.objects.normalize_email(email).lower(),
+            first_name=first_name,
+            role=role,
+            location=location,
+            invited_by=invited_by,
+            expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
+        emails.plan_invitation(invitation)
+    return invitation
+
+
+def _invitation_link(token: str) -> LinkToken:
+    """The link behind an invitation token, or InvitationUnavailable saying why it cannot be
+    used: the invitation (used with another of its links, expired) and the link itself."""
+    link = links.find(TokenPurpose.INVITATION, token)
+    invitation = link.invitation
+    assert invitation is not None  # link_token_names_its_subject
+    if invitation.used_at is not None:
+        raise InvitationUnavailable(InvitationUnavailable.USED)
+    links.check(link)
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnavailable(InvitationUnavailable.EXPIRED)
+    return link
 
 
 def usable_invitation(token: str) -> Invitation:
     """The invitation behind a link, or InvitationUnavailable saying why it cannot be used."""
-    invitation = (
-        Invitation.objects.select_related("location").filter(token_hash=hash_token(token)).first()
-    )
-    if invitation is None:
-        raise InvitationUnavailable(InvitationUnavailable.UNKNOWN)
-    if invitation.used_at is not None:
-        raise InvitationUnavailable(InvitationUnavailable.USED)
-    if invitation.expires_at <= timezone.now():
-        raise InvitationUnavailable(InvitationUnavailable.EXPIRED)
+    invitation = _invitation_link(token).invitation
+    assert invitation is not None
     return invitation
 
 
@@ -321,8 +272,9 @@ def email_has_account(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
 
 
-def _claim(invitation: Invitation, now: dt.datetime) -> None:
-    """Use the invitation once: a conditional UPDATE whose row count is checked."""
+def _claim(link: LinkToken, invitation: Invitation, now: dt.datetime) -> None:
+    """Use the link and the invitation once: conditional UPDATEs whose row counts are checked."""
+    links.use(link, now)
     claimed = Invitation.objects.filter(
         pk=invitation.pk, used_at__isnull=True, expires_at__gt=now
     ).update(used_at=now)
@@ -337,7 +289,9 @@ def accept_invitation(token: str, details: PatientDetails) -> User:
     submit or a second tab finds it used; everything happens in one transaction, so a failure
     (the address registered meanwhile) leaves the invitation unused.
     """
-    invitation = usable_invitation(token)
+    link = _invitation_link(token)
+    invitation = link.invitation
+    assert invitation is not None
     if invitation.is_for_staff:
         raise InvitationUnavailable(InvitationUnavailable.UNKNOWN)
     if email_has_account(invitation.email):
@@ -345,7 +299,7 @@ def accept_invitation(token: str, details: PatientDetails) -> User:
     now = timezone.now()
     try:
         with transaction.atomic():
-            _claim(invitation, now)
+            _claim(link, invitation, now)
             user = User.objects.create_user(
                 email=invitation.email,
                 password=details.password,
@@ -374,7 +328,9 @@ def accept_staff_invitation(token: str, details: StaffDetails) -> User:
     The account has a password but no second factor yet: the caller sends the person straight to
     enrolment, and nothing opens until that is done (accounts.security).
     """
-    invitation = usable_invitation(token)
+    link = _invitation_link(token)
+    invitation = link.invitation
+    assert invitation is not None
     if not invitation.is_for_staff:
         raise InvitationUnavailable(InvitationUnavailable.UNKNOWN)
     if email_has_account(invitation.email):
@@ -382,7 +338,7 @@ def accept_staff_invitation(token: str, details: StaffDetails) -> User:
     now = timezone.now()
     try:
         with transaction.atomic():
-            _claim(invitation, now)
+            _claim(link, invitation, now)
             user = User.objects.create_user(
                 email=invitation.email,
                 password=details.password,
@@ -399,23 +355,52 @@ def accept_staff_invitation(token: str, details: StaffDetails) -> User:
     return user
 
 
-# --- Email ---------------------------------------------------------------------------------------
+# --- Password reset ------------------------------------------------------------------------------
 
 
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+def request_password_reset(email: str) -> int:
+    """Plan a reset email for each active account with a password at this address.
+
+    The caller answers the same whether or not one exists (no account enumeration); the rows are
+    written either way in one short transaction and the email goes out from the worker, so the
+    answer takes no longer for a known address. Returns how many were planned (for the admin).
+    """
+    planned = 0
+    with transaction.atomic():
+        for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
+            if emails.can_reset_password(user):
+                emails.plan_password_reset(user)
+                planned += 1
+    return planned
 
 
-def _send_email(template_prefix: str, to: str, context: dict[str, Any]) -> None:
-    """Render a subject / text / HTML triplet and send it. Texts carry no clinical detail."""
-    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = "".join(render_to_string(f"{template_prefix}_subject.txt", context).splitlines())
-    message = EmailMultiAlternatives(
-        subject=subject.strip(),
-        body=render_to_string(f"{template_prefix}_body.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(
-        render_to_string(f"{template_prefix}_body.html", context), "text/html"
-    )
-    message.send()
+def reset_link(user: User | None, token: str) -> LinkToken:
+    """The reset link for `user` (the account its address names), or LinkUnavailable: UNKNOWN for
+    a token that is not a reset link of this account (a guess), USED or EXPIRED otherwise."""
+    link = links.find(TokenPurpose.PASSWORD_RESET, token)
+    if user is None or link.user_id != user.pk:
+        raise LinkUnavailable(LinkUnavailable.UNKNOWN)
+    links.check(link)
+    if not emails.can_reset_password(user):
+        raise LinkUnavailable(LinkUnavailable.USED)
+    return link
+
+
+def reset_password(user: User, token: str, password: str) -> User:
+    """Set the password chosen on a reset link's page, using the link exactly once.
+
+    The account row is locked first, then its links (one order, as everywhere an account and its
+    links are written): of two submissions at once, of the same link or of two reset emails, the
+    first uses its link and voids every other unused reset link of the account; the second finds
+    its link used and changes nothing. Sessions signed in with the old password end with it
+    (Django checks the password's hash in each session).
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        link = reset_link(locked, token)
+        now = timezone.now()
+        links.use(link, now)
+        links.void_siblings(link, now)
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+    return locked

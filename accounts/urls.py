@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from accounts import views
 
@@ -11,16 +10,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_done"),
-            email_template_name="registration/password_reset_email.txt",
-            subject_template_name="registration/password_reset_subject.txt",
-            extra_email_context={"site_name": settings.SITE_NAME},
-        ),
-        name="password_reset",
-    ),
+    path("password-reset/", views.password_reset, name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),
@@ -28,7 +18,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<slug:uidb64>/<slug:token>/",
-        views.PasswordResetConfirmView.as_view(),
+        views.password_reset_confirm,
         name="password_reset_confirm",
     ),
     path(
@@ -38,9 +28,9 @@ urlpatterns = [
     ),
     path("register/", views.register, name="register"),
     path("register/sent/", views.register_done, name="register_done"),
-    path("register/verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("register/verify/<slug:token>/", views.verify_email, name="verify_email"),
     path("register/resend/", views.resend_verification, name="resend_verification"),
-    path("register/invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("register/invite/<slug:token>/", views.accept_invitation, name="accept_invitation"),
     path("invitations/new/", views.invite, name="invite"),
     path("invitations/staff/new/", views.invite_staff, name="invite_staff"),
     path("mfa/", views.mfa, name="mfa"),

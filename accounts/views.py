@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -10,16 +11,16 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from accounts import language, lockout, security, services
+from accounts import emails, language, lockout, security, services
 from accounts.access import role_required
 from accounts.forms import (
     ChoosePasswordForm,
@@ -32,6 +33,7 @@ from accounts.forms import (
     StaffInvitationAcceptForm,
     StaffInvitationForm,
 )
+from accounts.links import LinkUnavailable
 from accounts.models import Invitation, Role, User
 from accounts.requests import AuthenticatedRequest
 from locations.models import Location, NurseShift
@@ -144,7 +146,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 def invite(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        invitation, _token = services.create_invitation(
+        invitation = services.create_invitation(
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
             location=form.cleaned_data["location"],
@@ -235,7 +237,7 @@ def invite_staff(request: HttpRequest) -> HttpResponse:
     """Clinic admins invite staff with a role from a fixed list; the invitee sets the password."""
     form = StaffInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        invitation, _token = services.create_invitation(
+        invitation = services.create_invitation(
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
             location=form.cleaned_data["location"],
@@ -362,24 +364,71 @@ def mfa(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mfa.html", context)
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+# --- Password reset ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """The same answer whether or not the address has an account: the email, if any, is an
+    outbox row the worker sends (services.request_password_reset)."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_password_reset(form.cleaned_data["email"])
+        return redirect("accounts:password_reset_done")
+    return render(request, "registration/password_reset_form.html", {"form": form})
+
+
+def _account_named_by(uidb64: str) -> User | None:
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return User.objects.filter(pk=pk).first()
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     """Choosing a new password from an emailed link, inside the lockout.
 
-    While the account or the address is locked, setting a password is refused; a link whose
-    token is wrong (a guess) counts as a failed sign-in for the account it names.
+    GET shows the form and changes nothing (mail scanners use up nothing); a valid POST uses the
+    link once. A token that is no reset link of the account the address names (a guess) counts
+    as a failed sign-in for that account; while the account or the address is locked, setting a
+    password is refused. A used or expired link is genuine and counts for nothing.
     """
-
-    success_url = reverse_lazy("accounts:password_reset_complete")
-
-    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
-        user = self.get_user(str(kwargs["uidb64"]))
-        username = user.email if user is not None else None
-        if request.method == "POST" and lockout.is_locked(request, username):
-            return lockout.lockout_response(request)
-        response = super().dispatch(request, *args, **kwargs)
-        if not self.validlink and not isinstance(response, HttpResponseRedirect):
+    user = _account_named_by(uidb64)
+    username = user.email if user is not None else None
+    try:
+        link = services.reset_link(user, token)
+    except LinkUnavailable as unavailable:
+        if unavailable.reason == unavailable.UNKNOWN:
             lockout.record_failure(request, username)
-        return response
+        return _reset_unavailable(request, unavailable)
+    if request.method == "POST" and lockout.is_locked(request, username):
+        return lockout.lockout_response(request)
+    assert link.user is not None  # reset_link
+    form = SetPasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(link.user, token, form.cleaned_data["new_password1"])
+        except LinkUnavailable as unavailable:  # used a moment ago, in another tab
+            return _reset_unavailable(request, unavailable)
+        return redirect("accounts:password_reset_complete")
+    return render(
+        request, "registration/password_reset_confirm.html", {"form": form, "validlink": True}
+    )
+
+
+def _reset_unavailable(request: HttpRequest, unavailable: LinkUnavailable) -> HttpResponse:
+    return render(
+        request,
+        "registration/password_reset_confirm.html",
+        {
+            "validlink": False,
+            "reason": unavailable.reason,
+            "hours": round(emails.password_reset_lifetime() / dt.timedelta(hours=1)),
+        },
+        status=404 if unavailable.reason == unavailable.UNKNOWN else 410,
+    )
 
 
 @login_required

@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.prune_sign_in_records",
         "schedule": 15 * 60.0,
     },
+    "prune-link-tokens": {"task": "accounts.tasks.prune_link_tokens", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")
@@ -199,6 +200,7 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = False  # accounts.signals forgets the account's failures, not the address's
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "new_password1", "new_password2"]
 AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"  # paths in its log with tokens cut
 # Successful sign-ins (axes' access log) are kept this long, then pruned with old failures.
 SIGN_IN_LOG_DAYS = env_int("SIGN_IN_LOG_DAYS", 90, minimum=1)
 OTP_TOTP_ISSUER = "Clearwater Clinics"

@@ -60,9 +60,6 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def pending(self) -> MessageQuerySet:
         return self.filter(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED])
 
-    def at_or_after(self, when: object) -> MessageQuerySet:
-        return self.filter(send_at__gte=when)
-
     def in_group(self, group: str) -> MessageQuerySet:
         return self.filter(group=group)
 

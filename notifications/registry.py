@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from clinic.redaction import token_prefix
+
 if TYPE_CHECKING:
     from notifications.models import Message
 
@@ -32,6 +34,14 @@ class Resolved:
     body_html: str = ""
     # (file name, content, MIME type with parameters, e.g. "text/calendar; method=REQUEST")
     attachments: list[tuple[str, str, str]] = field(default_factory=list)
+    # Values delivered but never stored (a single-use link's raw token): the row's record of
+    # what went out shows their first characters only (`redacted`).
+    secrets: tuple[str, ...] = ()
+
+    def redacted(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, token_prefix(secret))
+        return text
 
 
 class Skip(Exception):

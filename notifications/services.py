@@ -236,11 +236,11 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
             attempts=attempts,
             last_error="",
             recipient=resolved.recipient[:254],
-            subject=resolved.subject[:200],
-            body_text=resolved.body_text,
-            body_html=resolved.body_html,
+            subject=resolved.redacted(resolved.subject)[:200],
+            body_text=resolved.redacted(resolved.body_text),
+            body_html=resolved.redacted(resolved.body_html),
             attachment_name=attachment[0][:100],
-            attachment=attachment[1],
+            attachment=resolved.redacted(attachment[1]),
         )
         return "sent"
     if isinstance(outcome, RecipientOptedOut):
@@ -281,16 +281,6 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
             reason=reason,
         )
     return "failed"
-
-
-def channels_for(*, email: str, email_ok: bool, phone: str, sms_ok: bool) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs the person agreed to."""
-    pairs = []
-    if email_ok and email:
-        pairs.append((Channel.EMAIL.value, email))
-    if sms_ok and phone:
-        pairs.append((Channel.SMS.value, phone))
-    return pairs
 
 
 OPTED_OUT_CODE = "21610"

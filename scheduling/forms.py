@@ -116,6 +116,16 @@ class MoveForm(forms.Form):
     )
 
 
+class DeclineSeriesForm(forms.Form):
+    """Why the desk declines a series booked online: the patient reads it (by email)."""
+
+    reason = forms.CharField(
+        max_length=200,
+        strip=True,
+        help_text="The patient reads this: neutral words, no clinical detail.",
+    )
+
+
 class CancelForm(forms.Form):
     and_following = forms.BooleanField(label="Cancel the rest of the series too", required=False)
     reason = forms.CharField(max_length=200, required=False)
@@ -260,7 +270,6 @@ class SelfPlanRequestForm(PlanRequestForm):
     location = LocationWithZoneField(
         label=_("Clinic"),
         queryset=Location.objects.none(),
-        empty_label=_("Choose a clinic"),
         widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("Choose one of the clinics in the list.")},
     )
@@ -336,7 +345,7 @@ class SelfBookForm(BookForm):
             coerce=int,
             empty_value=None,
             required=False,
-            error_messages={"invalid_choice": _("Choose how many appointments to book now.")},
+            error_messages={"invalid_choice": _("Choose how many sessions to book now.")},
         )
 
     def clean(self) -> dict[str, Any]:
@@ -352,3 +361,6 @@ class SelfBookForm(BookForm):
 class SelfMoveForm(forms.Form):
     date = forms.DateField(label=_("New date"), widget=DATE)
     time = forms.TimeField(label=_("New time"), widget=TIME)
+    and_following = forms.BooleanField(
+        label=_("Move my later appointments too, by as many days"), required=False
+    )

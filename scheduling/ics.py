@@ -37,6 +37,9 @@ def uid(session: Session) -> str:
 def _status(session: Session) -> str:
     if session.status in (Status.CANCELLED, Status.LATE_CANCELLED, Status.NO_SHOW):
         return "CANCELLED"
+    if session.series.is_awaiting_desk:
+        # Booked online, the desk has still to confirm it (RFC 5545: "tentative").
+        return "TENTATIVE"
     return "CONFIRMED"
 
 

@@ -76,6 +76,14 @@ BEFORE_KINDS = (
     ReminderKind.FASTING,
 )
 ENDED = (Status.CANCELLED, Status.LATE_CANCELLED, Status.NO_SHOW)
+# Messages that would speak of a booked appointment, and what they open with while the desk
+# has still to confirm a series booked online (Series.awaiting_desk_since).
+NOTED_WHILE_AWAITING = (*BEFORE_KINDS, ReminderKind.CHANGED)
+# Translated when used (gettext), in the patient's language.
+AWAITING_SUBJECT = gettext_noop("Not confirmed yet:")
+AWAITING_NOTE = gettext_noop(
+    "The clinic has not confirmed this appointment yet; we will write to you when it does."
+)
 
 ACTION_SALT = "scheduling.session-action"
 CHECKIN_SALT = "outcomes.check-in"
@@ -352,6 +360,40 @@ def _notice(series: Series, kind: str, sessions: list[Session]) -> int:
     )
 
 
+def _booked_kind(series: Series) -> str:
+    """The first message of a booking: a confirmation, or, for a series booked online that
+    the desk has still to confirm, a "requested" message without calendar invitations."""
+    return ReminderKind.REQUESTED if series.is_awaiting_desk else ReminderKind.CONFIRMATION
+
+
+def on_series_confirmed(series: Series) -> int:
+    """The desk confirmed a series booked online: the confirmation with its invitations now,
+    for the sessions still ahead. The per-session messages were planned at booking; what
+    they say is decided when they are sent, so from now on they promise the appointment."""
+    sessions = list(
+        series.sessions.filter(status__in=UPCOMING_STATUSES, starts_at__gt=timezone.now())
+        .select_related("location")
+        .order_by("number")
+    )
+    if not sessions:
+        return 0
+    written = _notice(series, ReminderKind.CONFIRMATION, sessions)
+    dispatch_soon()
+    return written
+
+
+def on_series_declined(series: Series, sessions: list[Session]) -> int:
+    """The desk declined a series booked online: nothing more is sent for it (its "requested"
+    message and questionnaire included, if still pending), and the patient is told why."""
+    _next_sequence(sessions)
+    for session in sessions:
+        outbox.cancel_group(f"session:{session.pk}")
+    outbox.cancel_group(f"series:{series.pk}")
+    written = _notice(series, ReminderKind.DECLINED, sessions)
+    dispatch_soon()
+    return written
+
+
 def on_series_booked(series: Series) -> int:
     sessions = list(
         series.sessions.select_related("location", "patient__patient_profile", "series").order_by(
@@ -363,7 +405,7 @@ def on_series_booked(series: Series) -> int:
     # A series booked in part (the first sessions now, the rest later) still has the plan's
     # number of infusions: the mid-series and end questionnaires follow those sessions.
     total = max(len(sessions), series.plan.infusions)
-    written = _notice(series, ReminderKind.CONFIRMATION, sessions)
+    written = _notice(series, _booked_kind(series), sessions)
     if rules[ReminderKind.QUESTIONNAIRE].enabled:
         written += _plan(
             ReminderKind.QUESTIONNAIRE,
@@ -386,7 +428,7 @@ def on_sessions_added(series: Series, sessions: list[Session]) -> int:
         return 0
     rules = rules_for(series.location_id)
     total = max(series.sessions.count(), series.plan.infusions)
-    written = _notice(series, ReminderKind.CONFIRMATION, sessions)
+    written = _notice(series, _booked_kind(series), sessions)
     for session in sessions:
         written += plan_session(session, rules, total)
     dispatch_soon()
@@ -520,6 +562,7 @@ def resolve(message: Message) -> Resolved:
     with translation.override(language):
         context = _base_context(patient, location)
         attachments: list[tuple[str, str, str]] = []
+        awaiting = series.is_awaiting_desk
         if session is not None:
             context.update(when=_when(session), number=session.number)
         if kind == ReminderKind.REMINDER:
@@ -559,14 +602,34 @@ def resolve(message: Message) -> Resolved:
                 expires=_clock(hold.expires_at.astimezone(location.zone)),
                 link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
             )
-        elif kind in (ReminderKind.CONFIRMATION, ReminderKind.CHANGED, ReminderKind.CANCELLED):
+        elif kind == ReminderKind.REQUESTED and not series.is_awaiting_desk:
+            raise Skip("the clinic has confirmed or declined the booking since")
+        elif kind == ReminderKind.DECLINED:
+            sessions = _sessions(message.context.get("sessions", []))
+            if not sessions:
+                raise Skip("the booking had no appointments")
+            context.update(
+                sessions=[_when(s) for s in sessions],
+                when=_when(sessions[0]),
+                reason=sessions[0].cancel_reason,
+            )
+        if kind in (
+            ReminderKind.CONFIRMATION,
+            ReminderKind.REQUESTED,
+            ReminderKind.CHANGED,
+            ReminderKind.CANCELLED,
+        ):
             sessions = _sessions(message.context.get("sessions", []))
             if kind != ReminderKind.CANCELLED:
                 sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
                 if not sessions:
                     raise Skip("none of its appointments is still ahead")
             context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
-            if message.channel == Channel.EMAIL:
+            # No calendar invitation for what the clinic has not confirmed: it comes with the
+            # confirmation once the desk confirms.
+            if message.channel == Channel.EMAIL and not (
+                kind == ReminderKind.REQUESTED or (awaiting and kind == ReminderKind.CHANGED)
+            ):
                 attachments = [
                     (
                         f"appointment-{s.number}.ics",
@@ -579,15 +642,26 @@ def resolve(message: Message) -> Resolved:
         if language != settings.LANGUAGE_CODE:
             rule = _default_texts(rule)
         prefix = f"notifications/{kind}/"
+        # A reminder or a "moved" notice while the desk has still to confirm the series does not
+        # promise the appointment, whatever the location's own texts say: it opens with the note.
+        note = awaiting and kind in NOTED_WHILE_AWAITING
         if message.channel == Channel.SMS:
+            body = _render(rule.sms_text, prefix + "sms.txt", context)
             return Resolved(
-                recipient=recipient, body_text=_render(rule.sms_text, prefix + "sms.txt", context)
+                recipient=recipient, body_text=f"{gettext(AWAITING_NOTE)} {body}" if note else body
             )
+        subject = _render(rule.email_subject, prefix + "subject.txt", context)
+        text = _render(rule.email_text, prefix + "email.txt", context)
+        html = _render(rule.email_html, prefix + "email.html", context)
+        if note:
+            subject = f"{gettext(AWAITING_SUBJECT)} {subject}"
+            text = f"{gettext(AWAITING_NOTE)}\n\n{text}"
+            html = f"<p><strong>{gettext(AWAITING_NOTE)}</strong></p>\n{html}"
         return Resolved(
             recipient=recipient,
-            subject=_render(rule.email_subject, prefix + "subject.txt", context),
-            body_text=_render(rule.email_text, prefix + "email.txt", context),
-            body_html=_render(rule.email_html, prefix + "email.html", context),
+            subject=subject,
+            body_text=text,
+            body_html=html,
             attachments=attachments,
         )
 
@@ -610,6 +684,7 @@ def preview(location: Any, rule: Rule) -> dict[str, str]:
         "offered": when,
         "expires": f"{start:%-I:%M %p}",
         "link_days": settings.QUESTIONNAIRE_LINK_DAYS,
+        "reason": "These times do not suit the clinic; please call us to choose others.",
     }
     prefix = f"notifications/{rule.kind}/"
     return {

@@ -4,8 +4,10 @@ Every workflow here calls scheduling.services (book_series, book_more, move_sess
 cancel_sessions, accept_hold), so a patient keeps the desk's rules (spacing, hours, chairs,
 nurses, the plan's span) and the same messages are planned. What this module adds is the
 location's self-booking settings (on or off, minimum notice, how far ahead, whether the desk
-confirms) and the patient's holds: while the patient chooses, the proposed slots are Hold rows
-that the planner counts for everyone (`Hold.objects.live()`), released on expiry or booking.
+confirms: then the series is booked but awaits the desk, `Series.awaiting_desk_since`, and
+services.confirm_self_booked or decline_self_booked decide it) and the patient's holds:
+while the patient chooses, the proposed slots are Hold rows that the planner counts for
+everyone (`Hold.objects.live()`), released on expiry or booking.
 
 The lock order is services': locations first (`_lock_locations`), then holds (the patient's own,
 released before a new proposal or a booking so they never block the patient's own choice),
@@ -113,10 +115,6 @@ def _release_own_holds(patient: User) -> None:
     )
 
 
-def own_holds(patient: User) -> QuerySet[Hold]:
-    return Hold.objects.live().filter(patient=patient).order_by("starts_at")
-
-
 @_retried
 def hold_proposal(
     patient: User, location: Location, request: planner.Request
@@ -169,13 +167,21 @@ def book_own_series(
     with transaction.atomic():
         _lock_locations(location, choices[0].date, choices[-1].date)
         _release_own_holds(patient)
-        series = book_series(plan, location, choices, booked_by=patient, book_first=book_first)
+        series = book_series(
+            plan,
+            location,
+            choices,
+            booked_by=patient,
+            book_first=book_first,
+            awaiting_desk=location.self_booking_desk_confirms,
+        )
         if location.self_booking_desk_confirms:
             worklist.open_task(
                 Cause.SELF_BOOKED,
                 f"series:{series.pk}",
                 subject=patient.get_full_name() or "A patient",
-                detail="Booked online by the patient; check the series and confirm it with them.",
+                detail="Booked online by the patient; its chairs are held. Confirm it, or "
+                "decline it with a reason, on the series page.",
                 link=reverse("scheduling:series", args=[series.public_id]),
                 location_pk=location.pk,
             )
@@ -232,9 +238,13 @@ def book_rest(series: Series, choices: list[Choice]) -> list[Session]:
         return book_more(series, choices)
 
 
-def move_own_session(session: Session, choice: Choice) -> list[Session]:
-    """Move the patient's session under the desk's rules, with the location's notice; the
-    desk's series page shows that the patient moved it."""
+def move_own_session(
+    session: Session, choice: Choice, *, and_following: bool = False
+) -> list[Session]:
+    """Move the patient's session (or it and the following ones, by as many days) with the
+    desk's `move_sessions`: its spacing, hours, chairs, nurses and holds, all or nothing, the
+    same messages re-planned; plus the location's notice. The desk's series page shows that
+    the patient moved them."""
     _check_open(session.location)
     if session.starts_at < timezone.now() + dt.timedelta(
         hours=session.location.self_booking_notice_hours
@@ -245,7 +255,8 @@ def move_own_session(session: Session, choice: Choice) -> list[Session]:
             f"{phone}."
         )
     _check_notice(session.location, [choice])
-    return move_sessions(session, choice, moved_by=session.patient)
+    # The following sessions move later than this one, so their notice is kept too.
+    return move_sessions(session, choice, and_following=and_following, moved_by=session.patient)
 
 
 def cancel_own_session(session: Session) -> list[Session]:

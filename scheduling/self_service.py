@@ -81,7 +81,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     sessions = []
     now = timezone.now()
     if series is not None:
-        for session in series.sessions.select_related("location").order_by("number"):
+        for session in series.sessions.select_related("location", "series").order_by("number"):
             session.can_change = session.is_upcoming  # type: ignore[attr-defined]  # for the template
             session.can_cancel_online = (  # type: ignore[attr-defined]
                 session.is_upcoming and session.cancellation_policy().online_open(now)
@@ -167,10 +167,10 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             messages.error(
                 request,
                 gettext(
-                    "Appointment %(appointment)s was just taken by someone else, so nothing was "
+                    "Session %(session)s was just taken by someone else, so nothing was "
                     "booked. Here is a fresh proposal."
                 )
-                % {"appointment": conflict.describe()},
+                % {"session": conflict.describe()},
             )
             context["failed"] = conflict.failed
         except (services.SchedulingError, NotBookable) as error:
@@ -178,11 +178,21 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
             return render(request, "scheduling/self/book.html", context)
         else:
             booked = series.sessions.count()
-            messages.success(
-                request,
-                gettext("Booked %(count)s appointments at %(location)s.")
-                % {"count": booked, "location": location.name},
-            )
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    gettext(
+                        "Requested %(count)s sessions at %(location)s. The clinic will confirm "
+                        "them; we will write to you when it does."
+                    )
+                    % {"count": booked, "location": location.name},
+                )
+            else:
+                messages.success(
+                    request,
+                    gettext("Booked %(count)s sessions at %(location)s.")
+                    % {"count": booked, "location": location.name},
+                )
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_proposal(request.user, location, planner_request)
@@ -221,18 +231,29 @@ def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             messages.error(
                 request,
                 gettext(
-                    "Appointment %(appointment)s was just taken by someone else, so nothing was "
+                    "Session %(session)s was just taken by someone else, so nothing was "
                     "booked. Here is a fresh proposal."
                 )
-                % {"appointment": conflict.describe()},
+                % {"session": conflict.describe()},
             )
         except (services.SchedulingError, NotBookable) as error:
             messages.error(request, _words(error))
             return render(request, "scheduling/self/book_rest.html", context)
         else:
-            messages.success(
-                request, gettext("Booked the remaining %(count)s appointments.") % {"count": left}
-            )
+            if series.is_awaiting_desk:
+                messages.success(
+                    request,
+                    gettext(
+                        "Requested the remaining %(count)s sessions. The clinic will confirm them "
+                        "with the others; we will write to you when it does."
+                    )
+                    % {"count": left},
+                )
+            else:
+                messages.success(
+                    request,
+                    gettext("Booked the remaining %(count)s sessions.") % {"count": left},
+                )
             return redirect("scheduling:self_home")
     try:
         proposal, holds = self_booking.hold_rest(series, weekdays, windows)
@@ -258,25 +279,39 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         messages.error(request, gettext("Give the date and the time you would like instead."))
         return redirect("scheduling:self_home")
     choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+    and_following = form.cleaned_data["and_following"]
     try:
-        self_booking.move_own_session(session, choice)
-    except services.BookingConflict:
+        moved = self_booking.move_own_session(session, choice, and_following=and_following)
+    except services.BookingConflict as conflict:
+        unchanged = (
+            gettext("None of your appointments was changed")
+            if and_following
+            else gettext("Your appointment was not changed")
+        )
         messages.error(
             request,
             gettext(
-                "That time is not free (the clinic may be closed, or no chair or nurse is free "
-                "then). Your appointment was not changed; please try another time."
-            ),
+                "Appointment %(appointment)s cannot move there (the clinic may be closed, or no "
+                "chair or nurse is free then). %(unchanged)s; please try another time."
+            )
+            % {"appointment": conflict.describe(), "unchanged": unchanged},
         )
     except services.SchedulingError as error:
+        unchanged = gettext("None of your appointments was changed.") if and_following else ""
         messages.error(
-            request,
-            gettext("%(problem)s Your appointment was not changed.") % {"problem": error},
+            request, f"{error} {unchanged or gettext('Your appointment was not changed.')}"
         )
     else:
-        messages.success(
-            request, gettext("Appointment %(number)s is moved.") % {"number": session.number}
-        )
+        if len(moved) > 1:
+            messages.success(
+                request,
+                gettext("Appointments %(first)s to %(last)s are moved.")
+                % {"first": moved[0].number, "last": moved[-1].number},
+            )
+        else:
+            messages.success(
+                request, gettext("Appointment %(number)s is moved.") % {"number": session.number}
+            )
     return redirect("scheduling:self_home")
 
 

@@ -12,7 +12,9 @@ The lock order, the same on every path (a second order is a deadlock waiting for
    load are checked across every site under one lock that covers them;
 2. holds (accepting or releasing an offer);
 3. session rows, in ascending id;
-4. waitlist entries (taken with SKIP LOCKED, never waited for).
+4. the series row, by a conditional UPDATE (a series cancelled with its last session, or a
+   series booked online confirmed or declined by the desk), then its worklist task;
+5. waitlist entries (taken with SKIP LOCKED, never waited for).
 
 A deadlock or serialization failure that still happens (two paths reaching rows PostgreSQL locks
 implicitly, such as a foreign key's KEY SHARE) is retried a bounded number of times (`_retried`)
@@ -41,6 +43,7 @@ from review.models import TreatmentPlan
 from review.services import assert_bookable
 from scheduling import planner, reminders
 from scheduling.models import (
+    AWAITING_DESK,
     UPCOMING_STATUSES,
     Hold,
     Series,
@@ -48,6 +51,8 @@ from scheduling.models import (
     Status,
     WaitlistEntry,
 )
+from worklist import services as worklist
+from worklist.models import Cause, Task
 
 HOLD_MINUTES = 30
 EXCLUSIONS = "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap"
@@ -212,8 +217,13 @@ def book_series(
     booked_by: User,
     request: planner.Request | None = None,
     book_first: int | None = None,
+    awaiting_desk: bool = False,
 ) -> Series:
     """Book every chosen session or none (all or nothing).
+
+    With `awaiting_desk` (a patient's own booking where the location's desk confirms), the
+    sessions take their chairs and nurses now but the series waits for the desk's Confirm or
+    Decline (`Series.awaiting_desk_since`); the patient is told it is requested.
 
     With `book_first`, the whole series is chosen and checked against the plan's spacing, but
     only its first sessions are booked; the rest are booked later (`book_more`) within the
@@ -245,7 +255,11 @@ def book_series(
             if failed:
                 raise BookingConflict(failed)
             series = Series.objects.create(
-                plan=plan, patient=plan.patient, location=location, booked_by=booked_by
+                plan=plan,
+                patient=plan.patient,
+                location=location,
+                booked_by=booked_by,
+                awaiting_desk_since=timezone.now() if awaiting_desk else None,
             )
             for number, slot in enumerate(slots, start=1):
                 assert slot is not None
@@ -434,6 +448,76 @@ def cancel_sessions(
             Series.objects.filter(pk=session.series_id).update(status=Series.SeriesStatus.CANCELLED)
         reminders.on_sessions_cancelled(targets)
         for target in targets:
+            offer_freed_slot(FreedSlot.of(target))
+    return targets
+
+
+# --- A series booked online, confirmed or declined by the desk ---------------------------------
+
+DECIDED = (
+    "This series no longer awaits confirmation (it was confirmed, declined or cancelled); "
+    "nothing was changed."
+)
+
+
+def _close_self_booked_task(series: Series, by: User, note: str) -> None:
+    task = Task.objects.open().filter(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}").first()
+    if task is not None:
+        worklist.close_task(task, by, note)
+
+
+@_retried
+def confirm_self_booked(series: Series, *, by: User) -> Series:
+    """The desk confirms a series the patient booked online: the patient gets the confirmation
+    with its calendar invitations (as if the desk had booked it), the task is done.
+
+    A conditional update (awaiting -> not awaiting) under the location's lock: a second click,
+    or a Decline at the same moment, finds it decided and changes nothing (InvalidTransition).
+    """
+    with transaction.atomic():
+        _lock(series.location)  # step 1 of the lock order; no session changes
+        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(
+            awaiting_desk_since=None
+        )
+        if not decided:
+            raise InvalidTransition(DECIDED)
+        series.refresh_from_db()
+        reminders.on_series_confirmed(series)
+        _close_self_booked_task(series, by, "Confirmed on the series page.")
+    return series
+
+
+@_retried
+def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Session]:
+    """The desk declines a series the patient booked online, with a reason the patient reads.
+
+    Its sessions are released (cancelled, never late: the clinic declined, the patient did not
+    cancel), their pending messages cancelled, the patient told, and each freed slot offered
+    to the waitlist as any cancellation's would be.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _lock(series.location)  # step 1
+        targets = list(  # step 3
+            Session.objects.select_for_update(of=("self",))
+            .filter(series=series, status__in=UPCOMING_STATUSES)
+            .select_related("location", "series")
+            .order_by("pk")
+        )
+        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(  # step 4
+            awaiting_desk_since=None, status=Series.SeriesStatus.CANCELLED
+        )
+        if not decided:
+            raise InvalidTransition(DECIDED)
+        for target in targets:
+            target.status = Status.CANCELLED
+            target.status_changed_at = now
+            target.cancel_reason = reason
+        Session.objects.bulk_update(targets, ["status", "status_changed_at", "cancel_reason"])
+        series.refresh_from_db()
+        reminders.on_series_declined(series, targets)
+        _close_self_booked_task(series, by, f"Declined: {reason}")
+        for target in targets:  # step 5
             offer_freed_slot(FreedSlot.of(target))
     return targets
 

@@ -5,6 +5,7 @@ import re
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core import signing
@@ -31,6 +32,7 @@ from scheduling import ics, planner, reminders, replies, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
+    DeclineSeriesForm,
     MoveForm,
     MyAppointmentForm,
     PlanRequestForm,
@@ -41,6 +43,7 @@ from scheduling.forms import (
     next_weekday,
 )
 from scheduling.models import (
+    AWAITING_DESK,
     ONLINE_CANCEL_BEFORE,
     CalendarFeed,
     Hold,
@@ -78,6 +81,11 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
         .select_related("entry__session__patient", "location")
         .order_by("expires_at")
     )
+    awaiting = list(
+        Series.objects.filter(AWAITING_DESK)
+        .select_related("patient", "location")
+        .order_by("awaiting_desk_since")[:50]
+    )
     return render(
         request,
         "scheduling/desk.html",
@@ -85,6 +93,7 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
             "locations": Location.objects.filter(is_active=True),
             "ready": ready,
             "offers": offers,
+            "awaiting": awaiting,
             "search_form": SearchForm(),
         },
     )
@@ -193,7 +202,12 @@ def _series_or_404(public_id: UUID) -> Series:
 
 @desk_only
 def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    series = _series_or_404(public_id)
+    return _series_page(request, _series_or_404(public_id))
+
+
+def _series_page(
+    request: AuthenticatedRequest, series: Series, decline_form: DeclineSeriesForm | None = None
+) -> HttpResponse:
     sessions = list(series.sessions.select_related("chair", "nurse", "location").order_by("number"))
 
     by_group: dict[str, list[Message]] = defaultdict(list)
@@ -216,11 +230,52 @@ def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
             "sessions": sessions,
             "move_form": MoveForm(),
             "cancel_form": CancelForm(),
+            "decline_form": decline_form or DeclineSeriesForm(),
             "waitlist_form": WaitlistForm(),
             "series_messages": by_group[f"series:{series.pk}"],
             "card": intake_services.insurance_card(series.plan.intake.public_id),
         },
     )
+
+
+@desk_only
+@require_POST
+def confirm_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Confirm a series the patient booked online (the location asks the desk to)."""
+    series = _series_or_404(public_id)
+    try:
+        services.confirm_self_booked(series, by=request.user)
+    except services.SchedulingError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request, "Confirmed. The patient gets the confirmation with calendar files."
+        )
+    return redirect("scheduling:series", public_id=series.public_id)
+
+
+@desk_only
+@require_POST
+def decline_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Decline a series the patient booked online, with a reason the patient reads."""
+    series = _series_or_404(public_id)
+    form = DeclineSeriesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the patient a reason, in neutral words; nothing was changed.")
+        return _series_page(request, series, decline_form=form)
+    try:
+        released = services.decline_self_booked(
+            series, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except services.SchedulingError as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Declined: {len(released)} sessions released and the patient told. Freed slots "
+            "are offered to the waitlist.",
+        )
+    return redirect("scheduling:series", public_id=series.public_id)
 
 
 def _session_or_404(public_id: UUID) -> Session:
@@ -382,7 +437,7 @@ def _day_grid(location: Location, date: dt.date) -> str:
             "open": hours is not None,
             "chairs": chairs,
             "nurses": nurses,
-            "rows": _day_rows(opens, closes, chairs, sessions, nurses),
+            "rows": _day_rows(opens, closes, chairs, sessions, nurses, location.zone),
             "sessions": sessions,
         },
     )
@@ -411,7 +466,10 @@ def _day_rows(
     chairs: list[Any],
     sessions: list[Session],
     nurses: list[User],
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
+    """The grid's rows with their text ready: a day at a busy location is hundreds of cells,
+    and formatting them here in plain Python costs a fraction of doing it in the template."""
     by_chair: dict[int, list[Session]] = defaultdict(list)
     by_nurse: dict[int, list[Session]] = defaultdict(list)
     for session in sessions:
@@ -426,20 +484,31 @@ def _day_rows(
             if here is None:
                 cells.append({"kind": "free"})
             elif here.starts_at > moment - SLOT:
-                span = max(1, -(-(here.ends_at - moment) // SLOT))
-                cells.append({"kind": "start", "session": here, "rows": span})
-            else:
-                cells.append({"kind": "covered"})
+                cells.append(
+                    {
+                        "kind": "start",
+                        "rows": max(1, -(-(here.ends_at - moment) // SLOT)),
+                        "status": here.status,
+                        "patient": here.patient.get_full_name(),
+                        "detail": " · ".join(
+                            [
+                                f"{here.starts_at.astimezone(zone):%H:%M}"
+                                f"-{here.ends_at.astimezone(zone):%H:%M}",
+                                f"#{here.number}",
+                                here.nurse.get_short_name(),
+                                here.get_status_display(),
+                            ]
+                        ),
+                    }
+                )
+            # A cell covered by a session starting above it is drawn by that cell's rowspan.
         load = []
         for nurse in nurses:
             mine = [s for s in by_nurse[nurse.pk] if s.starts_at <= moment < s.ends_at]
-            load.append(
-                {
-                    "count": len(mine),
-                    "setting_up": any(s.starts_at <= moment < s.setup_ends_at for s in mine),
-                }
-            )
-        rows.append({"time": moment, "cells": cells, "load": load})
+            setting_up = any(s.starts_at <= moment < s.setup_ends_at for s in mine)
+            text = f"{len(mine)} S" if mine and setting_up else str(len(mine)) if mine else ""
+            load.append({"count": len(mine), "text": text})
+        rows.append({"time": f"{moment.astimezone(zone):%H:%M}", "cells": cells, "load": load})
         moment += SLOT
     return rows
 
@@ -476,18 +545,22 @@ def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) 
 
 
 def _week_grid(location: Location, monday: dt.date) -> str:
+    """Each day's sessions as one line of text (local start, chair, patient). Only those columns
+    are read, and the lines are formatted here: a busy week is hundreds of sessions."""
     start, _ = location.day_bounds(monday)
     _, end = location.day_bounds(monday + dt.timedelta(days=6))
-    sessions = (
+    rows = (
         Session.objects.active()
         .at(location)
         .overlapping(start, end)
-        .select_related("patient", "chair", "location")
         .order_by("starts_at")
+        .values_list("starts_at", "chair__name", "patient__first_name", "patient__last_name")
     )
-    days: dict[dt.date, list[Session]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
-    for session in sessions:
-        days.setdefault(session.local_start().date(), []).append(session)
+    days: dict[dt.date, list[str]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for starts_at, chair, first_name, last_name in rows:
+        local = starts_at.astimezone(location.zone)
+        name = f"{first_name} {last_name}".strip()
+        days.setdefault(local.date(), []).append(f"{local:%H:%M} {chair}: {name}")
     return render_to_string(
         "scheduling/_week_grid.html",
         {
@@ -510,7 +583,7 @@ def _upcoming_for(patient: User) -> list[Session]:
     sessions = list(
         Session.objects.active()
         .filter(patient=patient, ends_at__gte=now)
-        .select_related("location")
+        .select_related("location", "series")
         .order_by("starts_at")
     )
     for session in sessions:
@@ -626,7 +699,9 @@ def _ics_response(body: str, filename: str) -> HttpResponse:
 @patient_only
 def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = get_object_or_404(
-        Session.objects.select_related("location"), public_id=public_id, patient=request.user
+        Session.objects.select_related("location", "series"),
+        public_id=public_id,
+        patient=request.user,
     )
     return _ics_response(ics.calendar([session]), "appointment.ics")
 
@@ -639,7 +714,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
             patient_id=subscription.patient_id,
             starts_at__gte=timezone.now() - dt.timedelta(days=30),
         )
-        .select_related("location")
+        .select_related("location", "series")
         .order_by("starts_at")
     )
     # A calendar app sends no language of the patient's: the feed is in their stored one.

@@ -103,7 +103,10 @@ def _compiled_translations() -> None:
     for po in LOCALE.glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+            # Written aside and moved into place: parallel test processes may compile at once.
+            scratch = mo.with_suffix(f".{os.getpid()}.tmp")
+            subprocess.run(["msgfmt", "--check-format", "-o", str(scratch), str(po)], check=True)
+            os.replace(scratch, mo)
     # What Django does when a test changes LOCALE_PATHS: forget the catalogues loaded so far.
     setting_changed.send(
         sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=True
@@ -337,3 +340,26 @@ def start_worker(transactional_db, tmp_path):
 @pytest.fixture
 def celery_worker(start_worker):
     return start_worker()
+
+
+@pytest.fixture
+def inbox(settings):
+    """The real SMTP peer as everyone's mailbox: this process's emails go to it over SMTP
+    (tests.mailbox.Inbox; `inbox.deliver()` sends the outbox's due rows as the worker does)."""
+    import logging
+
+    from bench.smtp_peer import SmtpPeer
+    from tests.mailbox import Inbox
+
+    # The peer is the recipient's mail server, not the app: its protocol log (which quotes every
+    # line received) stays out of the tests that read the app's logs.
+    peer_log = logging.getLogger("mail.log")
+    level = peer_log.level
+    peer_log.setLevel(logging.WARNING)
+    peer = SmtpPeer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = peer.host
+    settings.EMAIL_PORT = peer.port
+    yield Inbox(peer)
+    peer.stop()
+    peer_log.setLevel(level)

@@ -86,3 +86,58 @@ def test_a_patient_books_moves_and_cancels_online_and_a_late_cancellation_is_ref
     assert "+1 203 555 0142" in content
     first.refresh_from_db()
     assert first.status == Status.BOOKED
+
+
+def test_a_series_booked_online_is_requested_until_the_desk_confirms_it_in_the_browser(
+    page, browser, live_server
+):
+    from accounts.models import Role
+    from scheduling import self_booking, services
+    from tests.factories import UserFactory
+
+    westport = make_location("westport", shifts_from=timezone.localdate(), shift_days=60)
+    westport.self_booking = True
+    westport.self_booking_desk_confirms = True
+    westport.save()
+    plan = approved_plan("requested.patient@example.org", westport, infusions=2)
+    first = self_booking.earliest_first_date(westport) + dt.timedelta(days=1)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    series = self_booking.book_own_series(
+        plan.patient,
+        westport,
+        [
+            services.Choice(first, dt.time(10)),
+            services.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+    )
+    UserFactory.create(role=Role.FRONT_DESK, email="desk.confirms@example.org")
+
+    patient_context = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
+    patient_page = patient_context.new_page()
+    browser_sign_in(patient_page, "requested.patient@example.org")
+    patient_page.goto("/my-series/")
+    assert (
+        "the clinic will confirm them" in patient_page.get_by_test_id("awaiting-desk").inner_text()
+    )
+    assert (
+        "Requested — the clinic will confirm"
+        in patient_page.get_by_test_id("self-session-1").inner_text()
+    )
+    assert axe_violations(patient_page) == []
+
+    browser_sign_in(page, "desk.confirms@example.org")
+    page.get_by_role("link", name="Confirm or decline").click()
+    page.wait_for_url("**/desk/series/**")
+    assert "awaiting your confirmation" in page.get_by_test_id("awaiting-desk").inner_text()
+    assert axe_violations(page) == []
+    screenshot(page, "series-awaiting-desk")
+    page.get_by_role("button", name="Confirm the series").click()
+    page.wait_for_url("**/desk/series/**")
+    assert "Confirmed. The patient gets the confirmation" in page.content()
+    series.refresh_from_db()
+    assert series.awaiting_desk_since is None
+
+    patient_page.reload()
+    assert "Booked" in patient_page.get_by_test_id("self-session-1").inner_text()
+    patient_context.close()

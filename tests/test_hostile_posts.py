@@ -202,6 +202,14 @@ class HostilePostTests(TestCase):
             booked_by=desk,
         )
         session = series.sessions.get(number=1)
+        # A series booked online that the desk has still to confirm or decline.
+        requested = services.book_series(
+            approved_plan("requested@example.org", location, infusions=1),
+            location,
+            [services.Choice(first + dt.timedelta(days=1), dt.time(10))],
+            booked_by=desk,
+            awaiting_desk=True,
+        )
         entry = WaitlistEntry.objects.create(
             location=location,
             session=session,
@@ -283,6 +291,8 @@ class HostilePostTests(TestCase):
             reverse("scheduling:self_cancel", args=[session.public_id]),
             reverse("scheduling:self_waitlist", args=[session.public_id]),
             reverse("scheduling:self_offer", args=[hold.public_id]),
+            reverse("scheduling:confirm_series", args=[requested.public_id]),
+            reverse("scheduling:decline_series", args=[requested.public_id]),
         ]
         cls.users[Role.NURSE].locations.add(location)
 
@@ -305,7 +315,7 @@ class HostilePostTests(TestCase):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 44
+ENDPOINTS = 46
 
 
 def _make(url_index: int):

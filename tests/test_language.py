@@ -120,7 +120,7 @@ def test_a_patient_without_a_stored_language_keeps_the_one_they_signed_in_with()
 
 
 @pytest.mark.django_db
-def test_a_patient_who_registers_in_spanish_is_written_to_in_spanish(client, mailoutbox):
+def test_a_patient_who_registers_in_spanish_is_written_to_in_spanish(client, inbox):
     client.cookies[COOKIE] = "es"
     client.post(
         "/register/",
@@ -134,8 +134,29 @@ def test_a_patient_who_registers_in_spanish_is_written_to_in_spanish(client, mai
 
     profile = PatientProfile.objects.get(user__email="lucia.ramos@example.org")
     assert profile.preferred_language == "es"
-    assert len(mailoutbox) == 1
-    assert "Confirme su correo electrónico" in mailoutbox[0].subject
+    (email,) = inbox.deliver()
+    assert "Confirme su correo electrónico" in email.subject
+    assert "Gracias por crear una cuenta" in email.body
+
+
+@pytest.mark.django_db
+def test_an_account_email_follows_the_language_the_patient_has_when_it_is_sent(client, inbox):
+    client.cookies[COOKIE] = "es"
+    client.post(
+        "/register/",
+        {
+            "first_name": "Lucía",
+            "last_name": "Ramos",
+            "email": "lucia.ramos@example.org",
+            "date_of_birth": "1979-05-02",
+        },
+    )
+    PatientProfile.objects.filter(user__email="lucia.ramos@example.org").update(
+        preferred_language="en"
+    )
+
+    (email,) = inbox.deliver()
+    assert email.subject.startswith("Confirm your email address")
 
 
 @pytest.mark.django_db

@@ -41,12 +41,18 @@ def _make(count: int, *, due: bool = True, sms_every: int = 4) -> list[Message]:
     ]
 
 
-def _wait_until(condition, timeout: float = 60, worker=None) -> None:
+def _wait_until(condition, timeout: float = 60, worker=None, beat: float | None = None) -> None:
+    """Poll `condition` until `timeout`; with `beat`, tick the dispatcher every `beat` seconds as
+    Celery beat does in production (a batch cut short by its time limit is claimed again then)."""
     deadline = time.monotonic() + timeout
+    next_tick = time.monotonic() + (beat or 0)
     while not condition():
         if worker is not None:
             assert worker.process.poll() is None, worker.log.read_text()[-3000:]
         assert time.monotonic() < deadline, "timed out"
+        if beat is not None and time.monotonic() >= next_tick:
+            dispatch_due.delay()
+            next_tick = time.monotonic() + beat
         time.sleep(0.05)
 
 
@@ -122,7 +128,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_what_was_in
     restarted = start_worker("first", **env)
     _wait_until(_in_flight_claims_are_stale, worker=restarted)
     dispatch_due.delay()
-    _wait_until(lambda: sent.count() == 400, timeout=90, worker=restarted)
+    _wait_until(lambda: sent.count() == 400, timeout=90, worker=restarted, beat=5)
 
     assert Message.objects.exclude(status="sent").count() == 0
     counts = _deliveries(smtp_peer, worker, restarted)

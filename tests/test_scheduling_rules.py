@@ -420,3 +420,43 @@ def test_a_nurses_set_up_at_another_location_counts_when_booking_here():
         )
     assert conflict.value.failed == [1]
     assert not Session.objects.filter(location=here).exists()
+
+
+def test_the_database_refuses_a_session_longer_than_a_day_and_overlap_searches_rely_on_it(
+    stamford, desk
+):
+    """`Session.objects.overlapping` bounds the starts it reads by LONGEST_SESSION; the table
+    refuses any longer session, so a session overlapping a day is never missed."""
+    plan = approved_plan("p1@example.org", stamford)
+    series = Series.objects.create(
+        plan=plan, patient=plan.patient, location=stamford, booked_by=desk
+    )
+    nurse = UserFactory.create(role=Role.NURSE)
+    chair = stamford.chairs.first()
+    evening = dt.datetime(2027, 2, 1, 22, tzinfo=stamford.zone)
+    fields = dict(series=series, patient=plan.patient, location=stamford, chair=chair, nurse=nurse)
+
+    with pytest.raises(IntegrityError, match="session_within_longest"), transaction.atomic():
+        Session.objects.create(
+            number=1,
+            starts_at=evening,
+            setup_ends_at=evening + dt.timedelta(minutes=15),
+            ends_at=evening + dt.timedelta(hours=24, minutes=1),
+            **fields,
+        )
+
+    # The longest session the table allows is found by a search of the next day's last minute.
+    longest = Session.objects.create(
+        number=1,
+        starts_at=evening,
+        setup_ends_at=evening + dt.timedelta(minutes=15),
+        ends_at=evening + dt.timedelta(hours=24),
+        **fields,
+    )
+    last_minute = evening + dt.timedelta(hours=23, minutes=59)
+    assert list(
+        Session.objects.overlapping(last_minute, last_minute + dt.timedelta(minutes=1))
+    ) == [longest]
+    assert not Session.objects.overlapping(
+        evening + dt.timedelta(hours=24), evening + dt.timedelta(hours=25)
+    ).exists()

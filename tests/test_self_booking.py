@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
 from intake.models import UrgentFlag
-from notifications.models import Message
+from notifications import registry
+from notifications.models import Message, MessageStatus
 from review.services import NotBookable
 from scheduling import planner, reminders, self_booking, services
 from scheduling.models import Hold, ReminderKind, Series, Session, Status, WaitlistEntry
@@ -485,3 +486,305 @@ def test_a_hold_has_exactly_one_owner():
             expires_at=NOW + dt.timedelta(minutes=10),
         )
     assert not Session.objects.exists()
+
+
+def _pending(session: Session) -> list[tuple[str, dt.datetime]]:
+    return sorted(
+        Message.objects.filter(group=f"session:{session.pk}", status=MessageStatus.PENDING)
+        .values_list("kind", "send_at")
+        .distinct()
+    )
+
+
+def test_a_patient_moves_a_session_and_the_following_ones_like_the_desk_does(clinic):
+    # Mon 1, Wed 3 and Fri 5 February at 10:00; the plan allows 2 to 7 days between.
+    plan, series = _booked(clinic)
+    second, third = series.sessions.get(number=2), series.sessions.get(number=3)
+    before = _pending(third)
+
+    response = _client(plan.patient).post(
+        reverse("scheduling:self_move", args=[second.public_id]),
+        {"date": "2027-02-08", "time": "14:00", "and_following": "on"},
+        follow=True,
+    )
+
+    assert "Appointments 2 to 3 are moved." in response.content.decode()
+    second.refresh_from_db()
+    third.refresh_from_db()
+    # Both by the same five days, to the new time of day; the first stays where it was.
+    assert second.local_start() == dt.datetime(2027, 2, 8, 14, tzinfo=clinic.zone)
+    assert third.local_start() == dt.datetime(2027, 2, 10, 14, tzinfo=clinic.zone)
+    assert series.sessions.get(number=1).local_start().time() == dt.time(10)
+    assert second.moved_by == third.moved_by == plan.patient
+    # Re-planned as the desk's move re-plans: one "moved" notice naming both, and each
+    # session's messages planned afresh for its new time (the old ones cancelled).
+    notices = Message.objects.filter(group=f"series:{series.pk}", kind=ReminderKind.CHANGED)
+    assert {tuple(n.context["sessions"]) for n in notices} == {(second.pk, third.pk)}
+    after = _pending(third)
+    assert after and after != before
+    assert all(at > NOW for _, at in after)
+    reminder = next(at for kind, at in after if kind == ReminderKind.REMINDER)
+    assert reminder == third.starts_at - dt.timedelta(hours=48)
+    assert Message.objects.filter(
+        group=f"session:{third.pk}", status=MessageStatus.CANCELLED
+    ).exists()
+
+
+def test_a_following_session_that_cannot_be_placed_moves_nothing(clinic):
+    plan, series = _booked(clinic)
+    second, third = series.sessions.get(number=2), series.sessions.get(number=3)
+    starts = {s.pk: s.starts_at for s in series.sessions.all()}
+
+    # Wednesday 3 to Thursday 4 would put Friday's session on Saturday 6: the clinic is closed.
+    response = _client(plan.patient).post(
+        reverse("scheduling:self_move", args=[second.public_id]),
+        {"date": "2027-02-04", "time": "10:00", "and_following": "on"},
+        follow=True,
+    )
+
+    text = response.content.decode()
+    assert "Appointment 3 cannot move there" in text
+    assert "None of your appointments was changed" in text
+    assert {s.pk: s.starts_at for s in series.sessions.all()} == starts
+    assert not Message.objects.filter(kind=ReminderKind.CHANGED).exists()
+    third.refresh_from_db()
+    assert third.moved_by is None
+
+
+def test_a_patient_cannot_move_another_patients_sessions_and_the_following(clinic):
+    series = _booked(clinic)[1]
+    session = series.sessions.get(number=2)
+    stranger = _client(_plan("other.mover@example.org", clinic).patient)
+
+    response = stranger.post(
+        reverse("scheduling:self_move", args=[session.public_id]),
+        {"date": "2027-02-08", "time": "14:00", "and_following": "on"},
+    )
+
+    assert response.status_code == 404
+    assert [s.local_start().time() for s in series.sessions.order_by("number")] == [dt.time(10)] * 3
+    assert not Message.objects.filter(kind=ReminderKind.CHANGED).exists()
+
+
+# --- The desk confirms a series booked online (Location.self_booking_desk_confirms) -----------
+
+
+def _requested(clinic, email="requested@example.org"):
+    """A series booked online over HTTP at a location where the desk confirms."""
+    clinic.self_booking_desk_confirms = True
+    clinic.save()
+    plan = _plan(email, clinic)
+    PatientProfile.objects.filter(user=plan.patient).update(
+        mobile_phone="+12035550199", sms_reminders=True, sms_consent_at=NOW
+    )
+    client = _client(plan.patient)
+    response = _book(client, clinic, _propose(client, clinic).context["proposal"])
+    return plan, client, response, Series.objects.get(patient=plan.patient)
+
+
+def _messages(series, kind, **filters):
+    groups = [f"series:{series.pk}"] + [f"session:{s.pk}" for s in series.sessions.all()]
+    return Message.objects.filter(group__in=groups, kind=kind, **filters)
+
+
+def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requested(clinic):
+    _, client, response, series = _requested(clinic)
+
+    # Its sessions take their chair and nurse at once: nobody else is offered those times.
+    sessions = list(series.sessions.order_by("number"))
+    assert [s.status for s in sessions] == [Status.BOOKED] * 3
+    assert series.awaiting_desk_since == NOW
+    other = _plan("someone.else@example.org", clinic)
+    theirs = planner.propose(
+        clinic, other.patient_id, planner.Request(planner.PlanShape.from_plan(other), MONDAY)
+    )
+    assert not {s.starts_at for s in sessions} & {i.slot.starts_at() for i in theirs.sessions}
+    # The patient is told it is requested, not booked.
+    home = client.get(response["Location"]).content.decode()
+    assert "Requested 3 sessions at Selfbook. The clinic will confirm them" in home
+    assert home.count("Requested — the clinic will confirm") == 3
+    assert "· Booked" not in home
+    appointments = client.get(reverse("scheduling:my_sessions")).content.decode()
+    assert "Requested — the clinic will confirm" in appointments
+    download = client.get(reverse("scheduling:session_ics", args=[sessions[0].public_id]))
+    assert b"STATUS:TENTATIVE" in download.content
+    # The first message says requested, without a calendar invitation; no confirmation yet.
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+    email = reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
+    text = reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="sms").get())
+    assert "requested" in (email.subject or "").lower()
+    assert "not confirmed yet" in email.body_text
+    assert "are booked" not in email.body_text and "are booked" not in text.body_text
+    assert email.attachments == []
+    # A reminder that goes out before the desk decides does not promise the appointment.
+    reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
+    said = reminders.resolve(reminder)
+    assert said.body_text.startswith("The clinic has not confirmed this appointment yet")
+    assert (said.subject or "").startswith("Not confirmed yet:")
+    # The desk sees it awaiting: its home, the worklist task and the series page.
+    desk = _desk_client()
+    assert (
+        "1 series booked online to confirm" in desk.get(reverse("scheduling:desk")).content.decode()
+    )
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.link == reverse("scheduling:series", args=[series.public_id])
+    page = desk.get(task.link).content.decode()
+    assert "Booked online by the patient; awaiting your confirmation" in page
+    assert reverse("scheduling:confirm_series", args=[series.public_id]) in page
+    assert reverse("scheduling:decline_series", args=[series.public_id]) in page
+
+
+def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confirmation(
+    clinic,
+):
+    _, client, _response, series = _requested(clinic)
+    desk = _desk_client()
+
+    response = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]))
+    again = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]), follow=True)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("scheduling:series", args=[series.public_id])
+    series.refresh_from_db()
+    assert series.awaiting_desk_since is None
+    assert series.status == Series.SeriesStatus.ACTIVE
+    assert "no longer awaits confirmation" in again.content.decode()
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.status == "done" and task.note == "Confirmed on the series page."
+    # One confirmation per channel, with the calendar invitations, as the desk's own booking.
+    confirmations = _messages(series, ReminderKind.CONFIRMATION)
+    assert sorted(confirmations.values_list("channel", flat=True)) == ["email", "sms"]
+    email = reminders.resolve(confirmations.get(channel="email"))
+    assert "are booked" in email.body_text
+    assert [name for name, _body, _type in email.attachments] == [
+        f"appointment-{n}.ics" for n in (1, 2, 3)
+    ]
+    assert all("method=REQUEST" in kind for _n, _b, kind in email.attachments)
+    # The "requested" message, if it had not gone yet, is now not sent; reminders promise again.
+    with pytest.raises(registry.Skip):
+        reminders.resolve(_messages(series, ReminderKind.REQUESTED, channel="email").get())
+    reminder = _messages(series, ReminderKind.REMINDER, channel="email").order_by("send_at")[0]
+    assert not reminders.resolve(reminder).body_text.startswith("The clinic has not confirmed")
+    first = series.sessions.get(number=1)
+    download = client.get(reverse("scheduling:session_ics", args=[first.public_id]))
+    assert b"STATUS:CONFIRMED" in download.content
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+    assert "Requested — the clinic will confirm" not in home
+    assert home.count("· Booked") == 3
+    assert (
+        "0 series booked online to confirm"
+        not in desk.get(reverse("scheduling:desk")).content.decode()
+    )
+
+
+def test_the_desk_declines_a_series_booked_online_freeing_its_slots_for_the_waitlist(clinic):
+    _, client, _response, series = _requested(clinic)
+    sessions = list(series.sessions.order_by("number"))
+    # Someone booked later that week waits for an earlier morning slot.
+    waiting_plan = _plan("waiting@example.org", clinic, infusions=1)
+    waiting = services.book_series(
+        waiting_plan,
+        clinic,
+        [services.Choice(MONDAY + dt.timedelta(days=8), dt.time(9))],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
+    ).sessions.get()
+    WaitlistEntry.objects.create(
+        location=clinic,
+        session=waiting,
+        earliest_date=MONDAY,
+        latest_date=MONDAY + dt.timedelta(days=6),
+        window_starts=dt.time(8),
+        window_ends=dt.time(12),
+    )
+    pending_before = set(
+        Message.objects.filter(
+            group__in=[f"session:{s.pk}" for s in sessions], status=MessageStatus.PENDING
+        ).values_list("pk", flat=True)
+    )
+    url = reverse("scheduling:decline_series", args=[series.public_id])
+    desk = _desk_client()
+
+    no_reason = desk.post(url, {"reason": "  "}, follow=True)
+    assert "Give the patient a reason" in no_reason.content.decode()
+    assert Series.objects.get(pk=series.pk).awaiting_desk_since == NOW
+
+    reason = "These times do not suit the clinic's plans for your care; please call us."
+    response = desk.post(url, {"reason": reason})
+
+    assert response.status_code == 302
+    series.refresh_from_db()
+    assert series.status == Series.SeriesStatus.CANCELLED
+    assert series.awaiting_desk_since is None
+    for session in series.sessions.all():
+        # Declined by the clinic: cancelled, never counted as the patient's late cancellation.
+        assert session.status == Status.CANCELLED
+        assert session.cancel_reason == reason
+    # Its pending messages are cancelled; the patient is told, with the reason by email only.
+    assert pending_before
+    assert not Message.objects.filter(pk__in=pending_before, status=MessageStatus.PENDING).exists()
+    declined = _messages(series, ReminderKind.DECLINED)
+    assert sorted(declined.values_list("channel", flat=True)) == ["email", "sms"]
+    email = reminders.resolve(declined.get(channel="email"))
+    text = reminders.resolve(declined.get(channel="sms"))
+    assert reason in email.body_text
+    assert "could not confirm" in email.body_text and "could not confirm" in text.body_text
+    assert reason not in text.body_text
+    assert "+1 203 555 0142" in text.body_text
+    # The freed first slot is offered to the waiting patient, as a cancellation would.
+    hold = Hold.objects.live().get(entry__session=waiting)
+    assert hold.starts_at == sessions[0].starts_at
+    assert Message.objects.filter(kind=ReminderKind.OFFER, group=f"session:{waiting.pk}").exists()
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    assert task.status == "done" and task.note == f"Declined: {reason}"
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+    assert "Book my infusions" in home
+    # Confirming what was declined changes nothing.
+    late = desk.post(reverse("scheduling:confirm_series", args=[series.public_id]), follow=True)
+    assert "no longer awaits confirmation" in late.content.decode()
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+
+
+def test_a_series_the_desk_booked_or_booked_online_without_confirmation_cannot_be_declined(
+    clinic,
+):
+    series = _booked(clinic)[1]
+    desk = _desk_client()
+
+    response = desk.post(
+        reverse("scheduling:decline_series", args=[series.public_id]),
+        {"reason": "No."},
+        follow=True,
+    )
+
+    assert "no longer awaits confirmation" in response.content.decode()
+    assert series.sessions.filter(status=Status.BOOKED).count() == 3
+    assert _messages(series, ReminderKind.CONFIRMATION).exists()
+    assert not Task.objects.filter(cause=Cause.SELF_BOOKED).exists()
+
+
+def test_the_rest_of_a_requested_series_joins_the_request_and_is_confirmed_with_it(clinic):
+    clinic.self_booking_desk_confirms = True
+    clinic.save()
+    plan = _plan("rest.requested@example.org", clinic)
+    client = _client(plan.patient)
+    _book(client, clinic, _propose(client, clinic).context["proposal"], book_first="1")
+    series = Series.objects.get(patient=plan.patient)
+    rest_url = reverse("scheduling:self_book_rest", args=[series.public_id])
+    rest_proposal = client.post(rest_url, {**PREFERENCES, "action": "propose"}).context["proposal"]
+    data = {**PREFERENCES, "action": "book"}
+    for item in rest_proposal.sessions:
+        data[f"session_{item.number}"] = f"{item.slot.date:%Y-%m-%d}T{item.slot.local_time:%H:%M}"
+
+    booked = client.post(rest_url, data, follow=True)
+
+    assert "Requested the remaining 2 sessions" in booked.content.decode()
+    series.refresh_from_db()
+    assert series.is_awaiting_desk and series.sessions.count() == 3
+    requested = _messages(series, ReminderKind.REQUESTED, channel="email")
+    assert sorted(len(m.context["sessions"]) for m in requested) == [1, 2]
+    assert not _messages(series, ReminderKind.CONFIRMATION).exists()
+
+    _desk_client().post(reverse("scheduling:confirm_series", args=[series.public_id]))
+
+    confirmation = _messages(series, ReminderKind.CONFIRMATION, channel="email").get()
+    assert len(reminders.resolve(confirmation).attachments) == 3

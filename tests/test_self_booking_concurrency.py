@@ -76,3 +76,40 @@ def test_a_patient_and_the_desk_booking_one_chair_and_time_give_one_winner(attem
         fresh, holds = self_booking.hold_proposal(online.patient, clinic, request)
         assert fresh.sessions[0].slot.starts_at() != taken
         assert holds
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_the_desk_confirming_and_declining_one_series_at_once_decides_it_once(attempt):
+    from notifications.models import Message
+    from scheduling.models import ReminderKind, Status
+
+    clinic = make_location(f"decide{attempt}", chairs=1, nurses=1, shifts_from=DAY)
+    clinic.self_booking = True
+    clinic.self_booking_notice_hours = 1
+    clinic.self_booking_desk_confirms = True
+    clinic.save()
+    online = approved_plan(f"decided{attempt}@example.org", clinic, infusions=1)
+    series = self_booking.book_own_series(
+        online.patient, clinic, [services.Choice(DAY, dt.time(10))]
+    )
+    desk, other_desk = UserFactory.create_batch(2, role=Role.FRONT_DESK)
+
+    confirmed, declined = _both_at_once(
+        lambda: services.confirm_self_booked(series, by=desk),
+        lambda: services.decline_self_booked(series, by=other_desk, reason="Please call us."),
+    )
+
+    results = [confirmed, declined]
+    refused = [r for r in results if isinstance(r, services.InvalidTransition)]
+    assert len(refused) == 1, results
+    series.refresh_from_db()
+    session = series.sessions.get()
+    kinds = set(Message.objects.filter(group=f"series:{series.pk}").values_list("kind", flat=True))
+    assert series.awaiting_desk_since is None
+    if isinstance(declined, services.InvalidTransition):
+        assert series.status == Series.SeriesStatus.ACTIVE and session.status == Status.BOOKED
+        assert ReminderKind.CONFIRMATION in kinds and ReminderKind.DECLINED not in kinds
+    else:
+        assert series.status == Series.SeriesStatus.CANCELLED
+        assert session.status == Status.CANCELLED
+        assert ReminderKind.DECLINED in kinds and ReminderKind.CONFIRMATION not in kinds

@@ -53,7 +53,9 @@ def series():
 
 
 def _message(kind: str, channel: str) -> Message:
-    return Message.objects.filter(kind=kind, channel=channel).order_by("send_at").first()
+    message = Message.objects.filter(kind=kind, channel=channel).order_by("send_at").first()
+    assert message is not None, (kind, channel)
+    return message
 
 
 def test_the_confirmation_email_and_its_calendar_file_are_in_spanish(series):

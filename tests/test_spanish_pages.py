@@ -222,6 +222,9 @@ def _message_context(world: World) -> dict[str, object]:
         "uid": "MQ",
         "token": "token",
         "location_name": "Stamford",
+        "reason": "",
+        "login_link": settings.SITE_URL + "/login/",
+        "reset_link": settings.SITE_URL + "/password-reset/",
     }
 
 
@@ -236,7 +239,7 @@ MESSAGE_TEMPLATES = (
         for name in ("verify", "invitation", "already_registered")
         for part in ("subject.txt", "body.txt", "body.html")
     ]
-    + ["registration/password_reset_email.txt", "registration/password_reset_subject.txt"]
+    + [f"accounts/email/password_reset_{part}" for part in ("subject.txt", "body.txt", "body.html")]
 )
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Value
+from django.db.models import Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from worklist.models import QUEUE_OF, Task, TaskStatus
-
-
-class TaskClosed(Exception):
-    """Someone closed the task a moment ago."""
 
 
 def open_task(
@@ -79,9 +75,3 @@ def close_task(task: Task, user: Any, note: str) -> bool:
         .filter(pk=task.pk)
         .update(status=TaskStatus.DONE, closed_at=timezone.now(), closed_by=user, note=note.strip())
     )
-
-
-def open_counts() -> dict[str, int]:
-    """Open tasks per queue, for the menu: one query on the partial index."""
-    rows = Task.objects.open().values("queue").annotate(n=Count("pk")).order_by()
-    return {row["queue"]: row["n"] for row in rows}
