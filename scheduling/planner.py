@@ -262,6 +262,8 @@ class Resources:
         self._room: dict[tuple[dt.date, int], bool] = {}
         self._load: dict[dt.date, float] = {}
         self._shift_index: dict[int, tuple[list[int], list[int]]] = {}
+        self._shift_sorted: dict[int, list[tuple[int, int]]] = {}
+        self._fill: dict[dt.date, float] = {}
 
     def day(self, date: dt.date) -> tuple[int, int, int] | None:
         """(local midnight epoch, opening minute, closing minute), or None when closed."""
@@ -310,6 +312,7 @@ class Resources:
                 latest = max(latest, shift_end)
                 ends.append(latest)
             self._shift_index[nurse] = ([s for s, _ in ordered], ends)
+            self._shift_sorted[nurse] = ordered
         starts, ends = self._shift_index[nurse]
         index = bisect.bisect_right(starts, start)
         return index > 0 and ends[index - 1] >= end
@@ -449,6 +452,38 @@ class Resources:
                 )
                 self._load[date] = booked / (len(self.chairs) * (day[2] - day[1]) * 60)
         return self._load[date]
+
+    def fill(self, date: dt.date) -> float:
+        """The share of the date's capacity already booked: of its chair time or of its nurses'
+        monitoring time (k patients per nurse on shift), whichever is fuller; 1 when closed."""
+        if date not in self._fill:
+            day = self.day(date)
+            if day is None:
+                self._fill[date] = 1.0
+            else:
+                opens, closes = self.epoch(date, day[1]), self.epoch(date, day[2])
+                on_shift = sum(
+                    max(0, min(end, closes) - max(start, opens))
+                    for nurse in self.shifts
+                    for start, end in self._shifts_on(nurse, opens, closes)
+                )
+                watched = sum(
+                    end - start
+                    for nurse in self.shifts
+                    for start, _, end in self.nurse_busy.get((nurse, date), ())
+                )
+                nurses = watched / (self.capacity * on_shift) if on_shift else 1.0
+                self._fill[date] = max(self.load(date), min(1.0, nurses))
+        return self._fill[date]
+
+    def _shifts_on(self, nurse: int, opens: int, closes: int) -> list[tuple[int, int]]:
+        """The nurse's shifts that overlap opens-closes (bisect on the sorted starts)."""
+        self._on_shift(nurse, opens, opens)  # builds the sorted index
+        starts, ends = self._shift_index[nurse]
+        ordered = self._shift_sorted[nurse]
+        # `ends` is the running maximum: the shifts before the first one past `opens` end by it.
+        low, high = bisect.bisect_right(ends, opens), bisect.bisect_left(starts, closes)
+        return [(start, end) for start, end in ordered[low:high] if end > opens]
 
     def lost(self, slot: Slot, shape: PlanShape) -> int:
         """Sessions' worth of chair or nurse time a booking at `slot` would strand (0-2)."""
@@ -619,6 +654,12 @@ START_LOOKAHEAD_DAYS = 3  # later starts weighed against the first that complete
 # beats waiting four more days for the first session (40), since unused chair time never comes
 # back; the mean distance stays under half an hour at demand 0.9.
 DISTANCE_WEIGHT = 0.3
+# Congestion: when the first session must wait this many open days, the dates of the series
+# also cost LEVELLING_COST x their fill, so that it goes to the emptier dates in its reach.
+CONGESTED_OPEN_DAYS = 2
+EARLINESS_COST = 0
+CONGESTED_FILL = 2.0
+LEVELLING_COST = 30
 
 
 @dataclass(frozen=True)
@@ -680,10 +721,14 @@ def _option(
 
 
 class _Options:
-    """Each date's best start, worked out the first time the search asks for the date."""
+    """Each date's best start, worked out the first time the search asks for the date.
 
-    def __init__(self, resources: Resources, request: Request) -> None:
-        self.resources, self.request = resources, request
+    With a `levelling` weight each date also costs that weight times its fill (the share of its
+    capacity already booked): the series then goes to the emptier dates it can reach.
+    """
+
+    def __init__(self, resources: Resources, request: Request, levelling: float = 0.0) -> None:
+        self.resources, self.request, self.levelling = resources, request, levelling
         self.last = request.first_date + dt.timedelta(
             days=FIRST_SESSION_SEARCH_DAYS - 1 + request.shape.span_days
         )
@@ -699,11 +744,18 @@ class _Options:
 
     def get(self, date: dt.date) -> _Option | None:
         if date not in self._cache:
-            self._cache[date] = (
+            option = (
                 _option(self.resources, self.request, date, self.busy, self._order)
                 if date <= self.last
                 else None
             )
+            if option is not None and self.levelling:
+                cost = option.cost + self.levelling * self.resources.fill(date)
+                option = _Option(cost, option.slot, option.preferred_weekday)
+            elif option is not None and EARLINESS_COST:
+                cost = option.cost + EARLINESS_COST * (date - self.request.first_date).days
+                option = _Option(cost, option.slot, option.preferred_weekday)
+            self._cache[date] = option
         return self._cache[date]
 
 
@@ -779,9 +831,28 @@ def _partial(options: _Options, request: Request) -> list[dt.date]:
     return best
 
 
-def plan(resources: Resources, request: Request) -> Proposal:
-    """The best proposal for the request over the loaded resources (see the module docstring)."""
-    options = _Options(resources, request)
+def _congested(resources: Resources, request: Request, found: int) -> bool:
+    """Whether the first session must wait CONGESTED_OPEN_DAYS open days or more: the days
+    just ahead are full (or cannot start this series), so the clinic is congested."""
+    skipped = sum(
+        1
+        for n in range(found)
+        if resources.day(request.first_date + dt.timedelta(days=n)) is not None
+    )
+    if skipped >= CONGESTED_OPEN_DAYS:
+        return True
+    ahead = []
+    day = request.first_date
+    while len(ahead) < CONGESTED_OPEN_DAYS and day < request.first_date + dt.timedelta(days=14):
+        if resources.day(day) is not None:
+            ahead.append(resources.fill(day))
+        day += dt.timedelta(days=1)
+    return bool(ahead) and sum(ahead) / len(ahead) >= CONGESTED_FILL
+
+
+def _search(options: _Options, request: Request) -> tuple[tuple[float, list[dt.date]] | None, int]:
+    """The cheapest complete series over the first-session search window (its cost and dates),
+    and the offset of the first start from which a complete series exists (-1 without one)."""
     chosen: tuple[float, list[dt.date]] | None = None
     found = None
     for offset in range(FIRST_SESSION_SEARCH_DAYS):
@@ -798,6 +869,16 @@ def plan(resources: Resources, request: Request) -> Proposal:
             found = offset if found is None else found
             if chosen is None or series[0] + delay < chosen[0]:
                 chosen = (series[0] + delay, series[1])
+    return chosen, -1 if found is None else found
+
+
+def plan(resources: Resources, request: Request) -> Proposal:
+    """The best proposal for the request over the loaded resources (see the module docstring)."""
+    options = _Options(resources, request)
+    chosen, found = _search(options, request)
+    if chosen is not None and _congested(resources, request, found):
+        options = _Options(resources, request, levelling=LEVELLING_COST)
+        chosen, _ = _search(options, request)
     if chosen is None:
         dates = _partial(options, request)
         sessions = [_proposed(n, _get(options, d)) for n, d in enumerate(dates, start=1)]
