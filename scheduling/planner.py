@@ -245,14 +245,19 @@ class Resources:
         self.chair_busy: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
         # Nurse sessions per (nurse, date): (start, setup_end, end).
         self.nurse_busy: dict[tuple[int, dt.date], list[tuple[int, int, int]]] = defaultdict(list)
-        self.nurse_day_load: dict[tuple[int, dt.date], int] = defaultdict(int)
+        # The one pass over every session of the horizon (thousands at a busy clinic): bound
+        # methods, no counters; sessions elsewhere (chair 0 from `load_resources`) take no
+        # chair here.
+        chair_busy, nurse_busy = self.chair_busy, self.nurse_busy
         for chair, nurse, start, setup_end, end, day in sessions:
-            self.chair_busy[(chair, day)].append((start, end))
-            self.nurse_busy[(nurse, day)].append((start, setup_end, end))
-            self.nurse_day_load[(nurse, day)] += 1
-        for intervals in self.chair_busy.values():
-            intervals.sort()
-        self.chair_starts = {key: [s for s, _ in value] for key, value in self.chair_busy.items()}
+            if chair:
+                chair_busy[(chair, day)].append((start, end))
+            nurse_busy[(nurse, day)].append((start, setup_end, end))
+        self.nurse_day_load = {key: len(value) for key, value in nurse_busy.items()}
+        self.chair_starts: dict[tuple[int, dt.date], list[int]] = {}
+        for key, intervals in chair_busy.items():
+            intervals.sort()  # linear when the rows come ordered by start
+            self.chair_starts[key] = [start for start, _ in intervals]
         self.patient_busy = sorted(patient_busy)
         self._day_cache: dict[dt.date, tuple[int, int, int] | None] = {}
         # Resources do not change while one proposal is made: every answer can be remembered.
@@ -618,12 +623,8 @@ def load_resources(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    sessions, patient_busy = [], []
-    for kind, chair, nurse, start, setup_end, end, day in rows:
-        if kind in ("l", "n"):
-            sessions.append((chair, nurse, start, setup_end, end, day))
-        elif kind == "p":
-            patient_busy.append((start, end))
+    patient_busy = [(row[3], row[5]) for row in rows if row[0] == "p"]
+    sessions = [row[1:] for row in rows if row[0] != "p"]
     return Resources(
         zone=zone,
         capacity=location.nurse_monitor_capacity,
@@ -654,12 +655,12 @@ START_LOOKAHEAD_DAYS = 3  # later starts weighed against the first that complete
 # beats waiting four more days for the first session (40), since unused chair time never comes
 # back; the mean distance stays under half an hour at demand 0.9.
 DISTANCE_WEIGHT = 0.3
+DISTANCE_CONVEXITY = 0.0
 # Congestion: when the first session must wait this many open days, the dates of the series
 # also cost LEVELLING_COST x their fill, so that it goes to the emptier dates in its reach.
 CONGESTED_OPEN_DAYS = 2
-EARLINESS_COST = 0
-CONGESTED_FILL = 2.0
-LEVELLING_COST = 30
+EARLINESS_COST = 3
+LEVELLING_COST = 300
 
 
 @dataclass(frozen=True)
@@ -669,6 +670,13 @@ class _Option:
     cost: float
     slot: Slot
     preferred_weekday: bool
+
+
+def _distance_cost(minutes: int) -> float:
+    """What a start `minutes` from the window costs: DISTANCE_WEIGHT a minute, and more the
+    further it is (DISTANCE_CONVEXITY), so that a date where only the far end of the day is
+    left is taken by a patient whose window is near it rather than by one hours away."""
+    return DISTANCE_WEIGHT * minutes + DISTANCE_CONVEXITY * minutes * minutes
 
 
 def _distance(request: Request, minute: int) -> int:
@@ -707,12 +715,12 @@ def _option(
     weight = STRANDED_COST * max(resources.load(date), busy)
     best: tuple[float, Slot] | None = None
     for distance, minute in order[hours]:
-        if best is not None and DISTANCE_WEIGHT * distance >= best[0]:
+        if best is not None and _distance_cost(distance) >= best[0]:
             break
         slot = resources.slot(date, minute, shape)
         if slot is None:
             continue
-        cost = DISTANCE_WEIGHT * distance + weight * resources.lost(slot, shape)
+        cost = _distance_cost(distance) + weight * resources.lost(slot, shape)
         if best is None or cost < best[0]:
             best = (cost, slot)
     if best is None:
@@ -839,15 +847,7 @@ def _congested(resources: Resources, request: Request, found: int) -> bool:
         for n in range(found)
         if resources.day(request.first_date + dt.timedelta(days=n)) is not None
     )
-    if skipped >= CONGESTED_OPEN_DAYS:
-        return True
-    ahead = []
-    day = request.first_date
-    while len(ahead) < CONGESTED_OPEN_DAYS and day < request.first_date + dt.timedelta(days=14):
-        if resources.day(day) is not None:
-            ahead.append(resources.fill(day))
-        day += dt.timedelta(days=1)
-    return bool(ahead) and sum(ahead) / len(ahead) >= CONGESTED_FILL
+    return skipped >= CONGESTED_OPEN_DAYS
 
 
 def _search(options: _Options, request: Request) -> tuple[tuple[float, list[dt.date]] | None, int]:

@@ -144,6 +144,48 @@ def test_the_plan_is_deterministic_and_keeps_one_time_of_day_when_there_is_room(
     assert all(s.at_anchor for s in first.sessions)
 
 
+def afternoon(day: dt.date) -> list[tuple[int, int, dt.date, int]]:
+    """13:00, 14:40 and 16:20 taken: the morning (and the 09:00-12:00 window) is still free."""
+    return [(1, 100, day, 780 + 100 * n) for n in range(3)]
+
+
+def test_a_clinic_with_room_at_once_books_the_earliest_dates_even_if_later_ones_are_emptier():
+    # The first session can be on the first date: the clinic is not congested, so the series
+    # keeps the earliest dates and takes Friday's free morning though Saturday is empty.
+    friday = MONDAY + dt.timedelta(days=4)
+    clinic = resources(booked=afternoon(friday))
+
+    proposal = planner.plan(clinic, request())
+
+    assert proposal.complete
+    assert [(s.slot.date - MONDAY).days for s in proposal.sessions] == [0, 2, 4]
+    assert proposal.sessions[2].slot.local_time == dt.time(9, 40)
+
+
+def test_when_the_first_session_must_wait_the_series_goes_to_the_emptier_dates():
+    # Monday and Tuesday are full, so the first session waits two open days: the clinic is
+    # congested, and the series levels the load: Saturday (empty) rather than Friday (half
+    # booked), though both have a free 09:40 inside the window.
+    friday = MONDAY + dt.timedelta(days=4)
+    tuesday = MONDAY + dt.timedelta(days=1)
+    clinic = resources(booked=full_day(MONDAY) + full_day(tuesday) + afternoon(friday))
+
+    proposal = planner.plan(clinic, request())
+
+    assert proposal.complete
+    assert [(s.slot.date - MONDAY).days for s in proposal.sessions] == [2, 5, 7]
+    assert clinic.fill(friday) == 0.5 and clinic.fill(friday + dt.timedelta(days=1)) == 0.0
+
+
+def test_a_date_is_as_full_as_its_scarcer_resource():
+    # Two chairs, one nurse watching one patient at a time: three sessions fill half the nurse's
+    # day but a quarter of the chair time.
+    clinic = resources(chairs=2, booked=afternoon(MONDAY))
+
+    assert clinic.load(MONDAY) == 0.25
+    assert clinic.fill(MONDAY) == 0.5
+
+
 def test_the_capacity_bound_is_stated_for_the_start_grid():
     # Six 100-minute sessions a day per chain on the 20-minute grid; with k = 2 only `nurses`
     # chairs can start at opening (set-ups are exclusive), the others run five.
