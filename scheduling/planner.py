@@ -27,10 +27,12 @@ same proposal):
    nurse with the fewest sessions that day (which spreads set-ups). Each date's best start costs
    DISTANCE_WEIGHT x minutes from the preferred window + STRANDED_COST per stranded session's
    worth (chair, and nurse with k = 1) x the share of the date's chair time already booked (on
-   an empty day the patient's exact time wins) + OFF_WEEKDAY_COST off a preferred weekday;
-   minutes are tried nearest the window first and the search on a date stops when the distance
-   alone costs more than the best start found. A date where no chair has a gap as long as the
-   chair time is rejected at once.
+   an empty day the patient's exact time wins) + OFF_WEEKDAY_COST off a preferred weekday -
+   EDGE_WEIGHT x minutes from the middle of the day's starts (inside the window, the end nearer
+   the edge of the day, which fewer windows can use; EDGE_WEIGHT < DISTANCE_WEIGHT, so never
+   outside the window for it); minutes are tried nearest the window first and the search on a
+   date stops when the distance alone costs more than the best start found. A date where no
+   chair has a gap as long as the chair time is rejected at once.
 
 4. The series. For each start date in the first-session search window (FIRST_SESSION_SEARCH_DAYS
    from the first date; each day of waiting costs DELAY_COST), dynamic programming over the dates
@@ -39,6 +41,14 @@ same proposal):
    ahead over the whole series means a full day early on can no longer push the last sessions out
    of the span. Starts are tried in order and the search stops when the delay alone exceeds the
    best series found, or START_LOOKAHEAD_DAYS after the first start that completes the series.
+   Quiet or congested: when the first session can start within CONGESTED_OPEN_DAYS open days of
+   the first date, the clinic has room now that nobody else may use in time, so each date also
+   costs EARLINESS_COST a day from the first date (the series packs into the earliest dates).
+   When it must wait that long, the days ahead are full: the search runs again with each date
+   costing LEVELLING_COST x its fill (`Resources.fill`: the share of its chair time or of its
+   nurses' monitoring time booked, whichever is fuller) instead, so the series spreads over the
+   emptiest dates in its reach, keeps room on every day for the patients who come next and fills
+   the last weeks. The rule looks only at what is booked, never at who may come.
    With no complete series the longest run that keeps the spacing is returned with the number
    of the first session that could not be placed. Booked sessions are never moved.
    The proposal's anchor (its usual time) is the time most of its sessions share.
@@ -72,6 +82,33 @@ all 108):
   than 70 % staffed (50-600 per share above it, with or without the weekday cost: 95-100, k = 2
   129-132; on a model by day counts alone it bought 3-5 %, but in the planner a nearly full
   date already costs window distance, since only the times nobody asked for are left on it).
+
+Then (issue 20, the planner's goal; all four clinics at demand 0.9, booked series for 6c4n-k1,
+6c4n-k2, 12c10n-k1, 12c10n-k2, bars 105, 149, 262, 306). First on a model by day counts alone
+(the idealised greedy above: 95, 134, 236, 275):
+
+- The least-loaded dates for every series (water-filling, 10-1000 x fill, linear to fourth
+  power): 93-95, 132-135, 234-238, 272-277: the early weeks, which only the first arrivals can
+  use, stay part empty. Latest dates (stretched series) always: 72-78.
+- Latest dates only when the first session must wait 2 calendar days: 105, 147, 261, 305, but 1
+  or 3-4 days gave 96-101: fragile. Least-loaded dates only when the first session must wait 2
+  (or 3) open days, earliest dates otherwise: 108, 153, 270, 315 (at 0.95: 109, 154, 272, 318),
+  the same for fill weights 5-100 and delay costs 3-30: the rule kept.
+
+In the planner:
+
+- That rule (LEVELLING_COST 30): 101, 134, 244, 279; 300: 105, 136, 251, 283. The last weeks
+  still stayed part empty: at a quiet clinic the window and stranding costs spread the early
+  series past the near days instead of packing them there.
+- Plus EARLINESS_COST 3 a day while the clinic is quiet: 107, 151, 267, 309 (1 a day: 107, 143,
+  266, 302; 10: about the same as 3), but 31-37 minutes from the window.
+- For the distance, no help: a distance weight of 0.5 (the same) or 1.0 (102, 133, 245, 282);
+  a convex distance cost (0.001-0.003 a minute squared); a weekday cost of 0 or 10 (counts
+  within 2, distance the same). Also no help: a congestion test on the fill of the next two
+  open days (0.8-0.9), later starts weighed for 7 or 21 days when congested (99-103, 130-131).
+- Most of the distance was morning windows given 16:20 or 14:40. EDGE_WEIGHT (inside the
+  window, the end nearer the edge of the day) 0.1: 107, 150, 266, 311 at 24-30 minutes; 0.15:
+  107, 150, 265, 309 at 20-22 minutes (kept); 0.2: 106, 149, 265, 309 at 24-26 minutes.
 
 Where it stands at demand 0.9 (planner / reference, booked inside spacing): 97/108 (0.90),
 132/153 (0.86), 237/270 (0.88), 271/315 (0.86) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2, all
