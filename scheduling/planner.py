@@ -589,6 +589,11 @@ def load_resources(
     zone = location.zone
     since, _ = location.day_bounds(first_date)
     _, until = location.day_bounds(last_date)
+    # A session or hold lies inside one day's opening hours (the booking checks), so one that
+    # overlaps the horizon starts at most a day before it. Saying so lets the (location, nurse
+    # or patient, starts_at) indexes bound both ends of each scan: the rows read are the
+    # horizon's, however long the history before it.
+    after = since - dt.timedelta(days=1)
     openings = {
         day: (_minutes(opening.opens.time()), _minutes(opening.closes.time()))
         for day, opening in location.openings(first_date, last_date).items()
@@ -618,13 +623,14 @@ def load_resources(
         Session.objects.active()
         .at(location)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(Value("l"), *occupied)
     )
     held = (
         Hold.objects.live()
-        .filter(location=location, starts_at__lt=until, ends_at__gt=since)
+        .filter(location=location, starts_at__lt=until, ends_at__gt=since, starts_at__gte=after)
         .order_by()
         .values_list(Value("l"), *occupied)
     )
@@ -636,6 +642,7 @@ def load_resources(
         .filter(nurse_id__in=nurses)
         .exclude(location=location)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(
@@ -652,6 +659,7 @@ def load_resources(
         Session.objects.active()
         .filter(patient_id=patient_id)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(
