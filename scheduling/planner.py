@@ -591,8 +591,8 @@ def load_resources(
     _, until = location.day_bounds(last_date)
     # A session or hold lies inside one day's opening hours (the booking checks), so one that
     # overlaps the horizon starts at most a day before it. Saying so lets the (location, nurse
-    # or patient, starts_at) indexes bound both ends of each scan: the rows read are the
-    # horizon's, however long the history before it.
+    # or patient, starts_at) indexes bound both ends of each scan, so that a long history
+    # before the horizon need not be read (the query planner's choice).
     after = since - dt.timedelta(days=1)
     openings = {
         day: (_minutes(opening.opens.time()), _minutes(opening.closes.time()))
