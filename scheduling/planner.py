@@ -122,6 +122,17 @@ dates at any load): 97, 132, 237, 271, which an idealised greedy by day counts m
 empty, where no late arrival can still start a whole series. The series lost now are lost to
 the time of day (the rule books the reference's count on the model by day counts); at demand
 0.95 the planner books 0.955-0.968 of the reference.
+
+Loading (`python -m bench.planner`: a 12-session series, 20,000 sessions, goal p95 50 ms) is
+most of the time: planning is p50 6-8 ms. Tried: bucketing in the database (one aggregate query,
+GROUPING SETS by chair and date and by nurse and date, arrays ordered by start): the sorts for
+the groups cost PostgreSQL more than the Python pass they saved (p50 102-128 against 64 ms for
+the query alone, at load 5.6). Kept: one pass over the rows into the buckets (Resources set-up
+about a third faster); the near horizon (`near_horizon`: a quarter fewer rows, and only 5
+queries unless the search goes further); a lower bound on start times in every scan. Back to
+back with the former planner at load 2.1-2.6: p50 60.3 against 80.1 ms, p95 109.0 against
+170.7 ms: better, but not the goal on this shared machine; the query itself (PostgreSQL reading
+the location's sessions) is now the largest part.
 """
 
 from __future__ import annotations
