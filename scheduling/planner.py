@@ -8,7 +8,9 @@ same proposal):
    search window, the plan's span and a margin): opening hours, closures, active chairs, nurse
    shifts, the active sessions and live holds there, and the patient's own sessions anywhere.
    Instants are handled as integer epoch seconds; each busy interval is bucketed by resource and
-   local date, so every check below looks at one short list.
+   local date, so every check below looks at one short list. `propose` loads first up to the
+   near horizon (a series that starts within START_LOOKAHEAD_DAYS, its span and a gap: 5
+   queries), and over the whole horizon only when the search asks about a later date (5 more).
 
 2. Candidate start times are the local times on a 20-minute grid (SLOT_MINUTES) at which the
    whole chair time (set-up + infusion + recovery) fits inside the opening hours. The default
@@ -27,10 +29,12 @@ same proposal):
    nurse with the fewest sessions that day (which spreads set-ups). Each date's best start costs
    DISTANCE_WEIGHT x minutes from the preferred window + STRANDED_COST per stranded session's
    worth (chair, and nurse with k = 1) x the share of the date's chair time already booked (on
-   an empty day the patient's exact time wins) + OFF_WEEKDAY_COST off a preferred weekday;
-   minutes are tried nearest the window first and the search on a date stops when the distance
-   alone costs more than the best start found. A date where no chair has a gap as long as the
-   chair time is rejected at once.
+   an empty day the patient's exact time wins) + OFF_WEEKDAY_COST off a preferred weekday -
+   EDGE_WEIGHT x minutes from the middle of the day's starts (inside the window, the end nearer
+   the edge of the day, which fewer windows can use; EDGE_WEIGHT < DISTANCE_WEIGHT, so never
+   outside the window for it); starts are tried in the order of that cost before stranding and
+   the search on a date stops when it alone is no less than the best start found. A date where
+   no chair has a gap as long as the chair time is rejected at once.
 
 4. The series. For each start date in the first-session search window (FIRST_SESSION_SEARCH_DAYS
    from the first date; each day of waiting costs DELAY_COST), dynamic programming over the dates
@@ -39,6 +43,14 @@ same proposal):
    ahead over the whole series means a full day early on can no longer push the last sessions out
    of the span. Starts are tried in order and the search stops when the delay alone exceeds the
    best series found, or START_LOOKAHEAD_DAYS after the first start that completes the series.
+   Quiet or congested: when the first session can start within CONGESTED_OPEN_DAYS open days of
+   the first date, the clinic has room now that nobody else may use in time, so each date also
+   costs EARLINESS_COST a day from the first date (the series packs into the earliest dates).
+   When it must wait that long, the days ahead are full: the search runs again with each date
+   costing LEVELLING_COST x its fill (`Resources.fill`: the share of its chair time or of its
+   nurses' monitoring time booked, whichever is fuller) instead, so the series spreads over the
+   emptiest dates in its reach, keeps room on every day for the patients who come next and fills
+   the last weeks. The rule looks only at what is booked, never at who may come.
    With no complete series the longest run that keeps the spacing is returned with the number
    of the first session that could not be placed. Booked sessions are never moved.
    The proposal's anchor (its usual time) is the time most of its sessions share.
@@ -73,16 +85,54 @@ all 108):
   129-132; on a model by day counts alone it bought 3-5 %, but in the planner a nearly full
   date already costs window distance, since only the times nobody asked for are left on it).
 
-Where it stands at demand 0.9 (planner / reference, booked inside spacing): 97/108 (0.90),
-132/153 (0.86), 237/270 (0.88), 271/315 (0.86) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2, all
-within 30 minutes of the window on average; the goal of 0.97 is not met. What is left is the
-price of booking one patient at a time without knowing who comes next: an idealised greedy that
-books each series in arrival order on its earliest dates, by day counts alone (no time of day,
-so nothing stranded), books 95, 134, 236 and 275 (`bench.offline.greedy`), and no online rule
-tried on it (worst fit, best fit, reservations for first sessions, later or spread dates, other
-delays or search windows) did better than 96, 136, 240 and 280. The planner is at that level;
-the reference, seeing the whole month, delays and stretches mid-month series into the last
-weeks, which only it knows will otherwise stay empty, and keeps room for the last arrivals.
+Then (issue 20, the planner's goal; all four clinics at demand 0.9, booked series for 6c4n-k1,
+6c4n-k2, 12c10n-k1, 12c10n-k2, bars 105, 149, 262, 306). First on a model by day counts alone
+(the idealised greedy above: 95, 134, 236, 275):
+
+- The least-loaded dates for every series (water-filling, 10-1000 x fill, linear to fourth
+  power): 93-95, 132-135, 234-238, 272-277: the early weeks, which only the first arrivals can
+  use, stay part empty. Latest dates (stretched series) always: 72-78.
+- Latest dates only when the first session must wait 2 calendar days: 105, 147, 261, 305, but 1
+  or 3-4 days gave 96-101: fragile. Least-loaded dates only when the first session must wait 2
+  (or 3) open days, earliest dates otherwise: 108, 153, 270, 315 (at 0.95: 109, 154, 272, 318),
+  the same for fill weights 5-100 and delay costs 3-30: the rule kept.
+
+In the planner:
+
+- That rule (LEVELLING_COST 30): 101, 134, 244, 279; 300: 105, 136, 251, 283. The last weeks
+  still stayed part empty: at a quiet clinic the window and stranding costs spread the early
+  series past the near days instead of packing them there.
+- Plus EARLINESS_COST 3 a day while the clinic is quiet: 107, 151, 267, 309 (1 a day: 107, 143,
+  266, 302; 10: about the same as 3), but 31-37 minutes from the window.
+- For the distance, no help: a distance weight of 0.5 (the same) or 1.0 (102, 133, 245, 282);
+  a convex distance cost (0.001-0.003 a minute squared); a weekday cost of 0 or 10 (counts
+  within 2, distance the same). Also no help: a congestion test on the fill of the next two
+  open days (0.8-0.9), later starts weighed for 7 or 21 days when congested (99-103, 130-131).
+- Most of the distance was morning windows given 16:20 or 14:40. EDGE_WEIGHT (inside the
+  window, the end nearer the edge of the day) 0.1: 107, 150, 266, 311 at 24-30 minutes; 0.15:
+  107, 150, 265, 309 at 20-22 minutes (kept); 0.2: 106, 149, 265, 309 at 24-26 minutes.
+
+Where it stands at demand 0.9 (planner / reference, booked inside spacing): 107/108 (0.991),
+151/153 (0.987), 266/270 (0.985), 312/315 (0.990) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2,
+19-22 minutes from the window on average, every series up to demand 0.8: the goal of 0.97 is
+met (taking the stranding weight's clinic load over the span from the first date, for the near
+horizon of `propose`, moved the figures from 107, 150, 265, 309 to these). Before (earliest
+dates at any load): 97, 132, 237, 271, which an idealised greedy by day counts matched (95,
+134, 236, 275): booking earliest-first under load fills weeks 2-6 and leaves the last weeks part
+empty, where no late arrival can still start a whole series. The series lost now are lost to
+the time of day (the rule books the reference's count on the model by day counts); at demand
+0.95 the planner books 0.955-0.968 of the reference.
+
+Loading (`python -m bench.planner`: a 12-session series, 20,000 sessions, goal p95 50 ms) is
+most of the time: planning is p50 6-8 ms. Tried: bucketing in the database (one aggregate query,
+GROUPING SETS by chair and date and by nurse and date, arrays ordered by start): the sorts for
+the groups cost PostgreSQL more than the Python pass they saved (p50 102-128 against 64 ms for
+the query alone, at load 5.6). Kept: one pass over the rows into the buckets (Resources set-up
+about a third faster); the near horizon (`near_horizon`: a quarter fewer rows, and only 5
+queries unless the search goes further); a lower bound on start times in every scan. Back to
+back with the former planner at load 2.1-2.6: p50 60.3 against 80.1 ms, p95 109.0 against
+170.7 ms: better, but not the goal on this shared machine; the query itself (PostgreSQL reading
+the location's sessions) is now the largest part.
 """
 
 from __future__ import annotations
@@ -231,8 +281,14 @@ class Resources:
         sessions: Iterable[tuple[int, int, int, int, int, dt.date]],
         patient_busy: Iterable[tuple[int, int]],
         earliest: int = 0,
+        until: dt.date | None = None,
     ) -> None:
         self.earliest = earliest  # nothing can start before now
+        # The last date loaded (None: every date given). A question about a later date sets
+        # `truncated`: the answer may miss sessions, and `propose` plans again over the whole
+        # horizon.
+        self.until = until
+        self.truncated = False
         self.zone = zone
         self.capacity = capacity
         # Open dates with their local opening and closing minutes (Location.hours_on).
@@ -245,14 +301,19 @@ class Resources:
         self.chair_busy: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
         # Nurse sessions per (nurse, date): (start, setup_end, end).
         self.nurse_busy: dict[tuple[int, dt.date], list[tuple[int, int, int]]] = defaultdict(list)
-        self.nurse_day_load: dict[tuple[int, dt.date], int] = defaultdict(int)
+        # The one pass over every session of the horizon (thousands at a busy clinic): bound
+        # methods, no counters; sessions elsewhere (chair 0 from `load_resources`) take no
+        # chair here.
+        chair_busy, nurse_busy = self.chair_busy, self.nurse_busy
         for chair, nurse, start, setup_end, end, day in sessions:
-            self.chair_busy[(chair, day)].append((start, end))
-            self.nurse_busy[(nurse, day)].append((start, setup_end, end))
-            self.nurse_day_load[(nurse, day)] += 1
-        for intervals in self.chair_busy.values():
-            intervals.sort()
-        self.chair_starts = {key: [s for s, _ in value] for key, value in self.chair_busy.items()}
+            if chair:
+                chair_busy[(chair, day)].append((start, end))
+            nurse_busy[(nurse, day)].append((start, setup_end, end))
+        self.nurse_day_load = {key: len(value) for key, value in nurse_busy.items()}
+        self.chair_starts: dict[tuple[int, dt.date], list[int]] = {}
+        for key, intervals in chair_busy.items():
+            intervals.sort()  # linear when the rows come ordered by start
+            self.chair_starts[key] = [start for start, _ in intervals]
         self.patient_busy = sorted(patient_busy)
         self._day_cache: dict[dt.date, tuple[int, int, int] | None] = {}
         # Resources do not change while one proposal is made: every answer can be remembered.
@@ -262,9 +323,13 @@ class Resources:
         self._room: dict[tuple[dt.date, int], bool] = {}
         self._load: dict[dt.date, float] = {}
         self._shift_index: dict[int, tuple[list[int], list[int]]] = {}
+        self._shift_sorted: dict[int, list[tuple[int, int]]] = {}
+        self._fill: dict[dt.date, float] = {}
 
     def day(self, date: dt.date) -> tuple[int, int, int] | None:
         """(local midnight epoch, opening minute, closing minute), or None when closed."""
+        if self.until is not None and date > self.until:
+            self.truncated = True
         if date not in self._day_cache:
             hours = self.openings.get(date)
             if hours is None:
@@ -310,6 +375,7 @@ class Resources:
                 latest = max(latest, shift_end)
                 ends.append(latest)
             self._shift_index[nurse] = ([s for s, _ in ordered], ends)
+            self._shift_sorted[nurse] = ordered
         starts, ends = self._shift_index[nurse]
         index = bisect.bisect_right(starts, start)
         return index > 0 and ends[index - 1] >= end
@@ -450,6 +516,38 @@ class Resources:
                 self._load[date] = booked / (len(self.chairs) * (day[2] - day[1]) * 60)
         return self._load[date]
 
+    def fill(self, date: dt.date) -> float:
+        """The share of the date's capacity already booked: of its chair time or of its nurses'
+        monitoring time (k patients per nurse on shift), whichever is fuller; 1 when closed."""
+        if date not in self._fill:
+            day = self.day(date)
+            if day is None:
+                self._fill[date] = 1.0
+            else:
+                opens, closes = self.epoch(date, day[1]), self.epoch(date, day[2])
+                on_shift = sum(
+                    max(0, min(end, closes) - max(start, opens))
+                    for nurse in self.shifts
+                    for start, end in self._shifts_on(nurse, opens, closes)
+                )
+                watched = sum(
+                    end - start
+                    for nurse in self.shifts
+                    for start, _, end in self.nurse_busy.get((nurse, date), ())
+                )
+                nurses = watched / (self.capacity * on_shift) if on_shift else 1.0
+                self._fill[date] = max(self.load(date), min(1.0, nurses))
+        return self._fill[date]
+
+    def _shifts_on(self, nurse: int, opens: int, closes: int) -> list[tuple[int, int]]:
+        """The nurse's shifts that overlap opens-closes (bisect on the sorted starts)."""
+        self._on_shift(nurse, opens, opens)  # builds the sorted index
+        starts, ends = self._shift_index[nurse]
+        ordered = self._shift_sorted[nurse]
+        # `ends` is the running maximum: the shifts before the first one past `opens` end by it.
+        low, high = bisect.bisect_right(ends, opens), bisect.bisect_left(starts, closes)
+        return [(start, end) for start, end in ordered[low:high] if end > opens]
+
     def lost(self, slot: Slot, shape: PlanShape) -> int:
         """Sessions' worth of chair or nurse time a booking at `slot` would strand (0-2)."""
         key = (slot.date, slot.minute, shape.chair_minutes, shape.setup_minutes)
@@ -502,6 +600,11 @@ def load_resources(
     zone = location.zone
     since, _ = location.day_bounds(first_date)
     _, until = location.day_bounds(last_date)
+    # A session or hold lies inside one day's opening hours (the booking checks), so one that
+    # overlaps the horizon starts at most a day before it. Saying so lets the (location, nurse
+    # or patient, starts_at) indexes bound both ends of each scan, so that a long history
+    # before the horizon need not be read (the query planner's choice).
+    after = since - dt.timedelta(days=1)
     openings = {
         day: (_minutes(opening.opens.time()), _minutes(opening.closes.time()))
         for day, opening in location.openings(first_date, last_date).items()
@@ -531,13 +634,14 @@ def load_resources(
         Session.objects.active()
         .at(location)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(Value("l"), *occupied)
     )
     held = (
         Hold.objects.live()
-        .filter(location=location, starts_at__lt=until, ends_at__gt=since)
+        .filter(location=location, starts_at__lt=until, ends_at__gt=since, starts_at__gte=after)
         .order_by()
         .values_list(Value("l"), *occupied)
     )
@@ -549,6 +653,7 @@ def load_resources(
         .filter(nurse_id__in=nurses)
         .exclude(location=location)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(
@@ -565,6 +670,7 @@ def load_resources(
         Session.objects.active()
         .filter(patient_id=patient_id)
         .overlapping(since, until)
+        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(
@@ -583,12 +689,8 @@ def load_resources(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    sessions, patient_busy = [], []
-    for kind, chair, nurse, start, setup_end, end, day in rows:
-        if kind in ("l", "n"):
-            sessions.append((chair, nurse, start, setup_end, end, day))
-        elif kind == "p":
-            patient_busy.append((start, end))
+    patient_busy = [(row[3], row[5]) for row in rows if row[0] == "p"]
+    sessions = [row[1:] for row in rows if row[0] != "p"]
     return Resources(
         zone=zone,
         capacity=location.nurse_monitor_capacity,
@@ -598,7 +700,18 @@ def load_resources(
         sessions=sessions,
         patient_busy=patient_busy,
         earliest=int(time.time()),
+        until=last_date,
     )
+
+
+def near_horizon(request: Request) -> dt.date:
+    """The last date a series that can start within START_LOOKAHEAD_DAYS of the first date
+    may need, its alternatives included (never after the whole horizon)."""
+    shape = request.shape
+    near = request.first_date + dt.timedelta(
+        days=START_LOOKAHEAD_DAYS + 1 + shape.span_days + shape.max_days_between
+    )
+    return min(near, horizon(request)[1])
 
 
 def horizon(request: Request) -> tuple[dt.date, dt.date]:
@@ -619,6 +732,17 @@ START_LOOKAHEAD_DAYS = 3  # later starts weighed against the first that complete
 # beats waiting four more days for the first session (40), since unused chair time never comes
 # back; the mean distance stays under half an hour at demand 0.9.
 DISTANCE_WEIGHT = 0.3
+# Inside the window, the start nearer either end of the day: each minute from the middle of the
+# day's starts takes EDGE_WEIGHT off (less than DISTANCE_WEIGHT, so a start never leaves the
+# window for it). Early and late starts suit fewer patients; taken by those whose window holds
+# them, they leave the middle of the day to the windows that need it (at demand 0.9 the mean
+# distance from the window fell from 31-37 to 20-22 minutes).
+EDGE_WEIGHT = 0.15
+# Congestion: when the first session must wait this many open days, the dates of the series
+# also cost LEVELLING_COST x their fill, so that it goes to the emptier dates in its reach.
+CONGESTED_OPEN_DAYS = 2
+EARLINESS_COST = 3
+LEVELLING_COST = 300
 
 
 @dataclass(frozen=True)
@@ -641,15 +765,15 @@ def _option(
     request: Request,
     date: dt.date,
     busy: float = 0.0,
-    order: dict[tuple[int, int], list[tuple[int, int]]] | None = None,
+    order: dict[tuple[int, int], list[tuple[float, int]]] | None = None,
 ) -> _Option | None:
     """The cheapest start on `date`: window distance plus stranded capacity (best fit).
 
     Stranded time weighs as much as the date or the clinic over the series' reach (`busy`) is
     booked: in an empty clinic the patient's exact time wins, in a filling one the start that
-    keeps the 100-minute beat. Minutes are tried nearest the window first (`order` remembers
-    that order per opening hours), and the search stops once the distance alone costs more than
-    the best start found, so a free day costs one or two slot checks.
+    keeps the 100-minute beat. Starts are tried cheapest first before stranding (`order`
+    remembers that order per opening hours), and the search stops once that cost alone is no
+    less than the best start found, so a free day costs one or two slot checks.
     """
     shape = request.shape
     day = resources.day(date)
@@ -658,20 +782,26 @@ def _option(
     order = {} if order is None else order
     hours = (day[1], day[2])
     if hours not in order:
+        # Each start's cost before stranding (window distance less the edge preference), the
+        # cheapest first: stranding only adds, so the search stops at the first start whose
+        # cost before stranding is no less than the best found.
+        grid = resources.grid(date, shape)
+        middle = (grid[0] + grid[-1]) / 2 if grid else 0
         order[hours] = sorted(
-            ((_distance(request, m), m) for m in resources.grid(date, shape)),
+            (DISTANCE_WEIGHT * _distance(request, m) - EDGE_WEIGHT * abs(m - middle), m)
+            for m in grid
         )
     preferred = date.weekday() in request.weekdays
     base = 0 if preferred else OFF_WEEKDAY_COST
     weight = STRANDED_COST * max(resources.load(date), busy)
     best: tuple[float, Slot] | None = None
-    for distance, minute in order[hours]:
-        if best is not None and DISTANCE_WEIGHT * distance >= best[0]:
+    for before_stranding, minute in order[hours]:
+        if best is not None and before_stranding >= best[0]:
             break
         slot = resources.slot(date, minute, shape)
         if slot is None:
             continue
-        cost = DISTANCE_WEIGHT * distance + weight * resources.lost(slot, shape)
+        cost = before_stranding + weight * resources.lost(slot, shape)
         if best is None or cost < best[0]:
             best = (cost, slot)
     if best is None:
@@ -680,30 +810,41 @@ def _option(
 
 
 class _Options:
-    """Each date's best start, worked out the first time the search asks for the date."""
+    """Each date's best start, worked out the first time the search asks for the date.
 
-    def __init__(self, resources: Resources, request: Request) -> None:
-        self.resources, self.request = resources, request
+    With a `levelling` weight each date also costs that weight times its fill (the share of its
+    capacity already booked): the series then goes to the emptier dates it can reach.
+    """
+
+    def __init__(self, resources: Resources, request: Request, levelling: float = 0.0) -> None:
+        self.resources, self.request, self.levelling = resources, request, levelling
         self.last = request.first_date + dt.timedelta(
             days=FIRST_SESSION_SEARCH_DAYS - 1 + request.shape.span_days
         )
         self._cache: dict[dt.date, _Option | None] = {}
-        self._order: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        # How busy the clinic is over the series' reach (the mean share of chair time booked).
+        self._order: dict[tuple[int, int], list[tuple[float, int]]] = {}
+        # How busy the clinic is over the series' reach from the first date (the mean share of
+        # chair time booked over its span).
         dates = [
-            request.first_date + dt.timedelta(days=n)
-            for n in range((self.last - request.first_date).days + 1)
+            request.first_date + dt.timedelta(days=n) for n in range(request.shape.span_days + 1)
         ]
         loads = [resources.load(d) for d in dates if resources.day(d) is not None]
         self.busy = sum(loads) / len(loads) if loads else 0.0
 
     def get(self, date: dt.date) -> _Option | None:
         if date not in self._cache:
-            self._cache[date] = (
+            option = (
                 _option(self.resources, self.request, date, self.busy, self._order)
                 if date <= self.last
                 else None
             )
+            if option is not None and self.levelling:
+                cost = option.cost + self.levelling * self.resources.fill(date)
+                option = _Option(cost, option.slot, option.preferred_weekday)
+            elif option is not None and EARLINESS_COST:
+                cost = option.cost + EARLINESS_COST * (date - self.request.first_date).days
+                option = _Option(cost, option.slot, option.preferred_weekday)
+            self._cache[date] = option
         return self._cache[date]
 
 
@@ -779,9 +920,20 @@ def _partial(options: _Options, request: Request) -> list[dt.date]:
     return best
 
 
-def plan(resources: Resources, request: Request) -> Proposal:
-    """The best proposal for the request over the loaded resources (see the module docstring)."""
-    options = _Options(resources, request)
+def _congested(resources: Resources, request: Request, found: int) -> bool:
+    """Whether the first session must wait CONGESTED_OPEN_DAYS open days or more: the days
+    just ahead are full (or cannot start this series), so the clinic is congested."""
+    skipped = sum(
+        1
+        for n in range(found)
+        if resources.day(request.first_date + dt.timedelta(days=n)) is not None
+    )
+    return skipped >= CONGESTED_OPEN_DAYS
+
+
+def _search(options: _Options, request: Request) -> tuple[tuple[float, list[dt.date]] | None, int]:
+    """The cheapest complete series over the first-session search window (its cost and dates),
+    and the offset of the first start from which a complete series exists (-1 without one)."""
     chosen: tuple[float, list[dt.date]] | None = None
     found = None
     for offset in range(FIRST_SESSION_SEARCH_DAYS):
@@ -798,6 +950,16 @@ def plan(resources: Resources, request: Request) -> Proposal:
             found = offset if found is None else found
             if chosen is None or series[0] + delay < chosen[0]:
                 chosen = (series[0] + delay, series[1])
+    return chosen, -1 if found is None else found
+
+
+def plan(resources: Resources, request: Request) -> Proposal:
+    """The best proposal for the request over the loaded resources (see the module docstring)."""
+    options = _Options(resources, request)
+    chosen, found = _search(options, request)
+    if chosen is not None and _congested(resources, request, found):
+        options = _Options(resources, request, levelling=LEVELLING_COST)
+        chosen, _ = _search(options, request)
     if chosen is None:
         dates = _partial(options, request)
         sessions = [_proposed(n, _get(options, d)) for n, d in enumerate(dates, start=1)]
@@ -881,6 +1043,18 @@ def propose(
     patient_id: int,
     request: Request,
 ) -> Proposal:
+    """The proposal for the request at `location`, planned over the dates it needs.
+
+    Most series start within a few days of the first date, so the sessions are loaded first up
+    to `near_horizon` (a quarter fewer rows than the whole horizon for the default plan); only
+    when the search asks about a later date (a congested clinic, a late first session) are they
+    loaded again over the whole horizon and the series planned again: the same proposal as over
+    the whole horizon, in 5 or 10 queries.
+    """
     first, last = horizon(request)
-    resources = load_resources(location, patient_id, first, last)
-    return plan(resources, request)
+    resources = load_resources(location, patient_id, first, near_horizon(request))
+    proposal = plan(resources, request)
+    if resources.truncated:
+        resources = load_resources(location, patient_id, first, last)
+        proposal = plan(resources, request)
+    return proposal

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import re
 from collections import defaultdict
 from typing import Any
@@ -15,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -421,6 +425,7 @@ def _day_grid(location: Location, date: dt.date) -> str:
         .at(location)
         .overlapping(start, end)
         .select_related("patient", "nurse")
+        .only(*DAY_GRID_FIELDS)
     )
     shifts = list(
         NurseShift.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
@@ -460,6 +465,32 @@ def _grid_span(
     return first, min(max(ends), next_midnight)
 
 
+# What the day grid reads of a session and its people: whole rows of three tables for a hundred
+# sessions cost more than the query itself.
+DAY_GRID_FIELDS = [
+    "chair_id",
+    "nurse_id",
+    "patient_id",
+    "starts_at",
+    "setup_ends_at",
+    "ends_at",
+    "status",
+    "number",
+    "patient__first_name",
+    "patient__last_name",
+    "nurse__first_name",
+    "nurse__last_name",
+]
+FREE_CELL = SafeString('<td class="free"></td>')
+
+
+@functools.cache
+def _load_cell(count: int, setting_up: bool) -> SafeString:
+    """A nurse's load at one row: how many patients in their care, S while setting one up."""
+    text = f"{count} S" if count and setting_up else str(count) if count else ""
+    return format_html('<td class="nurse-load load-{}">{}</td>', count, text)
+
+
 def _day_rows(
     opens: dt.datetime,
     closes: dt.datetime,
@@ -467,49 +498,52 @@ def _day_rows(
     sessions: list[Session],
     nurses: list[User],
     zone: ZoneInfo,
-) -> list[dict[str, Any]]:
-    """The grid's rows with their text ready: a day at a busy location is hundreds of cells,
-    and formatting them here in plain Python costs a fraction of doing it in the template."""
-    by_chair: dict[int, list[Session]] = defaultdict(list)
-    by_nurse: dict[int, list[Session]] = defaultdict(list)
+) -> list[dict[str, str]]:
+    """The grid's rows, each its time and its cells' markup: a day at a busy location is over a
+    thousand cells, and writing them here (escaped by format_html) costs a fraction of a
+    template loop over them.
+
+    Instants are compared as POSIX seconds: comparing aware datetimes of two zones converts
+    both on every comparison, and a day's grid makes thousands of them.
+    """
+    slot = SLOT.total_seconds()
+    by_chair: dict[int, list[tuple[float, float, Session]]] = defaultdict(list)
+    by_nurse: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
     for session in sessions:
-        by_chair[session.chair_id].append(session)
-        by_nurse[session.nurse_id].append(session)
+        starts, ends = session.starts_at.timestamp(), session.ends_at.timestamp()
+        by_chair[session.chair_id].append((starts, ends, session))
+        by_nurse[session.nurse_id].append((starts, session.setup_ends_at.timestamp(), ends))
     rows = []
-    moment = opens
-    while moment < closes:
-        cells: list[dict[str, Any]] = []
+    moment, last = opens.timestamp(), closes.timestamp()
+    while moment < last:
+        cells: list[SafeString] = []
         for chair in chairs:
-            here = next((s for s in by_chair[chair.pk] if s.starts_at <= moment < s.ends_at), None)
+            here = next((t for t in by_chair[chair.pk] if t[0] <= moment < t[1]), None)
             if here is None:
-                cells.append({"kind": "free"})
-            elif here.starts_at > moment - SLOT:
+                cells.append(FREE_CELL)
+            elif here[0] > moment - slot:
+                starts, ends, session = here
                 cells.append(
-                    {
-                        "kind": "start",
-                        "rows": max(1, -(-(here.ends_at - moment) // SLOT)),
-                        "status": here.status,
-                        "patient": here.patient.get_full_name(),
-                        "detail": " · ".join(
-                            [
-                                f"{here.starts_at.astimezone(zone):%H:%M}"
-                                f"-{here.ends_at.astimezone(zone):%H:%M}",
-                                f"#{here.number}",
-                                here.nurse.get_short_name(),
-                                here.get_status_display(),
-                            ]
-                        ),
-                    }
+                    format_html(
+                        '<td rowspan="{}" class="booked status-{}"><strong>{}</strong><br>'
+                        '<span class="small">{}-{} · #{} · {} · {}</span></td>',
+                        max(1, math.ceil((ends - moment) / slot)),
+                        session.status,
+                        session.patient.get_full_name(),
+                        f"{session.starts_at.astimezone(zone):%H:%M}",
+                        f"{session.ends_at.astimezone(zone):%H:%M}",
+                        session.number,
+                        session.nurse.get_short_name(),
+                        session.get_status_display(),
+                    )
                 )
             # A cell covered by a session starting above it is drawn by that cell's rowspan.
-        load = []
         for nurse in nurses:
-            mine = [s for s in by_nurse[nurse.pk] if s.starts_at <= moment < s.ends_at]
-            setting_up = any(s.starts_at <= moment < s.setup_ends_at for s in mine)
-            text = f"{len(mine)} S" if mine and setting_up else str(len(mine)) if mine else ""
-            load.append({"count": len(mine), "text": text})
-        rows.append({"time": f"{moment.astimezone(zone):%H:%M}", "cells": cells, "load": load})
-        moment += SLOT
+            mine = [t for t in by_nurse[nurse.pk] if t[0] <= moment < t[2]]
+            cells.append(_load_cell(len(mine), any(t[0] <= moment < t[1] for t in mine)))
+        local = dt.datetime.fromtimestamp(moment, zone)
+        rows.append({"time": f"{local:%H:%M}", "cells": SafeString("".join(cells))})
+        moment += slot
     return rows
 
 

@@ -138,10 +138,61 @@ def test_the_plan_is_deterministic_and_keeps_one_time_of_day_when_there_is_room(
     second = planner.plan(resources(), request(window=(12, 15)))
 
     assert [s.slot for s in first.sessions] == [s.slot for s in second.sessions]
-    # An empty clinic strands nothing anyone needs: the window's first time.
-    assert {s.slot.local_time for s in first.sessions} == {dt.time(12, 0)}
-    assert first.anchor_time == dt.time(12, 0)
+    # An empty clinic strands nothing anyone needs: inside the window, the end nearer the end
+    # of the day (12:00-15:00: 15:00), which leaves the middle of the day to other windows.
+    assert {s.slot.local_time for s in first.sessions} == {dt.time(15, 0)}
+    assert first.anchor_time == dt.time(15, 0)
     assert all(s.at_anchor for s in first.sessions)
+
+
+def afternoon(day: dt.date) -> list[tuple[int, int, dt.date, int]]:
+    """13:00, 14:40 and 16:20 taken: the morning (and the 09:00-12:00 window) is still free."""
+    return [(1, 100, day, 780 + 100 * n) for n in range(3)]
+
+
+def test_a_clinic_with_room_at_once_books_the_earliest_dates_even_if_later_ones_are_emptier():
+    # The first session can be on the first date: the clinic is not congested, so the series
+    # keeps the earliest dates and takes Friday's free morning though Saturday is empty.
+    friday = MONDAY + dt.timedelta(days=4)
+    clinic = resources(booked=afternoon(friday))
+
+    proposal = planner.plan(clinic, request(window=(8, 11)))
+
+    assert proposal.complete
+    assert [(s.slot.date - MONDAY).days for s in proposal.sessions] == [0, 2, 4]
+    assert proposal.sessions[2].slot.local_time == dt.time(8, 0)
+
+
+def test_when_the_first_session_must_wait_the_series_goes_to_the_emptier_dates():
+    # Monday and Tuesday are full, so the first session waits two open days: the clinic is
+    # congested, and the series levels the load: Saturday (empty) rather than Friday (half
+    # booked), though both have a free 09:40 inside the window.
+    friday = MONDAY + dt.timedelta(days=4)
+    tuesday = MONDAY + dt.timedelta(days=1)
+    clinic = resources(booked=full_day(MONDAY) + full_day(tuesday) + afternoon(friday))
+
+    proposal = planner.plan(clinic, request())
+
+    assert proposal.complete
+    assert [(s.slot.date - MONDAY).days for s in proposal.sessions] == [2, 5, 7]
+    assert clinic.fill(friday) == 0.5 and clinic.fill(friday + dt.timedelta(days=1)) == 0.0
+
+
+def test_a_date_is_as_full_as_its_scarcer_resource():
+    # Two chairs, one nurse watching one patient at a time: three sessions fill half the nurse's
+    # day but a quarter of the chair time.
+    clinic = resources(chairs=2, booked=afternoon(MONDAY))
+
+    assert clinic.load(MONDAY) == 0.25
+    assert clinic.fill(MONDAY) == 0.5
+
+
+def test_inside_the_window_the_start_nearer_the_edge_of_the_day_is_taken():
+    # 09:00-13:00 on an empty day: 09:00 (the edge of the day is 08:00) rather than 13:00,
+    # which a 12:00-15:00 window could also use; never 08:00, outside the window.
+    proposal = planner.plan(resources(), request(window=(9, 13)))
+
+    assert {s.slot.local_time for s in proposal.sessions} == {dt.time(9, 0)}
 
 
 def test_the_capacity_bound_is_stated_for_the_start_grid():

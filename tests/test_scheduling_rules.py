@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from locations.models import Closure
@@ -194,6 +195,33 @@ def test_sessions_stay_inside_opening_hours_and_outside_closures(stamford):
 
     proposal = planner.propose(stamford, plan.patient_id, request_for(plan))
     assert MONDAY not in [s.slot.date for s in proposal.sessions]
+
+
+def test_a_first_session_past_the_near_horizon_is_planned_over_the_whole_horizon(stamford):
+    # Closed for two weeks from the first date: the search for the first session reaches past
+    # the near horizon, so `propose` loads the sessions again over the whole horizon (10
+    # queries instead of 5); its proposal is the one planned over the whole horizon at once.
+    plan = approved_plan("p1@example.org", stamford)
+    closed_until = MONDAY + dt.timedelta(days=13)
+    Closure.objects.create(
+        location=stamford, starts_on=MONDAY, ends_on=closed_until, reason="Works"
+    )
+    request = request_for(plan)
+    first, last = planner.horizon(request)
+
+    with CaptureQueriesContext(connection) as queries:
+        proposal = planner.propose(stamford, plan.patient_id, request)
+
+    whole = planner.plan(planner.load_resources(stamford, plan.patient_id, first, last), request)
+    assert proposal.complete
+    assert proposal.sessions[0].slot.date > closed_until
+    assert [s.slot for s in proposal.sessions] == [s.slot for s in whole.sessions]
+    assert len(queries) == 10
+    # After the closure the series starts at once: the near horizon is enough.
+    later = request_for(plan, first=closed_until + dt.timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert planner.propose(stamford, plan.patient_id, later).complete
+    assert len(queries) == 5
 
 
 @pytest.mark.parametrize(

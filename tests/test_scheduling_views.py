@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -66,6 +67,42 @@ def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, l
     assert one == many
     assert html.count("Avery Testperson") == 5
     assert "Times in America/New_York" in html
+
+
+def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses_load(
+    clinic, login
+):
+    """The grid's markup is written in Python (scheduling.views._day_rows): each session is one
+    cell spanning its quarter hours, at the location's local time, and each nurse's column
+    counts the patients in their care, with S while one is being set up."""
+    session = _book(clinic, 0, dt.time(9))
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
+    html = desk.get(reverse("scheduling:day", args=["stamford", MONDAY.isoformat()])).content
+    html = html.decode()
+    zone = clinic.zone
+    chairs, nurses = clinic.chairs.filter(is_active=True).count(), 4
+    quarter_hours = -(-(session.ends_at - session.starts_at) // dt.timedelta(minutes=15))
+
+    assert html.count('class="booked status-booked"') == 1
+    assert f'<td rowspan="{quarter_hours}" class="booked status-booked">' in html
+    start = session.starts_at.astimezone(zone)
+    end = session.ends_at.astimezone(zone)
+    assert f"{start:%H:%M}-{end:%H:%M} · #1 · {session.nurse.first_name} · Booked" in html
+    assert f'<th scope="row" class="time">{start:%H:%M}</th>' in html
+    rows = re.findall(r'<th scope="row" class="time">(\d\d:\d\d)</th>(.*?)</tr>', html, re.S)
+    by_time = dict(rows)
+    # The row where the session starts: the nurse sets it up; later rows: monitoring.
+    assert '<td class="nurse-load load-1">1 S</td>' in by_time[f"{start:%H:%M}"]
+    later = (start + dt.timedelta(minutes=30)).strftime("%H:%M")
+    assert '<td class="nurse-load load-1">1</td>' in by_time[later]
+    # Every row has a cell per chair and nurse, less the chair the session covers below its start.
+    for time, cells in rows:
+        expected = chairs + nurses - (1 if start < _at(zone, time) < end else 0)
+        assert cells.count("<td") == expected, time
+
+
+def _at(zone, hhmm: str) -> dt.datetime:
+    return dt.datetime.combine(MONDAY, dt.time.fromisoformat(hhmm), tzinfo=zone)
 
 
 def test_the_week_view_lists_each_days_sessions_in_constant_queries(clinic, login):
