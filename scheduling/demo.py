@@ -71,6 +71,12 @@ PATIENT_STORIES = {
 }
 
 
+# Demo patients who read the site in Spanish (README "Languages"): Lee has not started the
+# questionnaire, so signing in as Lee shows the whole intake in Spanish.
+PATIENT_LANGUAGES = {"lee.placeholder@example.org": "es"}
+DEMO_BIRTH_DATE = dt.date(1984, 9, 3)
+
+
 def demo_logins() -> list[tuple[str, str]]:
     """One login per role, for `make run` to print: (role, email)."""
     labels = {

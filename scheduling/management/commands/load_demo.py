@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import PatientProfile, Role, User
 from accounts.security import enrol_with_key
 from accounts.totp import DEMO_TOTP_SECRET, hex_key
 from intake.samples import submitted_intake
@@ -20,8 +20,10 @@ from review import services as review
 from review.models import ProtocolTemplate
 from scheduling import planner, services
 from scheduling.demo import (
+    DEMO_BIRTH_DATE,
     DEMO_PASSWORD,
     LOCATIONS,
+    PATIENT_LANGUAGES,
     PATIENT_STORIES,
     PATIENTS,
     STAFF,
@@ -49,6 +51,12 @@ class Command(BaseCommand):
             story = PATIENT_STORIES.get(email)
             if story and not patient.intakes.exists():
                 self._story(patient, story, locations["stamford"])
+            if email in PATIENT_LANGUAGES:
+                profile, _ = PatientProfile.objects.get_or_create(
+                    user=patient, defaults={"date_of_birth": DEMO_BIRTH_DATE}
+                )
+                profile.preferred_language = PATIENT_LANGUAGES[email]
+                profile.save(update_fields=["preferred_language"])
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
 
     def _story(self, patient: User, story: str, location: Location) -> None:
