@@ -266,9 +266,25 @@ def test_the_dashboard_reads_one_locations_series_and_weeks_not_every_session(we
             cursor.execute("EXPLAIN " + query["sql"])
             plans[query["sql"]] = "\n".join(row[0] for row in cursor.fetchall())
 
-    weekly = next(plan for sql, plan in plans.items() if "DATE_TRUNC" in sql and "status" in sql)
+    weekly = next(plan for sql, plan in plans.items() if "width_bucket" in sql and "status" in sql)
     dropouts = next(plan for sql, plan in plans.items() if "FROM scheduling_series s" in sql)
     for plan in (weekly, dropouts):
         assert "Seq Scan on scheduling_session" not in plan, plan
     assert "session_location_start" in weekly, weekly
     assert "session_series_status" in dropouts, dropouts
+
+
+def test_the_trend_puts_sessions_either_side_of_local_midnight_in_their_weeks_across_dst():
+    """Clocks go forward on Sunday 14 March 2027 in New York: a session at 23:00 that Sunday is
+    in the week of 8 March, one at 00:00 on Monday 15 March (04:00 UTC, not 05:00) in the next."""
+    location = make_location("dst", chairs=2, nurses=1, shifts_from=MONDAY, shift_days=21)
+    nurse = location.nurse_shifts.first().nurse
+    _session(location, nurse, 1, "booked", 13, 23, 0)
+    _session(location, nurse, 2, "no_show", 14, 0, 1)
+
+    figures = reports.dashboard(location, dt.date(2027, 3, 15))
+
+    by_week = {point.week_start: point for point in figures.trend}
+    assert by_week[dt.date(2027, 3, 8)].no_show_rate == 0.0  # the booked one only
+    assert by_week[dt.date(2027, 3, 15)].no_show_rate == 1.0  # the no-show only
+    assert (figures.sessions, figures.scheduled, figures.no_shows) == (0, 1, 1)
