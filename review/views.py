@@ -28,7 +28,7 @@ from intake.flags import Kind
 from intake.forms import INDICATIONS, PRIOR_TREATMENTS
 from intake.models import Intake, UrgentFlag
 from intake.steps import steps_for
-from review import formhtml, services
+from review import services
 from review.forms import (
     AcknowledgeForm,
     DeclineForm,
@@ -265,8 +265,22 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     }
 
 
+# Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
+_WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
+
+
 def _form_html(form: Any) -> str:
-    return formhtml.form_html(form)
+    """A decision form in Bootstrap 5 markup from one plain template (review/_form.html): each
+    visible field with its widget's class, marked invalid when refused, and the widget itself
+    unless the template lays out its choices. Django adds aria-invalid and aria-describedby."""
+    fields = []
+    for field in form.visible_fields():
+        css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
+        if field.errors:
+            css += " is-invalid"
+        widget = "" if field.use_fieldset else field.as_widget(attrs={"class": css})
+        fields.append((field, css, widget))
+    return render_to_string("review/_form.html", {"form": form, "fields": fields})
 
 
 def _decision_forms(
