@@ -117,9 +117,12 @@ def display(field: forms.Field, value: Any) -> str:
     return str(value)
 
 
-def describe(step: Step, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """The answers of a step as (question, answer) lines a person can read."""
-    form = step.form_class(intake=None, initial=data)
+def describe(
+    step: Step, data: dict[str, Any], form: forms.Form | None = None
+) -> list[tuple[str, str]]:
+    """The answers of a step as (question, answer) lines a person can read; `form`, the step's
+    form already built for the same answers, saves building it again."""
+    form = form or step.form_class(intake=None, initial=data)
     lines: list[tuple[str, str]] = []
     for name, field in form.fields.items():
         if name not in data or name in _NOT_LISTED:

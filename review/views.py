@@ -197,21 +197,24 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
     """The coded answers the summary quotes, in words, and every answer by step."""
     about, reason, safety = (answers.get(slug, {}) for slug in ("about", "reason", "safety"))
     steps = steps_for(intake)
-    reason_form = next(s for s in steps if s.slug == "reason").form_class(intake=None)
+    # Each step's form built once, with its answers, for its questions' words (building a form
+    # copies its fields; the about form reads the locations).
+    step_forms = {
+        step.slug: step.form_class(intake=None, initial=answers.get(step.slug, {}))
+        for step in steps
+        if step.slug in answers or step.slug in ("about", "reason")
+    }
     birth = about.get("date_of_birth")
     on = (intake.submitted_at or timezone.now()).date()
     return {
         "age": age_on(dt.date.fromisoformat(str(birth)), on) if birth else None,
         "born": people.long_date(birth) if birth else "—",
         "sex": people.display(
-            next(s for s in steps if s.slug == "about")
-            .form_class(intake=None)
-            .fields["sex_at_birth"],
-            about.get("sex_at_birth"),
+            step_forms["about"].fields["sex_at_birth"], about.get("sex_at_birth")
         ),
         "indications": _labels(INDICATIONS, reason.get("indications", [])),
         "pain_duration": people.display(
-            reason_form.fields["pain_duration"], reason.get("pain_duration")
+            step_forms["reason"].fields["pain_duration"], reason.get("pain_duration")
         ),
         "prior_treatments": _labels(PRIOR_TREATMENTS, reason.get("prior_treatments", [])),
         "blood_pressure": people.blood_pressure(safety),
@@ -219,7 +222,10 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
             str(answers.get("contacts", {}).get("escort_phone", ""))
         ),
         "all_answers": [
-            {"step": step, "lines": people.describe(step, answers[step.slug])}
+            {
+                "step": step,
+                "lines": people.describe(step, answers[step.slug], step_forms[step.slug]),
+            }
             for step in steps
             if step.slug in answers
         ],
@@ -231,10 +237,10 @@ def _labels(choices: Sequence[tuple[str, Any]], codes: list[str]) -> list[str]:
     return [str(words.get(code, code)) for code in codes]
 
 
-def indication_for(intake: Intake) -> str:
-    """The plan's indication from what the patient asked treatment for ("Fibromyalgia,
-    depression"), the "other" reason in their words; the template's when the intake has none."""
-    reason: dict[str, Any] = next((a.data for a in intake.answers.all() if a.step == "reason"), {})
+def indication_for(reason: dict[str, Any]) -> str:
+    """The plan's indication from what the patient asked treatment for (the reason step's
+    answers): "Fibromyalgia, depression", the "other" reason in their words; the template's when
+    the intake has none."""
     words = [
         reason.get("indication_other") or "Other" if code == "other" else label
         for code, label in zip(
@@ -246,13 +252,11 @@ def indication_for(intake: Intake) -> str:
     return ", ".join(words)[:100]
 
 
-def _plan_form_initial(
-    template: ProtocolTemplate | None, intake: Intake | None = None
-) -> dict[str, Any]:
+def _plan_form_initial(template: ProtocolTemplate | None, reason: dict[str, Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     if template is not None:
         initial = {"template": template, **{f: getattr(template, f) for f in services.PLAN_FIELDS}}
-    if intake is not None and (indication := indication_for(intake)):
+    if indication := indication_for(reason):
         initial["indication"] = indication
     return initial
 
@@ -279,20 +283,42 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     }
 
 
+# Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
+_WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
+
+
 def _form_html(form: Any) -> str:
-    return render_to_string("review/_form.html", {"form": form})
+    """A decision form in Bootstrap 5 markup from one plain template (review/_form.html): each
+    visible field with its widget's class, marked invalid when refused, and the widget itself
+    unless the template lays out its choices. Django adds aria-invalid and aria-describedby."""
+    fields = []
+    for field in form.visible_fields():
+        css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
+        if field.errors:
+            css += " is-invalid"
+        widget = "" if field.use_fieldset else field.as_widget(attrs={"class": css})
+        fields.append((field, css, widget))
+    return render_to_string("review/_form.html", {"form": form, "fields": fields})
 
 
-def _decision_forms(intake: Intake) -> dict[str, str]:
-    """The empty decision forms, the plan's prefilled from the default protocol and its
-    indication from the intake."""
-    initial = _plan_form_initial(services.default_template(), intake)
-    return {
-        "plan": _form_html(PlanForm(prefix="plan", initial=initial)),
-        "decline": _form_html(DeclineForm(prefix="decline")),
-        "more": _form_html(MoreInfoForm(prefix="more")),
-        "ack": _form_html(AcknowledgeForm(prefix="ack")),
-    }
+def _decision_forms(
+    intake: Intake,
+    reason: dict[str, Any],
+    template: ProtocolTemplate | None,
+    urgent_flag: UrgentFlag | None,
+) -> dict[str, str]:
+    """The empty forms the summary shows: the decisions while the version waits (the plan's
+    prefilled from the default protocol and its indication from the intake), the
+    acknowledgement while an urgent flag is unacknowledged."""
+    forms = {}
+    if intake.status == Intake.Status.SUBMITTED:
+        initial = _plan_form_initial(template, reason)
+        forms["plan"] = _form_html(PlanForm(prefix="plan", initial=initial))
+        forms["decline"] = _form_html(DeclineForm(prefix="decline"))
+        forms["more"] = _form_html(MoreInfoForm(prefix="more"))
+    if urgent_flag is not None and urgent_flag.acknowledged_at is None:
+        forms["ack"] = _form_html(AcknowledgeForm(prefix="ack"))
+    return forms
 
 
 def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
@@ -302,13 +328,16 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
 
 
 def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, Any]) -> str:
+    parts = _summary_parts(intake)
     live = _summary_live(intake)
-    forms = _decision_forms(intake)
+    forms = _decision_forms(
+        intake, parts["answers"].get("reason", {}), live["template"], live["urgent_flag"]
+    )
     forms.update({name: _form_html(form) for name, form in refused.items()})
     return render_to_string(
         "review/_summary_content.html",
         {
-            **_summary_parts(intake),
+            **parts,
             **live,
             "intake": intake,
             "waiting": intake.status == Intake.Status.SUBMITTED,
@@ -327,11 +356,14 @@ def summary(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _render_summary(request, intake)
 
 
-def _reviewable(public_id: UUID, only: tuple[str, ...] = ()) -> Intake:
-    """A submitted intake version; drafts are the patient's own until submitted."""
-    drafts_excluded = Intake.objects.exclude(status=Intake.Status.DRAFT)
+def _reviewable(public_id: UUID) -> Intake:
+    """A submitted intake version, with its patient, their profile and its location, which the
+    summary shows; drafts are the patient's own until submitted."""
     return get_object_or_404(
-        drafts_excluded.only(*only) if only else drafts_excluded, public_id=public_id
+        Intake.objects.exclude(status=Intake.Status.DRAFT).select_related(
+            "patient__patient_profile", "location"
+        ),
+        public_id=public_id,
     )
 
 

@@ -243,3 +243,48 @@ def test_clinicians_reach_the_sessions_behind_a_figure_and_clinic_admins_see_fig
     assert no_show.patient.get_full_name() in listed.content.decode()
     people = doctor.get(responders, {"week": "2027-03-01"}).content.decode()
     assert people.count("Substantial response") == 1 and people.count("Moderate response") == 1
+
+
+@pytest.mark.slow
+def test_the_dashboard_reads_one_locations_series_and_weeks_not_every_session(week):
+    """Beside a busier location, and with 20 months of history, the drop-outs count each series'
+    sessions from the (series, status) index and the 12 weeks' counts read session_location_start:
+    neither reads the whole session table, nor a location's whole history to keep 12 weeks (at
+    these proportions, about the benchmark network's, a plan that did would scan)."""
+    from bench.generate import busy_location
+
+    busy_location(sessions=16_000, prefix="other")
+    big = busy_location(sessions=8_000, days_before=600, days_after=30)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE scheduling_session")
+        cursor.execute("ANALYZE scheduling_series")
+        with CaptureQueriesContext(connection) as captured:
+            today = big.local_today()
+            reports.dashboard(big, today - dt.timedelta(days=today.weekday()))
+        plans = {}
+        for query in captured:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans[query["sql"]] = "\n".join(row[0] for row in cursor.fetchall())
+
+    weekly = next(plan for sql, plan in plans.items() if "width_bucket" in sql and "status" in sql)
+    dropouts = next(plan for sql, plan in plans.items() if "FROM scheduling_series s" in sql)
+    for plan in (weekly, dropouts):
+        assert "Seq Scan on scheduling_session" not in plan, plan
+    assert "session_location_start" in weekly, weekly
+    assert "session_series_status" in dropouts, dropouts
+
+
+def test_the_trend_puts_sessions_either_side_of_local_midnight_in_their_weeks_across_dst():
+    """Clocks go forward on Sunday 14 March 2027 in New York: a session at 23:00 that Sunday is
+    in the week of 8 March, one at 00:00 on Monday 15 March (04:00 UTC, not 05:00) in the next."""
+    location = make_location("dst", chairs=2, nurses=1, shifts_from=MONDAY, shift_days=21)
+    nurse = location.nurse_shifts.first().nurse
+    _session(location, nurse, 1, "booked", 13, 23, 0)
+    _session(location, nurse, 2, "no_show", 14, 0, 1)
+
+    figures = reports.dashboard(location, dt.date(2027, 3, 15))
+
+    by_week = {point.week_start: point for point in figures.trend}
+    assert by_week[dt.date(2027, 3, 8)].no_show_rate == 0.0  # the booked one only
+    assert by_week[dt.date(2027, 3, 15)].no_show_rate == 1.0  # the no-show only
+    assert (figures.sessions, figures.scheduled, figures.no_shows) == (0, 1, 1)

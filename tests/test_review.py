@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -283,3 +284,46 @@ def test_the_summary_uses_the_same_number_of_queries_for_1_and_50_intakes(
     fifty = _queries(client, reverse("review:summary", args=[first.public_id]))
 
     assert one == fifty
+
+
+def test_the_summary_of_a_waiting_intake_reads_each_thing_once(clinician, login, stamford):
+    """12 queries: the session's user and device, the intake with its patient, profile and
+    location, the audit row, the answers, the active locations (the about step's choices), the
+    default protocol, the urgent flag, the decisions, the attachments, the protocol choices and
+    the worklist's count. Each is read once, not once per form or helper that needs it."""
+    client = login(clinician)
+    intake = submitted_intake(_patient(0))
+
+    assert _queries(client, reverse("review:summary", args=[intake.public_id])) <= 12
+
+
+def test_the_decision_forms_tie_labels_help_and_refusals_to_their_fields(
+    clinician, login, stamford
+):
+    client = login(clinician)
+    intake = submitted_intake(_patient(0))
+    url = reverse("review:summary", args=[intake.public_id])
+
+    page = client.get(url).content.decode()
+    refused = client.post(
+        reverse("review:decline", args=[intake.public_id]), {"decline-internal_note": "x"}
+    ).content.decode()
+
+    assert '<label for="id_plan-infusions" class="form-label requiredField">' in page
+    assert re.search(r'<input type="number" name="plan-infusions" value="\d+"', page)
+    assert '<legend class="form-label requiredField fs-6">Sections to reopen' in page
+    assert 'id="id_more-steps_0"' in page and '<label for="id_more-steps_0"' in page
+    assert 'aria-describedby="id_decline-patient_message_helptext"' in page
+    assert 'name="ack-note"' not in page  # no urgent flag: no acknowledgement form
+    textarea = re.search(r'<textarea name="decline-patient_message"[^>]*>', refused)
+    assert textarea is not None
+    assert 'aria-invalid="true"' in textarea[0] and "is-invalid" in textarea[0]
+    described_by = re.search(r'aria-describedby="([^"]*)"', textarea[0])
+    assert described_by is not None
+    assert set(described_by[1].split()) == {
+        "id_decline-patient_message_error",
+        "id_decline-patient_message_helptext",
+    }
+    error = re.search(r'<div id="id_decline-patient_message_error"[^>]*>(.*?)</div>', refused)
+    assert error is not None and "Please fill this in." in error[1]
+    assert "x</textarea>" in refused  # what was typed comes back
