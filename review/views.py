@@ -148,7 +148,8 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
     frozen at submit): the answers and the rendered scores and flags."""
-    answers = {answer.step: answer.data for answer in intake.answers.all()}
+    rows = list(intake.answers.all())
+    answers = {answer.step: answer.data for answer in rows}
     scores = intake.scores
     acr = scores.get("acr_2016", {})
     painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
@@ -175,7 +176,7 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
             ],
         },
     )
-    languages = {answer.step: answer.language for answer in intake.answers.all()}
+    languages = {answer.step: answer.language for answer in rows}
     words = _in_words(intake, answers)
     for section in words["all_answers"]:
         section["language"] = _language_name(languages.get(section["step"].slug, "en"))
