@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EMBEDDED := $(PY) -m clinic.embedded
-# The suite runs in one process per core (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
+# The suite runs in one process per core, at most 8 (pytest-xdist; each takes a Redis database of
+# the 16 a server has: tests/xdist_redis.py); TEST_PROCESSES=0 runs it in this one.
 TEST_PROCESSES ?= auto
 
 .PHONY: run test bench lint typecheck vendor system-packages messages makemessages check-deploy totp
@@ -40,7 +41,7 @@ run: $(VENV)/.installed system-packages messages
 	$(EMBEDDED) --profile run -- $(PY) -m clinic.devstack
 
 test: $(VENV)/.installed system-packages messages
-	$(EMBEDDED) --profile test -- $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(EMBEDDED) --profile test -- $(PY) -m pytest -n $(TEST_PROCESSES) --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 # The current second-step code of the demo staff accounts.
 totp: $(VENV)/.installed

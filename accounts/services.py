@@ -37,6 +37,7 @@ from accounts.models import (
     User,
 )
 from locations.models import Location
+from notifications.tasks import dispatch_soon
 
 VERIFY_HOURS = emails.VERIFY_HOURS
 INVITATION_LIFETIME = dt.timedelta(days=7)
@@ -361,9 +362,11 @@ def accept_staff_invitation(token: str, details: StaffDetails) -> User:
 def request_password_reset(email: str) -> int:
     """Plan a reset email for each active account with a password at this address.
 
-    The caller answers the same whether or not one exists (no account enumeration); the rows are
-    written either way in one short transaction and the email goes out from the worker, so the
-    answer takes no longer for a known address. Returns how many were planned (for the admin).
+    The caller answers the same whether or not one exists (no account enumeration): a row is
+    written only for a known address, but the request does the same work either way, a short
+    transaction and one wake-up of the dispatcher, and the email goes out from the worker, so
+    the answer takes no longer for a known address, even while the broker is slow or down.
+    Returns how many were planned (for the admin).
     """
     planned = 0
     with transaction.atomic():
@@ -371,6 +374,8 @@ def request_password_reset(email: str) -> int:
             if emails.can_reset_password(user):
                 emails.plan_password_reset(user)
                 planned += 1
+        if not planned:
+            dispatch_soon()  # the wake-up a planned email would have sent
     return planned
 
 

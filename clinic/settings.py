@@ -278,7 +278,7 @@ SMS_PROVIDER_ANSWERS_HELP = env_bool("SMS_PROVIDER_ANSWERS_HELP", True)
 NOTIFICATIONS_REQUEUE_AFTER = env_int("NOTIFICATIONS_REQUEUE_AFTER", 300, minimum=1)
 # A sending task is killed after this long (its hard time limit), so a row still "sending" after
 # it belongs to a worker that died: only then is it sent again.
-NOTIFICATIONS_SENDING_TIMEOUT = env_int("NOTIFICATIONS_SENDING_TIMEOUT", 120, minimum=1)
+NOTIFICATIONS_SENDING_TIMEOUT = env_int("NOTIFICATIONS_SENDING_TIMEOUT", 120, minimum=2)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5, minimum=1)
 # How many days the links of a follow-up check-in and of a questionnaire work after sending.
 CHECK_IN_LINK_DAYS = env_int("CHECK_IN_LINK_DAYS", 7, minimum=1)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import zoneinfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,6 +27,8 @@ from notifications.models import (
 )
 from notifications.registry import Defer, Resolved, Skip, resolver_for
 from notifications.signals import message_failed, recipient_opted_out, text_undelivered
+
+logger = logging.getLogger(__name__)
 
 QUIET_STARTS = dt.time(21)
 QUIET_ENDS = dt.time(8)
@@ -182,22 +186,28 @@ def send_batch(message_ids: list[int]) -> dict[str, int]:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     ready: list[tuple[Message, Resolved]] = []
-    for message in _take(message_ids):
-        try:
-            ready.append((message, _resolve(message)))
-        except Skip as reason:
-            _record(message, status=MessageStatus.SKIPPED, last_error=str(reason)[:300])
-            count("skipped")
-        except Defer as later:
-            _record(
-                message,
-                status=MessageStatus.PENDING,
-                send_at=later.until,
-                claimed_at=None,
-            )
-            count("deferred")
-    for message, outcome in deliver_all(ready):
-        count(_record_outcome(message, outcome))
+    try:
+        for message in _take(message_ids):
+            try:
+                ready.append((message, _resolve(message)))
+            except Skip as reason:
+                _record(message, status=MessageStatus.SKIPPED, last_error=str(reason)[:300])
+                count("skipped")
+            except Defer as later:
+                _record(
+                    message,
+                    status=MessageStatus.PENDING,
+                    send_at=later.until,
+                    claimed_at=None,
+                )
+                count("deferred")
+        for message, outcome in deliver_all(ready):
+            count(_record_outcome(message, outcome))
+    except SoftTimeLimitExceeded:
+        # Out of time (a slow provider): every outcome so far is recorded; the rest stays
+        # `sending` and is claimed again after NOTIFICATIONS_SENDING_TIMEOUT, undelivered.
+        logger.warning("a sending batch ran out of time; the rest is claimed again later")
+        count("out_of_time")
     return outcomes
 
 

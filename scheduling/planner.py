@@ -152,7 +152,7 @@ from django.db.models import BigIntegerField, DateField, F, Func, Value
 from django.db.models.functions import TruncDate
 
 from locations.models import Location, NurseShift
-from scheduling.models import Hold, Session
+from scheduling.models import LONGEST_SESSION, Hold, Session
 
 if TYPE_CHECKING:
     from review.models import TreatmentPlan
@@ -600,11 +600,10 @@ def load_resources(
     zone = location.zone
     since, _ = location.day_bounds(first_date)
     _, until = location.day_bounds(last_date)
-    # A session or hold lies inside one day's opening hours (the booking checks), so one that
-    # overlaps the horizon starts at most a day before it. Saying so lets the (location, nurse
-    # or patient, starts_at) indexes bound both ends of each scan, so that a long history
-    # before the horizon need not be read (the query planner's choice).
-    after = since - dt.timedelta(days=1)
+    # Sessions are read through `overlapping`, which bounds their starts from below too (no
+    # session lasts longer than LONGEST_SESSION), so the (location, nurse or patient,
+    # starts_at) indexes stop at the horizon instead of reading the history before it; holds,
+    # which last as long as the sessions they hold, are bounded the same way.
     openings = {
         day: (_minutes(opening.opens.time()), _minutes(opening.closes.time()))
         for day, opening in location.openings(first_date, last_date).items()
@@ -634,14 +633,18 @@ def load_resources(
         Session.objects.active()
         .at(location)
         .overlapping(since, until)
-        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(Value("l"), *occupied)
     )
     held = (
         Hold.objects.live()
-        .filter(location=location, starts_at__lt=until, ends_at__gt=since, starts_at__gte=after)
+        .filter(
+            location=location,
+            starts_at__lt=until,
+            starts_at__gt=since - LONGEST_SESSION,
+            ends_at__gt=since,
+        )
         .order_by()
         .values_list(Value("l"), *occupied)
     )
@@ -653,7 +656,6 @@ def load_resources(
         .filter(nurse_id__in=nurses)
         .exclude(location=location)
         .overlapping(since, until)
-        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(
@@ -670,7 +672,6 @@ def load_resources(
         Session.objects.active()
         .filter(patient_id=patient_id)
         .overlapping(since, until)
-        .filter(starts_at__gte=after)
         .exclude(pk__in=list(exclude))
         .order_by()
         .values_list(

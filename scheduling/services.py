@@ -446,6 +446,8 @@ def cancel_sessions(
             or not session.series.sessions.filter(status__in=UPCOMING_STATUSES).exists()
         ):
             Series.objects.filter(pk=session.series_id).update(status=Series.SeriesStatus.CANCELLED)
+            # A series booked online that was still awaiting the desk needs no decision now.
+            _close_self_booked_task(session.series, None, "The whole series was cancelled.")
         reminders.on_sessions_cancelled(targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
@@ -460,7 +462,7 @@ DECIDED = (
 )
 
 
-def _close_self_booked_task(series: Series, by: User, note: str) -> None:
+def _close_self_booked_task(series: Series, by: User | None, note: str) -> None:
     task = Task.objects.open().filter(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}").first()
     if task is not None:
         worklist.close_task(task, by, note)

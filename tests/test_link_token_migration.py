@@ -44,3 +44,37 @@ def test_an_invitation_link_sent_before_the_upgrade_still_opens_the_invitation()
     page = Client().get(f"/register/invite/{token}/")
     assert page.status_code == 200
     assert 'value="robin.ames@example.org"' in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_can_be_rolled_back_with_invitations_in_the_database():
+    """A deploy rolled back past accounts 0012 gives every invitation its hash column back."""
+    from accounts.models import Invitation, LinkToken, TokenPurpose, User
+
+    inviter = User.objects.create(email="desk@example.org", role="front_desk", password="!")
+    expires = timezone.now() + dt.timedelta(days=3)
+    emailed = Invitation.objects.create(
+        email="a@example.org", first_name="A", invited_by=inviter, expires_at=expires
+    )
+    Invitation.objects.create(
+        email="b@example.org", first_name="B", invited_by=inviter, expires_at=expires
+    )
+    LinkToken.objects.create(
+        purpose=TokenPurpose.INVITATION,
+        token_hash="f" * 64,
+        invitation=emailed,
+        expires_at=expires,
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    hashes = dict(
+        old.get_model("accounts", "Invitation").objects.values_list("email", "token_hash")
+    )
+    assert hashes["a@example.org"] == "f" * 64  # the emailed link's hash is back
+    assert len(hashes["b@example.org"]) == 64  # never emailed: a random, unusable hash
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

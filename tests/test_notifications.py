@@ -316,3 +316,47 @@ def test_a_row_a_task_is_still_sending_is_not_claimed_again_before_its_time_limi
         assert outbox.claim_due() == [message.pk]
     message.refresh_from_db()
     assert message.status == "queued"
+
+
+def test_a_batch_out_of_time_returns_with_what_it_sent_recorded_and_the_rest_left_to_retry(
+    settings, tmp_path
+):
+    """The sending task's soft time limit fires mid-batch (here while the third message is
+    resolved, before any is delivered): the batch returns cleanly instead of failing the task,
+    and its rows stay `sending`, claimed again only after NOTIFICATIONS_SENDING_TIMEOUT."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from notifications import registry
+
+    settings.EMAIL_BACKEND = "notifications.mail.OutboxFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    resolved: list[int] = []
+
+    def slow(message: Message) -> registry.Resolved:
+        resolved.append(message.pk)
+        if len(resolved) == 3:
+            raise SoftTimeLimitExceeded()
+        return registry.Resolved(recipient="a@example.org", subject="Hello", body_text="Hi")
+
+    registry.register("out-of-time-test", slow)
+    messages = [
+        outbox.enqueue(
+            channel="email",
+            kind="out-of-time-test",
+            group=f"g{n}",
+            recipient="",
+            send_at=NOW,
+            subject="",
+            body_text="",
+        )
+        for n in range(4)
+    ]
+    ids = outbox.claim_due()
+
+    outcomes = outbox.send_batch(ids)
+
+    assert outcomes == {"out_of_time": 1}
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert [statuses[m.pk] for m in messages] == ["sending"] * 4
+    assert not (tmp_path / "deliveries.log").exists()
+    assert outbox.claim_due() == []  # not before the sending task's time limit

@@ -172,6 +172,23 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(inbox):
 
 
 @pytest.mark.django_db
+def test_an_unknown_address_costs_the_request_the_same_broker_work_as_a_known_one(
+    django_capture_on_commit_callbacks,
+):
+    """The answer's time must not tell a known address: each request wakes the dispatcher once
+    after its commit (a slow or unreachable broker then slows both alike)."""
+    UserFactory.create(email="kim@example.org")
+
+    with django_capture_on_commit_callbacks() as known:
+        Client().post("/password-reset/", {"email": "kim@example.org"})
+    with django_capture_on_commit_callbacks() as unknown:
+        Client().post("/password-reset/", {"email": "nobody@example.org"})
+
+    assert len(known) == len(unknown) == 1
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_an_inactive_account_gets_no_reset_email(inbox):
     UserFactory.create(email="gone@example.org", is_active=False)
 

@@ -634,6 +634,21 @@ def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requ
     assert reverse("scheduling:decline_series", args=[series.public_id]) in page
 
 
+def test_a_requested_series_cancelled_whole_leaves_the_desk_nothing_to_decide(clinic):
+    *_, series = _requested(clinic)
+    task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
+    first = series.sessions.order_by("number").first()
+
+    services.cancel_sessions(first, and_following=True)
+
+    task.refresh_from_db()
+    series.refresh_from_db()
+    assert series.status == Series.SeriesStatus.CANCELLED
+    assert (task.status, task.note) == ("done", "The whole series was cancelled.")
+    desk = _desk_client().get(reverse("scheduling:desk")).content.decode()
+    assert "booked online to confirm" not in desk
+
+
 def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confirmation(
     clinic,
 ):

@@ -16,6 +16,11 @@ from urllib.parse import urlsplit, urlunsplit
 def _worker_redis_url(url: str, worker: str) -> str:
     """The same server, database 1 + the worker's number (gw0 -> 1); 0 stays the default's."""
     index = int(worker.removeprefix("gw")) + 1
+    if index > 15:  # a Redis server has 16 databases unless told otherwise
+        raise RuntimeError(
+            f"pytest-xdist worker {worker} has no Redis database of its own (0-15): run at most "
+            "15 processes (make test caps them at 8)"
+        )
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))

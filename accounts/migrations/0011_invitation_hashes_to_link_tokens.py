@@ -25,6 +25,8 @@ def back(apps, schema_editor):
         token = LinkToken.objects.filter(invitation=invitation).order_by("created_at").first()
         if token is not None:
             Invitation.objects.filter(pk=invitation.pk).update(token_hash=token.token_hash)
+    # The hashes live on the invitations again; `move` makes their link tokens anew.
+    LinkToken.objects.filter(purpose="invitation").delete()
 
 
 class Migration(migrations.Migration):
