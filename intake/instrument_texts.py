@@ -12,11 +12,13 @@ Sources (README "Languages"):
   https://es.studenta.com/content/129686767/patient-health-questionnaire-9-spanish (the PDF
   "PatientHealthQuestionnaire9_Spanish" of the PHQ Screeners site); the same item wording is in
   many public clinical forms.
-- GAD-7, Spanish: the authors' "Spanish for USA" PDF could not be retrieved here. The wording
-  below is the one public sources agree on (https://sonria.com/?p=49407 for the prompt, the
-  answers and items 1-4 and 7; public clinical forms for items 5 and 6). It must be checked
-  against https://www.phqscreeners.com before clinical use; a correction is a new
-  GAD7_VERSION (the stored answers record the version and language they were given in).
+- GAD-7, Spanish: the authors' "Spanish for USA" wording, which shares the PHQ-9's prompt and
+  answers ("¿qué tan seguido ha tenido molestias...", "Ningún día"...). The PHQ Screeners PDF
+  itself could not be retrieved here; the items are as reproduced, with the authors'
+  attribution, in several independent public clinical forms that agree word for word (a
+  screening app marking its wording verified, two clinics' questionnaires). Check it against
+  https://www.phqscreeners.com before clinical use; a correction is a new GAD7_VERSION (the
+  stored answers record the version and language they were given in).
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ ENGLISH = MoodTexts(
     gad7_answers=tuple(scoring.FREQUENCY_ANSWERS),
 )
 
+# Both instruments' Spanish answers, as the PHQ-9's English ones serve both.
+SPANISH_ANSWERS = (
+    "Ningún día",
+    "Varios días",
+    "Más de la mitad de los días",
+    "Casi todos los días",
+)
+
 SPANISH = MoodTexts(
     phq9_prompt=(
         "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los "
@@ -66,20 +76,20 @@ SPANISH = MoodTexts(
         "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera",
     ),
     gad7_prompt=(
-        "Durante las últimas 2 semanas, ¿con qué frecuencia le han molestado los siguientes "
-        "problemas?"
+        "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los "
+        "siguientes problemas?"
     ),
     gad7_items=(
-        "Sentirse nervioso(a), ansioso(a) o con los nervios de punta",
-        "No poder dejar de preocuparse o no poder controlar la preocupación",
-        "Preocuparse demasiado por diferentes cosas",
-        "Dificultad para relajarse",
-        "Estar tan inquieto(a) que es difícil permanecer sentado(a) tranquilamente",
-        "Molestarse o ponerse irritable fácilmente",
-        "Sentir miedo como si algo terrible pudiera pasar",
+        "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+        "No ha sido capaz de parar o controlar su preocupación",
+        "Se ha preocupado demasiado por motivos diferentes",
+        "Ha tenido dificultad para relajarse",
+        "Se ha sentido tan inquieto(a) que no ha podido quedarse quieto(a)",
+        "Se ha molestado o irritado fácilmente",
+        "Ha tenido miedo de que algo terrible fuera a pasar",
     ),
-    answers=("Ningún día", "Varios días", "Más de la mitad de los días", "Casi todos los días"),
-    gad7_answers=("Nunca", "Varios días", "Más de la mitad de los días", "Casi todos los días"),
+    answers=SPANISH_ANSWERS,
+    gad7_answers=SPANISH_ANSWERS,
 )
 
 BY_LANGUAGE: dict[str, MoodTexts] = {"en": ENGLISH, "es": SPANISH}

@@ -45,7 +45,7 @@ def test_the_mood_step_asks_the_phq9_and_gad7_in_the_authors_spanish_wording(pat
 
     assert "Poco interés o placer en hacer cosas" in html
     assert "Pensamientos de que estaría mejor muerto(a) o de lastimarse de alguna manera" in html
-    assert "Sentirse nervioso(a), ansioso(a) o con los nervios de punta" in html
+    assert "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta" in html
     assert instrument_texts.SPANISH.phq9_prompt in html
     assert "Más de la mitad de los días" in html
     assert "Little interest or pleasure" not in html
