@@ -23,6 +23,11 @@ def supported(code: str | None) -> str | None:
     return code if code in dict(settings.LANGUAGES) else None
 
 
+def or_default(code: str | None) -> str:
+    """The code if the site is translated into it, else the site's default language."""
+    return supported(code) or settings.LANGUAGE_CODE
+
+
 def of_patient(user: User) -> str:
     """The language to write to this patient in: their stored choice, else the site's default."""
     stored = (
@@ -30,7 +35,7 @@ def of_patient(user: User) -> str:
         .values_list("preferred_language", flat=True)
         .first()
     )
-    return supported(stored) or settings.LANGUAGE_CODE
+    return or_default(stored)
 
 
 def of_session(request: HttpRequest) -> str | None:
@@ -63,7 +68,7 @@ def apply_at_sign_in(request: HttpRequest, user: User | AnonymousUser) -> None:
         return
     stored = supported(profile.preferred_language)
     if stored is None:
-        stored = supported(getattr(request, "LANGUAGE_CODE", None)) or settings.LANGUAGE_CODE
+        stored = or_default(getattr(request, "LANGUAGE_CODE", None))
         if not profile.preferred_language:
             PatientProfile.objects.filter(pk=profile.pk).update(preferred_language=stored)
     request.session[SESSION_KEY] = stored

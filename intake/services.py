@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
 
+from accounts import language as languages
 from accounts.models import PatientProfile, User
 from clinic.celery import enqueue_on_commit
 from intake import scoring
@@ -210,8 +211,7 @@ def current_consent_texts(language: str | None = None) -> dict[str, ConsentText]
 def answer_language(language: str | None = None) -> str:
     """The language answers are being given in: the active one if the site is translated into
     it, else the site's default."""
-    code = language or translation.get_language()
-    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    return languages.or_default(language or translation.get_language())
 
 
 def _with_signature_record(intake: Intake, data: dict[str, Any], ip: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
+from accounts import language as languages
 from accounts.access import role_required
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
@@ -176,11 +177,13 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
             ],
         },
     )
-    languages = {answer.step: answer.language for answer in rows}
+    given = {answer.step: answer.language for answer in rows}
     words = _in_words(intake, answers)
     for section in words["all_answers"]:
-        section["language"] = _language_name(languages.get(section["step"].slug, "en"))
-    given_in = sorted({code for code in languages.values() if code != settings.LANGUAGE_CODE})
+        section["language"] = _language_name(
+            given.get(section["step"].slug, settings.LANGUAGE_CODE)
+        )
+    given_in = sorted({code for code in given.values() if code != settings.LANGUAGE_CODE})
     return {
         "answers": answers,
         "body": body,
@@ -191,7 +194,7 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
 
 def _language_name(code: str) -> str:
     """The language's English name ("Spanish"): staff pages are in English."""
-    return str(get_language_info(code)["name"]) if code in dict(settings.LANGUAGES) else code
+    return str(get_language_info(code)["name"]) if languages.supported(code) else code
 
 
 def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from django.utils import timezone, translation
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext, gettext_noop
 
+from accounts import language as languages
 from accounts.models import PatientProfile, User
 from clinic.redaction import token_prefix
 from notifications import registry
@@ -198,8 +199,7 @@ def _clock(local: dt.datetime) -> str:
 def patient_language(patient: Any) -> str:
     """The language the patient reads (their profile), else the site's default."""
     profile = _profile(patient) if patient is not None else None
-    stored = profile.preferred_language if profile is not None else ""
-    return stored if stored in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    return languages.or_default(profile.preferred_language if profile is not None else None)
 
 
 def _default_texts(rule: Rule) -> Rule:

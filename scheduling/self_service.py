@@ -297,10 +297,12 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             % {"appointment": conflict.describe(), "unchanged": unchanged},
         )
     except services.SchedulingError as error:
-        unchanged = gettext("None of your appointments was changed.") if and_following else ""
-        messages.error(
-            request, f"{error} {unchanged or gettext('Your appointment was not changed.')}"
+        unchanged = (
+            gettext("None of your appointments was changed.")
+            if and_following
+            else gettext("Your appointment was not changed.")
         )
+        messages.error(request, f"{error} {unchanged}")
     else:
         if len(moved) > 1:
             messages.success(
