@@ -413,6 +413,19 @@ def move_sessions(
         return moving
 
 
+def _mark_cancelled(
+    targets: list[Session], now: dt.datetime, reason: str, *, late_counts: bool
+) -> None:
+    """Cancel locked sessions in one statement; inside the policy's late window a cancellation
+    is late, unless the clinic itself released them (`late_counts=False`)."""
+    for target in targets:
+        late = late_counts and target.cancellation_policy().is_late(now)
+        target.status = Status.LATE_CANCELLED if late else Status.CANCELLED
+        target.status_changed_at = now
+        target.cancel_reason = reason
+    Session.objects.bulk_update(targets, ["status", "status_changed_at", "cancel_reason"])
+
+
 @_retried
 def cancel_sessions(
     session: Session, *, and_following: bool = False, reason: str = ""
@@ -435,12 +448,7 @@ def cancel_sessions(
                 )
                 .order_by("pk")
             )
-        for target in targets:
-            late = target.cancellation_policy().is_late(now)
-            target.status = Status.LATE_CANCELLED if late else Status.CANCELLED
-            target.status_changed_at = now
-            target.cancel_reason = reason
-        Session.objects.bulk_update(targets, ["status", "status_changed_at", "cancel_reason"])
+        _mark_cancelled(targets, now, reason, late_counts=True)
         if (
             and_following
             or not session.series.sessions.filter(status__in=UPCOMING_STATUSES).exists()
@@ -511,11 +519,7 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
         )
         if not decided:
             raise InvalidTransition(DECIDED)
-        for target in targets:
-            target.status = Status.CANCELLED
-            target.status_changed_at = now
-            target.cancel_reason = reason
-        Session.objects.bulk_update(targets, ["status", "status_changed_at", "cancel_reason"])
+        _mark_cancelled(targets, now, reason, late_counts=False)
         series.refresh_from_db()
         reminders.on_series_declined(series, targets)
         _close_self_booked_task(series, by, f"Declined: {reason}")
