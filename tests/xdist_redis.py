@@ -23,8 +23,9 @@ def _worker_redis_url(url: str, worker: str) -> str:
         )
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
-        return urlunsplit(parts._replace(query="&".join(filter(None, [query, f"db={index}"]))))
+        query = [p for p in parts.query.split("&") if p and not p.startswith("db=")]
+        # Built by hand: urlunsplit drops the empty host's "//" ("unix:/run/redis.sock").
+        return f"unix://{parts.path}?{'&'.join([*query, f'db={index}'])}"
     return urlunsplit(parts._replace(path=f"/{index}"))
 
 
