@@ -638,15 +638,22 @@ def test_a_requested_series_cancelled_whole_leaves_the_desk_nothing_to_decide(cl
     *_, series = _requested(clinic)
     task = Task.objects.get(cause=Cause.SELF_BOOKED, about=f"series:{series.pk}")
     first = series.sessions.order_by("number").first()
+    desk = _desk_client()
 
-    services.cancel_sessions(first, and_following=True)
+    # The patient phones; the desk cancels the whole series from its page.
+    desk.post(
+        reverse("scheduling:cancel", args=[first.public_id]),
+        {"and_following": "on", "reason": "Patient asked"},
+    )
 
     task.refresh_from_db()
     series.refresh_from_db()
     assert series.status == Series.SeriesStatus.CANCELLED
     assert (task.status, task.note) == ("done", "The whole series was cancelled.")
-    desk = _desk_client().get(reverse("scheduling:desk")).content.decode()
-    assert "booked online to confirm" not in desk
+    home = desk.get(reverse("scheduling:desk")).content.decode()
+    assert "booked online to confirm" not in home
+    worklist = desk.get(reverse("scheduling:desk_tasks")).content.decode()
+    assert str(series.public_id) not in worklist
 
 
 def test_the_desk_confirms_a_series_booked_online_and_the_patient_gets_the_confirmation(
