@@ -560,110 +560,125 @@ def resolve(message: Message) -> Resolved:
     # message was planned; a location's own texts are in English, so they are for English only.
     language = patient_language(patient)
     with translation.override(language):
-        context = _base_context(patient, location)
-        attachments: list[tuple[str, str, str]] = []
-        awaiting = series.is_awaiting_desk
-        if session is not None:
-            context.update(when=_when(session), number=session.number)
-        if kind == ReminderKind.REMINDER:
-            assert session is not None
-            context["can_cancel_online"] = session.cancellation_policy().online_open(now)
-            context["link"] = _link(
-                "scheduling:session_action",
-                signed(ACTION_SALT, str(session.public_id), session.starts_at),
-            )
-        elif kind == ReminderKind.FOLLOWUP:
-            assert session is not None
-            until = now + dt.timedelta(days=settings.CHECK_IN_LINK_DAYS)
-            context["link"] = _link(
-                "outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id), until)
-            )
-            context["link_days"] = settings.CHECK_IN_LINK_DAYS
-        elif kind == ReminderKind.QUESTIONNAIRE:
-            if series.status == Series.SeriesStatus.CANCELLED:
-                raise Skip("the series was cancelled")
-            milestone = message.context.get("milestone", "baseline")
-            until = now + dt.timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
-            token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:{milestone}", until)
-            context.update(
-                milestone=milestone,
-                link=_link("outcomes:questionnaire", token),
-                link_days=settings.QUESTIONNAIRE_LINK_DAYS,
-            )
-        elif kind == ReminderKind.OFFER:
-            assert session is not None
-            hold_id = message.context.get("hold")
-            hold = Hold.objects.live().filter(public_id=str(hold_id)).first() if hold_id else None
-            if hold is None or hold.entry is None:
-                raise Skip("the offer is over")
-            local = hold.starts_at.astimezone(location.zone)
-            context.update(
-                offered=_moment(local),
-                expires=_clock(hold.expires_at.astimezone(location.zone)),
-                link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
-            )
-        elif kind == ReminderKind.REQUESTED and not series.is_awaiting_desk:
-            raise Skip("the clinic has confirmed or declined the booking since")
-        elif kind == ReminderKind.DECLINED:
-            sessions = _sessions(message.context.get("sessions", []))
-            if not sessions:
-                raise Skip("the booking had no appointments")
-            context.update(
-                sessions=[_when(s) for s in sessions],
-                when=_when(sessions[0]),
-                reason=sessions[0].cancel_reason,
-            )
-        if kind in (
-            ReminderKind.CONFIRMATION,
-            ReminderKind.REQUESTED,
-            ReminderKind.CHANGED,
-            ReminderKind.CANCELLED,
-        ):
-            sessions = _sessions(message.context.get("sessions", []))
-            if kind != ReminderKind.CANCELLED:
-                sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
-                if not sessions:
-                    raise Skip("none of its appointments is still ahead")
-            context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
-            # No calendar invitation for what the clinic has not confirmed: it comes with the
-            # confirmation once the desk confirms.
-            if message.channel == Channel.EMAIL and not (
-                kind == ReminderKind.REQUESTED or (awaiting and kind == ReminderKind.CHANGED)
-            ):
-                attachments = [
-                    (
-                        f"appointment-{s.number}.ics",
-                        ics.invitation(s, recipient, now),
-                        f"text/calendar; method={ics.CANCEL if s.status in ENDED else ics.REQUEST}",
-                    )
-                    for s in sessions
-                ]
-        rule = rules_for(location.pk)[kind]
-        if language != settings.LANGUAGE_CODE:
-            rule = _default_texts(rule)
-        prefix = f"notifications/{kind}/"
-        # A reminder or a "moved" notice while the desk has still to confirm the series does not
-        # promise the appointment, whatever the location's own texts say: it opens with the note.
-        note = awaiting and kind in NOTED_WHILE_AWAITING
-        if message.channel == Channel.SMS:
-            body = _render(rule.sms_text, prefix + "sms.txt", context)
-            return Resolved(
-                recipient=recipient, body_text=f"{gettext(AWAITING_NOTE)} {body}" if note else body
-            )
-        subject = _render(rule.email_subject, prefix + "subject.txt", context)
-        text = _render(rule.email_text, prefix + "email.txt", context)
-        html = _render(rule.email_html, prefix + "email.html", context)
-        if note:
-            subject = f"{gettext(AWAITING_SUBJECT)} {subject}"
-            text = f"{gettext(AWAITING_NOTE)}\n\n{text}"
-            html = f"<p><strong>{gettext(AWAITING_NOTE)}</strong></p>\n{html}"
-        return Resolved(
-            recipient=recipient,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            attachments=attachments,
+        return _compose(message, session, series, location, recipient, now, language)
+
+
+def _compose(
+    message: Message,
+    session: Session | None,
+    series: Series,
+    location: Any,
+    recipient: str,
+    now: dt.datetime,
+    language: str,
+) -> Resolved:
+    """The message's subject, texts and attachments, in the active language (`resolve`)."""
+    patient = series.patient
+    kind = message.kind
+    context = _base_context(patient, location)
+    attachments: list[tuple[str, str, str]] = []
+    awaiting = series.is_awaiting_desk
+    if session is not None:
+        context.update(when=_when(session), number=session.number)
+    if kind == ReminderKind.REMINDER:
+        assert session is not None
+        context["can_cancel_online"] = session.cancellation_policy().online_open(now)
+        context["link"] = _link(
+            "scheduling:session_action",
+            signed(ACTION_SALT, str(session.public_id), session.starts_at),
         )
+    elif kind == ReminderKind.FOLLOWUP:
+        assert session is not None
+        until = now + dt.timedelta(days=settings.CHECK_IN_LINK_DAYS)
+        context["link"] = _link(
+            "outcomes:check_in", signed(CHECKIN_SALT, str(session.public_id), until)
+        )
+        context["link_days"] = settings.CHECK_IN_LINK_DAYS
+    elif kind == ReminderKind.QUESTIONNAIRE:
+        if series.status == Series.SeriesStatus.CANCELLED:
+            raise Skip("the series was cancelled")
+        milestone = message.context.get("milestone", "baseline")
+        until = now + dt.timedelta(days=settings.QUESTIONNAIRE_LINK_DAYS)
+        token = signed(QUESTIONNAIRE_SALT, f"{series.public_id}:{milestone}", until)
+        context.update(
+            milestone=milestone,
+            link=_link("outcomes:questionnaire", token),
+            link_days=settings.QUESTIONNAIRE_LINK_DAYS,
+        )
+    elif kind == ReminderKind.OFFER:
+        assert session is not None
+        hold_id = message.context.get("hold")
+        hold = Hold.objects.live().filter(public_id=str(hold_id)).first() if hold_id else None
+        if hold is None or hold.entry is None:
+            raise Skip("the offer is over")
+        local = hold.starts_at.astimezone(location.zone)
+        context.update(
+            offered=_moment(local),
+            expires=_clock(hold.expires_at.astimezone(location.zone)),
+            link=settings.SITE_URL + reverse("scheduling:self_offer", args=[hold.public_id]),
+        )
+    elif kind == ReminderKind.REQUESTED and not series.is_awaiting_desk:
+        raise Skip("the clinic has confirmed or declined the booking since")
+    elif kind == ReminderKind.DECLINED:
+        sessions = _sessions(message.context.get("sessions", []))
+        if not sessions:
+            raise Skip("the booking had no appointments")
+        context.update(
+            sessions=[_when(s) for s in sessions],
+            when=_when(sessions[0]),
+            reason=sessions[0].cancel_reason,
+        )
+    if kind in (
+        ReminderKind.CONFIRMATION,
+        ReminderKind.REQUESTED,
+        ReminderKind.CHANGED,
+        ReminderKind.CANCELLED,
+    ):
+        sessions = _sessions(message.context.get("sessions", []))
+        if kind != ReminderKind.CANCELLED:
+            sessions = [s for s in sessions if s.status in UPCOMING_STATUSES]
+            if not sessions:
+                raise Skip("none of its appointments is still ahead")
+        context.update(sessions=[_when(s) for s in sessions], when=_when(sessions[0]))
+        # No calendar invitation for what the clinic has not confirmed: it comes with the
+        # confirmation once the desk confirms.
+        if message.channel == Channel.EMAIL and not (
+            kind == ReminderKind.REQUESTED or (awaiting and kind == ReminderKind.CHANGED)
+        ):
+            attachments = [
+                (
+                    f"appointment-{s.number}.ics",
+                    ics.invitation(s, recipient, now),
+                    f"text/calendar; method={ics.CANCEL if s.status in ENDED else ics.REQUEST}",
+                )
+                for s in sessions
+            ]
+    rule = rules_for(location.pk)[kind]
+    if language != settings.LANGUAGE_CODE:
+        rule = _default_texts(rule)
+    prefix = f"notifications/{kind}/"
+    # A reminder or a "moved" notice while the desk has still to confirm the series does not
+    # promise the appointment, whatever the location's own texts say: it opens with the note.
+    note = awaiting and kind in NOTED_WHILE_AWAITING
+    if message.channel == Channel.SMS:
+        body = _render(rule.sms_text, prefix + "sms.txt", context)
+        return Resolved(
+            recipient=recipient, body_text=f"{gettext(AWAITING_NOTE)} {body}" if note else body
+        )
+    subject = _render(rule.email_subject, prefix + "subject.txt", context)
+    text = _render(rule.email_text, prefix + "email.txt", context)
+    html = _render(rule.email_html, prefix + "email.html", context)
+    if note:
+        subject = f"{gettext(AWAITING_SUBJECT)} {subject}"
+        text = f"{gettext(AWAITING_NOTE)}\n\n{text}"
+        html = f"<p><strong>{gettext(AWAITING_NOTE)}</strong></p>\n{html}"
+    return Resolved(
+        recipient=recipient,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        attachments=attachments,
+    )
 
 
 def preview(location: Any, rule: Rule) -> dict[str, str]:
