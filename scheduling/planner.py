@@ -124,15 +124,19 @@ the time of day (the rule books the reference's count on the model by day counts
 0.95 the planner books 0.955-0.968 of the reference.
 
 Loading (`python -m bench.planner`: a 12-session series, 20,000 sessions, goal p95 50 ms) is
-most of the time: planning is p50 6-8 ms. Tried: bucketing in the database (one aggregate query,
+most of the time: planning is p50 3-8 ms. Tried: bucketing in the database (one aggregate query,
 GROUPING SETS by chair and date and by nurse and date, arrays ordered by start): the sorts for
 the groups cost PostgreSQL more than the Python pass they saved (p50 102-128 against 64 ms for
-the query alone, at load 5.6). Kept: one pass over the rows into the buckets (Resources set-up
-about a third faster); the near horizon (`near_horizon`: a quarter fewer rows, and only 5
-queries unless the search goes further); a lower bound on start times in every scan. Back to
-back with the former planner at load 2.1-2.6: p50 60.3 against 80.1 ms, p95 109.0 against
-170.7 ms: better, but not the goal on this shared machine; the query itself (PostgreSQL reading
-the location's sessions) is now the largest part.
+the query alone, at load 5.6); local dates as integer day numbers (no change). Kept: one pass
+over the rows into the buckets (Resources set-up about a third faster); the near horizon
+(`near_horizon`: a quarter fewer rows, and only 5 queries unless the search goes further); a
+lower bound on start times in every scan. Back to back with the former planner at load
+2.1-2.6: p50 60.3 against 80.1 ms, p95 109.0 against 170.7 ms.
+The slow tail was not the planner: on a quiet machine p50 was 19 ms and p95 63 ms, and every
+proposal above 40 ms was one during which CPython ran a full collection (about 55 ms walking
+Django's whole start-up heap; the thousands of rows a proposal reads set one off every few dozen
+proposals). The web worker freezes its start-up heap (`clinic/heap.py`, called from
+`clinic/wsgi.py`): a full pass then takes about 1.5 ms and p95 is 21-30 ms.
 """
 
 from __future__ import annotations
