@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import pretty_name
+from django.utils import translation
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -148,6 +151,20 @@ def describe(
     if step.slug == "consents" and data.get("signature"):
         lines.append((_("Signed as"), str(data["signature"])))
     return lines
+
+
+def in_words(steps: Sequence[Step], answers: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    """Every answered step's answers as `describe` gives them, in the site's language, as stored
+    at submit (`Intake.answer_lines`): [[step slug, [[question, answer], ...]], ...]. A
+    submitted version's answers never change, so neither do these; the clinician's summary reads
+    them instead of building every step's form again, and shows the questions as they were
+    worded when the patient answered them."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return [
+            [step.slug, [[str(q), str(a)] for q, a in describe(step, answers[step.slug])]]
+            for step in steps
+            if step.slug in answers
+        ]
 
 
 def _after(lines: list[tuple[str, str]], prefix: str) -> int:

@@ -102,6 +102,12 @@ class Intake(models.Model):
     flags = models.JSONField(
         default=list, blank=True, help_text="Derived safety flags (intake.flags), set at submit."
     )
+    answer_lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The answers as the clinician reads them, written at submit in the site's "
+        "language: [[step, [[question, answer], ...]], ...] (intake.answers.describe).",
+    )
     status_message = models.TextField(
         blank=True, help_text="What the clinic tells the patient about this version, if anything."
     )

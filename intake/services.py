@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from accounts import language as languages
 from accounts.models import PatientProfile, User
 from clinic.celery import enqueue_on_commit
+from intake import answers as people
 from intake import scoring
 from intake.flags import Thresholds, derive_flags
 from intake.forms import InsuranceForm, StepForm
@@ -305,10 +306,21 @@ def submit(intake: Intake) -> Intake:
     scores = compute_scores(data)
     intake.scores = scores
     intake.flags = [flag.as_dict() for flag in derive_flags(data, scores, _thresholds(intake))]
+    intake.answer_lines = people.in_words(steps_for(intake), data)
     intake.urgent = scores["phq9"]["self_harm_flag"]
     intake.status = Intake.Status.SUBMITTED
     intake.submitted_at = timezone.now()
-    intake.save(update_fields=["scores", "flags", "urgent", "status", "submitted_at", "updated_at"])
+    intake.save(
+        update_fields=[
+            "scores",
+            "flags",
+            "answer_lines",
+            "urgent",
+            "status",
+            "submitted_at",
+            "updated_at",
+        ]
+    )
     _update_profile(intake, data)
     if intake.urgent:
         flag = UrgentFlag.objects.create(

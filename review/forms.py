@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -78,6 +79,21 @@ class PlanForm(_InPeoplesWords, forms.ModelForm[TreatmentPlan]):
         model = TreatmentPlan
         fields = PLAN_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(
+        self, *args: Any, templates: Sequence[ProtocolTemplate] | None = None, **kwargs: Any
+    ) -> None:
+        """`templates`, the active templates already loaded (review.services.active_templates),
+        are offered as they are instead of being read again; a submitted choice is still checked
+        against the database."""
+        super().__init__(*args, **kwargs)
+        if templates is not None:
+            field = self.fields["template"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.choices = [
+                ("", field.empty_label),
+                *((template.pk, field.label_from_instance(template)) for template in templates),
+            ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

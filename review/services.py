@@ -42,8 +42,10 @@ class NotBookable(Exception):
         super().__init__("; ".join(reasons))
 
 
-def default_template() -> ProtocolTemplate | None:
-    return ProtocolTemplate.objects.filter(is_active=True).order_by("-is_default", "name").first()
+def active_templates() -> list[ProtocolTemplate]:
+    """The protocol templates a plan may start from, the default first (then by name): the
+    first, if any, is the one a new plan is prefilled from."""
+    return list(ProtocolTemplate.objects.filter(is_active=True).order_by("-is_default", "name"))
 
 
 def _locked_waiting(intake: Intake) -> Intake:

@@ -9,7 +9,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import F, Func, IntegerField
+from django.db.models import Exists, F, Func, IntegerField, OuterRef
 from django.db.models.fields.json import KT
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,10 +27,9 @@ from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from intake import answers as people
 from intake import scoring
-from intake import services as intake_services
 from intake.flags import Kind
 from intake.forms import INDICATIONS, PRIOR_TREATMENTS
-from intake.models import Intake, UrgentFlag
+from intake.models import Intake, IntakeAttachment, UrgentFlag
 from intake.steps import steps_for
 from review import services
 from review.forms import (
@@ -158,8 +157,12 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
         "review/_summary_body.html",
         {
             "intake": intake,
-            "flags": sorted(intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))),
-            "kind_labels": {kind.value: kind.label for kind in Kind},
+            "flags": [
+                {**flag, "kind_label": Kind(flag["kind"]).label}
+                for flag in sorted(
+                    intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))
+                )
+            ],
             "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
             "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
             "acr": acr,
@@ -198,40 +201,31 @@ def _language_name(code: str) -> str:
 
 
 def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The coded answers the summary quotes, in words, and every answer by step."""
-    about, reason, safety = (answers.get(slug, {}) for slug in ("about", "reason", "safety"))
+    """The coded answers the summary quotes, in words, and every answer by step: as written at
+    submit (`Intake.answer_lines`), or described now for a version submitted before they were."""
+    about, reason = answers.get("about", {}), answers.get("reason", {})
     steps = steps_for(intake)
-    # Each step's form built once, with its answers, for its questions' words (building a form
-    # copies its fields; the about form reads the locations).
-    step_forms = {
-        step.slug: step.form_class(intake=None, initial=answers.get(step.slug, {}))
-        for step in steps
-        if step.slug in answers or step.slug in ("about", "reason")
-    }
+    by_slug = {step.slug: step for step in steps}
+    written = intake.answer_lines or people.in_words(steps, answers)
+    # The two single answers quoted above come from fixed choices: the form classes' own fields
+    # say them in words (no form is built, none of their choices come from the database).
+    sex_at_birth = by_slug["about"].form_class.base_fields["sex_at_birth"]
+    pain_duration = by_slug["reason"].form_class.base_fields["pain_duration"]
     birth = about.get("date_of_birth")
     on = (intake.submitted_at or timezone.now()).date()
     return {
         "age": age_on(dt.date.fromisoformat(str(birth)), on) if birth else None,
         "born": people.long_date(birth) if birth else "—",
-        "sex": people.display(
-            step_forms["about"].fields["sex_at_birth"], about.get("sex_at_birth")
-        ),
+        "sex": people.display(sex_at_birth, about.get("sex_at_birth")),
         "indications": _labels(INDICATIONS, reason.get("indications", [])),
-        "pain_duration": people.display(
-            step_forms["reason"].fields["pain_duration"], reason.get("pain_duration")
-        ),
+        "pain_duration": people.display(pain_duration, reason.get("pain_duration")),
         "prior_treatments": _labels(PRIOR_TREATMENTS, reason.get("prior_treatments", [])),
-        "blood_pressure": people.blood_pressure(safety),
+        "blood_pressure": people.blood_pressure(answers.get("safety", {})),
         "escort_phone_shown": people.phone(
             str(answers.get("contacts", {}).get("escort_phone", ""))
         ),
         "all_answers": [
-            {
-                "step": step,
-                "lines": people.describe(step, answers[step.slug], step_forms[step.slug]),
-            }
-            for step in steps
-            if step.slug in answers
+            {"step": by_slug[slug], "lines": lines} for slug, lines in written if slug in by_slug
         ],
     }
 
@@ -270,20 +264,21 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     the default protocol (every change to these moves the location's or protocols' version)."""
     patient = intake.patient
     profile = getattr(patient, "patient_profile", None)
-    template = services.default_template()
+    templates = services.active_templates()
+    template = templates[0] if templates else None
     weight = intake.scores.get("measurements", {}).get("weight_kg")
     return {
         "patient_public_id": patient.public_id,
         "email": patient.email,
         "phone_shown": people.phone(profile.mobile_phone) if profile else "",
         "location_name": intake.location.name if intake.location else "",
-        "urgent_flag": UrgentFlag.objects.filter(intake=intake)
-        .select_related("acknowledged_by")
-        .first(),
+        # Both loaded with the intake by `_reviewable`.
+        "urgent_flag": getattr(intake, "urgent_flag", None),
+        "card": getattr(intake, "has_card", False),
         "decisions": list(intake.decisions.select_related("decided_by", "plan")),
+        "templates": templates,
         "template": template,
         "dose": template.dose_for(Decimal(weight)) if template and weight else None,
-        "card": intake_services.insurance_card(intake.public_id),
     }
 
 
@@ -294,30 +289,47 @@ _WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-chec
 def _form_html(form: Any) -> str:
     """A decision form in Bootstrap 5 markup from one plain template (review/_form.html): each
     visible field with its widget's class, marked invalid when refused, and the widget itself
-    unless the template lays out its choices. Django adds aria-invalid and aria-describedby."""
+    unless the template lays out its choices. Django adds aria-invalid and aria-describedby.
+    What the template reads of a field more than once is read here once (a bound field builds
+    its id, and an unbound form a new error list, at every access)."""
     fields = []
     for field in form.visible_fields():
+        errors = field.errors
         css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
-        if field.errors:
+        if errors:
             css += " is-invalid"
-        widget = "" if field.use_fieldset else field.as_widget(attrs={"class": css})
-        fields.append((field, css, widget))
+        fieldset = field.use_fieldset
+        fields.append(
+            {
+                "field": field,
+                "id": field.auto_id,
+                "label": field.label,
+                "required": field.field.required,
+                "errors": errors,
+                "help_text": field.help_text,
+                "css": css,
+                "fieldset": fieldset,
+                "widget": "" if fieldset else field.as_widget(attrs={"class": css}),
+                "label_for": "" if fieldset else field.id_for_label,
+            }
+        )
     return render_to_string("review/_form.html", {"form": form, "fields": fields})
 
 
 def _decision_forms(
     intake: Intake,
     reason: dict[str, Any],
-    template: ProtocolTemplate | None,
+    templates: list[ProtocolTemplate],
     urgent_flag: UrgentFlag | None,
 ) -> dict[str, str]:
     """The empty forms the summary shows: the decisions while the version waits (the plan's
-    prefilled from the default protocol and its indication from the intake), the
-    acknowledgement while an urgent flag is unacknowledged."""
+    prefilled from the default protocol, the first of the active ones, and its indication from
+    the intake), the acknowledgement while an urgent flag is unacknowledged."""
     forms = {}
     if intake.status == Intake.Status.SUBMITTED:
-        initial = _plan_form_initial(template, reason)
-        forms["plan"] = _form_html(PlanForm(prefix="plan", initial=initial))
+        initial = _plan_form_initial(templates[0] if templates else None, reason)
+        plan = PlanForm(prefix="plan", initial=initial, templates=templates)
+        forms["plan"] = _form_html(plan)
         forms["decline"] = _form_html(DeclineForm(prefix="decline"))
         forms["more"] = _form_html(MoreInfoForm(prefix="more"))
     if urgent_flag is not None and urgent_flag.acknowledged_at is None:
@@ -335,7 +347,7 @@ def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, An
     parts = _summary_parts(intake)
     live = _summary_live(intake)
     forms = _decision_forms(
-        intake, parts["answers"].get("reason", {}), live["template"], live["urgent_flag"]
+        intake, parts["answers"].get("reason", {}), live["templates"], live["urgent_flag"]
     )
     forms.update({name: _form_html(form) for name, form in refused.items()})
     return render_to_string(
@@ -361,12 +373,16 @@ def summary(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
 
 def _reviewable(public_id: UUID) -> Intake:
-    """A submitted intake version, with its patient, their profile and its location, which the
-    summary shows; drafts are the patient's own until submitted."""
+    """A submitted intake version, with what the summary shows of it in the same query: its
+    patient and their profile, its location, its urgent flag and whether an insurance card is on
+    file (`has_card`); drafts are the patient's own until submitted."""
+    cards = IntakeAttachment.objects.filter(
+        intake=OuterRef("pk"), kind=IntakeAttachment.Kind.INSURANCE_CARD
+    )
     return get_object_or_404(
-        Intake.objects.exclude(status=Intake.Status.DRAFT).select_related(
-            "patient__patient_profile", "location"
-        ),
+        Intake.objects.exclude(status=Intake.Status.DRAFT)
+        .select_related("patient__patient_profile", "location", "urgent_flag__acknowledged_by")
+        .annotate(has_card=Exists(cards)),
         public_id=public_id,
     )
 

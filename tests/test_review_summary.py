@@ -10,10 +10,12 @@ import pytest
 import time_machine
 from django import forms
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Role
 from audit.models import AuditEvent
 from intake.answers import describe
+from intake.models import Intake
 from intake.steps import FORMS
 from tests.factories import LocationFactory, UserFactory
 from tests.intake_data import submitted_intake
@@ -74,6 +76,41 @@ def test_the_summary_has_all_answers_by_step(login, clinician, stamford):
     for step in FORMS[intake.form_version]:
         assert f'id="answers-{step.slug}"' in html
     assert "Emergency contact&#x27;s name" in html or "Emergency contact's name" in html
+
+
+def _all_answers(html: str) -> str:
+    return html[
+        html.index('id="all-answers"') : html.index(
+            "</section>\n\n", html.index('id="all-answers"')
+        )
+    ]
+
+
+def test_the_answers_are_written_in_words_at_submit_and_the_summary_shows_those_words(
+    login, clinician, stamford
+):
+    # Submitted by a patient reading Spanish: the words are written in the site's language.
+    with translation.override("es"):
+        intake = submitted_intake(UserFactory.create(role=Role.PATIENT), changes=CHANGES)
+    intake.refresh_from_db()
+    steps = dict(intake.answer_lines)
+    assert [slug for slug, _lines in intake.answer_lines] == [
+        step.slug for step in FORMS[intake.form_version]
+    ]
+    assert any(answer == "Oxycodone for two years" for _q, answer in steps["reason"])
+    assert any(q == "Sex assigned at birth" for q, _a in steps["about"])
+
+    # The page shows what was written, the same as describing the answers again would.
+    written = _all_answers(_summary(login, clinician, intake))
+    Intake.objects.filter(pk=intake.pk).update(answer_lines=[])
+    described_now = _all_answers(_summary(login, clinician, intake))
+    assert written == described_now
+    assert "Oxycodone for two years" in written and "Sex assigned at birth" in written
+
+    # ...and reads them from the version, not from the forms of today.
+    lines = [[slug, [[f"Asked then: {q}", a] for q, a in rows]] for slug, rows in steps.items()]
+    Intake.objects.filter(pk=intake.pk).update(answer_lines=lines)
+    assert "Asked then: Sex assigned at birth" in _summary(login, clinician, intake)
 
 
 def test_every_choice_of_every_intake_field_is_shown_in_words():
