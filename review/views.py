@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, Func, IntegerField, OuterRef
 from django.db.models.fields.json import KT
+from django.forms import BoundField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -297,6 +298,31 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
 
 # Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
 _WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
+# The widgets whose markup review/_form.html writes itself, Django's own templates inlined (see
+# `_widget`); any other widget is rendered by Django.
+_WRITTEN_WIDGETS = {
+    "django/forms/widgets/text.html": "input",
+    "django/forms/widgets/number.html": "input",
+    "django/forms/widgets/email.html": "input",
+    "django/forms/widgets/textarea.html": "textarea",
+    "django/forms/widgets/select.html": "select",
+}
+
+
+def _widget(field: BoundField, css: str) -> tuple[str, Any]:
+    """The widget of a field as ("input" | "textarea" | "select", its context) for
+    review/_form.html to write, or ("", its HTML) as Django renders it. Django renders every
+    widget through templates of its own, one render each (most of the decision forms' time);
+    the context is what `BoundField.as_widget` hands those templates, and
+    tests/test_review_summary.py checks the written markup against Django's, widget by widget."""
+    widget = field.field.widget
+    kind = _WRITTEN_WIDGETS.get(widget.template_name, "")
+    if not kind:
+        return "", field.as_widget(attrs={"class": css})
+    attrs = field.build_widget_attrs({"class": css}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    return kind, widget.get_context(field.html_name, field.value(), attrs)["widget"]
 
 
 def _form_html(form: Any) -> str:
@@ -312,6 +338,7 @@ def _form_html(form: Any) -> str:
         if errors:
             css += " is-invalid"
         fieldset = field.use_fieldset
+        kind, widget = ("", "") if fieldset else _widget(field, css)
         fields.append(
             {
                 "field": field,
@@ -322,7 +349,8 @@ def _form_html(form: Any) -> str:
                 "help_text": field.help_text,
                 "css": css,
                 "fieldset": fieldset,
-                "widget": "" if fieldset else field.as_widget(attrs={"class": css}),
+                "kind": kind,
+                "widget": widget,
                 "label_for": "" if fieldset else field.id_for_label,
             }
         )

@@ -183,3 +183,33 @@ def test_urgent_notices_name_the_patient_for_clinicians(login, clinician, stamfo
     assert "Intake at Stamford" not in notices
     desk_html = login(desk).get(reverse("review:queue")).content.decode()
     assert 'data-testid="urgent-notices"' not in desk_html
+
+
+@pytest.mark.parametrize("prefix", ["plan", "decline", "more", "ack"])
+@pytest.mark.parametrize("bound", [False, True])
+def test_the_decision_forms_write_the_same_markup_as_djangos_widgets(
+    monkeypatch, stamford, prefix, bound
+):
+    from review import views
+    from review.forms import AcknowledgeForm, DeclineForm, MoreInfoForm, PlanForm
+    from review.services import active_templates
+
+    form_class = {
+        "plan": PlanForm,
+        "decline": DeclineForm,
+        "more": MoreInfoForm,
+        "ack": AcknowledgeForm,
+    }[prefix]
+    extra = {"templates": active_templates()} if prefix == "plan" else {}
+
+    def build():
+        if not bound:
+            return form_class(prefix=prefix, initial={"indication": "Fibromyalgia"}, **extra)
+        data = {f"{prefix}-infusions": "many", f"{prefix}-notes": "<b>x</b> & y"}
+        form = form_class(data, prefix=prefix, **extra)
+        form.is_valid()  # refused: its errors and typed values are shown again
+        return form
+
+    written = views._form_html(build())
+    monkeypatch.setattr(views, "_WRITTEN_WIDGETS", {})  # every widget rendered by Django
+    assert written == views._form_html(build())
