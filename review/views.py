@@ -289,7 +289,11 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
         # Both loaded with the intake by `_reviewable`.
         "urgent_flag": getattr(intake, "urgent_flag", None),
         "card": getattr(intake, "has_card", False),
-        "decisions": list(intake.decisions.select_related("decided_by", "plan")),
+        # Every decision ends the wait, in the transaction that records it (review.services):
+        # a version still waiting has none to read.
+        "decisions": []
+        if intake.status == Intake.Status.SUBMITTED
+        else list(intake.decisions.select_related("decided_by", "plan")),
         "templates": templates,
         "template": template,
         "dose": template.dose_for(Decimal(weight)) if template and weight else None,

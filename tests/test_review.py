@@ -327,3 +327,27 @@ def test_the_decision_forms_tie_labels_help_and_refusals_to_their_fields(
     error = re.search(r'<div id="id_decline-patient_message_error"[^>]*>(.*?)</div>', refused)
     assert error is not None and "Please fill this in." in error[1]
     assert "x</textarea>" in refused  # what was typed comes back
+
+
+@pytest.mark.parametrize("kind", ["approve", "decline", "more_info"])
+def test_every_decision_ends_the_wait_and_the_summary_lists_it(clinician, login, stamford, kind):
+    # The summary reads a version's decisions only once it no longer waits: each decision must
+    # move it out of "submitted" in the transaction that records it.
+    intake = submitted_intake(_patient(1))
+    template = ProtocolTemplate.objects.get(is_default=True)
+    if kind == "approve":
+        plan = {field: getattr(template, field) for field in services.PLAN_FIELDS}
+        services.approve(intake, clinician, plan, patient_message="Welcome.")
+    elif kind == "decline":
+        services.decline(intake, clinician, patient_message="Not the right fit now.")
+    else:
+        services.request_more_information(
+            intake, clinician, steps=["pain"], patient_message="Please check your pain scores."
+        )
+
+    intake.refresh_from_db()
+    assert intake.status != Intake.Status.SUBMITTED
+    assert Decision.objects.filter(intake=intake).count() == 1
+    html = login(clinician).get(reverse("review:summary", args=[intake.public_id])).content
+    decisions = html.decode().split('id="decisions-h"')[1].split("</section>")[0]
+    assert str(Decision.objects.get(intake=intake).get_kind_display()) in decisions
