@@ -25,26 +25,20 @@ class QueueFilterForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.filter(is_active=True),
         required=False,
-        empty_label="All locations",
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     status = forms.ChoiceField(
         choices=STATUS_FILTERS,
         required=False,
         initial="submitted",
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     page = PageField()
 
-    def chosen_status(self) -> str:
-        """The chosen filter, "submitted" when none or not a valid one."""
-        return (self.cleaned_data.get("status") if self.is_bound else None) or "submitted"
 
-    def statuses(self) -> list[str]:
-        status = self.chosen_status()
-        if status == "all":
-            return [choice for choice in Intake.Status.values if choice != "draft"]
-        return [status]
+def queue_statuses(status: str) -> list[str]:
+    """The intake statuses a status filter shows: "all" is every status but a draft's."""
+    if status == "all":
+        return [choice for choice in Intake.Status.values if choice != "draft"]
+    return [status]
 
 
 class _InPeoplesWords:
