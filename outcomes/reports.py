@@ -397,31 +397,42 @@ def _dropouts(location: Location) -> dict[int, int]:
     """Series that ended (nothing left to come) with fewer sessions than planned, by the number
     completed.
 
-    Every series at the location counts, so the work grows with its series, not its sessions:
-    each series' sessions are counted from the (series, status) index (session_series_status)
-    and its plan is read only when nothing is left to come. Joining all the sessions and the
-    plans instead scanned the whole session table (80-110 ms at 200,000 sessions; 20-25 ms now).
+    Every series at the location counts, so the work grows with its history: the series with a
+    session still to come or under way, and each series' completed sessions, are read from two
+    partial indexes of the location's sessions (session_open_by_series, with the statuses in
+    the index, and session_completed_by_series), and a plan only for a series that has ended.
+    A series' sessions are all at its location (the foreign key session_at_its_series_location).
+    Counting each series' sessions with one index probe per series took twice as long (12 ms
+    against 6 at the benchmark's 6,700 series of 66,000 sessions).
     """
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT counts.completed, count(*)
+            SELECT coalesce(done.completed, 0), count(*)
               FROM scheduling_series s
-             CROSS JOIN LATERAL (
-                   SELECT count(*) FILTER (WHERE x.status = 'completed') AS completed,
-                          count(*) FILTER (WHERE x.status = ANY(%s)) AS upcoming
-                     FROM scheduling_session x
-                    WHERE x.series_id = s.id
-             ) counts
-             WHERE s.location_id = %s
-               AND counts.upcoming = 0
-               AND counts.completed < (
+              LEFT JOIN (
+                   SELECT series_id, count(*) AS completed
+                     FROM scheduling_session
+                    WHERE location_id = %(location)s AND status = %(completed)s
+                    GROUP BY series_id
+              ) done ON done.series_id = s.id
+             WHERE s.location_id = %(location)s
+               AND s.id NOT IN (
+                   SELECT series_id
+                     FROM scheduling_session
+                    WHERE location_id = %(location)s AND status = ANY(%(open)s)
+               )
+               AND coalesce(done.completed, 0) < (
                    SELECT p.infusions FROM review_treatmentplan p WHERE p.id = s.plan_id
                )
-             GROUP BY counts.completed ORDER BY counts.completed
+             GROUP BY 1 ORDER BY 1
             """,
-            # A series has ended when none of its sessions is still to come or under way.
-            [[str(status) for status in (*UPCOMING_STATUSES, *UNDER_WAY_STATUSES)], location.pk],
+            {
+                "location": location.pk,
+                "completed": str(Status.COMPLETED),
+                # A series has ended when none of its sessions is still to come or under way.
+                "open": [str(status) for status in (*UPCOMING_STATUSES, *UNDER_WAY_STATUSES)],
+            },
         )
         return dict(cursor.fetchall())
 
