@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -8,7 +9,6 @@ from clinic.querystrings import PageField
 from clinic.wording import in_peoples_words
 from intake.models import Intake
 from intake.steps import STEPS
-from locations.models import Location
 from review.models import ProtocolTemplate, TreatmentPlan
 from review.services import PLAN_FIELDS
 
@@ -22,16 +22,24 @@ STATUS_FILTERS = [
 
 
 class QueueFilterForm(forms.Form):
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True),
-        required=False,
-    )
+    """The queue's filters; `locations` are the active locations' (id, name), read once by the
+    view for both the check and the page's select."""
+
+    location = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(
         choices=STATUS_FILTERS,
         required=False,
         initial="submitted",
     )
     page = PageField()
+
+    def __init__(
+        self, *args: Any, locations: Sequence[tuple[int, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        location = self.fields["location"]
+        assert isinstance(location, forms.TypedChoiceField)
+        location.choices = [("", "All locations"), *locations]
 
 
 def queue_statuses(status: str) -> list[str]:

@@ -83,17 +83,25 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     and the urgent flags still open at their locations.
     """
     clinical = request.user.role == Role.CLINICIAN
+    locations = list(Location.objects.filter(is_active=True).values_list("pk", "name"))
     # A filter that is no active location, no status or no page number means its default.
-    query = read_query(request, QueueFilterForm)
-    location_id = query["location"].pk if query["location"] else None
-    table = _queue_table(clinical, location_id, query["status"] or "submitted", query["page"] or 1)
+    query = read_query(request, QueueFilterForm, locations=locations)
+    table = _queue_table(
+        clinical, locations, query["location"], query["status"] or "submitted", query["page"] or 1
+    )
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
         context["open_flags"] = _open_flags(request.user)
     return render(request, "review/queue.html", context)
 
 
-def _queue_table(clinical: bool, location_id: int | None, status: str, number: int) -> str:
+def _queue_table(
+    clinical: bool,
+    locations: list[tuple[int, str]],
+    location_id: int | None,
+    status: str,
+    number: int,
+) -> str:
     order = [*(["-urgent"] if clinical else []), "submitted_at", "pk"]
     intakes = Intake.objects.filter(status__in=queue_statuses(status)).order_by(*order)
     if location_id is not None:  # as read, even if deactivated since
@@ -121,7 +129,7 @@ def _queue_table(clinical: bool, location_id: int | None, status: str, number: i
         {
             # The filters as read; the selects are written from these in the template (Django's
             # widget templates took nearly as long for the two selects as for the 25 rows).
-            "locations": Location.objects.filter(is_active=True).values_list("pk", "name"),
+            "locations": locations,
             "statuses": STATUS_FILTERS,
             "page": page,
             "clinical": clinical,

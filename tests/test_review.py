@@ -100,6 +100,20 @@ def test_the_front_desk_sees_status_and_contacts_but_no_clinical_content(login, 
     assert desk.get(reverse("review:summary", args=[intake.public_id])).status_code == 403
 
 
+def test_a_deactivated_location_is_neither_offered_nor_a_filter(clinician, login, stamford, irvine):
+    here = submitted_intake(_patient(1), location_slug="stamford")
+    there = submitted_intake(_patient(2), location_slug="irvine")
+    irvine.is_active = False
+    irvine.save(update_fields=["is_active"])
+
+    html = login(clinician).get(reverse("review:queue"), {"location": irvine.pk}).content.decode()
+
+    assert str(here.public_id) in html and str(there.public_id) in html  # all locations
+    assert '<option value="" selected>All locations</option>' in html
+    assert f'<option value="{stamford.pk}">Stamford</option>' in html
+    assert f'value="{irvine.pk}"' not in html
+
+
 def test_each_queue_page_shows_its_rows_in_the_queues_order(clinician, login, stamford):
     """30 intakes over two pages: urgent first then oldest for clinicians, oldest for the desk;
     the page's ids and their rows are read in one query, so each page is checked row by row."""
