@@ -9,7 +9,6 @@ from clinic.querystrings import PageField
 from clinic.wording import in_peoples_words
 from intake.models import Intake
 from intake.steps import STEPS
-from locations.models import Location
 from review.models import ProtocolTemplate, TreatmentPlan
 from review.services import PLAN_FIELDS
 
@@ -23,29 +22,31 @@ STATUS_FILTERS = [
 
 
 class QueueFilterForm(forms.Form):
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True),
-        required=False,
-        empty_label="All locations",
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
+    """The queue's filters; `locations` are the active locations' (id, name), read once by the
+    view for both the check and the page's select."""
+
+    location = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     status = forms.ChoiceField(
         choices=STATUS_FILTERS,
         required=False,
         initial="submitted",
-        widget=forms.Select(attrs={"class": "form-select"}),
     )
     page = PageField()
 
-    def chosen_status(self) -> str:
-        """The chosen filter, "submitted" when none or not a valid one."""
-        return (self.cleaned_data.get("status") if self.is_bound else None) or "submitted"
+    def __init__(
+        self, *args: Any, locations: Sequence[tuple[int, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        location = self.fields["location"]
+        assert isinstance(location, forms.TypedChoiceField)
+        location.choices = [("", "All locations"), *locations]
 
-    def statuses(self) -> list[str]:
-        status = self.chosen_status()
-        if status == "all":
-            return [choice for choice in Intake.Status.values if choice != "draft"]
-        return [status]
+
+def queue_statuses(status: str) -> list[str]:
+    """The intake statuses a status filter shows: "all" is every status but a draft's."""
+    if status == "all":
+        return [choice for choice in Intake.Status.values if choice != "draft"]
+    return [status]
 
 
 class _InPeoplesWords:

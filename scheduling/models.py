@@ -96,8 +96,9 @@ class Series(models.Model):
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series"
     )
+    # The (location, id) unique constraint below serves a location's series.
     location = models.ForeignKey(
-        "locations.Location", on_delete=models.PROTECT, related_name="series"
+        "locations.Location", on_delete=models.PROTECT, related_name="series", db_index=False
     )
     status = models.CharField(
         max_length=20, choices=SeriesStatus.choices, default=SeriesStatus.ACTIVE
@@ -117,6 +118,11 @@ class Series(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "series"
+        constraints = [
+            # What a session's (series, location) refers to: a session is at its series'
+            # location (the foreign key session_at_its_series_location, migration 0012).
+            models.UniqueConstraint(fields=["location", "id"], name="series_location_id"),
+        ]
         indexes = [
             # The desk's home and worklist: series booked online awaiting confirmation.
             models.Index(
@@ -181,6 +187,8 @@ class Session(models.Model):
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions"
     )
+    # Always the series' location: the database holds (location, series) to the series' own
+    # (the foreign key session_at_its_series_location, migration 0012).
     # The (location, starts_at) index below serves a location's sessions. An index on the
     # location alone misled the planner: the dashboard's 12 weeks read all of a location's
     # sessions through it (66,000 at the benchmark's busiest) and filtered on the time there.
@@ -268,9 +276,22 @@ class Session(models.Model):
             models.Index(fields=["patient", "starts_at"], name="session_patient_start"),
             # Nurse capacity check: a nurse's sessions around an instant.
             models.Index(fields=["nurse", "starts_at"], name="session_nurse_start"),
-            # The dashboard's drop-outs (outcomes.reports._dropouts): a series' sessions counted
-            # by status from the index alone, one probe per series.
+            # A series' sessions, or those in some statuses (`series.sessions.active()`).
             models.Index(fields=["series", "status"], name="session_series_status"),
+            # The dashboard's drop-outs (outcomes.reports._dropouts): a location's series with
+            # a session still to come or under way, and each series' completed sessions there,
+            # read from these two alone (a session is at its series' location: the foreign key
+            # session_at_its_series_location, migration 0012).
+            models.Index(
+                fields=["location", "series"],
+                condition=Q(status__in=[*UPCOMING_STATUSES, *UNDER_WAY_STATUSES]),
+                name="session_open_by_series",
+            ),
+            models.Index(
+                fields=["location", "series"],
+                condition=Q(status=Status.COMPLETED),
+                name="session_completed_by_series",
+            ),
         ]
 
     def __str__(self) -> str:

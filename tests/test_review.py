@@ -100,6 +100,48 @@ def test_the_front_desk_sees_status_and_contacts_but_no_clinical_content(login, 
     assert desk.get(reverse("review:summary", args=[intake.public_id])).status_code == 403
 
 
+def test_a_deactivated_location_is_neither_offered_nor_a_filter(clinician, login, stamford, irvine):
+    here = submitted_intake(_patient(1), location_slug="stamford")
+    there = submitted_intake(_patient(2), location_slug="irvine")
+    irvine.is_active = False
+    irvine.save(update_fields=["is_active"])
+
+    html = login(clinician).get(reverse("review:queue"), {"location": irvine.pk}).content.decode()
+
+    assert str(here.public_id) in html and str(there.public_id) in html  # all locations
+    assert '<option value="" selected>All locations</option>' in html
+    assert f'<option value="{stamford.pk}">Stamford</option>' in html
+    assert f'value="{irvine.pk}"' not in html
+
+
+def test_each_queue_page_shows_its_rows_in_the_queues_order(clinician, login, stamford):
+    """30 intakes over two pages: urgent first then oldest for clinicians, oldest for the desk;
+    the page's ids and their rows are read in one query, so each page is checked row by row."""
+    intakes = [submitted_intake(_patient(n)) for n in range(30)]
+    start = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+    for n, intake in enumerate(intakes):
+        # Submitted out of creation order, two at the same instant, every seventh urgent.
+        Intake.objects.filter(pk=intake.pk).update(
+            submitted_at=start + dt.timedelta(hours=(n * 11) % 29), urgent=n % 7 == 3
+        )
+    waiting = Intake.objects.filter(status="submitted")
+    by_urgency = list(waiting.order_by("-urgent", "submitted_at", "pk"))
+    by_age = list(waiting.order_by("submitted_at", "pk"))
+    doctor = login(clinician)
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
+
+    for number, rows in ((1, slice(0, 25)), (2, slice(25, 30))):
+        shown = _queue_rows(doctor.get(reverse("review:queue"), {"page": number}).content.decode())
+        assert len(shown) == len(by_urgency[rows])
+        for row, intake in zip(shown, by_urgency[rows], strict=True):
+            assert str(intake.public_id) in row
+            assert ("table-danger" in row) == intake.urgent
+        shown = _queue_rows(desk.get(reverse("review:queue"), {"page": number}).content.decode())
+        assert [re.findall(r"patient\d+@example\.org", row) for row in shown] == [
+            [intake.patient.email] for intake in by_age[rows]
+        ]
+
+
 @pytest.mark.parametrize("role", [Role.PATIENT, Role.NURSE, Role.CLINIC_ADMIN])
 def test_other_roles_cannot_open_the_queue(login, role):
     assert login(UserFactory.create(role=role)).get(reverse("review:queue")).status_code == 403
