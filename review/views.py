@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
@@ -261,11 +262,12 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
         "all_answers": [
             {
                 "step": by_slug[slug],
-                "rows": format_html_join(
-                    "",
-                    '<dt class="col-sm-5 fw-normal text-body-secondary">{}</dt>'
-                    '<dd class="col-sm-7 mb-1">{}</dd>',
-                    lines,
+                "rows": mark_safe(  # noqa: S308  # every question and answer escaped here
+                    "".join(
+                        f'<dt class="col-sm-5 fw-normal text-body-secondary">{escape(question)}'
+                        f'</dt><dd class="col-sm-7 mb-1">{escape(answer)}</dd>'
+                        for question, answer in lines
+                    )
                 ),
             }
             for slug, lines in written
@@ -356,7 +358,25 @@ def _widget(field: BoundField, css: str) -> tuple[str, Any]:
     attrs = field.build_widget_attrs({"class": css}, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
-    return kind, widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    context["attributes"] = _attributes(context["attrs"])
+    for _group, options, _index in context.get("optgroups", ()):
+        for option in options:
+            option["attributes"] = _attributes(option["attrs"])
+    return kind, context
+
+
+def _attributes(attrs: dict[str, Any]) -> SafeString:
+    """Django's django/forms/widgets/attrs.html in one pass instead of a template loop per
+    widget: ` name="value"` for each attribute (both escaped), a bare ` name` for True, nothing
+    for False."""
+    return mark_safe(  # noqa: S308  # every name and value escaped here
+        "".join(
+            f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
 
 
 def _form_html(form: Any) -> str:

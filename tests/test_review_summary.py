@@ -213,3 +213,19 @@ def test_the_decision_forms_write_the_same_markup_as_djangos_widgets(
     written = views._form_html(build())
     monkeypatch.setattr(views, "_WRITTEN_WIDGETS", {})  # every widget rendered by Django
     assert written == views._form_html(build())
+
+
+def test_answers_are_escaped_wherever_the_summary_shows_them(login, clinician, stamford):
+    hostile = '<script>alert(1)</script> & "quoted"'
+    changes = {
+        "reason": {**CHANGES["reason"], "prior_treatments_detail": hostile},
+        "about": {"preferred_name": hostile},
+    }
+    intake = submitted_intake(UserFactory.create(role=Role.PATIENT), changes=changes)
+
+    for _written_at_submit in (True, False):
+        html = _summary(login, clinician, intake)
+        assert "<script>alert(1)" not in html
+        answers = _all_answers(html)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;" in answers
+        Intake.objects.filter(pk=intake.pk).update(answer_lines=[])  # described again
