@@ -393,3 +393,46 @@ def test_every_decision_ends_the_wait_and_the_summary_lists_it(clinician, login,
     html = login(clinician).get(reverse("review:summary", args=[intake.public_id])).content
     decisions = html.decode().split('id="decisions-h"')[1].split("</section>")[0]
     assert str(Decision.objects.get(intake=intake).get_kind_display()) in decisions
+
+
+def test_the_summary_reads_what_it_shows_with_the_version_whatever_the_version_holds(
+    clinician, login, stamford
+):
+    # The version comes with its patient, profile, location, flag and card in one query that
+    # loads only the columns the summary shows: a field it shows but did not load would cost a
+    # query of its own, here or only on some versions.
+    from django.core.files.base import ContentFile
+
+    from intake.models import IntakeAttachment
+
+    client = login(clinician)
+    plain = submitted_intake(_patient(1))
+    flagged = submitted_intake(_patient(2), changes={"mood": {"phq9_9": "1"}})
+    IntakeAttachment.objects.create(
+        intake=flagged,
+        kind=IntakeAttachment.Kind.INSURANCE_CARD,
+        content_type="image/png",
+        size=4,
+        file=ContentFile(b"card", name="card.png"),
+    )
+    summary = "review:summary"
+    waiting = _queries(client, reverse(summary, args=[plain.public_id]))
+    with STEADY, CaptureQueriesContext(connection) as captured:
+        html = client.get(reverse(summary, args=[flagged.public_id])).content.decode()
+    assert "Urgent safety flag" in html and "Download the insurance card" in html
+    assert len(captured) == waiting
+    alone = [
+        query["sql"]
+        for query in captured
+        if re.search(
+            r'FROM "(locations_location|accounts_patientprofile|intake_urgentflag)"', query["sql"]
+        )
+    ]
+    assert alone == []  # each comes joined to the version
+    users = [query for query in captured if 'FROM "accounts_user"' in query["sql"]]
+    assert len(users) == 1  # the signed-in clinician; the patient comes with the version
+
+    # Decided, the version's decisions are read too (a waiting one has none): one query more.
+    template = ProtocolTemplate.objects.get(is_default=True)
+    services.approve(plain, clinician, {f: getattr(template, f) for f in services.PLAN_FIELDS})
+    assert _queries(client, reverse(summary, args=[plain.public_id])) == waiting + 1
