@@ -180,39 +180,34 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
-    frozen at submit): the answers and the rendered scores and flags."""
+    frozen at submit): the answers, in words, and the scores and flags."""
     rows = list(intake.answers.values_list("step", "data", "language"))
     answers = {step: data for step, data, _language in rows}
     scores = intake.scores
     acr = scores.get("acr_2016", {})
     painful = set(answers.get("fibromyalgia", {}).get("painful_areas", []))
-    body = render_to_string(
-        "review/_summary_body.html",
-        {
-            "intake": intake,
-            "flags": [
-                {**flag, "kind_label": Kind(flag["kind"]).label}
-                for flag in sorted(
-                    intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"]))
-                )
-            ],
-            "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
-            "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
-            "acr": acr,
-            "regions": [
-                {
-                    "label": region.label,
-                    "counted": region.code in acr.get("regions_with_pain", []),
-                    "areas": [
-                        area.label
-                        for area in scoring.WPI_AREAS
-                        if area.region == region.code and area.code in painful
-                    ],
-                }
-                for region in scoring.REGIONS
-            ],
-        },
-    )
+    # What review/_summary_body.html shows: the scores and the flags.
+    scored = {
+        "flags": [
+            {**flag, "kind_label": Kind(flag["kind"]).label}
+            for flag in sorted(intake.flags, key=lambda flag: list(Kind).index(Kind(flag["kind"])))
+        ],
+        "phq9_band": scoring.SeverityBand(scores["phq9"]["band"]).label if scores else "",
+        "gad7_band": scoring.SeverityBand(scores["gad7"]["band"]).label if scores else "",
+        "acr": acr,
+        "regions": [
+            {
+                "label": region.label,
+                "counted": region.code in acr.get("regions_with_pain", []),
+                "areas": [
+                    area.label
+                    for area in scoring.WPI_AREAS
+                    if area.region == region.code and area.code in painful
+                ],
+            }
+            for region in scoring.REGIONS
+        ],
+    }
     given = {step: language for step, _data, language in rows}
     words = _in_words(intake, answers)
     for section in words["all_answers"]:
@@ -222,7 +217,7 @@ def _summary_parts(intake: Intake) -> dict[str, Any]:
     given_in = sorted({code for code in given.values() if code != settings.LANGUAGE_CODE})
     return {
         "answers": answers,
-        "body": body,
+        **scored,
         "given_in": [_language_name(code) for code in given_in],
         **words,
     }
@@ -433,20 +428,17 @@ def _decision_forms(
 
 
 def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
-    """The summary with its decision forms; a refused form comes back with its messages."""
-    content = _summary_content(request, intake, refused)
-    return render(request, "review/summary.html", {"content": content})
-
-
-def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, Any]) -> str:
+    """The summary with its decision forms; a refused form comes back with its messages. One
+    template render: the layout includes the content, which includes the scores and flags."""
     parts = _summary_parts(intake)
     live = _summary_live(intake)
     forms = _decision_forms(
         intake, parts["answers"].get("reason", {}), live["templates"], live["urgent_flag"]
     )
     forms.update({name: _form_html(form) for name, form in refused.items()})
-    return render_to_string(
-        "review/_summary_content.html",
+    return render(
+        request,
+        "review/summary.html",
         {
             **parts,
             **live,
@@ -456,7 +448,6 @@ def _summary_content(request: HttpRequest, intake: Intake, refused: dict[str, An
             "forms": forms,
             "refused": set(refused),
         },
-        request=request,
     )
 
 
