@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape as esc
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_info
@@ -329,8 +330,8 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
 
 # Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
 _WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
-# The widgets whose markup review/_form.html writes itself, Django's own templates inlined (see
-# `_widget`); any other widget is rendered by Django.
+# Django's templates for these widgets, written out by `_widget` (any other widget is rendered
+# by Django): `{% include %}`d once per widget, they were most of the decision forms' time.
 _WRITTEN_WIDGETS = {
     "django/forms/widgets/text.html": "input",
     "django/forms/widgets/number.html": "input",
@@ -340,37 +341,51 @@ _WRITTEN_WIDGETS = {
 }
 
 
-def _widget(field: BoundField, css: str) -> tuple[str, Any]:
-    """The widget of a field as ("input" | "textarea" | "select", its context) for
-    review/_form.html to write, or ("", its HTML) as Django renders it. Django renders every
-    widget through templates of its own, one render each (most of the decision forms' time);
-    the context is what `BoundField.as_widget` hands those templates, and
-    tests/test_review_summary.py checks the written markup against Django's, widget by widget."""
+def _widget(field: BoundField, css: str) -> SafeString:
+    """The field's widget with Bootstrap's class, as `field.as_widget(attrs={"class": css})`
+    renders it: the same context (`BoundField.as_widget`'s attributes, the widget's
+    `get_context`), written out as Django's input, textarea, select and option templates write
+    it, escaped as their autoescaping does. tests/test_review_summary.py compares the two
+    renderings of every decision form, unbound and refused, byte for byte."""
     widget = field.field.widget
-    kind = _WRITTEN_WIDGETS.get(widget.template_name, "")
-    if not kind:
-        return "", field.as_widget(attrs={"class": css})
+    kind = _WRITTEN_WIDGETS.get(widget.template_name)
+    if kind is None:
+        return field.as_widget(attrs={"class": css})
     attrs = field.build_widget_attrs({"class": css}, widget)
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    context["attributes"] = _attributes(context["attrs"])
-    for _group, options, _index in context.get("optgroups", ()):
-        for option in options:
-            option["attributes"] = _attributes(option["attrs"])
-    return kind, context
+    name, value = esc(context["name"]), context["value"]
+    attributes = _attributes(context["attrs"])
+    if kind == "input":
+        shown = "" if value is None else f' value="{esc(str(value))}"'
+        html = f'<input type="{esc(context["type"])}" name="{name}"{shown}{attributes}>'
+    elif kind == "textarea":
+        html = f'<textarea name="{name}"{attributes}>\n{esc(value) if value else ""}</textarea>'
+    else:
+        parts = [f'<select name="{name}"{attributes}>']
+        for group, options, _index in context["optgroups"]:
+            if group:
+                parts.append(f'\n  <optgroup label="{esc(group)}">')
+            parts.extend(
+                f'\n  <option value="{esc(str(option["value"]))}"'
+                f"{_attributes(option['attrs'])}>{esc(option['label'])}</option>\n"
+                for option in options
+            )
+            if group:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        html = "".join(parts)
+    return mark_safe(html)  # noqa: S308  # every value escaped above
 
 
-def _attributes(attrs: dict[str, Any]) -> SafeString:
-    """Django's django/forms/widgets/attrs.html in one pass instead of a template loop per
-    widget: ` name="value"` for each attribute (both escaped), a bare ` name` for True, nothing
-    for False."""
-    return mark_safe(  # noqa: S308  # every name and value escaped here
-        "".join(
-            f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-            for name, value in attrs.items()
-            if value is not False
-        )
+def _attributes(attrs: dict[str, Any]) -> str:
+    """Django's django/forms/widgets/attrs.html: ` name="value"` for each attribute, a bare
+    ` name` for True, nothing for False."""
+    return "".join(
+        f" {esc(name)}" if value is True else f' {esc(name)}="{esc(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
     )
 
 
@@ -387,7 +402,7 @@ def _form_html(form: Any) -> str:
         if errors:
             css += " is-invalid"
         fieldset = field.use_fieldset
-        kind, widget = ("", "") if fieldset else _widget(field, css)
+        widget = "" if fieldset else _widget(field, css)
         fields.append(
             {
                 "field": field,
@@ -398,8 +413,21 @@ def _form_html(form: Any) -> str:
                 "help_text": field.help_text,
                 "css": css,
                 "fieldset": fieldset,
-                "kind": kind,
                 "widget": widget,
+                # The choices a fieldset lays out: (type, name, value, id, checked, label).
+                "choices": [
+                    (
+                        choice.data["type"],
+                        choice.data["name"],
+                        choice.data["value"],
+                        choice.id_for_label,
+                        choice.data["selected"],
+                        choice.choice_label,
+                    )
+                    for choice in field
+                ]
+                if fieldset
+                else [],
                 "label_for": "" if fieldset else field.id_for_label,
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 import time_machine
@@ -35,7 +36,7 @@ def clinician(stamford):
     return user
 
 
-CHANGES = {
+CHANGES: dict[str, dict[str, Any]] = {
     "reason": {
         "indications": ["fibromyalgia", "other"],
         "indication_other": "Complex regional pain syndrome",
