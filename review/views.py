@@ -472,7 +472,6 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
             **live,
             "intake": intake,
             "waiting": intake.status == Intake.Status.SUBMITTED,
-            "steps": steps_for(intake),
             "forms": forms,
             "refused": set(refused),
         },
