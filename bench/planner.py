@@ -29,7 +29,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20_000)
     args = parser.parse_args()
 
-    with django_environment():
+    # Its own database (.local/bench-planner): each run generates 22,000 sessions and their
+    # plans, which in the shared one would pile up under bench.pages' network run after run.
+    with django_environment("bench-planner"):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
