@@ -9,7 +9,8 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, Func, IntegerField, OuterRef
+from django.db.models import BooleanField, F, Func, IntegerField
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.forms import BoundField
 from django.http import HttpRequest, HttpResponse
@@ -489,18 +490,26 @@ def _reviewable(public_id: UUID) -> Intake:
     """A submitted intake version, with what the summary shows of it in the same query: its
     patient and their profile, its location, its urgent flag and whether an insurance card is on
     file (`has_card`); drafts are the patient's own until submitted."""
-    cards = IntakeAttachment.objects.filter(
-        intake=OuterRef("pk"), kind=IntakeAttachment.Kind.INSURANCE_CARD
-    )
     return get_object_or_404(
         Intake.objects.exclude(status=Intake.Status.DRAFT)
         # Not the flag's acknowledging clinician: a sixth table cost PostgreSQL more to plan
         # (about 0.6 ms) than reading that one user, only once a flag is acknowledged.
         .select_related("patient__patient_profile", "location", "urgent_flag")
         .only(*_SUMMARY_FIELDS)
-        .annotate(has_card=Exists(cards)),
+        .annotate(has_card=_HAS_CARD),
         public_id=public_id,
     )
+
+
+# Whether the version has an insurance card on file, written as the EXISTS it is: the same test
+# as an Exists() of the attachments, which Django compiled as a query of its own on every
+# request (about 0.3 ms). Table names from the models; the kind is a parameter.
+_HAS_CARD = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
+    f"EXISTS (SELECT 1 FROM {IntakeAttachment._meta.db_table} card"  # noqa: S608  # as above
+    f" WHERE card.intake_id = {Intake._meta.db_table}.id AND card.kind = %s)",
+    [IntakeAttachment.Kind.INSURANCE_CARD.value],
+    output_field=BooleanField(),
+)
 
 
 # Every field of the version and its flag, and of its patient, their profile and its location

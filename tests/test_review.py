@@ -417,6 +417,8 @@ def test_the_summary_reads_what_it_shows_with_the_version_whatever_the_version_h
     )
     summary = "review:summary"
     waiting = _queries(client, reverse(summary, args=[plain.public_id]))
+    html = client.get(reverse(summary, args=[plain.public_id])).content.decode()
+    assert "Urgent safety flag" not in html and "Download the insurance card" not in html
     with STEADY, CaptureQueriesContext(connection) as captured:
         html = client.get(reverse(summary, args=[flagged.public_id])).content.decode()
     assert "Urgent safety flag" in html and "Download the insurance card" in html
