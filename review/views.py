@@ -9,7 +9,7 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, F, Func, IntegerField
+from django.db.models import BooleanField, F, Func, IntegerField, JSONField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.forms import BoundField
@@ -35,7 +35,7 @@ from intake import answers as people
 from intake import scoring
 from intake.flags import Kind
 from intake.forms import INDICATIONS, PRIOR_TREATMENTS
-from intake.models import Intake, IntakeAttachment, UrgentFlag
+from intake.models import Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
 from intake.steps import steps_for
 from locations.models import Location
 from review import services
@@ -183,7 +183,9 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
     frozen at submit): the answers, in words, and the scores and flags."""
-    rows = list(intake.answers.values_list("step", "data", "language"))
+    rows = getattr(intake, "answer_rows", None)  # read with the version (`_reviewable`)
+    if rows is None:
+        rows = list(intake.answers.values_list("step", "data", "language"))
     answers = {step: data for step, data, _language in rows}
     scores = intake.scores
     acr = scores.get("acr_2016", {})
@@ -496,7 +498,7 @@ def _reviewable(public_id: UUID) -> Intake:
         # (about 0.6 ms) than reading that one user, only once a flag is acknowledged.
         .select_related("patient__patient_profile", "location", "urgent_flag")
         .only(*_SUMMARY_FIELDS)
-        .annotate(has_card=_HAS_CARD),
+        .annotate(has_card=_HAS_CARD, answer_rows=_ANSWER_ROWS),
         public_id=public_id,
     )
 
@@ -509,6 +511,15 @@ _HAS_CARD = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
     f" WHERE card.intake_id = {Intake._meta.db_table}.id AND card.kind = %s)",
     [IntakeAttachment.Kind.INSURANCE_CARD.value],
     output_field=BooleanField(),
+)
+# The version's answers, [[step, data, language], ...], with it rather than in a query of their
+# own (a round trip and Django's work for a query, about 0.3 ms).
+_ANSWER_ROWS = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
+    f"(SELECT coalesce(jsonb_agg(jsonb_build_array(step, data, language)), '[]')"  # noqa: S608
+    f" FROM {IntakeAnswer._meta.db_table} answer"
+    f" WHERE answer.intake_id = {Intake._meta.db_table}.id)",
+    [],
+    output_field=JSONField(),
 )
 
 
