@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,7 +14,7 @@ from django.db.models import BooleanField, F, Func, IntegerField, JSONField
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.forms import BoundField
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -108,7 +109,7 @@ def _queue_table(
 ) -> str:
     order = [*(["-urgent"] if clinical else []), "submitted_at", "pk"]
     intakes = Intake.objects.filter(status__in=queue_statuses(status)).order_by(*order)
-    if location_id is not None:  # as read, even if deactivated since
+    if location_id is not None:  # one of the active locations read for the filter
         intakes = intakes.filter(location_id=location_id)
     # Counted and paged through ids alone (the index's order, without joins); only the page's
     # rows are joined, in the same query as the page's ids.
@@ -183,9 +184,7 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
     frozen at submit): the answers, in words, and the scores and flags."""
-    rows = getattr(intake, "answer_rows", None)  # read with the version (`_reviewable`)
-    if rows is None:
-        rows = list(intake.answers.values_list("step", "data", "language"))
+    rows: list[list[Any]] = intake.answer_rows  # type: ignore[attr-defined]  # `_reviewable`
     answers = {step: data for step, data, _language in rows}
     scores = intake.scores
     acr = scores.get("acr_2016", {})
@@ -306,7 +305,7 @@ def _plan_form_initial(template: ProtocolTemplate | None, reason: dict[str, Any]
 
 def _summary_live(intake: Intake) -> dict[str, Any]:
     """What can change around a submitted version: contact details, the urgent flag, decisions,
-    the default protocol (every change to these moves the location's or protocols' version)."""
+    the default protocol; read on every request like the rest."""
     patient = intake.patient
     profile = getattr(patient, "patient_profile", None)
     templates = services.active_templates()
@@ -333,14 +332,15 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
 
 # Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
 _WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
-# Django's templates for these widgets, written out by `_widget` (any other widget is rendered
-# by Django): `{% include %}`d once per widget, they were most of the decision forms' time.
-_WRITTEN_WIDGETS = {
-    "django/forms/widgets/text.html": "input",
-    "django/forms/widgets/number.html": "input",
-    "django/forms/widgets/email.html": "input",
-    "django/forms/widgets/textarea.html": "textarea",
-    "django/forms/widgets/select.html": "select",
+# Django's stock widgets whose templates `_widget` writes out (any other widget, a subclass
+# included, is rendered by Django): `{% include %}`d once per widget, they were most of the
+# decision forms' time.
+_WRITTEN_WIDGETS: dict[type[forms.Widget], str] = {
+    forms.TextInput: "input",
+    forms.NumberInput: "input",
+    forms.EmailInput: "input",
+    forms.Textarea: "textarea",
+    forms.Select: "select",
 }
 
 
@@ -351,8 +351,8 @@ def _widget(field: BoundField, css: str) -> SafeString:
     it, escaped as their autoescaping does. tests/test_review_summary.py compares the two
     renderings of every decision form, unbound and refused, byte for byte."""
     widget = field.field.widget
-    kind = _WRITTEN_WIDGETS.get(widget.template_name)
-    if kind is None:
+    kind = _WRITTEN_WIDGETS.get(type(widget))
+    if kind is None or field.field.localize:
         return field.as_widget(attrs={"class": css})
     attrs = field.build_widget_attrs({"class": css}, widget)
     if field.auto_id and "id" not in widget.attrs:
@@ -408,7 +408,6 @@ def _form_html(form: Any) -> str:
         widget = "" if fieldset else _widget(field, css)
         fields.append(
             {
-                "field": field,
                 "id": field.auto_id,
                 "label": field.label,
                 "required": field.field.required,
@@ -505,7 +504,9 @@ def _reviewable(public_id: UUID) -> Intake:
 
 # Whether the version has an insurance card on file, written as the EXISTS it is: the same test
 # as an Exists() of the attachments, which Django compiled as a query of its own on every
-# request (about 0.3 ms). Table names from the models; the kind is a parameter.
+# request. Table names from the models; the kind is a parameter. Both annotations name the
+# version's table as the outer query's: they are for `_reviewable` alone (inside a subquery
+# Django renames that table).
 _HAS_CARD = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
     f"EXISTS (SELECT 1 FROM {IntakeAttachment._meta.db_table} card"  # noqa: S608  # as above
     f" WHERE card.intake_id = {Intake._meta.db_table}.id AND card.kind = %s)",
@@ -624,7 +625,9 @@ def more_info(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _reviewable(public_id)
-    flag = get_object_or_404(UrgentFlag, intake=intake)
+    flag = getattr(intake, "urgent_flag", None)  # read with the version
+    if flag is None:
+        raise Http404("This intake has no urgent flag.")
     form = AcknowledgeForm(request.POST, prefix="ack")
 
     def record(outcome: str) -> None:

@@ -1,13 +1,19 @@
+"""The two partial indexes the dashboard's drop-outs read (outcomes.reports._dropouts), built
+concurrently: bookings go on writing sessions while a large table is indexed."""
+
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
     dependencies = [
         ("scheduling", "0012_a_session_is_at_its_series_location"),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="session",
             index=models.Index(
                 condition=models.Q(
@@ -17,7 +23,7 @@ class Migration(migrations.Migration):
                 name="session_open_by_series",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="session",
             index=models.Index(
                 condition=models.Q(("status", "completed")),
