@@ -66,7 +66,7 @@ class User(AbstractUser):
     clinicians are alerted about an urgent flag raised at a location.
     """
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment]  # no usernames: staff and patients sign in by email
     email = models.EmailField("email address", unique=True)
     public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)

@@ -40,8 +40,8 @@ from locations.models import Location, NurseShift
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect(request.user.get_home_url())  # type: ignore[union-attr]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    return redirect(request.user.get_home_url())
 
 
 @role_required(Role.NURSE)
@@ -143,14 +143,14 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
 @require_http_methods(["GET", "POST"])
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: AuthenticatedRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         invitation = services.create_invitation(
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
             location=form.cleaned_data["location"],
-            invited_by=request.user,  # type: ignore[arg-type]
+            invited_by=request.user,
         )
         messages.success(
             request,
@@ -233,7 +233,7 @@ def _accept_staff_invitation(
 
 @role_required(Role.CLINIC_ADMIN)
 @require_http_methods(["GET", "POST"])
-def invite_staff(request: HttpRequest) -> HttpResponse:
+def invite_staff(request: AuthenticatedRequest) -> HttpResponse:
     """Clinic admins invite staff with a role from a fixed list; the invitee sets the password."""
     form = StaffInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -241,7 +241,7 @@ def invite_staff(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
             location=form.cleaned_data["location"],
-            invited_by=request.user,  # type: ignore[arg-type]
+            invited_by=request.user,
             role=form.cleaned_data["role"],
         )
         messages.success(request, f"Invitation sent to {invitation.email}.")
@@ -432,11 +432,11 @@ def _reset_unavailable(request: HttpRequest, unavailable: LinkUnavailable) -> Ht
 
 
 @login_required
-def session_status(request: HttpRequest) -> HttpResponse:
+def session_status(request: AuthenticatedRequest) -> HttpResponse:
     """Seconds left before a staff session ends (read by the idle warning; does not extend it)."""
     import time
 
-    if not request.user.is_clinic_staff:  # type: ignore[union-attr]
+    if not request.user.is_clinic_staff:
         return JsonResponse({"remaining": None})
     last_seen = request.session.get(security.LAST_SEEN_KEY, time.time())
     remaining = max(0, int(settings.STAFF_IDLE_SECONDS - (time.time() - last_seen)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django import forms as django_forms
@@ -35,6 +35,9 @@ from scheduling.models import Session
 
 nurse_only = role_required(Role.NURSE)
 chart_readers = role_required(Role.NURSE, Role.CLINICIAN)
+
+# Any of the chart's forms: `_bound` hands back the one it was given, with its own methods.
+F = TypeVar("F", bound=django_forms.Form)
 
 
 @nurse_only
@@ -162,9 +165,8 @@ def _back(session: Session) -> HttpResponse:
     return redirect("charting:chart", public_id=session.public_id)
 
 
-def _bound(
-    request: AuthenticatedRequest, forms: dict[str, Any], name: str, form: django_forms.Form
-) -> django_forms.Form | None:
+def _bound(request: AuthenticatedRequest, forms: dict[str, Any], name: str, form: F) -> F | None:
+    """The form if valid; kept in `forms` either way, so the page shows it again with its errors."""
     forms[name] = form
     return form if form.is_valid() else None
 
@@ -187,7 +189,7 @@ def _check_in(
     if form is None:
         return None
     data = form.cleaned_data
-    solid, clear = form.fasting_times()  # type: ignore[attr-defined]
+    solid, clear = form.fasting_times()
     services.check_in(
         session,
         request.user,
@@ -197,7 +199,7 @@ def _check_in(
         weight_unit=data["weight_unit"],
         pain_before=data["pain_before"],
         pregnancy_possible=data.get("pregnancy_possible"),
-        vitals=form.vitals(),  # type: ignore[attr-defined]
+        vitals=form.vitals(),
         fasting=services.Fasting(solid, clear),
         time=data["time"],
     )
@@ -235,7 +237,7 @@ def _vitals(
     reading = services.record_vitals(
         record,
         request.user,
-        form.vitals(),  # type: ignore[attr-defined]
+        form.vitals(),
         form.cleaned_data["phase"] or None,
         time=form.cleaned_data["time"],
     )
@@ -308,7 +310,7 @@ def _discharge(
         return None
     result = services.discharge(
         record,
-        form.checklist(),  # type: ignore[attr-defined]
+        form.checklist(),
         form.cleaned_data["pain_after"],
         time=form.cleaned_data["time"],
         short_recovery_reason=form.cleaned_data["short_recovery_reason"],

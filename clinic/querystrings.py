@@ -61,7 +61,7 @@ def query_form(form_class: type[forms.Form]) -> Callable[[View], View]:
     """Declare the form a view reads its query string with (tests fuzz its fields)."""
 
     def declare(view: View) -> View:
-        view.query_form = form_class  # type: ignore[attr-defined]
+        view.query_form = form_class  # type: ignore[attr-defined]  # read by declared_form
         return view
 
     return declare

@@ -321,7 +321,7 @@ class ReasonFormV1(ReasonForm):
         choices=PAIN_DURATIONS_FORM_1,
         widget=forms.RadioSelect,
     )
-    prior_treatments_side_effects = None  # type: ignore[assignment]
+    prior_treatments_side_effects = None  # type: ignore[assignment]  # form 1 did not ask it
 
 
 # --- 4. Fibromyalgia (ACR 2016) -------------------------------------------------------------------
@@ -742,7 +742,7 @@ class SafetyFormV1(SafetyForm):
 
     items = SAFETY_ITEMS_FORM_1
     follow_ups = {}
-    recent_bp_date = None  # type: ignore[assignment]
+    recent_bp_date = None  # type: ignore[assignment]  # form 1 did not ask it
 
 
 # --- 8. Body measurements -------------------------------------------------------------------------

@@ -278,7 +278,7 @@ class SelfPlanRequestForm(PlanRequestForm):
         from scheduling import self_booking
 
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = self_booking.locations()  # type: ignore[attr-defined]
+        self.fields["location"].queryset = self_booking.locations()  # type: ignore[attr-defined]  # a ModelChoiceField
 
     def clean(self) -> dict[str, Any]:
         from scheduling import self_booking

@@ -83,7 +83,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     if series is not None:
         for session in series.sessions.select_related("location", "series").order_by("number"):
             session.can_change = session.is_upcoming  # type: ignore[attr-defined]  # for the template
-            session.can_cancel_online = (  # type: ignore[attr-defined]
+            session.can_cancel_online = (  # type: ignore[attr-defined]  # for the template
                 session.is_upcoming and session.cancellation_policy().online_open(now)
             )
             sessions.append(session)

@@ -225,7 +225,7 @@ def _series_page(
         replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
         session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
-        session.replies = replied[f"session:{session.pk}"]  # type: ignore[attr-defined]
+        session.replies = replied[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "scheduling/series.html",
@@ -621,10 +621,10 @@ def _upcoming_for(patient: User) -> list[Session]:
         .order_by("starts_at")
     )
     for session in sessions:
-        session.can_cancel_online = (  # type: ignore[attr-defined]
+        session.can_cancel_online = (  # type: ignore[attr-defined]  # for the template
             session.is_upcoming and session.cancellation_policy().online_open(now)
         )
-        session.online_cancel_hours = int(  # type: ignore[attr-defined]
+        session.online_cancel_hours = int(  # type: ignore[attr-defined]  # for the template
             ONLINE_CANCEL_BEFORE.total_seconds() // 3600
         )
     return sessions

@@ -31,7 +31,7 @@ class LocalTwilioSmsBackend(TwilioSmsBackend):
     builds and sends real requests, nothing leaves the machine."""
 
     def http_client(self) -> TwilioHttpClient:
-        return _Redirected(settings.TWILIO_TEST_API_URL, timeout=5)  # type: ignore[misc]
+        return _Redirected(settings.TWILIO_TEST_API_URL, timeout=5)  # type: ignore[misc]  # the SDK ships no types
 
     def send(self, message_id: str, to: str, text: str) -> str | None:
         # Never reach the real API: a backend without the hook would not use the local server.

@@ -80,7 +80,7 @@ def test_a_dose_without_a_medicine_name_is_refused_in_words():
 
 def test_duration_is_asked_once_without_overlapping_ranges():
     assert "symptoms_3_months" not in FibromyalgiaForm().fields
-    labels = [str(label) for _code, label in ReasonForm().fields["pain_duration"].choices]  # type: ignore[attr-defined]
+    labels = [str(label) for _code, label in ReasonForm().fields["pain_duration"].choices]  # type: ignore[attr-defined]  # a ChoiceField
     # No number is both the end of one range and the start of the next ("3 to 6", "6 to 12").
     assert not any(re.search(r"\d+ to \d+", label) for label in labels)
     assert all("or more" in label or label.startswith("Less than") for label in labels)
@@ -92,7 +92,7 @@ def test_duration_is_asked_once_without_overlapping_ranges():
 
 
 def test_symptom_severity_buttons_show_their_number():
-    labels = [label for _code, label in FibromyalgiaForm().fields["fatigue"].choices]  # type: ignore[attr-defined]
+    labels = [label for _code, label in FibromyalgiaForm().fields["fatigue"].choices]  # type: ignore[attr-defined]  # a ChoiceField
 
     assert [label.split()[0] for label in labels] == ["0", "1", "2", "3"]
 

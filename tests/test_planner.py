@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 
 from bench import demand
 from scheduling import planner
@@ -33,7 +34,7 @@ def resources(
     nurses: int = 1,
     capacity: int = 1,
     days: int = 40,
-    booked: list[tuple[int, int, dt.date, int]] = (),  # type: ignore[assignment]
+    booked: Sequence[tuple[int, int, dt.date, int]] = (),
 ) -> planner.Resources:
     """A clinic open 08:00-18:00 every day, nurses on shift all day; `booked` holds
     (chair, nurse, date, start minute) of 100-minute sessions already there."""
