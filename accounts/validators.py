@@ -20,6 +20,10 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def validate_adult_birth_date(value: dt.date) -> None:
+    # The patient's zone is not known yet (no location is chosen at registration). The server's
+    # date (UTC) is on or after the date at every clinic in the Americas, so a date that is today
+    # where the patient is is never refused as "in the future"; an 18th birthday may count a day
+    # early, and the clinician sees the date of birth on the summary.
     today = timezone.localdate()
     if value > today:
         raise ValidationError(_("Your date of birth cannot be in the future."))

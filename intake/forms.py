@@ -714,6 +714,8 @@ class SafetyForm(StepForm):
                 self.add_error(
                     "recent_bp_date", _("When was it taken? An approximate date is fine.")
                 )
+            # The server's date (UTC) is on or after the patient's: today's reading is never
+            # refused as "in the future" (see validate_adult_birth_date).
             elif taken is not None and taken > timezone.localdate():
                 self.add_error(
                     "recent_bp_date", _("The date of the reading cannot be in the future.")

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Role, User
 from locations.models import Closure, Location
-from scheduling.forms import PlanRequestForm
+from scheduling.forms import PLAN_AHEAD, PlanRequestForm
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -116,6 +116,16 @@ def test_a_series_can_start_today_at_the_location_though_utc_has_moved_on(
     assert today.is_valid(), today.errors
     assert not yesterday.is_valid()
     assert yesterday.errors["first_date"] == ["Choose today or a later date."]
+
+
+@pytest.mark.usefixtures("evening_in_irvine")
+def test_a_first_date_a_year_ahead_is_counted_from_the_locations_today(irvine: Location) -> None:
+    last = _plan_request(irvine, MONDAY + PLAN_AHEAD)
+    beyond = _plan_request(irvine, MONDAY + PLAN_AHEAD + dt.timedelta(days=1))
+
+    assert last.is_valid(), last.errors
+    assert not beyond.is_valid()
+    assert beyond.errors["first_date"] == ["Choose a first date within the next year."]
 
 
 @pytest.mark.usefixtures("evening_in_irvine")

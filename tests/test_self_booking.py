@@ -134,6 +134,21 @@ def test_the_location_is_shown_with_its_time_zone_and_the_notice_bounds_the_firs
     assert not Hold.objects.exists()
 
 
+def test_a_first_date_in_the_past_is_refused_in_the_patients_language(clinic):
+    plan = _plan("pasado@example.org", clinic)
+    client = _client(plan.patient)
+    client.post("/language/", {"language": "es", "next": "/"})
+
+    response = _propose(client, clinic, first_date=(NOW.date() - dt.timedelta(days=3)).isoformat())
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="es">' in page
+    assert "Elija hoy o una fecha posterior." in page
+    assert "Choose today" not in page
+    assert not Hold.objects.exists()
+
+
 def test_the_proposal_is_held_for_ten_minutes_and_the_planner_respects_it_for_everyone(clinic):
     plan = _plan("first@example.org", clinic)
     other = _plan("second@example.org", clinic)
