@@ -102,7 +102,7 @@ class BookForm(forms.Form):
             try:
                 cleaned[name] = parse_choice(value)
             except (TypeError, ValueError):
-                self.add_error(name, "Choose a date and time from the list.")
+                self.add_error(name, _("Choose a date and time from the list."))
         return cleaned
 
     def choices(self) -> list[tuple[dt.date, dt.time]]:
@@ -142,7 +142,7 @@ class WaitlistForm(forms.Form):
         cleaned = super().clean() or {}
         earliest, latest = cleaned.get("earliest_date"), cleaned.get("latest_date")
         if earliest and latest and latest < earliest:
-            self.add_error("latest_date", "The last date is before the first.")
+            self.add_error("latest_date", _("The last date is before the first."))
         starts, ends = cleaned.get("window_starts"), cleaned.get("window_ends")
         if starts and ends and ends <= starts:
             self.add_error("window_ends", _("The end of the window is before its start."))

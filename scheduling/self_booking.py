@@ -87,7 +87,8 @@ def latest_first_date(location: Location) -> dt.date:
 def _check_open(location: Location) -> None:
     if not location.self_booking or not location.is_active:
         raise SelfServiceRefused(
-            f"{location.name} does not take bookings online; please call the clinic."
+            gettext("%(location)s does not take bookings online; please call the clinic.")
+            % {"location": location.name}
         )
 
 
@@ -98,13 +99,16 @@ def _check_notice(location: Location, choices: list[Choice]) -> None:
         start = dt.datetime.combine(choice.date, choice.time, tzinfo=location.zone)
         if start < earliest:
             raise SelfServiceRefused(
-                f"{location.name} needs {location.self_booking_notice_hours} hours' notice for "
-                "an appointment booked online; choose a later time or call the clinic."
+                gettext(
+                    "%(location)s needs %(hours)s hours' notice for an appointment booked "
+                    "online; choose a later time or call the clinic."
+                )
+                % {"location": location.name, "hours": location.self_booking_notice_hours}
             )
     if choices and choices[0].date > latest_first_date(location):
         raise SelfServiceRefused(
-            f"{location.name} takes bookings online up to "
-            f"{location.self_booking_days_ahead} days ahead."
+            gettext("%(location)s takes bookings online up to %(days)s days ahead.")
+            % {"location": location.name, "days": location.self_booking_days_ahead}
         )
 
 
@@ -249,10 +253,17 @@ def move_own_session(
     if session.starts_at < timezone.now() + dt.timedelta(
         hours=session.location.self_booking_notice_hours
     ):
-        phone = f" on {session.location.phone}" if session.location.phone else ""
+        if session.location.phone:
+            words = gettext(
+                "This appointment is too soon to move online; please call %(location)s on "
+                "%(phone)s."
+            )
+        else:
+            words = gettext(
+                "This appointment is too soon to move online; please call %(location)s."
+            )
         raise SelfServiceRefused(
-            f"This appointment is too soon to move online; please call {session.location.name}"
-            f"{phone}."
+            words % {"location": session.location.name, "phone": session.location.phone}
         )
     _check_notice(session.location, [choice])
     # The following sessions move later than this one, so their notice is kept too.

@@ -36,6 +36,7 @@ from typing import ParamSpec, TypeVar
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import User
 from locations.models import Location, NurseShift
@@ -79,7 +80,7 @@ class BookingConflict(SchedulingError):
         self.failed = failed
         self.proposal = proposal
         self.reasons = reasons or {}
-        super().__init__(f"sessions {failed} are no longer available")
+        super().__init__(f"sessions {failed} are no longer available")  # logs only; see describe
 
     def describe(self) -> str:
         """The sessions and why, in words: "Session 3 (the chair is taken then)"."""
@@ -87,7 +88,7 @@ class BookingConflict(SchedulingError):
             f"{number} ({self.reasons[number]})" if number in self.reasons else str(number)
             for number in self.failed
         ]
-        return ", ".join(parts) or "some"
+        return ", ".join(parts) or gettext("some")
 
 
 class ConcurrentChange(SchedulingError):
@@ -95,15 +96,18 @@ class ConcurrentChange(SchedulingError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Someone else changed this a moment ago; nothing was changed. Please try again."
+            gettext(
+                "Someone else changed this a moment ago; nothing was changed. Please try again."
+            )
         )
 
 
-# What each exclusion constraint means, for a conflict the checks did not catch.
+# What each exclusion constraint means, for a conflict the checks did not catch (patients read
+# these too, in their language).
 CONSTRAINT_REASONS = {
-    "session_chair_no_overlap": "the chair is taken then",
-    "session_patient_no_overlap": "the patient has another appointment then",
-    "session_nurse_setup_no_overlap": "the nurse is setting up another patient then",
+    "session_chair_no_overlap": gettext_lazy("the chair is taken then"),
+    "session_patient_no_overlap": gettext_lazy("the patient has another appointment then"),
+    "session_nurse_setup_no_overlap": gettext_lazy("the nurse is setting up another patient then"),
 }
 RETRIES = 4
 # PostgreSQL's deadlock_detected and serialization_failure.
@@ -138,6 +142,10 @@ def _constraint(error: IntegrityError) -> str | None:
     return getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
 
 
+def _constraint_reason(error: IntegrityError) -> str:
+    return str(CONSTRAINT_REASONS.get(_constraint(error) or "", gettext("not free then")))
+
+
 class InvalidTransition(SchedulingError):
     pass
 
@@ -160,13 +168,24 @@ def check_spacing(dates: list[dt.date], shape: planner.PlanShape) -> None:
         gap = (after - before).days
         if gap < shape.min_days_between or gap > shape.max_days_between:
             raise SpacingError(
-                f"Session {number} is {gap} days after the one before; the plan needs "
-                f"{shape.min_days_between} to {shape.max_days_between} days."
+                ngettext(
+                    "Session %(number)s is %(gap)s day after the one before; the plan needs "
+                    "%(least)s to %(most)s days.",
+                    "Session %(number)s is %(gap)s days after the one before; the plan needs "
+                    "%(least)s to %(most)s days.",
+                    gap,
+                )
+                % {
+                    "number": number,
+                    "gap": gap,
+                    "least": shape.min_days_between,
+                    "most": shape.max_days_between,
+                }
             )
     if dates and (dates[-1] - dates[0]).days > shape.span_days:
         raise SpacingError(
-            f"The series spans {(dates[-1] - dates[0]).days} days; the plan allows "
-            f"{shape.span_days}."
+            gettext("The series spans %(days)s days; the plan allows %(allowed)s.")
+            % {"days": (dates[-1] - dates[0]).days, "allowed": shape.span_days}
         )
 
 
@@ -235,10 +254,16 @@ def book_series(
     shape = planner.PlanShape.from_plan(plan)
     check_spacing([choice.date for choice in choices], shape)
     if len(choices) != plan.infusions:
-        raise SpacingError(f"The plan has {plan.infusions} infusions; {len(choices)} were chosen.")
+        raise SpacingError(
+            gettext("The plan has %(infusions)s infusions; %(chosen)s were chosen.")
+            % {"infusions": plan.infusions, "chosen": len(choices)}
+        )
     if book_first is not None:
         if not 1 <= book_first <= plan.infusions:
-            raise SpacingError(f"Book between 1 and {plan.infusions} sessions now.")
+            raise SpacingError(
+                gettext("Book between 1 and %(infusions)s sessions now.")
+                % {"infusions": plan.infusions}
+            )
         choices = choices[:book_first]
     try:
         with transaction.atomic():
@@ -269,7 +294,7 @@ def book_series(
                 except IntegrityError as error:
                     # The exclusion constraints caught what the checks did not: the outer
                     # transaction rolls back, so still nothing is written.
-                    reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+                    reason = _constraint_reason(error)
                     raise BookingConflict([number], reasons={number: reason}) from error
             reminders.on_series_booked(series)
     except BookingConflict as conflict:
@@ -298,11 +323,12 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
     booked = _series_sessions(series)
     if len(booked) + len(choices) > plan.infusions:
         raise SpacingError(
-            f"The plan has {plan.infusions} infusions; {len(booked)} are already booked."
+            gettext("The plan has %(infusions)s infusions; %(booked)s are already booked.")
+            % {"infusions": plan.infusions, "booked": len(booked)}
         )
     dates = [s.local_start().date() for s in booked] + [c.date for c in choices]
     if dates != sorted(dates):
-        raise SpacingError("The new sessions must come after the ones already booked.")
+        raise SpacingError(gettext("The new sessions must come after the ones already booked."))
     check_spacing(dates, shape)
     assert_bookable(series.patient)
     resources = planner.load_resources(
@@ -321,7 +347,7 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
             with transaction.atomic():  # a savepoint: the refusal names the session
                 session.save()
         except IntegrityError as error:
-            reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+            reason = _constraint_reason(error)
             raise BookingConflict([number], reasons={number: reason}) from error
         added.append(session)
     reminders.on_sessions_added(series, added)
@@ -346,7 +372,7 @@ def move_sessions(
         location = _lock_locations(current.location, *_move_dates(current, choice.date))
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status not in UPCOMING_STATUSES:
-            raise InvalidTransition("Only booked or confirmed sessions can be moved.")
+            raise InvalidTransition(gettext("Only booked or confirmed sessions can be moved."))
         series = session.series
         plan = series.plan
         shape = planner.PlanShape.from_plan(plan)
@@ -404,7 +430,7 @@ def move_sessions(
                 )
                 cursor.execute(f"SET CONSTRAINTS {EXCLUSIONS} IMMEDIATE")
         except IntegrityError as error:
-            reason = CONSTRAINT_REASONS.get(_constraint(error) or "", "not free then")
+            reason = _constraint_reason(error)
             numbers = [s.number for s in moving]
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         reminders.on_sessions_moved(moving)
@@ -436,7 +462,7 @@ def cancel_sessions(
         _lock(session.location)  # step 1 of the lock order, before any session row
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status not in UPCOMING_STATUSES:
-            raise InvalidTransition("Only booked or confirmed sessions can be cancelled.")
+            raise InvalidTransition(gettext("Only booked or confirmed sessions can be cancelled."))
         targets = [session]
         if and_following:
             targets += list(
@@ -686,7 +712,7 @@ def accept_hold(hold: Hold, *, moved_by: User | None = None) -> Session:
     """Move the waiting patient's session into the held slot (`moved_by`: the patient, when
     they accept from the offer's link)."""
     if hold.entry is None:
-        raise InvalidTransition("This hold is not an offer from the waitlist.")
+        raise InvalidTransition(gettext("This hold is not an offer from the waitlist."))
     with transaction.atomic():
         day = hold.starts_at.astimezone(hold.location.zone).date()
         session = Session.objects.select_related("location", "series").get(pk=hold.entry.session_id)
@@ -698,7 +724,7 @@ def accept_hold(hold: Hold, *, moved_by: User | None = None) -> Session:
             .get(pk=hold.pk)
         )
         if not hold.is_live:
-            raise InvalidTransition("This offer has expired.")
+            raise InvalidTransition(gettext("This offer has expired."))
         entry = hold.entry
         assert entry is not None  # checked above; a hold keeps its owner
         session = entry.session

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,18 @@ def _plain_http_in_tests():
         },
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language. A request in Spanish leaves Spanish active in
+    the thread (LocaleMiddleware activates a language and nothing resets it), so a later test
+    of a form or a service, run in the same process, would read its messages in Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"

@@ -227,7 +227,7 @@ def test_a_first_session_past_the_near_horizon_is_planned_over_the_whole_horizon
 @pytest.mark.parametrize(
     ("gaps", "message"),
     [
-        ([2, 1], "is 1 days after"),
+        ([2, 1], "is 1 day after"),
         ([2, 8], "is 8 days after"),
         ([7, 7, 7, 7, 7], "spans 35 days"),
     ],
@@ -354,7 +354,7 @@ def test_moving_one_session_keeps_the_spacing(stamford, desk):
     )
 
     second = series.sessions.get(number=2)
-    with pytest.raises(services.SpacingError, match="Session 2 is 1 days after"):
+    with pytest.raises(services.SpacingError, match="Session 2 is 1 day after"):
         services.move_sessions(
             second, services.Choice(second.local_start().date() - dt.timedelta(days=1), dt.time(9))
         )
