@@ -955,7 +955,8 @@ class ConsentsForm(StepForm):
         if signature and not _same_name(signature, self.legal_name):
             self.add_error(
                 "signature",
-                f"Type your legal name exactly as in step 1: {self.legal_name}."
+                gettext("Type your legal name exactly as in step 1: %(name)s.")
+                % {"name": self.legal_name}
                 if self.legal_name
                 else _("Please fill in your legal name in step 1 first."),
             )

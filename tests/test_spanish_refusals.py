@@ -14,8 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from accounts.models import Role
+from intake.models import Intake, IntakeAnswer
 from scheduling import self_booking, services
 from scheduling.models import Series, Session, WaitlistEntry
+from tests.factories import LocationFactory
+from tests.intake_data import valid_steps
 from tests.scheduling_data import approved_plan, make_location
 from tests.spanish_scan import english_runs, text_nodes
 
@@ -59,10 +63,11 @@ def _spanish_client(patient) -> Client:
     return client
 
 
-def _english_on(response) -> list[str]:
+def _english_on(response, *typed: str) -> list[str]:
+    """Runs of English words on the page; `typed`: what the patient typed, kept as typed."""
     page = response.content.decode()
     assert '<html lang="es">' in page
-    allowed = frozenset({"Espanol"})
+    allowed = frozenset({"Espanol", *typed})
     return [run for node in text_nodes(page) for run in english_runs(node, allowed)]
 
 
@@ -150,3 +155,25 @@ def test_a_change_that_lost_a_race_is_explained_in_spanish():
 
     assert spanish != english
     assert english_runs(spanish, frozenset()) == []
+
+
+def test_a_consent_signed_with_another_name_is_refused_in_spanish(make_user, login):
+    LocationFactory.create(slug="stamford", name="Stamford")
+    client = login(make_user(role=Role.PATIENT, first_name="", last_name=""))
+    client.post("/language/", {"language": "es", "next": "/"})
+    client.post(reverse("intake:start"))
+    intake = Intake.objects.get()
+    steps = valid_steps()
+    steps["consents"]["signature"] = "Someone Else"
+    step = "intake:step"
+
+    client.post(reverse(step, args=[intake.public_id, "about"]), steps["about"])
+    response = client.post(reverse(step, args=[intake.public_id, "consents"]), steps["consents"])
+
+    assert response.status_code == 200
+    assert "Avery Testperson" in response.content.decode()
+    assert _english_on(response, "Avery Testperson", "Someone Else") == []
+    # What she typed is kept as a draft, and the step is not complete.
+    consents = IntakeAnswer.objects.get(intake=intake, step="consents")
+    assert consents.completed_at is None
+    assert consents.raw["signature"] == ["Someone Else"]
