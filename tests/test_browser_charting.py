@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from charting.models import Addendum, InfusionRecord, Observation
@@ -96,7 +97,8 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
 
     _fill(page, {"Time the infusion ended": at(25)})
     page.get_by_role("button", name="End the infusion").click()
-    assert "ran 25 of the planned 40 minutes" in page.content()
+    # Waits for the refusal page (a bare page.content() may read the page before the POST's).
+    expect(page.get_by_text("ran 25 of the planned 40 minutes")).to_be_visible()
     assert InfusionRecord.objects.get(session=session).infusion_ended_at is None
     _fill(page, {"Time the infusion ended": at(40)})
     page.get_by_role("button", name="End the infusion").click()
@@ -112,7 +114,7 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
     page.get_by_label("After-care instructions given").check()
     page.locator('label[for="discharge_pain_after_3"]').click()
     page.get_by_role("button", name="Discharge").click()
-    assert "10 minutes after the end; this location asks for 30" in page.content()
+    expect(page.get_by_text("10 minutes after the end; this location asks for 30")).to_be_visible()
     assert InfusionRecord.objects.get(session=session).discharged_at is None
     _fill(page, {"Time of discharge": at(75)})
     page.locator('label[for="discharge_pain_after_3"]').click()

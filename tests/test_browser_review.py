@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from audit.models import AuditEvent
@@ -92,7 +93,7 @@ def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, l
     # The default protocol is already filled in: approve as it is.
     assert page.get_by_label("Number of infusions").input_value() == "8"
     page.get_by_role("button", name="Approve", exact=True).click()
-    assert "Approved with a treatment plan" in page.content()
+    expect(page.get_by_text("Approved with a treatment plan")).to_be_visible()
 
     page.goto("/review/")
     page.locator(f'a[href="/review/{second.public_id}/"]').click()
@@ -102,7 +103,7 @@ def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, l
         "Please check your weight on a scale."
     )
     page.get_by_role("button", name="Send back to the patient").click()
-    assert "Sent back to the patient" in page.content()
+    expect(page.get_by_text("Sent back to the patient")).to_be_visible()
 
     plan = TreatmentPlan.objects.get(patient=first.patient)
     assert (plan.infusions, str(plan.dose_mg_per_kg), plan.approved_by) == (8, "0.50", clinician)

@@ -13,6 +13,7 @@ import time
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import PatientProfile, Role, User
 from bench.smtp_peer import SmtpPeer
@@ -271,7 +272,7 @@ def test_a_spanish_speaking_patient_registers_does_the_intake_and_gets_a_reminde
     assert page.get_by_role("button", name="Sí, vendré").is_visible()
     assert axe_violations(page) == []
     page.get_by_role("button", name="Sí, vendré").click()
-    assert "Gracias: su cita está confirmada." in page.content()
+    expect(page.get_by_text("Gracias: su cita está confirmada.")).to_be_visible()
     assert settings.LANGUAGE_CODE == "en"  # the site's default did not change
 
 
