@@ -63,11 +63,12 @@ class PlanRequestForm(forms.Form):
             self.add_error("window_ends", _("The end of the window is before its start."))
         first, location = cleaned.get("first_date"), cleaned.get("location")
         # Today at the chosen location, not the server's: the evening in Irvine is tomorrow in UTC.
-        today = location.local_today() if location else None
-        if first and today and first < today:
-            self.add_error("first_date", _("Choose today or a later date."))
-        elif first and today and first > today + PLAN_AHEAD:
-            self.add_error("first_date", _("Choose a first date within the next year."))
+        if first and location:
+            today = location.local_today()
+            if first < today:
+                self.add_error("first_date", _("Choose today or a later date."))
+            elif first > today + PLAN_AHEAD:
+                self.add_error("first_date", _("Choose a first date within the next year."))
         return cleaned
 
     def to_request(self, plan: Any) -> planner.Request:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from accounts.models import Role
 from locations.models import Chair, Location, NurseShift, OpeningHours
@@ -25,13 +26,16 @@ def make_location(
     weekdays: range = range(5),
     shifts_from: dt.date | None = None,
     shift_days: int = 70,
+    **fields: Any,
 ) -> Location:
+    """`fields`: any other of the location's own fields (`self_booking=True`, `phone=…`)."""
     location = Location.objects.create(
         name=slug.title(),
         slug=slug,
         time_zone=zone,
         address="1 Example Street",
         nurse_monitor_capacity=capacity,
+        **fields,
     )
     for weekday in weekdays:
         OpeningHours.objects.create(location=location, weekday=weekday, opens=opens, closes=closes)

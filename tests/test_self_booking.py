@@ -42,11 +42,14 @@ def _now():
 
 @pytest.fixture
 def clinic():
-    location = make_location("selfbook", chairs=1, nurses=1, shifts_from=NOW.date())
-    location.self_booking = True
-    location.phone = "+1 203 555 0142"
-    location.save()
-    return location
+    return make_location(
+        "selfbook",
+        chairs=1,
+        nurses=1,
+        shifts_from=NOW.date(),
+        self_booking=True,
+        phone="+1 203 555 0142",
+    )
 
 
 def _plan(email, location, **parameters):

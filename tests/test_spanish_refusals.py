@@ -38,9 +38,9 @@ def _now():
 @pytest.fixture
 def booked():
     """A Spanish-speaking patient's three sessions, Monday, Wednesday and Friday at 10:00."""
-    location = make_location("espanol", chairs=1, nurses=1, shifts_from=NOW.date())
-    location.self_booking = True
-    location.save()
+    location = make_location(
+        "espanol", chairs=1, nurses=1, shifts_from=NOW.date(), self_booking=True
+    )
     plan = approved_plan(
         "refusals@example.org",
         location,
@@ -56,11 +56,16 @@ def booked():
     return _spanish_client(plan.patient), series
 
 
+def _in_spanish(client: Client) -> Client:
+    """The client after the language switch, as a patient uses it."""
+    client.post("/language/", {"language": "es", "next": "/"})
+    return client
+
+
 def _spanish_client(patient) -> Client:
     client = Client()
     client.force_login(patient)
-    client.post("/language/", {"language": "es", "next": "/"})
-    return client
+    return _in_spanish(client)
 
 
 def _english_on(response, *typed: str) -> list[str]:
@@ -159,8 +164,7 @@ def test_a_change_that_lost_a_race_is_explained_in_spanish():
 
 def test_a_consent_signed_with_another_name_is_refused_in_spanish(make_user, login):
     LocationFactory.create(slug="stamford", name="Stamford")
-    client = login(make_user(role=Role.PATIENT, first_name="", last_name=""))
-    client.post("/language/", {"language": "es", "next": "/"})
+    client = _in_spanish(login(make_user(role=Role.PATIENT, first_name="", last_name="")))
     client.post(reverse("intake:start"))
     intake = Intake.objects.get()
     steps = valid_steps()
