@@ -48,7 +48,7 @@ def _email_field(**kwargs: Any) -> forms.EmailField:
 class PersonalDetailsForm(forms.Form):
     """Name and date of birth: what both ways of registering ask for.
 
-    Adults only (PRODUCT.md section 1: the clinics treat adults); the intake's own validator gives
+    Adults only (docs/product-rules.md#who-the-clinics-treat); the intake's own validator gives
     the same message here as in the questionnaire.
     """
 

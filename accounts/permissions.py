@@ -38,7 +38,7 @@ def ensure_clinic_admin_permissions(sender: AppConfig, **kwargs: Any) -> None:
 
     post_migrate is sent once per app, in INSTALLED_APPS order, and each app's permissions are
     created by its own signal. So this runs on the signal of the last app, when the permissions
-    of every app exist (issue 18: on the first start the later apps' ones were missing).
+    of every app exist (on a fresh install's first start the later apps' ones were once missing).
     """
     if sender is not _last_migrated_app():
         return

@@ -1,4 +1,4 @@
-"""Who may have an account: adults only (PRODUCT.md section 1: the clinics treat adults).
+"""Who may have an account: adults only (docs/product-rules.md#who-the-clinics-treat).
 
 Registration (accounts) and the intake's first step ask the same question with the same words,
 so the rule lives here, in the app both use.

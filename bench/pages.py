@@ -50,7 +50,8 @@ Targets = Sequence[tuple[str | None, str]]
 
 MIN_NETWORK_SESSIONS = 150_000
 DRAFTERS = 16
-# The most each page's p95 may be, as a multiple of the staff floor's (issue 23): the grids and
+# The most each page's p95 may be, as a multiple of the staff floor's
+# (docs/benchmarks.md#key-pages-under-load): the grids and
 # the dashboard summarise a location's whole schedule, the others one record or one page of rows.
 GOAL_RATIO = {
     "day_view": 10,

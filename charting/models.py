@@ -1,4 +1,5 @@
-"""The nurse's chart of one infusion (PRODUCT.md 6, issue 17): a clinical record.
+"""The nurse's chart of one infusion (docs/product-rules.md#the-chart-is-a-record): a clinical
+record.
 
 Every step keeps two instants: when it happened (entered by the nurse, or now) and when it was
 charted. The database refuses a timeline that cannot have happened, and once the nurse signs,

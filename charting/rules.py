@@ -105,7 +105,7 @@ def discharge_problems(
     return problems
 
 
-# --- The timeline (issue 17) ------------------------------------------------------------------
+# --- The timeline (docs/roles/nurse.md#timeline-rules) ----------------------------------------
 # Each step of the day has the instant it happened, entered by the nurse or "now". These rules
 # decide whether a timeline could have happened; the database checks the same order.
 

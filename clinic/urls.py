@@ -9,7 +9,7 @@ from scheduling import views as scheduling_views
 
 # The patient's home keeps its address and name (/intake/, "intake:home": every link, redirect
 # and User.get_home_url() already use them) but is drawn by scheduling, the layer that knows
-# both the intake and the appointments (issue 18).
+# both the intake and the appointments (docs/roles/patient.md#the-patients-home).
 intake_patterns = [
     path("", scheduling_views.patient_home, name="home"),
     *intake_urls.urlpatterns,

@@ -1,4 +1,5 @@
-"""Safety flags derived from a submitted intake (PRODUCT.md 3.4): decision support, never a verdict.
+"""Safety flags derived from a submitted intake (docs/product-rules.md#safety-flags): decision
+support, never a verdict.
 
 Each flag carries the reason in plain words (quoting the patient's answer) and its source, so the
 clinician sees why it was raised and can weigh it. Nothing here rejects anyone. The functions are

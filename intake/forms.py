@@ -1,4 +1,4 @@
-"""The forms of the intake steps (PRODUCT.md section 2).
+"""The forms of the intake steps (docs/product-rules.md#intake).
 
 Each form validates and normalises one step and returns its answers as plain JSON-ready values
 through `answers()`; saving, scoring and side effects happen in `intake.services`.
@@ -416,9 +416,9 @@ class MoodForm(StepForm):
 
 # --- 7. Health history and safety screen ----------------------------------------------------------
 
-# (code, question, prompt for details when the answer is yes). Form 2 (issue 18) asks severe and
-# moderate liver disease apart and follows some yeses with a structured question (FOLLOW_UPS), as
-# the ASRA 2018 guideline distinguishes them (intake.flags).
+# (code, question, prompt for details when the answer is yes). Form 2 (form versions:
+# intake/steps.py) asks severe and moderate liver disease apart and follows some yeses with a
+# structured question (FOLLOW_UPS), as the ASRA 2018 guideline distinguishes them (intake.flags).
 SAFETY_ITEMS: list[tuple[str, StrOrPromise, StrOrPromise]] = [
     ("high_blood_pressure", _("High blood pressure"), _("Which medicines do you take for it?")),
     ("heart_attack", _("A heart attack"), _("When was it?")),

@@ -1,4 +1,5 @@
-"""The PHQ-9 and GAD-7 in each language patients answer them in (issue 21).
+"""The PHQ-9 and GAD-7 in each language patients answer them in
+(docs/languages.md#the-instruments).
 
 The English wording is `intake.scoring`'s. A standardised instrument is not translated by us: the
 Spanish text is the authors' Spanish version, copied as published, never reworded, because its

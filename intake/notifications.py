@@ -1,4 +1,5 @@
-"""Urgent-flag notifications to the clinicians of a location (PRODUCT.md 3.2)."""
+"""Urgent-flag notifications to the clinicians of a location
+(docs/product-rules.md#the-urgent-safety-flag)."""
 
 from __future__ import annotations
 

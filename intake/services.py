@@ -251,7 +251,7 @@ def missing_steps(answers: dict[str, IntakeAnswer], intake: Intake | None = None
 
 
 def compute_scores(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Every score of PRODUCT.md section 3 from the answers of a complete intake."""
+    """Every score (docs/product-rules.md#scores) from the answers of a complete intake."""
     fibro, pain, mood = data["fibromyalgia"], data["pain"], data["mood"]
     acr = scoring.acr_2016(
         fibro["painful_areas"],

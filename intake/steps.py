@@ -1,13 +1,13 @@
 """The ten steps of the intake, in order, each with the instrument whose answers it stores.
 
-Form versions (issue 18). A question that changes gets a new instrument version on its step, and
-the set of steps becomes a new form version in FORMS. Each intake records the form version it
-started on (`Intake.form_version`), and every page, form and score of that intake reads the
-steps of that version (`steps_for`): a draft in progress finishes on the questions it began with,
-however the form changes meanwhile. A new version of an intake starts on the current form; an
-answer of a step whose instrument and version are the same in both forms is carried forward as
-finished, an answer of a changed step is carried forward as a starting point the patient
-confirms (`intake.services.start_draft`).
+Form versions (docs/roles/patient.md#form-versions). A question that changes gets a new instrument
+version on its step, and the set of steps becomes a new form version in FORMS. Each intake records
+the form version it started on (`Intake.form_version`), and every page, form and score of that
+intake reads the steps of that version (`steps_for`): a draft in progress finishes on the questions
+it began with, however the form changes meanwhile. A new version of an intake starts on the current
+form; an answer of a step whose instrument and version are the same in both forms is carried forward
+as finished, an answer of a changed step is carried forward as a starting point the patient confirms
+(`intake.services.start_draft`).
 
 Form 1: the first questionnaire. Form 2: duration asked once in ranges that do not touch (with
 side effects of earlier treatments), the ACR 3-month answer derived from it, the safety screen

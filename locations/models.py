@@ -44,7 +44,7 @@ class Location(models.Model):
         help_text="A reported blood pressure at or above this is flagged as poorly controlled.",
     )
     flag_diastolic_at = models.PositiveSmallIntegerField("flag diastolic at (mmHg)", default=100)
-    # Infusion-day rules (PRODUCT.md 1 and 6): typical values, changed per location.
+    # Infusion-day rules (docs/product-rules.md#typical-values-are-settings): changed per location.
     fasting_solid_hours = models.PositiveSmallIntegerField(
         default=6, help_text="No solid food for this many hours before the infusion."
     )
@@ -59,8 +59,9 @@ class Location(models.Model):
     alert_pulse_above = models.PositiveSmallIntegerField(default=120)
     alert_pulse_below = models.PositiveSmallIntegerField(default=50)
     alert_spo2_below = models.PositiveSmallIntegerField("alert SpO2 below (%)", default=92)
-    # The chart's timeline and sign-off (issue 17). The plan's chair minutes after the infusion
-    # stay what the planner books; this is the least recovery before a discharge is charted.
+    # The chart's timeline and sign-off (docs/roles/nurse.md#timeline-rules). The plan's chair
+    # minutes after the infusion stay what the planner books; this is the least recovery before a
+    # discharge is charted.
     min_recovery_minutes = models.PositiveSmallIntegerField(
         default=30,
         help_text="Discharge no sooner than this after the infusion ends, unless the nurse "
@@ -80,7 +81,8 @@ class Location(models.Model):
         default=2,
         help_text="Outcomes call nothing a response before this many infusions are completed.",
     )
-    # Patients booking their own series (issue 19): off unless the clinic turns it on.
+    # Patients booking their own series (docs/product-rules.md#booking-online): off unless turned
+    # on.
     self_booking = models.BooleanField(
         "patients may book their own series",
         default=False,

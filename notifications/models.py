@@ -1,4 +1,5 @@
-"""The outbox (PRODUCT.md 5): every message is a PostgreSQL row before anything is sent.
+"""The outbox (docs/product-rules.md#reminders): every message is a PostgreSQL row before anything
+is sent.
 
 A row is written in the same transaction as the change that causes it: its kind, what it is
 about (`group`, e.g. ``session:<id>``, cancelled together), the channel and its send time in UTC.

@@ -35,7 +35,10 @@ QUIET_ENDS = dt.time(8)
 
 
 def defer_out_of_quiet_hours(when: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    """No text message between 21:00 and 08:00 local: move it to 08:00 (PRODUCT.md 5)."""
+    """No text message between 21:00 and 08:00 local: move it to 08:00.
+
+    docs/product-rules.md#quiet-hours
+    """
     local = when.astimezone(zone)
     if local.time() >= QUIET_STARTS:
         morning = local.date() + dt.timedelta(days=1)

@@ -1,4 +1,4 @@
-"""Outcome figures: one patient's progress, and a location's week (PRODUCT.md 3.3 and 6).
+"""Outcome figures: one patient's progress, and a location's week (docs/product-rules.md#outcomes).
 
 Every figure comes from a fixed number of aggregate queries, whatever the number of sessions.
 """
@@ -44,7 +44,8 @@ ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
 @dataclass(frozen=True)
 class Judgement:
-    """The response to treatment (PRODUCT.md 3.3) as far as it can be judged yet.
+    """The response to treatment (docs/product-rules.md#pain-change-and-response) as far as it can
+    be judged yet.
 
     The baseline is the intake's 7-day average pain; the current pain is the latest pain the
     patient reported after the first infusion: before a later infusion, or at the 24 h follow-up
@@ -85,7 +86,10 @@ def judge(
 
 
 def intake_baseline(intake: Any) -> int | None:
-    """The intake's average pain over the last 7 days: the baseline of PRODUCT.md 3.3."""
+    """The intake's average pain over the last 7 days: the response's baseline.
+
+    docs/product-rules.md#pain-change-and-response
+    """
     value = (intake.scores or {}).get("pain", {}).get("pain_average") if intake else None
     return int(value) if value is not None else None
 
@@ -290,7 +294,7 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
     - responder rate at the end of the week: of the patients with the location's number of
       completed infusions there and a pain reported after their first (before a later infusion
       or at a follow-up), those whose latest such pain is at least 50 % (30 % for moderate)
-      below the intake's 7-day average (PRODUCT.md 3.3).
+      below the intake's 7-day average (docs/product-rules.md#pain-change-and-response).
     """
     first_week = week_start - dt.timedelta(weeks=TREND_WEEKS - 1)
     range_start, _ = week_bounds(location, first_week)

@@ -10,7 +10,10 @@ from django.db.models import F, Q
 
 
 class TreatmentParameters(models.Model):
-    """The parameters a protocol template proposes and a treatment plan fixes (PRODUCT.md 3.5)."""
+    """The parameters a protocol template proposes and a treatment plan fixes.
+
+    docs/product-rules.md#treatment-plan-and-dosing
+    """
 
     indication = models.CharField(max_length=100, blank=True)
     infusions = models.PositiveSmallIntegerField("number of infusions", default=8)

@@ -150,7 +150,10 @@ def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
 
 
 def booking_blockers(patient: User) -> list[str]:
-    """Why this patient cannot be booked now; empty when they can (PRODUCT.md 3.2, 3.5)."""
+    """Why this patient cannot be booked now; empty when they can.
+
+    docs/product-rules.md#eligibility-and-bookability
+    """
     reasons = []
     if UrgentFlag.objects.open().filter(patient=patient).exists():
         reasons.append(

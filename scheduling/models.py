@@ -1,4 +1,5 @@
-"""Series and sessions (PRODUCT.md 4.1): one row per infusion, each with its chair, nurse and times.
+"""Series and sessions (docs/product-rules.md#series-and-sessions): one row per infusion, each with
+its chair, nurse and times.
 
 The database refuses double bookings: exclusion constraints (btree_gist) forbid two active
 sessions of one chair, or of one patient, that overlap in time, and two overlapping set-up windows

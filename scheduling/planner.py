@@ -1,4 +1,4 @@
-"""The series planner (PRODUCT.md 4.3): propose every session of a series at once.
+"""The series planner (docs/product-rules.md#the-series-planner): propose every session at once.
 
 Algorithm (deterministic: the same state of the database and the same request always give the
 same proposal):
@@ -59,84 +59,8 @@ same proposal):
    the same date by distance from the proposed time, then the same time on other dates that keep
    the spacing with the neighbouring sessions.
 
-What was tried and what it bought (`python -m bench.simulate --config 6c4n-k1 --demand 0.9`:
-6 chairs, 4 nurses, k = 1, demand 0.9 of the bound = 108 series; the offline reference books
-all 108):
-
-- The former planner (one anchor time for the whole series, earliest dates, a 15-minute grid):
-  71 booked, 37 refused with "unplaced session 1".
-- 20-minute grid, best-fit chair and nurse, per-date cost and dynamic programming over the whole
-  series: 91 (without the stranding cost: 76).
-- First-session search of 21 days instead of 14: 95 (28 days: no better).
-- Window distance weighted 0.3 against stranding and waiting: 97 (mean distance 19.4 minutes).
-- Stranding cost scaled by how busy the date is, so that an empty clinic keeps the patient's
-  exact time: 94; scaled by the busier of the date and the clinic over the series' reach: 97
-  again (23.1 minutes), and 6 chairs / 4 nurses with k = 2 went from 129 to 132.
-- Later starts weighed for only 3 days after the first that completes the series, dates worked
-  out lazily, the DP on arrays: the same series, the sweep four times faster.
-- Did not help: spreading each series evenly over its span (PACE 1-5 per day off the even
-  spread: 81-89), preferring later dates for the later sessions (0.3-2 per day: 67-83),
-  preferring earlier dates for every session (1-3 per day: 94-96), preferring emptier dates
-  (load cost 30-300: 84-90) or fuller ones (best fit across days, 5: 96, and worse with
-  12 chairs), a smaller, zero, larger or negative delay cost (0-30 per day: 89-94; negative:
-  57-59), a weekday cost of 0 or 10 (97-99, k = 2 131: noise), a larger stranding cost (120-240:
-  the same or the window distance above 30 minutes with k = 2), a crowding cost on dates more
-  than 70 % staffed (50-600 per share above it, with or without the weekday cost: 95-100, k = 2
-  129-132; on a model by day counts alone it bought 3-5 %, but in the planner a nearly full
-  date already costs window distance, since only the times nobody asked for are left on it).
-
-Then (issue 20, the planner's goal; all four clinics at demand 0.9, booked series for 6c4n-k1,
-6c4n-k2, 12c10n-k1, 12c10n-k2, bars 105, 149, 262, 306). First on a model by day counts alone
-(the idealised greedy above: 95, 134, 236, 275):
-
-- The least-loaded dates for every series (water-filling, 10-1000 x fill, linear to fourth
-  power): 93-95, 132-135, 234-238, 272-277: the early weeks, which only the first arrivals can
-  use, stay part empty. Latest dates (stretched series) always: 72-78.
-- Latest dates only when the first session must wait 2 calendar days: 105, 147, 261, 305, but 1
-  or 3-4 days gave 96-101: fragile. Least-loaded dates only when the first session must wait 2
-  (or 3) open days, earliest dates otherwise: 108, 153, 270, 315 (at 0.95: 109, 154, 272, 318),
-  the same for fill weights 5-100 and delay costs 3-30: the rule kept.
-
-In the planner:
-
-- That rule (LEVELLING_COST 30): 101, 134, 244, 279; 300: 105, 136, 251, 283. The last weeks
-  still stayed part empty: at a quiet clinic the window and stranding costs spread the early
-  series past the near days instead of packing them there.
-- Plus EARLINESS_COST 3 a day while the clinic is quiet: 107, 151, 267, 309 (1 a day: 107, 143,
-  266, 302; 10: about the same as 3), but 31-37 minutes from the window.
-- For the distance, no help: a distance weight of 0.5 (the same) or 1.0 (102, 133, 245, 282);
-  a convex distance cost (0.001-0.003 a minute squared); a weekday cost of 0 or 10 (counts
-  within 2, distance the same). Also no help: a congestion test on the fill of the next two
-  open days (0.8-0.9), later starts weighed for 7 or 21 days when congested (99-103, 130-131).
-- Most of the distance was morning windows given 16:20 or 14:40. EDGE_WEIGHT (inside the
-  window, the end nearer the edge of the day) 0.1: 107, 150, 266, 311 at 24-30 minutes; 0.15:
-  107, 150, 265, 309 at 20-22 minutes (kept); 0.2: 106, 149, 265, 309 at 24-26 minutes.
-
-Where it stands at demand 0.9 (planner / reference, booked inside spacing): 107/108 (0.991),
-151/153 (0.987), 266/270 (0.985), 312/315 (0.990) for 6c4n-k1, 6c4n-k2, 12c10n-k1, 12c10n-k2,
-19-22 minutes from the window on average, every series up to demand 0.8: the goal of 0.97 is
-met (taking the stranding weight's clinic load over the span from the first date, for the near
-horizon of `propose`, moved the figures from 107, 150, 265, 309 to these). Before (earliest
-dates at any load): 97, 132, 237, 271, which an idealised greedy by day counts matched (95,
-134, 236, 275): booking earliest-first under load fills weeks 2-6 and leaves the last weeks part
-empty, where no late arrival can still start a whole series. The series lost now are lost to
-the time of day (the rule books the reference's count on the model by day counts); at demand
-0.95 the planner books 0.955-0.968 of the reference.
-
-Loading (`python -m bench.planner`: a 12-session series, 20,000 sessions, goal p95 50 ms) is
-most of the time: planning is p50 3-8 ms. Tried: bucketing in the database (one aggregate query,
-GROUPING SETS by chair and date and by nurse and date, arrays ordered by start): the sorts for
-the groups cost PostgreSQL more than the Python pass they saved (p50 102-128 against 64 ms for
-the query alone, at load 5.6); local dates as integer day numbers (no change). Kept: one pass
-over the rows into the buckets (Resources set-up about a third faster); the near horizon
-(`near_horizon`: a quarter fewer rows, and only 5 queries unless the search goes further); a
-lower bound on start times in every scan. Back to back with the former planner at load
-2.1-2.6: p50 60.3 against 80.1 ms, p95 109.0 against 170.7 ms.
-The slow tail was not the planner: on a quiet machine p50 was 19 ms and p95 63 ms, and every
-proposal above 40 ms was one during which CPython ran a full collection (about 55 ms walking
-Django's whole start-up heap; the thousands of rows a proposal reads set one off every few dozen
-proposals). The web worker freezes its start-up heap (`clinic/heap.py`, called from
-`clinic/wsgi.py`): a full pass then takes about 1.5 ms and p95 is 21-30 ms.
+What was tried and what each step bought, and the figures against the offline reference, are in
+docs/benchmarks.md#planner-experiment-history and docs/benchmarks.md#the-series-planner.
 """
 
 from __future__ import annotations

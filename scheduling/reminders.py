@@ -1,4 +1,5 @@
-"""The message plan of a series (PRODUCT.md 5), and what each message says when it is sent.
+"""The message plan of a series (docs/product-rules.md#reminders), and what each message says when
+it is sent.
 
 Planning (inside the booking change's transaction): a confirmation now with a calendar
 invitation per session, the baseline questionnaire now, and per session a preparation message

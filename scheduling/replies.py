@@ -1,4 +1,5 @@
-"""Replies by text to the reminders (issue 16), registered with notifications' inbound webhook.
+"""Replies by text to the reminders (docs/reminders.md#two-way-texts-twilio), registered with
+notifications' inbound webhook.
 
 The words, as the reminder names them ("Reply C to confirm, R to reschedule"):
 

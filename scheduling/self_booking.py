@@ -1,4 +1,5 @@
-"""Patients book and manage their own series online (issue 19), through the desk's services.
+"""Patients book and manage their own series online
+(docs/roles/patient.md#patients-book-their-own-series), through the desk's services.
 
 Every workflow here calls scheduling.services (book_series, book_more, move_sessions,
 cancel_sessions, accept_hold), so a patient keeps the desk's rules (spacing, hours, chairs,
@@ -43,7 +44,8 @@ from scheduling.services import (
 from worklist import services as worklist
 from worklist.models import Cause
 
-# How long a proposal is kept for the patient choosing it (issue 19: "a short time").
+# How long a proposal is kept for the patient choosing it: a short time
+# (docs/product-rules.md#booking-online).
 HOLD_MINUTES = 10
 CANCELLED_ONLINE = "Cancelled by the patient online"
 

@@ -1,7 +1,7 @@
-"""The patient's own series online (issue 19): book it, move or cancel a session, wait for an
-earlier slot and accept one. The rules are the desk's (scheduling.services, through
-scheduling.self_booking); these views only choose what the patient may reach: their own plan,
-series, sessions and offers, and nothing else (404).
+"""The patient's own series online (docs/product-rules.md#booking-online): book it, move or cancel a
+session, wait for an earlier slot and accept one. The rules are the desk's (scheduling.services,
+through scheduling.self_booking); these views only choose what the patient may reach: their own
+plan, series, sessions and offers, and nothing else (404).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Booking, moving and cancelling sessions, safely under concurrency (PRODUCT.md 4.2, 4.3).
+"""Booking, moving and cancelling sessions, safely under concurrency
+(docs/product-rules.md#resources).
 
 Every change that takes a chair or a nurse runs in one transaction that first takes its locks,
 then reloads what constrains the change, checks it, and writes. Locking once and late, then

@@ -39,7 +39,8 @@ urlpatterns = [
     # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
     path("calendar/<slug:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
-    # Patients' own series online (issue 19); their appointments page stays at sessions/.
+    # Patients' own series online (docs/product-rules.md#booking-online); their appointments page
+    # stays at sessions/.
     path("my-series/", self_service.home, name="self_home"),
     path("my-series/book/", self_service.book, name="self_book"),
     path("my-series/<uuid:public_id>/book-rest/", self_service.book_rest, name="self_book_rest"),

@@ -13,7 +13,7 @@ from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-# The afternoon of the reported chart (issue 17): a Tuesday; the session starts at 15:45.
+# The afternoon of a reported chart: a Tuesday; the session starts at 15:45.
 AFTERNOON = dt.datetime(2027, 3, 2, 15, 10, tzinfo=NEW_YORK)
 
 # The patient of the reported chart: penicillin allergy (the sample intake), lorazepam (a

@@ -1,5 +1,6 @@
 """Django's own message texts, found by reading Django, so a test can tell when one reaches a
-page: the intake and review speak to people in their own words (issue 18)."""
+page: the intake and review speak to people in their own words
+(docs/product-rules.md#intake)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A patient with a booked series whose texts go out, for the two-way SMS tests (issue 16)."""
+"""A patient with a booked series whose texts go out, for the two-way SMS tests
+(docs/reminders.md#two-way-texts-twilio)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Finds English left on a page or in a message rendered in Spanish (issue 21).
+"""Finds English left on a page or in a message rendered in Spanish (docs/languages.md).
 
 Two checks, so that a string nobody marked for translation is caught as well as one marked and
 not translated:

@@ -109,8 +109,9 @@ MATRIX = {
     # POST only; a patient confirms or cancels their own appointment, another finds nothing.
     "scheduling:confirm_mine": ("post", "session", patient_page(ok=REDIRECT)),
     "scheduling:cancel_mine": ("post", "session", patient_page(ok=REDIRECT)),
-    # Patients' own series online (issue 19): this patient's series is booked in full, so the
-    # booking pages send them back to it; the other patient has no plan and sees why.
+    # Patients' own series online (docs/product-rules.md#booking-online): this patient's series is
+    # booked in full, so the booking pages send them back to it; the other patient has no plan and
+    # sees why.
     "scheduling:self_home": ("get", None, patient_page(False)),
     "scheduling:self_book": ("get", None, answers(FORBID, anon=LOGIN, patient=REDIRECT, other=OK)),
     "scheduling:self_book_rest": ("get", "series", patient_page(ok=REDIRECT)),

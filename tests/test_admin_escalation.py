@@ -1,4 +1,5 @@
-"""Clinic administrators manage configuration in the Django admin, never privileges (issue 14).
+"""Clinic administrators manage configuration in the Django admin, never privileges
+(docs/security.md#admin).
 
 One test walks every URL of every registered model admin (changelist, add, change, delete,
 history and custom ones such as a user's password page) as a clinic admin, GETs it and POSTs the

@@ -1,5 +1,6 @@
 """A patient online and the front desk book the same chair and time in two browsers at once
-(issue 19): exactly one wins, the other is told so in words and sees fresh alternatives."""
+(docs/product-rules.md#booking-online): exactly one wins, the other is told so in words and sees
+fresh alternatives."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A new patient completes the intake in Chromium: leaves midway, resumes, fixes an error,
-submits; axe-core checks every step for serious or critical accessibility violations. Issue 18:
+submits; axe-core checks every step for serious or critical accessibility violations. Also
 the date of birth from registration, the crisis box under item 9 taking focus, details only
 after a yes, the jaw's 44 px targets, numbered SSS buttons, the blood pressure with its unit and
 date, messages in people's words, a review page written for people, SITE_NAME in every title."""

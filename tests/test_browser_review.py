@@ -1,5 +1,5 @@
 """A clinician reviews in Chromium: the queue, a summary, approval with the default plan, and a
-second intake sent back for more information, which its patient then sees. Issue 18: the urgent
+second intake sent back for more information, which its patient then sees. Also: the urgent
 notice names the patient, the summary has every answer in words, the plan's indication comes
 from the intake, a refused decision is audited as refused and its messages are in people's
 words; once booked, the patient's home shows the next appointment and confirms it."""

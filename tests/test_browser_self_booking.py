@@ -1,5 +1,5 @@
 """A patient books their own series in Chromium, moves and cancels a session, and is told to
-call for a late cancellation (issue 19)."""
+call for a late cancellation (docs/product-rules.md#booking-online)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""A Spanish-speaking patient's whole journey in Chromium (issue 21): the language switch on the
-sign-up page of an English browser, registration and the emailed link, the whole intake in
-Spanish with axe-core on every page, and a reminder sent by a real Celery worker through the
-real SMTP peer, in Spanish, whose link opens a page in Spanish."""
+"""A Spanish-speaking patient's whole journey in Chromium (docs/languages.md): the language switch
+on the sign-up page of an English browser, registration and the emailed link, the whole intake in
+Spanish with axe-core on every page, and a reminder sent by a real Celery worker through the real
+SMTP peer, in Spanish, whose link opens a page in Spanish."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Infusion-day rules and the nurse's chart (PRODUCT.md 6)."""
+"""Infusion-day rules and the nurse's chart (docs/product-rules.md#infusion-day)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_a_nurse_of_another_location_cannot_open_the_chart(login):
     assert response.status_code == 404
 
 
-# --- The chart over HTTP, on the afternoon of the reported case (issue 17) -------------------
+# --- The chart over HTTP, on the afternoon of a reported case (a Tuesday, 15:45) -------------
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 SITE = "https://clinic.example.org"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
-# The codes issue 22 lists, and nothing else, may code an Observation.
+# The codes docs/fhir.md#endpoints lists, and nothing else, may code an Observation.
 SCORE_CODES = {"44261-6", "44260-8", "70274-6", "91147-9", "38208-5"}
 VITAL_CODES = {"85354-9", "8867-4", "59408-5", "9279-1", "29463-7"}
 COMPONENT_CODES = {"8480-6", "8462-4"}

@@ -1,4 +1,5 @@
-"""Every flag rule of PRODUCT.md 3.4, with its threshold edges (pure functions, no database)."""
+"""Every flag rule of docs/product-rules.md#safety-flags, with its threshold edges (pure functions,
+no database)."""
 
 from __future__ import annotations
 
@@ -176,7 +177,7 @@ def test_a_clean_screen_has_only_the_acr_result():
     assert list(codes(safety())) == ["acr_2016_met"]
 
 
-# --- Issue 18: the patient's words, severity and "now or in the past" ---------------------------
+# --- Form 2: the patient's words, severity and "now or in the past" -----------------------------
 
 
 @pytest.mark.parametrize("control", ["not_controlled", "not_sure"])

@@ -1,6 +1,7 @@
-"""A fresh install works on the first start (issue 18), and existing enrolments survive the move
-to django-otp (issue 14). Both run `manage.py migrate` in a subprocess against a database of
-their own, created empty on the test server, exactly as the first `make run` does."""
+"""A fresh install works on the first start (docs/operations.md#the-two-commands), and existing
+enrolments survive the move to django-otp (docs/security.md#sign-in). Both run `manage.py migrate`
+in a subprocess against a database of their own, created empty on the test server, exactly as the
+first `make run` does."""
 
 from __future__ import annotations
 

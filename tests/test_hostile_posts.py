@@ -1,9 +1,9 @@
 """Random and hostile input to every POST endpoint, as every role: never a server error, and
 nothing in the database changes when the input is refused.
 
-The intake's own drafts are the one intended exception: a step keeps what the patient typed,
-even when it does not validate, so that nothing is lost (PRODUCT.md 2); the audit log, sessions
-and the failed sign-in counter also record refused attempts, as they should.
+The intake's own drafts are the one intended exception: a step keeps what the patient typed, even
+when it does not validate, so that nothing is lost (docs/product-rules.md#intake); the audit log,
+sessions and the failed sign-in counter also record refused attempts, as they should.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Issue 18: the intake's questions are asked once, clearly, with details only after a yes."""
+"""The intake's questions (docs/product-rules.md#intake) are asked once, clearly, with details only
+after a yes."""
 
 from __future__ import annotations
 

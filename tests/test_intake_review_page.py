@@ -1,4 +1,4 @@
-"""Issue 18: the patient's review page is written for people."""
+"""The patient's review page is written for people (docs/product-rules.md#intake)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Issue 18: changed questions get a new form version; a draft finishes on the version it
-started."""
+"""Changed questions get a new form version (docs/roles/patient.md#form-versions); a draft finishes
+on the version it started."""
 
 from __future__ import annotations
 

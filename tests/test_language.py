@@ -1,6 +1,6 @@
-"""Patients read the site in English or Spanish (issue 21): the browser's language before signing
-in, the language switch on every patient page, and the patient's stored language once signed in,
-which wins over the browser's. Staff pages stay in English."""
+"""Patients read the site in English or Spanish (docs/languages.md): the browser's language before
+signing in, the language switch on every patient page, and the patient's stored language once signed
+in, which wins over the browser's. Staff pages stay in English."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The outbox and the message plan (PRODUCT.md 5), on real PostgreSQL."""
+"""The outbox and the message plan (docs/product-rules.md#reminders), on real PostgreSQL."""
 
 from __future__ import annotations
 

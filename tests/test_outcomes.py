@@ -1,4 +1,5 @@
-"""The response to treatment (PRODUCT.md 3.3, issue 17) as patients and clinicians see it."""
+"""The response to treatment (docs/product-rules.md#pain-change-and-response) as patients and
+clinicians see it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Issue 18: the patient's home shows the real state: the next appointment, confirm and cancel
-within the one cancellation policy, and what to do before it; the appointments page likewise."""
+"""The patient's home shows the real state (docs/roles/patient.md#the-patients-home): the next
+appointment, confirm and cancel within the one cancellation policy, and what to do before it; the
+appointments page likewise."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Issue 18: every page title carries SITE_NAME, a 403 is one log line, and no Django default
-message text reaches a page in the intake and review journeys."""
+"""People's words (docs/product-rules.md#intake): every page title carries SITE_NAME, a 403 is one
+log line, and no Django default message text reaches a page in the intake and review journeys."""
 
 from __future__ import annotations
 

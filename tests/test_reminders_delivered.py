@@ -1,6 +1,7 @@
 """Reminders as the patient receives them: the delivered email, the link inside it, the calendar
-attachment as a calendar app parses it (issue 15). Messages are sent in-process through the
-same send path the worker runs, into Django's in-memory mailbox, which keeps every delivery."""
+attachment as a calendar app parses it (docs/reminders.md#calendars). Messages are sent in-process
+through the same send path the worker runs, into Django's in-memory mailbox, which keeps every
+delivery."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Issue 18: the clinician's summary shows every answer in people's words; decisions are audited
-as made or refused; urgent notices name the patient."""
+"""The clinician's summary shows every answer in people's words; decisions are audited as made
+or refused; urgent notices name the patient
+(docs/roles/clinician.md#the-review-queue-and-the-summary)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rules of PRODUCT.md 4.2 and the spacing of 4.3, against real PostgreSQL."""
+"""The rules of docs/product-rules.md#resources and #spacing, against real PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A storm of the front desk's changes over HTTP on gunicorn: moves, cancellations, waitlist
-requests and accepted offers from 12 threads for 60 seconds (issue 20). The answer is never a
-server error, and every rule the database and the services keep still holds afterwards."""
+requests and accepted offers from 12 threads for 60 seconds (docs/architecture.md#the-lock-order).
+The answer is never a server error, and every rule the database and the services keep still holds
+afterwards."""
 
 from __future__ import annotations
 

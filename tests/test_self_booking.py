@@ -1,4 +1,5 @@
-"""Patients book and manage their own series online (issue 19), under the desk's rules."""
+"""Patients book and manage their own series online, under the desk's rules
+(docs/product-rules.md#booking-online)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Staged sign-in, the lockout on every way in, trusted proxies and pruning (issue 14).
+"""Staged sign-in, the lockout on every way in, trusted proxies and pruning
+(docs/security.md#lockout).
 
 Everything goes over HTTP with the test client, against the real database.
 """

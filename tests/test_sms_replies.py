@@ -1,4 +1,5 @@
-"""Two-way SMS (issue 16): patients answer a reminder by text, through Twilio's inbound webhook.
+"""Two-way SMS (docs/reminders.md#two-way-texts-twilio): patients answer a reminder by text, through
+Twilio's inbound webhook.
 
 Every request is signed the way Twilio signs it (the SDK's RequestValidator, a test auth token,
 over the public URL SITE_URL + path); unsigned, tampered and wrongly signed ones are refused.

@@ -1,4 +1,5 @@
-"""Texts through the twilio SDK and Twilio's delivery-status callbacks (issue 16).
+"""Texts through the twilio SDK and Twilio's delivery-status callbacks
+(docs/reminders.md#two-way-texts-twilio).
 
 The SDK talks real HTTP to a local stand-in of Twilio's API in a thread of this process
 (tests/twilio_peer.py); callbacks are POSTed signed as Twilio signs them.

@@ -1,6 +1,7 @@
-"""A Spanish-speaking patient's answers (issue 21): the PHQ-9 and GAD-7 asked in their authors'
-Spanish wording, the consent texts in Spanish, each answer set stored with its instrument, version
-and language, and the clinician's summary in English saying which language they were given in."""
+"""A Spanish-speaking patient's answers (docs/languages.md#the-instruments): the PHQ-9 and GAD-7
+asked in their authors' Spanish wording, the consent texts in Spanish, each answer set stored with
+its instrument, version and language, and the clinician's summary in English saying which language
+they were given in."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every patient page and every message a patient receives, rendered in Spanish, has no English
-left (issue 21): strings never marked for translation count too (tests/spanish_scan.py)."""
+"""Every patient page and every message a patient receives, rendered in Spanish, has no English left
+(docs/languages.md#tests): strings never marked for translation count too
+(tests/spanish_scan.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A Spanish-speaking patient told "no" online is told in Spanish (issue 21, found under 23).
+"""A Spanish-speaking patient told "no" online is told in Spanish (docs/languages.md#tests).
 
 The page scans (test_spanish_pages.py) render each page as it first appears; these drive the
 self-service forms into each refusal a patient can meet and scan the page that shows it.

@@ -1,4 +1,5 @@
-"""New staff accounts come from an invitation with a role from a fixed list (issue 14)."""
+"""New staff accounts come from an invitation with a role from a fixed list
+(docs/security.md#admin)."""
 
 from __future__ import annotations
 

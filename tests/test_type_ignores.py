@@ -1,4 +1,5 @@
-"""Every `type: ignore` in the project's own code says why, on its line (issue 23).
+"""Every `type: ignore` in the project's own code says why, on its line
+(docs/operations.md#checks-ci-runs).
 
 mypy's `ignore-without-code` makes each one name the error it silences; this makes each one
 also give the reason, so that the next engineer can tell a stub's gap from a real bug left in.

@@ -1,5 +1,6 @@
-"""The staff worklist (issue 16): one idempotent way in (`open_task`), the front desk's and the
-clinicians' lists over HTTP, assign to me, done with a note, filters and counts in the menu."""
+"""The staff worklist (docs/roles/front-desk.md#the-staff-worklist): one idempotent way in
+(`open_task`), the front desk's and the clinicians' lists over HTTP, assign to me, done with a note,
+filters and counts in the menu."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PostgreSQL keeps a signed chart as it was signed (issue 17).
+"""PostgreSQL keeps a signed chart as it was signed (docs/roles/nurse.md#sign-and-lock).
 
 - A signed record refuses UPDATE and DELETE, except the one change signing leaves open: a
   clinician's co-signature, once, when the record asks for one.

@@ -1,6 +1,7 @@
 """The database refuses to change or delete the answers of a submitted intake version.
 
-Submitted answers are a clinical record: a later change makes a new version (PRODUCT.md 2).
+Submitted answers are a clinical record: a later change makes a new version
+(docs/product-rules.md#intake).
 """
 
 from django.db import migrations

@@ -1,5 +1,6 @@
-"""The first versions of the consent texts in Spanish (issue 21): the same version as the English
-ones (2026-11), so a signature in either language records the same version and its language."""
+"""The first versions of the consent texts in Spanish (docs/languages.md#consent-texts): the same
+version as the English ones (2026-11), so a signature in either language records the same version
+and its language."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
-"""The default protocol of PRODUCT.md 3.5: 8 infusions, 0.5 mg/kg over 40 minutes, 2-3 a week
-within 4 weeks. Clinic admins change it, or add others, in the admin."""
+"""The default protocol (docs/product-rules.md#treatment-plan-and-dosing): 8 infusions, 0.5 mg/kg
+over 40 minutes, 2-3 a week within 4 weeks. Clinic admins change it, or add others, in the admin."""
 
 from decimal import Decimal
 

@@ -1,4 +1,5 @@
-"""A hold belongs to a waitlist entry or to a patient choosing a series online (issue 19).
+"""A hold belongs to a waitlist entry or to a patient choosing a series online
+(docs/product-rules.md#booking-online).
 
 Existing holds keep their entry; each gets its own public id (a new uuid per row, so the unique
 column is filled before it is made unique)."""

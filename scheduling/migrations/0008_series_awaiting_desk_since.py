@@ -1,4 +1,5 @@
-"""A series booked online where the desk confirms waits for it: since when (issue 19)."""
+"""A series booked online where the desk confirms waits for it: since when
+(docs/roles/patient.md#patients-book-their-own-series)."""
 
 from django.db import migrations, models
 
