@@ -52,7 +52,7 @@ MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+?\.md)(?:#([\w-]+))?\)")
 
 
 def project_files() -> list[Path]:
-    found = []
+    found: list[Path] = []
     for directory, subdirectories, names in os.walk(ROOT):
         here = Path(directory)
         subdirectories[:] = sorted(
@@ -79,7 +79,7 @@ def github_slug(heading: str) -> str:
 def anchors(page: Path) -> set[str]:
     """Every heading's anchor in a Markdown page (a repeated heading gets -1, -2, ...)."""
     seen: dict[str, int] = {}
-    result = set()
+    result: set[str] = set()
     fenced = False
     for line in page.read_text(encoding="utf-8").splitlines():
         if line.lstrip().startswith("```"):
@@ -125,7 +125,7 @@ def test_no_file_cites_an_issue_number() -> None:
 
 def citations() -> list[tuple[str, Path, str | None]]:
     """(where, the page cited, its anchor) for every docs/ citation and every Markdown link."""
-    result = []
+    result: list[tuple[str, Path, str | None]] = []
     for path in project_files():
         for number, line in enumerate(lines_of(path), start=1):
             for match in DOC_CITATION.finditer(line):
