@@ -54,7 +54,11 @@ class NurseShiftAdmin(NamedDateTimeAdmin[NurseShift]):
         return f"{starts:%a %-d %b %Y, %-H:%M}–{ends:%-H:%M} {ends.tzname()}"
 
     def get_form(
-        self, request: HttpRequest, obj: NurseShift | None = None, change: bool = False, **kwargs: Any
+        self,
+        request: HttpRequest,
+        obj: NurseShift | None = None,
+        change: bool = False,
+        **kwargs: Any,
     ) -> type[forms.ModelForm[NurseShift]]:
         form = super().get_form(request, obj, change, **kwargs)
         abbreviation = timezone.now().astimezone(_zone_for(request, obj)).tzname()

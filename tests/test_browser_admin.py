@@ -59,7 +59,8 @@ def test_every_admin_page_a_clinic_admin_uses_passes_axe(page, stamford, eight_t
     links = page.locator("#content-main a[href^='/admin/']").evaluate_all(
         "links => links.map(link => link.getAttribute('href'))"
     )
-    pages = sorted(set(links)) + [
+    pages = [
+        *sorted(set(links)),
         f"/admin/locations/location/{stamford.pk}/change/",
         f"/admin/locations/nurseshift/{eight_to_six_shift.pk}/change/",
     ]
