@@ -84,13 +84,8 @@ class NurseShiftAdmin(NamedDateTimeAdmin[NurseShift]):
 
 
 def _zone_for(request: HttpRequest, shift: NurseShift | None) -> zoneinfo.ZoneInfo:
-    """An existing shift's location's zone; for a new one, the admin's first location's (or the
-    first active location's)."""
+    """An existing shift's location's zone; for a new one, the admin's first location's."""
     if shift is not None:
         return shift.location.zone
-    location = (
-        Location.objects.filter(staff=request.user).first()
-        if request.user.is_authenticated
-        else None
-    ) or Location.objects.filter(is_active=True).first()
-    return location.zone if location else zoneinfo.ZoneInfo("UTC")
+    first = Location.objects.filter(staff=request.user.pk).order_by("pk").first()
+    return first.zone if first else Location.default_zone()
