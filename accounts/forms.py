@@ -213,6 +213,7 @@ class StaffInvitationForm(forms.Form):
 
     email = _email_field(help_text=_("The invitation link is sent here."))
     first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
     role = forms.ChoiceField(
         label=_("Role"),
         choices=[("", _("Choose a role"))]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+import zoneinfo
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -111,6 +112,18 @@ class User(AbstractUser):
         """Each role lands on the page where its daily work starts."""
         return reverse(HOME_URL_NAMES[Role(self.role)])
 
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone a staff page shows times in when they belong to no one location.
+
+        Times are read where the clinic is (docs/security.md names UTC for exports only): the
+        zone of the first location this person works at, else of the clinic's first active
+        location, else UTC on a site with no location yet.
+        """
+        from locations.models import Location
+
+        first = self.locations.order_by("pk").first()
+        return first.zone if first else Location.default_zone()
+
 
 class PatientProfile(models.Model):
     """Contact details and communication choices of a patient, kept current from the intake.
@@ -167,6 +180,7 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
     invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(
         "locations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

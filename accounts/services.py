@@ -224,6 +224,7 @@ def create_invitation(
     email: str,
     first_name: str,
     location: Location | None,
+    last_name: str = "",
     invited_by: User,
     role: Role = Role.PATIENT,
 ) -> Invitation:
@@ -239,6 +240,7 @@ def create_invitation(
         invitation = Invitation.objects.create(
             email=User.objects.normalize_email(email).lower(),
             first_name=first_name,
+            last_name=last_name,
             role=role,
             location=location,
             invited_by=invited_by,

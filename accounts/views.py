@@ -170,6 +170,7 @@ def invite(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "invitations": invitations,
             "now": timezone.now(),
+            "zone": request.user.time_zone(),
             "lifetime_days": services.INVITATION_LIFETIME.days,
         },
     )
@@ -215,7 +216,7 @@ def _accept_staff_invitation(
     form = StaffInvitationAcceptForm(
         request.POST or None,
         invited_email=invitation.email,
-        initial={"first_name": invitation.first_name},
+        initial={"first_name": invitation.first_name, "last_name": invitation.last_name},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -240,6 +241,7 @@ def invite_staff(request: AuthenticatedRequest) -> HttpResponse:
         invitation = services.create_invitation(
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
             location=form.cleaned_data["location"],
             invited_by=request.user,
             role=form.cleaned_data["role"],
@@ -254,6 +256,7 @@ def invite_staff(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "invitations": invitations,
             "now": timezone.now(),
+            "zone": request.user.time_zone(),
             "lifetime_days": services.INVITATION_LIFETIME.days,
         },
     )

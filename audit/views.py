@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -63,7 +64,8 @@ def _typed(form: AuditSearchForm) -> dict[str, str]:
     return {name: str(form.data.get(name, ""))[:100] for name in AuditSearchForm.base_fields}
 
 
-def _events(data: dict[str, Any]) -> Any:
+def _events(data: dict[str, Any], zone: zoneinfo.ZoneInfo) -> Any:
+    """Events matching the search; "from" and "to" are whole days where the reader is."""
     events = AuditEvent.objects.all()
     if data.get("patient"):
         events = events.filter(
@@ -72,9 +74,9 @@ def _events(data: dict[str, Any]) -> Any:
     if data.get("user"):
         events = events.filter(actor_id__in=User.objects.filter(_people(data["user"])).values("pk"))
     if data.get("since"):
-        events = events.filter(at__gte=dt.datetime.combine(data["since"], dt.time(), dt.UTC))
+        events = events.filter(at__gte=dt.datetime.combine(data["since"], dt.time(), zone))
     if data.get("until"):
-        end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time(), dt.UTC)
+        end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time(), zone)
         events = events.filter(at__lt=end)
     return events
 
@@ -98,12 +100,13 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
     criteria = form.cleaned_data if form.is_bound and form.is_valid() else {}
     if any(criteria.values()) and not search_id:
         search_id = _keep(request, _typed(form))
-    page = Paginator(_events(criteria).order_by("-at", "-id"), 100).get_page(number)
+    zone = request.user.time_zone()
+    page = Paginator(_events(criteria, zone).order_by("-at", "-id"), 100).get_page(number)
     ids = {e.actor_id for e in page} | {e.patient_id for e in page}
     people = User.objects.in_bulk([i for i in ids if i])
     rows = [(e, people.get(e.actor_id), people.get(e.patient_id)) for e in page]
     return render(
         request,
         "audit/search.html",
-        {"form": form, "page": page, "rows": rows, "search_id": search_id},
+        {"form": form, "page": page, "rows": rows, "search_id": search_id, "zone": zone},
     )

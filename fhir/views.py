@@ -166,6 +166,7 @@ def _clients_page(
         "token": created[1] if created else None,
         "api_url": r.base_url(),
         "rate": settings.FHIR_REQUESTS_PER_MINUTE,
+        "zone": request.user.time_zone(),
     }
     response = render(request, "fhir/clients.html", context)
     # The page may show a token: never kept by a browser or a proxy.

@@ -120,6 +120,13 @@ class Location(models.Model):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @classmethod
+    def default_zone(cls) -> zoneinfo.ZoneInfo:
+        """Where a time tied to no location is read: the clinic's first active location's zone
+        (UTC only on a site that has no location yet)."""
+        first = cls.objects.filter(is_active=True).order_by("pk").first()
+        return first.zone if first else zoneinfo.ZoneInfo("UTC")
+
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.zone)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from clinic.admin_fields import NamedDateTimeAdmin
 from scheduling.models import CalendarFeed, Hold, Series, Session, WaitlistEntry
 
 SESSION_COLUMNS = ("number", "starts_at", "ends_at", "chair", "nurse", "status")
@@ -17,7 +18,7 @@ class SessionInline(admin.TabularInline[Session, Series]):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin[Series]):
+class SeriesAdmin(NamedDateTimeAdmin[Series]):
     """Read-mostly: bookings go through the front desk's planner, which keeps the rules."""
 
     list_display = ["public_id", "location", "status", "created_at"]
@@ -27,7 +28,7 @@ class SeriesAdmin(admin.ModelAdmin[Series]):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin[Session]):
+class SessionAdmin(NamedDateTimeAdmin[Session]):
     list_display = ["public_id", "location", "starts_at", "chair", "status"]
     list_filter = ["location", "status"]
     date_hierarchy = "starts_at"
@@ -53,5 +54,5 @@ class WaitlistEntryAdmin(admin.ModelAdmin[WaitlistEntry]):
     raw_id_fields = ["session"]
 
 
-admin.site.register(Hold)
+admin.site.register(Hold, NamedDateTimeAdmin)
 admin.site.register(CalendarFeed)

@@ -27,7 +27,6 @@ last. The answers carry no clinical detail: the clinic, a first name, a time, a 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from accounts import consent
 from accounts.models import PatientProfile, User
+from locations.models import Location
 from notifications import services as outbox
 from notifications.models import Channel, InboundText, Message, MessageStatus
 from notifications.registry import Answer
@@ -286,12 +286,16 @@ def _unclear(
         about = "number:" + hashlib.sha256(text.sender.encode()).hexdigest()[:24]
         names = ", ".join(p.user.get_full_name() for p in profiles)
         subject = f"Shared number: {names}" if names else "A number no patient has"
-    received = text.received_at.astimezone(dt.UTC)
+    # Said in the clinic's time, as the desk reads every other time.
+    location = Location.objects.filter(pk=location_pk).first() if location_pk else None
+    zone = location.zone if location else Location.default_zone()
+    received = text.received_at.astimezone(zone)
+    when = f"{received:%-d %b %H:%M} {received.tzname()}"
     worklist.open_task(
         Cause.UNCLEAR_REPLY,
         about,
         subject=subject,
-        detail=f"{received:%-d %b %H:%M} UTC from {text.sender}: “{text.body[:500]}”",
+        detail=f"{when} from {text.sender}: “{text.body[:500]}”",
         link=_series_link(series_id),
         location_pk=location_pk,
     )

@@ -118,6 +118,7 @@ def test_a_staff_invitation_comes_from_the_worker_and_the_invitee_accepts_once(
         {
             "email": "dr.kim@example.org",
             "first_name": "Jae",
+            "last_name": "Kim",
             "role": Role.CLINICIAN,
             "location": str(location.pk),
         },

@@ -278,6 +278,15 @@ def test_anything_else_opens_an_unclear_reply_task_and_a_second_joins_it(after_r
     assert after_reminder.session.status == Status.BOOKED
 
 
+def test_an_unclear_reply_says_when_it_came_in_the_locations_time(after_reminder):
+    reply("can I bring my dog")
+
+    (task,) = tasks(cause="unclear_reply", status="open")
+    # 16:00 UTC on 8 March 2027 is 11:00 in Stamford, still on standard time.
+    assert task.detail.startswith("8 Mar 11:00 EST from "), task.detail
+    assert "UTC" not in task.detail
+
+
 def test_a_number_shared_by_two_patients_goes_to_the_one_whose_reminder_was_sent_last(
     twilio_settings, clinic
 ):

@@ -27,6 +27,7 @@ def test_a_clinic_admin_invites_a_clinician_who_sets_a_password_and_then_enrols(
         {
             "email": "Dr.Kim@Example.org",
             "first_name": "Jae",
+            "last_name": "Kim",
             "role": Role.CLINICIAN,
             "location": str(location.pk),
         },
@@ -80,7 +81,13 @@ def test_the_staff_invitation_offers_no_role_outside_the_fixed_list(login, role)
 
     response = admin.post(
         "/invitations/staff/new/",
-        {"email": "someone@example.org", "first_name": "S", "role": role, "is_superuser": "on"},
+        {
+            "email": "someone@example.org",
+            "first_name": "S",
+            "last_name": "T",
+            "role": role,
+            "is_superuser": "on",
+        },
     )
 
     assert response.status_code == 200
