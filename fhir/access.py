@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
-from clinic.middleware import checks_its_own_input
 from audit.models import AuditEvent
+from clinic.middleware import checks_its_own_input
 from fhir import mapping as r
 from fhir.models import IntegrationClient
 
