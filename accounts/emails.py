@@ -57,7 +57,7 @@ def password_reset_lifetime() -> dt.timedelta:
 # --- Planning (inside the action's transaction) --------------------------------------------------
 
 
-def _plan(kind: str, about: str, pk: int) -> Message:
+def _plan(kind: str, about: str, pk: int | None) -> Message:
     message = outbox.enqueue(
         channel=Channel.EMAIL,
         kind=kind,
@@ -81,8 +81,11 @@ def plan_invitation(invitation: Invitation) -> Message:
     return _plan(Kind.INVITATION, "invitation", invitation.pk)
 
 
-def plan_password_reset(user: User) -> Message:
-    return _plan(Kind.PASSWORD_RESET, "user", user.pk)
+def plan_password_reset(user: User | None) -> Message:
+    """None: a reset asked for an address with no account that may reset its password. The row
+    is written all the same (the worker skips it), so that a request for a known address does
+    no more work than one for an unknown address (accounts.services.request_password_reset)."""
+    return _plan(Kind.PASSWORD_RESET, "user", user.pk if user is not None else None)
 
 
 # --- Resolving (when the worker sends) -----------------------------------------------------------
@@ -203,7 +206,12 @@ def resolve_invitation(message: Message) -> Resolved:
     )
 
 
+NO_ACCOUNT = "not sent: no account at the address asked for may reset its password"
+
+
 def resolve_password_reset(message: Message) -> Resolved:
+    if message.context.get("user") is None:
+        raise Skip(NO_ACCOUNT)
     user = _user(message)
     if not can_reset_password(user):
         raise Skip("not sent: the account is not active")

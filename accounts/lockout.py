@@ -1,7 +1,9 @@
 """The lockout on django-axes: one count of failures for every way in, per account and per address.
 
-Failures are wrong passwords (the app's sign-in and so the admin's, which redirects there), wrong
-second-step codes and guessed password-reset links. An account is locked after
+Failures are submitted credentials only: wrong passwords (the app's sign-in and so the admin's,
+which redirects there), wrong second-step codes and guessed password-reset links posted with a
+new password. Opening a page (a GET) never counts, since any page can make a visitor's browser
+open any address of this site (an <img>). An account is locked after
 LOGIN_FAILURES_PER_USER of them, an address after LOGIN_FAILURES_PER_IP, both within
 LOGIN_LOCKOUT_SECONDS of the latest failure (axes' cool-off: a failure during a lockout extends it).
 

@@ -326,8 +326,10 @@ def mfa(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     user = waiting.user
     if lockout.is_locked(request, user.email):
-        # As axes' backend does for a password during a lockout: the attempt counts too.
-        lockout.record_failure(request, user.email)
+        # As axes' backend does for a password during a lockout: a submitted code counts too;
+        # opening the page submits nothing.
+        if request.method == "POST":
+            lockout.record_failure(request, user.email)
         return lockout.lockout_response(request)
     device = security.authenticator(user)
     enrolling = device is None
@@ -394,16 +396,18 @@ def password_reset_confirm(request: HttpRequest, uidb64: str, token: str) -> Htt
     """Choosing a new password from an emailed link, inside the lockout.
 
     GET shows the form and changes nothing (mail scanners use up nothing); a valid POST uses the
-    link once. A token that is no reset link of the account the address names (a guess) counts
-    as a failed sign-in for that account; while the account or the address is locked, setting a
-    password is refused. A used or expired link is genuine and counts for nothing.
+    link once. A token posted that is no reset link of the account the address names (a guess)
+    counts as a failed sign-in for that account; while the account or the address is locked,
+    setting a password is refused. Opening a link counts for nothing, guessed or not: an <img>
+    of a guessed link on any page would make every visitor's browser lock the account. A used
+    or expired link is genuine and counts for nothing.
     """
     user = _account_named_by(uidb64)
     username = user.email if user is not None else None
     try:
         link = services.reset_link(user, token)
     except LinkUnavailable as unavailable:
-        if unavailable.reason == unavailable.UNKNOWN:
+        if unavailable.reason == unavailable.UNKNOWN and request.method == "POST":
             lockout.record_failure(request, username)
         return _reset_unavailable(request, unavailable)
     if request.method == "POST" and lockout.is_locked(request, username):

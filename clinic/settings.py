@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # browser's Accept-Language; PatientLanguageMiddleware below overrides both once signed in.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, the first to read a posted form: a control character is a 400 page.
+    "clinic.middleware.ControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import User
 from audit.models import AuditEvent
+from clinic.middleware import checks_its_own_input
 from fhir import mapping as r
 from fhir.models import IntegrationClient
 
@@ -115,8 +116,9 @@ def fhir_api(view: FhirView) -> FhirView:
             )
         return view(request, client, *args, **kwargs)
 
-    # A bearer-token API that writes nothing: a POST gets 405 from the view, not CSRF's page.
-    return csrf_exempt(wrapped)
+    # A bearer-token API that writes nothing: a POST gets 405 from the view, not CSRF's page; a
+    # control character in a parameter gets a 400 OperationOutcome from the search's form.
+    return checks_its_own_input(csrf_exempt(wrapped))
 
 
 def scoped(client: IntegrationClient, resource_type: str) -> HttpResponse | None:

@@ -23,6 +23,7 @@ from charting.models import InfusionRecord, VitalSign
 from fhir import codes
 from fhir import questionnaires as q
 from fhir.places import Places
+from fhir.search import PARAMETERS, RESULT_PARAMETERS, Issue
 from intake.models import Intake, IntakeAnswer
 from locations.models import Chair, Location
 from outcomes.models import CheckIn
@@ -574,9 +575,16 @@ def vital_observations(reading: VitalSign, number: int) -> list[Resource]:
 
 
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> Resource:
+    return outcome([(code, diagnostics)], severity)
+
+
+def outcome(issues: Sequence[Issue], severity: str = "error") -> Resource:
     return {
         "resourceType": "OperationOutcome",
-        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+        "issue": [
+            {"severity": severity, "code": code, "diagnostics": diagnostics}
+            for code, diagnostics in issues
+        ],
     }
 
 
@@ -585,8 +593,22 @@ def bundle(
     total: int,
     links: Sequence[tuple[str, str]],
     now: dt.datetime,
+    ignored: Sequence[Issue] = (),
 ) -> Resource:
-    """A searchset Bundle: entries with their search mode (match or include), total matches."""
+    """A searchset Bundle: entries with their search mode (match or include), total matches;
+    under lenient handling, an OperationOutcome (search mode "outcome") of what was ignored."""
+    found = [
+        {"fullUrl": full_url(resource), "resource": resource, "search": {"mode": mode}}
+        for resource, mode in entries
+    ]
+    if ignored:
+        found.append(
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                "resource": outcome(ignored, "warning"),
+                "search": {"mode": "outcome"},
+            }
+        )
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
@@ -594,45 +616,19 @@ def bundle(
         "type": "searchset",
         "total": total,
         "link": [{"relation": relation, "url": url} for relation, url in links],
-        "entry": [
-            {"fullUrl": full_url(resource), "resource": resource, "search": {"mode": mode}}
-            for resource, mode in entries
-        ],
+        "entry": found,
     }
-
-
-SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
-    "Patient": [("_id", "token", "The patient's id")],
-    "Observation": [
-        ("patient", "reference", "The patient the observation is about"),
-        ("date", "date", "Observation.effective (eq, ge, gt, le, lt)"),
-    ],
-    "QuestionnaireResponse": [
-        ("patient", "reference", "The patient who answered"),
-        ("authored", "date", "When the answers were submitted (eq, ge, gt, le, lt)"),
-    ],
-    "Appointment": [
-        ("patient", "reference", "The patient of the appointment"),
-        ("date", "date", "Appointment.start (eq, ge, gt, le, lt)"),
-    ],
-    "Location": [],
-    "Questionnaire": [("url", "uri", "The canonical URL")],
-}
-PAGING_PARAMS = [
-    ("_count", "number", "Resources per page (default 50)"),
-    ("_offset", "number", "Resources to skip (paging; the Bundle's next link carries it)"),
-]
 
 
 def capability_statement(date: str) -> Resource:
     resources = []
-    for resource_type, params in SEARCH_PARAMS.items():
+    for resource_type, params in PARAMETERS.items():
         entry: Resource = {
             "type": resource_type,
             "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [
                 {"name": name, "type": kind, "documentation": text}
-                for name, kind, text in [*params, *PAGING_PARAMS]
+                for name, kind, text in [*params, *RESULT_PARAMETERS]
             ],
         }
         if resource_type == "Patient":

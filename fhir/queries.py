@@ -13,7 +13,7 @@ import datetime as dt
 import heapq
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
@@ -32,6 +32,13 @@ from outcomes.models import QuestionnaireResponse as MilestoneResponse
 from scheduling.models import Session
 
 Resource = dict[str, Any]
+
+# Observation categories (observation-category) as fhir.mapping gives them.
+SURVEY, VITAL_SIGNS = "survey", "vital-signs"
+
+
+def _category(resource: Resource) -> str:
+    return str(resource["category"][0]["coding"][0]["code"])
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,35 @@ class Source:
     build: Callable[[Any], list[Resource]]
     owner: Callable[[Any], User]
     total: Callable[[QuerySet[Any]], int]
+    # The category of each resource a row gives, in order (fhir.mapping builds them); a single
+    # one for a source of one category whatever the number.
+    categories: tuple[str, ...] = (SURVEY,)
 
     def filtered(self, search: Search) -> QuerySet[Any]:
         rows = self.rows().filter(search.condition(self.time))
         if search.patient:
             rows = rows.filter(**{f"{self.patient}__public_id": search.patient})
         return rows
+
+    def narrowed(self, wanted: frozenset[str] | None) -> Source | None:
+        """This source giving only resources of the wanted categories, or None if it gives none.
+
+        A row of a mixed source gives a fixed number of each category, so the total stays one
+        count of rows; what is built is filtered by the category the resource carries.
+        """
+        if wanted is None:
+            return self
+        kept = tuple(category for category in self.categories if category in wanted)
+        if kept == self.categories:
+            return self
+        if not kept:
+            return None
+        build = self.build
+
+        def only_wanted(row: Any) -> list[Resource]:
+            return [resource for resource in build(row) if _category(resource) in kept]
+
+        return replace(self, build=only_wanted, total=_times(len(kept)), categories=kept)
 
 
 def _times(count: int) -> Callable[[QuerySet[Any]], int]:
@@ -117,6 +147,7 @@ OBSERVATION_SOURCES = (
         r.intake_observations,
         lambda intake: intake.patient,
         _times(r.INTAKE_OBSERVATIONS),
+        (SURVEY,) * 5 + (VITAL_SIGNS,),  # four scores and the pain now; the reported weight
     ),
     Source(
         _milestones,
@@ -141,6 +172,7 @@ OBSERVATION_SOURCES = (
         r.check_in_chart_observations,
         lambda record: record.session.patient,
         _times(r.CHECK_IN_CHART_OBSERVATIONS),
+        (SURVEY, VITAL_SIGNS),  # pain before, weight
     ),
     Source(
         lambda: _records().filter(discharged_at__isnull=False, pain_after__isnull=False),
@@ -157,6 +189,7 @@ OBSERVATION_SOURCES = (
         lambda reading: r.vital_observations(reading, reading.number),
         lambda reading: reading.record.session.patient,
         _vitals_total,
+        (VITAL_SIGNS,),
     ),
 )
 
@@ -205,7 +238,8 @@ def _paged(sources: tuple[Source, ...], search: Search) -> Page:
 
 
 def observations(search: Search) -> Page:
-    return _paged(OBSERVATION_SOURCES, search)
+    narrowed = (source.narrowed(search.categories) for source in OBSERVATION_SOURCES)
+    return _paged(tuple(source for source in narrowed if source is not None), search)
 
 
 def questionnaire_responses(search: Search) -> Page:

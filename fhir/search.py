@@ -1,10 +1,13 @@
 """FHIR search parameters, read through a form (clinic.querystrings): patient, date prefixes,
-paging.
+category, paging.
 
 Unlike the app's pages, which show their default for a bad value, the API answers a value it
 cannot read with 400 and an OperationOutcome: a client that asked for one patient's observations
-of one month must never receive everyone's of all time. Parameters the API does not support are
-ignored, as FHIR's lenient handling asks, and left out of the Bundle's self link.
+of one month must never receive everyone's of all time. The same goes for a parameter the API
+does not support, or one given empty: it is refused by name (FHIR's strict handling), unless the
+client asks for lenient handling (`Prefer: handling=lenient`), and then the Bundle carries an
+OperationOutcome (search mode "outcome") saying what was left out. `PARAMETERS` is what each type
+supports; the CapabilityStatement lists it, and nothing else is read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +23,9 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpRequest, QueryDict
+
+from fhir import codes
 
 DEFAULT_PAGE_SIZE = 50
 MAX_OFFSET = 100_000
@@ -30,6 +37,87 @@ _DATE = re.compile(
     r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?$"
 )
 SUPPORTED_PREFIXES = ("eq", "gt", "lt", "ge", "le")
+
+# Name, FHIR type, documentation: the search parameters each type supports, as the
+# CapabilityStatement lists them.
+Parameter = tuple[str, str, str]
+PARAMETERS: dict[str, list[Parameter]] = {
+    "Patient": [("_id", "token", "The patient's id")],
+    "Observation": [
+        ("patient", "reference", "The patient the observation is about"),
+        ("date", "date", "Observation.effective (eq, ge, gt, le, lt)"),
+        ("category", "token", "vital-signs or survey (observation-category)"),
+    ],
+    "QuestionnaireResponse": [
+        ("patient", "reference", "The patient who answered"),
+        ("authored", "date", "When the answers were submitted (eq, ge, gt, le, lt)"),
+    ],
+    "Appointment": [
+        ("patient", "reference", "The patient of the appointment"),
+        ("date", "date", "Appointment.start (eq, ge, gt, le, lt)"),
+    ],
+    "Location": [],
+    "Questionnaire": [("url", "uri", "The canonical URL")],
+}
+FORMAT_PARAMETER: Parameter = ("_format", "string", "json only (the default)")
+RESULT_PARAMETERS: list[Parameter] = [
+    ("_count", "number", "Resources per page (default 50)"),
+    ("_offset", "number", "Resources to skip (paging; the Bundle's next link carries it)"),
+    FORMAT_PARAMETER,
+]
+# Patient/<id>/$everything returns the whole record on one page: it reads no parameter.
+EVERYTHING_PARAMETERS = [FORMAT_PARAMETER]
+# Each value of these must hold (FHIR's AND); any other parameter is given once.
+REPEATABLE = frozenset({"date", "authored", "category"})
+JSON_FORMATS = ("json", "application/json", "application/fhir+json")
+
+
+def accepted(resource_type: str) -> frozenset[str]:
+    return frozenset(name for name, _, _ in [*PARAMETERS[resource_type], *RESULT_PARAMETERS])
+
+
+# An issue of an OperationOutcome: its code (FHIR's issue-type) and what to tell the client.
+Issue = tuple[str, str]
+
+
+def screen(query: QueryDict, names: Collection[str]) -> tuple[QueryDict, list[Issue]]:
+    """The query with only the parameters in `names` and their values that are not empty, and
+    an issue for each parameter left out or emptied.
+
+    A filter the API would drop answers with more than was asked for (`Observation?subject=...`
+    with every patient's), so the caller refuses these issues unless the client asked for
+    lenient handling.
+    """
+    kept = QueryDict(mutable=True)
+    issues: list[Issue] = []
+    for name, values in query.lists():
+        shown = repr(name[:60])
+        if name not in names:
+            issues.append(
+                (
+                    "not-supported",
+                    f"The parameter {shown} is not supported here: the CapabilityStatement "
+                    "(/metadata) lists the parameters of each type.",
+                )
+            )
+            continue
+        filled = [value for value in values if value.strip()]
+        if len(filled) < len(values):
+            issues.append(
+                ("invalid", f"The parameter {shown} is empty: give it a value or leave it out.")
+            )
+        if filled:
+            kept.setlist(name, filled)
+    return kept, issues
+
+
+def lenient(request: HttpRequest) -> bool:
+    """FHIR's `Prefer: handling=lenient`; strict handling is the default."""
+    for preference in request.headers.get("Prefer", "").split(","):
+        name, _, value = preference.partition("=")
+        if name.strip().lower() == "handling":
+            return value.strip().strip('"').lower() == "lenient"
+    return False
 
 
 @dataclass(frozen=True)
@@ -119,10 +207,34 @@ class PatientField(forms.CharField):
             raise ValidationError(f"{text[:80]!r} is not a patient id.") from None
 
 
+def parse_categories(value: str) -> frozenset[str]:
+    """`category=` values: codes, each with or without the observation-category system, comma
+    separated (any of them). A code of another system matches nothing."""
+    found = set()
+    for token in value.split(","):
+        system, bar, code = token.strip().rpartition("|")
+        if not bar or system == codes.OBSERVATION_CATEGORY:
+            found.add(code)
+    return frozenset(found)
+
+
+class CategorySearchField(forms.Field):
+    """Repeatable: an observation matches when it is of one of the codes of each value."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(text)[:500] for text in values if str(text)]
+
+
 class SearchForm(forms.Form):
     patient = PatientField(required=False)
     date = DateSearchField(required=False)
     authored = DateSearchField(required=False)
+    category = CategorySearchField(required=False)
     url = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -133,6 +245,20 @@ class SearchForm(forms.Form):
         self.fields["_offset"] = forms.IntegerField(
             required=False, min_value=0, max_value=MAX_OFFSET
         )
+        self.fields["_format"] = forms.ChoiceField(
+            required=False,
+            choices=[(value, value) for value in JSON_FORMATS],
+            error_messages={"invalid_choice": "This API answers in JSON only (_format=json)."},
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if isinstance(self.data, QueryDict):
+            for name in self.fields:
+                if name not in REPEATABLE and len(self.data.getlist(name)) > 1:
+                    # Two patients would be both at once (FHIR's AND), never what was meant.
+                    self.add_error(name, "Give this parameter once.")
+        return cleaned
 
 
 @dataclass(frozen=True)
@@ -143,6 +269,9 @@ class Search:
     dates: tuple[DateBound, ...] = ()
     ids: uuid.UUID | None = None
     url: str = ""
+    # The observation categories wanted (None: any), and the values as the client wrote them.
+    categories: frozenset[str] | None = None
+    category_texts: tuple[str, ...] = ()
     count: int = DEFAULT_PAGE_SIZE
     offset: int = 0
 
@@ -154,6 +283,7 @@ class Search:
         if self.patient:
             found.append(("patient", str(self.patient)))
         found += [(date_name, bound.text) for bound in self.dates]
+        found += [("category", text) for text in self.category_texts]
         if self.url:
             found.append(("url", self.url))
         return found
@@ -176,11 +306,18 @@ def read(form: SearchForm, date_name: str | None) -> Search:
     """The cleaned search; `date_name` is the date parameter of the type (date, authored)."""
     data = form.cleaned_data
     count = data["_count"]
+    texts = tuple(data["category"])
+    categories = None
+    for text in texts:  # each value must hold
+        wanted = parse_categories(text)
+        categories = wanted if categories is None else categories & wanted
     return Search(
         patient=data["patient"],
         dates=tuple(data[date_name]) if date_name else (),
         ids=data["_id"],
         url=data["url"],
+        categories=categories,
+        category_texts=texts,
         # A larger page than the server gives is not an error: FHIR lets it return fewer.
         count=min(DEFAULT_PAGE_SIZE if count is None else count, settings.FHIR_MAX_PAGE_SIZE),
         offset=data["_offset"] or 0,

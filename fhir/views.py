@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -67,6 +67,17 @@ def _not_found(resource_type: str, resource_id: str) -> HttpResponse:
     return refuse(404, "not-found", f"{resource_type}/{resource_id[:80]} was not found.")
 
 
+def _screened(
+    request: HttpRequest, names: frozenset[str]
+) -> tuple[QueryDict, list[search.Issue]] | HttpResponse:
+    """The query's supported parameters and what was left out, or 400 naming what is not
+    supported under strict handling (the default): a filter left out widens the answer."""
+    kept, ignored = search.screen(request.GET, names)
+    if ignored and not search.lenient(request):
+        return respond(r.outcome(ignored), 400)
+    return kept, ignored
+
+
 @fhir_api
 def metadata(request: HttpRequest, client: IntegrationClient) -> HttpResponse:
     """The CapabilityStatement: any live client may read it, whatever its scopes."""
@@ -83,7 +94,11 @@ def search_type(
     refused = scoped(client, resource_type)
     if refused:
         return refused
-    form = search.SearchForm(request.GET)
+    screened = _screened(request, search.accepted(resource_type))
+    if isinstance(screened, HttpResponse):
+        return screened
+    query, ignored = screened
+    form = search.SearchForm(query)
     if not form.is_valid():
         return refuse(400, "invalid", search.errors(form))
     date_name = DATE_PARAMETER.get(resource_type)
@@ -102,7 +117,11 @@ def search_type(
     if wanted.count and wanted.offset > 0:
         links.append(("previous", link(max(0, wanted.offset - wanted.count))))
     bundle = r.bundle(
-        [(entry.resource, entry.mode) for entry in page.entries], page.total, links, timezone.now()
+        [(entry.resource, entry.mode) for entry in page.entries],
+        page.total,
+        links,
+        timezone.now(),
+        ignored,
     )
     return respond(bundle)
 
@@ -133,6 +152,14 @@ def everything(request: HttpRequest, client: IntegrationClient, resource_id: str
         public_id = uuid.UUID(resource_id)
     except ValueError:
         return _not_found("Patient", resource_id)
+    names = frozenset(name for name, _, _ in search.EVERYTHING_PARAMETERS)
+    screened = _screened(request, names)
+    if isinstance(screened, HttpResponse):
+        return screened
+    query, ignored = screened
+    form = search.SearchForm(query)
+    if not form.is_valid():
+        return refuse(400, "invalid", search.errors(form))
     page = queries.everything(public_id, client.may_read)
     if page is None:
         return _not_found("Patient", resource_id)
@@ -143,6 +170,7 @@ def everything(request: HttpRequest, client: IntegrationClient, resource_id: str
         page.total,
         [("self", self_link)],
         timezone.now(),
+        ignored,
     )
     return respond(bundle)
 

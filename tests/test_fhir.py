@@ -511,9 +511,8 @@ def test_bad_search_values_are_400_and_unknown_things_404_as_operation_outcomes(
     refused = api.post("/fhir/Patient", {})
     assert refused.status_code == 405
     assert valid(json.loads(refused.content))["issue"][0]["code"] == "not-supported"
-    # Parameters the API does not support are ignored, and left out of the self link.
-    bundle = get(api, "/fhir/Patient", _sort="name")
-    assert "_sort" not in bundle["link"][0]["url"]
+    # A parameter the API does not support is refused (strict handling, the default).
+    assert "_sort" in issues(get(api, "/fhir/Patient", status=400, _sort="name"))
 
 
 def _queries(api, url: str, **params) -> int:
@@ -615,3 +614,153 @@ def test_a_date_with_an_offset_of_a_day_or_more_is_a_clear_refusal_not_a_server_
     with pytest.raises(ValidationError, match="not a date the API can search"):
         parse_date("ge2026-01-01T10:00+99:00")
     assert parse_date("ge2026-01-01T10:00+05:30").start.utcoffset() == dt.timedelta(hours=5.5)
+
+
+# --- Parameters the API does not support ----------------------------------------------------------
+
+
+def issues(outcome: dict) -> str:
+    assert outcome["resourceType"] == "OperationOutcome"
+    return " ".join(issue["diagnostics"] for issue in outcome["issue"])
+
+
+def test_a_search_with_a_parameter_it_does_not_support_is_refused_naming_it(api, course):
+    charted_course("fhir.other@example.org", slug="westport")
+    patient = course.patient.public_id
+
+    for params, name in (
+        ({"subject": f"Patient/{patient}"}, "subject"),
+        ({"patient.identifier": "MRN|123"}, "patient.identifier"),
+        ({"_sort": "date"}, "_sort"),
+        ({"patient": patient, "code": "8867-4"}, "code"),
+    ):
+        outcome = get(api, "/fhir/Observation", status=400, **params)
+        assert name in issues(outcome)
+        assert outcome["issue"][0]["code"] == "not-supported"
+    # A parameter of another type is not one of this type's.
+    assert "url" in issues(get(api, "/fhir/Patient", status=400, url="x"))
+    assert "patient" in issues(get(api, "/fhir/Location", status=400, patient=patient))
+    assert "date" in issues(get(api, "/fhir/QuestionnaireResponse", status=400, date="2026"))
+    assert not AuditEvent.objects.filter(actor_role=CLIENT_ROLE).exists()
+
+
+def test_an_empty_search_parameter_is_refused_not_read_as_everyone(api, course):
+    charted_course("fhir.other@example.org", slug="westport")
+
+    for name in ("patient", "date", "category", "_count"):
+        outcome = get(api, "/fhir/Observation", status=400, **{name: ""})
+        assert name in issues(outcome)
+    assert not AuditEvent.objects.filter(actor_role=CLIENT_ROLE).exists()
+
+
+def test_a_parameter_given_twice_where_once_is_meant_is_refused(api, course):
+    other = charted_course("fhir.other@example.org", slug="westport")
+
+    outcome = get(
+        api,
+        "/fhir/Observation",
+        status=400,
+        patient=[str(course.patient.public_id), str(other.patient.public_id)],
+    )
+
+    assert "patient" in issues(outcome)
+
+
+def test_lenient_handling_ignores_what_it_does_not_support_and_says_so(api, course):
+    patient = course.patient.public_id
+    strict = get(api, "/fhir/Observation", patient=patient, _count=200)
+
+    response = api.get(
+        "/fhir/Observation",
+        {"patient": patient, "_count": 200, "_sort": "date", "subject": "Patient/x", "date": ""},
+        headers={"Prefer": "handling=lenient"},
+    )
+
+    assert response.status_code == 200
+    bundle = valid(json.loads(response.content))
+    outcomes = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    matches = [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+    assert [r["id"] for r in matches] == [r["id"] for r in resources(strict)]
+    assert bundle["total"] == strict["total"] == 24
+    (outcome,) = outcomes
+    said = issues(outcome["resource"])
+    assert all(issue["severity"] == "warning" for issue in outcome["resource"]["issue"])
+    for name in ("_sort", "subject", "date"):
+        assert name in said
+    assert "_sort" not in bundle["link"][0]["url"]
+    # Lenient is for what is not supported: a value it cannot read is still refused.
+    refused = api.get(
+        "/fhir/Observation", {"patient": "42"}, headers={"Prefer": "handling=lenient"}
+    )
+    assert refused.status_code == 400
+
+
+def test_observations_are_searched_by_category(api, course):
+    patient = course.patient.public_id
+    every = resources(get(api, "/fhir/Observation", patient=patient, _count=200))
+
+    def category(resource: dict) -> str:
+        return resource["category"][0]["coding"][0]["code"]
+
+    for wanted in ("vital-signs", "survey"):
+        bundle = get(api, "/fhir/Observation", patient=patient, category=wanted, _count=200)
+        found = resources(bundle)
+        assert [r["id"] for r in found] == [r["id"] for r in every if category(r) == wanted]
+        assert bundle["total"] == len(found) > 0
+        assert f"category={wanted}" in bundle["link"][0]["url"]
+    system = "http://terminology.hl7.org/CodeSystem/observation-category"
+    both = get(api, "/fhir/Observation", patient=patient, category="survey,vital-signs")
+    assert both["total"] == len(every)
+    assert get(api, "/fhir/Observation", category=f"{system}|survey")["total"] == len(
+        [r for r in every if category(r) == "survey"]
+    )
+    assert get(api, "/fhir/Observation", category="laboratory")["total"] == 0
+    assert get(api, "/fhir/Observation", category="other|survey")["total"] == 0
+    # Repeated, every value must hold: no observation is of both.
+    assert get(api, "/fhir/Observation", category=["survey", "vital-signs"])["total"] == 0
+    paged = get(api, "/fhir/Observation", patient=patient, category="vital-signs", _count=4)
+    assert len(paged["entry"]) == 4
+
+
+def test_the_capability_statement_lists_exactly_the_parameters_that_work(api, course):
+    statement = get(api, "/fhir/metadata")
+    patient = str(course.patient.public_id)
+    values = {
+        "_id": patient, "patient": patient, "date": "ge2020-01-01", "authored": "ge2020-01-01",
+        "category": "survey", "url": "http://example.org/q", "_count": "5", "_offset": "0",
+        "_format": "json",
+    }  # fmt: skip
+    candidates = {*values, "subject", "code", "_sort", "_summary", "_elements", "identifier"}
+
+    for entry in statement["rest"][0]["resource"]:
+        listed = {param["name"] for param in entry["searchParam"]}
+        assert listed <= set(values)
+        for name in candidates:
+            response = api.get(f"/fhir/{entry['type']}", {name: values.get(name, "x")})
+            assert response.status_code == (200 if name in listed else 400), (entry["type"], name)
+    served = {entry["type"]: entry for entry in statement["rest"][0]["resource"]}
+    assert {p["name"] for p in served["Observation"]["searchParam"]} == {
+        "patient", "date", "category", "_count", "_offset", "_format",
+    }  # fmt: skip
+
+
+def test_format_json_is_honoured_and_another_format_refused(api, course):
+    for value in ("json", "application/fhir+json", "application/json"):
+        assert get(api, "/fhir/Location", _format=value)["resourceType"] == "Bundle"
+    assert "_format" in issues(get(api, "/fhir/Location", status=400, _format="xml"))
+
+
+def test_everything_refuses_parameters_it_does_not_support(api, course):
+    patient = course.patient.public_id
+
+    outcome = get(api, f"/fhir/Patient/{patient}/$everything", status=400, _since="2026-01-01")
+
+    assert "_since" in issues(outcome)
+    lenient = api.get(
+        f"/fhir/Patient/{patient}/$everything",
+        {"_type": "Observation"},
+        headers={"Prefer": "handling=lenient"},
+    )
+    assert lenient.status_code == 200
+    modes = [e["search"]["mode"] for e in json.loads(lenient.content)["entry"]]
+    assert modes.count("outcome") == 1

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from accounts.models import Role, User
+from audit.models import AuditEvent
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
@@ -180,9 +181,12 @@ def refused(response) -> bool:
     return any(form.is_bound and form.errors for form in forms)
 
 
-class HostilePostTests(TestCase):
+class HostileWorld(TestCase):
+    """A booked series, a waitlist hold, tasks, and a user of every role: each POST endpoint."""
+
     users: dict[str, User]
     urls: list[str]
+    chart_url: str
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -295,6 +299,7 @@ class HostilePostTests(TestCase):
             reverse("scheduling:decline_series", args=[requested.public_id]),
         ]
         cls.users[Role.NURSE].locations.add(location)
+        cls.chart_url = reverse("charting:chart", args=[session.public_id])
 
     def client_for(self, role: str) -> Client:
         client = Client()
@@ -302,6 +307,8 @@ class HostilePostTests(TestCase):
             verified_session(client, self.users[role])
         return client
 
+
+class HostilePostTests(HostileWorld):
     def check(self, url_index: int, role: str, data: dict) -> None:
         url = self.urls[url_index]
         client = self.client_for(role)
@@ -329,3 +336,60 @@ def _make(url_index: int):
 
 for _index in range(ENDPOINTS):
     setattr(HostilePostTests, f"test_hostile_posts_to_endpoint_{_index:02d}", _make(_index))
+
+
+# --- Control characters: refused with a page, before any form reads them ------------------------
+
+# What the refusal page says (templates/bad_characters.html), in English and in Spanish.
+HIDDEN_CHARACTER = "hidden character"
+HIDDEN_CHARACTER_ES = "carácter oculto"
+# NUL (which PostgreSQL refuses in text), escape, delete, a vertical tab, a C1 control.
+CONTROLS = ["a\x00b", "\x00", "x\x1by", "\x7f", "one\x0btwo", "\x85"]
+
+
+class ControlCharacterTests(HostileWorld):
+    """Every form, as every role: a control character in any field or in the query string is a
+    400 page in people's words, and nothing changes."""
+
+    def _refuses(self, client: Client, url: str, data: dict, words: str = HIDDEN_CHARACTER) -> None:
+        before = fingerprint()
+        audited = AuditEvent.objects.count()
+
+        response = client.post(url, data)
+
+        assert response.status_code == 400, (url, data, response.status_code)
+        assert words in response.content.decode(), (url, data)
+        assert fingerprint() == before, (url, data)
+        assert AuditEvent.objects.count() == audited, (url, data)
+
+    def test_a_nul_in_the_charts_action_is_a_page_not_a_server_error(self) -> None:
+        self._refuses(self.client_for(Role.NURSE), self.chart_url, {"action": "check_in\x00"})
+
+    def test_every_form_refuses_a_control_character_in_any_field(self) -> None:
+        for role in ROLES:
+            client = self.client_for(role)
+            for number, url in enumerate(self.urls):
+                control = CONTROLS[number % len(CONTROLS)]
+                self._refuses(client, url, {name: "a\x00b" for name in FIELDS})
+                self._refuses(client, url, {FIELDS[number % len(FIELDS)]: ["ok", control]})
+                self._refuses(client, url, {"ac\x00tion": "x"})
+
+    def test_a_control_character_in_the_query_string_of_a_post_is_refused(self) -> None:
+        client = self.client_for(Role.CLINIC_ADMIN)
+        for url in self.urls:
+            joiner = "&" if "?" in url else "?"
+            self._refuses(client, f"{url}{joiner}next=%00", {})
+
+    def test_the_refusal_is_in_the_patients_language(self) -> None:
+        client = self.client_for("patient")
+        client.post("/language/", {"language": "es", "next": "/"})
+
+        self._refuses(client, reverse("intake:start"), {"x": "\x00"}, HIDDEN_CHARACTER_ES)
+
+    def test_tab_and_line_breaks_are_not_control_characters_it_refuses(self) -> None:
+        response = self.client_for(Role.NURSE).post(
+            self.chart_url, {"action": "x", "note": "one\ttwo\r\nthree\n"}, follow=True
+        )
+
+        assert response.status_code == 200
+        assert "That step does not apply now." in response.content.decode()

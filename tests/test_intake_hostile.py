@@ -100,8 +100,17 @@ class HostileInputTests(TestCase):
     def _check(self, slug: str, post: dict[str, object]) -> None:
         self._prepare()
         before = self._snapshot(slug)
+        draft = IntakeAnswer.objects.get(intake=self.intake, step=slug)
         response = self.client.post(self._url(slug), post)
 
+        if _has_control_characters(post):
+            # Refused before the step reads it (clinic.middleware): the draft stays as it was.
+            assert response.status_code == 400
+            assert HIDDEN_CHARACTER in response.content.decode()
+            assert self._snapshot(slug) == before
+            after = IntakeAnswer.objects.get(intake=self.intake, step=slug)
+            assert (after.data, after.completed_at) == (draft.data, draft.completed_at)
+            return
         assert response.status_code in (200, 302), response.status_code
         assert self._snapshot(slug) == before
         answer = IntakeAnswer.objects.get(intake=self.intake, step=slug)
@@ -117,6 +126,21 @@ class HostileInputTests(TestCase):
                 assert html.escape(error, quote=True) in page or error in page, (name, error)
             if name != "__all__":
                 assert f'id="id_{name}"' in page or f'name="{name}"' in page, name
+
+
+HIDDEN_CHARACTER = "hidden character"
+
+
+def _has_control_characters(post: dict[str, object]) -> bool:
+    from clinic.middleware import CONTROL_CHARACTERS
+
+    texts = [
+        str(text)
+        for name, value in post.items()
+        for text in (name, *(value if isinstance(value, list) else [value]))
+        if not isinstance(text, SimpleUploadedFile)
+    ]
+    return any(CONTROL_CHARACTERS.search(text) for text in texts)
 
 
 def _make_test(slug: str):
@@ -138,4 +162,24 @@ def _make_test(slug: str):
 for _step in STEPS:
     setattr(
         HostileInputTests, f"test_hostile_input_to_the_{_step.slug}_step", _make_test(_step.slug)
+    )
+
+
+def _control_test(slug: str):
+    """A NUL or another control character in each field of the step, one at a time."""
+
+    def test(self: HostileInputTests) -> None:
+        valid = valid_steps()[slug]
+        for number, name in enumerate(valid):
+            control = ["a\x00b", "\x00", "x\x1by", "\x7f"][number % 4]
+            self._check(slug, {**valid, name: control})
+
+    return test
+
+
+for _step in STEPS:
+    setattr(
+        HostileInputTests,
+        f"test_a_control_character_in_each_field_of_the_{_step.slug}_step",
+        _control_test(_step.slug),
     )

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import LinkToken, Role, User
 from notifications.models import Message
@@ -167,8 +169,10 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(inbox):
     # that tells anything about the address.
     assert without_csrf_tokens(unknown.content) == without_csrf_tokens(known.content)
     assert unknown.redirect_chain == known.redirect_chain
-    assert Message.objects.count() == 1
     assert inbox.deliver() == []
+    nobody = Message.objects.exclude(status="sent").get()
+    assert (nobody.status, nobody.context) == ("skipped", {"user": None})
+    assert "no account" in nobody.last_error
 
 
 @pytest.mark.django_db
@@ -185,7 +189,35 @@ def test_an_unknown_address_costs_the_request_the_same_broker_work_as_a_known_on
         Client().post("/password-reset/", {"email": "nobody@example.org"})
 
     assert len(known) == len(unknown) == 1
-    assert Message.objects.count() == 1
+    assert Message.objects.count() == 2
+
+
+def _statements(email: str) -> list[str]:
+    """The SQL a reset request for `email` runs, its values left out."""
+    with CaptureQueriesContext(connection) as captured:
+        assert Client().post("/password-reset/", {"email": email}).status_code == 302
+    return [_shape(query["sql"]) for query in captured.captured_queries]
+
+
+def _shape(sql: str) -> str:
+    sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    sql = re.sub(r'"s\d+_x\d+"', "?", sql)  # savepoint names
+    return re.sub(r"\b\d+\b", "?", sql)
+
+
+@pytest.mark.django_db
+def test_a_known_and_an_unknown_address_cost_the_request_the_same_database_work():
+    """Known 179 ms, unknown 149 ms: the outbox row (a write, and its commit) told them apart.
+    Both now write one row, the unknown address's about no account, which the worker skips."""
+    UserFactory.create(email="kim@example.org")
+    UserFactory.create(email="gone@example.org", is_active=False)
+    Client().post("/password-reset/", {"email": "warm@example.org"})
+
+    known = _statements("kim@example.org")
+
+    assert any(statement.startswith("INSERT") for statement in known)
+    assert _statements("nobody@example.org") == known
+    assert _statements("gone@example.org") == known
 
 
 @pytest.mark.django_db
@@ -195,8 +227,8 @@ def test_an_inactive_account_gets_no_reset_email(inbox):
     answer = Client().post("/password-reset/", {"email": "gone@example.org"}, follow=True)
 
     assert "Check your email" in answer.content.decode()
-    assert not Message.objects.exists()
     assert inbox.deliver() == []
+    assert Message.objects.get().context == {"user": None}  # as for an unknown address
 
 
 @pytest.mark.django_db

@@ -345,3 +345,24 @@ def _first_values(target: Target, existing: dict[str, list[str]]) -> dict[str, s
         name: next((v for v in existing.get(name, []) if re.fullmatch(converter.regex, v)), "x")
         for name, converter in target.converters.items()
     }
+
+
+def test_a_control_character_in_any_query_string_is_a_page_not_a_server_error(world):
+    """Every URL, every role, a NUL or another control character in each declared field (or a
+    common name): the 400 page in people's words, before the view reads it. The FHIR API answers
+    its own way, with an OperationOutcome."""
+    clients, existing, _choices = world
+    controls = ["a\x00b", "\x00", "x\x1by", "\x7f", "\x85"]
+    for target in targets():
+        url = reverse(target.name, kwargs=_first_values(target, existing))
+        names = [*target.query_fields, "q"]
+        for role in ROLES:
+            for number, name in enumerate(names):
+                control = controls[number % len(controls)]
+                response = clients[role].get(url, {name: control})
+                if getattr(target.view, "checks_its_own_input", False):
+                    assert response.status_code in (400, 401), (target.name, role, name)
+                    assert response["Content-Type"] == "application/fhir+json"
+                    continue
+                assert response.status_code == 400, (target.name, role, name, response.status_code)
+                assert "hidden character" in response.content.decode(), (target.name, role)

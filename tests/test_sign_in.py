@@ -265,6 +265,44 @@ def test_guessed_reset_links_count_as_failures_and_lock_the_account():
     assert user.check_password(PASSWORD)
 
 
+def test_opening_guessed_reset_links_counts_for_nothing_in_the_lockout():
+    """An <img> of a guessed link on any page makes every visitor's browser open it: a GET must
+    not count, or anyone could lock anyone's account from everyone's browser."""
+    from axes.models import AccessAttempt
+
+    user = UserFactory.create(role=Role.PATIENT)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    browser = Client(REMOTE_ADDR="192.0.2.20")
+    for n in range(25):
+        opened = browser.get(reverse("accounts:password_reset_confirm", args=[uid, f"guess-{n}"]))
+        assert opened.status_code == 404
+        assert "This link does not work" in opened.content.decode()
+    browser.get(reverse("accounts:password_reset_confirm", args=["not-a-uid", "guess"]))
+
+    assert not AccessAttempt.objects.exists()
+    signed_in = Client(REMOTE_ADDR="192.0.2.20").post(
+        "/login/", {"username": user.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302
+
+
+def test_opening_the_second_step_during_a_lockout_counts_for_nothing_more():
+    user = UserFactory.create(role=Role.CLINICIAN)
+    client = _password_only(user)
+    for _ in range(4):
+        Client().post("/login/", {"username": user.email, "password": "wrong"})
+    client.post("/mfa/", {"code": _wrong_code(user)})
+    assert _failures_for(user.email) == 5
+
+    opened = [client.get("/mfa/") for _ in range(3)]
+
+    assert {response.status_code for response in opened} == {429}
+    assert _failures_for(user.email) == 5
+    # A code submitted during the lockout counts, as a password does.
+    client.post("/mfa/", {"code": current_code(user)})
+    assert _failures_for(user.email) == 6
+
+
 # --- Client address through trusted proxies ----------------------------------------------------
 
 
