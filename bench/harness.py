@@ -15,16 +15,45 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+SHARED_PROFILE = "bench"
+
+
+def own_database(url: str, profile: str) -> str:
+    """The URL of this benchmark's own database on the same server, created if missing.
+
+    Every benchmark but bench.pages (whose network lives in the shared database) gets a database
+    of its own, whether the server is embedded or given by DATABASE_URL: one benchmark's rows
+    never join another's run (bench.reminders once delivered the network's due messages too).
+    """
+    if profile == SHARED_PROFILE:
+        return url
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'clinic'}_{profile.replace('-', '_')}"
+    with contextlib.closing(psycopg2.connect(url)) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 @contextlib.contextmanager
-def django_environment(profile: str = "bench") -> Iterator[None]:
-    """Start embedded PostgreSQL/Redis unless configured, set up Django and migrate."""
+def django_environment(profile: str = SHARED_PROFILE) -> Iterator[None]:
+    """Start embedded PostgreSQL/Redis unless configured, set up Django in this benchmark's own
+    database (`own_database`) and migrate."""
     from clinic.embedded import services
 
     with services(profile) as urls:
+        urls = {**urls, "DATABASE_URL": own_database(urls["DATABASE_URL"], profile)}
         os.environ.update(urls)
         os.environ.setdefault("SECRET_KEY", "insecure-local-bench-key")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")

@@ -3,7 +3,9 @@
 A generated location with 12 chairs, 10 nurses and 20,000 existing sessions over six months
 (and a second one with 2,000) is planned against from varied first dates and time windows. Prints
 p50/p95 latency in milliseconds and the number of queries per plan for both sizes (5, or 10 when
-the search goes past the near horizon and the sessions are loaded again over the whole one).
+the search goes past the near horizon and the sessions are loaded again over the whole one), and
+the 20,000-session p95 as a multiple of the 2,000-session one: the goal, since hosts differ
+twofold in milliseconds but not in how the cost grows with the history.
 
     python -m bench.planner [--runs 200]
 """
@@ -16,11 +18,15 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bench.harness import django_environment, report, summary
+from bench.harness import django_environment, percentile, report, summary
 
 if TYPE_CHECKING:
     from locations.models import Location
     from review.models import TreatmentPlan
+
+
+# Ten times the history may cost at most this many times the p95 of a plan.
+GOAL_P95_RATIO = 2.0
 
 
 def main() -> None:
@@ -126,11 +132,17 @@ def main() -> None:
             "chairs": 12,
             "nurses": 10,
             "infusions": 12,
-            "goal_p95_ms": 50,
+            # Hosts differ twofold: the goal is how the p95 grows with the history, measured
+            # against the 2,000-session location in the same run.
+            "p95_ratio_to_small": round(
+                percentile(big_timings, 0.95) / max(percentile(small_timings, 0.95), 0.001), 2
+            ),
+            "goal_p95_ratio": GOAL_P95_RATIO,
         }
         print(
             f"p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
-            f"{figures['queries']} queries ({figures['queries_small']} with {small_count})"
+            f"{figures['queries']} queries ({figures['queries_small']} with {small_count}); "
+            f"p95 {figures['p95_ratio_to_small']}x the {small_count}-session location's"
         )
         report("planner", figures)
 

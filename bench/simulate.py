@@ -339,7 +339,7 @@ def main() -> None:
         _django_in_memory()
         rows = run()
     else:
-        with django_environment():
+        with django_environment("bench-simulate"):
             rows = run()
     from bench import demand
 

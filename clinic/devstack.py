@@ -22,13 +22,13 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)
 
 
-def _wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+def _wait_until_ready(url: str, processes: dict[str, subprocess.Popen[bytes]]) -> bool:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes.values()):
             return False
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
                 if response.status == 200:
                     return True
         except (urllib.error.URLError, OSError):
@@ -63,7 +63,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    if _wait_until_healthy(url, processes):
+    if _wait_until_ready(url, processes):
         logins = demo_logins()
         width = max(len(role) for role, _ in logins)
         print(f"\n  The clinic app is running at {url}/", flush=True)

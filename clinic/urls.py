@@ -17,6 +17,7 @@ intake_patterns = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("intake/", include((intake_patterns, intake_urls.app_name))),
     path("review/", include("review.urls")),

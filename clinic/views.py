@@ -1,12 +1,16 @@
-"""Project-level views: the health check and the friendly error pages."""
+"""Project-level views: the liveness and readiness probes and the friendly error pages."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 import redis
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -36,18 +40,68 @@ def _redis_ok() -> bool:
         client.close()
 
 
+def _storage_ok() -> bool:
+    """Write, read back and delete a small object: reachable is not enough, it must take files."""
+    name = f"readyz/{uuid.uuid4().hex}"
+    try:
+        saved = default_storage.save(name, ContentFile(b"ready"))
+        try:
+            with default_storage.open(saved) as probe:
+                return bool(probe.read() == b"ready")
+        finally:
+            default_storage.delete(saved)
+    except Exception:
+        # Any backend's failure (a disk, a bucket) means the same thing here: not ready.
+        logger.warning("readiness check: file storage unusable", exc_info=True)
+        return False
+
+
+_migrations_applied = False
+
+
+def _migrations_ok() -> bool:
+    """True once this code's every migration is recorded as applied in the database.
+
+    Remembered once true: a running process's code does not change, and migrations are not
+    unapplied under it (a rollback is a new deployment, hence new processes).
+    """
+    global _migrations_applied
+    if not _migrations_applied:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        _migrations_applied = not plan
+    return _migrations_applied
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Load balancers and `make run` poll this: 200 when PostgreSQL and Redis both answer."""
-    checks = {"database": _database_ok(), "redis": _redis_ok()}
-    healthy = all(checks.values())
+    """Liveness: the process answers requests. Asks nothing of the services behind it, so a
+    database or Redis outage never gets healthy web processes restarted (see `readyz`)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness, polled by load balancers and `make run`: 200 when PostgreSQL, Redis and file
+    storage answer and every migration is applied; otherwise 503 naming what is missing."""
+    checks: dict[str, str] = {}
+    database = _database_ok()
+    checks["database"] = "ok" if database else "unavailable"
+    checks["redis"] = "ok" if _redis_ok() else "unavailable"
+    checks["storage"] = "ok" if _storage_ok() else "unavailable"
+    if not database:
+        checks["migrations"] = "unknown"
+    else:
+        try:
+            checks["migrations"] = "ok" if _migrations_ok() else "unavailable"
+        except DatabaseError:
+            logger.warning("readiness check: migrations unreadable", exc_info=True)
+            checks["migrations"] = "unknown"
+    ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
-        {
-            "status": "ok" if healthy else "unavailable",
-            **{name: "ok" if ok else "unavailable" for name, ok in checks.items()},
-        },
-        status=200 if healthy else 503,
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
     )
 
 

@@ -83,7 +83,7 @@ def start_gunicorn(
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310 (loopback)
+            urllib.request.urlopen(f"{base}/readyz", timeout=2)  # noqa: S310 (loopback)
             break
         except OSError:
             assert server.poll() is None, logs["output"].read_text()[-3000:]

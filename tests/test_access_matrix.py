@@ -50,6 +50,7 @@ DESK = ("front_desk", "clinic_admin")
 # name -> (method, args key, expected answer per role)
 MATRIX = {
     "healthz": ("get", None, PUBLIC),
+    "readyz": ("get", None, PUBLIC),
     "admin:index": ("get", None, answers(REDIRECT, clinic_admin=OK)),
     "intake:home": ("get", None, patient_page(False)),
     "intake:start": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
