@@ -5,14 +5,20 @@ import zoneinfo
 from functools import cached_property
 from typing import NamedTuple
 
+import holidays
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def holiday_name(name: str) -> str:
+    """A holiday's name without the "(observed)" the package adds to the day it moves to."""
+    return name.removesuffix(" (observed)").strip()
 
 
 def validate_time_zone(value: str) -> None:
@@ -103,6 +109,25 @@ class Location(models.Model):
         default=False,
         help_text="A series a patient books opens a task for the front desk to confirm it.",
     )
+    # Public holidays (docs/roles/clinic-admin.md#closed-days): from the maintained `holidays`
+    # package for the country and subdivision chosen; each can be switched back to open.
+    holiday_country = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="ISO country code whose public holidays close the clinic (for example US); "
+        "empty: none.",
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="State or province code whose own holidays count too (for example CT).",
+    )
+    open_on_holidays = ArrayField(
+        models.CharField(max_length=100),
+        default=list,
+        blank=True,
+        help_text="Public holidays on which the clinic stays open, by name.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -115,6 +140,31 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The holiday country and subdivision must be ones the `holidays` package knows."""
+        super().clean()
+        supported = holidays.list_supported_countries()
+        self.holiday_country = self.holiday_country.upper()
+        self.holiday_subdivision = self.holiday_subdivision.upper()
+        if self.holiday_country and self.holiday_country not in supported:
+            raise ValidationError(
+                {"holiday_country": f"{self.holiday_country} is not a country code we know."}
+            )
+        if self.holiday_subdivision:
+            if not self.holiday_country:
+                raise ValidationError(
+                    {"holiday_subdivision": "Choose the country first, then its subdivision."}
+                )
+            if self.holiday_subdivision not in supported[self.holiday_country]:
+                raise ValidationError(
+                    {
+                        "holiday_subdivision": (
+                            f"{self.holiday_subdivision} is not a subdivision of "
+                            f"{self.holiday_country}."
+                        )
+                    }
+                )
 
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -142,13 +192,50 @@ class Location(models.Model):
         start = dt.datetime.combine(date, dt.time(), tzinfo=self.zone)
         return start, dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=self.zone)
 
+    def public_holidays(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+        """The public holidays that close the location from `first` to `last`, with their names.
+
+        From the `holidays` package for the location's country and subdivision (none when no
+        country is chosen). A holiday switched open (`open_on_holidays`) stays open, and so does
+        its observed day ("Christmas Day (observed)" follows "Christmas Day").
+        """
+        if not self.holiday_country or first > last:
+            return {}
+        calendar = holidays.country_holidays(
+            self.holiday_country,
+            subdiv=self.holiday_subdivision or None,
+            years=range(first.year, last.year + 1),
+        )
+        kept_open = set(self.open_on_holidays)
+        closed: dict[dt.date, str] = {}
+        for day, names in calendar.items():
+            if not first <= day <= last:
+                continue
+            # Two holidays on one date come joined by "; ".
+            closing = [n for n in names.split("; ") if holiday_name(n) not in kept_open]
+            if closing:
+                closed[day] = "; ".join(closing)
+        return closed
+
+    def closed_days(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
+        """Every date from `first` to `last` the location is closed on beyond its weekly hours
+        (a public holiday or one of its own closures), with the reason people read."""
+        closed = self.public_holidays(first, last)
+        for closure in self.closures.filter(ends_on__gte=first, starts_on__lte=last):
+            day = max(closure.starts_on, first)
+            while day <= min(closure.ends_on, last):
+                closed.setdefault(day, closure.reason or "Closed")
+                day += dt.timedelta(days=1)
+        return closed
+
     def hours_on(self, date: dt.date) -> Opening | None:
         """When the location is open on a local date, or None when it is closed that day.
 
         The one rule for opening hours, used by the planner, the booking checks, the day and
         week views and the dashboard: the weekday's `OpeningHours` row (a weekday without one is
         closed), unless a `Closure` covers the date. There is no default: a day without hours
-        is closed, and nothing may be booked on it.
+        is closed, and nothing may be booked on it. A public holiday (`public_holidays`) closes
+        it like a closure.
         """
         return self.openings(date, date).get(date)
 
@@ -160,11 +247,16 @@ class Location(models.Model):
         """
         by_weekday = {row.weekday: row for row in self.opening_hours.all()}
         closures = list(self.closures.filter(ends_on__gte=first, starts_on__lte=last))
+        holidays_here = self.public_holidays(first, last)
         result: dict[dt.date, Opening] = {}
         day = first
         while day <= last:
             row = by_weekday.get(day.weekday())
-            if row is not None and not any(c.starts_on <= day <= c.ends_on for c in closures):
+            if (
+                row is not None
+                and day not in holidays_here
+                and not any(c.starts_on <= day <= c.ends_on for c in closures)
+            ):
                 result[day] = Opening(
                     dt.datetime.combine(day, row.opens, tzinfo=self.zone),
                     dt.datetime.combine(day, row.closes, tzinfo=self.zone),

@@ -17,6 +17,8 @@ class DemoLocation:
     phone: str
     chairs: int
     hours: dict[int, tuple[dt.time, dt.time]]
+    # Country and subdivision whose public holidays close it.
+    holidays: tuple[str, str]
 
 
 WEEKDAYS_8_TO_6 = {day: (dt.time(8), dt.time(18)) for day in range(5)}
@@ -30,6 +32,7 @@ LOCATIONS = [
         phone="+1 203 555 0142",
         chairs=6,
         hours={**WEEKDAYS_8_TO_6, 5: (dt.time(9), dt.time(13))},
+        holidays=("US", "CT"),
     ),
     DemoLocation(
         slug="irvine",
@@ -39,6 +42,7 @@ LOCATIONS = [
         phone="+1 949 555 0178",
         chairs=4,
         hours={day: (dt.time(7), dt.time(17)) for day in range(5)},
+        holidays=("US", "CA"),
     ),
 ]
 

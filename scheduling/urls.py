@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling import self_service, views
+from scheduling import closed_day_views, self_service, views
 
 app_name = "scheduling"
 
@@ -54,4 +54,10 @@ urlpatterns = [
     path("my-series/offers/<uuid:public_id>/", self_service.offer, name="self_offer"),
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
     path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),
+    path("settings/<slug:slug>/closed-days/", closed_day_views.closed_days, name="closed_days"),
+    path(
+        "desk/closures/<int:pk>/rebook/",
+        closed_day_views.closure_rebook,
+        name="closure_rebook",
+    ),
 ]

@@ -30,6 +30,7 @@ class Cause(models.TextChoices):
     UNDELIVERED_TEXT = "undelivered_text", "Text not delivered"
     MESSAGE_FAILED = "message_failed", "Message could not be sent"
     SELF_BOOKED = "self_booked", "Series booked online, to confirm"
+    CLOSED_DAY = "closed_day", "Sessions booked on a day now closed"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -42,6 +43,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.UNDELIVERED_TEXT: Queue.DESK,
     Cause.MESSAGE_FAILED: Queue.DESK,
     Cause.SELF_BOOKED: Queue.DESK,
+    Cause.CLOSED_DAY: Queue.DESK,
 }
 
 

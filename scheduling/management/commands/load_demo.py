@@ -107,6 +107,8 @@ class Command(BaseCommand):
                 "phone": spec.phone,
                 # The demo shows patients booking their own series; production clinics opt in.
                 "self_booking": True,
+                "holiday_country": spec.holidays[0],
+                "holiday_subdivision": spec.holidays[1],
             },
         )
         for weekday, (opens, closes) in spec.hours.items():
