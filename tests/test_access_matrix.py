@@ -13,6 +13,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from accounts.models import Role
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
+from locations.models import Closure
 from scheduling import services
 from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
@@ -86,6 +87,8 @@ MATRIX = {
     "scheduling:week": ("get", "location_day", staff_page(*DESK)),
     "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
     "scheduling:reminder_rules": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
+    "scheduling:closed_days": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
+    "scheduling:closure_rebook": ("get", "closure", staff_page(*DESK)),
     # The worklist: the front desk's at /desk/tasks/, the clinicians' at /review/tasks/.
     "scheduling:desk_tasks": ("get", None, staff_page(*DESK)),
     "scheduling:desk_task_assign": ("get", "desk_task", staff_page(*DESK, ok=NOT_ALLOWED)),
@@ -244,6 +247,11 @@ def world(login, settings, tmp_path):
         feed = CalendarFeed.objects.create(patient=plan.patient)
         desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
         clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
+        # A day between the two sessions, so that nothing else in the world changes.
+        training = first + dt.timedelta(days=1)
+        closure = Closure.objects.create(
+            location=location, starts_on=training, ends_on=training, reason="Training"
+        )
     del other
     fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], desk)
     intake = plan.intake
@@ -288,6 +296,7 @@ def world(login, settings, tmp_path):
         "fhir_patient": ["Patient", plan.patient.public_id],
         "fhir_path": ["Patient/x/y"],
         "fhir_client": [fhir_client.public_id],
+        "closure": [closure.pk],
     }
     return clients, args
 
