@@ -10,11 +10,13 @@ The lock order, the same on every path (a second order is a deadlock waiting for
 1. location rows, in ascending id: the location of the change and every location where its
    nurses work over the dates concerned (`_lock_locations`), so a nurse's set-ups and monitoring
    load are checked across every site under one lock that covers them;
-2. holds (accepting or releasing an offer);
-3. session rows, in ascending id;
-4. the series row, by a conditional UPDATE (a series cancelled with its last session, or a
+2. the patient's user row, FOR NO KEY UPDATE (self-booking: a patient's proposals and
+   bookings, at any locations, run one at a time, so a patient has one live set of holds);
+3. holds (accepting or releasing an offer, releasing a patient's proposal);
+4. session rows, in ascending id;
+5. the series row, by a conditional UPDATE (a series cancelled with its last session, or a
    series booked online confirmed or declined by the desk), then its worklist task;
-5. waitlist entries (taken with SKIP LOCKED, never waited for).
+6. waitlist entries (taken with SKIP LOCKED, never waited for).
 
 A deadlock or serialization failure that still happens (two paths reaching rows PostgreSQL locks
 implicitly, such as a foreign key's KEY SHARE) is retried a bounded number of times (`_retried`)
@@ -534,13 +536,13 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
     now = timezone.now()
     with transaction.atomic():
         _lock(series.location)  # step 1
-        targets = list(  # step 3
+        targets = list(  # step 4
             Session.objects.select_for_update(of=("self",))
             .filter(series=series, status__in=UPCOMING_STATUSES)
             .select_related("location", "series")
             .order_by("pk")
         )
-        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(  # step 4
+        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(  # step 5
             awaiting_desk_since=None, status=Series.SeriesStatus.CANCELLED
         )
         if not decided:
@@ -549,7 +551,7 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
         series.refresh_from_db()
         reminders.on_series_declined(series, targets)
         _close_self_booked_task(series, by, f"Declined: {reason}")
-        for target in targets:  # step 5
+        for target in targets:  # step 6
             offer_freed_slot(FreedSlot.of(target))
     return targets
 
@@ -563,7 +565,7 @@ def _move_dates(session: Session, to: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _locked_in_order(sessions: list[Session]) -> list[Session]:
-    """Lock these session rows in ascending id (step 3 of the lock order) before writing them
+    """Lock these session rows in ascending id (step 4 of the lock order) before writing them
     in one statement, whose own row order is not defined."""
     ids = [s.pk for s in sessions]
     list(Session.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
