@@ -264,3 +264,21 @@ def test_accepting_an_offer_while_the_location_is_held_changes_nothing(
     assert waiting.starts_at == before
     assert Hold.objects.live().filter(pk=hold.pk).exists()
     assert WaitlistEntry.objects.get(session=waiting).status == WaitlistEntry.EntryStatus.OFFERED
+
+
+def test_expired_holds_at_a_busy_location_are_released_by_the_next_run(clinic: Location) -> None:
+    plan = approved_plan("expired@example.org", clinic, infusions=1)
+    request = planner.Request(planner.PlanShape.from_plan(plan), DAY)
+    _, holds = self_booking.hold_proposal(plan.patient, clinic, request)
+    Hold.objects.filter(pk=holds[0].pk).update(
+        expires_at=holds[0].expires_at - dt.timedelta(hours=1)
+    )
+
+    with _locked_elsewhere(clinic):
+        busy, took = _timed(services.release_expired_holds)
+
+    assert busy == 0
+    assert took < HELD_SECONDS / 2
+    assert Hold.objects.expired().filter(pk=holds[0].pk).exists()
+    assert services.release_expired_holds() == 1
+    assert not Hold.objects.expired().exists()
