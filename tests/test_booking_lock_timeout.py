@@ -9,7 +9,8 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import pytest
@@ -17,8 +18,9 @@ from django.db import connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from pytest_django.fixtures import Settings
 
-from accounts.models import Role
+from accounts.models import Role, User
 from locations.models import Location
 from scheduling import planner, self_booking, services
 from scheduling.models import Hold, Series, Session, Status, WaitlistEntry
@@ -33,9 +35,11 @@ while DAY.weekday() > 4:
 # The other change keeps the lock this long at most: far longer than the lock timeout.
 HELD_SECONDS = 15
 
+T = TypeVar("T")
+
 
 @pytest.fixture(autouse=True)
-def _short_lock_timeout(settings: pytest.FixtureRequest) -> None:
+def _short_lock_timeout(settings: Settings) -> None:
     settings.SCHEDULING_LOCK_TIMEOUT_MS = 300
 
 
@@ -68,7 +72,7 @@ def _busy(language: str = "en") -> str:
         return str(services.LocationBusy())
 
 
-def _timed(request: callable) -> tuple[object, float]:  # type: ignore[valid-type]
+def _timed(request: Callable[[], T]) -> tuple[T, float]:
     started = time.monotonic()
     response = request()
     return response, time.monotonic() - started
@@ -86,7 +90,7 @@ def clinic() -> Location:
     )
 
 
-def _patient_client(patient: object, language: str) -> Client:
+def _patient_client(patient: User, language: str) -> Client:
     client = Client()
     client.force_login(patient)
     client.post("/language/", {"language": language, "next": "/"})
@@ -100,10 +104,10 @@ def _booked(clinic: Location, email: str, start: dt.time) -> Session:
 
 
 def test_a_desk_booking_while_the_location_is_held_elsewhere_is_told_to_try_again(
-    clinic: Location, login: object
+    clinic: Location, login: Callable[[User], Client]
 ) -> None:
     plan = approved_plan("waits@example.org", clinic, infusions=1)
-    desk = login(UserFactory.create(role=Role.FRONT_DESK))  # type: ignore[operator]
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     query = {
         "location": clinic.pk,
         "first_date": DAY.isoformat(),
@@ -178,10 +182,10 @@ def test_a_patient_asking_for_a_proposal_while_the_location_is_held_is_told_in_s
 
 
 def test_a_desk_move_and_cancel_while_the_location_is_held_change_nothing(
-    clinic: Location, login: object
+    clinic: Location, login: Callable[[User], Client]
 ) -> None:
     session = _booked(clinic, "moved@example.org", dt.time(10))
-    desk = login(UserFactory.create(role=Role.FRONT_DESK))  # type: ignore[operator]
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
     before = session.starts_at
 
     with _locked_elsewhere(clinic):
@@ -243,12 +247,12 @@ def _offer(clinic: Location) -> tuple[Hold, Session]:
 
 
 def test_accepting_an_offer_while_the_location_is_held_changes_nothing(
-    clinic: Location, login: object
+    clinic: Location, login: Callable[[User], Client]
 ) -> None:
     hold, waiting = _offer(clinic)
     before = waiting.starts_at
     patient = _patient_client(waiting.patient, "es")
-    desk = login(UserFactory.create(role=Role.FRONT_DESK))  # type: ignore[operator]
+    desk = login(UserFactory.create(role=Role.FRONT_DESK))
 
     with _locked_elsewhere(clinic):
         online, took = _timed(
