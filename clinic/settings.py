@@ -287,6 +287,10 @@ CHECK_IN_LINK_DAYS = env_int("CHECK_IN_LINK_DAYS", 7, minimum=1)
 QUESTIONNAIRE_LINK_DAYS = env_int("QUESTIONNAIRE_LINK_DAYS", 14, minimum=1)
 # The confirm/cancel reminder goes out this many hours before (a location may change it).
 REMINDER_HOURS_BEFORE = env_int("REMINDER_HOURS_BEFORE", 48, minimum=1)
+# A booking, move, cancellation or accepted offer waits at most this long for a location
+# another change holds (PostgreSQL's lock_timeout for its transaction), then the person is told
+# the schedule is busy and to try again; far below the web worker's own timeout.
+SCHEDULING_LOCK_TIMEOUT_MS = env_int("SCHEDULING_LOCK_TIMEOUT_MS", 5000, minimum=1, maximum=60_000)
 
 # Security. Production defaults; `make run` turns them off through DEBUG=true.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -10,14 +10,19 @@ services.confirm_self_booked or decline_self_booked decide it) and the patient's
 while the patient chooses, the proposed slots are Hold rows that the planner counts for
 everyone (`Hold.objects.live()`), released on expiry or booking.
 
-The lock order is services': locations first (`_lock_locations`), then holds (the patient's own,
-released before a new proposal or a booking so they never block the patient's own choice),
-then sessions.
+The lock order is services': locations first (`_lock_locations`), then the patient's own row
+(so their proposals and bookings run one at a time, wherever they are), then holds (the
+patient's own, released before a new proposal or a booking so they never block the patient's
+own choice), then sessions. A patient has at most one live set of holds: a new proposal, at
+any location, releases the last one; a booking releases them, and so does a booking that lost
+its race to someone else (its proposal is stale; the page proposes afresh).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -31,6 +36,7 @@ from review.services import assert_bookable
 from scheduling import planner
 from scheduling.models import Hold, Series, Session
 from scheduling.services import (
+    BookingConflict,
     Choice,
     SchedulingError,
     _lock_locations,
@@ -48,6 +54,8 @@ from worklist.models import Cause
 # (docs/product-rules.md#booking-online).
 HOLD_MINUTES = 10
 CANCELLED_ONLINE = "Cancelled by the patient online"
+
+R = TypeVar("R")
 
 
 class SelfServiceRefused(SchedulingError):
@@ -115,10 +123,35 @@ def _check_notice(location: Location, choices: list[Choice]) -> None:
 
 
 def _release_own_holds(patient: User) -> None:
-    """Step 2 of the lock order: the patient's own proposal gives way to their new choice."""
+    """Steps 2 and 3 of the lock order: the patient's own proposal, wherever it is, gives way
+    to their new choice.
+
+    The patient's row is locked first: two proposals at two locations lock different
+    locations, and without it each would release the holds it can see (not the other's, not
+    yet committed) and both sets would stay live.
+    """
+    User.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list("pk").get()
     Hold.objects.filter(patient=patient, released_at__isnull=True).update(
         released_at=timezone.now()
     )
+
+
+def _book_releasing_holds(
+    patient: User, location: Location, choices: list[Choice], book: Callable[[], R]
+) -> R:
+    """Lock the locations (step 1), release the patient's holds (steps 2 and 3), then `book`,
+    in one transaction. A booking that lost its race to someone else (BookingConflict) rolls
+    back to a savepoint and still releases the holds: they kept a proposal that is now stale,
+    and the page proposes afresh."""
+    with transaction.atomic():
+        _lock_locations(location, choices[0].date, choices[-1].date)
+        _release_own_holds(patient)
+        try:
+            with transaction.atomic():
+                return book()
+        except BookingConflict as conflict:
+            lost = conflict
+    raise lost
 
 
 @_retried
@@ -165,14 +198,13 @@ def book_own_series(
     with the desk's `book_series`; the patient is who booked it.
 
     Their own holds are released inside the same transaction, so they do not block this
-    booking and are kept if it fails. BookingConflict when someone else took a session.
+    booking; they stay released if someone else took a session (BookingConflict).
     """
     _check_open(location)
     plan = assert_bookable(patient)
     _check_notice(location, choices[:1])
-    with transaction.atomic():
-        _lock_locations(location, choices[0].date, choices[-1].date)
-        _release_own_holds(patient)
+
+    def book() -> Series:
         series = book_series(
             plan,
             location,
@@ -191,7 +223,9 @@ def book_own_series(
                 link=reverse("scheduling:series", args=[series.public_id]),
                 location_pk=location.pk,
             )
-    return series
+        return series
+
+    return _book_releasing_holds(patient, location, choices, book)
 
 
 def remaining(series: Series) -> int:
@@ -238,10 +272,9 @@ def book_rest(series: Series, choices: list[Choice]) -> list[Session]:
     location = series.location
     _check_open(location)
     _check_notice(location, choices[:1])
-    with transaction.atomic():
-        _lock_locations(location, choices[0].date, choices[-1].date)
-        _release_own_holds(series.patient)
-        return book_more(series, choices)
+    return _book_releasing_holds(
+        series.patient, location, choices, lambda: book_more(series, choices)
+    )
 
 
 def move_own_session(

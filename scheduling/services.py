@@ -11,16 +11,24 @@ The lock order, the same on every path (a second order is a deadlock waiting for
 1. location rows, in ascending id: the location of the change and every location where its
    nurses work over the dates concerned (`_lock_locations`), so a nurse's set-ups and monitoring
    load are checked across every site under one lock that covers them;
-2. holds (accepting or releasing an offer);
-3. session rows, in ascending id;
-4. the series row, by a conditional UPDATE (a series cancelled with its last session, or a
+2. the patient's user row, FOR NO KEY UPDATE (self-booking: a patient's proposals and
+   bookings, at any locations, run one at a time, so a patient has one live set of holds);
+3. holds (accepting or releasing an offer, releasing a patient's proposal);
+4. session rows, in ascending id;
+5. the series row, by a conditional UPDATE (a series cancelled with its last session, or a
    series booked online confirmed or declined by the desk), then its worklist task;
-5. waitlist entries (taken with SKIP LOCKED, never waited for).
+6. waitlist entries (taken with SKIP LOCKED, never waited for).
 
 A deadlock or serialization failure that still happens (two paths reaching rows PostgreSQL locks
 implicitly, such as a foreign key's KEY SHARE) is retried a bounded number of times (`_retried`)
 and otherwise reported as ConcurrentChange: "someone else changed this a moment ago; nothing was
 changed".
+
+Taking the location lock sets PostgreSQL's lock_timeout for the rest of the transaction
+(SCHEDULING_LOCK_TIMEOUT_MS, a few seconds): a change that waits longer for a lock another
+change holds gives up, its transaction rolls back, and the person is told the schedule is busy
+(LocationBusy) instead of waiting until the web worker is killed. It is not retried: the other
+change is long, and the person chooses whether to try again.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -103,6 +112,19 @@ class ConcurrentChange(SchedulingError):
         )
 
 
+class LocationBusy(SchedulingError):
+    """Another change held the location's lock for longer than SCHEDULING_LOCK_TIMEOUT_MS:
+    this one gave up waiting, and nothing was written (patients read it, in their language)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            gettext(
+                "The schedule is busy with another change right now; nothing was changed. "
+                "Please try again in a moment."
+            )
+        )
+
+
 # What each exclusion constraint means, for a conflict the checks did not catch (patients read
 # these too, in their language).
 CONSTRAINT_REASONS = {
@@ -113,6 +135,8 @@ CONSTRAINT_REASONS = {
 RETRIES = 4
 # PostgreSQL's deadlock_detected and serialization_failure.
 TRANSIENT_CODES = frozenset({"40P01", "40001"})
+# PostgreSQL's lock_not_available: lock_timeout fired.
+LOCK_NOT_AVAILABLE = "55P03"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -121,7 +145,9 @@ R = TypeVar("R")
 def _retried(func: Callable[P, R]) -> Callable[P, R]:
     """Run a whole transaction again after a deadlock or serialization failure, a bounded
     number of times with a short random pause; then ConcurrentChange. Inside a caller's
-    transaction it only converts: the caller's transaction is what must be run again."""
+    transaction it only converts: the caller's transaction is what must be run again.
+
+    A lock waited for longer than the lock timeout is LocationBusy at once, never retried."""
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -130,6 +156,8 @@ def _retried(func: Callable[P, R]) -> Callable[P, R]:
             try:
                 return func(*args, **kwargs)
             except OperationalError as error:
+                if is_lock_timeout(error):
+                    raise LocationBusy from error
                 if getattr(error.__cause__, "pgcode", None) not in TRANSIENT_CODES:
                     raise
                 if attempt < attempts:
@@ -137,6 +165,10 @@ def _retried(func: Callable[P, R]) -> Callable[P, R]:
         raise ConcurrentChange
 
     return run
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
 def _constraint(error: IntegrityError) -> str | None:
@@ -190,7 +222,18 @@ def check_spacing(dates: list[dt.date], shape: planner.PlanShape) -> None:
         )
 
 
+def _wait_at_most_lock_timeout() -> None:
+    """PostgreSQL's lock_timeout for every lock the rest of this transaction waits for (it
+    ends with the transaction, so a pooled connection keeps no trace of it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)",
+            [f"{settings.SCHEDULING_LOCK_TIMEOUT_MS}ms"],
+        )
+
+
 def _lock(location: Location) -> Location:
+    _wait_at_most_lock_timeout()
     return Location.objects.select_for_update().get(pk=location.pk)
 
 
@@ -206,6 +249,7 @@ def _lock_locations(location: Location, first: dt.date, last: dt.date) -> Locati
     elsewhere = NurseShift.objects.filter(
         nurse_id__in=nurses, starts_at__lt=until, ends_at__gt=since
     ).values("location_id")
+    _wait_at_most_lock_timeout()
     locked = list(
         Location.objects.select_for_update()
         .filter(Q(pk=location.pk) | Q(pk__in=elsewhere))
@@ -535,13 +579,13 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
     now = timezone.now()
     with transaction.atomic():
         _lock(series.location)  # step 1
-        targets = list(  # step 3
+        targets = list(  # step 4
             Session.objects.select_for_update(of=("self",))
             .filter(series=series, status__in=UPCOMING_STATUSES)
             .select_related("location", "series")
             .order_by("pk")
         )
-        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(  # step 4
+        decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(  # step 5
             awaiting_desk_since=None, status=Series.SeriesStatus.CANCELLED
         )
         if not decided:
@@ -550,7 +594,7 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
         series.refresh_from_db()
         reminders.on_series_declined(series, targets)
         _close_self_booked_task(series, by, f"Declined: {reason}")
-        for target in targets:  # step 5
+        for target in targets:  # step 6
             offer_freed_slot(FreedSlot.of(target))
     return targets
 
@@ -564,7 +608,7 @@ def _move_dates(session: Session, to: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _locked_in_order(sessions: list[Session]) -> list[Session]:
-    """Lock these session rows in ascending id (step 3 of the lock order) before writing them
+    """Lock these session rows in ascending id (step 4 of the lock order) before writing them
     in one statement, whose own row order is not defined."""
     ids = [s.pk for s in sessions]
     list(Session.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
@@ -742,40 +786,47 @@ def release_expired_holds() -> int:
     now = timezone.now()
     expired = Hold.objects.expired().select_related("location", "entry__session")
     for hold in expired:
-        with transaction.atomic():
-            _lock(hold.location)  # step 1 of the lock order, before the hold
-            if not Hold.objects.filter(pk=hold.pk, released_at__isnull=True).update(
-                released_at=now
-            ):
-                continue  # another worker released it
-            entry = hold.entry
-            if entry is None:
-                # A proposal a patient did not book in time: the slot was never booked, so
-                # there is nothing to offer on.
-                released += 1
-                continue
-            WaitlistEntry.objects.filter(
-                pk=entry.pk, status=WaitlistEntry.EntryStatus.OFFERED
-            ).update(status=WaitlistEntry.EntryStatus.WAITING)
-            already_offered = list(
-                Hold.objects.filter(
-                    location=hold.location,
-                    chair=hold.chair_id,
-                    starts_at=hold.starts_at,
-                    entry__isnull=False,
-                ).values_list("entry_id", flat=True)
-            )
-            offer_freed_slot(
-                FreedSlot(
-                    hold.location,
-                    entry.session.patient_id,
-                    hold.chair_id,
-                    hold.nurse_id,
-                    hold.starts_at,
-                    hold.setup_ends_at,
-                    hold.ends_at,
-                ),
-                skip_entries=already_offered,
-            )
-            released += 1
+        try:
+            released += _release_expired(hold, now)
+        except OperationalError as error:
+            if not is_lock_timeout(error):
+                raise
+            # The location is busy with a long change: the next run releases this hold.
     return released
+
+
+def _release_expired(hold: Hold, now: dt.datetime) -> int:
+    """Release one expired hold and offer its slot on; 0 if another worker released it."""
+    with transaction.atomic():
+        _lock(hold.location)  # step 1 of the lock order, before the hold
+        if not Hold.objects.filter(pk=hold.pk, released_at__isnull=True).update(released_at=now):
+            return 0  # another worker released it
+        entry = hold.entry
+        if entry is None:
+            # A proposal a patient did not book in time: the slot was never booked, so there
+            # is nothing to offer on.
+            return 1
+        WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.EntryStatus.OFFERED).update(
+            status=WaitlistEntry.EntryStatus.WAITING
+        )
+        already_offered = list(
+            Hold.objects.filter(
+                location=hold.location,
+                chair=hold.chair_id,
+                starts_at=hold.starts_at,
+                entry__isnull=False,
+            ).values_list("entry_id", flat=True)
+        )
+        offer_freed_slot(
+            FreedSlot(
+                hold.location,
+                entry.session.patient_id,
+                hold.chair_id,
+                hold.nurse_id,
+                hold.starts_at,
+                hold.setup_ends_at,
+                hold.ends_at,
+            ),
+            skip_entries=already_offered,
+        )
+        return 1

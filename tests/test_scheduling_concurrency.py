@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import random
 import threading
+from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection, connections
+from django.utils import timezone
 
 from accounts.models import Role
-from scheduling import services
-from scheduling.models import Session
+from locations.models import Location
+from scheduling import planner, self_booking, services
+from scheduling.models import Hold, Series, Session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -41,6 +46,110 @@ def _run_in_threads(count: int, work) -> list[object]:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+def _unlocked_locations(location: Location, first: dt.date, last: dt.date) -> Location:
+    """`services._lock_locations` without its lock: what the booking paths would do if the
+    location lock were removed."""
+    return Location.objects.get(pk=location.pk)
+
+
+@pytest.fixture
+def location_lock(monkeypatch: pytest.MonkeyPatch) -> bool:
+    """The location lock as the booking paths take it, or switched off when the environment
+    says SCHEDULING_LOCATION_LOCK=off: every test using this fixture must then go red (the proof
+    that it watches the lock; docs/_incoming/locks.md)."""
+    if os.environ.get("SCHEDULING_LOCATION_LOCK", "on") != "off":
+        return True
+    switch_off(monkeypatch)
+    return False
+
+
+def switch_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services, "_lock_locations", _unlocked_locations)
+    monkeypatch.setattr(self_booking, "_lock_locations", _unlocked_locations)
+
+
+def _both_read_before_either_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each booking waits, after reading the schedule and before writing, for the other to have
+    read it too (at most a second): without the lock both read an empty schedule; with it the
+    second cannot read until the first has committed, so the first goes on alone."""
+    read_both = threading.Barrier(2, timeout=1)
+    load = planner.load_resources
+
+    def load_then_wait(*args: Any, **kwargs: Any) -> planner.Resources:
+        resources = load(*args, **kwargs)
+        # A broken barrier: the other waits for the lock (or is done), so this one goes on alone.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            read_both.wait()
+        return resources
+
+    monkeypatch.setattr(planner, "load_resources", load_then_wait)
+
+
+def _two_desks_book_ten_and_ten_twenty_for_one_nurse(
+    slug: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Location, list[object]]:
+    # One nurse on shift, who monitors one patient at a time. Held slots leave 10:00 only chair
+    # 1 and 10:20 only chair 2, and 10:20 is after 10:00's set-up: no exclusion constraint
+    # applies, so only the nurse's capacity (a count under the lock) can refuse the second.
+    clinic = make_location(slug, chairs=2, nurses=1, capacity=1, shifts_from=DAY)
+    plans = [approved_plan(f"{slug}{n}@example.org", clinic, infusions=1) for n in range(2)]
+    first_chair, second_chair = clinic.chairs.order_by("position")
+    elsewhere = UserFactory.create(role=Role.NURSE)  # no shift here: never booked here
+    for chair, start, end in [(second_chair, (8, 40), (10, 20)), (first_chair, (11, 40), (13, 20))]:
+        starts_at = dt.datetime.combine(DAY, dt.time(*start), tzinfo=clinic.zone)
+        Hold.objects.create(
+            patient=UserFactory.create(role=Role.PATIENT),
+            location=clinic,
+            chair=chair,
+            nurse=elsewhere,
+            starts_at=starts_at,
+            setup_ends_at=starts_at + dt.timedelta(minutes=15),
+            ends_at=dt.datetime.combine(DAY, dt.time(*end), tzinfo=clinic.zone),
+            expires_at=timezone.now() + dt.timedelta(days=1),
+        )
+    desk = UserFactory.create(role=Role.FRONT_DESK)
+    times = [dt.time(10), dt.time(10, 20)]
+    _both_read_before_either_writes(monkeypatch)
+    results = _run_in_threads(
+        2,
+        lambda i: services.book_series(
+            plans[i], clinic, [services.Choice(DAY, times[i])], booked_by=desk
+        ),
+    )
+    return clinic, results
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_desks_booking_one_nurse_beyond_her_capacity_at_once_give_her_one_patient(
+    attempt: int, monkeypatch: pytest.MonkeyPatch, location_lock: bool
+) -> None:
+    clinic, results = _two_desks_book_ten_and_ten_twenty_for_one_nurse(
+        f"capacity{attempt}", monkeypatch
+    )
+
+    booked = [r for r in results if isinstance(r, Series)]
+    refused = [r for r in results if isinstance(r, services.BookingConflict)]
+    assert len(booked) == 1 and len(refused) == 1, results
+    sessions = Session.objects.filter(location=clinic)
+    assert sessions.count() == 1
+    assert Series.objects.filter(location=clinic).count() == 1
+
+
+def test_without_the_location_lock_the_capacity_race_does_give_the_nurse_two_patients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The test above watches the lock: with the lock switched off, the same race books both."""
+    switch_off(monkeypatch)
+
+    clinic, results = _two_desks_book_ten_and_ten_twenty_for_one_nurse("unlocked", monkeypatch)
+
+    assert all(isinstance(r, Series) for r in results), results
+    nurses = Session.objects.filter(location=clinic).values_list("nurse", flat=True)
+    assert len(nurses) == 2 and len(set(nurses)) == 1
+    chairs = Session.objects.filter(location=clinic).values_list("chair", flat=True)
+    assert len(set(chairs)) == 2
 
 
 def test_twenty_connections_booking_the_same_chair_and_time_give_one_success():

@@ -10,7 +10,7 @@ from django.db import connections
 
 from accounts.models import Role
 from scheduling import planner, self_booking, services
-from scheduling.models import Series, Session
+from scheduling.models import Hold, Series, Session
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -113,3 +113,83 @@ def test_the_desk_confirming_and_declining_one_series_at_once_decides_it_once(at
         assert series.status == Series.SeriesStatus.CANCELLED
         assert session.status == Status.CANCELLED
         assert ReminderKind.DECLINED in kinds and ReminderKind.CONFIRMATION not in kinds
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_proposals_at_two_locations_at_once_leave_the_patient_one_set_of_holds(
+    attempt: int,
+) -> None:
+    north, south = (
+        make_location(
+            f"{side}{attempt}",
+            chairs=2,
+            nurses=1,
+            shifts_from=DAY,
+            self_booking=True,
+            self_booking_notice_hours=1,
+        )
+        for side in ("north", "south")
+    )
+    plan = approved_plan(f"twice{attempt}@example.org", north, infusions=4)
+    request = planner.Request(planner.PlanShape.from_plan(plan), DAY)
+
+    at_north, at_south = _both_at_once(
+        lambda: self_booking.hold_proposal(plan.patient, north, request),
+        lambda: self_booking.hold_proposal(plan.patient, south, request),
+    )
+
+    assert not isinstance(at_north, Exception) and not isinstance(at_south, Exception)
+    live = Hold.objects.live().filter(patient=plan.patient)
+    assert live.count() == 4
+    assert len({hold.location_id for hold in live}) == 1
+    assert Hold.objects.filter(patient=plan.patient, released_at__isnull=False).count() == 4
+
+
+def test_a_patient_who_loses_the_race_for_a_slot_keeps_none_of_their_holds() -> None:
+    clinic = make_location(
+        "lost", chairs=1, nurses=1, shifts_from=DAY, self_booking=True, self_booking_notice_hours=1
+    )
+    online = approved_plan("lost@example.org", clinic, infusions=1)
+    rival = approved_plan("rival@example.org", clinic, infusions=1)
+    request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+    _, holds = self_booking.hold_proposal(online.patient, clinic, request)
+    assert holds and holds[0].starts_at.astimezone(clinic.zone).time() != dt.time(14)
+    # The patient picks an alternative (shown, not held); the desk books it a moment earlier.
+    choice = [services.Choice(DAY, dt.time(14))]
+    services.book_series(rival, clinic, choice, booked_by=UserFactory.create(role=Role.FRONT_DESK))
+
+    with pytest.raises(services.BookingConflict):
+        self_booking.book_own_series(online.patient, clinic, choice)
+
+    assert not Hold.objects.live().filter(patient=online.patient).exists()
+    assert Hold.objects.filter(patient=online.patient, released_at__isnull=False).count() == 1
+    assert not Series.objects.filter(patient=online.patient).exists()
+    assert Session.objects.filter(location=clinic).get().patient == rival.patient
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_patient_racing_the_desk_for_a_slot_keeps_no_holds_whoever_wins(attempt: int) -> None:
+    clinic = make_location(
+        f"holdrace{attempt}",
+        chairs=1,
+        nurses=1,
+        shifts_from=DAY,
+        self_booking=True,
+        self_booking_notice_hours=1,
+    )
+    online = approved_plan(f"holder{attempt}@example.org", clinic, infusions=1)
+    phoned = approved_plan(f"caller{attempt}@example.org", clinic, infusions=1)
+    request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+    self_booking.hold_proposal(online.patient, clinic, request)
+    desk = UserFactory.create(role=Role.FRONT_DESK)
+    choice = [services.Choice(DAY, dt.time(14))]  # not the held time: an alternative
+
+    patient_result, desk_result = _both_at_once(
+        lambda: self_booking.book_own_series(online.patient, clinic, choice),
+        lambda: services.book_series(phoned, clinic, choice, booked_by=desk),
+    )
+
+    outcomes = sorted(type(r).__name__ for r in (patient_result, desk_result))
+    assert outcomes == ["BookingConflict", "Series"], (patient_result, desk_result)
+    assert not Hold.objects.live().filter(patient=online.patient).exists()
+    assert Session.objects.filter(location=clinic).count() == 1
