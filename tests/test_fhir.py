@@ -581,13 +581,19 @@ def test_hostile_paths_and_parameters_with_a_valid_token_never_make_a_server_err
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    values = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=30))
+    # Lone surrogates cannot be put in a URL at all (the client refuses before any request).
+    characters = st.characters(blacklist_categories=["Cs"])
+    values = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet=characters, max_size=30))
     queries = st.dictionaries(
         st.sampled_from(NAMES), st.one_of(values, st.lists(values, min_size=1, max_size=3))
     )
     ids = st.one_of(
         st.sampled_from([str(course.patient.public_id), f"{course.first.public_id}.v1.bp"]),
-        st.text(alphabet=st.characters(blacklist_characters="/?#"), min_size=1, max_size=40),
+        st.text(
+            alphabet=st.characters(blacklist_characters="/?#", blacklist_categories=["Cs"]),
+            min_size=1,
+            max_size=40,
+        ),
     )
 
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
