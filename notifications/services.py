@@ -16,6 +16,7 @@ from notifications.backends import (
     DeliveryError,
     RecipientOptedOut,
     TransientDeliveryError,
+    Withheld,
     deliver_all,
 )
 from notifications.models import (
@@ -232,7 +233,12 @@ def _record(message: Message, **fields: object) -> int:
     return Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
 
 
-def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str:
+def _record_outcome(message: Message, outcome: Delivered | Withheld | DeliveryError) -> str:
+    if isinstance(outcome, Withheld):
+        _record(
+            message, status=MessageStatus.SKIPPED, last_error=f"not sent: {outcome.reason}"[:300]
+        )
+        return "skipped"
     attempts = message.attempts + 1
     if isinstance(outcome, Delivered):
         resolved = outcome.resolved
