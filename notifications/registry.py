@@ -68,6 +68,11 @@ def register(kind: str, resolver: Resolver, label: str = "") -> None:
         _labels[kind] = label
 
 
+def name_kind(kind: str, label: str) -> None:
+    """How staff pages name a kind that has no resolver (its messages are written complete)."""
+    _labels[kind] = label
+
+
 def resolver_for(kind: str) -> Resolver | None:
     return _resolvers.get(kind)
 

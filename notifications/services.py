@@ -27,7 +27,12 @@ from notifications.models import (
     MessageStatus,
 )
 from notifications.registry import Defer, Resolved, Skip, resolver_for
-from notifications.signals import message_failed, recipient_opted_out, text_undelivered
+from notifications.signals import (
+    message_failed,
+    message_sent,
+    recipient_opted_out,
+    text_undelivered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +248,7 @@ def _record_outcome(message: Message, outcome: Delivered | Withheld | DeliveryEr
     if isinstance(outcome, Delivered):
         resolved = outcome.resolved
         attachment = resolved.attachments[0] if resolved.attachments else ("", "", "")
-        _record(
+        recorded = _record(
             message,
             status=MessageStatus.SENT,
             sent_at=timezone.now(),
@@ -258,6 +263,10 @@ def _record_outcome(message: Message, outcome: Delivered | Withheld | DeliveryEr
             attachment_name=attachment[0][:100],
             attachment=resolved.redacted(attachment[1]),
         )
+        if recorded:
+            message_sent.send(
+                sender=Message, message_id=message.pk, kind=message.kind, group=message.group
+            )
         return "sent"
     if isinstance(outcome, RecipientOptedOut):
         if _record(
