@@ -12,7 +12,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from accounts import consent, emails, signals  # noqa: F401  (connects the sign-in receivers)
+        from accounts import (
+            consent,
+            emails,
+            signals,  # noqa: F401  (connects the sign-in receivers)
+        )
         from accounts.permissions import ensure_clinic_admin_permissions
         from notifications import registry
 

@@ -132,29 +132,29 @@ def _flag(group: str) -> UrgentFlag | None:
     about, _, pk = group.partition(":")
     if about != "flag" or not pk.isdigit():
         return None
-    return UrgentFlag.objects.select_related("intake", "patient").filter(pk=pk).first()
+    return UrgentFlag.objects.select_related("intake", "patient", "location").filter(pk=pk).first()
 
 
 def _urgent_notice_failed(flag: UrgentFlag, detail: str) -> None:
     """The clinicians were not told of an urgent flag: the desk's task is urgent (someone must
-    reach a clinician another way), and the flag's own clinical task says so too."""
-    subject = flag.patient.get_full_name() or "A patient"
-    link = reverse("review:summary", args=[flag.intake.public_id])
+    reach a clinician another way; the desk cannot open the intake, so its task names the
+    location and links the failed messages), and the flag's own clinical task says so too."""
+    where = flag.location.name if flag.location else "no location yet"
     worklist.open_task(
         Cause.MESSAGE_FAILED,
         f"flag:{flag.pk}",
-        subject=subject,
+        subject=f"Urgent safety flag at {where}",
         detail=f"{detail}. Tell the location's clinicians by phone.",
-        link=link,
+        link=reverse("scheduling:failed_messages"),
         location_pk=flag.location_id,
         urgent=True,
     )
     worklist.open_task(
         Cause.URGENT_FLAG,
         f"flag:{flag.pk}",
-        subject=subject,
+        subject=flag.patient.get_full_name() or "A patient",
         detail="The email to the clinicians could not be sent; the desk was asked to call.",
-        link=link,
+        link=reverse("review:summary", args=[flag.intake.public_id]),
         location_pk=flag.location_id,
         urgent=True,
     )

@@ -34,7 +34,7 @@ class LocalTwilioSmsBackend(TwilioSmsBackend):
 
     def http_client(self) -> TwilioHttpClient:
         base = getattr(settings, "TWILIO_TEST_API_URL", "") or os.environ["TWILIO_TEST_API_URL"]
-        return _Redirected(base, timeout=5)  # type: ignore[misc]  # the SDK ships no types
+        return _Redirected(base, timeout=5)
 
     def send(self, message_id: str, to: str, text: str) -> str | None:
         # Never reach the real API: a backend without the hook would not use the local server.

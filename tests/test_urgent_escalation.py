@@ -43,6 +43,15 @@ def team():
     return here, elsewhere
 
 
+def _wait_until_notified(flag: UrgentFlag, timeout: float = 10) -> None:
+    """The flag is marked notified right after its email is recorded sent, which is just after
+    the email arrives."""
+    deadline = time.monotonic() + timeout
+    while UrgentFlag.objects.get(pk=flag.pk).notified_at is None:
+        assert time.monotonic() < deadline, "the flag was not marked notified"
+        time.sleep(0.1)
+
+
 def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
     celery_worker, team, login
 ):
@@ -64,7 +73,7 @@ def test_an_urgent_intake_notifies_the_locations_clinicians_and_blocks_booking(
     assert "Avery" not in mails[0] and "Testperson" not in mails[0]
     assert str(draft.public_id) in mails[0]
     flag = UrgentFlag.objects.get(intake=draft)
-    assert flag.notified_at is not None
+    _wait_until_notified(flag)
 
     # The in-app notice on the clinician's home page.
     queue = login(here).get(reverse("review:queue")).content.decode()
@@ -108,8 +117,7 @@ def test_the_sweep_resends_a_notification_whose_message_was_lost(celery_worker, 
     mails = celery_worker.wait_for_mail(1, timeout=60)
     assert len(mails) == 1
     assert "stamford.doc@example.org" in mails[0]
-    flag.refresh_from_db()
-    assert flag.notified_at is not None
+    _wait_until_notified(flag)
 
 
 def _urgent_draft(email: str = "urgent.patient@example.org"):
@@ -170,16 +178,18 @@ def test_an_urgent_email_is_retried_then_given_up_on_the_failed_page_with_tasks(
     )
     assert page.status_code == 200
     assert "Urgent flag notice to clinicians" in page.content.decode()
-    summary = reverse("review:summary", args=[draft.public_id])
     desk = Task.objects.get(cause="message_failed", about=f"flag:{flag.pk}")
     assert (desk.queue, desk.urgent, desk.link, desk.location_pk) == (
         "desk",
         True,
-        summary,
+        reverse("scheduling:failed_messages"),
         flag.location_id,
     )
+    assert desk.subject == "Urgent safety flag at Stamford"
     assert "gave up after 2 attempts" in desk.detail
+    assert draft.patient.last_name not in desk.subject + desk.detail
     clinical = Task.objects.get(cause="urgent_flag", about=f"flag:{flag.pk}")
+    assert clinical.link == reverse("review:summary", args=[draft.public_id])
     assert "email to the clinicians could not be sent" in clinical.detail
 
 
@@ -210,18 +220,19 @@ class _HoldingPeer(SmtpPeer):
         super().__init__()
         from aiosmtpd.controller import Controller
 
-        self.keeper: _HoldingKeeper = _HoldingKeeper()
-        self.controller = Controller(self.keeper, hostname=self.host, port=self.port)
+        self.holding = _HoldingKeeper()
+        self.keeper = self.holding
+        self.controller = Controller(self.holding, hostname=self.host, port=self.port)
 
     def hold_next(self) -> None:
         # A held session whose client died was cancelled with it, and left its release unused.
-        self.keeper.released.clear()
-        self.keeper.held.clear()
-        self.keeper.hold.set()
+        self.holding.released.clear()
+        self.holding.held.clear()
+        self.holding.hold.set()
 
     def let_go(self, *, accept: bool) -> None:
-        self.keeper.accept = accept
-        self.keeper.released.set()
+        self.holding.accept = accept
+        self.holding.released.set()
 
 
 def _tick_until(condition, worker, timeout: float = 90) -> None:
@@ -237,7 +248,8 @@ def _tick_until(condition, worker, timeout: float = 90) -> None:
 def test_the_urgent_email_arrives_though_the_worker_is_killed_and_postgresql_crashes_mid_send(
     start_worker, team
 ):
-    peer = _HoldingPeer().start()
+    peer = _HoldingPeer()
+    peer.start()
     try:
         with postgres_of_its_own() as postgres:
             env = {
@@ -254,7 +266,7 @@ def test_the_urgent_email_arrives_though_the_worker_is_killed_and_postgresql_cra
             message = Message.objects.get(group=f"flag:{flag.pk}")
 
             # The worker is in the middle of the SMTP conversation: it is killed.
-            assert peer.keeper.held.wait(60), first.log.read_text()[-3000:]
+            assert peer.holding.held.wait(60), first.log.read_text()[-3000:]
             message.refresh_from_db()
             assert message.status == "sending"
             first.kill()
@@ -265,7 +277,7 @@ def test_the_urgent_email_arrives_though_the_worker_is_killed_and_postgresql_cra
             # the server then takes it: the worker cannot record that it went.
             second = start_worker("second", **env)
             peer.hold_next()
-            _tick_until(peer.keeper.held.is_set, second)
+            _tick_until(peer.holding.held.is_set, second)
             postgres.crash()
             peer.let_go(accept=True)
             peer.wait_for(1)
@@ -284,7 +296,6 @@ def test_the_urgent_email_arrives_though_the_worker_is_killed_and_postgresql_cra
             assert len(mails) == 2
             assert {mail["To"] for mail in mails} == {"stamford.doc@example.org"}
             assert message.attempts == 1 and message.sent_at is not None
-            flag.refresh_from_db()
-            assert flag.notified_at is not None
+            _wait_until_notified(flag)
     finally:
         peer.stop()
