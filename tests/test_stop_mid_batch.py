@@ -165,3 +165,22 @@ def test_no_text_reaches_the_provider_after_a_stop_reply_commits_mid_batch(
         MessageStatus.SENT
     }
     assert PatientProfile.objects.get(user=other).sms_reminders is True
+
+
+def test_a_shared_number_gets_texts_while_one_of_its_patients_consents_and_none_after_stop():
+    from accounts import consent
+
+    _patient(STOPPING)
+    household = UserFactory.create(role=Role.PATIENT)
+    PatientProfile.objects.create(
+        user=household, date_of_birth=dt.date(2010, 1, 1), mobile_phone=STOPPING
+    )  # said no to texts at the intake
+    assert consent.texts_refused(STOPPING) == ""
+    assert consent.texts_refused("+12035550199") == ""  # no patient's number: not ours to judge
+
+    consent.withdraw_sms_consent(STOPPING, "replied STOP by text")
+    assert consent.texts_refused(STOPPING) == "the number opted out of texts"
+
+    consent.restore_sms_consent(STOPPING, "replied START by text")
+    assert consent.texts_refused(STOPPING) == ""
+    assert not PatientProfile.objects.get(user=household).sms_reminders
