@@ -8,6 +8,7 @@ mobile number stops getting texts.
 
 from __future__ import annotations
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import PatientProfile
@@ -43,3 +44,20 @@ def restore_sms_consent(number: str, source: str) -> list[int]:
     users = list(profiles.values_list("user_id", flat=True))
     profiles.update(sms_reminders=True, sms_consent_at=now, sms_consent_source=source[:100])
     return users
+
+
+def texts_refused(number: str) -> str:
+    """Why `number` must not get a text now, or "" if it may; asked by the outbox right before
+    each text goes to the provider (notifications.registry.register_text_gate).
+
+    A number no patient has (not ours to judge) may; a patient's number may while one of its
+    patients consents to texts. Once none does (a STOP withdraws them all, as carriers do), no
+    text goes to it, whichever batch it was resolved in.
+    """
+    counts = PatientProfile.objects.filter(mobile_phone=number).aggregate(
+        patients=Count("pk"),
+        consenting=Count("pk", filter=Q(sms_reminders=True, sms_consent_at__isnull=False)),
+    )
+    if counts["patients"] and not counts["consenting"]:
+        return "the number opted out of texts"
+    return ""

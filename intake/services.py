@@ -13,14 +13,12 @@ from django.utils import timezone, translation
 
 from accounts import language as languages
 from accounts.models import PatientProfile, User
-from clinic.celery import enqueue_on_commit
 from intake import answers as people
-from intake import scoring
+from intake import notifications, scoring
 from intake.flags import Thresholds, derive_flags
 from intake.forms import InsuranceForm, StepForm
 from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
 from intake.steps import Step, steps_for
-from intake.tasks import notify_urgent_flag
 from locations.models import Location
 
 
@@ -326,7 +324,7 @@ def submit(intake: Intake) -> Intake:
         flag = UrgentFlag.objects.create(
             intake=intake, patient=intake.patient, location=intake.location
         )
-        enqueue_on_commit(notify_urgent_flag, flag.pk)
+        notifications.plan_notice(flag)
     return intake
 
 

@@ -1,9 +1,8 @@
-"""Background work of the intake: telling clinicians about urgent safety flags at once."""
+"""Background work of the intake: the urgent-flag notices of flags that have none."""
 
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 
 from celery import shared_task
 from django.utils import timezone
@@ -11,28 +10,22 @@ from django.utils import timezone
 from intake import notifications
 from intake.models import UrgentFlag
 
-# A flag not notified this long after it was raised is sent again by the sweep.
+# A flag not notified this long after it was raised is looked at by the sweep.
 SWEEP_AFTER = dt.timedelta(seconds=20)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=5,
-    retry_backoff_max=60,
-    max_retries=6,
-)
-def notify_urgent_flag(flag_id: int) -> bool:
-    return notifications.notify_urgent_flag(flag_id)
+@shared_task
+def notify_urgent_flag(flag_id: int) -> int:
+    """Write the notice of a flag that has none; the outbox sends it. Kept under this name for
+    the tasks a broker may still hold from before notices were outbox rows."""
+    return notifications.plan_missing_notice(flag_id)
 
 
 @shared_task
 def sweep_urgent_flags() -> int:
-    """Every minute: re-send notifications that were lost (broker down, worker killed)."""
+    """Every minute: flags not notified yet whose notice was never written. A notice that was
+    written is the outbox's to deliver (it re-claims rows a dead worker left behind)."""
     due = UrgentFlag.objects.filter(
         notified_at__isnull=True, raised_at__lte=timezone.now() - SWEEP_AFTER
     ).values_list("pk", flat=True)
-    count = 0
-    for flag_id in due:
-        notify_urgent_flag.delay(flag_id)
-        count += 1
-    return count
+    return sum(notifications.plan_missing_notice(flag_id) for flag_id in due)

@@ -30,7 +30,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from notifications.models import Channel, Message
-from notifications.registry import Resolved
+from notifications.registry import Resolved, text_refused
 
 
 class DeliveryError(Exception):
@@ -65,7 +65,15 @@ class Delivered:
     provider_id: str = ""
 
 
-Outcome = Delivered | DeliveryError
+@dataclass(frozen=True)
+class Withheld:
+    """Not handed to the provider: the number's consent was withdrawn since the batch was
+    resolved. Not a failure and not retried."""
+
+    reason: str
+
+
+Outcome = Delivered | Withheld | DeliveryError
 
 
 def deliver_all(ready: list[tuple[Message, Resolved]]) -> Iterator[tuple[Message, Outcome]]:
@@ -76,6 +84,12 @@ def deliver_all(ready: list[tuple[Message, Resolved]]) -> Iterator[tuple[Message
     yield from _deliver_emails(emails)
     backend = sms_backend() if texts else None
     for message, resolved in texts:
+        # Consent as committed now, not as it was when the batch was resolved: a batch takes
+        # seconds, and a STOP that arrives meanwhile must stop the texts still to go.
+        refused = text_refused(resolved.recipient)
+        if refused:
+            yield message, Withheld(refused)
+            continue
         try:
             assert backend is not None
             provider_id = backend.send(

@@ -68,6 +68,11 @@ def register(kind: str, resolver: Resolver, label: str = "") -> None:
         _labels[kind] = label
 
 
+def name_kind(kind: str, label: str) -> None:
+    """How staff pages name a kind that has no resolver (its messages are written complete)."""
+    _labels[kind] = label
+
+
 def resolver_for(kind: str) -> Resolver | None:
     return _resolvers.get(kind)
 
@@ -103,3 +108,23 @@ def register_replies(handler: ReplyHandler) -> None:
 
 def reply_handler() -> ReplyHandler | None:
     return _reply_handlers[0] if _reply_handlers else None
+
+
+# --- Consent to texts, read again at each delivery ------------------------------------------------
+
+TextGate = Callable[[str], str]
+_text_gates: list[TextGate] = []
+
+
+def register_text_gate(gate: TextGate) -> None:
+    """The one check of a number's consent to texts (the app that keeps consent registers it).
+
+    It is asked right before each text is handed to the provider, after the batch was resolved,
+    and reads the consent as committed at that moment: an opt-out (a STOP reply) that commits
+    while a batch is sending stops the texts after it. It returns why the number must not get a
+    text now, or "" when it may."""
+    _text_gates[:] = [gate]
+
+
+def text_refused(number: str) -> str:
+    return _text_gates[0](number) if _text_gates else ""

@@ -16,6 +16,7 @@ from notifications.backends import (
     DeliveryError,
     RecipientOptedOut,
     TransientDeliveryError,
+    Withheld,
     deliver_all,
 )
 from notifications.models import (
@@ -26,7 +27,12 @@ from notifications.models import (
     MessageStatus,
 )
 from notifications.registry import Defer, Resolved, Skip, resolver_for
-from notifications.signals import message_failed, recipient_opted_out, text_undelivered
+from notifications.signals import (
+    message_failed,
+    message_sent,
+    recipient_opted_out,
+    text_undelivered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -235,12 +241,17 @@ def _record(message: Message, **fields: object) -> int:
     return Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
 
 
-def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str:
+def _record_outcome(message: Message, outcome: Delivered | Withheld | DeliveryError) -> str:
+    if isinstance(outcome, Withheld):
+        _record(
+            message, status=MessageStatus.SKIPPED, last_error=f"not sent: {outcome.reason}"[:300]
+        )
+        return "skipped"
     attempts = message.attempts + 1
     if isinstance(outcome, Delivered):
         resolved = outcome.resolved
         attachment = resolved.attachments[0] if resolved.attachments else ("", "", "")
-        _record(
+        recorded = _record(
             message,
             status=MessageStatus.SENT,
             sent_at=timezone.now(),
@@ -255,6 +266,10 @@ def _record_outcome(message: Message, outcome: Delivered | DeliveryError) -> str
             attachment_name=attachment[0][:100],
             attachment=resolved.redacted(attachment[1]),
         )
+        if recorded:
+            message_sent.send(
+                sender=Message, message_id=message.pk, kind=message.kind, group=message.group
+            )
         return "sent"
     if isinstance(outcome, RecipientOptedOut):
         if _record(

@@ -8,6 +8,10 @@ from django.dispatch import Signal
 # (the row's primary key), `kind`, `group` and `reason`.
 message_failed = Signal()
 
+# Sent after a message is recorded sent, outside any transaction, with `message_id`, `kind` and
+# `group` (the app that planned it records what follows, e.g. a flag's clinicians notified).
+message_sent = Signal()
+
 # Sent when the provider reports that a text it took did not reach the phone (undelivered or
 # failed, other than an opt-out), inside the transaction that records it, with `message_id`,
 # `kind`, `group` and `error_code`. Sent once per text: the delivery status only moves forward.

@@ -109,6 +109,10 @@ def on_message_failed(
     sender: Any, message_id: int, kind: str, group: str, reason: str, **kwargs: Any
 ) -> None:
     message = Message.objects.filter(pk=message_id).first()
+    flag = _flag(group)
+    if flag is not None:
+        _urgent_notice_failed(flag, f"{registry.label_for(kind)} by email: {reason}")
+        return
     about = _about(group)
     channel = message.get_channel_display().lower() if message else "message"
     detail = f"{registry.label_for(kind)} by {channel}: {reason}"
@@ -121,6 +125,38 @@ def on_message_failed(
         detail=detail,
         link=about.link if about else "",
         location_pk=about.series.location_id if about else None,
+    )
+
+
+def _flag(group: str) -> UrgentFlag | None:
+    about, _, pk = group.partition(":")
+    if about != "flag" or not pk.isdigit():
+        return None
+    return UrgentFlag.objects.select_related("intake", "patient", "location").filter(pk=pk).first()
+
+
+def _urgent_notice_failed(flag: UrgentFlag, detail: str) -> None:
+    """The clinicians were not told of an urgent flag: the desk's task is urgent (someone must
+    reach a clinician another way; the desk cannot open the intake, so its task names the
+    location and links the failed messages), and the flag's own clinical task says so too."""
+    where = flag.location.name if flag.location else "no location yet"
+    worklist.open_task(
+        Cause.MESSAGE_FAILED,
+        f"flag:{flag.pk}",
+        subject=f"Urgent safety flag at {where}",
+        detail=f"{detail}. Tell the location's clinicians by phone.",
+        link=reverse("scheduling:failed_messages"),
+        location_pk=flag.location_id,
+        urgent=True,
+    )
+    worklist.open_task(
+        Cause.URGENT_FLAG,
+        f"flag:{flag.pk}",
+        subject=flag.patient.get_full_name() or "A patient",
+        detail="The email to the clinicians could not be sent; the desk was asked to call.",
+        link=reverse("review:summary", args=[flag.intake.public_id]),
+        location_pk=flag.location_id,
+        urgent=True,
     )
 
 

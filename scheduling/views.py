@@ -27,6 +27,7 @@ from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
+from intake.models import UrgentFlag
 from intake.views import home_status
 from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
@@ -804,7 +805,7 @@ def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
     """Messages that could not be delivered, newest first, at the time of their location."""
     failed = list(Message.objects.filter(status=MessageStatus.FAILED).order_by("-send_at")[:200])
     zones: dict[str, str] = {}
-    for about, model in (("session", Session), ("series", Series)):
+    for about, model in (("session", Session), ("series", Series), ("flag", UrgentFlag)):
         ids = [m.group.split(":")[1] for m in failed if m.group.startswith(f"{about}:")]
         for pk, zone in model.objects.filter(pk__in=ids).values_list("pk", "location__time_zone"):
             zones[f"{about}:{pk}"] = zone

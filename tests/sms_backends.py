@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -27,11 +28,13 @@ class FlakySmsBackend:
 
 class LocalTwilioSmsBackend(TwilioSmsBackend):
     """The real Twilio backend and SDK, whose HTTP client is pointed at the local stand-in of
-    Twilio's API (tests/twilio_peer.py, its address in settings.TWILIO_TEST_API_URL): the SDK
-    builds and sends real requests, nothing leaves the machine."""
+    Twilio's API (tests/twilio_peer.py, its address in settings.TWILIO_TEST_API_URL, or in the
+    environment of a worker process): the SDK builds and sends real requests, nothing leaves the
+    machine."""
 
     def http_client(self) -> TwilioHttpClient:
-        return _Redirected(settings.TWILIO_TEST_API_URL, timeout=5)  # type: ignore[misc]  # the SDK ships no types
+        base = getattr(settings, "TWILIO_TEST_API_URL", "") or os.environ["TWILIO_TEST_API_URL"]
+        return _Redirected(base, timeout=5)
 
     def send(self, message_id: str, to: str, text: str) -> str | None:
         # Never reach the real API: a backend without the hook would not use the local server.

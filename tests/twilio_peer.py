@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -28,6 +30,8 @@ class Received:
     path: str
     form: dict[str, str]
     authorization: str
+    # When it arrived (time.monotonic() in this process), to order it against other events.
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def credentials(self) -> tuple[str, str]:
@@ -42,6 +46,9 @@ class FakeTwilio:
     requests: list[Received] = field(default_factory=list)
     errors: dict[str, tuple[int, int]] = field(default_factory=dict)
     url: str = ""
+    # Called with each request, after it is recorded and before it is answered (in the
+    # server's thread): a test acts "while the provider is taking a text".
+    on_receive: Callable[[Received], None] | None = None
 
     def answer(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
         failure = self.errors.get(form.get("To", ""))
@@ -65,9 +72,10 @@ def start_fake_twilio() -> tuple[FakeTwilio, ThreadingHTTPServer]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
             form = {key: values[0] for key, values in parse_qs(raw).items()}
-            fake.requests.append(
-                Received("POST", self.path, form, self.headers.get("Authorization", ""))
-            )
+            received = Received("POST", self.path, form, self.headers.get("Authorization", ""))
+            fake.requests.append(received)
+            if fake.on_receive is not None:
+                fake.on_receive(received)
             status, payload = fake.answer(form)
             body = json.dumps(payload).encode()
             self.send_response(status)
