@@ -10,8 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
-from clinic.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+from clinic.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    redis_url,
+)
 
 # Lets classes name their model at run time as mypy wants it (`admin.ModelAdmin[Location]`).
 django_stubs_ext.monkeypatch()
@@ -187,8 +196,15 @@ LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 # Reverse proxies in front of the app that each append the address they received a request from
-# to X-Forwarded-For (docker-compose: 1, the TLS proxy). 0 trusts no header: REMOTE_ADDR only.
+# to X-Forwarded-For (docker-compose: 1, nginx). 0 trusts no header: REMOTE_ADDR only. The header
+# counts only on connections from TRUSTED_PROXY_ADDRESSES (the proxies' addresses or networks):
+# a client that reaches gunicorn some other way cannot name the address the lockout counts.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+TRUSTED_PROXY_ADDRESSES = env_networks("TRUSTED_PROXY_ADDRESSES", [])
+if TRUSTED_PROXY_COUNT and not TRUSTED_PROXY_ADDRESSES:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT is set: set TRUSTED_PROXY_ADDRESSES to the proxy's address too."
+    )
 AXES_HANDLER = "accounts.lockout.ClinicAxesHandler"  # 5 per account and 20 per address
 AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
