@@ -142,7 +142,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A request that enqueues after commit (clinic.celery.enqueue_on_commit) waits at most this long
+# for a broker that does not answer.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
@@ -224,8 +226,9 @@ STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60, minimum=60)
 # Staff activity is written to the session at most this often (the idle clock's resolution).
 STAFF_SEEN_RESOLUTION = env_int("STAFF_SEEN_RESOLUTION", 30, minimum=0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
-# Sessions are read from Redis and kept in PostgreSQL too, so losing Redis signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only: with Redis down people still sign in and read their pages (a
+# session read through the cache failed every signed-in page, and every sign-in, with a 500).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # The FHIR API (fhir/): requests per integration client per minute, counted in Redis; over it,
 # 429 with Retry-After. A page of search results is at most FHIR_MAX_PAGE_SIZE resources.
