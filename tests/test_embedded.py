@@ -21,7 +21,9 @@ def _server_settings(directory: Path, profile: str) -> dict[str, str]:
                 values = {}
                 for name in ("fsync", "synchronous_commit", "full_page_writes"):
                     cursor.execute(f"SHOW {name}")
-                    values[name] = cursor.fetchone()[0]
+                    row = cursor.fetchone()
+                    assert row is not None
+                    values[name] = str(row[0])
                 return values
         finally:
             connection.close()
