@@ -147,6 +147,7 @@ def main() -> None:
             "profile": args.profile,
             "postgres_settings": postgres.durability,
             "messages": args.messages,
+            "crash_at": args.crash_at,
             "received_at_crash": received_at_crash,
             "marked_sent_after_restart": marked_after_restart,
             "received": sum(counts.values()),

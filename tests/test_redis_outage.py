@@ -24,16 +24,8 @@ from tests.fhir_data import bearer, integration_client
 LOCKED = "Too many unsuccessful sign-ins"
 
 
-class OwnRedis:
-    def __init__(self, server: EmbeddedRedis) -> None:
-        self.server = server
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
 @pytest.fixture
-def own_redis(settings, tmp_path) -> Iterator[OwnRedis]:
+def own_redis(settings, tmp_path) -> Iterator[EmbeddedRedis]:
     """A Redis for this test only, as the cache and the health check's server."""
     server = EmbeddedRedis(tmp_path / "redis")
     url = server.start()
@@ -41,7 +33,7 @@ def own_redis(settings, tmp_path) -> Iterator[OwnRedis]:
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "LOCATION": url, "KEY_PREFIX": "outage"}
     }
-    yield OwnRedis(server)
+    yield server
     server.stop()
 
 
