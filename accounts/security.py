@@ -41,11 +41,14 @@ RECOVERY_NAME = "Recovery codes"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address: X-Forwarded-For only through TRUSTED_PROXY_COUNT proxies.
+    """The client's address: X-Forwarded-For only through TRUSTED_PROXY_COUNT trusted proxies.
 
     Each trusted proxy appends the address it received the request from, so the client is the
     TRUSTED_PROXY_COUNT-th entry from the right; entries further left were written by the client
-    and prove nothing. Without trusted proxies (the default) only REMOTE_ADDR counts.
+    and prove nothing. The header counts only on a connection from a trusted proxy
+    (TRUSTED_PROXY_ADDRESSES), and only if the entries between it and the client are trusted
+    proxies too: a client that reaches gunicorn directly is its own peer address, whatever it
+    writes. Without trusted proxies (`make run`) only REMOTE_ADDR counts.
     django-ipware's proxy count is not used: it counts proxies as entries of the header and finds
     no address for one proxy that forwards a single entry.
     """
@@ -53,17 +56,31 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
     peer = request.META.get("REMOTE_ADDR")
     hops = settings.TRUSTED_PROXY_COUNT
-    if hops == 0:
+    if hops == 0 or not _is_trusted_proxy(peer):
         return peer
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < hops:
         return peer  # the request did not pass through every proxy
+    inner_proxies = forwarded[len(forwarded) - hops + 1 :]
+    if not all(_is_trusted_proxy(address) for address in inner_proxies):
+        return peer
     candidate = forwarded[-hops]
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return peer
+
+
+def _is_trusted_proxy(address: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(
+        ip in ipaddress.ip_network(network, strict=False)
+        for network in settings.TRUSTED_PROXY_ADDRESSES
+    )
 
 
 # --- Pending sign-in ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ variable, instead of running with a silently wrong configuration.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -79,6 +80,22 @@ def env_list(
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Comma-separated addresses or networks (`172.30.80.10`, `10.0.0.0/8`), each checked."""
+    networks = env_list(name, default, environ=environ)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"The environment variable {name} must list IP addresses or networks, "
+                f"separated by commas; {network!r} is neither."
+            ) from None
+    return networks
 
 
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]:

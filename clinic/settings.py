@@ -10,8 +10,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
-from clinic.env import database_from_url, env_bool, env_int, env_list, env_str, redis_url
+from clinic.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    redis_url,
+)
 
 # Lets classes name their model at run time as mypy wants it (`admin.ModelAdmin[Location]`).
 django_stubs_ext.monkeypatch()
@@ -135,7 +144,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# A request that enqueues after commit (clinic.celery.enqueue_on_commit) waits at most this long
+# for a broker that does not answer.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
@@ -189,8 +200,15 @@ LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
 # Reverse proxies in front of the app that each append the address they received a request from
-# to X-Forwarded-For (docker-compose: 1, the TLS proxy). 0 trusts no header: REMOTE_ADDR only.
+# to X-Forwarded-For (docker-compose: 1, nginx). 0 trusts no header: REMOTE_ADDR only. The header
+# counts only on connections from TRUSTED_PROXY_ADDRESSES (the proxies' addresses or networks):
+# a client that reaches gunicorn some other way cannot name the address the lockout counts.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+TRUSTED_PROXY_ADDRESSES = env_networks("TRUSTED_PROXY_ADDRESSES", [])
+if TRUSTED_PROXY_COUNT and not TRUSTED_PROXY_ADDRESSES:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT is set: set TRUSTED_PROXY_ADDRESSES to the proxy's address too."
+    )
 AXES_HANDLER = "accounts.lockout.ClinicAxesHandler"  # 5 per account and 20 per address
 AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -210,8 +228,9 @@ STAFF_IDLE_SECONDS = env_int("STAFF_IDLE_SECONDS", 15 * 60, minimum=60)
 # Staff activity is written to the session at most this often (the idle clock's resolution).
 STAFF_SEEN_RESOLUTION = env_int("STAFF_SEEN_RESOLUTION", 30, minimum=0)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
-# Sessions are read from Redis and kept in PostgreSQL too, so losing Redis signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only: with Redis down people still sign in and read their pages (a
+# session read through the cache failed every signed-in page, and every sign-in, with a 500).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # The FHIR API (fhir/): requests per integration client per minute, counted in Redis; over it,
 # 429 with Retry-After. A page of search results is at most FHIR_MAX_PAGE_SIZE resources.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 
+import kombu.exceptions
 import redis
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -117,8 +119,24 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+# While Redis or the broker is down, a page that needs them asks to be retried after this long.
+RETRY_AFTER_SECONDS = 60
+# Errors that mean a server the page needs is not answering, not that the code is wrong.
+OUTAGES: tuple[type[BaseException], ...] = (redis.RedisError, kombu.exceptions.OperationalError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 with Retry-After when what broke is Redis (or the broker) not answering.
+
+    Sessions and the lockout live in PostgreSQL, so most pages work without Redis; this is the
+    answer of the few that cannot (docs/_incoming/redis-proxy.md). Django calls this inside its
+    `except` block, so the exception being handled is the one that reached it.
+    """
     # No context processors: whatever broke may be what they need.
     from django.template import loader
 
+    if isinstance(sys.exception(), OUTAGES):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse(loader.get_template("500.html").render(), status=500)

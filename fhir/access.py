@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +35,8 @@ logger = logging.getLogger("fhir")
 CLIENT_ROLE = "fhir_client"
 
 FhirView = Callable[..., HttpResponse]
+# How long a client is asked to wait while the rate cannot be counted (Redis down).
+RETRY_AFTER_SECONDS = 60
 
 
 def token_hash(token: str) -> str:
@@ -105,7 +108,17 @@ def fhir_api(view: FhirView) -> FhirView:
                 "The bearer token is not valid, or it has been revoked.",
                 WWW_Authenticate='Bearer realm="fhir", error="invalid_token"',
             )
-        wait = _over_rate(client)
+        try:
+            wait = _over_rate(client)
+        except redis.RedisError:
+            # A rate that cannot be counted is not a rate that holds: refuse until Redis is back.
+            logger.warning("FHIR request refused: Redis is unreachable, the rate cannot be counted")
+            return refuse(
+                503,
+                "transient",
+                "The service is briefly unavailable; try again in a minute.",
+                Retry_After=str(RETRY_AFTER_SECONDS),
+            )
         if wait is not None:
             return refuse(
                 429,

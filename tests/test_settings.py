@@ -47,6 +47,11 @@ def test_settings_load_with_good_production_values():
         ({"DATABASE_URL": "<unset>"}, "DATABASE_URL must be set"),
         ({"REDIS_URL": "http://cache:6379"}, "REDIS_URL must be a redis://"),
         ({"EMAIL_PORT": "twenty-five"}, "EMAIL_PORT must be a whole number"),
+        ({"TRUSTED_PROXY_COUNT": "1"}, "set TRUSTED_PROXY_ADDRESSES to the proxy's address"),
+        (
+            {"TRUSTED_PROXY_COUNT": "1", "TRUSTED_PROXY_ADDRESSES": "nginx"},
+            "TRUSTED_PROXY_ADDRESSES must list IP addresses or networks",
+        ),
     ],
 )
 def test_settings_refuse_a_bad_environment_value_with_a_clear_error(overrides, message):

@@ -333,9 +333,10 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(settings):
 
 
 def test_one_trusted_proxy_makes_the_last_forwarded_hop_the_client(settings):
-    settings.TRUSTED_PROXY_COUNT = 1
-    user = UserFactory.create(role=Role.PATIENT)
     proxy = "172.18.0.5"
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_ADDRESSES = [proxy]
+    user = UserFactory.create(role=Role.PATIENT)
     # The attacker's own X-Forwarded-For value is kept by the proxy but is not trusted.
     _twenty_failures(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.7")
 
