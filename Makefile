@@ -18,11 +18,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-# Debian packages the build needs: gettext (compilemessages), Chromium (the browser tests);
+# Debian packages the build needs: gettext (compilemessages), Chromium (the browser tests), nginx
+# (the proxy tests put it in front of gunicorn as compose does);
 # each installed once if missing.
 system-packages:
 	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q gettext; }
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; }
 
 # Settings need these to load; compilemessages and makemessages never use them.
 NO_SERVERS := DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 SECRET_KEY=x

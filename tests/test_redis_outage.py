@@ -49,7 +49,9 @@ def test_with_redis_down_people_sign_in_and_see_their_pages(own_redis, login, cl
 
     own_redis.stop()
 
-    assert client.get("/healthz").status_code == 503
+    # The process lives (liveness); it is not ready to take all traffic (readiness).
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
     still_there = signed_in.get(reverse("intake:home"))
     assert still_there.status_code == 200
     assert still_there.wsgi_request.user == patient
