@@ -11,7 +11,7 @@ received twice and those never received.
     python -m bench.crash_reminders [--messages 2000] [--profile run|test] [--crash-at 0.5]
 
 Figures in bench/results/crash-<profile>.json; the bound they are checked against is in
-docs/_incoming/redis-proxy.md.
+docs/security.md#storm-and-fault-figures.
 """
 
 from __future__ import annotations

