@@ -161,6 +161,15 @@ def make_user(db: None):
 
 
 @pytest.fixture
+def booked_world(db: None):
+    """One of everything a URL can be about and a user of every role
+    (tests.scheduling_data.build_world)."""
+    from tests.scheduling_data import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def login():
     """Sign a user in through the real login form, as a person would, in a client of its own."""
 
