@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -236,6 +237,16 @@ def make_user(db: None):
         return UserFactory.create(role=role, **fields)
 
     return make
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A weekday about two weeks from today, for tests that book in real time. Read when the
+    test starts, not when its module is imported (tests/test_no_clock_at_import.py)."""
+    day = dt.date.today() + dt.timedelta(days=14)
+    while day.weekday() > 4:
+        day += dt.timedelta(days=1)
+    return day
 
 
 @pytest.fixture
