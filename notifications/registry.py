@@ -68,6 +68,12 @@ def register(kind: str, resolver: Resolver, label: str = "") -> None:
         _labels[kind] = label
 
 
+def unregister(kind: str) -> None:
+    """Forget the kind's resolver and label (a test's own kind, after the test)."""
+    _resolvers.pop(kind, None)
+    _labels.pop(kind, None)
+
+
 def name_kind(kind: str, label: str) -> None:
     """How staff pages name a kind that has no resolver (its messages are written complete)."""
     _labels[kind] = label

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client, override_settings
@@ -152,12 +154,108 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         getattr(importlib.import_module(module), function)(apps, None)
 
 
+SIGNALS = ("message_failed", "message_sent", "text_undelivered", "recipient_opted_out")
+
+
+def registrations() -> dict[str, Any]:
+    """What is registered with the outbox (resolvers, labels, the reply handler, the text gate)
+    and connected to its signals. The apps register all of it once, in AppConfig.ready."""
+    from notifications import registry, signals
+
+    found = {
+        "resolvers": sorted(registry._resolvers.items()),
+        "labels": sorted(registry._labels.items()),
+        "reply handlers": list(registry._reply_handlers),
+        "text gates": list(registry._text_gates),
+    }
+    for name in SIGNALS:
+        found[f"{name} receivers"] = [entry[0] for entry in getattr(signals, name).receivers]
+    return found
+
+
+def _restore_registrations(at_start_up: dict[str, Any]) -> None:
+    from notifications import registry, signals
+
+    registry._resolvers.clear()
+    registry._resolvers.update(at_start_up["resolvers"])
+    registry._labels.clear()
+    registry._labels.update(at_start_up["labels"])
+    registry._reply_handlers[:] = at_start_up["reply handlers"]
+    registry._text_gates[:] = at_start_up["text gates"]
+    for name in SIGNALS:
+        signal = getattr(signals, name)
+        keys = at_start_up[f"{name} receivers"]
+        signal.receivers = [entry for entry in signal.receivers if entry[0] in keys]
+        signal.sender_receivers_cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _registrations_at_start_up() -> dict[str, Any]:
+    return registrations()
+
+
+@pytest.fixture(autouse=True)
+def _registrations_left_as_at_start_up(
+    _registrations_at_start_up: dict[str, Any],
+) -> Iterator[None]:
+    """A resolver or a receiver a test adds and leaves behind changes what every later test in
+    the process sends, in an order that depends on how the tests were split between workers.
+    Each test undoes what it registers (`register_kind`); this fails the one that does not."""
+    yield
+    left = registrations()
+    changed = [name for name, value in left.items() if value != _registrations_at_start_up[name]]
+    if changed:
+        _restore_registrations(_registrations_at_start_up)  # one failure, not every test after
+        pytest.fail(
+            f"the test left the outbox's {', '.join(changed)} changed: undo the registration "
+            "after the test (the `register_kind` fixture does for resolvers)",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def register_kind() -> Iterator[object]:
+    """`notifications.registry.register` for a kind of message only this test sends, undone
+    after the test."""
+    from notifications import registry
+
+    kinds: list[str] = []
+
+    def register(kind: str, resolver: registry.Resolver, label: str = "") -> None:
+        assert registry.resolver_for(kind) is None, f"{kind} is one of the apps' own kinds"
+        kinds.append(kind)
+        registry.register(kind, resolver, label)
+
+    yield register
+    for kind in kinds:
+        registry.unregister(kind)
+
+
 @pytest.fixture
 def make_user(db: None):
     def make(role: Role = Role.PATIENT, **fields: object) -> User:
         return UserFactory.create(role=role, **fields)
 
     return make
+
+
+@pytest.fixture
+def day() -> dt.date:
+    """A weekday about two weeks from today, for tests that book in real time. Read when the
+    test starts, not when its module is imported (tests/test_no_clock_at_import.py)."""
+    day = dt.date.today() + dt.timedelta(days=14)
+    while day.weekday() > 4:
+        day += dt.timedelta(days=1)
+    return day
+
+
+@pytest.fixture
+def booked_world(db: None):
+    """One of everything a URL can be about and a user of every role
+    (tests.scheduling_data.build_world)."""
+    from tests.scheduling_data import build_world
+
+    return build_world()
 
 
 @pytest.fixture

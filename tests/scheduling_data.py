@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
-from accounts.models import Role
+from accounts.models import Role, User
 from locations.models import Chair, Location, NurseShift, OpeningHours
 from review import services as review
 from review.models import ProtocolTemplate, TreatmentPlan
+from scheduling import services
+from scheduling.models import Hold, Series, Session, WaitlistEntry
 from tests.factories import UserFactory
 from tests.intake_data import submitted_intake
+from worklist.models import Cause, Task
+from worklist.services import open_task
 
 
 def make_location(
@@ -77,3 +82,80 @@ def approved_plan(
     values = {field: getattr(template, field) for field in review.PLAN_FIELDS}
     values.update(parameters)
     return review.approve(intake, clinician, values)
+
+
+STAFF_ROLES = (Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN)
+
+
+@dataclass
+class World:
+    """One of everything a URL can be about, and a user of every role to ask for it."""
+
+    location: Location
+    plan: TreatmentPlan
+    desk: User  # booked the series; not one of `users`
+    series: Series
+    session: Session  # the first of the series
+    first: dt.date  # the first session's day
+    hold: Hold  # a live waitlist offer of the first session's slot
+    desk_task: Task
+    clinical_task: Task
+    # "patient" owns the plan; "other" is a patient with nothing; one user per staff role (the
+    # nurse works at the location).
+    users: dict[str, User]
+
+
+def build_world(email: str = "owner@example.org") -> World:
+    """A patient's approved plan with two sessions booked ten to twelve days from today (the
+    first on a Monday to a Wednesday, the second two days later, both at 10:00), a waitlist
+    hold on the first session's slot, a task for the desk and one for clinicians.
+
+    It is built in real time, not under a frozen clock: the tests sign people in with it and
+    their sessions must stay valid while the test runs.
+    """
+    today = dt.date.today()
+    first = today + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    location = make_location(shifts_from=today, shift_days=21)
+    plan = approved_plan(email, location, infusions=2, min_days_between=2)
+    desk = UserFactory.create(role=Role.FRONT_DESK)
+    series = services.book_series(
+        plan,
+        location,
+        [
+            services.Choice(first, dt.time(10)),
+            services.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+        booked_by=desk,
+    )
+    session = series.sessions.get(number=1)
+    entry = WaitlistEntry.objects.create(
+        location=location,
+        session=session,
+        earliest_date=first,
+        latest_date=first,
+        window_starts=dt.time(8),
+        window_ends=dt.time(12),
+    )
+    hold = Hold.objects.create(
+        entry=entry,
+        location=location,
+        chair=session.chair,
+        nurse=session.nurse,
+        starts_at=session.starts_at,
+        setup_ends_at=session.setup_ends_at,
+        ends_at=session.ends_at,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
+    desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
+    clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
+    users = {
+        "patient": plan.patient,
+        "other": UserFactory.create(role=Role.PATIENT),
+        **{str(role): UserFactory.create(role=role) for role in STAFF_ROLES},
+    }
+    users[Role.NURSE].locations.add(location)  # nurses reach the sessions of their locations
+    return World(
+        location, plan, desk, series, session, first, hold, desk_task, clinical_task, users
+    )

@@ -14,13 +14,9 @@ from accounts.models import Role
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure
-from scheduling import services
-from scheduling.models import Hold, WaitlistEntry
+from scheduling.models import CalendarFeed
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
-from tests.factories import UserFactory
-from tests.scheduling_data import approved_plan, make_location
-from worklist.models import Cause
-from worklist.services import open_task
+from tests.scheduling_data import approved_plan
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -29,7 +25,6 @@ pytestmark = pytest.mark.django_db
 
 OK, LOGIN, FORBID, MISSING, REDIRECT, NOT_ALLOWED = 200, "login", 403, 404, 302, 405
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-STAFF = ["front_desk", "nurse", "clinician", "clinic_admin"]
 
 
 def answers(default, **overrides):
@@ -197,7 +192,7 @@ def test_every_url_of_the_project_has_an_entry_in_the_matrix():
 
 
 @pytest.fixture
-def world(login, settings, tmp_path):
+def world(booked_world, login, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -205,55 +200,16 @@ def world(login, settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path)},
         },
     }
-    now = dt.datetime.now(dt.UTC)
-    first = dt.date.today() + dt.timedelta(days=10)
-    while first.weekday() > 2:
-        first += dt.timedelta(days=1)
-    if True:  # the world is built in real time: signed-in sessions must stay valid
-        location = make_location(shifts_from=dt.date.today())
-        plan = approved_plan("owner@example.org", location, infusions=2, min_days_between=2)
-        other = approved_plan("other@example.org", location, infusions=1)
-        desk = UserFactory.create(role=Role.FRONT_DESK)
-        series = services.book_series(
-            plan,
-            location,
-            [
-                services.Choice(first, dt.time(10)),
-                services.Choice(first + dt.timedelta(days=2), dt.time(10)),
-            ],
-            booked_by=desk,
-        )
-        session = series.sessions.get(number=1)
-        entry = WaitlistEntry.objects.create(
-            location=location,
-            session=session,
-            earliest_date=first - dt.timedelta(days=3),
-            latest_date=first,
-            window_starts=dt.time(8),
-            window_ends=dt.time(12),
-        )
-        hold = Hold.objects.create(
-            entry=entry,
-            location=location,
-            chair=session.chair,
-            nurse=session.nurse,
-            starts_at=session.starts_at,
-            setup_ends_at=session.setup_ends_at,
-            ends_at=session.ends_at,
-            expires_at=now + dt.timedelta(days=30),
-        )
-        from scheduling.models import CalendarFeed
-
-        feed = CalendarFeed.objects.create(patient=plan.patient)
-        desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
-        clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
-        # A day between the two sessions, so that nothing else in the world changes.
-        training = first + dt.timedelta(days=1)
-        closure = Closure.objects.create(
-            location=location, starts_on=training, ends_on=training, reason="Training"
-        )
-    del other
-    fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], desk)
+    location, plan, series = booked_world.location, booked_world.plan, booked_world.series
+    session, hold, first = booked_world.session, booked_world.hold, booked_world.first
+    approved_plan("other@example.org", location, infusions=1)
+    feed = CalendarFeed.objects.create(patient=plan.patient)
+    # A day between the two sessions, so that nothing else in the world changes.
+    training = first + dt.timedelta(days=1)
+    closure = Closure.objects.create(
+        location=location, starts_on=training, ends_on=training, reason="Training"
+    )
+    fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], booked_world.desk)
     intake = plan.intake
     IntakeAttachment.objects.create(
         intake=intake,
@@ -262,13 +218,8 @@ def world(login, settings, tmp_path):
         size=4,
         file=ContentFile(b"card", name="card.png"),
     )
-    users = {
-        "patient": plan.patient,
-        "other": UserFactory.create(role=Role.PATIENT),
-        **{role: UserFactory.create(role=role) for role in STAFF},
-    }
-    users["nurse"].locations.add(location)  # nurses reach the sessions of their locations
-    clients = {"anon": Client(), **{role: login(user) for role, user in users.items()}}
+    users = booked_world.users
+    clients = {"anon": Client(), **{role: login(users[role]) for role in ROLES[1:]}}
     day = first.isoformat()
     args = {
         None: [],
@@ -290,8 +241,8 @@ def world(login, settings, tmp_path):
         "questionnaire_token": [signed(QUESTIONNAIRE_SALT, f"{series.public_id}:mid", FAR)],
         "reset": ["MQ", "not-a-real-token"],
         "bad_token": ["not-a-real-token"],
-        "desk_task": [desk_task.public_id],
-        "clinical_task": [clinical_task.public_id],
+        "desk_task": [booked_world.desk_task.public_id],
+        "clinical_task": [booked_world.clinical_task.public_id],
         "fhir_type": ["Patient"],
         "fhir_patient": ["Patient", plan.patient.public_id],
         "fhir_path": ["Patient/x/y"],

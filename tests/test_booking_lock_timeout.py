@@ -29,9 +29,6 @@ from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DAY = dt.date.today() + dt.timedelta(days=14)
-while DAY.weekday() > 4:
-    DAY += dt.timedelta(days=1)
 # The other change keeps the lock this long at most: far longer than the lock timeout.
 HELD_SECONDS = 15
 
@@ -79,12 +76,12 @@ def _timed(request: Callable[[], T]) -> tuple[T, float]:
 
 
 @pytest.fixture
-def clinic() -> Location:
+def clinic(day: dt.date) -> Location:
     return make_location(
         "busy",
         chairs=2,
         nurses=1,
-        shifts_from=DAY - dt.timedelta(days=1),
+        shifts_from=day - dt.timedelta(days=1),
         self_booking=True,
         self_booking_notice_hours=1,
     )
@@ -97,28 +94,28 @@ def _patient_client(patient: User, language: str) -> Client:
     return client
 
 
-def _booked(clinic: Location, email: str, start: dt.time) -> Session:
+def _booked(clinic: Location, day: dt.date, email: str, start: dt.time) -> Session:
     plan = approved_plan(email, clinic, infusions=1)
-    series = self_booking.book_own_series(plan.patient, clinic, [services.Choice(DAY, start)])
+    series = self_booking.book_own_series(plan.patient, clinic, [services.Choice(day, start)])
     return series.sessions.get()
 
 
 def test_a_desk_booking_while_the_location_is_held_elsewhere_is_told_to_try_again(
-    clinic: Location, login: Callable[[User], Client]
+    clinic: Location, day: dt.date, login: Callable[[User], Client]
 ) -> None:
     plan = approved_plan("waits@example.org", clinic, infusions=1)
     desk = login(UserFactory.create(role=Role.FRONT_DESK))
     query = {
         "location": clinic.pk,
-        "first_date": DAY.isoformat(),
-        "weekdays": [str(DAY.weekday())],
+        "first_date": day.isoformat(),
+        "weekdays": [str(day.weekday())],
         "window_starts": "09:00",
         "window_ends": "12:00",
     }
     url = f"{reverse('scheduling:plan', args=[plan.public_id])}?{urlencode(query, doseq=True)}"
 
     with _locked_elsewhere(clinic):
-        response, took = _timed(lambda: desk.post(url, {"session_1": f"{DAY.isoformat()}T10:00"}))
+        response, took = _timed(lambda: desk.post(url, {"session_1": f"{day.isoformat()}T10:00"}))
 
     assert response.status_code == 200
     assert _busy() in response.content.decode()
@@ -129,17 +126,17 @@ def test_a_desk_booking_while_the_location_is_held_elsewhere_is_told_to_try_agai
 
 
 def test_a_patient_booking_online_while_the_location_is_held_is_told_in_spanish(
-    clinic: Location,
+    clinic: Location, day: dt.date
 ) -> None:
     plan = approved_plan("espera@example.org", clinic, infusions=1)
     client = _patient_client(plan.patient, "es")
-    request = planner.Request(planner.PlanShape.from_plan(plan), DAY)
+    request = planner.Request(planner.PlanShape.from_plan(plan), day)
     _, holds = self_booking.hold_proposal(plan.patient, clinic, request)
     held = holds[0].starts_at.astimezone(clinic.zone)
     data = {
         "location": clinic.pk,
-        "first_date": DAY.isoformat(),
-        "weekdays": [str(DAY.weekday())],
+        "first_date": day.isoformat(),
+        "weekdays": [str(day.weekday())],
         "window_starts": "09:00",
         "window_ends": "12:00",
         "action": "book",
@@ -159,14 +156,14 @@ def test_a_patient_booking_online_while_the_location_is_held_is_told_in_spanish(
 
 
 def test_a_patient_asking_for_a_proposal_while_the_location_is_held_is_told_in_spanish(
-    clinic: Location,
+    clinic: Location, day: dt.date
 ) -> None:
     plan = approved_plan("propuesta@example.org", clinic, infusions=1)
     client = _patient_client(plan.patient, "es")
     data = {
         "location": clinic.pk,
-        "first_date": DAY.isoformat(),
-        "weekdays": [str(DAY.weekday())],
+        "first_date": day.isoformat(),
+        "weekdays": [str(day.weekday())],
         "window_starts": "09:00",
         "window_ends": "12:00",
         "action": "propose",
@@ -182,9 +179,9 @@ def test_a_patient_asking_for_a_proposal_while_the_location_is_held_is_told_in_s
 
 
 def test_a_desk_move_and_cancel_while_the_location_is_held_change_nothing(
-    clinic: Location, login: Callable[[User], Client]
+    clinic: Location, day: dt.date, login: Callable[[User], Client]
 ) -> None:
-    session = _booked(clinic, "moved@example.org", dt.time(10))
+    session = _booked(clinic, day, "moved@example.org", dt.time(10))
     desk = login(UserFactory.create(role=Role.FRONT_DESK))
     before = session.starts_at
 
@@ -192,7 +189,7 @@ def test_a_desk_move_and_cancel_while_the_location_is_held_change_nothing(
         moved, took = _timed(
             lambda: desk.post(
                 reverse("scheduling:move", args=[session.public_id]),
-                {"date": DAY.isoformat(), "time": "14:00"},
+                {"date": day.isoformat(), "time": "14:00"},
                 follow=True,
             )
         )
@@ -208,9 +205,9 @@ def test_a_desk_move_and_cancel_while_the_location_is_held_change_nothing(
 
 
 def test_a_patient_moving_online_while_the_location_is_held_is_told_in_spanish(
-    clinic: Location,
+    clinic: Location, day: dt.date
 ) -> None:
-    session = _booked(clinic, "mueve@example.org", dt.time(10))
+    session = _booked(clinic, day, "mueve@example.org", dt.time(10))
     client = _patient_client(session.patient, "es")
     before = session.starts_at
 
@@ -218,7 +215,7 @@ def test_a_patient_moving_online_while_the_location_is_held_is_told_in_spanish(
         response, took = _timed(
             lambda: client.post(
                 reverse("scheduling:self_move", args=[session.public_id]),
-                {"date": DAY.isoformat(), "time": "14:00"},
+                {"date": day.isoformat(), "time": "14:00"},
                 follow=True,
             )
         )
@@ -230,15 +227,15 @@ def test_a_patient_moving_online_while_the_location_is_held_is_told_in_spanish(
     assert session.starts_at == before and session.moved_by is None
 
 
-def _offer(clinic: Location) -> tuple[Hold, Session]:
+def _offer(clinic: Location, day: dt.date) -> tuple[Hold, Session]:
     """A patient at 11:00 waits for earlier; the 9:00 patient cancels; the slot is offered."""
-    early = _booked(clinic, "early@example.org", dt.time(9))
-    waiting = _booked(clinic, "waiting@example.org", dt.time(11))
+    early = _booked(clinic, day, "early@example.org", dt.time(9))
+    waiting = _booked(clinic, day, "waiting@example.org", dt.time(11))
     WaitlistEntry.objects.create(
         location=clinic,
         session=waiting,
-        earliest_date=DAY,
-        latest_date=DAY,
+        earliest_date=day,
+        latest_date=day,
         window_starts=dt.time(8),
         window_ends=dt.time(10),
     )
@@ -247,9 +244,9 @@ def _offer(clinic: Location) -> tuple[Hold, Session]:
 
 
 def test_accepting_an_offer_while_the_location_is_held_changes_nothing(
-    clinic: Location, login: Callable[[User], Client]
+    clinic: Location, day: dt.date, login: Callable[[User], Client]
 ) -> None:
-    hold, waiting = _offer(clinic)
+    hold, waiting = _offer(clinic, day)
     before = waiting.starts_at
     patient = _patient_client(waiting.patient, "es")
     desk = login(UserFactory.create(role=Role.FRONT_DESK))
@@ -270,9 +267,11 @@ def test_accepting_an_offer_while_the_location_is_held_changes_nothing(
     assert WaitlistEntry.objects.get(session=waiting).status == WaitlistEntry.EntryStatus.OFFERED
 
 
-def test_expired_holds_at_a_busy_location_are_released_by_the_next_run(clinic: Location) -> None:
+def test_expired_holds_at_a_busy_location_are_released_by_the_next_run(
+    clinic: Location, day: dt.date
+) -> None:
     plan = approved_plan("expired@example.org", clinic, infusions=1)
-    request = planner.Request(planner.PlanShape.from_plan(plan), DAY)
+    request = planner.Request(planner.PlanShape.from_plan(plan), day)
     _, holds = self_booking.hold_proposal(plan.patient, clinic, request)
     Hold.objects.filter(pk=holds[0].pk).update(
         expires_at=holds[0].expires_at - dt.timedelta(hours=1)

@@ -21,13 +21,9 @@ from hypothesis.extra.django import TestCase
 from accounts.models import Role, User
 from audit.models import AuditEvent
 from scheduling import services
-from scheduling.models import Hold, WaitlistEntry
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.conftest import verified_session
-from tests.factories import UserFactory
-from tests.scheduling_data import approved_plan, make_location
-from worklist.models import Cause
-from worklist.services import open_task
+from tests.scheduling_data import approved_plan, build_world
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -190,22 +186,10 @@ class HostileWorld(TestCase):
 
     @classmethod
     def setUpTestData(cls) -> None:
-        location = make_location(shifts_from=dt.date.today())
-        plan = approved_plan("owner@example.org", location, infusions=2, min_days_between=2)
-        first = dt.date.today() + dt.timedelta(days=10)
-        while first.weekday() > 2:
-            first += dt.timedelta(days=1)
-        desk = UserFactory.create(role=Role.FRONT_DESK)
-        series = services.book_series(
-            plan,
-            location,
-            [
-                services.Choice(first, dt.time(10)),
-                services.Choice(first + dt.timedelta(days=2), dt.time(10)),
-            ],
-            booked_by=desk,
-        )
-        session = series.sessions.get(number=1)
+        world = build_world()
+        location, plan, series, session = world.location, world.plan, world.series, world.session
+        first, hold, desk = world.first, world.hold, world.desk
+        desk_task, clinical_task = world.desk_task, world.clinical_task
         # A series booked online that the desk has still to confirm or decline.
         requested = services.book_series(
             approved_plan("requested@example.org", location, infusions=1),
@@ -214,34 +198,7 @@ class HostileWorld(TestCase):
             booked_by=desk,
             awaiting_desk=True,
         )
-        entry = WaitlistEntry.objects.create(
-            location=location,
-            session=session,
-            earliest_date=first,
-            latest_date=first,
-            window_starts=dt.time(8),
-            window_ends=dt.time(12),
-        )
-        hold = Hold.objects.create(
-            entry=entry,
-            location=location,
-            chair=session.chair,
-            nurse=session.nurse,
-            starts_at=session.starts_at,
-            setup_ends_at=session.setup_ends_at,
-            ends_at=session.ends_at,
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
-        )
-        desk_task = open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="x")
-        clinical_task = open_task(Cause.SERIES_ENDED, f"series:{series.pk}", subject="y")
-        cls.users = {
-            "patient": plan.patient,
-            "other": UserFactory.create(role=Role.PATIENT),
-            **{
-                role: UserFactory.create(role=role)
-                for role in (Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN, Role.CLINIC_ADMIN)
-            },
-        }
+        cls.users = world.users
         intake = plan.intake
         cls.urls = [
             reverse("intake:start"),
@@ -298,7 +255,6 @@ class HostileWorld(TestCase):
             reverse("scheduling:confirm_series", args=[requested.public_id]),
             reverse("scheduling:decline_series", args=[requested.public_id]),
         ]
-        cls.users[Role.NURSE].locations.add(location)
         cls.chart_url = reverse("charting:chart", args=[session.public_id])
 
     def client_for(self, role: str) -> Client:

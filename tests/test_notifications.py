@@ -318,8 +318,26 @@ def test_a_row_a_task_is_still_sending_is_not_claimed_again_before_its_time_limi
     assert message.status == "queued"
 
 
+def test_the_registrations_check_sees_a_resolver_left_behind_and_one_undone(register_kind):
+    """tests/conftest.py fails a test that leaves the outbox's registrations changed; this is
+    what it compares."""
+    from notifications import registry
+    from tests.conftest import registrations
+
+    at_start = registrations()
+
+    registry.register("left-behind-test", lambda message: registry.Resolved("a@example.org", "x"))
+    left = registrations()
+    registry.unregister("left-behind-test")
+
+    assert left != at_start
+    assert registrations() == at_start
+    register_kind("undone-test", lambda message: registry.Resolved("a@example.org", "x"))
+    assert registry.resolver_for("undone-test") is not None
+
+
 def test_a_batch_out_of_time_returns_with_what_it_sent_recorded_and_the_rest_left_to_retry(
-    settings, tmp_path
+    settings, tmp_path, register_kind
 ):
     """The sending task's soft time limit fires mid-batch (here while the third message is
     resolved, before any is delivered): the batch returns cleanly instead of failing the task,
@@ -338,7 +356,7 @@ def test_a_batch_out_of_time_returns_with_what_it_sent_recorded_and_the_rest_lef
             raise SoftTimeLimitExceeded()
         return registry.Resolved(recipient="a@example.org", subject="Hello", body_text="Hi")
 
-    registry.register("out-of-time-test", slow)
+    register_kind("out-of-time-test", slow)
     messages = [
         outbox.enqueue(
             channel="email",

@@ -29,15 +29,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Role
 from clinic.querystrings import declared_form
 from intake.models import IntakeAttachment
 from intake.steps import STEPS
-from scheduling import services
-from scheduling.models import CalendarFeed, Hold, WaitlistEntry
+from scheduling.models import CalendarFeed
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
-from tests.factories import UserFactory
-from tests.scheduling_data import approved_plan, make_location
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -148,7 +144,7 @@ def test_every_view_reading_a_query_string_declares_its_form():
 
 
 @pytest.fixture
-def world(login, settings, tmp_path):
+def world(booked_world, login, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -156,39 +152,8 @@ def world(login, settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path)},
         },
     }
-    first = dt.date.today() + dt.timedelta(days=10)
-    while first.weekday() > 2:
-        first += dt.timedelta(days=1)
-    location = make_location(shifts_from=dt.date.today(), shift_days=21)
-    plan = approved_plan("fuzz.owner@example.org", location, infusions=2, min_days_between=2)
-    series = services.book_series(
-        plan,
-        location,
-        [
-            services.Choice(first, dt.time(10)),
-            services.Choice(first + dt.timedelta(days=2), dt.time(10)),
-        ],
-        booked_by=plan.patient,
-    )
-    session = series.sessions.get(number=1)
-    entry = WaitlistEntry.objects.create(
-        location=location,
-        session=session,
-        earliest_date=first,
-        latest_date=first,
-        window_starts=dt.time(8),
-        window_ends=dt.time(12),
-    )
-    hold = Hold.objects.create(
-        entry=entry,
-        location=location,
-        chair=session.chair,
-        nurse=session.nurse,
-        starts_at=session.starts_at,
-        setup_ends_at=session.setup_ends_at,
-        ends_at=session.ends_at,
-        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
-    )
+    location, plan, series = booked_world.location, booked_world.plan, booked_world.series
+    session, hold, first = booked_world.session, booked_world.hold, booked_world.first
     feed = CalendarFeed.objects.create(patient=plan.patient)
     IntakeAttachment.objects.create(
         intake=plan.intake,
@@ -197,13 +162,8 @@ def world(login, settings, tmp_path):
         size=4,
         file=ContentFile(b"card", name="card.png"),
     )
-    users = {
-        "patient": plan.patient,
-        "other": UserFactory.create(role=Role.PATIENT),
-        **{role: UserFactory.create(role=role) for role in ROLES[3:]},
-    }
-    users["nurse"].locations.add(location)
-    clients = {"anon": Client(), **{role: login(user) for role, user in users.items()}}
+    users = booked_world.users
+    clients = {"anon": Client(), **{role: login(users[role]) for role in ROLES[1:]}}
     existing = {
         "public_id": [
             str(value)

@@ -22,10 +22,6 @@ from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DAY = dt.date.today() + dt.timedelta(days=14)
-while DAY.weekday() > 4:
-    DAY += dt.timedelta(days=1)
-
 
 def _run_in_threads(count: int, work) -> list[object]:
     barrier = threading.Barrier(count)
@@ -88,17 +84,17 @@ def _both_read_before_either_writes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _two_desks_book_ten_and_ten_twenty_for_one_nurse(
-    slug: str, monkeypatch: pytest.MonkeyPatch
+    slug: str, day: dt.date, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Location, list[object]]:
     # One nurse on shift, who monitors one patient at a time. Held slots leave 10:00 only chair
     # 1 and 10:20 only chair 2, and 10:20 is after 10:00's set-up: no exclusion constraint
     # applies, so only the nurse's capacity (a count under the lock) can refuse the second.
-    clinic = make_location(slug, chairs=2, nurses=1, capacity=1, shifts_from=DAY)
+    clinic = make_location(slug, chairs=2, nurses=1, capacity=1, shifts_from=day)
     plans = [approved_plan(f"{slug}{n}@example.org", clinic, infusions=1) for n in range(2)]
     first_chair, second_chair = clinic.chairs.order_by("position")
     elsewhere = UserFactory.create(role=Role.NURSE)  # no shift here: never booked here
     for chair, start, end in [(second_chair, (8, 40), (10, 20)), (first_chair, (11, 40), (13, 20))]:
-        starts_at = dt.datetime.combine(DAY, dt.time(*start), tzinfo=clinic.zone)
+        starts_at = dt.datetime.combine(day, dt.time(*start), tzinfo=clinic.zone)
         Hold.objects.create(
             patient=UserFactory.create(role=Role.PATIENT),
             location=clinic,
@@ -106,7 +102,7 @@ def _two_desks_book_ten_and_ten_twenty_for_one_nurse(
             nurse=elsewhere,
             starts_at=starts_at,
             setup_ends_at=starts_at + dt.timedelta(minutes=15),
-            ends_at=dt.datetime.combine(DAY, dt.time(*end), tzinfo=clinic.zone),
+            ends_at=dt.datetime.combine(day, dt.time(*end), tzinfo=clinic.zone),
             expires_at=timezone.now() + dt.timedelta(days=1),
         )
     desk = UserFactory.create(role=Role.FRONT_DESK)
@@ -115,7 +111,7 @@ def _two_desks_book_ten_and_ten_twenty_for_one_nurse(
     results = _run_in_threads(
         2,
         lambda i: services.book_series(
-            plans[i], clinic, [services.Choice(DAY, times[i])], booked_by=desk
+            plans[i], clinic, [services.Choice(day, times[i])], booked_by=desk
         ),
     )
     return clinic, results
@@ -123,10 +119,10 @@ def _two_desks_book_ten_and_ten_twenty_for_one_nurse(
 
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_desks_booking_one_nurse_beyond_her_capacity_at_once_give_her_one_patient(
-    attempt: int, monkeypatch: pytest.MonkeyPatch, location_lock: bool
+    attempt: int, day: dt.date, monkeypatch: pytest.MonkeyPatch, location_lock: bool
 ) -> None:
     clinic, results = _two_desks_book_ten_and_ten_twenty_for_one_nurse(
-        f"capacity{attempt}", monkeypatch
+        f"capacity{attempt}", day, monkeypatch
     )
 
     booked = [r for r in results if isinstance(r, Series)]
@@ -138,12 +134,12 @@ def test_two_desks_booking_one_nurse_beyond_her_capacity_at_once_give_her_one_pa
 
 
 def test_without_the_location_lock_the_capacity_race_does_give_the_nurse_two_patients(
-    monkeypatch: pytest.MonkeyPatch,
+    day: dt.date, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The test above watches the lock: with the lock switched off, the same race books both."""
     switch_off(monkeypatch)
 
-    clinic, results = _two_desks_book_ten_and_ten_twenty_for_one_nurse("unlocked", monkeypatch)
+    clinic, results = _two_desks_book_ten_and_ten_twenty_for_one_nurse("unlocked", day, monkeypatch)
 
     assert all(isinstance(r, Series) for r in results), results
     nurses = Session.objects.filter(location=clinic).values_list("nurse", flat=True)
@@ -152,11 +148,11 @@ def test_without_the_location_lock_the_capacity_race_does_give_the_nurse_two_pat
     assert len(set(chairs)) == 2
 
 
-def test_twenty_connections_booking_the_same_chair_and_time_give_one_success():
-    clinic = make_location("race", chairs=1, nurses=1, shifts_from=DAY - dt.timedelta(days=1))
+def test_twenty_connections_booking_the_same_chair_and_time_give_one_success(day):
+    clinic = make_location("race", chairs=1, nurses=1, shifts_from=day - dt.timedelta(days=1))
     plans = [approved_plan(f"racer{n}@example.org", clinic, infusions=1) for n in range(20)]
     desk = UserFactory.create(role=Role.FRONT_DESK)
-    choice = [services.Choice(DAY, dt.time(10))]
+    choice = [services.Choice(day, dt.time(10))]
 
     results = _run_in_threads(
         20, lambda i: services.book_series(plans[i], clinic, choice, booked_by=desk)
@@ -211,14 +207,14 @@ INVARIANTS = {
 }
 
 
-def test_a_random_concurrent_mix_of_book_move_and_cancel_breaks_no_invariant():
+def test_a_random_concurrent_mix_of_book_move_and_cancel_breaks_no_invariant(day):
     clinic = make_location(
-        "mix", chairs=2, nurses=2, capacity=1, shifts_from=DAY - dt.timedelta(days=1)
+        "mix", chairs=2, nurses=2, capacity=1, shifts_from=day - dt.timedelta(days=1)
     )
     plans = [approved_plan(f"mixer{n}@example.org", clinic, infusions=1) for n in range(24)]
     desk = UserFactory.create(role=Role.FRONT_DESK)
     times = [dt.time(h, m) for h in range(9, 13) for m in (0, 30)]
-    days = [DAY, DAY + dt.timedelta(days=1)]
+    days = [day, day + dt.timedelta(days=1)]
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
 

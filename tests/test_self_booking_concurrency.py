@@ -16,10 +16,6 @@ from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DAY = dt.date.today() + dt.timedelta(days=14)
-while DAY.weekday() > 4:
-    DAY += dt.timedelta(days=1)
-
 
 def _both_at_once(*work):
     barrier = threading.Barrier(len(work))
@@ -43,16 +39,16 @@ def _both_at_once(*work):
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_a_patient_and_the_desk_booking_one_chair_and_time_give_one_winner(attempt):
-    clinic = make_location(f"race{attempt}", chairs=1, nurses=1, shifts_from=DAY)
+def test_a_patient_and_the_desk_booking_one_chair_and_time_give_one_winner(attempt, day):
+    clinic = make_location(f"race{attempt}", chairs=1, nurses=1, shifts_from=day)
     clinic.self_booking = True
     clinic.self_booking_notice_hours = 1
     clinic.save()
     online = approved_plan(f"online{attempt}@example.org", clinic, infusions=1)
     phoned = approved_plan(f"phoned{attempt}@example.org", clinic, infusions=1)
     desk = UserFactory.create(role=Role.FRONT_DESK)
-    choice = [services.Choice(DAY, dt.time(10))]
-    desk_request = planner.Request(planner.PlanShape.from_plan(phoned), DAY)
+    choice = [services.Choice(day, dt.time(10))]
+    desk_request = planner.Request(planner.PlanShape.from_plan(phoned), day)
 
     patient_result, desk_result = _both_at_once(
         lambda: self_booking.book_own_series(online.patient, clinic, choice),
@@ -72,25 +68,25 @@ def test_a_patient_and_the_desk_booking_one_chair_and_time_give_one_winner(attem
         assert fresh.sessions[0].slot.starts_at() != taken
     else:
         # The patient's page proposes afresh (and holds it): never the taken time.
-        request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+        request = planner.Request(planner.PlanShape.from_plan(online), day)
         fresh, holds = self_booking.hold_proposal(online.patient, clinic, request)
         assert fresh.sessions[0].slot.starts_at() != taken
         assert holds
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_the_desk_confirming_and_declining_one_series_at_once_decides_it_once(attempt):
+def test_the_desk_confirming_and_declining_one_series_at_once_decides_it_once(attempt, day):
     from notifications.models import Message
     from scheduling.models import ReminderKind, Status
 
-    clinic = make_location(f"decide{attempt}", chairs=1, nurses=1, shifts_from=DAY)
+    clinic = make_location(f"decide{attempt}", chairs=1, nurses=1, shifts_from=day)
     clinic.self_booking = True
     clinic.self_booking_notice_hours = 1
     clinic.self_booking_desk_confirms = True
     clinic.save()
     online = approved_plan(f"decided{attempt}@example.org", clinic, infusions=1)
     series = self_booking.book_own_series(
-        online.patient, clinic, [services.Choice(DAY, dt.time(10))]
+        online.patient, clinic, [services.Choice(day, dt.time(10))]
     )
     desk, other_desk = UserFactory.create_batch(2, role=Role.FRONT_DESK)
 
@@ -117,21 +113,21 @@ def test_the_desk_confirming_and_declining_one_series_at_once_decides_it_once(at
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_proposals_at_two_locations_at_once_leave_the_patient_one_set_of_holds(
-    attempt: int,
+    attempt: int, day: dt.date
 ) -> None:
     north, south = (
         make_location(
             f"{side}{attempt}",
             chairs=2,
             nurses=1,
-            shifts_from=DAY,
+            shifts_from=day,
             self_booking=True,
             self_booking_notice_hours=1,
         )
         for side in ("north", "south")
     )
     plan = approved_plan(f"twice{attempt}@example.org", north, infusions=4)
-    request = planner.Request(planner.PlanShape.from_plan(plan), DAY)
+    request = planner.Request(planner.PlanShape.from_plan(plan), day)
 
     at_north, at_south = _both_at_once(
         lambda: self_booking.hold_proposal(plan.patient, north, request),
@@ -145,17 +141,17 @@ def test_proposals_at_two_locations_at_once_leave_the_patient_one_set_of_holds(
     assert Hold.objects.filter(patient=plan.patient, released_at__isnull=False).count() == 4
 
 
-def test_a_patient_who_loses_the_race_for_a_slot_keeps_none_of_their_holds() -> None:
+def test_a_patient_who_loses_the_race_for_a_slot_keeps_none_of_their_holds(day: dt.date) -> None:
     clinic = make_location(
-        "lost", chairs=1, nurses=1, shifts_from=DAY, self_booking=True, self_booking_notice_hours=1
+        "lost", chairs=1, nurses=1, shifts_from=day, self_booking=True, self_booking_notice_hours=1
     )
     online = approved_plan("lost@example.org", clinic, infusions=1)
     rival = approved_plan("rival@example.org", clinic, infusions=1)
-    request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+    request = planner.Request(planner.PlanShape.from_plan(online), day)
     _, holds = self_booking.hold_proposal(online.patient, clinic, request)
     assert holds and holds[0].starts_at.astimezone(clinic.zone).time() != dt.time(14)
     # The patient picks an alternative (shown, not held); the desk books it a moment earlier.
-    choice = [services.Choice(DAY, dt.time(14))]
+    choice = [services.Choice(day, dt.time(14))]
     services.book_series(rival, clinic, choice, booked_by=UserFactory.create(role=Role.FRONT_DESK))
 
     with pytest.raises(services.BookingConflict):
@@ -168,21 +164,23 @@ def test_a_patient_who_loses_the_race_for_a_slot_keeps_none_of_their_holds() -> 
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_a_patient_racing_the_desk_for_a_slot_keeps_no_holds_whoever_wins(attempt: int) -> None:
+def test_a_patient_racing_the_desk_for_a_slot_keeps_no_holds_whoever_wins(
+    attempt: int, day: dt.date
+) -> None:
     clinic = make_location(
         f"holdrace{attempt}",
         chairs=1,
         nurses=1,
-        shifts_from=DAY,
+        shifts_from=day,
         self_booking=True,
         self_booking_notice_hours=1,
     )
     online = approved_plan(f"holder{attempt}@example.org", clinic, infusions=1)
     phoned = approved_plan(f"caller{attempt}@example.org", clinic, infusions=1)
-    request = planner.Request(planner.PlanShape.from_plan(online), DAY)
+    request = planner.Request(planner.PlanShape.from_plan(online), day)
     self_booking.hold_proposal(online.patient, clinic, request)
     desk = UserFactory.create(role=Role.FRONT_DESK)
-    choice = [services.Choice(DAY, dt.time(14))]  # not the held time: an alternative
+    choice = [services.Choice(day, dt.time(14))]  # not the held time: an alternative
 
     patient_result, desk_result = _both_at_once(
         lambda: self_booking.book_own_series(online.patient, clinic, choice),
