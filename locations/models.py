@@ -101,6 +101,12 @@ class Location(models.Model):
         default=False,
         help_text="A series a patient books opens a task for the front desk to confirm it.",
     )
+    check_in_opens_minutes = models.PositiveSmallIntegerField(
+        "the desk's check-in opens this many minutes before the start",
+        default=60,
+        help_text="A patient is checked in on the session's local day only, from this long "
+        "before the booked start.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

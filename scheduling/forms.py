@@ -133,6 +133,12 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
 
+class UndoCheckInForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, error_messages={"required": "Say why the check-in was a mistake."}
+    )
+
+
 class WaitlistForm(forms.Form):
     earliest_date = forms.DateField(widget=DATE)
     latest_date = forms.DateField(widget=DATE)

@@ -23,8 +23,10 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
+from audit import services as audit
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from audit.models import AuditEvent
 from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
 from intake.views import home_status
@@ -43,6 +45,7 @@ from scheduling.forms import (
     ReminderRuleForm,
     SearchForm,
     TaskFilterForm,
+    UndoCheckInForm,
     WaitlistForm,
     next_weekday,
 )
@@ -353,12 +356,69 @@ def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> H
     operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
     if action not in operations:
         raise Http404
+    was = session.status  # its value, so the audit's words do not depend on the language
     try:
         operations[action](session)
     except services.InvalidTransition as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Session {session.number}: {action.replace('-', ' ')} done.")
+        done = "checked in" if action == "check-in" else "marked as a no-show"
+        audit.record(
+            request,
+            "update",
+            "session",
+            session.public_id,
+            session.patient_id,
+            f"{done} (was {was})",
+        )
+        messages.success(request, f"Session {session.number}: {done}.")
+    return _back_to_series(session)
+
+
+def _status_before_check_in(session: Session) -> str:
+    """The status the desk's check-in replaced, read back from its audit event: a confirmed
+    session checked in by mistake is confirmed again, not merely booked."""
+    event = (
+        AuditEvent.objects.filter(
+            record_type="session",
+            record_id=str(session.public_id),
+            detail__startswith="checked in (was ",
+        )
+        .order_by("-at")
+        .first()
+    )
+    if event is not None and event.detail == f"checked in (was {Status.CONFIRMED.value})":
+        return Status.CONFIRMED
+    return Status.BOOKED
+
+
+@desk_only
+@require_POST
+def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Undo a check-in made by mistake, with the reason in the audit log."""
+    session = _session_or_404(public_id)
+    form = UndoCheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return _back_to_series(session)
+    try:
+        services.undo_check_in(session, back_to=_status_before_check_in(session))
+    except services.InvalidTransition as error:
+        messages.error(request, str(error))
+        return _back_to_series(session)
+    audit.record(
+        request,
+        "update",
+        "session",
+        session.public_id,
+        session.patient_id,
+        f"check-in undone: {form.cleaned_data['reason']}",
+    )
+    messages.success(
+        request,
+        f"Session {session.number}: check-in undone; it is "
+        f"{session.get_status_display().lower()} again.",
+    )
     return _back_to_series(session)
 
 

@@ -78,6 +78,7 @@ MATRIX = {
     "scheduling:cancel": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:waitlist": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:transition": ("get", "transition", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:undo_check_in": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:accept_offer": ("get", "hold", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:day_today": ("get", "location", staff_page(*DESK)),
     "scheduling:day": ("get", "location_day", staff_page(*DESK)),
