@@ -23,9 +23,9 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
-from audit import services as audit
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from audit import services as audit
 from audit.models import AuditEvent
 from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
