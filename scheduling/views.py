@@ -108,18 +108,24 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
 
 @desk_only
 def search(request: AuthenticatedRequest) -> HttpResponse:
-    """Find a patient by name, email or phone. Only a POST searches: a query in the address
-    (?q=Casey) would stay in access logs, proxies and the browser's history."""
+    """Find a patient by name, email, phone or date of birth. Only a POST searches: a query in
+    the address (?q=Casey) would stay in access logs, proxies and the browser's history."""
     form = SearchForm(request.POST if request.method == "POST" else None)
     patients: list[User] = []
-    if form.is_valid() and (query := form.cleaned_data["q"].strip()):
-        terms = Q()
-        for word in query.split()[:4]:
-            # Phones are stored as +1XXXXXXXXXX: "(203) 555-0199" is searched by its digits.
+    if query := form.query():
+        if query.date_of_birth:
+            terms = Q(patient_profile__date_of_birth=query.date_of_birth)
+        elif query.phone_digits:
+            # Phones are stored as +1XXXXXXXXXX: "(949) 555-0123" is searched by its digits.
+            terms = Q(patient_profile__mobile_phone__contains=query.phone_digits)
+        else:
+            terms = Q()
+        for word in query.words:
+            # Fernandez finds Fernández, and fernández finds FERNANDEZ (PostgreSQL's unaccent).
             digits = re.sub(r"\D", "", word)
             terms &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
+                Q(first_name__unaccent__icontains=word)
+                | Q(last_name__unaccent__icontains=word)
                 | Q(email__icontains=word)
                 | (
                     Q(patient_profile__mobile_phone__contains=digits)
