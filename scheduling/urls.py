@@ -44,6 +44,7 @@ urlpatterns = [
     # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
     path("calendar/<slug:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
+    path("r/<str:token>/cancel/", views.session_action_cancel, name="session_action_cancel"),
     # Patients' own series online (issue 19); their appointments page stays at sessions/.
     path("my-series/", self_service.home, name="self_home"),
     path("my-series/book/", self_service.book, name="self_book"),

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
@@ -331,10 +331,29 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _back_to_series(session)
 
 
+def cancel_confirmation(
+    request: HttpRequest, session: Session, *, keep_url: str, desk: bool = False, **extra: Any
+) -> HttpResponse:
+    """The page that asks before a cancellation where JavaScript does not run (elsewhere the
+    same question is a dialog): its GET changes nothing, its form posts the cancellation."""
+    return render(
+        request,
+        "scheduling/cancel_confirm.html",
+        {"session": session, "desk": desk, "action": request.path, "keep_url": keep_url, **extra},
+    )
+
+
 @desk_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
+    if request.method == "GET":
+        return cancel_confirmation(
+            request,
+            session,
+            keep_url=reverse("scheduling:series", args=[session.series.public_id]),
+            desk=True,
+        )
     form = CancelForm(request.POST)
     form.is_valid()
     try:
@@ -751,11 +770,14 @@ def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 
 
 @patient_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """Cancel online while the cancellation policy allows it; later, the clinic's phone."""
+    """Cancel online while the cancellation policy allows it; later, the clinic's phone. The GET
+    asks first (the page behind the cancel button's dialog)."""
     session = _own_session(request, public_id)
     back = MyAppointmentForm(request.POST).next_url()
+    if request.method == "GET" and session.is_upcoming:
+        return cancel_confirmation(request, session, keep_url=back, back="sessions")
     if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
         phone = session.location.phone or gettext("the clinic")
         messages.warning(
@@ -849,6 +871,9 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
         if action == "confirm":
             services.confirm_session(session)
             done = "confirmed"
+        elif action == "cancel" and can_cancel and request.POST.get("confirmed") != "yes":
+            # Asked first: the dialog and the confirmation page post confirmed=yes.
+            return cancel_confirmation(request, session, keep_url=request.path, by_link=True)
         elif action == "cancel" and can_cancel:
             try:
                 services.cancel_sessions(session, reason="Cancelled by the patient online")
@@ -861,8 +886,33 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "scheduling/session_action.html",
-        {"session": session, "upcoming": upcoming, "can_cancel": can_cancel, "done": done},
+        {
+            "session": session,
+            "upcoming": upcoming,
+            "can_cancel": can_cancel,
+            "done": done,
+            "token": token,
+        },
     )
+
+
+def session_action_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """The reminder link's question before a cancellation, where JavaScript does not run: a
+    GET that changes nothing; its form posts to the link's own page."""
+    try:
+        public_id = reminders.unsign(reminders.ACTION_SALT, token)
+    except signing.BadSignature:
+        return render(request, "scheduling/link_invalid.html", status=404)
+    session = get_object_or_404(
+        Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
+    )
+    translation.activate(reminders.patient_language(session.patient))
+    request.LANGUAGE_CODE = translation.get_language()
+    back = reverse("scheduling:session_action", args=[token])
+    if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
+        return redirect(back)
+    response = cancel_confirmation(request, session, keep_url=back, by_link=True)
+    return response
 
 
 @desk_only
