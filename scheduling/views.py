@@ -71,6 +71,8 @@ clinicians_only = role_required(Role.CLINICIAN)
 patient_only = role_required(Role.PATIENT)
 
 SLOT = dt.timedelta(minutes=15)
+# Messages that will never go (a move or cancellation replaced them, or a rule skipped them).
+FOLDED_MESSAGES = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
 
 
 @desk_only
@@ -233,7 +235,10 @@ def _series_page(
     for text in InboundText.objects.filter(group__in=[f"session:{s.pk}" for s in sessions]):
         replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
-        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
+        outbox = by_group[f"session:{session.pk}"]
+        # After a move or two the cancelled reminders outnumber the live ones: folded apart.
+        session.outbox = [m for m in outbox if m.status not in FOLDED_MESSAGES]  # type: ignore[attr-defined]  # for the template
+        session.outbox_folded = [m for m in outbox if m.status in FOLDED_MESSAGES]  # type: ignore[attr-defined]  # for the template
         session.replies = replied[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
