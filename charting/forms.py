@@ -8,7 +8,7 @@ its message is shown next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -189,7 +189,8 @@ class CheckInForm(VitalsFields):
         weight, unit = cleaned.get("weight"), cleaned.get("weight_unit")
         if weight is not None and unit:
             try:
-                kg = scoring.pounds_to_kg(weight) if unit == "lb" else weight
+                # Exact, not rounded to 0.1 kg: the dose is computed from it.
+                kg = weight * scoring.KG_PER_POUND if unit == "lb" else weight
                 cleaned["weight_kg"] = scoring.validate_weight_kg(kg)
             except (ValueError, InvalidOperation):
                 self.add_error("weight", scoring.WEIGHT_RANGE_MESSAGE)
@@ -308,5 +309,11 @@ class WorkUpForm(forms.Form):
     )
 
 
-def weight_in_both(weight_kg: Decimal) -> str:
-    return f"{weight_kg} kg ({scoring.kg_to_pounds(weight_kg)} lb)"
+def weight_in_both(weight_kg: Decimal, unit: str = "kg") -> str:
+    """The weight in both units, the one it was weighed in first: 176 lb comes back as
+    176.0 lb (converted from the exact kilograms), not 175.9 from a rounded 79.8 kg."""
+    kg = weight_kg.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    pounds = scoring.kg_to_pounds(weight_kg)
+    if unit == "lb":
+        return f"{pounds} lb ({kg} kg)"
+    return f"{kg} kg ({pounds} lb)"

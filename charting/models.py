@@ -56,7 +56,9 @@ class InfusionRecord(models.Model):
     escort_name = models.CharField(max_length=100)
     escort_phone = models.CharField(max_length=32)
     pregnancy_possible = models.BooleanField(null=True, blank=True)
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    # Exact: a weight in pounds is converted without rounding (1 lb = 0.45359237 kg), so the
+    # dose is computed from what was weighed and only the figures shown are rounded.
+    weight_kg = models.DecimalField(max_digits=13, decimal_places=9)
     weight_unit = models.CharField(
         max_length=2, default="kg", help_text="The unit the nurse weighed in (stored in kg)."
     )

@@ -433,7 +433,7 @@ def _record_context(session: Session, record: InfusionRecord | None) -> dict[str
         observations=list(record.observations.select_related("charted_by")),
         addenda=list(record.addenda.select_related("written_by")),
         dose=services.dose(record.weight_kg, plan),
-        weight=weight_in_both(record.weight_kg),
+        weight=weight_in_both(record.weight_kg, record.weight_unit),
     )
     return context
 

@@ -77,6 +77,8 @@ def approve(
         intake=intake,
         template=template,
         approved_by=clinician,
+        # The drug as the protocol states it, for the printed infusion record.
+        **({"drug": template.drug} if template is not None else {}),
         **{field: parameters[field] for field in PLAN_FIELDS if field in parameters},
     )
     Decision.objects.create(

@@ -600,8 +600,9 @@ def test_the_weight_may_be_entered_in_pounds(charted):
     charted.check_in(weight="165", weight_unit="lb")
 
     record = charted.record()
-    assert (record.weight_kg, record.dose_mg) == (Decimal("74.8"), Decimal("37.4"))
-    assert "165.0 lb" in charted.page() or "164.9 lb" in charted.page()
+    # Stored exactly (165 × 0.45359237), the dose computed from it; rounded only to show.
+    assert (record.weight_kg, record.dose_mg) == (Decimal("74.842741050"), Decimal("37.4"))
+    assert "165.0 lb (74.8 kg)" in charted.page()
 
 
 @pytest.mark.django_db
@@ -661,3 +662,41 @@ def test_a_nurse_of_another_location_cannot_open_the_print_view(login):
     response = login(other_nurse).get(reverse("charting:print", args=[session.public_id]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_dose_is_computed_from_the_exact_weight_and_rounded_only_to_show(charted):
+    charted.check_in(weight="300", weight_unit="lb")
+
+    record = charted.record()
+    assert record.dose_mg == Decimal("68.0")  # 136.077711 kg × 0.5, not 136.1 × 0.5 = 68.1
+    page = charted.page()
+    assert "136.08 kg × 0.50 mg/kg = 68.0 mg" in page
+    assert "300.0 lb" in page
+
+
+@pytest.mark.django_db
+def test_a_weight_in_pounds_is_shown_back_as_it_was_weighed(charted):
+    charted.check_in(weight="176", weight_unit="lb")
+
+    page = charted.page()
+    assert "176.0 lb" in page and "175.9 lb" not in page
+    assert charted.record().dose_mg == Decimal("39.9")  # 79.832 kg × 0.5
+
+
+@pytest.mark.django_db
+def test_the_printed_record_names_the_drug_the_birth_date_and_a_record_number(charted):
+    charted.check_in(escort_phone="203 555 0122")
+    session = charted.session
+    session.location.phone = "+12035550100"
+    session.location.save()
+
+    html = charted.client.get(reverse("charting:print", args=[session.public_id])).content
+    html = html.decode()
+
+    born = session.patient.patient_profile.date_of_birth
+    assert f"Born {born:%-d %b %Y}" in html
+    assert f"Record no. {session.patient.record_number}" in html
+    assert "ketamine" in html
+    assert "(203) 555-0122" in html and "+12035550122" not in html
+    assert session.series.plan.drug == "ketamine"
