@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.models import Role, User
 from charting import rules
 from charting.models import SIDE_EFFECTS
 from intake import scoring
@@ -275,6 +276,42 @@ class DischargeForm(forms.Form):
         return rules.Discharge(
             data["alert_and_oriented"], data["escort_present"], data["instructions_given"]
         )
+
+
+class SignForm(forms.Form):
+    """What a sign-off may need besides the signature (charting.services.sign says when)."""
+
+    timing_reason = forms.CharField(
+        label="Why was the check-in so far from the booked time?",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
+    )
+    cosigner = forms.ModelChoiceField(
+        label="Co-signer (to sign with something missing)",
+        queryset=User.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a colleague from the list."},
+    )
+    cosigner_reason = forms.CharField(
+        label="The co-signer's reason for signing as it is",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
+    )
+
+    def __init__(self, *args: Any, location: Any, signer: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cosigner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(
+                locations=location, role__in=[Role.NURSE, Role.CLINICIAN], is_active=True
+            )
+            .exclude(pk=signer.pk)
+            .order_by("first_name", "last_name")
+        )
+        field.label_from_instance = lambda user: user.get_full_name() or user.email  # type: ignore[method-assign]
 
 
 class AddendumForm(forms.Form):

@@ -91,6 +91,22 @@ class InfusionRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cosign_required = models.BooleanField(default=False)
+    # What the sign-off found missing (charting.rules), kept as it was named when signed; an
+    # incomplete chart is signed only with a second member of staff and their reason.
+    signed_gaps = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    incomplete_cosigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    incomplete_reason = models.CharField(max_length=300, blank=True)
+    timing_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the check-in was far from the booked start, given at sign-off.",
+    )
     cosigned_at = models.DateTimeField(null=True, blank=True)
     cosigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

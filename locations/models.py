@@ -52,7 +52,12 @@ class Location(models.Model):
         default=2, help_text="Clear liquids allowed until this many hours before."
     )
     vitals_every_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text="A vitals reading is due this often during the infusion."
+        default=15,
+        help_text="A vitals reading is due this often from the infusion's start to discharge.",
+    )
+    chart_far_from_booking_minutes = models.PositiveSmallIntegerField(
+        "a check-in this far from the booked start is explained at sign-off (minutes)",
+        default=60,
     )
     alert_systolic_above = models.PositiveSmallIntegerField(default=180)
     alert_diastolic_above = models.PositiveSmallIntegerField(default=110)

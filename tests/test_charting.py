@@ -18,7 +18,7 @@ from charting.models import InfusionRecord, VitalSign
 from intake import scoring
 from notifications.models import Message
 from review.models import DosePreview
-from scheduling.models import Status
+from scheduling.models import Session, Status
 from tests.charting_data import (
     AFTERNOON,
     DISCHARGE,
@@ -186,7 +186,8 @@ def charted(afternoon, login, settings):
             return self.post(check_in_post(session, **changes))
 
         def run_until_discharge(self) -> None:
-            """Check in 15:10, start 15:16, end 15:56, recovery reading, discharge 16:30."""
+            """Check in 15:10, start 15:16, readings every 15 minutes or sooner, end 15:56,
+            recovery readings, discharge 16:30: a chart that signs without a question."""
             self.check_in()
             self.post({"action": "start", "time": ""}, now=at(15, 16))
             self.post(vitals_post(), now=at(15, 30))
@@ -199,7 +200,10 @@ def charted(afternoon, login, settings):
                 },
                 now=at(15, 36),
             )
+            self.post(vitals_post(), now=at(15, 45))
             self.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+            self.post(vitals_post(), now=at(16, 0))
+            self.post(vitals_post(), now=at(16, 15))
             self.post(vitals_post(), now=at(16, 20))
             self.post(DISCHARGE, now=at(16, 30))
 
@@ -700,3 +704,80 @@ def test_the_printed_record_names_the_drug_the_birth_date_and_a_record_number(ch
     assert "ketamine" in html
     assert "(203) 555-0122" in html and "+12035550122" not in html
     assert session.series.plan.drug == "ketamine"
+
+
+def _chart_with_gaps(charted) -> None:
+    """Checked in at 15:10 for a session booked at 18:45; one reading in 50 minutes; an SBP
+    185 alert at 15:30 with nothing after it; discharged at 16:30."""
+    session = charted.session
+    late = session.starts_at + dt.timedelta(hours=3)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=late,
+        setup_ends_at=late + dt.timedelta(minutes=15),
+        ends_at=late + dt.timedelta(minutes=100),
+    )
+    session.refresh_from_db()
+    charted.check_in()
+    charted.post({"action": "start", "time": ""}, now=at(15, 16))
+    charted.post(vitals_post(systolic="185"), now=at(15, 30))
+    charted.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+    charted.post(vitals_post(), now=at(16, 20))
+    charted.post(DISCHARGE, now=at(16, 30))
+
+
+@pytest.mark.django_db
+def test_signing_names_what_the_record_misses_and_an_incomplete_chart_needs_a_co_signer(
+    charted,
+):
+    _chart_with_gaps(charted)
+    colleague = UserFactory.create(role=Role.NURSE, email="second.nurse@example.org")
+    colleague.locations.add(charted.session.location)
+
+    refused = _text(charted.post({"action": "sign"}, now=at(16, 35)))
+
+    assert charted.record().signed_at is None
+    assert "No vitals for 50 minutes, 15:30 to 16:20 (due every 15 minutes)." in refused
+    assert "The 15:30 reading (Systolic 185 above 180 mmHg) has no intervention or note" in refused
+    assert "Checked in at 15:10, 3 h 35 min before the booked 18:45: say why." in refused
+
+    explained = _text(charted.post({"action": "sign", "timing_reason": "Came early; chair free"}))
+    assert charted.record().signed_at is None
+    assert "a co-signer" in explained
+
+    charted.post(
+        {
+            "action": "sign",
+            "timing_reason": "Came early; chair free",
+            "cosigner": str(colleague.pk),
+            "cosigner_reason": "Monitor failed; readings kept on paper, scanned.",
+        }
+    )
+    record = charted.record()
+    assert (record.signed_by, record.incomplete_cosigner) == (charted.nurse, colleague)
+    assert record.incomplete_reason == "Monitor failed; readings kept on paper, scanned."
+    assert record.timing_reason == "Came early; chair free"
+    assert len(record.signed_gaps) == 2
+    page = charted.page()
+    assert "Signed incomplete, with Second" in page or "co-signed by" in page.lower()
+
+
+@pytest.mark.django_db
+def test_a_complete_chart_with_its_alert_answered_signs_without_a_question(charted):
+    charted.check_in()
+    charted.post({"action": "start", "time": ""}, now=at(15, 16))
+    charted.post(vitals_post(systolic="185"), now=at(15, 30))
+    charted.post(
+        {"action": "observations", "time": "15:33", "intervention": "Rechecked: 168/90, calm"},
+        now=at(15, 34),
+    )
+    charted.post(vitals_post(), now=at(15, 45))
+    charted.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+    charted.post(vitals_post(), now=at(16, 0))
+    charted.post(vitals_post(), now=at(16, 15))
+    charted.post(DISCHARGE, now=at(16, 30))
+
+    charted.post({"action": "sign"}, now=at(16, 35))
+
+    record = charted.record()
+    assert record.signed_by == charted.nurse
+    assert (record.signed_gaps, record.incomplete_cosigner) == ([], None)
