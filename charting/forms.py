@@ -278,6 +278,13 @@ class DischargeForm(forms.Form):
         )
 
 
+class ColleagueField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs' generic
+    """A member of staff shown by name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.email)
+
+
 class SignForm(forms.Form):
     """What a sign-off may need besides the signature (charting.services.sign says when)."""
 
@@ -287,7 +294,7 @@ class SignForm(forms.Form):
         required=False,
         error_messages={"max_length": "Keep the reason to 300 characters."},
     )
-    cosigner = forms.ModelChoiceField(
+    cosigner = ColleagueField(
         label="Co-signer (to sign with something missing)",
         queryset=User.objects.none(),
         required=False,
@@ -311,7 +318,6 @@ class SignForm(forms.Form):
             .exclude(pk=signer.pk)
             .order_by("first_name", "last_name")
         )
-        field.label_from_instance = lambda user: user.get_full_name() or user.email  # type: ignore[method-assign]
 
 
 class AddendumForm(forms.Form):

@@ -429,7 +429,7 @@ def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
     session = _session_or_404(public_id)
     form = UndoCheckInForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["reason"][0])
+        messages.error(request, str(form.errors["reason"][0]))
         return _back_to_series(session)
     try:
         services.undo_check_in(session, back_to=_status_before_check_in(session))
