@@ -93,6 +93,12 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     @property
+    def record_number(self) -> str:
+        """A short number for paper records and phone calls: stable for the person's life in
+        the system, unlike a name, and shorter than the public UUID."""
+        return f"P{self.pk:07d}"
+
+    @property
     def is_clinic_staff(self) -> bool:
         """Staff roles need a second factor and have shorter sessions than patients."""
         return self.role in STAFF_ROLES

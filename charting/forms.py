@@ -8,11 +8,12 @@ its message is shown next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 
+from accounts.models import Role, User
 from charting import rules
 from charting.models import SIDE_EFFECTS
 from intake import scoring
@@ -189,7 +190,8 @@ class CheckInForm(VitalsFields):
         weight, unit = cleaned.get("weight"), cleaned.get("weight_unit")
         if weight is not None and unit:
             try:
-                kg = scoring.pounds_to_kg(weight) if unit == "lb" else weight
+                # Exact, not rounded to 0.1 kg: the dose is computed from it.
+                kg = weight * scoring.KG_PER_POUND if unit == "lb" else weight
                 cleaned["weight_kg"] = scoring.validate_weight_kg(kg)
             except (ValueError, InvalidOperation):
                 self.add_error("weight", scoring.WEIGHT_RANGE_MESSAGE)
@@ -276,6 +278,48 @@ class DischargeForm(forms.Form):
         )
 
 
+class ColleagueField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs' generic
+    """A member of staff shown by name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.email)
+
+
+class SignForm(forms.Form):
+    """What a sign-off may need besides the signature (charting.services.sign says when)."""
+
+    timing_reason = forms.CharField(
+        label="Why was the check-in so far from the booked time?",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
+    )
+    cosigner = ColleagueField(
+        label="Co-signer (to sign with something missing)",
+        queryset=User.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a colleague from the list."},
+    )
+    cosigner_reason = forms.CharField(
+        label="The co-signer's reason for signing as it is",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "Keep the reason to 300 characters."},
+    )
+
+    def __init__(self, *args: Any, location: Any, signer: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["cosigner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(
+                locations=location, role__in=[Role.NURSE, Role.CLINICIAN], is_active=True
+            )
+            .exclude(pk=signer.pk)
+            .order_by("first_name", "last_name")
+        )
+
+
 class AddendumForm(forms.Form):
     reason = forms.CharField(
         label="Why (e.g. correction, late entry)",
@@ -308,5 +352,11 @@ class WorkUpForm(forms.Form):
     )
 
 
-def weight_in_both(weight_kg: Decimal) -> str:
-    return f"{weight_kg} kg ({scoring.kg_to_pounds(weight_kg)} lb)"
+def weight_in_both(weight_kg: Decimal, unit: str = "kg") -> str:
+    """The weight in both units, the one it was weighed in first: 176 lb comes back as
+    176.0 lb (converted from the exact kilograms), not 175.9 from a rounded 79.8 kg."""
+    kg = weight_kg.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    pounds = scoring.kg_to_pounds(weight_kg)
+    if unit == "lb":
+        return f"{pounds} lb ({kg} kg)"
+    return f"{kg} kg ({pounds} lb)"

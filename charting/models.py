@@ -57,7 +57,9 @@ class InfusionRecord(models.Model):
     escort_name = models.CharField(max_length=100)
     escort_phone = models.CharField(max_length=32)
     pregnancy_possible = models.BooleanField(null=True, blank=True)
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    # Exact: a weight in pounds is converted without rounding (1 lb = 0.45359237 kg), so the
+    # dose is computed from what was weighed and only the figures shown are rounded.
+    weight_kg = models.DecimalField(max_digits=13, decimal_places=9)
     weight_unit = models.CharField(
         max_length=2, default="kg", help_text="The unit the nurse weighed in (stored in kg)."
     )
@@ -90,6 +92,22 @@ class InfusionRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cosign_required = models.BooleanField(default=False)
+    # What the sign-off found missing (charting.rules), kept as it was named when signed; an
+    # incomplete chart is signed only with a second member of staff and their reason.
+    signed_gaps = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    incomplete_cosigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    incomplete_reason = models.CharField(max_length=300, blank=True)
+    timing_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the check-in was far from the booked start, given at sign-off.",
+    )
     cosigned_at = models.DateTimeField(null=True, blank=True)
     cosigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -8,6 +8,7 @@ setting of the location): alert when systolic > 180 or diastolic > 110 mmHg, pul
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -195,3 +196,66 @@ def recovery_problems(
             f"location asks for {min_minutes}. Wait, or record why the patient leaves sooner."
         ]
     return []
+
+
+# --- Sign-off: what the record must show before the nurse signs it -----------------------------
+
+
+def vitals_gaps(
+    taken: list[dt.datetime],
+    started: dt.datetime,
+    discharged: dt.datetime,
+    every_minutes: int,
+    zone: dt.tzinfo,
+) -> list[str]:
+    """Each stretch from the infusion's start to discharge longer than the location's cadence
+    without a reading (monitoring continues through recovery)."""
+    marks = [started, *sorted(t for t in taken if started < t < discharged), discharged]
+    gaps = []
+    for before, after in itertools.pairwise(marks):
+        minutes = whole_minutes(after - before)
+        if minutes > every_minutes:
+            gaps.append(
+                f"No vitals for {minutes} minutes, {_hm(before, zone)} to {_hm(after, zone)} "
+                f"(due every {every_minutes} minutes)."
+            )
+    return gaps
+
+
+def unanswered_alerts(
+    readings: list[tuple[dt.datetime, list[str]]],
+    answers: list[dt.datetime],
+    discharged: dt.datetime,
+    zone: dt.tzinfo,
+) -> list[str]:
+    """Each alerting reading with no intervention or note charted from it until the next
+    reading (or discharge): an alert must show what was done about it, even "rechecked"."""
+    readings = sorted(readings, key=lambda reading: reading[0])
+    missing = []
+    for n, (taken, alerts) in enumerate(readings):
+        if not alerts:
+            continue
+        until = readings[n + 1][0] if n + 1 < len(readings) else discharged
+        if not any(taken <= at <= until for at in answers):
+            missing.append(
+                f"The {_hm(taken, zone)} reading ({'; '.join(alerts)}) has no intervention or "
+                "note after it."
+            )
+    return missing
+
+
+def far_from_booking(
+    checked_in: dt.datetime, booked: dt.datetime, limit_minutes: int, zone: dt.tzinfo
+) -> str | None:
+    """A check-in further from the booked start than the location allows, to be explained:
+    a chart hours away from its booking is often a chart of the wrong session."""
+    minutes = whole_minutes(abs(booked - checked_in))
+    if minutes <= limit_minutes:
+        return None
+    hours, rest = divmod(minutes, 60)
+    span = f"{hours} h {rest} min" if hours else f"{rest} min"
+    side = "before" if checked_in < booked else "after"
+    return (
+        f"Checked in at {_hm(checked_in, zone)}, {span} {side} the booked "
+        f"{_hm(booked, zone)}: say why."
+    )

@@ -345,10 +345,60 @@ def discharge(
     return Discharged(record, changed=True)
 
 
+@dataclass(frozen=True)
+class SignOffGaps:
+    """What the record does not show, by what it takes to sign anyway."""
+
+    missing: list[str]  # a second member of staff co-signs, with their reason
+    timing: str | None  # the nurse explains
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.timing)
+
+
+def sign_off_gaps(record: InfusionRecord, session: Session) -> SignOffGaps:
+    """The record against the location's rules (charting.rules): readings at the set cadence
+    from the infusion's start to discharge, every alert answered by an intervention or a note,
+    and a check-in near the booked start."""
+    location = session.location
+    zone = location.zone
+    missing: list[str] = []
+    vitals = list(record.vitals.all())
+    if record.infusion_started_at and record.discharged_at:
+        missing += rules.vitals_gaps(
+            [v.taken_at for v in vitals],
+            record.infusion_started_at,
+            record.discharged_at,
+            location.vitals_every_minutes,
+            zone,
+        )
+    if record.discharged_at:
+        answers = [o.at for o in record.observations.filter(kind=Observation.Kind.INTERVENTION)]
+        missing += rules.unanswered_alerts(
+            [(v.taken_at, list(v.alerts)) for v in vitals], answers, record.discharged_at, zone
+        )
+    timing = rules.far_from_booking(
+        record.checked_in_at, session.starts_at, location.chart_far_from_booking_minutes, zone
+    )
+    return SignOffGaps(missing, timing)
+
+
 @transaction.atomic
-def sign(record: InfusionRecord, nurse: User) -> bool:
+def sign(
+    record: InfusionRecord,
+    nurse: User,
+    *,
+    timing_reason: str = "",
+    cosigner: User | None = None,
+    cosigner_reason: str = "",
+) -> bool:
     """The nurse signs the completed chart; from then on it cannot change. False when it was
-    already signed (nothing changes)."""
+    already signed (nothing changes).
+
+    The record is checked first (`sign_off_gaps`) and each gap named: a check-in far from the
+    booking needs the nurse's reason, a missing reading or an unanswered alert a second member
+    of staff who co-signs with a reason. What was missing is kept on the signed record.
+    """
     session = (
         Session.objects.select_for_update().select_related("location").get(pk=record.session_id)
     )
@@ -357,10 +407,39 @@ def sign(record: InfusionRecord, nurse: User) -> bool:
         return False
     if record.discharged_at is None:
         raise ChartingError("Discharge the patient before signing the chart.")
+    gaps = sign_off_gaps(record, session)
+    problems = []
+    if gaps.timing and not timing_reason.strip():
+        problems.append(gaps.timing)
+    if gaps.missing and (cosigner is None or not cosigner_reason.strip()):
+        problems += gaps.missing
+        problems.append(
+            "To sign the chart as it is, a co-signer from the staff gives the reason; "
+            "otherwise chart what is missing first."
+        )
+    if cosigner is not None and cosigner.pk == nurse.pk:
+        problems.append("The co-signer is someone other than the nurse who signs.")
+    if problems:
+        raise ChartingError("Not signed yet. " + " ".join(problems))
     record.signed_at = timezone.now()
     record.signed_by = nurse
     record.cosign_required = session.location.chart_cosign_required
-    record.save(update_fields=["signed_at", "signed_by", "cosign_required"])
+    record.signed_gaps = gaps.missing
+    record.timing_reason = timing_reason.strip() if gaps.timing else ""
+    if gaps.missing:
+        record.incomplete_cosigner = cosigner
+        record.incomplete_reason = cosigner_reason.strip()
+    record.save(
+        update_fields=[
+            "signed_at",
+            "signed_by",
+            "cosign_required",
+            "signed_gaps",
+            "timing_reason",
+            "incomplete_cosigner",
+            "incomplete_reason",
+        ]
+    )
     return True
 
 

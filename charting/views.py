@@ -25,6 +25,7 @@ from charting.forms import (
     DischargeForm,
     InfusionVitalsForm,
     ObservationsForm,
+    SignForm,
     StartForm,
     StopForm,
     WorkUpForm,
@@ -332,7 +333,21 @@ def _sign(
     forms: dict[str, Any],
 ) -> HttpResponse | None:
     record = _needs_record(record)
-    if services.sign(record, request.user):
+    form = _bound(
+        request,
+        forms,
+        "sign_form",
+        SignForm(request.POST, auto_id="sign_%s", location=session.location, signer=request.user),
+    )
+    if form is None:
+        return None
+    if services.sign(
+        record,
+        request.user,
+        timing_reason=form.cleaned_data["timing_reason"],
+        cosigner=form.cleaned_data["cosigner"],
+        cosigner_reason=form.cleaned_data["cosigner_reason"],
+    ):
         audit.record(request, "update", "chart", session.public_id, session.patient_id, "signed")
         messages.success(request, "Chart signed. Corrections from now on are addenda.")
     else:
@@ -405,7 +420,7 @@ ACTIONS: dict[str, Action] = {
     "observations": Action("observations_form", _observations),
     "end": Action("stop_form", _end),
     "discharge": Action("discharge_form", _discharge),
-    "sign": Action("sign", _sign),
+    "sign": Action("sign_form", _sign),
     "cosign": Action("cosign", _cosign, (Role.CLINICIAN,)),
     "addendum": Action("addendum_form", _addendum, STAFF),
     "work_up": Action("work_up_form", _work_up, STAFF),
@@ -433,7 +448,7 @@ def _record_context(session: Session, record: InfusionRecord | None) -> dict[str
         observations=list(record.observations.select_related("charted_by")),
         addenda=list(record.addenda.select_related("written_by")),
         dose=services.dose(record.weight_kg, plan),
-        weight=weight_in_both(record.weight_kg),
+        weight=weight_in_both(record.weight_kg, record.weight_unit),
     )
     return context
 
@@ -469,6 +484,12 @@ def _context(
     context.setdefault("stop_form", StopForm(auto_id="end_%s"))
     context.setdefault("discharge_form", DischargeForm(auto_id="discharge_%s"))
     context.setdefault("addendum_form", AddendumForm(auto_id="add_%s"))
+    if record.discharged_at is not None and record.signed_at is None:
+        context["sign_gaps"] = services.sign_off_gaps(record, session)
+        context.setdefault(
+            "sign_form",
+            SignForm(auto_id="sign_%s", location=session.location, signer=request.user),
+        )
     return context
 
 

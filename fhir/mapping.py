@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -493,7 +494,8 @@ def check_in_chart_observations(record: InfusionRecord) -> list[Resource]:
             codes.loinc(codes.BODY_WEIGHT),
             record.checked_in_at,
             vital=True,
-            value=_weight(record.weight_kg),
+            # Stored exactly (a weight in pounds converted unrounded); sent as weighed, to 0.1.
+            value=_weight(record.weight_kg.quantize(Decimal("0.1"))),
             method="Weighed at check-in",
         ),
     ]

@@ -58,7 +58,12 @@ class Location(models.Model):
         default=2, help_text="Clear liquids allowed until this many hours before."
     )
     vitals_every_minutes = models.PositiveSmallIntegerField(
-        default=15, help_text="A vitals reading is due this often during the infusion."
+        default=15,
+        help_text="A vitals reading is due this often from the infusion's start to discharge.",
+    )
+    chart_far_from_booking_minutes = models.PositiveSmallIntegerField(
+        "a check-in this far from the booked start is explained at sign-off (minutes)",
+        default=60,
     )
     alert_systolic_above = models.PositiveSmallIntegerField(default=180)
     alert_diastolic_above = models.PositiveSmallIntegerField(default=110)
@@ -127,6 +132,12 @@ class Location(models.Model):
         default=list,
         blank=True,
         help_text="Public holidays on which the clinic stays open, by name.",
+    )
+    check_in_opens_minutes = models.PositiveSmallIntegerField(
+        "the desk's check-in opens this many minutes before the start",
+        default=60,
+        help_text="A patient is checked in on the session's local day only, from this long "
+        "before the booked start.",
     )
     is_active = models.BooleanField(default=True)
 

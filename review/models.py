@@ -33,6 +33,11 @@ class TreatmentParameters(models.Model):
     dose_cap_mg = models.DecimalField(
         "dose cap (mg)", max_digits=6, decimal_places=1, null=True, blank=True
     )
+    drug = models.CharField(
+        max_length=100,
+        default="ketamine",
+        help_text="The drug as the infusion record prints it (e.g. ketamine hydrochloride).",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -61,8 +66,15 @@ class DosePreview:
         return cls(Decimal(weight_kg), Decimal(mg_per_kg), cap_mg)
 
     @property
+    def weight_shown(self) -> Decimal:
+        """The weight to 0.01 kg at most (74.8, 136.08): the dose uses it unrounded."""
+        hundredths = self.weight_kg.quantize(Decimal("0.01"), ROUND_HALF_UP)
+        tenths = hundredths.quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return tenths if tenths == hundredths else hundredths
+
+    @property
     def arithmetic(self) -> str:
-        text = f"{self.weight_kg} kg × {self.mg_per_kg} mg/kg = {self.uncapped_mg} mg"
+        text = f"{self.weight_shown} kg × {self.mg_per_kg} mg/kg = {self.uncapped_mg} mg"
         if self.capped:
             text += f", capped at {self.cap_mg} mg"
         return text

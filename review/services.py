@@ -12,6 +12,8 @@ from accounts.models import User
 from intake.models import Intake, UrgentFlag
 from intake.steps import STEP_BY_SLUG
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
+from worklist import services as worklist
+from worklist.models import Cause
 
 PLAN_FIELDS = (
     "indication",
@@ -75,6 +77,8 @@ def approve(
         intake=intake,
         template=template,
         approved_by=clinician,
+        # The drug as the protocol states it, for the printed infusion record.
+        **({"drug": template.drug} if template is not None else {}),
         **{field: parameters[field] for field in PLAN_FIELDS if field in parameters},
     )
     Decision.objects.create(
@@ -146,7 +150,16 @@ def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
     done = UrgentFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now(), acknowledged_by=clinician, note=note.strip()
     )
+    if done:
+        # The flag's worklist task is dealt with too, with the same note; closing the task
+        # alone never acknowledges the flag.
+        worklist.close_open_task(Cause.URGENT_FLAG, flag_task_about(flag.pk), clinician, note)
     return bool(done)
+
+
+def flag_task_about(flag_pk: int) -> str:
+    """What the worklist task of an urgent flag is about (scheduling.staff_tasks opens it)."""
+    return f"flag:{flag_pk}"
 
 
 def booking_blockers(patient: User) -> list[str]:

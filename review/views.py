@@ -311,6 +311,14 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     templates = services.active_templates()
     template = templates[0] if templates else None
     weight = intake.scores.get("measurements", {}).get("weight_kg")
+    # Every decision ends the wait, in the transaction that records it (review.services):
+    # a version still waiting has none to read.
+    decisions = (
+        []
+        if intake.status == Intake.Status.SUBMITTED
+        else list(intake.decisions.select_related("decided_by", "plan"))
+    )
+    plan = next((d.plan for d in decisions if d.plan is not None), None)
     return {
         "patient_public_id": patient.public_id,
         "email": patient.email,
@@ -319,14 +327,14 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
         # Both loaded with the intake by `_reviewable`.
         "urgent_flag": getattr(intake, "urgent_flag", None),
         "card": getattr(intake, "has_card", False),
-        # Every decision ends the wait, in the transaction that records it (review.services):
-        # a version still waiting has none to read.
-        "decisions": []
-        if intake.status == Intake.Status.SUBMITTED
-        else list(intake.decisions.select_related("decided_by", "plan")),
+        "decisions": decisions,
         "templates": templates,
         "template": template,
         "dose": template.dose_for(Decimal(weight)) if template and weight else None,
+        # What was approved, beside the default: the plan's own mg/kg and cap.
+        "approved_dose": plan.dose_for(Decimal(weight)) if plan and weight else None,
+        # Times on the summary are the intake location's, labelled; UTC without a location.
+        "zone": intake.location.time_zone if intake.location else "UTC",
     }
 
 
@@ -534,6 +542,7 @@ _SUMMARY_FIELDS = (
     "patient__email",
     "patient__patient_profile__mobile_phone",
     "location__name",
+    "location__time_zone",
 )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -133,6 +134,12 @@ class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
 
+class UndoCheckInForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, error_messages={"required": "Say why the check-in was a mistake."}
+    )
+
+
 class WaitlistForm(forms.Form):
     earliest_date = forms.DateField(widget=DATE)
     latest_date = forms.DateField(widget=DATE)
@@ -150,8 +157,37 @@ class WaitlistForm(forms.Form):
         return cleaned
 
 
+# Dates of birth as the desk types them: ISO, and the US month/day/year.
+BIRTH_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+# A query of digits and what people write between them, "(949) 555-0123" or "+1 949 555 0123".
+PHONE_LIKE = re.compile(r"[\d\s()+.\-]+")
+
+
+@dataclass(frozen=True)
+class PatientQuery:
+    """What the desk typed, read as a phone, a date of birth, or words of a name or email."""
+
+    phone_digits: str = ""
+    date_of_birth: dt.date | None = None
+    words: tuple[str, ...] = ()
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Find a patient", max_length=100, required=False)
+
+    def query(self) -> PatientQuery | None:
+        """The typed search, normalised; None when nothing was typed (or the form is invalid)."""
+        if not self.is_valid() or not (text := self.cleaned_data["q"].strip()):
+            return None
+        for format in BIRTH_DATE_FORMATS:
+            try:
+                return PatientQuery(date_of_birth=dt.datetime.strptime(text, format).date())
+            except ValueError:
+                pass
+        digits = re.sub(r"\D", "", text)
+        if PHONE_LIKE.fullmatch(text) and len(digits) >= 4:
+            return PatientQuery(phone_digits=digits)
+        return PatientQuery(words=tuple(text.split()[:4]))
 
 
 class ReminderRuleForm(forms.ModelForm[ReminderRule]):

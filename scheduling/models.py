@@ -318,6 +318,26 @@ class Session(models.Model):
         """The start in the location's zone: how it is always shown and entered."""
         return self.starts_at.astimezone(self.location.zone)
 
+    def check_in_refusal(self, now: dt.datetime) -> str | None:
+        """Why the desk cannot check the patient in at `now`, or None when it can.
+
+        A check-in belongs to the session's local day, from the location's
+        `check_in_opens_minutes` before the start: one made days ahead is a click on the wrong
+        row, and it hides the buttons that would correct it.
+        """
+        zone = self.location.zone
+        start = self.starts_at.astimezone(zone)
+        opens = start - dt.timedelta(minutes=self.location.check_in_opens_minutes)
+        day = f"{start:%a} {start.day} {start:%b}"
+        if now.astimezone(zone).date() > start.date():
+            return f"Check-in is only on the session's day ({day}); this session has passed."
+        if now < opens:
+            return (
+                f"Check-in opens {self.location.check_in_opens_minutes} minutes before the "
+                f"start: from {opens:%H:%M} {opens.tzname()} on {opens:%a} {opens.day} {opens:%b}."
+            )
+        return None
+
     def cancellation_policy(self) -> CancellationPolicy:
         """The one rule for cancelling: used by the desk, the reminders' wording and the
         patient's link. Online until ONLINE_CANCEL_BEFORE the start; late within

@@ -13,16 +13,17 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import planner, self_booking, services
+from scheduling import planner, self_booking, services, views
 from scheduling.forms import (
     RestRequestForm,
     SelfBookForm,
@@ -318,9 +319,12 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
 
 @patient_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Cancel one's own appointment; the GET asks first (the page behind the dialog)."""
     session = _own_session_or_404(request, public_id)
+    if request.method == "GET":
+        return views.cancel_confirmation(request, session, keep_url=reverse("scheduling:self_home"))
     try:
         self_booking.cancel_own_session(session)
     except services.SchedulingError as error:

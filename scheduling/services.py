@@ -627,7 +627,25 @@ def confirm_session(session: Session) -> bool:
 
 
 def check_in(session: Session) -> Session:
+    """The desk's check-in, on the session's local day only (Session.check_in_refusal)."""
+    if refusal := session.check_in_refusal(timezone.now()):
+        raise InvalidTransition(refusal)
     return _transition(session, set(UPCOMING_STATUSES), Status.CHECKED_IN)
+
+
+def undo_check_in(session: Session, *, back_to: str) -> Session:
+    """Return a session checked in by mistake to `back_to` (booked or confirmed, as before).
+
+    Refused once a nurse has charted the check-in: the chart is then the record, and it is
+    corrected there with an addendum.
+    """
+    if back_to not in UPCOMING_STATUSES:
+        raise InvalidTransition("A check-in can only be undone back to booked or confirmed.")
+    if hasattr(session, "record"):
+        raise InvalidTransition(
+            "The nurse has charted this check-in; correct it on the chart instead."
+        )
+    return _transition(session, {Status.CHECKED_IN}, back_to)
 
 
 def mark_no_show(session: Session) -> Session:

@@ -1,7 +1,8 @@
 """What opens tasks in the staff worklist (a leaf app: the apps above it call in).
 
-- an urgent safety flag raised (PHQ-9 item 9): a clinicians' task, urgent; closing it never
-  acknowledges the flag, which keeps its own acknowledgement with a note (review.services);
+- an urgent safety flag raised (PHQ-9 item 9): a clinicians' task, urgent; acknowledging the
+  flag closes it with the acknowledgement's note (review.services), but closing it never
+  acknowledges the flag, which keeps its own acknowledgement with a note;
 - a message that failed for good (`notifications.signals.message_failed`): a desk task;
 - a text the provider could not deliver (`text_undelivered`): the same message by email where
   the patient agrees to email and it did not already go by email, and a desk task;
@@ -32,6 +33,7 @@ from notifications.models import Channel, Message, MessageStatus
 from notifications.signals import message_failed, recipient_opted_out, text_undelivered
 from notifications.tasks import dispatch_soon
 from review.models import TreatmentPlan
+from review.services import flag_task_about
 from scheduling import replies
 from scheduling.models import ACTIVE_STATUSES, Series, Session
 from worklist import services as worklist
@@ -56,11 +58,12 @@ def on_urgent_flag(sender: Any, instance: UrgentFlag, created: bool, **kwargs: A
         return
     worklist.open_task(
         Cause.URGENT_FLAG,
-        f"flag:{instance.pk}",
+        flag_task_about(instance.pk),
         subject=instance.patient.get_full_name() or "A patient",
         detail=(
             "PHQ-9 item 9 above 0 in a submitted intake. Acknowledge the flag on the intake "
-            "summary, with its own note; closing this task does not acknowledge it."
+            "summary, with its own note (that closes this task too); closing this task does not "
+            "acknowledge it."
         ),
         link=reverse("review:summary", args=[instance.intake.public_id]),
         location_pk=instance.location_id,

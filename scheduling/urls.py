@@ -16,6 +16,11 @@ urlpatterns = [
     path("desk/sessions/<uuid:public_id>/move/", views.move, name="move"),
     path("desk/sessions/<uuid:public_id>/cancel/", views.cancel, name="cancel"),
     path("desk/sessions/<uuid:public_id>/waitlist/", views.join_waitlist, name="waitlist"),
+    path(
+        "desk/sessions/<uuid:public_id>/undo-check-in/",
+        views.undo_check_in,
+        name="undo_check_in",
+    ),
     path("desk/sessions/<uuid:public_id>/<slug:action>/", views.transition, name="transition"),
     path("desk/offers/<int:hold_id>/accept/", views.accept_offer, name="accept_offer"),
     path("desk/tasks/", views.desk_tasks, name="desk_tasks"),
@@ -39,6 +44,7 @@ urlpatterns = [
     # Feed tokens are token_urlsafe: a slug; anything else is not found before any query.
     path("calendar/<slug:token>.ics", views.feed, name="feed"),
     path("r/<str:token>/", views.session_action, name="session_action"),
+    path("r/<str:token>/cancel/", views.session_action_cancel, name="session_action_cancel"),
     # Patients' own series online (docs/product-rules.md#booking-online); their appointments page
     # stays at sessions/.
     path("my-series/", self_service.home, name="self_home"),

@@ -20,11 +20,13 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from audit import services as audit
+from audit.models import AuditEvent
 from clinic.querystrings import day_in_range, query_form, read_query
 from intake import services as intake_services
 from intake.models import UrgentFlag
@@ -44,6 +46,7 @@ from scheduling.forms import (
     ReminderRuleForm,
     SearchForm,
     TaskFilterForm,
+    UndoCheckInForm,
     WaitlistForm,
     next_weekday,
 )
@@ -69,6 +72,8 @@ clinicians_only = role_required(Role.CLINICIAN)
 patient_only = role_required(Role.PATIENT)
 
 SLOT = dt.timedelta(minutes=15)
+# Messages that will never go (a move or cancellation replaced them, or a rule skipped them).
+FOLDED_MESSAGES = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
 
 
 @desk_only
@@ -106,18 +111,24 @@ def desk(request: AuthenticatedRequest) -> HttpResponse:
 
 @desk_only
 def search(request: AuthenticatedRequest) -> HttpResponse:
-    """Find a patient by name, email or phone. Only a POST searches: a query in the address
-    (?q=Casey) would stay in access logs, proxies and the browser's history."""
+    """Find a patient by name, email, phone or date of birth. Only a POST searches: a query in
+    the address (?q=Casey) would stay in access logs, proxies and the browser's history."""
     form = SearchForm(request.POST if request.method == "POST" else None)
     patients: list[User] = []
-    if form.is_valid() and (query := form.cleaned_data["q"].strip()):
-        terms = Q()
-        for word in query.split()[:4]:
-            # Phones are stored as +1XXXXXXXXXX: "(203) 555-0199" is searched by its digits.
+    if query := form.query():
+        if query.date_of_birth:
+            terms = Q(patient_profile__date_of_birth=query.date_of_birth)
+        elif query.phone_digits:
+            # Phones are stored as +1XXXXXXXXXX: "(949) 555-0123" is searched by its digits.
+            terms = Q(patient_profile__mobile_phone__contains=query.phone_digits)
+        else:
+            terms = Q()
+        for word in query.words:
+            # Fernandez finds Fernández, and fernández finds FERNANDEZ (PostgreSQL's unaccent).
             digits = re.sub(r"\D", "", word)
             terms &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
+                Q(first_name__unaccent__icontains=word)
+                | Q(last_name__unaccent__icontains=word)
                 | Q(email__icontains=word)
                 | (
                     Q(patient_profile__mobile_phone__contains=digits)
@@ -225,7 +236,10 @@ def _series_page(
     for text in InboundText.objects.filter(group__in=[f"session:{s.pk}" for s in sessions]):
         replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
-        session.outbox = by_group[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
+        outbox = by_group[f"session:{session.pk}"]
+        # After a move or two the cancelled reminders outnumber the live ones: folded apart.
+        session.outbox = [m for m in outbox if m.status not in FOLDED_MESSAGES]  # type: ignore[attr-defined]  # for the template
+        session.outbox_folded = [m for m in outbox if m.status in FOLDED_MESSAGES]  # type: ignore[attr-defined]  # for the template
         session.replies = replied[f"session:{session.pk}"]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
@@ -323,10 +337,29 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return _back_to_series(session)
 
 
+def cancel_confirmation(
+    request: HttpRequest, session: Session, *, keep_url: str, desk: bool = False, **extra: Any
+) -> HttpResponse:
+    """The page that asks before a cancellation where JavaScript does not run (elsewhere the
+    same question is a dialog): its GET changes nothing, its form posts the cancellation."""
+    return render(
+        request,
+        "scheduling/cancel_confirm.html",
+        {"session": session, "desk": desk, "action": request.path, "keep_url": keep_url, **extra},
+    )
+
+
 @desk_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     session = _session_or_404(public_id)
+    if request.method == "GET":
+        return cancel_confirmation(
+            request,
+            session,
+            keep_url=reverse("scheduling:series", args=[session.series.public_id]),
+            desk=True,
+        )
     form = CancelForm(request.POST)
     form.is_valid()
     try:
@@ -354,12 +387,69 @@ def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> H
     operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
     if action not in operations:
         raise Http404
+    was = session.status  # its value, so the audit's words do not depend on the language
     try:
         operations[action](session)
     except services.InvalidTransition as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Session {session.number}: {action.replace('-', ' ')} done.")
+        done = "checked in" if action == "check-in" else "marked as a no-show"
+        audit.record(
+            request,
+            "update",
+            "session",
+            session.public_id,
+            session.patient_id,
+            f"{done} (was {was})",
+        )
+        messages.success(request, f"Session {session.number}: {done}.")
+    return _back_to_series(session)
+
+
+def _status_before_check_in(session: Session) -> str:
+    """The status the desk's check-in replaced, read back from its audit event: a confirmed
+    session checked in by mistake is confirmed again, not merely booked."""
+    event = (
+        AuditEvent.objects.filter(
+            record_type="session",
+            record_id=str(session.public_id),
+            detail__startswith="checked in (was ",
+        )
+        .order_by("-at")
+        .first()
+    )
+    if event is not None and event.detail == f"checked in (was {Status.CONFIRMED.value})":
+        return Status.CONFIRMED
+    return Status.BOOKED
+
+
+@desk_only
+@require_POST
+def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Undo a check-in made by mistake, with the reason in the audit log."""
+    session = _session_or_404(public_id)
+    form = UndoCheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["reason"][0]))
+        return _back_to_series(session)
+    try:
+        services.undo_check_in(session, back_to=_status_before_check_in(session))
+    except services.InvalidTransition as error:
+        messages.error(request, str(error))
+        return _back_to_series(session)
+    audit.record(
+        request,
+        "update",
+        "session",
+        session.public_id,
+        session.patient_id,
+        f"check-in undone: {form.cleaned_data['reason']}",
+    )
+    messages.success(
+        request,
+        f"Session {session.number}: check-in undone; it is "
+        f"{session.get_status_display().lower()} again.",
+    )
     return _back_to_series(session)
 
 
@@ -686,11 +776,14 @@ def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 
 
 @patient_only
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """Cancel online while the cancellation policy allows it; later, the clinic's phone."""
+    """Cancel online while the cancellation policy allows it; later, the clinic's phone. The GET
+    asks first (the page behind the cancel button's dialog)."""
     session = _own_session(request, public_id)
     back = MyAppointmentForm(request.POST).next_url()
+    if request.method == "GET" and session.is_upcoming:
+        return cancel_confirmation(request, session, keep_url=back, back="sessions")
     if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
         phone = session.location.phone or gettext("the clinic")
         messages.warning(
@@ -784,6 +877,9 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
         if action == "confirm":
             services.confirm_session(session)
             done = "confirmed"
+        elif action == "cancel" and can_cancel and request.POST.get("confirmed") != "yes":
+            # Asked first: the dialog and the confirmation page post confirmed=yes.
+            return cancel_confirmation(request, session, keep_url=request.path, by_link=True)
         elif action == "cancel" and can_cancel:
             try:
                 services.cancel_sessions(session, reason="Cancelled by the patient online")
@@ -796,8 +892,33 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "scheduling/session_action.html",
-        {"session": session, "upcoming": upcoming, "can_cancel": can_cancel, "done": done},
+        {
+            "session": session,
+            "upcoming": upcoming,
+            "can_cancel": can_cancel,
+            "done": done,
+            "token": token,
+        },
     )
+
+
+def session_action_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """The reminder link's question before a cancellation, where JavaScript does not run: a
+    GET that changes nothing; its form posts to the link's own page."""
+    try:
+        public_id = reminders.unsign(reminders.ACTION_SALT, token)
+    except signing.BadSignature:
+        return render(request, "scheduling/link_invalid.html", status=404)
+    session = get_object_or_404(
+        Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
+    )
+    translation.activate(reminders.patient_language(session.patient))
+    request.LANGUAGE_CODE = translation.get_language()
+    back = reverse("scheduling:session_action", args=[token])
+    if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
+        return redirect(back)
+    response = cancel_confirmation(request, session, keep_url=back, by_link=True)
+    return response
 
 
 @desk_only

@@ -72,9 +72,11 @@ MATRIX = {
     "scheduling:confirm_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:decline_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:move": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
-    "scheduling:cancel": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
+    # The GET asks before cancelling (the page behind the cancel dialog); the POST cancels.
+    "scheduling:cancel": ("get", "session", staff_page(*DESK)),
     "scheduling:waitlist": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:transition": ("get", "transition", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:undo_check_in": ("get", "session", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:accept_offer": ("get", "hold", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:day_today": ("get", "location", staff_page(*DESK)),
     "scheduling:day": ("get", "location_day", staff_page(*DESK)),
@@ -115,12 +117,13 @@ MATRIX = {
     "scheduling:self_book": ("get", None, answers(FORBID, anon=LOGIN, patient=REDIRECT, other=OK)),
     "scheduling:self_book_rest": ("get", "series", patient_page(ok=REDIRECT)),
     "scheduling:self_move": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
-    "scheduling:self_cancel": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
+    "scheduling:self_cancel": ("get", "session", patient_page()),
     "scheduling:self_waitlist": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:self_offer": ("get", "offer", patient_page()),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
+    "scheduling:session_action_cancel": ("get", "action_token", PUBLIC),
     "outcomes:check_in": ("get", "checkin_token", PUBLIC),
     "outcomes:questionnaire": ("get", "questionnaire_token", PUBLIC),
     # Signed-in people are sent home from the sign-in and sign-up pages.

@@ -75,7 +75,8 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
     assert axe_violations(page) == []
     page.get_by_role("button", name="Check in").click()
 
-    assert "74.8 kg × 0.50 mg/kg = 37.4 mg" in page.get_by_test_id("dose").inner_text()
+    # 165 lb is 74.842741 kg exactly: the dose is computed from it, the figures rounded to show.
+    assert "74.84 kg × 0.50 mg/kg = 37.4 mg" in page.get_by_test_id("dose").inner_text()
     _fill(page, {"Time the infusion started": at(0)})
     page.get_by_role("button", name="Confirm 37.4 mg and start the infusion").click()
 
@@ -94,6 +95,10 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
     page.get_by_label("Nausea or vomiting").check()
     page.get_by_role("button", name="Chart", exact=True).click()
     assert "Ondansetron 4 mg IV" in page.get_by_test_id("observations").inner_text()
+    # Readings every 15 minutes through the infusion and recovery, as the sign-off checks.
+    _fill(page, {"Time taken": at(30), **_vitals("140")})
+    page.get_by_role("button", name="Record vitals").click()
+    expect(page.get_by_test_id("chart-record")).to_contain_text(at(30))
 
     _fill(page, {"Time the infusion ended": at(25)})
     page.get_by_role("button", name="End the infusion").click()
@@ -107,6 +112,9 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
     _fill(page, {"Time taken": at(45), **_vitals("134")})
     page.get_by_role("button", name="Record vitals").click()
     assert page.get_by_test_id("vital-alerts").count() == 0  # the latest reading is normal
+    _fill(page, {"Time taken": at(60), **_vitals("132")})
+    page.get_by_role("button", name="Record vitals").click()
+    expect(page.get_by_test_id("chart-record")).to_contain_text(at(60))
 
     _fill(page, {"Time of discharge": at(50)})
     page.get_by_label("Alert and oriented as before the infusion").check()
@@ -125,7 +133,7 @@ def test_a_nurse_charts_a_whole_session_late_signs_it_and_adds_an_addendum(
         f"Discharged {at(75)}",
         f"Ended {at(40)}",
         "Nausea or vomiting",
-        "74.8 kg (164.9 lb)",
+        "165.0 lb (74.8 kg)",
         "Jamie Testperson",
     ):
         assert expected in record_text, expected

@@ -66,6 +66,8 @@ def test_a_patient_books_moves_and_cancels_online_and_a_late_cancellation_is_ref
     item = page.get_by_test_id(f"self-session-{last.number}")
     item.locator("summary").click()
     item.get_by_role("button", name=f"Cancel appointment {last.number}").click()
+    # It asks first, in a dialog.
+    page.get_by_role("dialog").get_by_role("button", name="Yes, cancel it").click()
     expect(page.get_by_text(f"Appointment {last.number} is cancelled.")).to_be_visible()
     last.refresh_from_db()
     assert last.status == Status.CANCELLED

@@ -18,7 +18,7 @@ from charting.models import InfusionRecord, VitalSign
 from intake import scoring
 from notifications.models import Message
 from review.models import DosePreview
-from scheduling.models import Status
+from scheduling.models import Session, Status
 from tests.charting_data import (
     AFTERNOON,
     DISCHARGE,
@@ -186,7 +186,8 @@ def charted(afternoon, login, settings):
             return self.post(check_in_post(session, **changes))
 
         def run_until_discharge(self) -> None:
-            """Check in 15:10, start 15:16, end 15:56, recovery reading, discharge 16:30."""
+            """Check in 15:10, start 15:16, readings every 15 minutes or sooner, end 15:56,
+            recovery readings, discharge 16:30: a chart that signs without a question."""
             self.check_in()
             self.post({"action": "start", "time": ""}, now=at(15, 16))
             self.post(vitals_post(), now=at(15, 30))
@@ -199,7 +200,10 @@ def charted(afternoon, login, settings):
                 },
                 now=at(15, 36),
             )
+            self.post(vitals_post(), now=at(15, 45))
             self.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+            self.post(vitals_post(), now=at(16, 0))
+            self.post(vitals_post(), now=at(16, 15))
             self.post(vitals_post(), now=at(16, 20))
             self.post(DISCHARGE, now=at(16, 30))
 
@@ -600,8 +604,9 @@ def test_the_weight_may_be_entered_in_pounds(charted):
     charted.check_in(weight="165", weight_unit="lb")
 
     record = charted.record()
-    assert (record.weight_kg, record.dose_mg) == (Decimal("74.8"), Decimal("37.4"))
-    assert "165.0 lb" in charted.page() or "164.9 lb" in charted.page()
+    # Stored exactly (165 × 0.45359237), the dose computed from it; rounded only to show.
+    assert (record.weight_kg, record.dose_mg) == (Decimal("74.842741050"), Decimal("37.4"))
+    assert "165.0 lb (74.8 kg)" in charted.page()
 
 
 @pytest.mark.django_db
@@ -661,3 +666,118 @@ def test_a_nurse_of_another_location_cannot_open_the_print_view(login):
     response = login(other_nurse).get(reverse("charting:print", args=[session.public_id]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_dose_is_computed_from_the_exact_weight_and_rounded_only_to_show(charted):
+    charted.check_in(weight="300", weight_unit="lb")
+
+    record = charted.record()
+    assert record.dose_mg == Decimal("68.0")  # 136.077711 kg × 0.5, not 136.1 × 0.5 = 68.1
+    page = charted.page()
+    assert "136.08 kg × 0.50 mg/kg = 68.0 mg" in page
+    assert "300.0 lb" in page
+
+
+@pytest.mark.django_db
+def test_a_weight_in_pounds_is_shown_back_as_it_was_weighed(charted):
+    charted.check_in(weight="176", weight_unit="lb")
+
+    page = charted.page()
+    assert "176.0 lb" in page and "175.9 lb" not in page
+    assert charted.record().dose_mg == Decimal("39.9")  # 79.832 kg × 0.5
+
+
+@pytest.mark.django_db
+def test_the_printed_record_names_the_drug_the_birth_date_and_a_record_number(charted):
+    charted.check_in(escort_phone="203 555 0122")
+    session = charted.session
+    session.location.phone = "+12035550100"
+    session.location.save()
+
+    html = charted.client.get(reverse("charting:print", args=[session.public_id])).content
+    html = html.decode()
+
+    born = session.patient.patient_profile.date_of_birth
+    assert f"Born {born:%-d %b %Y}" in html
+    assert f"Record no. {session.patient.record_number}" in html
+    assert "ketamine" in html
+    assert "(203) 555-0122" in html and "+12035550122" not in html
+    assert session.series.plan.drug == "ketamine"
+
+
+def _chart_with_gaps(charted) -> None:
+    """Checked in at 15:10 for a session booked at 18:45; one reading in 50 minutes; an SBP
+    185 alert at 15:30 with nothing after it; discharged at 16:30."""
+    session = charted.session
+    late = session.starts_at + dt.timedelta(hours=3)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=late,
+        setup_ends_at=late + dt.timedelta(minutes=15),
+        ends_at=late + dt.timedelta(minutes=100),
+    )
+    session.refresh_from_db()
+    charted.check_in()
+    charted.post({"action": "start", "time": ""}, now=at(15, 16))
+    charted.post(vitals_post(systolic="185"), now=at(15, 30))
+    charted.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+    charted.post(vitals_post(), now=at(16, 20))
+    charted.post(DISCHARGE, now=at(16, 30))
+
+
+@pytest.mark.django_db
+def test_signing_names_what_the_record_misses_and_an_incomplete_chart_needs_a_co_signer(
+    charted,
+):
+    _chart_with_gaps(charted)
+    colleague = UserFactory.create(role=Role.NURSE, email="second.nurse@example.org")
+    colleague.locations.add(charted.session.location)
+
+    refused = _text(charted.post({"action": "sign"}, now=at(16, 35)))
+
+    assert charted.record().signed_at is None
+    assert "No vitals for 50 minutes, 15:30 to 16:20 (due every 15 minutes)." in refused
+    assert "The 15:30 reading (Systolic 185 above 180 mmHg) has no intervention or note" in refused
+    assert "Checked in at 15:10, 3 h 35 min before the booked 18:45: say why." in refused
+
+    explained = _text(charted.post({"action": "sign", "timing_reason": "Came early; chair free"}))
+    assert charted.record().signed_at is None
+    assert "a co-signer" in explained
+
+    charted.post(
+        {
+            "action": "sign",
+            "timing_reason": "Came early; chair free",
+            "cosigner": str(colleague.pk),
+            "cosigner_reason": "Monitor failed; readings kept on paper, scanned.",
+        }
+    )
+    record = charted.record()
+    assert (record.signed_by, record.incomplete_cosigner) == (charted.nurse, colleague)
+    assert record.incomplete_reason == "Monitor failed; readings kept on paper, scanned."
+    assert record.timing_reason == "Came early; chair free"
+    assert len(record.signed_gaps) == 2
+    page = charted.page()
+    assert "Signed incomplete, with Second" in page or "co-signed by" in page.lower()
+
+
+@pytest.mark.django_db
+def test_a_complete_chart_with_its_alert_answered_signs_without_a_question(charted):
+    charted.check_in()
+    charted.post({"action": "start", "time": ""}, now=at(15, 16))
+    charted.post(vitals_post(systolic="185"), now=at(15, 30))
+    charted.post(
+        {"action": "observations", "time": "15:33", "intervention": "Rechecked: 168/90, calm"},
+        now=at(15, 34),
+    )
+    charted.post(vitals_post(), now=at(15, 45))
+    charted.post({"action": "end", "time": "", "stopped_early_reason": ""}, now=at(15, 56))
+    charted.post(vitals_post(), now=at(16, 0))
+    charted.post(vitals_post(), now=at(16, 15))
+    charted.post(DISCHARGE, now=at(16, 30))
+
+    charted.post({"action": "sign"}, now=at(16, 35))
+
+    record = charted.record()
+    assert record.signed_by == charted.nurse
+    assert (record.signed_gaps, record.incomplete_cosigner) == ([], None)

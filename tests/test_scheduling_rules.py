@@ -328,9 +328,12 @@ def test_check_in_and_no_show_follow_the_session_states(stamford, desk):
 
     with pytest.raises(services.InvalidTransition):
         services.mark_no_show(first)  # it has not started yet
-    services.check_in(first)
     with pytest.raises(services.InvalidTransition):
+        services.check_in(first)  # not its day yet
+    with time_machine.travel(first.starts_at - dt.timedelta(minutes=10), tick=False):
         services.check_in(first)
+        with pytest.raises(services.InvalidTransition):
+            services.check_in(first)
     with time_machine.travel(second.starts_at + dt.timedelta(minutes=20), tick=False):
         services.mark_no_show(second)
 

@@ -75,3 +75,10 @@ def close_task(task: Task, user: Any, note: str) -> bool:
         .filter(pk=task.pk)
         .update(status=TaskStatus.DONE, closed_at=timezone.now(), closed_by=user, note=note.strip())
     )
+
+
+def close_open_task(cause: str, about: str, user: Any, note: str) -> bool:
+    """Close the open task of `cause` about `about`, if there is one, with `note`: for the app
+    where the task's subject was dealt with (an acknowledged flag closes its task)."""
+    task = Task.objects.open().filter(cause=cause, about=about).first()
+    return task is not None and close_task(task, user, note)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import template
 from django.forms import BoundField, CheckboxSelectMultiple, RadioSelect
 
+from intake import answers
+
 register = template.Library()
 
 
@@ -34,3 +36,9 @@ def is_scale(field: BoundField) -> bool:
     """A 0-10 or 0-3 scale is shown as a row of buttons rather than a list."""
     choices = getattr(field.field, "choices", [])
     return len(choices) > 3 and all(str(value).isdigit() for value, _ in choices)
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored number (+ and digits) as people write it: (203) 555-0142 for the US."""
+    return answers.phone(value)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0012_remove_invitation_token_hash"),
+        ("accounts", "0013_unaccent"),
     ]
 
     operations = [

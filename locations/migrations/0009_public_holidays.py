@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("locations", "0006_self_booking_settings"),
+        ("locations", "0008_chart_far_from_booking_setting"),
     ]
 
     operations = [
