@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import User
+from accounts.models import PatientProfile, User
 from locations.models import Location
 from review.services import assert_bookable
 from scheduling import planner
@@ -72,6 +72,23 @@ class LateCancellation(SelfServiceRefused):
 def locations() -> QuerySet[Location]:
     """Where patients may book their own series."""
     return Location.objects.filter(is_active=True, self_booking=True)
+
+
+def usual_location(patient: User) -> Location | None:
+    """Where the patient would book: their preferred location, else where their last series
+    was, when it takes bookings online; else the first that does."""
+    open_here = locations()
+    profile = PatientProfile.objects.filter(user=patient).first()
+    if profile is not None and profile.preferred_location_id is not None:
+        preferred = open_here.filter(pk=profile.preferred_location_id).first()
+        if preferred is not None:
+            return preferred
+    last = Series.objects.filter(patient=patient).order_by("-created_at").first()
+    if last is not None:
+        previous = open_here.filter(pk=last.location_id).first()
+        if previous is not None:
+            return previous
+    return open_here.first()
 
 
 def earliest_first_date(location: Location) -> dt.date:

@@ -119,8 +119,8 @@ def _proposal_context(
     }
 
 
-def _initial_preferences() -> dict[str, Any]:
-    location = self_booking.locations().first()
+def _initial_preferences(request: AuthenticatedRequest) -> dict[str, Any]:
+    location = self_booking.usual_location(request.user)
     if location is None:
         return {}
     return {
@@ -142,7 +142,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
         messages.info(request, gettext("Your series is already booked."))
         return redirect("scheduling:self_home")
     form = SelfPlanRequestForm(
-        request.POST if request.method == "POST" else None, initial=_initial_preferences()
+        request.POST if request.method == "POST" else None, initial=_initial_preferences(request)
     )
     context: dict[str, Any] = {"plan": plan, "blockers": blockers, "form": form}
     if plan is None or blockers or request.method != "POST" or not form.is_valid():
