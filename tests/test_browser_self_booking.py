@@ -35,7 +35,7 @@ def test_a_patient_books_moves_and_cancels_online_and_a_late_cancellation_is_ref
     assert axe_violations(page) == []
     page.get_by_role("button", name="Show me times").click()
     page.wait_for_selector("#session_1")
-    assert page.locator("select[id^=session_]").count() == plan.infusions
+    assert page.locator("[data-testid^=proposed-]").count() == plan.infusions
     assert "We keep these times for you for 10 minutes" in page.content()
     assert axe_violations(page) == []
     screenshot(page, "self-booking-proposal")

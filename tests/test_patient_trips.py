@@ -13,7 +13,8 @@ from django.urls import reverse
 from accounts.models import PatientProfile
 from locations.models import Location
 from review.models import TreatmentPlan
-from scheduling.models import Series
+from scheduling import self_booking, services
+from scheduling.models import Hold, Series
 from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,56 @@ def test_without_a_preferred_location_the_form_preselects_the_last_series_locati
     assert page.status_code == 200
     assert page.context["form"]["location"].value() == stamford.pk
     assert not Series.objects.filter(patient=plan.patient, status="active").exists()
+
+
+# --- The proposal on a phone, and its plurals ----------------------------------------------
+
+
+def test_one_session_left_to_book_is_named_in_the_singular(stamford: Location) -> None:
+    plan = _plan("onemore@example.org", stamford, infusions=2)
+    monday = dt.date(2027, 2, 1)
+    series = self_booking.book_own_series(
+        plan.patient,
+        stamford,
+        [
+            services.Choice(monday, dt.time(9)),
+            services.Choice(monday + dt.timedelta(days=2), dt.time(9)),
+        ],
+        book_first=1,
+    )
+    client = _client(plan.patient)
+
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+    rest = client.get(reverse("scheduling:self_book_rest", args=[series.public_id]))
+
+    assert series.sessions.count() == 1
+    assert self_booking.remaining(series) == 1
+    assert "Book my remaining infusion<" in home
+    assert "remaining 1 infusions" not in home
+    assert "Book my remaining infusion<" in rest.content.decode()
+
+
+def test_the_proposal_offers_each_time_as_a_choice_with_its_whole_date_and_time(
+    stamford: Location,
+) -> None:
+    plan = _plan("radios@example.org", stamford)
+    client = _client(plan.patient)
+
+    response = client.post(
+        reverse("scheduling:self_book"),
+        {
+            "location": stamford.pk,
+            "first_date": "2027-02-01",
+            "weekdays": ["0", "2", "4"],
+            "window_starts": "09:00",
+            "window_ends": "12:00",
+            "action": "propose",
+        },
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'type="radio" name="session_1" id="session_1" value="2027-02-01T09:00" checked' in page
+    assert "Monday 1 February 2027, 9:00 AM (proposed)" in page
+    assert "<select" not in page.split('data-testid="proposal"')[1].split("book_first")[0]
+    assert Hold.objects.live().filter(patient=plan.patient).count() == 3

@@ -1,0 +1,71 @@
+"""What patients saw on their phones (390 and 320 px wide) in Chromium: nothing they need is cut
+off or pushed off the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from scheduling.models import Series
+from tests.conftest import browser_sign_in, screenshot
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONES = [390, 320]
+
+# For each session, what shows its chosen start, and whether that text fits inside it: an open
+# <select> shows one line and cuts the rest, so its text is measured against its inner width.
+CHOSEN_STARTS = """
+() => Array.from(document.querySelectorAll(
+  '[data-testid=proposal] tbody tr, [data-testid^=proposed-]'
+)).map((row) => {
+  const select = row.querySelector('select');
+  if (select) {
+    const text = select.options[select.selectedIndex].text;
+    const style = getComputedStyle(select);
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = style.font;
+    const room = select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    return {text, fits: context.measureText(text).width <= room};
+  }
+  const label = row.querySelector('input:checked + label');
+  if (!label) return {text: '', fits: false};
+  const box = label.getBoundingClientRect();
+  return {
+    text: label.innerText,
+    fits: label.scrollWidth <= label.clientWidth && box.right <= window.innerWidth,
+  };
+})
+"""
+
+
+def _document_fits() -> str:
+    return "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.mark.parametrize("width", PHONES)
+def test_on_a_phone_each_proposed_session_shows_its_whole_date_and_time(page: Any, width: int):
+    stamford = make_location("stamford", shifts_from=timezone.localdate(), shift_days=90)
+    stamford.self_booking = True
+    stamford.save()
+    plan = approved_plan("phone.patient@example.org", stamford, infusions=3)
+    page.set_viewport_size({"width": width, "height": 844})
+
+    browser_sign_in(page, "phone.patient@example.org")
+    page.goto("/my-series/book/")
+    page.get_by_role("button", name="Show me times").click()
+    page.wait_for_selector("[data-testid=proposal]")
+    starts = page.evaluate(CHOSEN_STARTS)
+    screenshot(page, f"self-booking-proposal-{width}")
+
+    assert len(starts) == plan.infusions
+    for start in starts:
+        assert start["fits"], start
+        assert " AM" in start["text"] or " PM" in start["text"], start
+    assert page.evaluate(_document_fits())
+    # Nothing is booked by looking.
+    assert not Series.objects.filter(patient=plan.patient).exists()
