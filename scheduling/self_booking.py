@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 
 from accounts.models import PatientProfile, User
 from locations.models import Location
-from review.services import assert_bookable
+from review.services import assert_bookable, booking_blockers
 from scheduling import planner
 from scheduling.models import Hold, Series, Session
 from scheduling.services import (
@@ -74,21 +74,38 @@ def locations() -> QuerySet[Location]:
     return Location.objects.filter(is_active=True, self_booking=True)
 
 
+def own_location(patient: User) -> Location | None:
+    """The patient's clinic: their preferred location, else where their last series was."""
+    profile = PatientProfile.objects.filter(user=patient).select_related("preferred_location")
+    preferred = profile.first()
+    if preferred is not None and preferred.preferred_location is not None:
+        return preferred.preferred_location
+    last = Series.objects.filter(patient=patient).select_related("location").order_by("-created_at")
+    series = last.first()
+    return series.location if series is not None else None
+
+
 def usual_location(patient: User) -> Location | None:
-    """Where the patient would book: their preferred location, else where their last series
-    was, when it takes bookings online; else the first that does."""
-    open_here = locations()
-    profile = PatientProfile.objects.filter(user=patient).first()
-    if profile is not None and profile.preferred_location_id is not None:
-        preferred = open_here.filter(pk=profile.preferred_location_id).first()
-        if preferred is not None:
-            return preferred
-    last = Series.objects.filter(patient=patient).order_by("-created_at").first()
-    if last is not None:
-        previous = open_here.filter(pk=last.location_id).first()
-        if previous is not None:
-            return previous
-    return open_here.first()
+    """Where the patient would book online: their own clinic when it takes bookings online,
+    else the first that does."""
+    own = own_location(patient)
+    if own is not None and own.is_active and own.self_booking:
+        return own
+    return locations().first()
+
+
+def may_book_online(patient: User) -> Location | None:
+    """The clinic where the patient may book their series online now, if any: an approved plan
+    with nothing blocking it, no series booked yet, and their own clinic (any, when they have
+    none yet) taking bookings online."""
+    if Series.objects.filter(patient=patient, status=Series.SeriesStatus.ACTIVE).exists():
+        return None
+    if booking_blockers(patient):
+        return None
+    own = own_location(patient)
+    if own is not None:
+        return own if own.is_active and own.self_booking else None
+    return locations().first()
 
 
 def earliest_first_date(location: Location) -> dt.date:

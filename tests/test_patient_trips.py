@@ -157,3 +157,34 @@ def test_the_proposal_offers_each_time_as_a_choice_with_its_whole_date_and_time(
     assert "Monday 1 February 2027, 9:00 AM (proposed)" in page
     assert "<select" not in page.split('data-testid="proposal"')[1].split("book_first")[0]
     assert Hold.objects.live().filter(patient=plan.patient).count() == 3
+
+
+# --- The approved patient's home ------------------------------------------------------------
+
+
+def test_an_approved_patient_whose_clinic_books_online_is_led_to_book_from_home(
+    stamford: Location,
+) -> None:
+    plan = _plan("approved@example.org", stamford)
+
+    response = _client(plan.patient).get(reverse("intake:home"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    book = f'href="{reverse("scheduling:self_book")}"'
+    assert book in page
+    assert page.index(book) < page.index('id="intake-heading"')
+    assert "Book my infusions" in page
+    assert "The front desk will contact you" not in page
+    assert not Series.objects.filter(patient=plan.patient).exists()
+
+
+def test_an_approved_patient_whose_clinic_books_by_phone_is_told_the_desk_will_call() -> None:
+    offline = make_location("offline", shifts_from=NOW.date())
+    plan = _plan("byphone@example.org", offline)
+
+    page = _client(plan.patient).get(reverse("intake:home")).content.decode()
+
+    assert "The front desk will contact you to book your infusions." in page
+    assert f'href="{reverse("scheduling:self_book")}"' not in page
+    assert not Series.objects.filter(patient=plan.patient).exists()
