@@ -10,11 +10,13 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import PatientProfile
+from accounts.models import PatientProfile, Role
 from locations.models import Location
 from review.models import TreatmentPlan
-from scheduling import self_booking, services
+from scheduling import planner, self_booking, services
 from scheduling.models import Hold, Series
+from tests.conftest import verified_session
+from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +190,45 @@ def test_an_approved_patient_whose_clinic_books_by_phone_is_told_the_desk_will_c
     assert "The front desk will contact you to book your infusions." in page
     assert f'href="{reverse("scheduling:self_book")}"' not in page
     assert not Series.objects.filter(patient=plan.patient).exists()
+
+
+# --- Typed times follow the planner's grid -------------------------------------------------
+
+
+def _booked_series(plan: TreatmentPlan, location: Location, at: dt.time) -> Series:
+    monday = dt.date(2027, 2, 1)
+    return self_booking.book_own_series(
+        plan.patient,
+        location,
+        [services.Choice(monday + dt.timedelta(days=2 * n), at) for n in range(plan.infusions)],
+    )
+
+
+def test_every_time_a_patient_types_steps_on_the_planners_grid(stamford: Location) -> None:
+    plan = _plan("grid@example.org", stamford)
+    client = _client(plan.patient)
+
+    book_page = client.get(reverse("scheduling:self_book")).content.decode()
+    series = _booked_series(plan, stamford, dt.time(10, 40))
+    home = client.get(reverse("scheduling:self_home")).content.decode()
+
+    step = f'step="{planner.SLOT_MINUTES * 60}"'
+    assert series.sessions.first().local_start().time() == dt.time(10, 40)
+    assert 'type="time"' in home and 'step="900"' not in home
+    assert home.count('type="time"') == home.count(step)
+    assert 'step="900"' not in book_page
+    assert book_page.count('type="time"') == book_page.count(step) > 0
+
+
+def test_the_desks_move_and_waitlist_times_step_on_the_planners_grid(stamford: Location) -> None:
+    plan = _plan("desk.grid@example.org", stamford)
+    series = _booked_series(plan, stamford, dt.time(10, 40))
+    desk = Client()
+    verified_session(desk, UserFactory.create(role=Role.FRONT_DESK))
+
+    page = desk.get(reverse("scheduling:series", args=[series.public_id])).content.decode()
+
+    step = f'step="{planner.SLOT_MINUTES * 60}"'
+    assert 'step="900"' not in page
+    assert page.count('type="time"') == page.count(step) > 0
+    assert series.sessions.count() == plan.infusions
