@@ -69,3 +69,39 @@ def test_on_a_phone_each_proposed_session_shows_its_whole_date_and_time(page: An
     assert page.evaluate(_document_fits())
     # Nothing is booked by looking.
     assert not Series.objects.filter(patient=plan.patient).exists()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("width", PHONES)
+def test_on_a_phone_the_symptom_severity_buttons_wrap_inside_the_screen(
+    page: Any, width: int, language: str
+):
+    from accounts.models import Role
+    from intake.models import Intake
+    from intake.samples import fill_intake
+    from tests.factories import UserFactory
+
+    make_location("stamford", shifts_from=timezone.localdate(), shift_days=1)
+    patient = UserFactory.create(role=Role.PATIENT, email=f"sss.{language}{width}@example.org")
+    intake = fill_intake(patient)
+    page.set_viewport_size({"width": width, "height": 844})
+
+    browser_sign_in(page, patient.email)
+    page.goto(f"/intake/{intake.public_id}/fibromyalgia/")
+    if language == "es":
+        with page.expect_navigation():
+            page.get_by_role("button", name="Español").click()
+    buttons = page.locator(".scale-buttons label")
+    buttons.first.wait_for()
+    screenshot(page, f"severity-buttons-{language}-{width}")
+    fits = page.evaluate(_document_fits())
+    widest = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll('.scale-buttons label'))"
+        ".map((b) => b.getBoundingClientRect().right))"
+    )
+
+    assert page.locator("html").get_attribute("lang") == language
+    assert buttons.count() > 4
+    assert fits
+    assert widest <= width
+    assert Intake.objects.get(pk=intake.pk).is_draft
