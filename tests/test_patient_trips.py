@@ -232,3 +232,50 @@ def test_the_desks_move_and_waitlist_times_step_on_the_planners_grid(stamford: L
     assert 'step="900"' not in page
     assert page.count('type="time"') == page.count(step) > 0
     assert series.sessions.count() == plan.infusions
+
+
+# --- The consent signature -----------------------------------------------------------------
+
+
+def test_a_signature_without_the_names_accents_or_capitals_is_accepted_as_typed(
+    stamford: Location,
+) -> None:
+    from intake import services as intake_services
+    from intake.models import IntakeAnswer
+    from intake.samples import sample_steps
+
+    patient = UserFactory.create(role=Role.PATIENT, email="lucia@example.org")
+    client = _client(patient)
+    intake = intake_services.start_draft(patient)
+    steps = sample_steps()
+    about = {**steps["about"], "legal_first_name": "Lucía", "legal_last_name": "Fernández"}
+    consents = {**steps["consents"], "signature": "  lucia   FERNANDEZ "}
+
+    client.post(reverse("intake:step", args=[intake.public_id, "about"]), about)
+    response = client.post(reverse("intake:step", args=[intake.public_id, "consents"]), consents)
+
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    record = IntakeAnswer.objects.get(intake=intake, step="consents").data
+    assert record["signature"] == "lucia   FERNANDEZ"
+    assert record["signed_at"]
+
+
+def test_a_different_name_is_still_refused_as_a_signature(stamford: Location) -> None:
+    from intake import services as intake_services
+    from intake.models import IntakeAnswer
+    from intake.samples import sample_steps
+
+    patient = UserFactory.create(role=Role.PATIENT, email="lucia2@example.org")
+    client = _client(patient)
+    intake = intake_services.start_draft(patient)
+    steps = sample_steps()
+    about = {**steps["about"], "legal_first_name": "Lucía", "legal_last_name": "Fernández"}
+    consents = {**steps["consents"], "signature": "Lucas Fernandez"}
+
+    client.post(reverse("intake:step", args=[intake.public_id, "about"]), about)
+    response = client.post(reverse("intake:step", args=[intake.public_id, "consents"]), consents)
+
+    assert response.status_code == 200
+    assert "Lucía Fernández" in response.content.decode()
+    kept = IntakeAnswer.objects.get(intake=intake, step="consents")
+    assert kept.completed_at is None and "signed_at" not in kept.data
