@@ -279,3 +279,31 @@ def test_a_different_name_is_still_refused_as_a_signature(stamford: Location) ->
     assert "Lucía Fernández" in response.content.decode()
     kept = IntakeAnswer.objects.get(intake=intake, step="consents")
     assert kept.completed_at is None and "signed_at" not in kept.data
+
+
+# --- The crisis box after the clinic has followed up ---------------------------------------
+
+
+def test_after_a_clinician_acknowledges_the_flag_the_crisis_box_says_the_clinic_followed_up(
+    stamford: Location,
+) -> None:
+    from intake.models import UrgentFlag
+    from intake.samples import submitted_intake
+    from review import services as review
+
+    patient = UserFactory.create(role=Role.PATIENT, email="flagged@example.org")
+    intake = submitted_intake(patient, changes={"mood": {"phq9_9": "2"}})
+    flag = UrgentFlag.objects.get(intake=intake)
+    client = _client(patient)
+    before = client.get(reverse("intake:home")).content.decode()
+
+    review.acknowledge(flag, UserFactory.create(role=Role.CLINICIAN), "Called; safety plan.")
+    home = client.get(reverse("intake:home")).content.decode()
+    submitted = client.get(reverse("intake:submitted", args=[intake.public_id])).content.decode()
+
+    assert "A clinician will be told about your answer" in before
+    for page in (home, submitted):
+        assert "will be told" not in page
+        assert "The clinic has followed up on your answer." in page
+        assert "Call or text 988" in page and "Call 911" in page
+    assert UrgentFlag.objects.get(pk=flag.pk).acknowledged_at is not None
