@@ -31,7 +31,14 @@ from scheduling.forms import (
     WaitlistForm,
     next_weekday,
 )
-from scheduling.models import UPCOMING_STATUSES, Hold, Series, Session, WaitlistEntry
+from scheduling.models import (
+    REQUESTED_FOR_PATIENT,
+    UPCOMING_STATUSES,
+    Hold,
+    Series,
+    Session,
+    WaitlistEntry,
+)
 
 patient_only = role_required(Role.PATIENT)
 
@@ -102,6 +109,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "remaining": self_booking.remaining(series) if series else 0,
             "offers": offers,
             "blockers": blockers,
+            "requested": REQUESTED_FOR_PATIENT,
             "can_book": series is None and not blockers and self_booking.locations().exists(),
             "move_form": SelfMoveForm(),
             "waitlist_form": WaitlistForm(),

@@ -307,3 +307,36 @@ def test_after_a_clinician_acknowledges_the_flag_the_crisis_box_says_the_clinic_
         assert "The clinic has followed up on your answer." in page
         assert "Call or text 988" in page and "Call 911" in page
     assert UrgentFlag.objects.get(pk=flag.pk).acknowledged_at is not None
+
+
+# --- A series the desk has not confirmed yet -----------------------------------------------
+
+
+def test_a_series_awaiting_the_desk_reads_requested_everywhere_and_cannot_be_confirmed(
+    stamford: Location,
+) -> None:
+    from scheduling.models import Status
+
+    Location.objects.filter(pk=stamford.pk).update(self_booking_desk_confirms=True)
+    stamford.refresh_from_db()
+    plan = _plan("requested@example.org", stamford)
+    series = _booked_series(plan, stamford, dt.time(9))
+    client = _client(plan.patient)
+    first = series.sessions.order_by("number").first()
+
+    pages = [
+        client.get(reverse(name)).content.decode()
+        for name in ("intake:home", "scheduling:my_sessions", "scheduling:self_home")
+    ]
+    confirm = client.post(
+        reverse("scheduling:confirm_mine", args=[first.public_id]), {"back": "home"}
+    )
+
+    assert series.is_awaiting_desk
+    for page in pages:
+        assert "Requested — the clinic will confirm" in page
+        assert "I will come" not in page
+        assert "Your infusions are booked" not in page
+    assert confirm.status_code == 302
+    first.refresh_from_db()
+    assert first.status == Status.BOOKED

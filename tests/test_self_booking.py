@@ -620,7 +620,8 @@ def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requ
     # The patient is told it is requested, not booked.
     home = client.get(response["Location"]).content.decode()
     assert "Requested 3 sessions at Selfbook. The clinic will confirm them" in home
-    assert home.count("Requested — the clinic will confirm") == 3
+    # Each of the 3 sessions, and the notice above them, in the same words.
+    assert home.count("Requested — the clinic will confirm") == 4
     assert "· Booked" not in home
     appointments = client.get(reverse("scheduling:my_sessions")).content.decode()
     assert "Requested — the clinic will confirm" in appointments
