@@ -118,6 +118,12 @@ class Location(models.Model):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    @property
+    def takes_changes_online(self) -> bool:
+        """Patients book, move and cancel here online: messages send them to that page, not to
+        the phone."""
+        return self.is_active and self.self_booking
+
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.zone)
 

@@ -216,12 +216,21 @@ INSTRUCTIONS = gettext_noop(
 )
 
 
+def change_url(location: Any) -> str:
+    """Where the patient changes an appointment online, when the location lets them; else ""
+    (the messages give the phone)."""
+    if not location.takes_changes_online:
+        return ""
+    return settings.SITE_URL + reverse("scheduling:self_home")
+
+
 def _base_context(patient: Any, location: Any) -> dict[str, Any]:
     return {
         "first_name": _first_name(patient),
         "clinic": settings.SITE_NAME,
         "location": location,
         "instructions": gettext(INSTRUCTIONS),
+        "change_url": change_url(location),
     }
 
 

@@ -340,3 +340,58 @@ def test_a_series_awaiting_the_desk_reads_requested_everywhere_and_cannot_be_con
     assert confirm.status_code == 302
     first.refresh_from_db()
     assert first.status == Status.BOOKED
+
+
+# --- Messages offer the online change where the clinic allows it ---------------------------
+
+
+def _confirmation_email(series: Series) -> Any:
+    from notifications.models import Message
+    from scheduling import reminders
+    from scheduling.models import ReminderKind
+
+    message = Message.objects.get(
+        group=f"series:{series.pk}", kind=ReminderKind.CONFIRMATION, channel="email"
+    )
+    return reminders.resolve(message)
+
+
+def test_the_confirmation_and_its_calendar_files_link_to_the_online_change(
+    stamford: Location,
+) -> None:
+    plan = _plan("online.change@example.org", stamford)
+    series = _booked_series(plan, stamford, dt.time(9))
+
+    email = _confirmation_email(series)
+
+    link = "/my-series/"
+    assert reverse("scheduling:self_home") == link
+    assert link in email.body_text and link in email.body_html
+    assert "call +1 203 555 0142" not in email.body_text
+    calendar_files = [body.replace("\r\n ", "") for _name, body, _type in email.attachments]
+    assert len(calendar_files) == plan.infusions
+    assert all(link in body and "call" not in body for body in calendar_files)
+
+
+def test_where_the_clinic_books_by_phone_the_messages_give_the_phone(stamford: Location) -> None:
+    from scheduling import services as desk
+
+    Location.objects.filter(pk=stamford.pk).update(self_booking=False)
+    stamford.refresh_from_db()
+    plan = _plan("phone.change@example.org", stamford)
+    monday = dt.date(2027, 2, 1)
+    series = desk.book_series(
+        plan,
+        stamford,
+        [services.Choice(monday + dt.timedelta(days=2 * n), dt.time(9)) for n in range(3)],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
+    )
+
+    email = _confirmation_email(series)
+
+    assert "call +1 203 555 0142" in email.body_text
+    assert "/my-series/" not in email.body_text
+    assert all(
+        "/my-series/" not in body and "+1 203 555 0142" in body.replace("\r\n ", "")
+        for _name, body, _type in email.attachments
+    )
