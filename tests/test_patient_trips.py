@@ -395,3 +395,20 @@ def test_where_the_clinic_books_by_phone_the_messages_give_the_phone(stamford: L
         "/my-series/" not in body and "+1 203 555 0142" in body.replace("\r\n ", "")
         for _name, body, _type in email.attachments
     )
+
+
+# --- Spanish ---------------------------------------------------------------------------------
+
+
+def test_the_language_switch_names_each_language_in_itself() -> None:
+    spanish, english = Client(), Client()
+    spanish.post("/language/", {"language": "es", "next": "/"})
+
+    in_spanish = spanish.get("/login/").content.decode()
+    in_english = english.get("/login/").content.decode()
+
+    assert '<html lang="es">' in in_spanish
+    assert 'lang="en" class="btn btn-outline-light btn-sm">English</button>' in in_spanish
+    assert "Inglés" not in in_spanish
+    assert 'lang="es" class="btn btn-outline-light btn-sm">Español</button>' in in_english
+    assert spanish.cookies["django_language"].value == "es"
