@@ -412,3 +412,20 @@ def test_the_language_switch_names_each_language_in_itself() -> None:
     assert "Inglés" not in in_spanish
     assert 'lang="es" class="btn btn-outline-light btn-sm">Español</button>' in in_english
     assert spanish.cookies["django_language"].value == "es"
+
+
+def test_the_spanish_escort_sentences_do_not_presume_the_patient_or_the_driver_is_a_man() -> None:
+    import polib  # type: ignore[import-untyped]  # no stubs published
+
+    from tests.test_catalogue import CATALOGUES
+
+    masculine = (" lo llev", " lo lleve", "del adulto", "al adulto", "un adulto", "el adulto")
+    catalogue = polib.pofile(str(CATALOGUES[0]))
+    driving = [
+        entry
+        for entry in catalogue
+        if "drive you home" in entry.msgid or "driver home" in entry.msgid
+    ]
+
+    assert len(driving) >= 5
+    assert [e.msgstr for e in driving if any(word in e.msgstr for word in masculine)] == []
