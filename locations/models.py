@@ -14,6 +14,20 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The zones as people say them ("Eastern time"); the abbreviation of the moment follows ("EST",
+# "EDT"). A zone not named here is shown by its abbreviation alone, never by its IANA name.
+ZONE_NAMES = {
+    "America/New_York": _("Eastern time"),
+    "America/Detroit": _("Eastern time"),
+    "America/Chicago": _("Central time"),
+    "America/Denver": _("Mountain time"),
+    "America/Phoenix": _("Mountain time"),
+    "America/Los_Angeles": _("Pacific time"),
+    "America/Anchorage": _("Alaska time"),
+    "Pacific/Honolulu": _("Hawaii time"),
+    "America/Puerto_Rico": _("Atlantic time"),
+}
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -117,6 +131,18 @@ class Location(models.Model):
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def zone_label(self, at: dt.datetime | None = None) -> str:
+        """The zone as patients read it, in the active language, with its abbreviation at `at`
+        (now by default): "Eastern time (EST)", "hora del Pacífico (PDT)"."""
+        abbreviation = (at or timezone.now()).astimezone(self.zone).tzname() or ""
+        name = ZONE_NAMES.get(self.time_zone)
+        return f"{name} ({abbreviation})" if name else abbreviation
+
+    @property
+    def zone_now(self) -> str:
+        """`zone_label` now, for templates."""
+        return self.zone_label()
 
     @property
     def takes_changes_online(self) -> bool:

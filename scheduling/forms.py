@@ -265,7 +265,7 @@ class LocationWithZoneField(forms.ModelChoiceField):  # type: ignore[type-arg]  
     """A location shown with its time zone: every time on the next pages is in it."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return gettext("%(name)s (times in %(zone)s)") % {"name": obj.name, "zone": obj.time_zone}
+        return gettext("%(name)s — %(zone)s") % {"name": obj.name, "zone": obj.zone_label()}
 
 
 class SelfPlanRequestForm(PlanRequestForm):

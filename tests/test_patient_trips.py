@@ -429,3 +429,49 @@ def test_the_spanish_escort_sentences_do_not_presume_the_patient_or_the_driver_i
 
     assert len(driving) >= 5
     assert [e.msgstr for e in driving if any(word in e.msgstr for word in masculine)] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "eastern", "pacific"),
+    [
+        ("en", "Eastern time (EST)", "Pacific time (PST)"),
+        ("es", "hora del Este (EST)", "hora del Pacífico (PST)"),
+    ],
+)
+def test_patients_read_the_time_zone_as_people_say_it_never_its_iana_name(
+    irvine: Location, stamford: Location, language: str, eastern: str, pacific: str
+) -> None:
+    plan = _plan(f"zone.{language}@example.org", stamford)
+    client = _client(plan.patient)
+    client.post("/language/", {"language": language, "next": "/"})
+
+    form = client.get(reverse("scheduling:self_book")).content.decode()
+    proposal = client.post(
+        reverse("scheduling:self_book"),
+        {
+            "location": stamford.pk,
+            "first_date": "2027-02-01",
+            "weekdays": ["0", "2", "4"],
+            "window_starts": "09:00",
+            "window_ends": "12:00",
+            "action": "propose",
+        },
+    ).content.decode()
+    _booked_series(plan, stamford, dt.time(15, 20))
+    pages = [
+        client.get(reverse(name)).content.decode()
+        for name in ("scheduling:self_home", "scheduling:my_sessions", "intake:home")
+    ]
+
+    assert pacific in form and eastern in form
+    for page in (form, proposal, *pages):
+        assert "America/" not in page
+    assert eastern in proposal
+    for page in pages:
+        assert eastern in page
+    if language == "es":
+        # 24-hour times in Spanish, everywhere.
+        assert "15:20" in pages[0] and "15:20" in pages[1]
+        for page in (proposal, *pages):
+            assert " AM" not in page and " PM" not in page
+    assert Series.objects.filter(patient=plan.patient).count() == 1

@@ -131,7 +131,7 @@ def test_the_location_is_shown_with_its_time_zone_and_the_notice_bounds_the_firs
     too_soon = _propose(client, clinic, first_date=NOW.date().isoformat())
     too_far = _propose(client, clinic, first_date=(NOW.date() + dt.timedelta(days=200)).isoformat())
 
-    assert "Selfbook (times in America/New_York)" in page.content.decode()
+    assert "Selfbook — Eastern time (EST)" in page.content.decode()
     assert "needs 24 hours&#x27; notice" in too_soon.content.decode()
     assert "Online booking opens 90 days ahead" in too_far.content.decode()
     assert not Hold.objects.exists()
