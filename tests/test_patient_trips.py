@@ -475,3 +475,27 @@ def test_patients_read_the_time_zone_as_people_say_it_never_its_iana_name(
         for page in (proposal, *pages):
             assert " AM" not in page and " PM" not in page
     assert Series.objects.filter(patient=plan.patient).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_progress_page_gives_dates_in_words_not_iso(language: str) -> None:
+    import re
+
+    from tests.charting_data import session_today
+    from tests.test_outcomes import _charted
+
+    session, nurse = session_today(starts_in=-120)
+    _charted(session, nurse, before=7, after=2)
+    client = _client(session.patient)
+    client.post("/language/", {"language": language, "next": "/"})
+
+    page = client.get(reverse("outcomes:mine")).content.decode()
+
+    day = session.local_start().date()
+    words = f"{day.day} January 2027" if language == "en" else f"{day.day} de enero de 2027"
+    tables = page.split('id="pain-h"')[1].split("outcome-data")[0]
+    assert words in tables
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", tables)
+    from charting.models import InfusionRecord
+
+    assert InfusionRecord.objects.get(session=session).pain_after == 2
