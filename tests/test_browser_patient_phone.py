@@ -3,6 +3,7 @@ off or pushed off the screen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -105,3 +106,31 @@ def test_on_a_phone_the_symptom_severity_buttons_wrap_inside_the_screen(
     assert fits
     assert widest <= width
     assert Intake.objects.get(pk=intake.pk).is_draft
+
+
+def test_on_a_phone_the_move_form_accepts_the_patients_own_time_on_the_planners_grid(page: Any):
+    from scheduling import self_booking, services
+    from scheduling.planner import SLOT_MINUTES
+
+    stamford = make_location("stamford", shifts_from=timezone.localdate(), shift_days=60)
+    stamford.self_booking = True
+    stamford.save()
+    plan = approved_plan("grid.phone@example.org", stamford, infusions=1)
+    first = self_booking.earliest_first_date(stamford) + dt.timedelta(days=1)
+    while first.weekday() > 4:
+        first += dt.timedelta(days=1)
+    series = self_booking.book_own_series(
+        plan.patient, stamford, [services.Choice(first, dt.time(10, 40))]
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    browser_sign_in(page, "grid.phone@example.org")
+    page.goto("/my-series/")
+    item = page.get_by_test_id("self-session-1")
+    item.locator("summary").click()
+    field = item.locator("input[type=time][name=time]")
+    field.fill("10:40")
+
+    assert field.get_attribute("step") == str(SLOT_MINUTES * 60)
+    assert field.evaluate("(input) => input.checkValidity()")
+    assert series.sessions.get().local_start().time() == dt.time(10, 40)
