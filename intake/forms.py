@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -912,8 +913,14 @@ class InsuranceForm(StepForm):
 
 
 def _same_name(typed: str, expected: str) -> bool:
+    """The signature is the legal name as people type it: on a phone's keyboard "Lucia
+    Fernandez" is "Lucía Fernández", so case, accents and extra spaces do not count (the record
+    keeps what was typed)."""
+
     def simplify(text: str) -> str:
-        return " ".join(text.casefold().split())
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return " ".join(bare.split())
 
     return bool(expected) and simplify(typed) == simplify(expected)
 

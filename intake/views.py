@@ -21,7 +21,7 @@ from clinic.querystrings import query_form, read_query
 from intake import answers as people
 from intake import scoring, services
 from intake.forms import MoodForm, SafetyForm, StepForm, StepQuery
-from intake.models import Intake, IntakeAnswer
+from intake.models import Intake, IntakeAnswer, UrgentFlag
 from intake.steps import (
     STEP_BY_SLUG,
     STEP_NUMBER,
@@ -74,6 +74,7 @@ def home_status(patient: Any) -> dict[str, Any]:
         "reopened_titles": [
             STEP_BY_SLUG[slug].title for slug in (latest.reopened_steps if latest else [])
         ],
+        "urgent_followed_up": _urgent_followed_up(latest),
     }
     if latest is not None and latest.is_draft:
         answers = services.answers_by_step(latest)
@@ -365,7 +366,18 @@ def submitted(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     intake = _own_intake(request, public_id)
     if intake.is_draft:
         return redirect("intake:review", public_id=intake.public_id)
-    return render(request, "intake/submitted.html", {"intake": intake})
+    return render(
+        request,
+        "intake/submitted.html",
+        {"intake": intake, "urgent_followed_up": _urgent_followed_up(intake)},
+    )
+
+
+def _urgent_followed_up(intake: Intake | None) -> bool:
+    """A clinician has acknowledged the intake's urgent flag: the crisis box says so."""
+    if intake is None or not intake.urgent:
+        return False
+    return UrgentFlag.objects.filter(intake=intake, acknowledged_at__isnull=False).exists()
 
 
 @role_required(Role.FRONT_DESK, Role.CLINICIAN)  # type: ignore[arg-type]  # a FileResponse

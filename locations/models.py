@@ -15,6 +15,20 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The zones as people say them ("Eastern time"); the abbreviation of the moment follows ("EST",
+# "EDT"). A zone not named here is shown by its abbreviation alone, never by its IANA name.
+ZONE_NAMES = {
+    "America/New_York": _("Eastern time"),
+    "America/Detroit": _("Eastern time"),
+    "America/Chicago": _("Central time"),
+    "America/Denver": _("Mountain time"),
+    "America/Phoenix": _("Mountain time"),
+    "America/Los_Angeles": _("Pacific time"),
+    "America/Anchorage": _("Alaska time"),
+    "Pacific/Honolulu": _("Hawaii time"),
+    "America/Puerto_Rico": _("Atlantic time"),
+}
+
 
 def holiday_name(name: str) -> str:
     """A holiday's name without the "(observed)" the package adds to the day it moves to."""
@@ -187,6 +201,23 @@ class Location(models.Model):
         (UTC only on a site that has no location yet)."""
         first = cls.objects.filter(is_active=True).order_by("pk").first()
         return first.zone if first else zoneinfo.ZoneInfo("UTC")
+    def zone_label(self, at: dt.datetime | None = None) -> str:
+        """The zone as patients read it, in the active language, with its abbreviation at `at`
+        (now by default): "Eastern time (EST)", "hora del Pacífico (PDT)"."""
+        abbreviation = (at or timezone.now()).astimezone(self.zone).tzname() or ""
+        name = ZONE_NAMES.get(self.time_zone)
+        return f"{name} ({abbreviation})" if name else abbreviation
+
+    @property
+    def zone_now(self) -> str:
+        """`zone_label` now, for templates."""
+        return self.zone_label()
+
+    @property
+    def takes_changes_online(self) -> bool:
+        """Patients book, move and cancel here online: messages send them to that page, not to
+        the phone."""
+        return self.is_active and self.self_booking
 
     def local_now(self) -> dt.datetime:
         return timezone.now().astimezone(self.zone)

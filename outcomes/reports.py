@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext, gettext_noop
 
 from charting.models import InfusionRecord
@@ -102,6 +103,12 @@ class PatientOutcomes:
     judgement: Judgement | None = None
 
 
+def _in_words(day: dt.date) -> str:
+    """A date as the patient reads it, in the active language ("25 January 2027", "25 de enero
+    de 2027"), on the page and in its charts' labels."""
+    return format_date(day, gettext("j F Y"))
+
+
 def patient_outcomes(patient: Any) -> PatientOutcomes:
     """Pain before and after each infusion, questionnaire scores over time, the response."""
     result = PatientOutcomes()
@@ -116,7 +123,7 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
         after = record.pain_after
         result.sessions.append(
             {
-                "date": record.session.local_start().date().isoformat(),
+                "date": _in_words(record.session.local_start().date()),
                 "number": record.session.number,
                 "before": record.pain_before,
                 "after": after,
@@ -127,7 +134,7 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
         if intake.scores:
             result.scores.append(
                 {
-                    "date": intake.submitted_at.date().isoformat(),
+                    "date": _in_words(intake.submitted_at.date()),
                     "label": gettext("Intake v%(version)s") % {"version": intake.version},
                     "phq9": intake.scores["phq9"]["total"],
                     "gad7": intake.scores["gad7"]["total"],
@@ -137,7 +144,7 @@ def patient_outcomes(patient: Any) -> PatientOutcomes:
     for response in QuestionnaireResponse.objects.filter(patient=patient).order_by("submitted_at"):
         result.scores.append(
             {
-                "date": response.submitted_at.date().isoformat(),
+                "date": _in_words(response.submitted_at.date()),
                 # The milestones' names are marked in MILESTONE_WORDS.
                 "label": gettext(response.get_milestone_display()),
                 "phq9": response.phq9_total,

@@ -26,7 +26,10 @@ ASKS_FOR_AN_OPT_OUT_WORD = re.compile(
 
 # ISO formats, as date and time inputs need, whatever the language's own.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-TIME = forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M")
+# Every time typed for the planner steps on its grid (seconds, as the input's `step` counts), so
+# the browser never refuses a time the planner booked; templates read it from a form's widget.
+TIME_STEP = planner.SLOT_MINUTES * 60
+TIME = forms.TimeInput(attrs={"type": "time", "step": TIME_STEP}, format="%H:%M")
 
 
 # How far ahead a series may start: the planner looks some months past the first date.
@@ -298,7 +301,7 @@ class LocationWithZoneField(forms.ModelChoiceField):  # type: ignore[type-arg]  
     """A location shown with its time zone: every time on the next pages is in it."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return gettext("%(name)s (times in %(zone)s)") % {"name": obj.name, "zone": obj.time_zone}
+        return gettext("%(name)s — %(zone)s") % {"name": obj.name, "zone": obj.zone_label()}
 
 
 class SelfPlanRequestForm(PlanRequestForm):

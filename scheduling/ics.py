@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -59,14 +60,22 @@ def _event(session: Session, now: dt.datetime, attendee: str | None) -> Event:
         % {"clinic": settings.SITE_NAME, "location": location.name},
     )
     event.add("location", location.address.replace("\n", ", "))
+    if location.takes_changes_online:
+        change = gettext("To change this appointment, go to %(link)s.") % {
+            "link": settings.SITE_URL + reverse("scheduling:self_home")
+        }
+    else:
+        change = gettext("To change this appointment call %(phone)s.") % {
+            "phone": location.phone or gettext("the clinic")
+        }
     event.add(
         "description",
         gettext(
             "Please arrive 10 minutes early with the adult who will drive you home. "
-            "Follow the fasting instructions you were given. "
-            "To change this appointment call %(phone)s."
+            "Follow the fasting instructions you were given."
         )
-        % {"phone": location.phone or gettext("the clinic")},
+        + " "
+        + change,
     )
     event.add("status", _status(session))
     if session.status == Status.COMPLETED:

@@ -314,6 +314,12 @@ class Session(models.Model):
             return str(REQUESTED_FOR_PATIENT)
         return self.get_status_display()
 
+    @property
+    def zone_label(self) -> str:
+        """The location's zone as patients read it, at this session's start ("Eastern time
+        (EDT)" in summer)."""
+        return self.location.zone_label(self.starts_at)
+
     def local_start(self) -> dt.datetime:
         """The start in the location's zone: how it is always shown and entered."""
         return self.starts_at.astimezone(self.location.zone)

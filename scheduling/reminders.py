@@ -217,12 +217,21 @@ INSTRUCTIONS = gettext_noop(
 )
 
 
+def change_url(location: Any) -> str:
+    """Where the patient changes an appointment online, when the location lets them; else ""
+    (the messages give the phone)."""
+    if not location.takes_changes_online:
+        return ""
+    return settings.SITE_URL + reverse("scheduling:self_home")
+
+
 def _base_context(patient: Any, location: Any) -> dict[str, Any]:
     return {
         "first_name": _first_name(patient),
         "clinic": settings.SITE_NAME,
         "location": location,
         "instructions": gettext(INSTRUCTIONS),
+        "change_url": change_url(location),
     }
 
 
@@ -281,9 +290,13 @@ def _before(session: Session, rule: Rule) -> dt.datetime:
     return session.starts_at - dt.timedelta(hours=rule.hours or 0)
 
 
-def plan_session(session: Session, rules: dict[str, Rule], total: int) -> int:
+def plan_session(
+    session: Session, rules: dict[str, Rule], total: int, *, moved: bool = False
+) -> int:
     """Every per-session message still to come. A fasting reminder whose time has passed (a
-    session booked or moved late) goes out at once: it matters until the session starts."""
+    session booked or moved late) goes out at once: it matters until the session starts. So does
+    the confirm-or-cancel reminder of a session moved inside its window: the patient is asked
+    about the new time (a new booking has its confirmation instead)."""
     now = timezone.now()
     channels = _channels(session.patient)
     group = f"session:{session.pk}"
@@ -294,7 +307,8 @@ def plan_session(session: Session, rules: dict[str, Rule], total: int) -> int:
             continue
         send_at = _before(session, rule)
         if send_at <= now:
-            if kind != ReminderKind.FASTING or session.starts_at <= now:
+            at_once = kind == ReminderKind.FASTING or (moved and kind == ReminderKind.REMINDER)
+            if not at_once or session.starts_at <= now:
                 continue  # past; the confirmation or the moved notice covers it
             send_at = now
         written += _plan(
@@ -473,7 +487,7 @@ def on_sessions_moved(sessions: list[Session]) -> int:
     written = 0
     for session in sessions:
         outbox.cancel_group(f"session:{session.pk}")
-        written += plan_session(session, rules, total)
+        written += plan_session(session, rules, total, moved=True)
     written += _notice(series, ReminderKind.CHANGED, sessions)
     dispatch_soon()
     return written

@@ -4,9 +4,10 @@ notifications' inbound webhook.
 The words, as the reminder names them ("Reply C to confirm, R to reschedule"):
 
 - C or 1 confirms the session of the latest text reminder sent to the number; R or 2 asks to
-  reschedule or cancel it: cancelled at once while `Session.cancellation_policy()` allows online
-  cancellation, otherwise nothing changes and the front desk gets a call-back task. Either way
-  the desk gets a "reschedule" task, to book the new time.
+  reschedule it, as the reminder says: it never cancels anything (a patient who answered C and
+  then R still has a confirmed appointment). The front desk gets a "reschedule" task; the answer
+  links to moving it online where the location lets patients do that and the session is not
+  yet inside the location's notice, and otherwise says the clinic will call.
 - STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT are carriers' opt-out words (and
   Twilio's): consent to texts is withdrawn for every patient with the number, with the time and
   the word, and their pending texts are cancelled. CANCEL never cancels an appointment, which is
@@ -43,7 +44,7 @@ from locations.models import Location
 from notifications import services as outbox
 from notifications.models import Channel, InboundText, Message, MessageStatus
 from notifications.registry import Answer
-from scheduling import reminders, services
+from scheduling import reminders
 from scheduling.models import UPCOMING_STATUSES, ReminderKind, Series, Session, Status
 from worklist import services as worklist
 from worklist.models import Cause
@@ -58,8 +59,10 @@ HELP = frozenset({"HELP", "INFO"})
 class Outcome(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed by text"
     ALREADY_CONFIRMED = "already_confirmed", "Confirmed by text (it already was)"
+    # Replies before R stopped cancelling were recorded with these two.
     CANCELLED = "cancelled", "Cancelled by text (reply R)"
     CALL_BACK = "call_back", "Asked by text to reschedule: call back"
+    RESCHEDULE = "reschedule", "Asked by text to reschedule"
     OPTED_OUT = "opted_out", "Opted out of texts"
     OPTED_IN = "opted_in", "Opted back in to texts"
     HELP = "help", "Asked for help by text"
@@ -190,43 +193,23 @@ def _confirm(awaiting: Awaiting) -> Answer:
 
 
 def _reschedule(awaiting: Awaiting) -> Answer:
+    """A request to reschedule: a task for the desk, and the way to do it online if any."""
     session = awaiting.session
     when = _when(session)  # for the staff task, in English
     now = timezone.now()
-    cancelled = False
-    if session.cancellation_policy().online_open(now):
-        try:
-            services.cancel_sessions(session, reason="Cancelled by the patient by text (reply R)")
-        except services.SchedulingError:
-            cancelled = False  # changed meanwhile: the desk calls back
-        else:
-            cancelled = True
-    local = now.astimezone(session.location.zone)
-    if cancelled:
-        detail = (
-            f"{local:%-d %b %H:%M}: cancelled session {session.number} by text (reply R); "
-            "offer a new time."
+    location = session.location
+    notice = now + dt.timedelta(hours=location.self_booking_notice_hours)
+    online = reminders.change_url(location) if session.starts_at > notice else ""
+    local = now.astimezone(location.zone)
+    detail = (
+        f"{local:%-d %b %H:%M}: asked by text (reply R) to reschedule session "
+        f"{session.number}. Nothing was cancelled. "
+        + (
+            "The patient was sent the link to move it online; call if it is not moved."
+            if online
+            else "Call the patient back to find a new time."
         )
-        reply = _in_patients_language(
-            session,
-            gettext_noop(
-                "%(clinic)s: your appointment %(when)s is cancelled. The clinic will contact you "
-                "to find a new time, or call %(phone)s."
-            ),
-        )
-    else:
-        detail = (
-            f"{local:%-d %b %H:%M}: asked by text (reply R) to reschedule session "
-            f"{session.number}, too late to cancel online: call the patient back. Nothing was "
-            "cancelled."
-        )
-        reply = _in_patients_language(
-            session,
-            gettext_noop(
-                "%(clinic)s: we will call you back about your appointment %(when)s. It is too "
-                "close to change by text; to reach us now call %(phone)s."
-            ),
-        )
+    )
     worklist.open_task(
         Cause.RESCHEDULE_REQUEST,
         f"session:{session.pk}",
@@ -235,16 +218,29 @@ def _reschedule(awaiting: Awaiting) -> Answer:
         link=_series_link(session.series_id),
         location_pk=session.location_id,
     )
-    return Answer(reply, awaiting.group, Outcome.CANCELLED if cancelled else Outcome.CALL_BACK)
+    if online:
+        words = gettext_noop(
+            "%(clinic)s: to move your appointment %(when)s, choose a new time at %(link)s. "
+            "Nothing is cancelled; if you do not, the clinic will call you."
+        )
+    else:
+        words = gettext_noop(
+            "%(clinic)s: the clinic will call you to find a new time for your appointment "
+            "%(when)s. Nothing is cancelled; to reach us now call %(phone)s."
+        )
+    return Answer(
+        _in_patients_language(session, words, link=online), awaiting.group, Outcome.RESCHEDULE
+    )
 
 
-def _in_patients_language(session: Session, words: str) -> str:
+def _in_patients_language(session: Session, words: str, *, link: str = "") -> str:
     """A reply about the session, in its patient's language, with the clinic, when and phone."""
     with translation.override(reminders.patient_language(session.patient)):
         return gettext(words) % {
             "clinic": settings.SITE_NAME,
             "when": _when(session),
             "phone": _phone(session, []),
+            "link": link,
         }
 
 

@@ -30,9 +30,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import User
+from accounts.models import PatientProfile, User
 from locations.models import Location
-from review.services import assert_bookable
+from review.services import assert_bookable, booking_blockers
 from scheduling import planner
 from scheduling.models import Hold, Series, Session
 from scheduling.services import (
@@ -82,6 +82,40 @@ class LateCancellation(SelfServiceRefused):
 def locations() -> QuerySet[Location]:
     """Where patients may book their own series."""
     return Location.objects.filter(is_active=True, self_booking=True)
+
+
+def own_location(patient: User) -> Location | None:
+    """The patient's clinic: their preferred location, else where their last series was."""
+    profile = PatientProfile.objects.filter(user=patient).select_related("preferred_location")
+    preferred = profile.first()
+    if preferred is not None and preferred.preferred_location is not None:
+        return preferred.preferred_location
+    last = Series.objects.filter(patient=patient).select_related("location").order_by("-created_at")
+    series = last.first()
+    return series.location if series is not None else None
+
+
+def usual_location(patient: User) -> Location | None:
+    """Where the patient would book online: their own clinic when it takes bookings online,
+    else the first that does."""
+    own = own_location(patient)
+    if own is not None and own.is_active and own.self_booking:
+        return own
+    return locations().first()
+
+
+def may_book_online(patient: User) -> Location | None:
+    """The clinic where the patient may book their series online now, if any: an approved plan
+    with nothing blocking it, no series booked yet, and their own clinic (any, when they have
+    none yet) taking bookings online."""
+    if Series.objects.filter(patient=patient, status=Series.SeriesStatus.ACTIVE).exists():
+        return None
+    if booking_blockers(patient):
+        return None
+    own = own_location(patient)
+    if own is not None:
+        return own if own.is_active and own.self_booking else None
+    return locations().first()
 
 
 def earliest_first_date(location: Location) -> dt.date:

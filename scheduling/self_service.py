@@ -32,7 +32,14 @@ from scheduling.forms import (
     WaitlistForm,
     next_weekday,
 )
-from scheduling.models import UPCOMING_STATUSES, Hold, Series, Session, WaitlistEntry
+from scheduling.models import (
+    REQUESTED_FOR_PATIENT,
+    UPCOMING_STATUSES,
+    Hold,
+    Series,
+    Session,
+    WaitlistEntry,
+)
 
 patient_only = role_required(Role.PATIENT)
 
@@ -103,6 +110,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "remaining": self_booking.remaining(series) if series else 0,
             "offers": offers,
             "blockers": blockers,
+            "requested": REQUESTED_FOR_PATIENT,
             "can_book": series is None and not blockers and self_booking.locations().exists(),
             "move_form": SelfMoveForm(),
             "waitlist_form": WaitlistForm(),
@@ -120,8 +128,8 @@ def _proposal_context(
     }
 
 
-def _initial_preferences() -> dict[str, Any]:
-    location = self_booking.locations().first()
+def _initial_preferences(request: AuthenticatedRequest) -> dict[str, Any]:
+    location = self_booking.usual_location(request.user)
     if location is None:
         return {}
     return {
@@ -143,7 +151,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
         messages.info(request, gettext("Your series is already booked."))
         return redirect("scheduling:self_home")
     form = SelfPlanRequestForm(
-        request.POST if request.method == "POST" else None, initial=_initial_preferences()
+        request.POST if request.method == "POST" else None, initial=_initial_preferences(request)
     )
     context: dict[str, Any] = {"plan": plan, "blockers": blockers, "form": form}
     if plan is None or blockers or request.method != "POST" or not form.is_valid():

@@ -618,10 +618,14 @@ def _locked_in_order(sessions: list[Session]) -> list[Session]:
 def confirm_session(session: Session) -> bool:
     """The patient says they will come: booked becomes confirmed, once, by a conditional update
     (a second confirmation, from another tab or the reminder's link, changes nothing). True if
-    this call confirmed it; an appointment that has started is no longer confirmed."""
+    this call confirmed it; an appointment that has started is no longer confirmed, nor one of a
+    series the desk has not confirmed yet (the patient only requested it)."""
     return bool(
         Session.objects.filter(
-            pk=session.pk, status=Status.BOOKED, starts_at__gt=timezone.now()
+            pk=session.pk,
+            status=Status.BOOKED,
+            starts_at__gt=timezone.now(),
+            series__awaiting_desk_since__isnull=True,
         ).update(status=Status.CONFIRMED, status_changed_at=timezone.now())
     )
 

@@ -35,7 +35,7 @@ from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, replies, services
+from scheduling import ics, planner, reminders, replies, self_booking, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -734,6 +734,7 @@ def patient_home(request: AuthenticatedRequest) -> HttpResponse:
             **home_status(request.user),
             "next_session": upcoming[0] if upcoming else None,
             "more_sessions": len(upcoming) - 1 if upcoming else 0,
+            "book_online_at": None if upcoming else self_booking.may_book_online(request.user),
         },
     )
 

@@ -48,8 +48,10 @@ def _wait_until_both_wait_on_the_lock(timeout: float = 20) -> None:
 
 
 def _proposed(page) -> str:
-    """The value of the time proposed for the first session (its selected option)."""
-    return page.locator("#session_1 option:checked").get_attribute("value")
+    """The value of the time proposed for the first session (its selected option or radio)."""
+    return page.locator(
+        "select#session_1 option:checked, input[name=session_1]:checked"
+    ).get_attribute("value")
 
 
 # PostgreSQL's lock queue serves first come, first served: each side submits first once, so
@@ -127,7 +129,9 @@ def test_a_patient_and_the_desk_booking_one_chair_and_time_at_once_give_one_winn
         )
     # The fresh alternatives no longer offer the taken time.
     fresh = _proposed(loser)
-    options = loser.locator("#session_1 option").evaluate_all("els => els.map(e => e.value)")
+    options = loser.locator("select#session_1 option, input[name=session_1]").evaluate_all(
+        "els => els.map(e => e.value)"
+    )
     assert fresh != wanted and wanted not in options
 
     # The database holds exactly one booking of that chair at that time, the winner's.

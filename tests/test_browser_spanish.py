@@ -99,7 +99,7 @@ def _intake(page) -> dict[str, list]:
     page.get_by_label("Nombre del contacto de emergencia").fill("Mateo Ramos")
     page.get_by_label("Teléfono del contacto de emergencia").fill("949 555 0111")
     page.get_by_label("Relación del contacto de emergencia con usted").fill("Esposo")
-    page.get_by_label("Nombre del adulto que lo llevará a casa").fill("Mateo Ramos")
+    page.get_by_label("Nombre de la persona adulta que le llevará a casa").fill("Mateo Ramos")
     page.get_by_label("Teléfono del conductor").fill("949 555 0111")
     page.get_by_label("Relación del conductor con usted").fill("Esposo")
     save(page, audits)

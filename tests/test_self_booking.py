@@ -132,7 +132,7 @@ def test_the_location_is_shown_with_its_time_zone_and_the_notice_bounds_the_firs
     too_soon = _propose(client, clinic, first_date=NOW.date().isoformat())
     too_far = _propose(client, clinic, first_date=(NOW.date() + dt.timedelta(days=200)).isoformat())
 
-    assert "Selfbook (times in America/New_York)" in page.content.decode()
+    assert "Selfbook — Eastern time (EST)" in page.content.decode()
     assert "needs 24 hours&#x27; notice" in too_soon.content.decode()
     assert "Online booking opens 90 days ahead" in too_far.content.decode()
     assert not Hold.objects.exists()
@@ -621,7 +621,8 @@ def test_a_series_booked_online_awaits_the_desk_holding_its_chairs_and_says_requ
     # The patient is told it is requested, not booked.
     home = client.get(response["Location"]).content.decode()
     assert "Requested 3 sessions at Selfbook. The clinic will confirm them" in home
-    assert home.count("Requested — the clinic will confirm") == 3
+    # Each of the 3 sessions, and the notice above them, in the same words.
+    assert home.count("Requested — the clinic will confirm") == 4
     assert "· Booked" not in home
     appointments = client.get(reverse("scheduling:my_sessions")).content.decode()
     assert "Requested — the clinic will confirm" in appointments

@@ -17,6 +17,7 @@ import time_machine
 from django.test import Client
 
 from accounts.models import PatientProfile, Role
+from locations.models import Location
 from notifications.models import Message, MessageStatus
 from scheduling.models import Status
 from tests import sms_world
@@ -171,19 +172,72 @@ def test_a_confirmation_by_text_appears_on_the_series_page(after_reminder, login
 
 
 @pytest.mark.parametrize("word", ["R", "r", "2"])
-def test_r_or_2_cancels_online_while_the_policy_allows_and_asks_the_desk_to_rebook(
-    after_reminder, word
-):
+def test_r_or_2_asks_the_desk_to_reschedule_and_cancels_nothing(after_reminder, word):
     response = reply(word)
 
     assert response.status_code == 200
     session = after_reminder.session
     session.refresh_from_db()
-    assert session.status == Status.CANCELLED
-    assert "by text" in session.cancel_reason
-    assert "cancelled" in response.content.decode()
+    assert session.status == Status.BOOKED
+    assert "Nothing is cancelled" in response.content.decode()
+    assert "will call you" in response.content.decode()
     (task,) = tasks(cause="reschedule_request")
     assert task.queue == "desk" and task.status == "open"
+    assert "Nothing was cancelled" in task.detail
+
+
+def test_r_where_patients_change_online_answers_with_the_link_to_move_it(after_reminder):
+    Location.objects.filter(pk=after_reminder.session.location_id).update(self_booking=True)
+
+    response = reply("R")
+
+    answer = response.content.decode()
+    assert f"{SITE}/my-series/" in answer
+    assert "Nothing is cancelled" in answer
+    after_reminder.session.refresh_from_db()
+    assert after_reminder.session.status == Status.BOOKED
+    (task,) = tasks(cause="reschedule_request")
+    assert task.status == "open"
+
+
+def test_r_right_after_c_keeps_the_confirmed_appointment(after_reminder):
+    reply("C")
+    response = reply("R")
+
+    after_reminder.session.refresh_from_db()
+    assert after_reminder.session.status == Status.CONFIRMED
+    assert "Nothing is cancelled" in response.content.decode()
+    (task,) = tasks(cause="reschedule_request")
+    assert task.status == "open"
+
+
+@pytest.mark.parametrize(
+    ("moved_at", "expected_local"),
+    [
+        # Monday 11:00 in Stamford: the text goes at once.
+        (AFTER_REMINDER, dt.datetime(2027, 3, 8, 11)),
+        # Monday 22:00 in Stamford, quiet hours: the text waits for 08:00.
+        (dt.datetime(2027, 3, 9, 3, tzinfo=dt.UTC), dt.datetime(2027, 3, 9, 8)),
+    ],
+)
+def test_a_session_moved_inside_its_confirm_window_gets_its_reminder_at_once(
+    booked, moved_at, expected_local
+):
+    from scheduling import services
+
+    session = booked.session
+    with time_machine.travel(moved_at, tick=False):
+        services.move_sessions(
+            session, services.Choice(dt.date(2027, 3, 10), dt.time(9)), moved_by=booked.patient
+        )
+
+    zone = session.location.zone
+    (pending,) = Message.objects.filter(
+        group=f"session:{session.pk}", kind="reminder", channel="sms", status="pending"
+    )
+    session.refresh_from_db()
+    assert session.starts_at - moved_at < dt.timedelta(hours=48)
+    assert pending.send_at == expected_local.replace(tzinfo=zone)
 
 
 def test_r_too_late_to_cancel_online_opens_a_call_back_task_and_cancels_nothing(booked):
