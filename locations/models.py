@@ -201,6 +201,7 @@ class Location(models.Model):
         (UTC only on a site that has no location yet)."""
         first = cls.objects.filter(is_active=True).order_by("pk").first()
         return first.zone if first else zoneinfo.ZoneInfo("UTC")
+
     def zone_label(self, at: dt.datetime | None = None) -> str:
         """The zone as patients read it, in the active language, with its abbreviation at `at`
         (now by default): "Eastern time (EST)", "hora del Pacífico (PDT)"."""

@@ -28,6 +28,7 @@ last. The answers carry no clinical detail: the clinic, a first name, a time, a 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
