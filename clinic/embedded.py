@@ -11,8 +11,8 @@ Usage as a wrapper around any command::
 
     python -m clinic.embedded --profile test -- python -m pytest
 
-The wrapper starts what is missing, runs the command with DATABASE_URL, REDIS_URL and S3_* set, and on
-exit (or Ctrl-C) stops only the servers it started itself.
+The wrapper starts what is missing, runs the command with DATABASE_URL, REDIS_URL and S3_* set,
+and on exit (or Ctrl-C) stops only the servers it started itself.
 """
 
 from __future__ import annotations
@@ -292,7 +292,9 @@ class EmbeddedS3:
                     )
                 time.sleep(0.2)
         endpoint = f"http://127.0.0.1:{port}"
-        create_bucket(endpoint, S3_BUCKET)
+        from clinic.storage import create_bucket
+
+        create_bucket(endpoint, S3_BUCKET, S3_REGION, S3_ACCESS_KEY, S3_ACCESS_KEY)
         return {
             "S3_ENDPOINT_URL": endpoint,
             "S3_BUCKET": S3_BUCKET,
@@ -343,29 +345,6 @@ def _answers(port: int) -> bool:
             return True
     except (OSError, urllib.error.URLError):
         return False
-
-
-def create_bucket(endpoint: str, bucket: str) -> None:
-    """The app's bucket, private and encrypted by default (the app asks for AES256 on each
-    object too); nothing happens when it exists."""
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=S3_REGION,
-        aws_access_key_id=S3_ACCESS_KEY,
-        aws_secret_access_key=S3_ACCESS_KEY,
-    )
-    existing = {entry["Name"] for entry in client.list_buckets().get("Buckets", [])}
-    if bucket not in existing:
-        client.create_bucket(Bucket=bucket, ACL="private")
-    client.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
 
 
 def _free_port() -> int:

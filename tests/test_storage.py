@@ -23,8 +23,8 @@ from PIL import Image
 
 from accounts.models import Role
 from audit.models import AuditEvent
-from clinic.embedded import create_bucket
 from clinic.env import env_choice, env_url
+from clinic.storage import create_bucket
 from intake import services
 from intake.models import Intake, IntakeAttachment
 from intake.samples import fill_intake_on
@@ -200,7 +200,10 @@ def own_s3_peer(settings):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    create_bucket(endpoint, "readyz-peer")
+    options = settings.STORAGES["default"]["OPTIONS"]
+    create_bucket(
+        endpoint, "readyz-peer", "us-east-1", options["access_key"], options["secret_key"]
+    )
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -259,7 +262,26 @@ def test_readyz_reports_storage_unavailable_when_the_bucket_does_not_exist(clien
     assert (response.status_code, response.json()["storage"]) == (503, "unavailable")
 
 
-# --- Settings: what production gets when nothing is set --------------------------------------------
+def test_python_m_clinic_storage_creates_the_named_bucket_encrypted_by_default():
+    bucket = f"created-{os.getpid()}"
+
+    made = subprocess.run(
+        [sys.executable, "-m", "clinic.storage"],
+        cwd=ROOT,
+        env={**os.environ, "S3_BUCKET": bucket},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert made.returncode == 0, made.stderr
+    rules = bucket_client().get_bucket_encryption(Bucket=bucket)
+    assert rules["ServerSideEncryptionConfiguration"]["Rules"][0][
+        "ApplyServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
+
+
+# --- Settings: what production gets when nothing is set ------------------------------------------
 
 
 def _settings_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
