@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
@@ -57,21 +58,37 @@ def png() -> io.BytesIO:
     return buffer
 
 
+def post_card(client, intake: Intake):
+    return client.post(
+        reverse("intake:step", args=[intake.public_id, "insurance"]),
+        {"payment": "insurance", "payer": "Acme Health", "member_id": "X123", "card": png()},
+    )
+
+
 @pytest.fixture
-def carded(make_user, login):
-    """A patient's intake with a card uploaded through the real insurance step, then submitted."""
+def draft_with_card(make_user, login):
+    """A patient's draft, every step answered, the card uploaded through the real insurance step."""
     LocationFactory.create(slug="stamford", name="Stamford")
     patient = make_user(role=Role.PATIENT)
     client = login(patient)
     assert client.post(reverse("intake:start")).status_code == 302
     intake = fill_intake_on(Intake.objects.get(patient=patient))
-    response = client.post(
-        reverse("intake:step", args=[intake.public_id, "insurance"]),
-        {"payment": "insurance", "payer": "Acme Health", "member_id": "X123", "card": png()},
-    )
-    assert response.status_code == 302
+    assert post_card(client, intake).status_code == 302
+    return client, intake
+
+
+@pytest.fixture
+def carded(draft_with_card):
+    """The same intake, submitted: the desk and clinicians may now open its card."""
+    _client, intake = draft_with_card
     intake = services.submit(intake)
     return intake, IntakeAttachment.objects.get(intake=intake)
+
+
+def card_keys(intake: Intake) -> list[str]:
+    bucket = django_settings.STORAGES["default"]["OPTIONS"]["bucket_name"]
+    listed = bucket_client().list_objects_v2(Bucket=bucket, Prefix=f"intake/{intake.public_id}/")
+    return [entry["Key"] for entry in listed.get("Contents", [])]
 
 
 @pytest.mark.django_db
@@ -146,26 +163,45 @@ def test_a_card_missing_from_the_bucket_is_not_found(carded, login):
 
 
 @pytest.mark.django_db
-def test_a_replaced_card_leaves_no_object_behind(carded, login):
-    intake, card = carded
-    options = django_settings.STORAGES["default"]["OPTIONS"]
-    old_key = card.file.name
-    # The patient's next version starts from this one, card included; a draft takes a new card.
-    intake.status = Intake.Status.DRAFT
-    intake.save(update_fields=["status"])
+def test_a_replaced_card_leaves_no_object_behind_once_committed(
+    draft_with_card, django_capture_on_commit_callbacks
+):
+    client, intake = draft_with_card
+    old_key = IntakeAttachment.objects.get(intake=intake).file.name
 
-    response = login(intake.patient).post(
-        reverse("intake:step", args=[intake.public_id, "insurance"]),
-        {"payment": "insurance", "payer": "Acme Health", "member_id": "X123", "card": png()},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_card(client, intake)
 
     assert response.status_code == 302
     new_key = IntakeAttachment.objects.get(intake=intake).file.name
     assert new_key != old_key
-    listed = bucket_client().list_objects_v2(
-        Bucket=options["bucket_name"], Prefix=f"intake/{intake.public_id}/"
+    assert card_keys(intake) == [new_key]
+
+
+@pytest.mark.django_db
+def test_a_replacement_that_is_rolled_back_keeps_the_old_card_in_the_bucket(draft_with_card):
+    from django.db import transaction
+    from django.utils.datastructures import MultiValueDict
+
+    from intake.forms import InsuranceForm
+    from intake.steps import steps_for
+
+    _client, intake = draft_with_card
+    old_key = IntakeAttachment.objects.get(intake=intake).file.name
+    step = next(step for step in steps_for(intake) if step.slug == "insurance")
+    form = InsuranceForm(
+        MultiValueDict({"payment": ["insurance"], "payer": ["A"], "member_id": ["X"]}),
+        {"card": SimpleUploadedFile("card.png", png().getvalue())},
+        intake=intake,
     )
-    assert [entry["Key"] for entry in listed.get("Contents", [])] == [new_key]
+    assert form.is_valid(), form.errors
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.save_step(intake, step, form, ip="127.0.0.1")
+        raise RuntimeError("a later write fails")
+
+    assert IntakeAttachment.objects.get(intake=intake).file.name == old_key
+    assert old_key in card_keys(intake)
 
 
 def test_a_tmp_path_file_system_storage_still_overrides_the_bucket(settings, tmp_path):
