@@ -170,7 +170,8 @@ def _store_card(intake: Intake, form: InsuranceForm) -> None:
         # Cleared, or replaced: the old file goes with its row, once the row's removal is
         # committed, so a step that fails after this point still has the card it had.
         for attachment in existing:
-            transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
+            if attachment.file.name:
+                transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
         existing.delete()
     if upload and (card := form.checked_card) is not None:
         # The checked bytes (an image re-encoded), never the upload itself.
