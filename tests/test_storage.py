@@ -150,6 +150,32 @@ def test_another_patient_is_refused_the_card(carded, login, make_user):
 
 
 @pytest.mark.django_db
+def test_the_pages_that_mention_the_card_render_with_no_address_into_the_bucket(
+    draft_with_card, login
+):
+    client, intake = draft_with_card
+    endpoint = django_settings.STORAGES["default"]["OPTIONS"]["endpoint_url"]
+    patient_pages = [
+        reverse("intake:step", args=[intake.public_id, "insurance"]),
+        reverse("intake:review", args=[intake.public_id]),
+    ]
+    for path in patient_pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert endpoint not in response.content.decode()
+
+    intake = services.submit(intake)
+    summary = login(UserFactory.create(role=Role.CLINICIAN)).get(
+        reverse("review:summary", args=[intake.public_id])
+    )
+
+    assert summary.status_code == 200
+    html = summary.content.decode()
+    assert reverse("intake:insurance_card", args=[intake.public_id]) in html
+    assert endpoint not in html
+
+
+@pytest.mark.django_db
 def test_a_card_missing_from_the_bucket_is_not_found(carded, login):
     intake, card = carded
     options = django_settings.STORAGES["default"]["OPTIONS"]
