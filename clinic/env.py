@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -80,6 +80,36 @@ def env_list(
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(
+    name: str, default: str, choices: Collection[str], *, environ: Mapping[str, str] | None = None
+) -> str:
+    """One of a few known words (`STORAGE=s3`), compared without case or surrounding spaces."""
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    normalised = value.strip().lower()
+    if normalised not in choices:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be one of {', '.join(sorted(choices))}; "
+            f"got {value!r}."
+        )
+    return normalised
+
+
+def env_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """An http:// or https:// address with a host (an S3 endpoint), or the default when unset."""
+    value = env_str(name, default, environ=environ).strip()
+    if value == default:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} must be an http:// or https:// address with a "
+            f"host; got {value!r}."
+        )
+    return value
 
 
 def env_networks(

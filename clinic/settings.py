@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
@@ -15,10 +16,12 @@ from django.core.exceptions import ImproperlyConfigured
 from clinic.env import (
     database_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
     env_str,
+    env_url,
     redis_url,
 )
 
@@ -253,11 +256,42 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    "default": {
+# Uploads and generated files (docs/operations.md#file-storage): a private S3 bucket, encrypted
+# at rest, that every web and worker node shares; this machine's disk only with STORAGE=local.
+# `make run` and `make test` start an embedded S3 peer (moto's server) and set S3_*; production
+# sets S3_BUCKET, or the first file operation fails and /readyz answers 503.
+STORAGE = env_choice("STORAGE", "s3", {"s3", "local"})
+S3_ENDPOINT_URL = env_url("S3_ENDPOINT_URL", "")
+S3_ACL = env_choice("S3_ACL", "private", {"private", "none"})
+_FILE_STORAGE: dict[str, Any]
+if STORAGE == "s3":
+    _FILE_STORAGE = {
+        "BACKEND": "clinic.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET", "").strip(),
+            # Unset: AWS itself, with the addressing AWS prefers.
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "addressing_style": "path" if S3_ENDPOINT_URL else "auto",
+            "region_name": env_str("S3_REGION", "us-east-1").strip(),
+            # Unset: boto3's own chain (an instance or task role).
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY", "") or None,
+            "signature_version": "s3v4",
+            # "none" for a bucket whose ACLs are disabled (AWS's default for new buckets): its
+            # objects are private to the account, and an ACL on a write is refused.
+            "default_acl": "private" if S3_ACL == "private" else None,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _FILE_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("MEDIA_ROOT", str(LOCAL_DIR / "media"))},
-    },
+    }
+STORAGES = {
+    "default": _FILE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -166,9 +167,11 @@ def _store_card(intake: Intake, form: InsuranceForm) -> None:
         intake=intake, kind=IntakeAttachment.Kind.INSURANCE_CARD
     )
     if upload is False or (upload and existing.exists()):
-        # Cleared, or replaced: the old file goes with its row.
+        # Cleared, or replaced: the old file goes with its row, once the row's removal is
+        # committed, so a step that fails after this point still has the card it had.
         for attachment in existing:
-            attachment.file.delete(save=False)
+            if attachment.file.name:
+                transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
         existing.delete()
     if upload and (card := form.checked_card) is not None:
         # The checked bytes (an image re-encoded), never the upload itself.
