@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from clinic.querystrings import declared_form
 from intake.models import IntakeAttachment
 from intake.steps import STEPS
+from locations.models import Closure
 from scheduling.models import CalendarFeed
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 
@@ -162,6 +163,11 @@ def world(booked_world, login, settings, tmp_path):
         size=4,
         file=ContentFile(b"card", name="card.png"),
     )
+    # A closure on a day between the two sessions, for the desk's rebooking step.
+    training = first + dt.timedelta(days=1)
+    closure = Closure.objects.create(
+        location=location, starts_on=training, ends_on=training, reason="Training"
+    )
     users = booked_world.users
     clients = {"anon": Client(), **{role: login(users[role]) for role in ROLES[1:]}}
     existing = {
@@ -178,6 +184,7 @@ def world(booked_world, login, settings, tmp_path):
         "slug": [location.slug, *(step.slug for step in STEPS)],
         "action": ["check-in", "no-show"],
         "hold_id": [str(hold.pk)],
+        "pk": [str(closure.pk)],
         "day": [first.isoformat(), "0001-01-01", "9999-12-31", "9999-12-27"],
         "token": [
             feed.token,
