@@ -83,6 +83,24 @@ class PlanForm(_InPeoplesWords, forms.ModelForm[TreatmentPlan]):
         fields = PLAN_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
+    # Groups as a clinician reads a plan, the protocol first since it fills what follows: each a
+    # legend, its fields and the width of each (Bootstrap's grid classes).
+    layout: tuple[tuple[str, tuple[str, ...], str], ...] = (
+        ("Protocol and indication", ("template", "indication"), "col-md-6"),
+        (
+            "Course",
+            ("infusions", "min_days_between", "max_days_between", "span_days"),
+            "col-6 col-lg-3",
+        ),
+        ("Dose", ("dose_mg_per_kg", "dose_cap_mg"), "col-md-6"),
+        (
+            "Time in the chair",
+            ("chair_minutes_before", "infusion_minutes", "chair_minutes_after"),
+            "col-md-4",
+        ),
+        ("Notes and messages", ("notes", "patient_message", "internal_note"), "col-12"),
+    )
+
     def __init__(
         self, *args: Any, templates: Sequence[ProtocolTemplate] | None = None, **kwargs: Any
     ) -> None:

@@ -405,43 +405,51 @@ def _form_html(form: Any) -> str:
     visible field with its widget's class, marked invalid when refused, and the widget itself
     unless the template lays out its choices. Django adds aria-invalid and aria-describedby.
     What the template reads of a field more than once is read here once (a bound field builds
-    its id, and an unbound form a new error list, at every access)."""
-    fields = []
-    for field in form.visible_fields():
-        errors = field.errors
-        css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
-        if errors:
-            css += " is-invalid"
-        fieldset = field.use_fieldset
-        widget = "" if fieldset else _widget(field, css)
-        fields.append(
-            {
-                "id": field.auto_id,
-                "label": field.label,
-                "required": field.field.required,
-                "errors": errors,
-                "help_text": field.help_text,
-                "css": css,
-                "fieldset": fieldset,
-                "widget": widget,
-                # The choices a fieldset lays out: (type, name, value, id, checked, label).
-                "choices": [
-                    (
-                        choice.data["type"],
-                        choice.data["name"],
-                        choice.data["value"],
-                        choice.id_for_label,
-                        choice.data["selected"],
-                        choice.choice_label,
-                    )
-                    for choice in field
-                ]
-                if fieldset
-                else [],
-                "label_for": "" if fieldset else field.id_for_label,
-            }
-        )
-    return render_to_string("review/_form.html", {"form": form, "fields": fields})
+    its id, and an unbound form a new error list, at every access). A form with a `layout`
+    (the plan's) is shown in its named groups; any other as one group without a legend."""
+    visible = {field.name: field for field in form.visible_fields()}
+    layout = getattr(form, "layout", None) or (("", tuple(visible), ""),)
+    groups = []
+    for legend, names, width in layout:
+        groups.append({"legend": legend, "width": width, "fields": []})
+        for name in names:
+            if name in visible:
+                groups[-1]["fields"].append(_field_context(visible[name]))
+    return render_to_string("review/_form.html", {"form": form, "groups": groups})
+
+
+def _field_context(field: Any) -> dict[str, Any]:
+    """What the template shows of one visible field (see `_form_html`)."""
+    errors = field.errors
+    css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
+    if errors:
+        css += " is-invalid"
+    fieldset = field.use_fieldset
+    return {
+        "id": field.auto_id,
+        "label": field.label,
+        "required": field.field.required,
+        "errors": errors,
+        "help_text": field.help_text,
+        "css": css,
+        "fieldset": fieldset,
+        "widget": "" if fieldset else _widget(field, css),
+        # The choices a fieldset lays out: (type, name, value, id, checked, label).
+        "choices": [
+            (
+                choice.data["type"],
+                choice.data["name"],
+                choice.data["value"],
+                choice.id_for_label,
+                choice.data["selected"],
+                choice.choice_label,
+            )
+            for choice in field
+        ]
+        if fieldset
+        else [],
+        "label_for": "" if fieldset else field.id_for_label,
+    }
 
 
 def _decision_forms(

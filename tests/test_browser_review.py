@@ -141,7 +141,7 @@ def test_a_clinician_approves_one_intake_and_sends_another_back(page, browser, l
     sign_in(booked_page, "first@example.org")
     next_up = booked_page.get_by_test_id("next-appointment")
     text = next_up.inner_text()
-    assert "America/New_York" in text and "10:00 AM" in text and "Stamford" in text
+    assert "Eastern time (E" in text and "10:00 AM" in text and "Stamford" in text
     assert "drive you home" in text
     assert "front desk will contact you" not in booked_page.content()
     assert axe_violations(booked_page) == []

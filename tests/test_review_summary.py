@@ -245,3 +245,31 @@ def test_answers_are_escaped_wherever_the_summary_shows_them(login, clinician, s
         answers = _all_answers(html)
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;" in answers
         Intake.objects.filter(pk=intake.pk).update(answer_lines=[])  # described again
+
+
+def test_the_approve_form_starts_from_the_protocol_and_groups_its_fields(
+    login, clinician, stamford
+):
+    """The protocol the plan starts from comes first (it fills the fields after it), then the
+    fields in named groups a clinician reads at a glance, not eleven boxes in a column."""
+    intake = submitted_intake(UserFactory.create(role=Role.PATIENT))
+
+    html = _summary(login, clinician, intake)
+    form = html[html.index('action="' + reverse("review:approve", args=[intake.public_id])) :]
+    form = form[: form.index("</form>")]
+
+    assert form.index('name="plan-template"') < form.index('name="plan-indication"')
+    legends = [
+        "Protocol and indication",
+        "Course",
+        "Dose",
+        "Time in the chair",
+        "Notes and messages",
+    ]
+    positions = [form.index(f">{legend}</legend>") for legend in legends]
+    assert positions == sorted(positions)
+    dose = form[positions[2] : positions[3]]
+    assert 'name="plan-dose_mg_per_kg"' in dose and 'name="plan-dose_cap_mg"' in dose
+    course = form[positions[1] : positions[2]]
+    for name in ("infusions", "min_days_between", "max_days_between", "span_days"):
+        assert f'name="plan-{name}"' in course

@@ -66,7 +66,7 @@ def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, l
 
     assert one == many
     assert html.count("Avery Testperson") == 5
-    assert "Times in America/New_York" in html
+    assert "Times in Eastern time (EST)" in html
 
 
 def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses_load(
