@@ -53,7 +53,7 @@ def test_the_home_shows_the_next_appointment_with_its_zone_place_and_preparation
     assert "front desk will contact you" not in html
     next_up = html[html.index('data-testid="next-appointment"') :]
     assert "Wednesday 4 November 2026" in next_up and "10:00 AM" in next_up
-    assert "EST" in next_up and "America/New_York" in next_up
+    assert "Eastern time (EST)" in next_up and "America/" not in next_up
     assert "Stamford" in next_up and "1 Example Street" in next_up
     assert "no solid food for 6 hours" in next_up.casefold() or "6 hours" in next_up
     assert "drive" in next_up
