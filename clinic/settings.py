@@ -147,6 +147,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that enqueues after commit (clinic.celery.enqueue_on_commit) waits at most this long
 # for a broker that does not answer.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
+# Queues by kind of work, so a slow mail server delays only mail (docs/operations.md#queues).
+# A worker consumes the queues it is started with (`-Q messages`); `make run` and the tests
+# start one worker on all of them (clinic.celery.QUEUES).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "messages"},
+    "scheduling.tasks.*": {"queue": "booking"},
+    "outcomes.tasks.*": {"queue": "reports"},
+    "fhir.tasks.*": {"queue": "reports"},
+    # intake's urgent-flag notices only write an outbox row: they stay on the default queue,
+    # behind nothing slow, as do the accounts' prunes.
+}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
