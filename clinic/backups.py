@@ -118,7 +118,12 @@ def _sha256_path(path: Path) -> str:
 
 def walk(storage: Storage, directory: str = "") -> Iterator[str]:
     """Every object's name in a storage, through the storage API (listdir works for S3 too)."""
-    directories, files = storage.listdir(directory)
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:
+        if directory:
+            raise
+        return  # a disk storage nothing was ever saved to has no directory yet
     for name in sorted(files):
         yield f"{directory}/{name}" if directory else name
     for name in sorted(directories):
@@ -150,11 +155,20 @@ def create_backup(root: Path | None = None) -> Path:
     now = dt.datetime.now(dt.UTC)
     target = Path(root or settings.BACKUP_DIR) / now.strftime("%Y%m%dT%H%M%S%fZ")
     target.mkdir(parents=True)
+    try:
+        _write_backup(target, now, started)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)  # never leave half a backup behind
+        raise
+    return target
+
+
+def _write_backup(target: Path, now: dt.datetime, started: float) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
-        subprocess.run(
+        subprocess.run(  # noqa: S603  # our pg_dump, arguments built here
             [
                 pg_tool("pg_dump"),
                 "--format=custom",
@@ -190,7 +204,6 @@ def create_backup(root: Path | None = None) -> Path:
         "seconds": round(time.monotonic() - started, 3),
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    return target
 
 
 def latest_backup(root: Path | None = None) -> Path:
@@ -259,7 +272,7 @@ def restore_drill(backup: Path, *, samples: int = 5) -> DrillReport:
     try:
         with maintenance.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        restore = subprocess.run(
+        restore = subprocess.run(  # noqa: S603  # our pg_restore, arguments built here
             [
                 pg_tool("pg_restore"),
                 "--exit-on-error",
