@@ -344,7 +344,7 @@ def start_worker(transactional_db, tmp_path):
     # empties only the queues this process has declared).
     with app.connection_for_write() as connection:
         for queue in QUEUES:
-            connection.default_channel.queue_purge(queue)
+            connection.default_channel.queue_purge(queue)  # type: ignore[attr-defined]  # Redis channel
     started: list[Worker] = []
 
     def start(name: str = "worker", **extra_env: str) -> Worker:

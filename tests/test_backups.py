@@ -81,7 +81,7 @@ def test_the_drill_restores_the_latest_backup_with_equal_counts_and_files(world,
 def test_the_drill_fails_naming_a_corrupted_file(world):
     call_command("backup")
     backup = backups.latest_backup()
-    card = IntakeAttachment.objects.get().file.name
+    card = str(IntakeAttachment.objects.get().file.name)
     (backup / "media" / card).write_bytes(b"not the card")
 
     with pytest.raises(CommandError, match=f"media/{card}: sha256 differs"):

@@ -47,7 +47,7 @@ def test_every_routed_queue_is_one_the_workers_consume():
 
 def _waiting(queue: str) -> int:
     with app.connection_for_write() as connection:
-        return connection.default_channel.client.llen(queue)
+        return connection.default_channel.client.llen(queue)  # type: ignore[attr-defined]  # Redis channel
 
 
 @pytest.mark.django_db(transaction=True)
