@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import quote, urlencode
 
 from django.apps import apps
@@ -99,7 +99,11 @@ def database_url(database: str) -> str:
     if db["HOST"].startswith("/"):
         query["host"] = db["HOST"]
     else:
-        netloc = db["HOST"] + (f":{db['PORT']}" if db["PORT"] else "")
+        hosts, ports = db["HOST"].split(","), str(db["PORT"]).split(",")
+        netloc = ",".join(
+            host + (f":{port}" if port else "")
+            for host, port in zip(hosts, ports + [""] * len(hosts), strict=False)
+        )
     url = f"postgres://{credentials}@{netloc}/{quote(database, safe='')}"
     return url + (f"?{urlencode(query)}" if query else "")
 
@@ -230,7 +234,7 @@ class DrillReport:
 def _drill_storage(stamp: str) -> tuple[Storage, Path | None]:
     """A fresh, empty storage of the default storage's kind: a temporary directory for disk,
     a `_drill_<stamp>` prefix for object storage (S3's `location` option)."""
-    config = settings.STORAGES["default"]
+    config = cast(dict[str, Any], settings.STORAGES["default"])
     options = dict(config.get("OPTIONS", {}))
     backend = import_string(config["BACKEND"])
     if issubclass(backend, FileSystemStorage):
@@ -242,9 +246,9 @@ def _drill_storage(stamp: str) -> tuple[Storage, Path | None]:
 
 
 def _connect_maintenance() -> Any:
-    from django.db.backends.postgresql.base import Database
+    import psycopg2
 
-    maintenance = Database.connect(conninfo("postgres"))
+    maintenance = psycopg2.connect(conninfo("postgres"))
     maintenance.autocommit = True
     return maintenance
 
@@ -315,10 +319,10 @@ def _check(
     media: dict[str, str],
     samples: int,
 ) -> list[str]:
-    from django.db.backends.postgresql.base import Database
+    import psycopg2
 
     problems: list[str] = []
-    drill = Database.connect(conninfo(database))
+    drill = psycopg2.connect(conninfo(database))
     try:
         with drill.cursor() as cursor:
             counts = _table_counts(cursor)

@@ -19,6 +19,7 @@ from clinic.env import (
     env_list,
     env_networks,
     env_str,
+    redis_tls_options,
     redis_url,
 )
 
@@ -125,18 +126,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
+# rediss:// (a managed Redis over TLS): the certificate is verified, against this CA bundle when
+# set (docs/operations.md#managed-services).
+REDIS_TLS_OPTIONS = redis_tls_options(REDIS_URL, env_str("REDIS_TLS_CA_CERTS", ""))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "clinic",
-        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2, **REDIS_TLS_OPTIONS},
     },
 }
 
 # Celery: Redis is only the transport. Anything that must not be lost is a PostgreSQL row first.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
+CELERY_BROKER_USE_SSL = REDIS_TLS_OPTIONS or None
+# Used only if a result backend is ever set to the same Redis.
+CELERY_REDIS_BACKEND_USE_SSL = REDIS_TLS_OPTIONS or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
