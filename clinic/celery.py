@@ -13,6 +13,10 @@ logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
+# Every queue a task is routed to (CELERY_TASK_ROUTES), the default one last. A worker started
+# with all of them (`-Q messages,booking,reports,celery`) does every kind of work.
+QUEUES = ("messages", "booking", "reports", "celery")
+
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 
+from clinic.celery import QUEUES
 from clinic.embedded import ROOT
 from scheduling.demo import DEMO_PASSWORD, demo_logins
 
@@ -49,7 +50,16 @@ def main() -> int:
     celery = [sys.executable, "-m", "celery", "-A", "clinic"]
     commands = {
         "web": [sys.executable, "manage.py", "runserver", f"0.0.0.0:{port}"],
-        "worker": [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        "worker": [
+            *celery,
+            "worker",
+            "-Q",
+            ",".join(QUEUES),
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+        ],
         "beat": [*celery, "beat", "--loglevel", "INFO"],
     }
     processes = {name: subprocess.Popen(command, cwd=ROOT) for name, command in commands.items()}

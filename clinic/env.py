@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -141,19 +142,34 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, Any]
     database = unquote(parts.path.lstrip("/"))
     if not database:
         raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://host/clinic.")
+    # Every other query option goes to libpq as it is: `sslmode`, `target_session_attrs`
+    # (docs/operations.md#managed-services).
     options = dict(parse_qsl(parts.query))
-    host = options.pop("host", None) or unquote(parts.hostname or "")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} has an invalid port.") from None
+    hosts = parts.netloc.rpartition("@")[2]
+    if "," in hosts:
+        # Several servers, tried in turn by libpq: postgres://u:p@db1:5432,db2:5432/clinic.
+        names, ports = [], []
+        for item in hosts.split(","):
+            host_name, _, port_number = item.partition(":")
+            if port_number and not port_number.isdigit():
+                raise ImproperlyConfigured(f"{name} has an invalid port.")
+            names.append(unquote(host_name))
+            ports.append(port_number)
+        host, port_text = ",".join(names), ",".join(ports) if any(ports) else ""
+    else:
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has an invalid port.") from None
+        host, port_text = unquote(parts.hostname or ""), str(port or "")
+    host = options.pop("host", "") or host
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": database,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),
         "HOST": host,
-        "PORT": str(port or ""),
+        "PORT": port_text,
         "OPTIONS": options,
     }
 
@@ -166,3 +182,18 @@ def redis_url(name: str = "REDIS_URL", *, environ: Mapping[str, str] | None = No
             f"got {value!r}."
         )
     return value
+
+
+def redis_tls_options(url: str, ca_certs: str = "") -> dict[str, Any]:
+    """TLS options for a rediss:// URL (empty for redis:// and unix://): the server's
+    certificate is always verified, against `ca_certs` when given, else the system's CAs.
+
+    The same keys suit redis-py (the cache, /readyz) and Celery's `broker_use_ssl` and
+    `redis_backend_use_ssl`, which refuse a rediss:// URL without them.
+    """
+    if urlsplit(url).scheme != "rediss":
+        return {}
+    options: dict[str, Any] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    if ca_certs:
+        options["ssl_ca_certs"] = ca_certs
+    return options

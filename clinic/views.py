@@ -32,7 +32,9 @@ def _database_ok() -> bool:
 
 
 def _redis_ok() -> bool:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1, **settings.REDIS_TLS_OPTIONS
+    )
     try:
         return bool(client.ping())
     except redis.RedisError:

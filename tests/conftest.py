@@ -14,6 +14,7 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts.models import Role, User
+from clinic.celery import QUEUES
 from tests.factories import PASSWORD, TOTP_SECRET, UserFactory
 
 
@@ -398,6 +399,8 @@ def _start_worker(tmp_path: Path, name: str, extra_env: dict[str, str]) -> Worke
                 "-A",
                 "clinic",
                 "worker",
+                "-Q",
+                extra_env.get("WORKER_QUEUES", ",".join(QUEUES)),
                 "--pool",
                 extra_env.get("WORKER_POOL", "solo"),
                 "--concurrency",
@@ -435,7 +438,11 @@ def start_worker(transactional_db, tmp_path):
     """Start real Celery workers (data must be committed: use transaction=True)."""
     from clinic.celery import app
 
-    app.control.purge()  # stale messages from tests that ran without a worker
+    # Stale messages from tests that ran without a worker, on every queue (control.purge
+    # empties only the queues this process has declared).
+    with app.connection_for_write() as connection:
+        for queue in QUEUES:
+            connection.default_channel.queue_purge(queue)  # type: ignore[attr-defined]  # Redis channel
     started: list[Worker] = []
 
     def start(name: str = "worker", **extra_env: str) -> Worker:

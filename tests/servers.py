@@ -116,9 +116,10 @@ NGINX_CONF = ROOT / "deploy" / "nginx" / "clinic.conf"
 
 
 def start_nginx(
-    tmp_path: Path, *, upstream: str, bind: str
+    tmp_path: Path, *, upstream: str | list[str], bind: str
 ) -> tuple[str, Path, Callable[[], None]]:
-    """Start Debian's nginx with deploy/nginx/clinic.conf in front of `upstream` (a base URL).
+    """Start Debian's nginx with deploy/nginx/clinic.conf in front of `upstream` (a base URL, or
+    several: nginx balances over them as compose's upstream does over its web containers).
 
     Only what a test machine needs changes: loopback ports instead of 80 and 443, a fresh
     self-signed certificate, and `proxy_bind`, so the proxy reaches the app from its own
@@ -149,10 +150,14 @@ def start_nginx(
         check=True,
         capture_output=True,
     )
+    servers = "\n    ".join(
+        f"server {base.removeprefix('http://')};"
+        for base in ([upstream] if isinstance(upstream, str) else upstream)
+    )
     http_port, https_port = free_port(), free_port()
     conf = NGINX_CONF.read_text()
     for compose, here in [
-        ("server web:8000;", f"server {upstream.removeprefix('http://')};"),
+        ("server web:8000;", servers),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("listen [::]:80;", ""),
         ("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;"),
@@ -173,7 +178,7 @@ daemon off;
 worker_processes 1;
 pid {directory / "nginx.pid"};
 error_log {directory / "error.log"} info;
-events {{ worker_connections 64; }}
+events {{ worker_connections 256; }}
 http {{
   access_log {directory / "access.log"};
 {temp_paths}

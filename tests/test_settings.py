@@ -105,3 +105,71 @@ def test_database_url_without_a_database_name_is_refused():
 
 def test_redis_url_accepts_unix_sockets():
     assert redis_url(environ={"REDIS_URL": "unix:///run/redis.sock"}) == "unix:///run/redis.sock"
+
+
+def test_database_url_keeps_target_session_attrs_for_failover():
+    config = database_from_url(
+        "postgres://app:secret@db1.internal:5432,db2.internal:5433/clinic"
+        "?target_session_attrs=read-write&sslmode=verify-full"
+    )
+
+    assert config["HOST"] == "db1.internal,db2.internal"
+    assert config["PORT"] == "5432,5433"
+    assert config["OPTIONS"] == {"target_session_attrs": "read-write", "sslmode": "verify-full"}
+
+
+def test_managed_services_settings_reach_django_and_celery():
+    """DATABASE_URL's options end up in DATABASES, and a rediss:// REDIS_URL gives the cache,
+    the broker and the result backend verified TLS (docs/operations.md#managed-services)."""
+    probe = (
+        "import django, json, ssl; django.setup()\n"
+        "from django.conf import settings\n"
+        "from celery.backends.redis import RedisBackend\n"
+        "from clinic.celery import app\n"
+        "backend = RedisBackend(app=app, url=settings.REDIS_URL)\n"
+        "print(json.dumps({\n"
+        "  'options': settings.DATABASES['default']['OPTIONS'],\n"
+        "  'databases': list(settings.DATABASES),\n"
+        "  'routers': settings.DATABASE_ROUTERS,\n"
+        "  'broker_ssl': app.conf.broker_use_ssl['ssl_cert_reqs'] == ssl.CERT_REQUIRED,\n"
+        "  'broker_ca': app.conf.broker_use_ssl['ssl_ca_certs'],\n"
+        "  'connection_ssl': bool(app.connection_for_write().ssl),\n"
+        "  'backend_ssl': backend.connparams['ssl_cert_reqs'] == ssl.CERT_REQUIRED,\n"
+        "  'cache_ssl': settings.CACHES['default']['OPTIONS']['ssl_cert_reqs']\n"
+        "     == ssl.CERT_REQUIRED,\n"
+        "}))\n"
+    )
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "DATABASE_URL": "postgres://clinic@db.internal/clinic?target_session_attrs=read-write",
+        "REDIS_URL": "rediss://:secret@cache.internal:6380/0",
+        "REDIS_TLS_CA_CERTS": "/etc/ssl/certs/ca-certificates.crt",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    import json
+
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {
+        "options": {"target_session_attrs": "read-write"},
+        # No read replica anywhere, so none on the booking path: one database, no router.
+        "databases": ["default"],
+        "routers": [],
+        "broker_ssl": True,
+        "broker_ca": "/etc/ssl/certs/ca-certificates.crt",
+        "connection_ssl": True,
+        "backend_ssl": True,
+        "cache_ssl": True,
+    }
+
+
+def test_a_plain_redis_url_configures_no_tls():
+    from clinic.env import redis_tls_options
+
+    assert redis_tls_options("redis://cache.internal:6379/0") == {}
+    assert redis_tls_options("unix:///run/redis.sock") == {}
