@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 from urllib.parse import quote, urlencode
 
 from django.apps import apps
@@ -234,7 +234,7 @@ class DrillReport:
 def _drill_storage(stamp: str) -> tuple[Storage, Path | None]:
     """A fresh, empty storage of the default storage's kind: a temporary directory for disk,
     a `_drill_<stamp>` prefix for object storage (S3's `location` option)."""
-    config = cast(dict[str, Any], settings.STORAGES["default"])
+    config: dict[str, Any] = settings.STORAGES["default"]
     options = dict(config.get("OPTIONS", {}))
     backend = import_string(config["BACKEND"])
     if issubclass(backend, FileSystemStorage):

@@ -409,7 +409,7 @@ def _form_html(form: Any) -> str:
     (the plan's) is shown in its named groups; any other as one group without a legend."""
     visible = {field.name: field for field in form.visible_fields()}
     layout = getattr(form, "layout", None) or (("", tuple(visible), ""),)
-    groups = []
+    groups: list[dict[str, Any]] = []
     for legend, names, width in layout:
         groups.append({"legend": legend, "width": width, "fields": []})
         for name in names:
