@@ -133,10 +133,9 @@ def _patient_loop(browser: Browser, email: str, location_id: int, stop: threadin
     }
     browser.request("/my-series/book/")
     _, _, proposal = browser.request("/my-series/book/", {**preferences, "action": "propose"})
+    # Each session's proposed time is its checked radio button, as a patient leaves it.
     chosen = dict(
-        re.findall(
-            r'name="(session_\d+)"[^>]*>\s*<option value="([^"]+)"', proposal, flags=re.DOTALL
-        )
+        re.findall(r'type="radio" name="(session_\d+)"[^>]*value="([^"]+)" checked', proposal)
     )
     if chosen:
         status, where, _ = browser.request(
