@@ -173,8 +173,8 @@ def delete_shift(request: AuthenticatedRequest, slug: str, shift_id: int) -> Htt
     )
 
 
-@require_POST
 @admins_only
+@require_POST
 def copy_week(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     """Copy the shown week's shifts to the next week, skipping those that would overlap."""
     location = _location_or_404(slug)
