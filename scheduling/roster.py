@@ -193,9 +193,7 @@ def copy_week(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect(_week_url(location, monday))
     shifts = "shift" if result.copied == 1 else "shifts"
-    text = (
-        f"Copied {result.copied} {shifts} to the week of {roster_services.day_text(following)}"
-    )
+    text = f"Copied {result.copied} {shifts} to the week of {roster_services.day_text(following)}"
     if result.skipped:
         text += f"; skipped {result.skipped} that would overlap another shift of the same nurse"
     messages.success(request, f"{text}.")

@@ -64,8 +64,8 @@ class ShiftTimesForm(forms.Form):
         ):
             self.add_error(
                 field,
-                f"{time:%H:%M} does not exist on {day:%a} {day.day} {day:%b}: the clocks go forward that "
-                "night.",
+                f"{time:%H:%M} does not exist on {day:%a} {day.day} {day:%b}: "
+                "the clocks go forward that night.",
             )
             return None
         return instant

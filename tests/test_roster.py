@@ -175,7 +175,8 @@ def test_moving_a_shift_changes_its_day_and_times(admin, stamford, nurse):
 
     form = admin.get(url)
     response = admin.post(
-        url, {"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "starts": "09:30", "ends": "17:00"}
+        url,
+        {"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "starts": "09:30", "ends": "17:00"},
     )
 
     assert form.status_code == 200
@@ -192,7 +193,8 @@ def test_moving_a_shift_onto_another_of_the_nurses_shifts_is_refused(admin, stam
     url = reverse("scheduling:roster_shift", args=[stamford.slug, moved.pk])
 
     response = admin.post(
-        url, {"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "starts": "08:00", "ends": "13:00"}
+        url,
+        {"day": (MONDAY + dt.timedelta(days=1)).isoformat(), "starts": "08:00", "ends": "13:00"},
     )
 
     assert response.status_code == 200
