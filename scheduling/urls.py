@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling import closed_day_views, self_service, views
+from scheduling import closed_day_views, roster, self_service, views
 
 app_name = "scheduling"
 
@@ -61,6 +61,18 @@ urlpatterns = [
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
     path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),
     path("settings/<slug:slug>/closed-days/", closed_day_views.closed_days, name="closed_days"),
+    path("settings/<slug:slug>/roster/", roster.roster, name="roster"),
+    path("settings/<slug:slug>/roster/copy/", roster.copy_week, name="roster_copy"),
+    path(
+        "settings/<slug:slug>/roster/shifts/<int:shift_id>/",
+        roster.move_shift,
+        name="roster_shift",
+    ),
+    path(
+        "settings/<slug:slug>/roster/shifts/<int:shift_id>/delete/",
+        roster.delete_shift,
+        name="roster_delete",
+    ),
     path(
         "desk/closures/<int:pk>/rebook/",
         closed_day_views.closure_rebook,

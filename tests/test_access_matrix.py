@@ -13,7 +13,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from accounts.models import Role
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
-from locations.models import Closure
+from locations.models import Closure, NurseShift
 from scheduling.models import CalendarFeed
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.scheduling_data import approved_plan
@@ -85,6 +85,10 @@ MATRIX = {
     "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
     "scheduling:reminder_rules": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:closed_days": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
+    "scheduling:roster": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
+    "scheduling:roster_copy": ("get", "location", staff_page(Role.CLINIC_ADMIN, ok=NOT_ALLOWED)),
+    "scheduling:roster_shift": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
+    "scheduling:roster_delete": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:closure_rebook": ("get", "closure", staff_page(*DESK)),
     # The worklist: the front desk's at /desk/tasks/, the clinicians' at /review/tasks/.
     "scheduling:desk_tasks": ("get", None, staff_page(*DESK)),
@@ -251,6 +255,7 @@ def world(booked_world, login, settings, tmp_path):
         "fhir_path": ["Patient/x/y"],
         "fhir_client": [fhir_client.public_id],
         "closure": [closure.pk],
+        "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
     }
     return clients, args
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from clinic.querystrings import declared_form
 from intake.models import IntakeAttachment
 from intake.steps import STEPS
-from locations.models import Closure
+from locations.models import Closure, NurseShift
 from scheduling.models import CalendarFeed
 from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 
@@ -185,6 +185,7 @@ def world(booked_world, login, settings, tmp_path):
         "action": ["check-in", "no-show"],
         "hold_id": [str(hold.pk)],
         "pk": [str(closure.pk)],
+        "shift_id": [str(NurseShift.objects.filter(location=location).values_list("pk")[0][0])],
         "day": [first.isoformat(), "0001-01-01", "9999-12-31", "9999-12-27"],
         "token": [
             feed.token,
