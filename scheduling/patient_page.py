@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from intake import services as intake_services
 from intake.models import Intake, UrgentFlag
+from locations.models import Location
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from scheduling.forms import PatientNoteForm
@@ -36,7 +38,7 @@ from worklist.models import Queue, Task
 
 DESK = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
 # Messages that will never go (a move or cancellation replaced them, or a rule skipped them).
-FOLDED = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
+FOLDED: tuple[str, ...] = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
 # What the page reads of a message: its status, never its text (docs/security.md#least-privilege).
 MESSAGE_FIELDS = (
     "kind",
@@ -48,7 +50,11 @@ MESSAGE_FIELDS = (
     "delivery_error",
     "last_error",
 )
-TASK_QUEUE = {Role.FRONT_DESK: Queue.DESK, Role.CLINIC_ADMIN: Queue.DESK, Role.CLINICIAN: Queue.CLINICAL}
+TASK_QUEUE = {
+    Role.FRONT_DESK: Queue.DESK,
+    Role.CLINIC_ADMIN: Queue.DESK,
+    Role.CLINICIAN: Queue.CLINICAL,
+}
 
 
 def _patient_or_404(request: AuthenticatedRequest, public_id: UUID) -> User:
@@ -143,26 +149,29 @@ def _language(code: str) -> str:
         return "Another language"
 
 
-def _messages(series: list[Series], sessions: list[Session]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MessageRow:
+    message: Message
+    session: Session | None  # None for a message about the whole series
+    location: Location  # whose zone its time is read in
+
+
+def _messages(series: list[Series], sessions: list[Session]) -> dict[str, list[MessageRow]]:
     """The outbox rows about the patient's series and sessions, as the series page lists them:
     what, how, when and its status; those that will never go folded apart."""
-    about: dict[str, tuple[Series | None, Session | None]] = {
-        f"series:{one.pk}": (one, None) for one in series
+    about: dict[str, tuple[Location, Session | None]] = {
+        f"series:{one.pk}": (one.location, None) for one in series
     }
-    about.update({f"session:{s.pk}": (None, s) for s in sessions})
-    if not about:
-        return {"live": [], "folded": []}
-    locations = {one.pk: one.location for one in series}
-    rows = []
-    for message in (
-        Message.objects.filter(group__in=list(about)).only(*MESSAGE_FIELDS).order_by("send_at")
-    ):
-        one, session = about[message.group]
-        location = session.location if session else locations[one.pk if one else 0]
-        rows.append({"message": message, "session": session, "location": location})
+    about.update({f"session:{s.pk}": (s.location, s) for s in sessions})
+    rows = [
+        MessageRow(message, about[message.group][1], about[message.group][0])
+        for message in Message.objects.filter(group__in=list(about))
+        .only(*MESSAGE_FIELDS)
+        .order_by("send_at")
+    ]
     return {
-        "live": [r for r in rows if r["message"].status not in FOLDED],
-        "folded": [r for r in rows if r["message"].status in FOLDED],
+        "live": [row for row in rows if row.message.status not in FOLDED],
+        "folded": [row for row in rows if row.message.status in FOLDED],
     }
 
 
@@ -186,9 +195,9 @@ def patients_named(tasks: Iterable[Task]) -> dict[int, UUID]:
     task keyed `patient:<pk>`, `series:<pk>` or `session:<pk>`; three queries at most."""
     wanted: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for task in tasks:
-        kind, _, pk = task.about.partition(":")
-        if kind in ("patient", "series", "session") and pk.isdigit():
-            wanted[kind][int(pk)].append(task.pk)
+        kind, _, key = task.about.partition(":")
+        if kind in ("patient", "series", "session") and key.isdigit():
+            wanted[kind][int(key)].append(task.pk)
     found: dict[int, UUID] = {}
     sources = {
         "patient": User.objects.filter(role=Role.PATIENT).values_list("pk", "public_id"),
@@ -196,7 +205,7 @@ def patients_named(tasks: Iterable[Task]) -> dict[int, UUID]:
         "session": Session.objects.values_list("pk", "patient__public_id"),
     }
     for kind, tasks_by_pk in wanted.items():
-        for pk, public_id in sources[kind].filter(pk__in=list(tasks_by_pk)):
-            for task_pk in tasks_by_pk[pk]:
+        for object_pk, public_id in sources[kind].filter(pk__in=list(tasks_by_pk)):
+            for task_pk in tasks_by_pk[object_pk]:
                 found[task_pk] = public_id
     return found

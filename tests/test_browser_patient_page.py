@@ -28,7 +28,10 @@ def test_the_desk_finds_a_patient_opens_the_page_and_adds_a_note(page):
     services.book_series(
         plan,
         stamford,
-        [services.Choice(monday, dt.time(10)), services.Choice(monday + dt.timedelta(2), dt.time(10))],
+        [
+            services.Choice(monday, dt.time(10)),
+            services.Choice(monday + dt.timedelta(2), dt.time(10)),
+        ],
         booked_by=desk,
     )
     open_task(Cause.UNCLEAR_REPLY, f"patient:{plan.patient.pk}", subject="Avery Testperson")

@@ -172,9 +172,7 @@ def test_clinicians_and_nurses_cannot_write_desk_notes(world, login):
     assert not PatientNote.objects.exists()
 
 
-def test_search_results_the_series_page_and_worklist_rows_link_to_the_patient_page(
-    world, login
-):
+def test_search_results_the_series_page_and_worklist_rows_link_to_the_patient_page(world, login):
     desk = login(world.users[Role.FRONT_DESK])
     found = desk.post(reverse("scheduling:search"), {"q": "Testperson"}).content.decode()
     series = desk.get(reverse("scheduling:series", args=[world.series.public_id]))
@@ -205,8 +203,9 @@ def test_the_page_costs_the_same_queries_with_one_or_many_sessions(login):
     desk = login(desk_user)
 
     def patient_with(sessions: int, at: dt.time) -> str:
-        plan = approved_plan(f"p{sessions}@example.org", clinic, infusions=sessions,
-                             min_days_between=1)
+        plan = approved_plan(
+            f"p{sessions}@example.org", clinic, infusions=sessions, min_days_between=1
+        )
         days = [monday + dt.timedelta(days=d) for d in range(sessions)]
         services.book_series(
             plan, clinic, [services.Choice(day, at) for day in days], booked_by=desk_user
