@@ -405,3 +405,14 @@ class SelfMoveForm(forms.Form):
     and_following = forms.BooleanField(
         label=_("Move my later appointments too, by as many days"), required=False
     )
+
+
+class PatientNoteForm(forms.Form):
+    """A desk note on the patient page: plain words, administrative only."""
+
+    text = forms.CharField(
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write the note first; nothing was saved."},
+    )

@@ -549,3 +549,26 @@ class ReminderRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.get_kind_display()}"
+
+
+class PatientNote(models.Model):
+    """A line the desk writes about a patient (a call, a preference, a parking question), shown
+    on the patient page newest first. Administrative, never clinical: clinicians write in the
+    intake summary and the chart. Writing one is audited (docs/security.md#audit)."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="desk_notes"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(max_length=2000)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The patient page: one patient's notes, newest first.
+            models.Index(fields=["patient", "-created_at"], name="patient_note_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note of {self.created_at:%Y-%m-%d} by {self.author_id}"

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling import closed_day_views, roster, self_service, views
+from scheduling import closed_day_views, patient_page, roster, self_service, views
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("desk/search/", views.search, name="search"),
+    path("desk/patients/<uuid:public_id>/", patient_page.patient_page, name="patient"),
     path("desk/plans/<uuid:public_id>/", views.plan_series, name="plan"),
     path("desk/series/<uuid:public_id>/", views.series_detail, name="series"),
     path("desk/series/<uuid:public_id>/confirm/", views.confirm_series, name="confirm_series"),

@@ -66,6 +66,10 @@ MATRIX = {
     "audit:search": ("get", None, staff_page("clinic_admin")),
     "scheduling:desk": ("get", None, staff_page(*DESK)),
     "scheduling:search": ("get", None, staff_page(*DESK)),
+    # The desk, clinicians, and the nurses of a location where the patient has a session (this
+    # nurse works at the session's location; one of another location finds nothing:
+    # tests/test_patient_page.py).
+    "scheduling:patient": ("get", "patient", staff_page(*DESK, "clinician", "nurse")),
     "scheduling:plan": ("get", "plan", staff_page(*DESK)),
     "scheduling:series": ("get", "series", staff_page(*DESK)),
     # POST only: the desk confirms or declines a series booked online.
