@@ -7,14 +7,12 @@ through `answers()`; saving, scoring and side effects happen in `intake.services
 from __future__ import annotations
 
 import copy
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
@@ -23,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.validators import validate_adult_birth_date
+from clinic.phones import PhoneField
 from clinic.wording import FORMSET_MESSAGES, in_peoples_words
 from intake import cards, instrument_texts, scoring
 from locations.models import Location
@@ -84,33 +83,6 @@ def _scale(
         coerce=int,
         widget=forms.RadioSelect,
     )
-
-
-_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().-]+$")
-
-
-def normalise_phone(value: str) -> str:
-    """Keep digits and a leading +; a US number of 10 digits gets +1 (the clinics are in the US)."""
-    value = value.strip()
-    if not _PHONE_ALLOWED.match(value):
-        raise ValidationError(_("Enter a phone number using digits, for example 203 555 0142."))
-    digits = re.sub(r"\D", "", value)
-    if len(digits) == 10 and not value.startswith("+"):
-        digits = "1" + digits
-    if not 11 <= len(digits) <= 15:
-        raise ValidationError(_("Enter a full phone number with its area code, e.g. 203 555 0142."))
-    return "+" + digits
-
-
-class PhoneField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> str:
-        value = super().clean(value)
-        return normalise_phone(value) if value else value
 
 
 class StepForm(forms.Form):
