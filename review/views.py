@@ -32,9 +32,9 @@ from clinic.querystrings import query_form, read_query
 from intake import answers as people
 from intake import scoring
 from intake.flags import Kind
-from intake.forms import INDICATIONS, PRIOR_TREATMENTS
 from intake.models import Intake, IntakeAttachment, UrgentFlag
 from intake.steps import steps_for
+from intake.vocabulary import INDICATIONS, PRIOR_TREATMENTS
 from locations.models import Location
 from review import services
 from review.forms import (
