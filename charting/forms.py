@@ -16,8 +16,8 @@ from django import forms
 from accounts.models import Role, User
 from charting import rules
 from charting.models import SIDE_EFFECTS
+from clinic.phones import PhoneField
 from intake import scoring
-from intake.forms import PhoneField
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 

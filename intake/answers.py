@@ -5,7 +5,6 @@ and lb. The patient's review page and the clinician's summary ("All answers") bo
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from clinic import phones
 from intake import scoring
 
 if TYPE_CHECKING:
@@ -53,11 +53,8 @@ def long_date(value: Any) -> str:
 
 
 def phone(value: str) -> str:
-    """A stored number (+ and digits) as people write it: (203) 555-0142 for the US."""
-    digits = re.sub(r"\D", "", value or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        return f"({digits[1:4]}) {digits[4:7]}-{digits[7:]}"
-    return value
+    """A stored number as people write it: (203) 555-0142 for the US (`clinic.phones.shown`)."""
+    return phones.shown(value or "")
 
 
 def number(value: Any) -> str:

@@ -7,14 +7,12 @@ through `answers()`; saving, scoring and side effects happen in `intake.services
 from __future__ import annotations
 
 import copy
-import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
@@ -23,11 +21,21 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts.validators import validate_adult_birth_date
+from clinic.phones import PhoneField
 from clinic.wording import FORMSET_MESSAGES, in_peoples_words
 from intake import cards, instrument_texts, scoring
+from intake.vocabulary import (
+    FOLLOW_UPS,
+    INDICATIONS,
+    PAIN_DURATIONS,
+    PAIN_DURATIONS_FORM_1,
+    PRIOR_TREATMENTS,
+    SAFETY_ITEMS,
+    SAFETY_ITEMS_FORM_1,
+    THREE_MONTHS_OR_MORE,
+    YES_NO,
+)
 from locations.models import Location
-
-YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
 class _SharedChoices:
@@ -84,33 +92,6 @@ def _scale(
         coerce=int,
         widget=forms.RadioSelect,
     )
-
-
-_PHONE_ALLOWED = re.compile(r"^\+?[\d\s().-]+$")
-
-
-def normalise_phone(value: str) -> str:
-    """Keep digits and a leading +; a US number of 10 digits gets +1 (the clinics are in the US)."""
-    value = value.strip()
-    if not _PHONE_ALLOWED.match(value):
-        raise ValidationError(_("Enter a phone number using digits, for example 203 555 0142."))
-    digits = re.sub(r"\D", "", value)
-    if len(digits) == 10 and not value.startswith("+"):
-        digits = "1" + digits
-    if not 11 <= len(digits) <= 15:
-        raise ValidationError(_("Enter a full phone number with its area code, e.g. 203 555 0142."))
-    return "+" + digits
-
-
-class PhoneField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value: Any) -> str:
-        value = super().clean(value)
-        return normalise_phone(value) if value else value
 
 
 class StepForm(forms.Form):
@@ -228,44 +209,6 @@ class ContactsForm(StepForm):
 
 
 # --- 3. Reason for care ---------------------------------------------------------------------------
-
-INDICATIONS = [
-    ("fibromyalgia", _("Fibromyalgia")),
-    ("chronic_pain", _("Other chronic pain")),
-    ("depression", _("Depression")),
-    ("anxiety", _("Anxiety")),
-    ("ptsd", _("PTSD")),
-    ("other", _("Other")),
-]
-
-# Form 2: one question for how long, in ranges that do not touch (form 1's _("3 to 6 months") and
-# _("6 to 12 months") both held 6 months); the ACR 2016 3-month answer is derived from it.
-PAIN_DURATIONS = [
-    ("under_3_months", _("Less than 3 months")),
-    ("3_to_6_months", _("3 months or more, but less than 6 months")),
-    ("6_to_12_months", _("6 months or more, but less than a year")),
-    ("1_to_5_years", _("1 year or more, but less than 5 years")),
-    ("over_5_years", _("5 years or more")),
-]
-PAIN_DURATIONS_FORM_1 = [
-    ("under_3_months", _("Less than 3 months")),
-    ("3_to_6_months", _("3 to 6 months")),
-    ("6_to_12_months", _("6 to 12 months")),
-    ("1_to_5_years", _("1 to 5 years")),
-    ("over_5_years", _("More than 5 years")),
-]
-THREE_MONTHS_OR_MORE = {"3_to_6_months", "6_to_12_months", "1_to_5_years", "over_5_years"}
-
-PRIOR_TREATMENTS = [
-    ("physical_therapy", _("Physical therapy or an exercise programme")),
-    ("antidepressants", _("Antidepressants (e.g. duloxetine, amitriptyline)")),
-    ("anticonvulsants", _("Nerve-pain medicines (e.g. pregabalin, gabapentin)")),
-    ("opioids", _("Opioid pain medicines")),
-    ("injections", _("Injections or nerve blocks")),
-    ("psychotherapy", _("Talking therapy (e.g. CBT)")),
-    ("ketamine", _("Ketamine before")),
-    ("other", _("Something else")),
-]
 
 
 class ReasonForm(StepForm):
@@ -416,101 +359,6 @@ class MoodForm(StepForm):
 
 
 # --- 7. Health history and safety screen ----------------------------------------------------------
-
-# (code, question, prompt for details when the answer is yes). Form 2 (form versions:
-# intake/steps.py) asks severe and moderate liver disease apart and follows some yeses with a
-# structured question (FOLLOW_UPS), as the ASRA 2018 guideline distinguishes them (intake.flags).
-SAFETY_ITEMS: list[tuple[str, StrOrPromise, StrOrPromise]] = [
-    ("high_blood_pressure", _("High blood pressure"), _("Which medicines do you take for it?")),
-    ("heart_attack", _("A heart attack"), _("When was it?")),
-    ("angina", _("Chest pain from the heart (angina)"), _("Is it recent or getting worse?")),
-    ("heart_failure", _("Heart failure"), ""),
-    (
-        "arrhythmia",
-        _("An irregular heartbeat (arrhythmia)"),
-        _("Which kind, and how is it treated?"),
-    ),
-    ("aneurysm", _("An aneurysm"), _("Where, and is it being followed?")),
-    ("stroke", _("A stroke or mini-stroke (TIA)"), _("When was it?")),
-    ("pregnant", _("Are you pregnant, or could you be?"), ""),
-    ("breastfeeding", _("Are you breastfeeding?"), ""),
-    (
-        "psychosis",
-        _("Psychosis or schizophrenia, or seeing or hearing things others do not"),
-        _("What happened, and when?"),
-    ),
-    ("bipolar", _("Bipolar disorder or episodes of mania"), ""),
-    ("seizures", _("Seizures or epilepsy"), _("When was the last one?")),
-    (
-        "liver_severe",
-        _("Cirrhosis or severe liver disease (for example liver failure, or a liver transplant)"),
-        _("What did your doctor call it?"),
-    ),
-    (
-        "liver_moderate",
-        _("Other liver disease (for example hepatitis or a fatty liver)"),
-        _("Which, and is it treated?"),
-    ),
-    (
-        "intracranial_pressure",
-        _("A serious head injury, brain tumour, or raised pressure in the head"),
-        "",
-    ),
-    ("eye_pressure", _("Glaucoma, raised eye pressure, or a recent eye injury"), ""),
-    (
-        "substance_use",
-        _("Alcohol or drug use that worried you or others"),
-        _("What, and how often?"),
-    ),
-    ("ketamine_reaction", _("An allergy or a bad reaction to ketamine"), _("What happened?")),
-    ("hyperthyroidism", _("An overactive thyroid (hyperthyroidism)"), _("Is it under control?")),
-    ("sleep_apnoea", _("Sleep apnoea"), _("Do you use a CPAP machine?")),
-    ("bladder_after_ketamine", _("Bladder problems after using ketamine"), ""),
-]
-
-_NOW_OR_PAST = [
-    ("now", _("Yes, now (or it is still being treated)")),
-    ("past", _("Only in the past")),
-]
-
-# Question code -> (field, question, choices), asked after a yes (and required then).
-FOLLOW_UPS: dict[str, tuple[str, StrOrPromise, Sequence[tuple[str, StrOrPromise]]]] = {
-    "high_blood_pressure": (
-        "high_blood_pressure_control",
-        _("Is your blood pressure under control?"),
-        [
-            ("controlled", _("Yes, it is under control")),
-            ("not_controlled", _("No, it is not under control")),
-            ("not_sure", _("I don't know")),
-        ],
-    ),
-    "psychosis": ("psychosis_when", _("Is it now, or only in the past?"), _NOW_OR_PAST),
-    "substance_use": ("substance_use_when", _("Is it now, or only in the past?"), _NOW_OR_PAST),
-}
-
-SAFETY_ITEMS_FORM_1: list[tuple[str, StrOrPromise, StrOrPromise]] = [
-    ("high_blood_pressure", _("High blood pressure"), _("Is it treated? Is it under control?")),
-    *SAFETY_ITEMS[1:9],
-    (
-        "psychosis",
-        _("Psychosis or schizophrenia, or seeing or hearing things others do not"),
-        _("Is it current?"),
-    ),
-    ("bipolar", _("Bipolar disorder or episodes of mania"), ""),
-    ("seizures", _("Seizures or epilepsy"), _("When was the last one?")),
-    (
-        "liver_disease",
-        _("Liver disease (for example hepatitis or cirrhosis)"),
-        _("Which, and how bad?"),
-    ),
-    *SAFETY_ITEMS[14:16],
-    (
-        "substance_use",
-        _("Do you currently use alcohol or drugs in a way that worries you or others?"),
-        _("What, and how often?"),
-    ),
-    *SAFETY_ITEMS[17:],
-]
 
 
 class MedicationForm(forms.Form):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.forms import SAFETY_ITEMS, SAFETY_ITEMS_FORM_1
 from intake.models import CURRENT_FORM_VERSION
+from intake.vocabulary import SAFETY_ITEMS, SAFETY_ITEMS_FORM_1
 
 
 def sample_steps(

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from clinic.admin_fields import NamedDateTimeAdmin
+from clinic.phones import PhoneField
 from locations.models import Chair, Closure, Location, NurseShift, OpeningHours
 
 # Stacked, not tabular: a tabular inline names its inputs only by the column header, which a
@@ -31,8 +32,17 @@ class ChairInline(admin.StackedInline[Chair, Location]):
     extra = 0
 
 
+class LocationForm(forms.ModelForm[Location]):
+    phone = PhoneField(label="Phone", required=False)
+
+    class Meta:
+        model = Location
+        fields = "__all__"  # noqa: DJ007  # the admin's own choice of fields, as before
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin[Location]):
+    form = LocationForm
     list_display = ["name", "time_zone", "nurse_monitor_capacity", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningHoursInline, ClosureInline, ChairInline]

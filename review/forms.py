@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 
 from clinic.querystrings import PageField
@@ -108,6 +110,19 @@ class PlanForm(_InPeoplesWords, forms.ModelForm[TreatmentPlan]):
         are offered as they are instead of being read again; a submitted choice is still checked
         against the database."""
         super().__init__(*args, **kwargs)
+        # crispy-forms draws the groups; the view's template writes the <form> tag.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *(
+                Fieldset(
+                    legend,
+                    Row(*(Column(name, css_class=width) for name in names), css_class="g-2"),
+                    css_class="plan-group mb-2",
+                )
+                for legend, names, width in self.layout
+            )
+        )
         if templates is not None:
             field = self.fields["template"]
             assert isinstance(field, forms.ModelChoiceField)

@@ -10,18 +10,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, F, Func, IntegerField, JSONField
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, Func, IntegerField, OuterRef
 from django.db.models.fields.json import KT
-from django.forms import BoundField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape as esc
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
@@ -35,9 +32,9 @@ from clinic.querystrings import query_form, read_query
 from intake import answers as people
 from intake import scoring
 from intake.flags import Kind
-from intake.forms import INDICATIONS, PRIOR_TREATMENTS
-from intake.models import Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
+from intake.models import Intake, IntakeAttachment, UrgentFlag
 from intake.steps import steps_for
+from intake.vocabulary import INDICATIONS, PRIOR_TREATMENTS
 from locations.models import Location
 from review import services
 from review.forms import (
@@ -184,7 +181,7 @@ def _waiting(since: dt.datetime | None, now: dt.datetime) -> str:
 def _summary_parts(intake: Intake) -> dict[str, Any]:
     """What a submitted version shows that can never change (its answers, scores and flags are
     frozen at submit): the answers, in words, and the scores and flags."""
-    rows: list[list[Any]] = intake.answer_rows  # type: ignore[attr-defined]  # `_reviewable`
+    rows = list(intake.answers.values_list("step", "data", "language"))
     answers = {step: data for step, data, _language in rows}
     scores = intake.scores
     acr = scores.get("acr_2016", {})
@@ -338,139 +335,24 @@ def _summary_live(intake: Intake) -> dict[str, Any]:
     }
 
 
-# Bootstrap's class for each kind of widget; text, number and text-area inputs take form-control.
-_WIDGET_CLASSES = {"select": "form-select", "checkboxselectmultiple": "form-check-input"}
-# Django's stock widgets whose templates `_widget` writes out (any other widget, a subclass
-# included, is rendered by Django): `{% include %}`d once per widget, they were most of the
-# decision forms' time.
-_WRITTEN_WIDGETS: dict[type[forms.Widget], str] = {
-    forms.TextInput: "input",
-    forms.NumberInput: "input",
-    forms.EmailInput: "input",
-    forms.Textarea: "textarea",
-    forms.Select: "select",
-}
-
-
-def _widget(field: BoundField, css: str) -> SafeString:
-    """The field's widget with Bootstrap's class, as `field.as_widget(attrs={"class": css})`
-    renders it: the same context (`BoundField.as_widget`'s attributes, the widget's
-    `get_context`), written out as Django's input, textarea, select and option templates write
-    it, escaped as their autoescaping does. tests/test_review_summary.py compares the two
-    renderings of every decision form, unbound and refused, byte for byte."""
-    widget = field.field.widget
-    kind = _WRITTEN_WIDGETS.get(type(widget))
-    if kind is None or field.field.localize:
-        return field.as_widget(attrs={"class": css})
-    attrs = field.build_widget_attrs({"class": css}, widget)
-    if field.auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", field.auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    name, value = esc(context["name"]), context["value"]
-    attributes = _attributes(context["attrs"])
-    if kind == "input":
-        shown = "" if value is None else f' value="{esc(str(value))}"'
-        html = f'<input type="{esc(context["type"])}" name="{name}"{shown}{attributes}>'
-    elif kind == "textarea":
-        html = f'<textarea name="{name}"{attributes}>\n{esc(value) if value else ""}</textarea>'
-    else:
-        parts = [f'<select name="{name}"{attributes}>']
-        for group, options, _index in context["optgroups"]:
-            if group:
-                parts.append(f'\n  <optgroup label="{esc(group)}">')
-            parts.extend(
-                f'\n  <option value="{esc(str(option["value"]))}"'
-                f"{_attributes(option['attrs'])}>{esc(option['label'])}</option>\n"
-                for option in options
-            )
-            if group:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        html = "".join(parts)
-    return mark_safe(html)  # noqa: S308  # every value escaped above
-
-
-def _attributes(attrs: dict[str, Any]) -> str:
-    """Django's django/forms/widgets/attrs.html: ` name="value"` for each attribute, a bare
-    ` name` for True, nothing for False."""
-    return "".join(
-        f" {esc(name)}" if value is True else f' {esc(name)}="{esc(str(value))}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def _form_html(form: Any) -> str:
-    """A decision form in Bootstrap 5 markup from one plain template (review/_form.html): each
-    visible field with its widget's class, marked invalid when refused, and the widget itself
-    unless the template lays out its choices. Django adds aria-invalid and aria-describedby.
-    What the template reads of a field more than once is read here once (a bound field builds
-    its id, and an unbound form a new error list, at every access). A form with a `layout`
-    (the plan's) is shown in its named groups; any other as one group without a legend."""
-    visible = {field.name: field for field in form.visible_fields()}
-    layout = getattr(form, "layout", None) or (("", tuple(visible), ""),)
-    groups: list[dict[str, Any]] = []
-    for legend, names, width in layout:
-        groups.append({"legend": legend, "width": width, "fields": []})
-        for name in names:
-            if name in visible:
-                groups[-1]["fields"].append(_field_context(visible[name]))
-    return render_to_string("review/_form.html", {"form": form, "groups": groups})
-
-
-def _field_context(field: Any) -> dict[str, Any]:
-    """What the template shows of one visible field (see `_form_html`)."""
-    errors = field.errors
-    css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
-    if errors:
-        css += " is-invalid"
-    fieldset = field.use_fieldset
-    return {
-        "id": field.auto_id,
-        "label": field.label,
-        "required": field.field.required,
-        "errors": errors,
-        "help_text": field.help_text,
-        "css": css,
-        "fieldset": fieldset,
-        "widget": "" if fieldset else _widget(field, css),
-        # The choices a fieldset lays out: (type, name, value, id, checked, label).
-        "choices": [
-            (
-                choice.data["type"],
-                choice.data["name"],
-                choice.data["value"],
-                choice.id_for_label,
-                choice.data["selected"],
-                choice.choice_label,
-            )
-            for choice in field
-        ]
-        if fieldset
-        else [],
-        "label_for": "" if fieldset else field.id_for_label,
-    }
-
-
 def _decision_forms(
     intake: Intake,
     reason: dict[str, Any],
     templates: list[ProtocolTemplate],
     urgent_flag: UrgentFlag | None,
-) -> dict[str, str]:
+) -> dict[str, forms.BaseForm]:
     """The empty forms the summary shows: the decisions while the version waits (the plan's
     prefilled from the default protocol, the first of the active ones, and its indication from
     the intake), the acknowledgement while an urgent flag is unacknowledged."""
-    forms = {}
+    shown: dict[str, forms.BaseForm] = {}
     if intake.status == Intake.Status.SUBMITTED:
         initial = _plan_form_initial(templates[0] if templates else None, reason)
-        plan = PlanForm(prefix="plan", initial=initial, templates=templates)
-        forms["plan"] = _form_html(plan)
-        forms["decline"] = _form_html(DeclineForm(prefix="decline"))
-        forms["more"] = _form_html(MoreInfoForm(prefix="more"))
+        shown["plan"] = PlanForm(prefix="plan", initial=initial, templates=templates)
+        shown["decline"] = DeclineForm(prefix="decline")
+        shown["more"] = MoreInfoForm(prefix="more")
     if urgent_flag is not None and urgent_flag.acknowledged_at is None:
-        forms["ack"] = _form_html(AcknowledgeForm(prefix="ack"))
-    return forms
+        shown["ack"] = AcknowledgeForm(prefix="ack")
+    return shown
 
 
 def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> HttpResponse:
@@ -478,10 +360,10 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
     template render: the layout includes the content, which includes the scores and flags."""
     parts = _summary_parts(intake)
     live = _summary_live(intake)
-    forms = _decision_forms(
+    shown = _decision_forms(
         intake, parts["answers"].get("reason", {}), live["templates"], live["urgent_flag"]
     )
-    forms.update({name: _form_html(form) for name, form in refused.items()})
+    shown.update(refused)
     return render(
         request,
         "review/summary.html",
@@ -490,7 +372,7 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
             **live,
             "intake": intake,
             "waiting": intake.status == Intake.Status.SUBMITTED,
-            "forms": forms,
+            "forms": shown,
             "refused": set(refused),
         },
     )
@@ -513,30 +395,16 @@ def _reviewable(public_id: UUID) -> Intake:
         # (about 0.6 ms) than reading that one user, only once a flag is acknowledged.
         .select_related("patient__patient_profile", "location", "urgent_flag")
         .only(*_SUMMARY_FIELDS)
-        .annotate(has_card=_HAS_CARD, answer_rows=_ANSWER_ROWS),
+        .annotate(has_card=_HAS_CARD),
         public_id=public_id,
     )
 
 
-# Whether the version has an insurance card on file, written as the EXISTS it is: the same test
-# as an Exists() of the attachments, which Django compiled as a query of its own on every
-# request. Table names from the models; the kind is a parameter. Both annotations name the
-# version's table as the outer query's: they are for `_reviewable` alone (inside a subquery
-# Django renames that table).
-_HAS_CARD = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
-    f"EXISTS (SELECT 1 FROM {IntakeAttachment._meta.db_table} card"  # noqa: S608  # as above
-    f" WHERE card.intake_id = {Intake._meta.db_table}.id AND card.kind = %s)",
-    [IntakeAttachment.Kind.INSURANCE_CARD.value],
-    output_field=BooleanField(),
-)
-# The version's answers, [[step, data, language], ...], with it rather than in a query of their
-# own (a round trip and Django's work for a query, about 0.3 ms).
-_ANSWER_ROWS = RawSQL(  # noqa: S611  # no value from a request reaches this SQL
-    f"(SELECT coalesce(jsonb_agg(jsonb_build_array(step, data, language)), '[]')"  # noqa: S608
-    f" FROM {IntakeAnswer._meta.db_table} answer"
-    f" WHERE answer.intake_id = {Intake._meta.db_table}.id)",
-    [],
-    output_field=JSONField(),
+# Whether the version has an insurance card on file.
+_HAS_CARD = Exists(
+    IntakeAttachment.objects.filter(
+        intake=OuterRef("pk"), kind=IntakeAttachment.Kind.INSURANCE_CARD
+    )
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from intake.flags import Kind, Thresholds, derive_flags
-from intake.forms import SAFETY_ITEMS
+from intake.vocabulary import SAFETY_ITEMS
 
 SCORES: dict[str, Any] = {
     "phq9": {"item9": 0},

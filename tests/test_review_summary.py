@@ -19,7 +19,6 @@ from audit.models import AuditEvent
 from intake.answers import describe
 from intake.models import Intake
 from intake.steps import FORMS
-from review.models import ProtocolTemplate
 from tests.factories import LocationFactory, UserFactory
 from tests.intake_data import submitted_intake
 
@@ -186,49 +185,6 @@ def test_urgent_notices_name_the_patient_for_clinicians(login, clinician, stamfo
     assert "Intake at Stamford" not in notices
     desk_html = login(desk).get(reverse("review:queue")).content.decode()
     assert 'data-testid="urgent-notices"' not in desk_html
-
-
-@pytest.mark.parametrize("prefix", ["plan", "decline", "more", "ack"])
-@pytest.mark.parametrize("bound", [False, True])
-def test_the_decision_forms_write_the_same_markup_as_djangos_widgets(
-    monkeypatch, stamford, prefix, bound
-):
-    from review import views
-    from review.forms import AcknowledgeForm, DeclineForm, MoreInfoForm, PlanForm
-    from review.services import active_templates
-
-    form_class = {
-        "plan": PlanForm,
-        "decline": DeclineForm,
-        "more": MoreInfoForm,
-        "ack": AcknowledgeForm,
-    }[prefix]
-    # Markup in every place a value lands: a typed input's value, a text area, an option's label
-    # and the selected option.
-    hostile = ProtocolTemplate.objects.create(
-        indication='<b>T</b> & "q"', name='<b>T</b> & "q"', infusions=8
-    )
-    extra = {"templates": active_templates()} if prefix == "plan" else {}
-
-    def build():
-        if not bound:
-            return form_class(prefix=prefix, initial={"indication": '"><i>x</i>'}, **extra)
-        data = {
-            f"{prefix}-infusions": "many",
-            f"{prefix}-indication": '"><i>x</i> & y',
-            f"{prefix}-notes": "<b>x</b> & y",
-            f"{prefix}-template": str(hostile.pk),
-        }
-        form = form_class(data, prefix=prefix, **extra)
-        form.is_valid()  # refused: its errors and typed values are shown again
-        return form
-
-    written = views._form_html(build())
-    if prefix == "plan":
-        assert "&lt;b&gt;T&lt;/b&gt; &amp; &quot;q&quot;" in written
-        assert '"><i>' not in written and "<b>T" not in written
-    monkeypatch.setattr(views, "_WRITTEN_WIDGETS", {})  # every widget rendered by Django
-    assert written == views._form_html(build())
 
 
 def test_answers_are_escaped_wherever_the_summary_shows_them(login, clinician, stamford):

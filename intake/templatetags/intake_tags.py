@@ -40,5 +40,5 @@ def is_scale(field: BoundField) -> bool:
 
 @register.filter
 def phone(value: str) -> str:
-    """A stored number (+ and digits) as people write it: (203) 555-0142 for the US."""
+    """A stored number as people write it: (203) 555-0142 for the US (`clinic.phones.shown`)."""
     return answers.phone(value)
