@@ -59,7 +59,6 @@ urlpatterns = [
     ),
     path("my-series/offers/<uuid:public_id>/", self_service.offer, name="self_offer"),
     path("desk/messages/failed/", views.failed_messages, name="failed_messages"),
-    path("settings/<slug:slug>/reminders/", views.reminder_rules, name="reminder_rules"),
     path("settings/<slug:slug>/closed-days/", closed_day_views.closed_days, name="closed_days"),
     path(
         "desk/closures/<int:pk>/rebook/",

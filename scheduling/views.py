@@ -35,7 +35,7 @@ from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, replies, self_booking, services
+from scheduling import ics, links, planner, self_booking, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -43,7 +43,6 @@ from scheduling.forms import (
     MoveForm,
     MyAppointmentForm,
     PlanRequestForm,
-    ReminderRuleForm,
     SearchForm,
     TaskFilterForm,
     UndoCheckInForm,
@@ -55,8 +54,7 @@ from scheduling.models import (
     ONLINE_CANCEL_BEFORE,
     CalendarFeed,
     Hold,
-    ReminderKind,
-    ReminderRule,
+    ReplyOutcome,
     Series,
     Session,
     Status,
@@ -232,7 +230,7 @@ def _series_page(
     ).order_by("send_at"):
         by_group[message.group].append(message)
     replied: dict[str, list[tuple[InboundText, str]]] = defaultdict(list)
-    outcomes = dict(replies.Outcome.choices)
+    outcomes = dict(ReplyOutcome.choices)
     for text in InboundText.objects.filter(group__in=[f"session:{s.pk}" for s in sessions]):
         replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
@@ -848,7 +846,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     )
     # A calendar app sends no language of the patient's: the feed is in their stored one.
     patient = User.objects.select_related("patient_profile").get(pk=subscription.patient_id)
-    with translation.override(reminders.patient_language(patient)):
+    with translation.override(links.patient_language(patient)):
         return _ics_response(ics.calendar(sessions), "appointments.ics")
 
 
@@ -860,14 +858,14 @@ def session_action(request: HttpRequest, token: str) -> HttpResponse:
     follow GETs); the POST acts. Cancelling online follows the session's cancellation policy."""
 
     try:
-        public_id = reminders.unsign(reminders.ACTION_SALT, token)
+        public_id = links.unsign(links.ACTION_SALT, token)
     except signing.BadSignature:
         return render(request, "scheduling/link_invalid.html", status=404)
     session = get_object_or_404(
         Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
     )
     # The link came in the patient's email or text, in their language: the page answers in it.
-    translation.activate(reminders.patient_language(session.patient))
+    translation.activate(links.patient_language(session.patient))
     request.LANGUAGE_CODE = translation.get_language()
     now = timezone.now()
     upcoming = session.is_upcoming
@@ -907,13 +905,13 @@ def session_action_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The reminder link's question before a cancellation, where JavaScript does not run: a
     GET that changes nothing; its form posts to the link's own page."""
     try:
-        public_id = reminders.unsign(reminders.ACTION_SALT, token)
+        public_id = links.unsign(links.ACTION_SALT, token)
     except signing.BadSignature:
         return render(request, "scheduling/link_invalid.html", status=404)
     session = get_object_or_404(
         Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
     )
-    translation.activate(reminders.patient_language(session.patient))
+    translation.activate(links.patient_language(session.patient))
     request.LANGUAGE_CODE = translation.get_language()
     back = reverse("scheduling:session_action", args=[token])
     if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
@@ -935,55 +933,7 @@ def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "scheduling/failed_messages.html", {"rows": rows})
 
 
-@role_required(Role.CLINIC_ADMIN)
-def reminder_rules(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    """Settings → Reminder rules: each kind of message at a location, on or off, when, its
-    texts, with a preview for a fictional patient. "Preview" shows unsaved changes; "Save"
-    keeps them."""
-    location = _location_or_404(slug)
-    saved = {rule.kind: rule for rule in ReminderRule.objects.filter(location=location)}
-    rules = reminders.rules_for(location.pk)
-    posted = request.POST.get("kind") if request.method == "POST" else None
-    if posted is not None and posted not in ReminderKind.values:
-        messages.error(request, "That kind of message does not exist; nothing was changed.")
-        return redirect("scheduling:reminder_rules", slug=location.slug)
-    kinds = []
-    for kind, label in ReminderKind.choices:
-        instance = saved.get(kind) or ReminderRule(location=location, kind=kind)
-        form = ReminderRuleForm(
-            request.POST if kind == posted else None, instance=instance, prefix=kind
-        )
-        rule = rules[kind]
-        if kind == posted and form.is_valid():
-            if request.POST.get("action") == "save":
-                form.save()
-                messages.success(request, f"Saved: {label}.")
-                return redirect("scheduling:reminder_rules", slug=location.slug)
-            data = form.cleaned_data
-            rule = reminders.Rule(
-                kind=kind,
-                enabled=data["enabled"],
-                hours=data["hours"] or rule.hours,
-                local_time=data["local_time"] or rule.local_time,
-                email_subject=data["email_subject"],
-                email_text=data["email_text"],
-                email_html=data["email_html"],
-                sms_text=data["sms_text"],
-            )
-        kinds.append(
-            {
-                "kind": kind,
-                "label": label,
-                "form": form,
-                "rule": rule,
-                "open": kind == posted,
-                "preview": reminders.preview(location, rule),
-            }
-        )
-    return render(request, "scheduling/reminder_rules.html", {"location": location, "kinds": kinds})
-
-
-# --- Staff worklist (the worklist app; its tasks are opened by scheduling.staff_tasks) ---------
+# --- Staff worklist (the worklist app; its tasks are opened by messaging.staff_tasks) ---------
 
 TASK_PAGES: dict[str, str] = {
     Queue.DESK: "scheduling:desk_tasks",
