@@ -7,13 +7,13 @@ from clinic import views
 from intake import urls as intake_urls
 from messaging import urls as messaging_urls
 from scheduling import urls as scheduling_urls
-from scheduling import views as scheduling_views
+from scheduling.views import patient as patient_views
 
 # The patient's home keeps its address and name (/intake/, "intake:home": every link, redirect
 # and User.get_home_url() already use them) but is drawn by scheduling, the layer that knows
 # both the intake and the appointments (docs/roles/patient.md#the-patients-home).
 intake_patterns = [
-    path("", scheduling_views.patient_home, name="home"),
+    path("", patient_views.home, name="home"),
     *intake_urls.urlpatterns,
 ]
 
