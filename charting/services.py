@@ -19,8 +19,8 @@ from accounts.models import User
 from charting import rules
 from charting.models import Addendum, InfusionRecord, Observation, VitalSign, WorkUp
 from intake.models import Intake
+from messaging import reminders
 from review.models import DosePreview, TreatmentPlan
-from scheduling import reminders
 from scheduling.models import Session, Status
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "intake",
     "review",
     "scheduling",
+    "messaging",
     "notifications",
     "outcomes",
     "audit",

@@ -4,7 +4,7 @@ The notice is the most safety-critical message the clinic sends, so it goes the 
 message goes (notifications.models): one email per clinician, written complete in the
 transaction that raises the flag, then claimed, sent outside any transaction and recorded by
 the outbox, with a Message-ID, retries on transient errors, and the failed-messages page and a
-staff task when it is given up (scheduling.staff_tasks). It names no patient
+staff task when it is given up (messaging.staff_tasks). It names no patient
 (docs/product-rules.md#the-urgent-safety-flag): only the location
 and a link to the intake summary, whose address carries an opaque id.
 """

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import language as languages
@@ -21,6 +22,8 @@ from intake.forms import InsuranceForm, StepForm
 from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
 from intake.steps import Step, steps_for
 from locations.models import Location
+from worklist import services as worklist
+from worklist.models import Cause
 
 
 class IntakeError(Exception):
@@ -328,7 +331,31 @@ def submit(intake: Intake) -> Intake:
             intake=intake, patient=intake.patient, location=intake.location
         )
         notifications.plan_notice(flag)
+        _open_flag_task(flag)
     return intake
+
+
+def flag_task_about(flag_pk: int) -> str:
+    """What the worklist task of an urgent flag is about (`submit` opens it,
+    `review.services.acknowledge` closes it)."""
+    return f"flag:{flag_pk}"
+
+
+def _open_flag_task(flag: UrgentFlag) -> None:
+    """In the transaction that raises the flag: the task exists exactly when the flag does."""
+    worklist.open_task(
+        Cause.URGENT_FLAG,
+        flag_task_about(flag.pk),
+        subject=flag.patient.get_full_name() or "A patient",
+        detail=(
+            "PHQ-9 item 9 above 0 in a submitted intake. Acknowledge the flag on the intake "
+            "summary, with its own note (that closes this task too); closing this task does not "
+            "acknowledge it."
+        ),
+        link=reverse("review:summary", args=[flag.intake.public_id]),
+        location_pk=flag.location_id,
+        urgent=True,
+    )
 
 
 def _thresholds(intake: Intake) -> Thresholds:

@@ -6,7 +6,7 @@ from intake import views
 
 app_name = "intake"
 
-# The patient's home, "intake:home" at /intake/, is scheduling.views.patient_home (it shows the
+# The patient's home, "intake:home" at /intake/, is scheduling.views.patient.home (it shows the
 # appointments, which intake may not know of): clinic/urls.py adds it to this namespace.
 urlpatterns = [
     path("start/", views.start, name="start"),

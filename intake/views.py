@@ -63,7 +63,7 @@ def _self_harm_answered(answers: dict[str, IntakeAnswer]) -> bool:
 def home_status(patient: Any) -> dict[str, Any]:
     """The intake's part of the patient's home page (rendered by templates/intake/_status.html).
 
-    The home page itself is scheduling.views.patient_home, which adds the appointments: intake
+    The home page itself is scheduling.views.patient.home, which adds the appointments: intake
     sits below scheduling and knows nothing of it."""
     intakes = list(Intake.objects.filter(patient=patient).order_by("-version")[:2])
     latest = intakes[0] if intakes else None

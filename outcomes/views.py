@@ -22,10 +22,11 @@ from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from intake import scoring
 from locations.models import Location
+from messaging import reminders
 from outcomes import reports
 from outcomes.forms import CheckInForm, QuestionnaireForm, WeekQuery
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
-from scheduling import reminders
+from scheduling import links
 from scheduling.models import Series, Session, Status
 
 
@@ -36,13 +37,13 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 def _in_patients_language(request: HttpRequest, patient: User) -> None:
     """The links of emails and texts open without signing in: the page is in the language the
     message was written in, the patient's."""
-    translation.activate(reminders.patient_language(patient))
+    translation.activate(links.patient_language(patient))
     request.LANGUAGE_CODE = translation.get_language()
 
 
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        public_id = reminders.unsign(reminders.CHECKIN_SALT, token)
+        public_id = links.unsign(links.CHECKIN_SALT, token)
     except signing.BadSignature:
         return _invalid(request)
     session = get_object_or_404(
@@ -69,7 +70,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
 
 def questionnaire(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        value = reminders.unsign(reminders.QUESTIONNAIRE_SALT, token)
+        value = links.unsign(links.QUESTIONNAIRE_SALT, token)
         series_id, milestone = value.rsplit(":", 1)
     except (signing.BadSignature, ValueError):
         return _invalid(request)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from intake.models import Intake, UrgentFlag
+from intake.services import flag_task_about
 from intake.steps import STEP_BY_SLUG
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
 from worklist import services as worklist
@@ -155,11 +156,6 @@ def acknowledge(flag: UrgentFlag, clinician: User, note: str) -> bool:
         # alone never acknowledges the flag.
         worklist.close_open_task(Cause.URGENT_FLAG, flag_task_about(flag.pk), clinician, note)
     return bool(done)
-
-
-def flag_task_about(flag_pk: int) -> str:
-    """What the worklist task of an urgent flag is about (scheduling.staff_tasks opens it)."""
-    return f"flag:{flag_pk}"
 
 
 def booking_blockers(patient: User) -> list[str]:

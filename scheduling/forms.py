@@ -294,7 +294,7 @@ class MyAppointmentForm(forms.Form):
         return reverse("scheduling:my_sessions" if back == "sessions" else "intake:home")
 
 
-# --- Patients booking their own series (scheduling/self_service.py) ----------------------------
+# --- Patients booking their own series (scheduling/views/self_service.py) ----------------------
 
 
 class LocationWithZoneField(forms.ModelChoiceField):  # type: ignore[type-arg]  # django-stubs' generic

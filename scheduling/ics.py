@@ -52,7 +52,7 @@ def _event(session: Session, now: dt.datetime, attendee: str | None) -> Event:
     event.add("sequence", session.calendar_sequence)
     event.add("dtstart", session.starts_at.astimezone(dt.UTC))
     event.add("dtend", session.ends_at.astimezone(dt.UTC))
-    # In the active language: the patient's, when a message is resolved (scheduling.reminders)
+    # In the active language: the patient's, when a message is resolved (messaging.reminders)
     # or their calendar is downloaded.
     event.add(
         "summary",

@@ -501,6 +501,22 @@ class CalendarFeed(models.Model):
         return "Calendar feed"
 
 
+class ReplyOutcome(models.TextChoices):
+    """What a patient's reply by text did (InboundText.outcome): messaging.replies records it, the
+    series page shows it."""
+
+    CONFIRMED = "confirmed", "Confirmed by text"
+    ALREADY_CONFIRMED = "already_confirmed", "Confirmed by text (it already was)"
+    # Replies before R stopped cancelling were recorded with these two.
+    CANCELLED = "cancelled", "Cancelled by text (reply R)"
+    CALL_BACK = "call_back", "Asked by text to reschedule: call back"
+    RESCHEDULE = "reschedule", "Asked by text to reschedule"
+    OPTED_OUT = "opted_out", "Opted out of texts"
+    OPTED_IN = "opted_in", "Opted back in to texts"
+    HELP = "help", "Asked for help by text"
+    UNCLEAR = "unclear", "Unclear reply by text"
+
+
 class ReminderKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation (with .ics)"
     PREPARATION = "preparation", "Preparation, 72 hours before"

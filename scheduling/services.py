@@ -52,7 +52,7 @@ from accounts.models import User
 from locations.models import Location, NurseShift
 from review.models import TreatmentPlan
 from review.services import assert_bookable
-from scheduling import planner, reminders
+from scheduling import hooks, planner
 from scheduling.models import (
     AWAITING_DESK,
     UPCOMING_STATUSES,
@@ -341,7 +341,7 @@ def book_series(
                     # transaction rolls back, so still nothing is written.
                     reason = _constraint_reason(error)
                     raise BookingConflict([number], reasons={number: reason}) from error
-            reminders.on_series_booked(series)
+            hooks.messages().on_series_booked(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
@@ -395,7 +395,7 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
             reason = _constraint_reason(error)
             raise BookingConflict([number], reasons={number: reason}) from error
         added.append(session)
-    reminders.on_sessions_added(series, added)
+    hooks.messages().on_sessions_added(series, added)
     return added
 
 
@@ -478,7 +478,7 @@ def move_sessions(
             reason = _constraint_reason(error)
             numbers = [s.number for s in moving]
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
-        reminders.on_sessions_moved(moving)
+        hooks.messages().on_sessions_moved(moving)
         for freed in vacated:
             offer_freed_slot(freed)
         return moving
@@ -527,7 +527,7 @@ def cancel_sessions(
             Series.objects.filter(pk=session.series_id).update(status=Series.SeriesStatus.CANCELLED)
             # A series booked online that was still awaiting the desk needs no decision now.
             _close_self_booked_task(session.series, None, "The whole series was cancelled.")
-        reminders.on_sessions_cancelled(targets)
+        hooks.messages().on_sessions_cancelled(targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets
@@ -563,7 +563,7 @@ def confirm_self_booked(series: Series, *, by: User) -> Series:
         if not decided:
             raise InvalidTransition(DECIDED)
         series.refresh_from_db()
-        reminders.on_series_confirmed(series)
+        hooks.messages().on_series_confirmed(series)
         _close_self_booked_task(series, by, "Confirmed on the series page.")
     return series
 
@@ -592,7 +592,7 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
             raise InvalidTransition(DECIDED)
         _mark_cancelled(targets, now, reason, late_counts=False)
         series.refresh_from_db()
-        reminders.on_series_declined(series, targets)
+        hooks.messages().on_series_declined(series, targets)
         _close_self_booked_task(series, by, f"Declined: {reason}")
         for target in targets:  # step 6
             offer_freed_slot(FreedSlot.of(target))
@@ -751,7 +751,7 @@ def offer_freed_slot(slot: FreedSlot, *, skip_entries: list[int] | None = None) 
     )
     entry.status = WaitlistEntry.EntryStatus.OFFERED
     entry.save(update_fields=["status"])
-    reminders.on_slot_offered(hold, entry.session)
+    hooks.messages().on_slot_offered(hold, entry.session)
     return hold
 
 

@@ -14,8 +14,8 @@ from accounts.models import Role
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, NurseShift
+from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
-from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.scheduling_data import approved_plan
 
 # Links these tests open are signed here to work until long after the test.

@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import Role
-from scheduling import reminders, services
+from scheduling import links, services
 from scheduling.models import Session, Status
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
@@ -105,11 +105,7 @@ def test_a_self_booking_patient_confirms_a_cancellation_too(session, login):
 def test_the_reminders_link_asks_before_it_cancels(session, client):
     url = reverse(
         "scheduling:session_action",
-        args=[
-            reminders.signed(
-                reminders.ACTION_SALT, str(session.public_id), NOW + dt.timedelta(days=9)
-            )
-        ],
+        args=[links.signed(links.ACTION_SALT, str(session.public_id), NOW + dt.timedelta(days=9))],
     )
     with time_machine.travel(NOW, tick=False):
         asked = client.post(url, {"action": "cancel"})

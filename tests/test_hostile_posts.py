@@ -21,7 +21,7 @@ from hypothesis.extra.django import TestCase
 from accounts.models import Role, User
 from audit.models import AuditEvent
 from scheduling import services
-from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.conftest import verified_session
 from tests.scheduling_data import approved_plan, build_world
 

@@ -206,7 +206,7 @@ def test_a_gunicorn_run_logs_no_patient_data_and_no_whole_token(gunicorn, login)
     from review.models import ProtocolTemplate
     from review.services import PLAN_FIELDS, approve
     from scheduling import services
-    from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, signed
+    from scheduling.links import ACTION_SALT, CHECKIN_SALT, signed
     from tests.intake_data import submitted_intake
 
     base, stop = gunicorn

@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.models import Role
 from audit.models import AuditEvent
 from scheduling import services
-from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 

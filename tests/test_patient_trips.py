@@ -346,8 +346,8 @@ def test_a_series_awaiting_the_desk_reads_requested_everywhere_and_cannot_be_con
 
 
 def _confirmation_email(series: Series) -> Any:
+    from messaging import reminders
     from notifications.models import Message
-    from scheduling import reminders
     from scheduling.models import ReminderKind
 
     message = Message.objects.get(

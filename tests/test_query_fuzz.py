@@ -33,8 +33,8 @@ from clinic.querystrings import declared_form
 from intake.models import IntakeAttachment
 from intake.steps import STEPS
 from locations.models import Closure, NurseShift
+from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
-from scheduling.reminders import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)

@@ -72,7 +72,7 @@ def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, l
 def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses_load(
     clinic, login
 ):
-    """The grid's markup is written in Python (scheduling.views._day_rows): each session is one
+    """The grid's markup is written in Python (scheduling.views.desk._day_rows): each session is one
     cell spanning its quarter hours, at the location's local time, and each nurse's column
     counts the patients in their care, with S while one is being set up."""
     session = _book(clinic, 0, dt.time(9))

@@ -13,10 +13,11 @@ from django.urls import reverse
 
 from accounts.models import PatientProfile, Role
 from intake.models import UrgentFlag
+from messaging import reminders
 from notifications import registry
 from notifications.models import Message, MessageStatus
 from review.services import NotBookable
-from scheduling import planner, reminders, self_booking, services
+from scheduling import planner, self_booking, services
 from scheduling.models import Hold, ReminderKind, Series, Session, Status, WaitlistEntry
 from tests.conftest import verified_session
 from tests.factories import UserFactory

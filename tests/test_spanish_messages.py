@@ -12,8 +12,9 @@ from django.test import Client
 from icalendar import Calendar
 
 from accounts.models import PatientProfile, Role
+from messaging import reminders
 from notifications.models import Message
-from scheduling import reminders, services
+from scheduling import links, services
 from scheduling.models import CalendarFeed, ReminderKind, ReminderRule
 from tests.factories import PASSWORD, UserFactory
 from tests.scheduling_data import approved_plan, make_location
@@ -115,7 +116,7 @@ def test_the_calendar_feed_is_in_the_patients_language_whatever_the_calendar_app
 
 def test_the_link_in_a_spanish_reminder_opens_a_spanish_page_for_a_signed_out_browser(series):
     session = series.sessions.get(number=1)
-    token = reminders.signed(reminders.ACTION_SALT, str(session.public_id), session.starts_at)
+    token = links.signed(links.ACTION_SALT, str(session.public_id), session.starts_at)
 
     html = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/r/{token}/").content.decode()
 

@@ -19,7 +19,8 @@ from accounts.models import PatientProfile, Role, User
 from intake import services as intake_services
 from intake.samples import fill_intake, sample_steps
 from intake.steps import steps_for
-from scheduling import reminders, services
+from messaging import reminders
+from scheduling import links, services
 from scheduling.models import ReminderKind, Series
 from tests.factories import PASSWORD, UserFactory
 from tests.scheduling_data import approved_plan, make_location
@@ -178,12 +179,12 @@ def test_the_signed_in_patient_s_pages_have_no_english_left_in_spanish(world):
             (drafting, reverse("intake:step", args=[world.draft_id, step.slug]))
             for step in steps_for(draft)
         ]
-        token = reminders.signed(reminders.ACTION_SALT, str(session.public_id), session.starts_at)
-        check_in = reminders.signed(
-            reminders.CHECKIN_SALT, str(session.public_id), NOW + dt.timedelta(days=7)
+        token = links.signed(links.ACTION_SALT, str(session.public_id), session.starts_at)
+        check_in = links.signed(
+            links.CHECKIN_SALT, str(session.public_id), NOW + dt.timedelta(days=7)
         )
-        questionnaire = reminders.signed(
-            reminders.QUESTIONNAIRE_SALT,
+        questionnaire = links.signed(
+            links.QUESTIONNAIRE_SALT,
             f"{world.series.public_id}:baseline",
             NOW + dt.timedelta(days=7),
         )

@@ -217,7 +217,7 @@ def test_a_message_that_failed_opens_a_desk_task(settings):
 def test_a_series_past_its_last_session_with_nothing_booked_next_opens_one_clinician_task(
     settings,
 ):
-    from scheduling.tasks import open_follow_up_tasks
+    from messaging.tasks import open_follow_up_tasks
 
     _services, _Cause, Task = worklist()
     settings.SMS_BACKEND = "notifications.backends.FileSmsBackend"
@@ -247,7 +247,7 @@ def test_a_series_past_its_last_session_with_nothing_booked_next_opens_one_clini
 
 
 def test_a_new_plan_after_the_series_means_no_follow_up_task(settings):
-    from scheduling.tasks import open_follow_up_tasks
+    from messaging.tasks import open_follow_up_tasks
 
     _services, _Cause, Task = worklist()
     location = make_location(shifts_from=dt.date(2027, 3, 1))

@@ -33,7 +33,6 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateformat import format as format_date
@@ -42,11 +41,19 @@ from django.utils.translation import gettext, gettext_noop
 from accounts import consent
 from accounts.models import PatientProfile, User
 from locations.models import Location
+from messaging import reminders
 from notifications import services as outbox
 from notifications.models import Channel, InboundText, Message, MessageStatus
 from notifications.registry import Answer
-from scheduling import reminders
-from scheduling.models import UPCOMING_STATUSES, ReminderKind, Series, Session, Status
+from scheduling import links
+from scheduling.models import (
+    UPCOMING_STATUSES,
+    ReminderKind,
+    Series,
+    Session,
+    Status,
+)
+from scheduling.models import ReplyOutcome as Outcome
 from worklist import services as worklist
 from worklist.models import Cause
 
@@ -55,19 +62,6 @@ RESCHEDULE = frozenset({"R", "2"})
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "UNSTOP", "YES"})
 HELP = frozenset({"HELP", "INFO"})
-
-
-class Outcome(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed by text"
-    ALREADY_CONFIRMED = "already_confirmed", "Confirmed by text (it already was)"
-    # Replies before R stopped cancelling were recorded with these two.
-    CANCELLED = "cancelled", "Cancelled by text (reply R)"
-    CALL_BACK = "call_back", "Asked by text to reschedule: call back"
-    RESCHEDULE = "reschedule", "Asked by text to reschedule"
-    OPTED_OUT = "opted_out", "Opted out of texts"
-    OPTED_IN = "opted_in", "Opted back in to texts"
-    HELP = "help", "Asked for help by text"
-    UNCLEAR = "unclear", "Unclear reply by text"
 
 
 def word_of(body: str) -> str:
@@ -179,7 +173,7 @@ def _confirm(awaiting: Awaiting) -> Answer:
     changed = Session.objects.filter(pk=session.pk, status=Status.BOOKED).update(
         status=Status.CONFIRMED, status_changed_at=timezone.now()
     )
-    with translation.override(reminders.patient_language(session.patient)):
+    with translation.override(links.patient_language(session.patient)):
         words = {"clinic": settings.SITE_NAME, "when": _when(session)}
         if not changed:
             reply = (
@@ -236,7 +230,7 @@ def _reschedule(awaiting: Awaiting) -> Answer:
 
 def _in_patients_language(session: Session, words: str, *, link: str = "") -> str:
     """A reply about the session, in its patient's language, with the clinic, when and phone."""
-    with translation.override(reminders.patient_language(session.patient)):
+    with translation.override(links.patient_language(session.patient)):
         return gettext(words) % {
             "clinic": settings.SITE_NAME,
             "when": _when(session),
@@ -249,7 +243,7 @@ def _help_text(awaiting: Awaiting | None, profiles: list[PatientProfile]) -> str
     patient = awaiting.session.patient if awaiting else None
     if patient is None and len(profiles) == 1:
         patient = profiles[0].user
-    with translation.override(reminders.patient_language(patient)):
+    with translation.override(links.patient_language(patient)):
         phone = _phone(awaiting.session if awaiting else None, profiles)
         return gettext(
             "%(clinic)s: for help with your appointments call %(phone)s. Reply C to confirm, R to "
@@ -296,7 +290,7 @@ def _unclear(
         link=_series_link(series_id),
         location_pk=location_pk,
     )
-    with translation.override(reminders.patient_language(patient)):
+    with translation.override(links.patient_language(patient)):
         reply = gettext(
             "%(clinic)s: thank you, the clinic team will read your message. Reply C to confirm "
             "or R to reschedule. In an emergency call 911, or call or text 988."

@@ -1,3 +1,6 @@
+"""The front desk's pages: the start page, search, planning and booking a series, a series and
+its sessions, the day and week grids, messages that could not be sent."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,68 +13,54 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core import signing
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from audit.models import AuditEvent
-from clinic.querystrings import day_in_range, query_form, read_query
+from clinic.querystrings import day_in_range, query_form
 from intake import services as intake_services
 from intake.models import UrgentFlag
-from intake.views import home_status
 from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import ics, planner, reminders, replies, self_booking, services
+from scheduling import planner, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
     DeclineSeriesForm,
     MoveForm,
-    MyAppointmentForm,
     PlanRequestForm,
-    ReminderRuleForm,
     SearchForm,
-    TaskFilterForm,
     UndoCheckInForm,
     WaitlistForm,
     next_weekday,
 )
 from scheduling.models import (
     AWAITING_DESK,
-    ONLINE_CANCEL_BEFORE,
-    CalendarFeed,
     Hold,
-    ReminderKind,
-    ReminderRule,
+    ReplyOutcome,
     Series,
     Session,
     Status,
     WaitlistEntry,
-    new_calendar_token,
 )
-from worklist import services as worklist
-from worklist.forms import DoneForm
-from worklist.models import Queue, Task
-
-desk_only = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN)
-clinicians_only = role_required(Role.CLINICIAN)
-patient_only = role_required(Role.PATIENT)
+from scheduling.views.responses import cancel_confirmation
+from scheduling.views.roles import desk_only
 
 SLOT = dt.timedelta(minutes=15)
+
+
 # Messages that will never go (a move or cancellation replaced them, or a rule skipped them).
 FOLDED_MESSAGES = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
 
@@ -232,7 +221,7 @@ def _series_page(
     ).order_by("send_at"):
         by_group[message.group].append(message)
     replied: dict[str, list[tuple[InboundText, str]]] = defaultdict(list)
-    outcomes = dict(replies.Outcome.choices)
+    outcomes = dict(ReplyOutcome.choices)
     for text in InboundText.objects.filter(group__in=[f"session:{s.pk}" for s in sessions]):
         replied[text.group].append((text, outcomes.get(text.outcome, text.outcome)))
     for session in sessions:
@@ -335,18 +324,6 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, f"Moved {len(moved)} session{'s' if len(moved) > 1 else ''}.")
     return _back_to_series(session)
-
-
-def cancel_confirmation(
-    request: HttpRequest, session: Session, *, keep_url: str, desk: bool = False, **extra: Any
-) -> HttpResponse:
-    """The page that asks before a cancellation where JavaScript does not run (elsewhere the
-    same question is a dialog): its GET changes nothing, its form posts the cancellation."""
-    return render(
-        request,
-        "scheduling/cancel_confirm.html",
-        {"session": session, "desk": desk, "action": request.path, "keep_url": keep_url, **extra},
-    )
 
 
 @desk_only
@@ -572,6 +549,8 @@ DAY_GRID_FIELDS = [
     "nurse__first_name",
     "nurse__last_name",
 ]
+
+
 FREE_CELL = SafeString('<td class="free"></td>')
 
 
@@ -698,230 +677,6 @@ def _week_grid(location: Location, monday: dt.date) -> str:
     )
 
 
-# --- Patient ------------------------------------------------------------------------------------
-
-
-def _upcoming_for(patient: User) -> list[Session]:
-    """The patient's booked or confirmed sessions still to come, each with what the cancellation
-    policy (Session.cancellation_policy, the one rule) allows now."""
-    now = timezone.now()
-    sessions = list(
-        Session.objects.active()
-        .filter(patient=patient, ends_at__gte=now)
-        .select_related("location", "series")
-        .order_by("starts_at")
-    )
-    for session in sessions:
-        session.can_cancel_online = (  # type: ignore[attr-defined]  # for the template
-            session.is_upcoming and session.cancellation_policy().online_open(now)
-        )
-        session.online_cancel_hours = int(  # type: ignore[attr-defined]  # for the template
-            ONLINE_CANCEL_BEFORE.total_seconds() // 3600
-        )
-    return sessions
-
-
-@patient_only
-def patient_home(request: AuthenticatedRequest) -> HttpResponse:
-    """The patient's home at /intake/ (clinic/urls.py routes it here, keeping "intake:home"):
-    the next appointment with confirm, cancel and what to do before it, then the intake's state
-    (intake.views.home_status). It lives here because intake may not know of appointments."""
-    upcoming = [session for session in _upcoming_for(request.user) if session.is_upcoming]
-    return render(
-        request,
-        "scheduling/patient_home.html",
-        {
-            **home_status(request.user),
-            "next_session": upcoming[0] if upcoming else None,
-            "more_sessions": len(upcoming) - 1 if upcoming else 0,
-            "book_online_at": None if upcoming else self_booking.may_book_online(request.user),
-        },
-    )
-
-
-@patient_only
-def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
-    feed = CalendarFeed.objects.filter(patient=request.user).first()
-    return render(
-        request,
-        "scheduling/my_sessions.html",
-        {
-            "sessions": _upcoming_for(request.user),
-            "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
-            if feed
-            else None,
-        },
-    )
-
-
-def _own_session(request: AuthenticatedRequest, public_id: UUID) -> Session:
-    """A patient reaches only their own sessions; anything else is simply not found."""
-    return get_object_or_404(
-        Session.objects.select_related("location", "series"),
-        public_id=public_id,
-        patient=request.user,
-    )
-
-
-@patient_only
-@require_POST
-def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _own_session(request, public_id)
-    if services.confirm_session(session):
-        messages.success(request, gettext("Thank you: your appointment is confirmed."))
-    elif session.status == Status.CONFIRMED:
-        messages.info(request, gettext("This appointment was already confirmed."))
-    else:
-        messages.info(request, gettext("This appointment can no longer be confirmed online."))
-    return redirect(MyAppointmentForm(request.POST).next_url())
-
-
-@patient_only
-@require_http_methods(["GET", "POST"])
-def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """Cancel online while the cancellation policy allows it; later, the clinic's phone. The GET
-    asks first (the page behind the cancel button's dialog)."""
-    session = _own_session(request, public_id)
-    back = MyAppointmentForm(request.POST).next_url()
-    if request.method == "GET" and session.is_upcoming:
-        return cancel_confirmation(request, session, keep_url=back, back="sessions")
-    if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
-        phone = session.location.phone or gettext("the clinic")
-        messages.warning(
-            request,
-            gettext("This appointment can no longer be cancelled online; please call %(phone)s.")
-            % {"phone": phone},
-        )
-        return redirect(back)
-    try:
-        services.cancel_sessions(session, reason="Cancelled by the patient online")
-    except services.SchedulingError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(
-            request, gettext("Your appointment is cancelled. The clinic has been told.")
-        )
-    return redirect(back)
-
-
-@patient_only
-@require_POST
-def reset_feed(request: AuthenticatedRequest) -> HttpResponse:
-    """Create the private feed, or replace its address so an old copy stops working."""
-
-    CalendarFeed.objects.update_or_create(
-        patient=request.user, defaults={"token": new_calendar_token()}
-    )
-    messages.success(
-        request, gettext("Your private calendar address is ready. Keep it to yourself.")
-    )
-    return redirect("scheduling:my_sessions")
-
-
-def _ics_response(body: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@patient_only
-def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = get_object_or_404(
-        Session.objects.select_related("location", "series"),
-        public_id=public_id,
-        patient=request.user,
-    )
-    return _ics_response(ics.calendar([session]), "appointment.ics")
-
-
-def feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A calendar app fetches this without a login: the random token is the key."""
-    subscription = get_object_or_404(CalendarFeed, token=token)
-    sessions = (
-        Session.objects.filter(
-            patient_id=subscription.patient_id,
-            starts_at__gte=timezone.now() - dt.timedelta(days=30),
-        )
-        .select_related("location", "series")
-        .order_by("starts_at")
-    )
-    # A calendar app sends no language of the patient's: the feed is in their stored one.
-    patient = User.objects.select_related("patient_profile").get(pk=subscription.patient_id)
-    with translation.override(reminders.patient_language(patient)):
-        return _ics_response(ics.calendar(sessions), "appointments.ics")
-
-
-# --- Links in reminders (no login: the signed token is the key) --------------------------------
-
-
-def session_action(request: HttpRequest, token: str) -> HttpResponse:
-    """Confirm or cancel from the reminder's link. GET only shows the choice (link scanners
-    follow GETs); the POST acts. Cancelling online follows the session's cancellation policy."""
-
-    try:
-        public_id = reminders.unsign(reminders.ACTION_SALT, token)
-    except signing.BadSignature:
-        return render(request, "scheduling/link_invalid.html", status=404)
-    session = get_object_or_404(
-        Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
-    )
-    # The link came in the patient's email or text, in their language: the page answers in it.
-    translation.activate(reminders.patient_language(session.patient))
-    request.LANGUAGE_CODE = translation.get_language()
-    now = timezone.now()
-    upcoming = session.is_upcoming
-    can_cancel = upcoming and session.cancellation_policy().online_open(now)
-    done = ""
-    if request.method == "POST" and upcoming:
-        action = request.POST.get("action")
-        if action == "confirm":
-            services.confirm_session(session)
-            done = "confirmed"
-        elif action == "cancel" and can_cancel and request.POST.get("confirmed") != "yes":
-            # Asked first: the dialog and the confirmation page post confirmed=yes.
-            return cancel_confirmation(request, session, keep_url=request.path, by_link=True)
-        elif action == "cancel" and can_cancel:
-            try:
-                services.cancel_sessions(session, reason="Cancelled by the patient online")
-            except services.SchedulingError as error:
-                messages.error(request, str(error))
-            else:
-                done = "cancelled"
-        session.refresh_from_db()
-        upcoming = session.is_upcoming
-    return render(
-        request,
-        "scheduling/session_action.html",
-        {
-            "session": session,
-            "upcoming": upcoming,
-            "can_cancel": can_cancel,
-            "done": done,
-            "token": token,
-        },
-    )
-
-
-def session_action_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    """The reminder link's question before a cancellation, where JavaScript does not run: a
-    GET that changes nothing; its form posts to the link's own page."""
-    try:
-        public_id = reminders.unsign(reminders.ACTION_SALT, token)
-    except signing.BadSignature:
-        return render(request, "scheduling/link_invalid.html", status=404)
-    session = get_object_or_404(
-        Session.objects.select_related("location", "patient__patient_profile"), public_id=public_id
-    )
-    translation.activate(reminders.patient_language(session.patient))
-    request.LANGUAGE_CODE = translation.get_language()
-    back = reverse("scheduling:session_action", args=[token])
-    if not (session.is_upcoming and session.cancellation_policy().online_open(timezone.now())):
-        return redirect(back)
-    response = cancel_confirmation(request, session, keep_url=back, by_link=True)
-    return response
-
-
 @desk_only
 def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
     """Messages that could not be delivered, newest first, at the time of their location."""
@@ -933,149 +688,3 @@ def failed_messages(request: AuthenticatedRequest) -> HttpResponse:
             zones[f"{about}:{pk}"] = zone
     rows = [(m, zones.get(m.group, "UTC")) for m in failed]
     return render(request, "scheduling/failed_messages.html", {"rows": rows})
-
-
-@role_required(Role.CLINIC_ADMIN)
-def reminder_rules(request: AuthenticatedRequest, slug: str) -> HttpResponse:
-    """Settings → Reminder rules: each kind of message at a location, on or off, when, its
-    texts, with a preview for a fictional patient. "Preview" shows unsaved changes; "Save"
-    keeps them."""
-    location = _location_or_404(slug)
-    saved = {rule.kind: rule for rule in ReminderRule.objects.filter(location=location)}
-    rules = reminders.rules_for(location.pk)
-    posted = request.POST.get("kind") if request.method == "POST" else None
-    if posted is not None and posted not in ReminderKind.values:
-        messages.error(request, "That kind of message does not exist; nothing was changed.")
-        return redirect("scheduling:reminder_rules", slug=location.slug)
-    kinds = []
-    for kind, label in ReminderKind.choices:
-        instance = saved.get(kind) or ReminderRule(location=location, kind=kind)
-        form = ReminderRuleForm(
-            request.POST if kind == posted else None, instance=instance, prefix=kind
-        )
-        rule = rules[kind]
-        if kind == posted and form.is_valid():
-            if request.POST.get("action") == "save":
-                form.save()
-                messages.success(request, f"Saved: {label}.")
-                return redirect("scheduling:reminder_rules", slug=location.slug)
-            data = form.cleaned_data
-            rule = reminders.Rule(
-                kind=kind,
-                enabled=data["enabled"],
-                hours=data["hours"] or rule.hours,
-                local_time=data["local_time"] or rule.local_time,
-                email_subject=data["email_subject"],
-                email_text=data["email_text"],
-                email_html=data["email_html"],
-                sms_text=data["sms_text"],
-            )
-        kinds.append(
-            {
-                "kind": kind,
-                "label": label,
-                "form": form,
-                "rule": rule,
-                "open": kind == posted,
-                "preview": reminders.preview(location, rule),
-            }
-        )
-    return render(request, "scheduling/reminder_rules.html", {"location": location, "kinds": kinds})
-
-
-# --- Staff worklist (the worklist app; its tasks are opened by scheduling.staff_tasks) ---------
-
-TASK_PAGES: dict[str, str] = {
-    Queue.DESK: "scheduling:desk_tasks",
-    Queue.CLINICAL: "scheduling:review_tasks",
-}
-
-
-def _task_or_404(queue: str, public_id: UUID) -> Task:
-    """An open task of this worklist; a task of the other one is not found from here."""
-    return get_object_or_404(Task.objects.open().in_queue(queue), public_id=public_id)
-
-
-def _task_list(
-    request: AuthenticatedRequest,
-    queue: str,
-    *,
-    failed: UUID | None = None,
-    done_form: DoneForm | None = None,
-) -> HttpResponse:
-    filters = read_query(request, TaskFilterForm)
-    tasks = Task.objects.open().in_queue(queue).select_related("assigned_to")
-    if filters["location"] is not None:
-        tasks = tasks.filter(location_pk=filters["location"].pk)
-    if filters["kind"]:
-        tasks = tasks.filter(cause=filters["kind"])
-    if filters["mine"]:
-        tasks = tasks.filter(assigned_to=request.user)
-    shown = list(tasks[:200])
-    locations = Location.objects.in_bulk({t.location_pk for t in shown if t.location_pk})
-    return render(
-        request,
-        "scheduling/tasks.html",
-        {
-            "queue": queue,
-            "title": "Tasks for the front desk" if queue == Queue.DESK else "Tasks for clinicians",
-            "page": TASK_PAGES[queue],
-            "rows": [(task, locations.get(task.location_pk or 0)) for task in shown],
-            "filter_form": TaskFilterForm(request.GET or None),
-            "failed": failed,
-            "done_form": done_form,
-        },
-    )
-
-
-def _assign(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
-    task = _task_or_404(queue, public_id)
-    worklist.assign(task, request.user)
-    messages.success(request, "Assigned to you.")
-    return redirect(TASK_PAGES[queue])
-
-
-def _done(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
-    task = _task_or_404(queue, public_id)
-    form = DoneForm(request.POST)
-    if not form.is_valid():
-        return _task_list(request, queue, failed=task.public_id, done_form=form)
-    worklist.close_task(task, request.user, form.cleaned_data["note"])
-    messages.success(request, f"Done: {task.get_cause_display()}.")
-    return redirect(TASK_PAGES[queue])
-
-
-@query_form(TaskFilterForm)
-@desk_only
-def desk_tasks(request: AuthenticatedRequest) -> HttpResponse:
-    return _task_list(request, Queue.DESK)
-
-
-@desk_only
-@require_POST
-def desk_task_assign(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    return _assign(request, Queue.DESK, public_id)
-
-
-@desk_only
-@require_POST
-def desk_task_done(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    return _done(request, Queue.DESK, public_id)
-
-
-@query_form(TaskFilterForm)
-@clinicians_only
-def review_tasks(request: AuthenticatedRequest) -> HttpResponse:
-    return _task_list(request, Queue.CLINICAL)
-
-
-@clinicians_only
-@require_POST
-def review_task_assign(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    return _assign(request, Queue.CLINICAL, public_id)
-
-
-@clinicians_only
-@require_POST
-def review_task_done(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    return _done(request, Queue.CLINICAL, public_id)

@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import planner, self_booking, services, views
+from scheduling import planner, self_booking, services
 from scheduling.forms import (
     RestRequestForm,
     SelfBookForm,
@@ -40,6 +40,7 @@ from scheduling.models import (
     Session,
     WaitlistEntry,
 )
+from scheduling.views.responses import cancel_confirmation
 
 patient_only = role_required(Role.PATIENT)
 
@@ -332,7 +333,7 @@ def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Cancel one's own appointment; the GET asks first (the page behind the dialog)."""
     session = _own_session_or_404(request, public_id)
     if request.method == "GET":
-        return views.cancel_confirmation(request, session, keep_url=reverse("scheduling:self_home"))
+        return cancel_confirmation(request, session, keep_url=reverse("scheduling:self_home"))
     try:
         self_booking.cancel_own_session(session)
     except services.SchedulingError as error:

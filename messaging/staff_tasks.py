@@ -1,8 +1,5 @@
 """What opens tasks in the staff worklist (a leaf app: the apps above it call in).
 
-- an urgent safety flag raised (PHQ-9 item 9): a clinicians' task, urgent; acknowledging the
-  flag closes it with the acknowledgement's note (review.services), but closing it never
-  acknowledges the flag, which keeps its own acknowledgement with a note;
 - a message that failed for good (`notifications.signals.message_failed`): a desk task;
 - a text the provider could not deliver (`text_undelivered`): the same message by email where
   the patient agrees to email and it did not already go by email, and a desk task;
@@ -11,7 +8,8 @@
 - a series whose last session is past with no new plan or series since
   (`open_follow_up_tasks`, hourly from beat): a clinicians' task, once per series, for the
   follow-up visit where clinics adjust dose and frequency.
-Replies by text (scheduling/replies.py) open the unclear-reply and reschedule tasks.
+An urgent safety flag's task is opened by intake's submit (intake.services). Replies by text
+(messaging/replies.py) open the unclear-reply and reschedule tasks.
 """
 
 from __future__ import annotations
@@ -20,21 +18,19 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Q
-from django.db.models.signals import post_save
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import consent
 from accounts.models import PatientProfile
 from intake.models import UrgentFlag
+from messaging import replies
 from notifications import registry
 from notifications import services as outbox
 from notifications.models import Channel, Message, MessageStatus
 from notifications.signals import message_failed, recipient_opted_out, text_undelivered
 from notifications.tasks import dispatch_soon
 from review.models import TreatmentPlan
-from review.services import flag_task_about
-from scheduling import replies
 from scheduling.models import ACTIVE_STATUSES, Series, Session
 from worklist import services as worklist
 from worklist.models import Cause
@@ -44,31 +40,11 @@ FOLLOW_UP_LOOKBACK = dt.timedelta(days=30)
 
 
 def connect() -> None:
-    """Called from SchedulingConfig.ready."""
-    post_save.connect(on_urgent_flag, sender=UrgentFlag, dispatch_uid="worklist-urgent-flag")
+    """Called from MessagingConfig.ready."""
     message_failed.connect(on_message_failed, dispatch_uid="worklist-message-failed")
     text_undelivered.connect(on_text_undelivered, dispatch_uid="worklist-text-undelivered")
     recipient_opted_out.connect(on_recipient_opted_out, dispatch_uid="consent-opted-out")
     registry.register_replies(replies.handle)
-
-
-def on_urgent_flag(sender: Any, instance: UrgentFlag, created: bool, **kwargs: Any) -> None:
-    """In the transaction that raises the flag: the task exists exactly when the flag does."""
-    if not created:
-        return
-    worklist.open_task(
-        Cause.URGENT_FLAG,
-        flag_task_about(instance.pk),
-        subject=instance.patient.get_full_name() or "A patient",
-        detail=(
-            "PHQ-9 item 9 above 0 in a submitted intake. Acknowledge the flag on the intake "
-            "summary, with its own note (that closes this task too); closing this task does not "
-            "acknowledge it."
-        ),
-        link=reverse("review:summary", args=[instance.intake.public_id]),
-        location_pk=instance.location_id,
-        urgent=True,
-    )
 
 
 class _About:

@@ -25,12 +25,10 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.db.models import F
 from django.template import Context, Template
 from django.template.loader import render_to_string
@@ -39,15 +37,20 @@ from django.utils import timezone, translation
 from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext, gettext_noop
 
-from accounts import language as languages
-from accounts.models import PatientProfile, User
-from clinic.redaction import token_prefix
 from notifications import registry
 from notifications import services as outbox
 from notifications.models import Channel, Message
 from notifications.registry import Resolved, Skip
 from notifications.tasks import dispatch_soon
 from scheduling import ics
+from scheduling.links import (
+    ACTION_SALT,
+    CHECKIN_SALT,
+    QUESTIONNAIRE_SALT,
+    patient_language,
+    profile_of,
+    signed,
+)
 from scheduling.models import (
     UPCOMING_STATUSES,
     Hold,
@@ -86,37 +89,6 @@ AWAITING_SUBJECT = gettext_noop("Not confirmed yet:")
 AWAITING_NOTE = gettext_noop(
     "The clinic has not confirmed this appointment yet; we will write to you when it does."
 )
-
-ACTION_SALT = "scheduling.session-action"
-CHECKIN_SALT = "outcomes.check-in"
-QUESTIONNAIRE_SALT = "outcomes.questionnaire"
-
-
-# --- Links ---------------------------------------------------------------------------------------
-
-
-def signed(salt: str, value: str, until: dt.datetime) -> str:
-    """A link token for `value` that works until `until` (signed with SECRET_KEY)."""
-    return signing.dumps([value, int(until.timestamp())], salt=salt, compress=False)
-
-
-def unsign(salt: str, token: str) -> str:
-    """The value of a link's token; BadSignature when forged, SignatureExpired when over.
-
-    A refusal is logged with the token's first characters only (clinic.redaction)."""
-    try:
-        value, until = signing.loads(token, salt=salt)
-        if not isinstance(value, str) or not isinstance(until, int):
-            raise signing.BadSignature("malformed")
-        if time.time() >= until:
-            raise signing.SignatureExpired("the link is over")
-    except (signing.BadSignature, TypeError, ValueError) as error:
-        reason = "expired" if isinstance(error, signing.SignatureExpired) else "bad signature"
-        logger.info("refused a %s link %s: %s", salt, token_prefix(token), reason)
-        if isinstance(error, signing.BadSignature):
-            raise
-        raise signing.BadSignature("malformed") from error
-    return value
 
 
 def _link(name: str, token: str) -> str:
@@ -162,19 +134,10 @@ def _render(custom: str, default_template: str, context: dict[str, Any]) -> str:
     return render_to_string(default_template, context).strip()
 
 
-def _profile(patient: User) -> PatientProfile | None:
-    """The patient's profile through the cached reverse accessor: one query per patient
-    instance at most, none when it was loaded with select_related."""
-    try:
-        return patient.patient_profile
-    except PatientProfile.DoesNotExist:
-        return None
-
-
 def _first_name(patient: Any) -> str:
     if patient is None:
         return "there"
-    profile = _profile(patient)
+    profile = profile_of(patient)
     return (profile.preferred_name if profile and profile.preferred_name else "") or (
         patient.first_name or "there"
     )
@@ -195,12 +158,6 @@ def _moment(local: dt.datetime) -> str:
 def _clock(local: dt.datetime) -> str:
     # Translators: Django time format, "2:30 PM".
     return format_date(local, gettext("g:i A"))
-
-
-def patient_language(patient: Any) -> str:
-    """The language the patient reads (their profile), else the site's default."""
-    profile = _profile(patient) if patient is not None else None
-    return languages.or_default(profile.preferred_language if profile is not None else None)
 
 
 def _default_texts(rule: Rule) -> Rule:
@@ -240,7 +197,7 @@ def _base_context(patient: Any, location: Any) -> dict[str, Any]:
 
 def _channels(patient: Any) -> list[str]:
     """The channels the patient has an address for; consent is checked when sending."""
-    profile = _profile(patient)
+    profile = profile_of(patient)
     channels = [Channel.EMAIL.value] if patient.email else []
     if profile is not None and profile.mobile_phone:
         channels.append(Channel.SMS.value)
@@ -511,7 +468,7 @@ def on_sessions_cancelled(sessions: list[Session]) -> int:
 
 def _recipient(channel: str, patient: Any) -> str:
     """The patient's current address on the channel, if they still agree to it."""
-    profile = _profile(patient)
+    profile = profile_of(patient)
     if channel == Channel.EMAIL:
         if profile is not None and not profile.email_reminders:
             raise Skip("the patient declined email reminders")
@@ -725,6 +682,6 @@ def preview(location: Any, rule: Rule) -> dict[str, str]:
 
 
 def register() -> None:
-    """Called from SchedulingConfig.ready: this app resolves its own kinds."""
+    """Called from MessagingConfig.ready: this app resolves the kinds of scheduling's messages."""
     for kind, label in ReminderKind.choices:
         registry.register(kind, resolve, str(label))

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "messaging"
+    verbose_name = "Messaging"
+
+    def ready(self) -> None:
+        from messaging import reminders, staff_tasks
+        from scheduling import hooks
+
+        # The messages of scheduling's changes, planned in their transaction
+        # (docs/architecture.md#signal-wiring).
+        hooks.register_message_planner(reminders)
+        reminders.register()
+        staff_tasks.connect()
