@@ -63,5 +63,6 @@ def test_a_booking_worker_runs_booking_tasks_while_messages_wait(start_worker):
     while f"{result.id}] succeeded".encode() not in worker.log.read_bytes():
         assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
         time.sleep(0.2)
-    assert _waiting("messages") == 1
+    # Still queued for a messages worker (other work of the run may have queued more there).
+    assert _waiting("messages") >= 1
     assert b"Task notifications.tasks.dispatch_due" not in worker.log.read_bytes()
