@@ -153,7 +153,8 @@ def closure_rebook(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Moved {moved} session(s); the patients are told.")
         for line in failed:
             messages.error(request, line)
-        if not closures.proposals_for(closure):
+        location = closure.location
+        if not closures.sessions_on_closed_days(location, closure.starts_on, closure.ends_on):
             task = Task.objects.open().filter(cause=Cause.CLOSED_DAY, about=f"closure:{pk}")
             for open_task in task:
                 worklist.close_task(
