@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from functools import cached_property
 from typing import NamedTuple
@@ -28,6 +29,18 @@ ZONE_NAMES = {
     "Pacific/Honolulu": _("Hawaii time"),
     "America/Puerto_Rico": _("Atlantic time"),
 }
+
+
+@functools.cache
+def _holidays_of(country: str, subdivision: str, year: int) -> tuple[tuple[dt.date, str], ...]:
+    """One year's public holidays of a country (and subdivision), by date.
+
+    Every booking path asks `Location.openings`, and building the package's calendar costs about
+    1.6 ms: a year's holidays are fixed for the installed package, so each is built once per
+    process.
+    """
+    calendar = holidays.country_holidays(country, subdiv=subdivision or None, years=year)
+    return tuple(sorted(calendar.items()))
 
 
 def holiday_name(name: str) -> str:
@@ -244,20 +257,17 @@ class Location(models.Model):
         """
         if not self.holiday_country or first > last:
             return {}
-        calendar = holidays.country_holidays(
-            self.holiday_country,
-            subdiv=self.holiday_subdivision or None,
-            years=range(first.year, last.year + 1),
-        )
         kept_open = set(self.open_on_holidays)
         closed: dict[dt.date, str] = {}
-        for day, names in calendar.items():
-            if not first <= day <= last:
-                continue
-            # Two holidays on one date come joined by "; ".
-            closing = [n for n in names.split("; ") if holiday_name(n) not in kept_open]
-            if closing:
-                closed[day] = "; ".join(closing)
+        for year in range(first.year, last.year + 1):
+            calendar = _holidays_of(self.holiday_country, self.holiday_subdivision, year)
+            for day, names in calendar:
+                if not first <= day <= last:
+                    continue
+                # Two holidays on one date come joined by "; ".
+                closing = [n for n in names.split("; ") if holiday_name(n) not in kept_open]
+                if closing:
+                    closed[day] = "; ".join(closing)
         return closed
 
     def closed_days(self, first: dt.date, last: dt.date) -> dict[dt.date, str]:
