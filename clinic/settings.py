@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "charting",
     "worklist",
     "fhir",
+    "billing",
     # The project's own management commands (backup, restore_drill).
     "clinic",
 ]
