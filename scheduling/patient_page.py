@@ -34,6 +34,7 @@ from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from scheduling.forms import PatientNoteForm
 from scheduling.models import PatientNote, Series, Session
+from scheduling.patient_panels import panels_for
 from worklist.models import Queue, Task
 
 DESK = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
@@ -137,6 +138,7 @@ def _context(request: AuthenticatedRequest, patient: User, form: PatientNoteForm
         "notes": list(PatientNote.objects.filter(patient=patient).select_related("author")[:50]),
         "form": form,
         "zone": request.user.time_zone(),
+        "panels": panels_for(request, patient),
     }
 
 

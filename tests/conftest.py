@@ -162,12 +162,14 @@ def registrations() -> dict[str, Any]:
     """What is registered with the outbox (resolvers, labels, the reply handler, the text gate)
     and connected to its signals. The apps register all of it once, in AppConfig.ready."""
     from notifications import registry, signals
+    from scheduling import patient_panels
 
     found = {
         "resolvers": sorted(registry._resolvers.items()),
         "labels": sorted(registry._labels.items()),
         "reply handlers": list(registry._reply_handlers),
         "text gates": list(registry._text_gates),
+        "patient panels": dict(patient_panels._panels),
     }
     for name in SIGNALS:
         found[f"{name} receivers"] = [entry[0] for entry in getattr(signals, name).receivers]
@@ -176,7 +178,10 @@ def registrations() -> dict[str, Any]:
 
 def _restore_registrations(at_start_up: dict[str, Any]) -> None:
     from notifications import registry, signals
+    from scheduling import patient_panels
 
+    patient_panels._panels.clear()
+    patient_panels._panels.update(at_start_up["patient panels"])
     registry._resolvers.clear()
     registry._resolvers.update(at_start_up["resolvers"])
     registry._labels.clear()
