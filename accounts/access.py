@@ -1,16 +1,24 @@
-"""Access helpers: the one place that decides who may open what."""
+"""Access helpers: the one place that decides who may open what.
+
+Two rules live here: the role a page asks for (`role_required`) and which patients each staff
+role sees (`sees_patient`, `patients_visible_to`). Each app's own `access.py` holds its
+`get_<thing>_for(request, id)` helpers, which fetch one object through both and otherwise raise
+Http404 (docs/architecture.md#access-helpers).
+"""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from functools import wraps
+from functools import reduce, wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 
 View = Callable[..., HttpResponse]
@@ -29,3 +37,86 @@ def role_required(*roles: Role) -> Callable[[View], View]:
         return login_required(wrapped)
 
     return decorator
+
+
+# --- Which patients each staff role sees (docs/security.md#which-locations-patients-each-role-sees)
+#
+# A patient is *placed* at a location by a record of an app above this one that names both:
+# their preferred location (the profile, here), an intake version's location, a series' or a
+# session's. Those apps register their records at start-up (their AppConfig.ready), as
+# scheduling's hooks are filled, so that this module names no model above it. Every get_*_for
+# helper of every app filters through `sees_patient`; nothing else spells the rule out.
+
+Records = Callable[[], QuerySet[Any]]
+"""A queryset of records with a `patient` and a `location` foreign key (built at query time)."""
+
+_records: dict[str, list[Records]] = {"places": [], "bookings": [], "reviews": []}
+
+
+def register_places(rows: Records) -> None:
+    """Records that place a patient at their `location` (intake versions, series, sessions)."""
+    _records["places"].append(rows)
+
+
+def register_bookings(rows: Records) -> None:
+    """Records that mean the patient has been booked somewhere (a series)."""
+    _records["bookings"].append(rows)
+
+
+def register_reviews(rows: Records) -> None:
+    """Records that mean the patient has an intake for clinicians to read (a submitted version)."""
+    _records["reviews"].append(rows)
+
+
+def _registered(kind: str) -> list[Records]:
+    if not _records[kind]:
+        raise ImproperlyConfigured(
+            f"No patient records of kind {kind!r} are registered: intake and scheduling register "
+            "theirs in their AppConfig.ready."
+        )
+    return _records[kind]
+
+
+def _any(kind: str, ref: OuterRef, **filters: Any) -> Q:
+    """Whether any registered record of this kind is the referenced patient's (and matches)."""
+    return reduce(
+        operator.or_,
+        (Q(Exists(rows().filter(patient=ref, **filters))) for rows in _registered(kind)),
+    )
+
+
+def locations_of(user: User) -> QuerySet[Any]:
+    """The ids of the locations where `user` works, as a subquery of the membership table alone:
+    used in a filter, it costs no query of its own."""
+    return User.locations.through.objects.filter(user_id=user.pk).values("location_id")
+
+
+def sees_patient(user: User, patient: str = "patient") -> Q:
+    """The condition, on a queryset whose `patient` field (or the patient row itself when
+    `patient` is "pk") is a patient, that `user` sees that patient.
+
+    Clinic admins see every patient. The front desk and nurses see the patients placed at one of
+    their locations. Clinicians see those too, and every patient with a submitted intake who has
+    never been booked: review comes before a location is chosen for the treatment. Patients see
+    themselves only.
+    """
+    if user.role == Role.PATIENT:
+        return Q(**{patient: user.pk})
+    if user.role == Role.CLINIC_ADMIN:
+        return Q()
+    if user.role not in (Role.FRONT_DESK, Role.NURSE, Role.CLINICIAN):
+        return Q(pk__in=[])
+    mine = locations_of(user)
+    ref = OuterRef("pk" if patient == "pk" else patient)
+    profile = "patient_profile" if patient == "pk" else f"{patient}__patient_profile"
+    seen = Q(**{f"{profile}__preferred_location__in": mine}) | _any(
+        "places", ref, location__in=mine
+    )
+    if user.role == Role.CLINICIAN:
+        seen |= _any("reviews", ref) & ~_any("bookings", ref)
+    return seen
+
+
+def patients_visible_to(user: User) -> QuerySet[User]:
+    """The patients `user` sees, by the rule of `sees_patient`."""
+    return User.objects.filter(sees_patient(user, "pk"), role=Role.PATIENT)

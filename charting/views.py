@@ -10,8 +10,8 @@ from uuid import UUID
 from django import forms as django_forms
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import role_required
@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from charting import safety, services
+from charting.access import get_charted_session_for
 from charting.forms import (
     AddendumForm,
     CheckInForm,
@@ -56,19 +57,6 @@ def day(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("location__name", "starts_at")
     )
     return render(request, "charting/day.html", {"sessions": sessions, "locations": locations})
-
-
-def _session_for_staff(request: AuthenticatedRequest, public_id: UUID) -> Session:
-    """Nurses and clinicians reach the sessions of their own locations only."""
-    session = get_object_or_404(
-        Session.objects.select_related(
-            "location", "patient", "series__plan__intake", "chair", "nurse"
-        ),
-        public_id=public_id,
-    )
-    if not request.user.locations.filter(pk=session.location_id).exists():
-        raise Http404
-    return session
 
 
 def _record(session: Session) -> InfusionRecord | None:
@@ -113,7 +101,7 @@ def _checkin_form(session: Session, data: Any = None) -> CheckInForm:
 
 @chart_readers
 def chart(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _session_for_staff(request, public_id)
+    session = get_charted_session_for(request, public_id)
     record = _record(session)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     audit.record(
@@ -495,7 +483,7 @@ def _context(
 
 @chart_readers
 def print_view(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _session_for_staff(request, public_id)
+    session = get_charted_session_for(request, public_id)
     audit.record(request, "read", "infusion", session.public_id, session.patient_id, "print")
     context = _record_context(session, _record(session))
     context["printed_at"] = timezone.now()

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -187,12 +188,13 @@ def _store_card(intake: Intake, form: InsuranceForm) -> None:
         )
 
 
-def insurance_card(public_id: UUID) -> IntakeAttachment | None:
+def insurance_card(public_id: UUID, seen: Q | None = None) -> IntakeAttachment | None:
     """The insurance card on file with a submitted intake version, for staff to open; a draft's
-    card is the patient's own until it is submitted."""
+    card is the patient's own until it is submitted. `seen` narrows it to the patients a
+    reader sees (intake.access.get_insurance_card_for)."""
     return (
         IntakeAttachment.objects.select_related("intake")
-        .filter(intake__public_id=public_id, kind=IntakeAttachment.Kind.INSURANCE_CARD)
+        .filter(seen or Q(), intake__public_id=public_id, kind=IntakeAttachment.Kind.INSURANCE_CARD)
         .exclude(intake__status=Intake.Status.DRAFT)
         .first()
     )

@@ -6,7 +6,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext, gettext_noop
@@ -20,6 +20,7 @@ from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from intake import answers as people
 from intake import scoring, services
+from intake.access import get_insurance_card_for, get_intake_for
 from intake.forms import MoodForm, SafetyForm, StepForm, StepQuery
 from intake.models import Intake, IntakeAnswer, UrgentFlag
 from intake.steps import (
@@ -33,11 +34,6 @@ from intake.steps import (
 )
 
 patient_only = role_required(Role.PATIENT)
-
-
-def _own_intake(request: AuthenticatedRequest, public_id: UUID) -> Intake:
-    """A patient reaches only their own intakes; anything else is simply not found."""
-    return get_object_or_404(Intake, public_id=public_id, patient=request.user)
 
 
 def _step_url(intake: Intake, step: Step) -> str:
@@ -161,7 +157,7 @@ def _raw_post(request: HttpRequest) -> dict[str, list[str]]:
 @query_form(StepQuery)
 @patient_only
 def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpResponse:
-    intake = _own_intake(request, public_id)
+    intake = get_intake_for(request, public_id)
     current = step_for(intake, slug)  # the question set of the form the intake started on
     if current is None:
         raise Http404
@@ -309,7 +305,7 @@ def _step_context(
 
 @patient_only
 def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    intake = _own_intake(request, public_id)
+    intake = get_intake_for(request, public_id)
     audit.record(request, "read", "intake", intake.public_id, intake.patient_id, "review page")
     answers = services.answers_by_step(intake)
     missing = services.missing_steps(answers, intake)
@@ -344,7 +340,7 @@ def review(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @patient_only
 @require_POST
 def submit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    intake = _own_intake(request, public_id)
+    intake = get_intake_for(request, public_id)
     audit.record(request, "update", "intake", intake.public_id, intake.patient_id, "submit")
     try:
         intake = services.submit(intake)
@@ -363,7 +359,7 @@ def submit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 
 @patient_only
 def submitted(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    intake = _own_intake(request, public_id)
+    intake = get_intake_for(request, public_id)
     if intake.is_draft:
         return redirect("intake:review", public_id=intake.public_id)
     return render(
@@ -387,9 +383,7 @@ def insurance_card(request: AuthenticatedRequest, public_id: UUID) -> HttpRespon
 
     Always a download, with the type found in its bytes and nosniff, so no browser renders an
     upload as a page of this site; every download is audited."""
-    card = services.insurance_card(public_id)
-    if card is None:
-        raise Http404
+    card = get_insurance_card_for(request, public_id)
     try:
         content = card.file.open("rb")
     except FileNotFoundError:

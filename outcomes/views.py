@@ -24,6 +24,7 @@ from intake import scoring
 from locations.models import Location
 from messaging import reminders
 from outcomes import reports
+from outcomes.access import get_patient_outcomes_for
 from outcomes.forms import CheckInForm, QuestionnaireForm, WeekQuery
 from outcomes.models import CheckIn, Milestone, QuestionnaireResponse
 from scheduling import links
@@ -140,15 +141,7 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
 
 @role_required(Role.CLINICIAN, Role.NURSE)
 def patient(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    person = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
-    if (
-        request.user.role == Role.NURSE
-        and not Session.objects.filter(
-            patient=person,
-            location__in=request.user.locations.all(),
-        ).exists()
-    ):
-        raise Http404
+    person = get_patient_outcomes_for(request, public_id)
     audit.record(request, "read", "outcomes", person.public_id, person.pk)
     return render(request, "outcomes/patient.html", _outcome_context(person))
 

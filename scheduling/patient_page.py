@@ -18,8 +18,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_http_methods
 
@@ -32,6 +32,7 @@ from intake.models import Intake, UrgentFlag
 from locations.models import Location
 from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
+from scheduling import access
 from scheduling.forms import PatientNoteForm
 from scheduling.models import PatientNote, Series, Session
 from scheduling.patient_panels import panels_for
@@ -58,28 +59,12 @@ TASK_QUEUE = {
 }
 
 
-def _patient_or_404(request: AuthenticatedRequest, public_id: UUID) -> User:
-    """The patient, for the roles that open the page; a nurse only for a patient with a session
-    at one of her locations, as on the outcomes page (anyone else finds nothing)."""
-    patient = get_object_or_404(
-        User.objects.select_related("patient_profile__preferred_location"),
-        public_id=public_id,
-        role=Role.PATIENT,
-    )
-    if (
-        request.user.role == Role.NURSE
-        and not Session.objects.filter(
-            patient=patient, location__in=request.user.locations.all()
-        ).exists()
-    ):
-        raise Http404
-    return patient
-
-
 @role_required(*DESK, Role.CLINICIAN, Role.NURSE)
 @require_http_methods(["GET", "POST"])
 def patient_page(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    patient = _patient_or_404(request, public_id)
+    patient = access.get_patient_for(
+        request, public_id, User.objects.select_related("patient_profile__preferred_location")
+    )
     form = PatientNoteForm()
     if request.method == "POST":
         if request.user.role not in DESK:

@@ -25,6 +25,19 @@ def _authenticator(user: User, create: bool, extracted: object, **kwargs: object
         enrol_with_key(user, hex_key(TOTP_SECRET))
 
 
+def _locations(user: User, create: bool, extracted: object, **kwargs: object) -> None:
+    """`locations=[...]` sets where a staff member works. Without it, the front desk and
+    clinicians work at every location that exists when they are made (a one-site clinic), so
+    they see its patients (docs/security.md#which-locations-patients-each-role-sees); nurses
+    are given their locations by the tests that need them."""
+    if not create:
+        return
+    if extracted is not None:
+        user.locations.set(extracted)  # type: ignore[arg-type]
+    elif user.role in (Role.FRONT_DESK, Role.CLINICIAN):
+        user.locations.set(Location.objects.all())
+
+
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
@@ -39,6 +52,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     # Post-generation hooks receive the built User, not the factory: module functions say so.
     save_password = factory.post_generation(_save_password)
     authenticator = factory.post_generation(_authenticator)
+    locations = factory.post_generation(_locations)
 
 
 class LocationFactory(factory.django.DjangoModelFactory[Location]):

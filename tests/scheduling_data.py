@@ -119,7 +119,7 @@ def build_world(email: str = "owner@example.org") -> World:
         first += dt.timedelta(days=1)
     location = make_location(shifts_from=today, shift_days=21)
     plan = approved_plan(email, location, infusions=2, min_days_between=2)
-    desk = UserFactory.create(role=Role.FRONT_DESK)
+    desk = UserFactory.create(role=Role.FRONT_DESK, locations=[location])
     series = services.book_series(
         plan,
         location,
@@ -153,9 +153,13 @@ def build_world(email: str = "owner@example.org") -> World:
     users = {
         "patient": plan.patient,
         "other": UserFactory.create(role=Role.PATIENT),
-        **{str(role): UserFactory.create(role=role) for role in STAFF_ROLES},
+        # Staff of the patient's location: the desk, nurses and clinicians see the patients of
+        # their locations (docs/security.md#which-locations-patients-each-role-sees).
+        **{
+            str(role): UserFactory.create(role=role, locations=[location])
+            for role in STAFF_ROLES
+        },
     }
-    users[Role.NURSE].locations.add(location)  # nurses reach the sessions of their locations
     return World(
         location, plan, desk, series, session, first, hold, desk_task, clinical_task, users
     )

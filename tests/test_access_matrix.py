@@ -1,5 +1,6 @@
-"""Every URL of the project, for anonymous visitors and each role, and for a patient on another
-patient's objects: the answer must be the expected one. A URL without an entry fails the test."""
+"""Every URL of the project, for anonymous visitors and each role, for a patient on another
+patient's objects, and for staff of another location on the patient's objects: the answer must
+be the expected one. A URL without an entry fails the test."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from locations.models import Location
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, NurseShift
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
+from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan
 
 # Links these tests open are signed here to work until long after the test.
@@ -66,9 +69,8 @@ MATRIX = {
     "audit:search": ("get", None, staff_page("clinic_admin")),
     "scheduling:desk": ("get", None, staff_page(*DESK)),
     "scheduling:search": ("get", None, staff_page(*DESK)),
-    # The desk, clinicians, and the nurses of a location where the patient has a session (this
-    # nurse works at the session's location; one of another location finds nothing:
-    # tests/test_patient_page.py).
+    # The desk, clinicians and nurses of the patient's locations (these work at the session's;
+    # staff of another location find nothing: test_staff_of_another_location_find_nothing).
     "scheduling:patient": ("get", "patient", staff_page(*DESK, "clinician", "nurse")),
     "scheduling:plan": ("get", "plan", staff_page(*DESK)),
     "scheduling:series": ("get", "series", staff_page(*DESK)),
@@ -159,9 +161,9 @@ MATRIX = {
     "accounts:home_nurse": ("get", None, staff_page("nurse")),
     "accounts:home_clinic_admin": ("get", None, staff_page("clinic_admin")),
     "charting:day": ("get", None, staff_page("nurse")),
-    # Clinicians of the session's location read and co-sign; this one has no location.
-    "charting:chart": ("get", "session", {**staff_page("nurse"), "clinician": MISSING}),
-    "charting:print": ("get", "session", {**staff_page("nurse"), "clinician": MISSING}),
+    # Clinicians of the session's location read and co-sign (this one works there).
+    "charting:chart": ("get", "session", staff_page("nurse", "clinician")),
+    "charting:print": ("get", "session", staff_page("nurse", "clinician")),
     "charting:to_cosign": ("get", None, staff_page("clinician")),
     "outcomes:mine": ("get", None, patient_page(False)),
     "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
@@ -277,3 +279,53 @@ def test_each_url_answers_each_role_as_expected(world, name):
     url = reverse(name, args=args[key])
     found = {role: _answer(getattr(client, method)(url)) for role, client in clients.items()}
     assert found == expected
+
+
+# The URLs about one patient's objects (their args name the patient's intake, plan, series,
+# session, waitlist offer or the patient), and the staff roles bound by the location rule.
+PATIENT_SCOPED = {"intake", "intake_step", "plan", "series", "session", "transition", "hold"}
+PATIENT_SCOPED |= {"offer", "patient"}
+LOCAL_STAFF = ("front_desk", "nurse", "clinician")
+
+
+def elsewhere(name: str) -> dict[str, object]:
+    """What staff of another location get: nothing found where their colleagues of the
+    patient's location get in (a page, a redirect, or a POST-only page's 405, which is POSTed
+    here so that the lookup is reached), and their role's answer otherwise."""
+    _method, _key, expected = MATRIX[name]
+    return {
+        role: MISSING if expected[role] in (OK, REDIRECT, NOT_ALLOWED) else expected[role]
+        for role in LOCAL_STAFF
+    }
+
+
+# The "staff of another location" row: every patient-scoped URL that staff may open at all.
+ELSEWHERE = {
+    name: elsewhere(name)
+    for name, (_method, key, expected) in MATRIX.items()
+    if key in PATIENT_SCOPED and any(expected[role] != FORBID for role in LOCAL_STAFF)
+}
+
+
+def test_the_row_of_staff_of_another_location_covers_the_patient_pages():
+    assert {"scheduling:patient", "review:summary", "charting:chart", "outcomes:patient"} <= set(
+        ELSEWHERE
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ELSEWHERE))
+def test_staff_of_another_location_find_nothing(world, login, name):
+    """docs/security.md#which-locations-patients-each-role-sees"""
+    _clients, args = world
+    greenwich = Location.objects.create(
+        name="Greenwich", slug="greenwich", time_zone="America/New_York"
+    )
+    method, key, expected = MATRIX[name]
+    # A POST-only page is POSTed: the object is looked up before any form is read.
+    method = "post" if NOT_ALLOWED in expected.values() else method
+    url = reverse(name, args=args[key])
+    found = {}
+    for role in LOCAL_STAFF:
+        staff = UserFactory.create(role=role, locations=[greenwich])
+        found[role] = _answer(getattr(login(staff), method)(url))
+    assert found == ELSEWHERE[name]

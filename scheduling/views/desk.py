@@ -23,7 +23,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role, User
+from accounts.access import patients_visible_to
+from accounts.models import User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from audit.models import AuditEvent
@@ -34,7 +35,7 @@ from locations.models import Location, NurseShift, Opening
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import planner, services
+from scheduling import access, planner, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -126,19 +127,13 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
                 )
             )
         patients = list(
-            User.objects.filter(terms, role=Role.PATIENT)
+            patients_visible_to(request.user)
+            .filter(terms)
             .select_related("patient_profile")
             .prefetch_related("series__location")
             .order_by("last_name", "first_name")[:50]
         )
     return render(request, "scheduling/search.html", {"form": form, "patients": patients})
-
-
-def _plan_or_404(public_id: UUID) -> TreatmentPlan:
-    return get_object_or_404(
-        TreatmentPlan.objects.active().select_related("patient", "intake__location"),
-        public_id=public_id,
-    )
 
 
 def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
@@ -158,7 +153,7 @@ def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
 @desk_only
 def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Plan a whole series for an approved patient, adjust any session, book all or nothing."""
-    plan = _plan_or_404(public_id)
+    plan = access.get_plan_for(request, public_id)
     request_form = PlanRequestForm(request.GET or None, initial=_initial_request(plan))
     context: dict[str, Any] = {"plan": plan, "request_form": request_form}
 
@@ -199,15 +194,9 @@ def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     return render(request, "scheduling/plan.html", context)
 
 
-def _series_or_404(public_id: UUID) -> Series:
-    return get_object_or_404(
-        Series.objects.select_related("patient", "location", "plan__intake"), public_id=public_id
-    )
-
-
 @desk_only
 def series_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    return _series_page(request, _series_or_404(public_id))
+    return _series_page(request, access.get_series_for(request, public_id))
 
 
 def _series_page(
@@ -250,7 +239,7 @@ def _series_page(
 @require_POST
 def confirm_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Confirm a series the patient booked online (the location asks the desk to)."""
-    series = _series_or_404(public_id)
+    series = access.get_series_for(request, public_id)
     try:
         services.confirm_self_booked(series, by=request.user)
     except services.SchedulingError as error:
@@ -266,7 +255,7 @@ def confirm_series(request: AuthenticatedRequest, public_id: UUID) -> HttpRespon
 @require_POST
 def decline_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Decline a series the patient booked online, with a reason the patient reads."""
-    series = _series_or_404(public_id)
+    series = access.get_series_for(request, public_id)
     form = DeclineSeriesForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the patient a reason, in neutral words; nothing was changed.")
@@ -286,12 +275,6 @@ def decline_series(request: AuthenticatedRequest, public_id: UUID) -> HttpRespon
     return redirect("scheduling:series", public_id=series.public_id)
 
 
-def _session_or_404(public_id: UUID) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related("series", "location", "patient"), public_id=public_id
-    )
-
-
 def _back_to_series(session: Session) -> HttpResponse:
     return redirect("scheduling:series", public_id=session.series.public_id)
 
@@ -299,7 +282,7 @@ def _back_to_series(session: Session) -> HttpResponse:
 @desk_only
 @require_POST
 def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _session_or_404(public_id)
+    session = access.get_session_for(request, public_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a date and a time to move to.")
@@ -329,7 +312,7 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @desk_only
 @require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _session_or_404(public_id)
+    session = access.get_session_for(request, public_id)
     if request.method == "GET":
         return cancel_confirmation(
             request,
@@ -360,7 +343,7 @@ def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @desk_only
 @require_POST
 def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> HttpResponse:
-    session = _session_or_404(public_id)
+    session = access.get_session_for(request, public_id)
     operations = {"check-in": services.check_in, "no-show": services.mark_no_show}
     if action not in operations:
         raise Http404
@@ -404,7 +387,7 @@ def _status_before_check_in(session: Session) -> str:
 @require_POST
 def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Undo a check-in made by mistake, with the reason in the audit log."""
-    session = _session_or_404(public_id)
+    session = access.get_session_for(request, public_id)
     form = UndoCheckInForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["reason"][0]))
@@ -433,7 +416,7 @@ def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @desk_only
 @require_POST
 def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _session_or_404(public_id)
+    session = access.get_session_for(request, public_id)
     form = WaitlistForm(request.POST)
     if form.is_valid():
         WaitlistEntry.objects.create(
@@ -448,10 +431,7 @@ def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @desk_only
 @require_POST
 def accept_offer(request: AuthenticatedRequest, hold_id: int) -> HttpResponse:
-    hold = get_object_or_404(
-        Hold.objects.filter(entry__isnull=False).select_related("entry__session__series"),
-        pk=hold_id,
-    )
+    hold = access.get_offer_for(request, pk=hold_id)
     try:
         session = services.accept_hold(hold)
     except services.SchedulingError as error:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from accounts.requests import AuthenticatedRequest
 from intake.views import home_status
-from scheduling import ics, self_booking, services
+from scheduling import access, ics, self_booking, services
 from scheduling.forms import MyAppointmentForm
 from scheduling.models import (
     ONLINE_CANCEL_BEFORE,
@@ -82,19 +82,10 @@ def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _own_session(request: AuthenticatedRequest, public_id: UUID) -> Session:
-    """A patient reaches only their own sessions; anything else is simply not found."""
-    return get_object_or_404(
-        Session.objects.select_related("location", "series"),
-        public_id=public_id,
-        patient=request.user,
-    )
-
-
 @patient_only
 @require_POST
 def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _own_session(request, public_id)
+    session = access.get_session_for(request, public_id)
     if services.confirm_session(session):
         messages.success(request, gettext("Thank you: your appointment is confirmed."))
     elif session.status == Status.CONFIRMED:
@@ -109,7 +100,7 @@ def confirm_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 def cancel_mine(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Cancel online while the cancellation policy allows it; later, the clinic's phone. The GET
     asks first (the page behind the cancel button's dialog)."""
-    session = _own_session(request, public_id)
+    session = access.get_session_for(request, public_id)
     back = MyAppointmentForm(request.POST).next_url()
     if request.method == "GET" and session.is_upcoming:
         return cancel_confirmation(request, session, keep_url=back, back="sessions")
@@ -148,9 +139,5 @@ def reset_feed(request: AuthenticatedRequest) -> HttpResponse:
 
 @patient_only
 def session_ics(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = get_object_or_404(
-        Session.objects.select_related("location", "series"),
-        public_id=public_id,
-        patient=request.user,
-    )
+    session = access.get_session_for(request, public_id)
     return ics_response(ics.calendar([session]), "appointment.ics")

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import planner, self_booking, services
+from scheduling import access, planner, self_booking, services
 from scheduling.forms import (
     RestRequestForm,
     SelfBookForm,
@@ -37,7 +37,6 @@ from scheduling.models import (
     UPCOMING_STATUSES,
     Hold,
     Series,
-    Session,
     WaitlistEntry,
 )
 from scheduling.views.responses import cancel_confirmation
@@ -47,31 +46,6 @@ patient_only = role_required(Role.PATIENT)
 
 def _own_plan(request: AuthenticatedRequest) -> TreatmentPlan | None:
     return TreatmentPlan.objects.active().filter(patient=request.user).first()
-
-
-def _own_series_or_404(request: AuthenticatedRequest, public_id: UUID) -> Series:
-    return get_object_or_404(
-        Series.objects.select_related("location", "plan"),
-        public_id=public_id,
-        patient=request.user,
-        status=Series.SeriesStatus.ACTIVE,
-    )
-
-
-def _own_session_or_404(request: AuthenticatedRequest, public_id: UUID) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related("series__plan", "location", "patient"),
-        public_id=public_id,
-        patient=request.user,
-    )
-
-
-def _own_offer_or_404(request: AuthenticatedRequest, public_id: UUID) -> Hold:
-    return get_object_or_404(
-        Hold.objects.select_related("entry__session__location", "location"),
-        public_id=public_id,
-        entry__session__patient=request.user,
-    )
 
 
 def _active_series(request: AuthenticatedRequest) -> Series | None:
@@ -216,7 +190,11 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
 @patient_only
 def book_rest(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The rest of a series booked in part, within the plan's span."""
-    series = _own_series_or_404(request, public_id)
+    series = access.get_series_for(
+        request,
+        public_id,
+        Series.objects.filter(status=Series.SeriesStatus.ACTIVE).select_related("location", "plan"),
+    )
     left = self_booking.remaining(series)
     if not left:
         messages.info(request, gettext("Every session of your plan is booked."))
@@ -283,7 +261,7 @@ def _words(error: Exception) -> str:
 @patient_only
 @require_POST
 def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    session = _own_session_or_404(request, public_id)
+    session = access.get_session_for(request, public_id)
     form = SelfMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, gettext("Give the date and the time you would like instead."))
@@ -331,7 +309,7 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Cancel one's own appointment; the GET asks first (the page behind the dialog)."""
-    session = _own_session_or_404(request, public_id)
+    session = access.get_session_for(request, public_id)
     if request.method == "GET":
         return cancel_confirmation(request, session, keep_url=reverse("scheduling:self_home"))
     try:
@@ -349,7 +327,7 @@ def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """Ask for an earlier slot: a freed one that fits the series is offered by email and text."""
-    session = _own_session_or_404(request, public_id)
+    session = access.get_session_for(request, public_id)
     form = WaitlistForm(request.POST)
     if not session.is_upcoming:
         messages.error(request, gettext("Only an appointment still ahead can be moved earlier."))
@@ -375,7 +353,7 @@ def join_waitlist(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @patient_only
 def offer(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """An earlier slot offered from the waitlist (the link in the offer's email and text)."""
-    hold = _own_offer_or_404(request, public_id)
+    hold = access.get_offer_for(request, public_id=public_id)
     assert hold.entry is not None
     session = hold.entry.session
     if request.method == "POST":
