@@ -95,10 +95,11 @@ def sees_patient(user: User, patient: str = "patient") -> Q:
     """The condition, on a queryset whose `patient` field (or the patient row itself when
     `patient` is "pk") is a patient, that `user` sees that patient.
 
-    Clinic admins see every patient. The front desk and nurses see the patients placed at one of
-    their locations. Clinicians see those too, and every patient with a submitted intake who has
-    never been booked: review comes before a location is chosen for the treatment. Patients see
-    themselves only.
+    Clinic admins see every patient. The front desk, nurses and clinicians see the patients
+    placed at one of their locations. The front desk also sees the patients placed nowhere yet
+    (signed up, no location chosen), whom any desk may help; clinicians also see every patient
+    with a submitted intake who has never been booked: review comes before a location is chosen
+    for the treatment. Patients see themselves only.
     """
     if user.role == Role.PATIENT:
         return Q(**{patient: user.pk})
@@ -112,6 +113,11 @@ def sees_patient(user: User, patient: str = "patient") -> Q:
     seen = Q(**{f"{profile}__preferred_location__in": mine}) | _any(
         "places", ref, location__in=mine
     )
+    if user.role == Role.FRONT_DESK:
+        placed_nowhere = Q(**{f"{profile}__preferred_location__isnull": True}) & ~_any(
+            "places", ref, location__isnull=False
+        )
+        seen |= placed_nowhere
     if user.role == Role.CLINICIAN:
         seen |= _any("reviews", ref) & ~_any("bookings", ref)
     return seen

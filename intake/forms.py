@@ -111,6 +111,10 @@ class StepForm(forms.Form):
     def answers(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
+    def attachments(self) -> dict[str, Any]:
+        """What `intake.services.save_step` takes besides the answers: files (none here)."""
+        return {}
+
 
 # --- 1. About you ---------------------------------------------------------------------------------
 
@@ -749,6 +753,10 @@ class InsuranceForm(StepForm):
                 if not cleaned.get(field):
                     self.add_error(field, _("This is needed when you pay with insurance."))
         return cleaned
+
+    def attachments(self) -> dict[str, Any]:
+        """The checked card to store (`card`), or whether the one on file is cleared."""
+        return {"card": self.checked_card, "clear_card": self.cleaned_data.get("card") is False}
 
     def answers(self) -> dict[str, Any]:
         answers = {key: value for key, value in self.cleaned_data.items() if key != "card"}

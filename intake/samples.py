@@ -160,7 +160,7 @@ def fill_intake_on(
         extra = {"legal_name": legal_name} if step.slug == "consents" else {}
         form = step.form_class(MultiValueDict(_as_lists(steps[step.slug])), intake=intake, **extra)
         assert form.is_valid(), (step.slug, form.errors)
-        services.save_step(intake, step, form, ip="127.0.0.1")
+        services.save_step(intake, step, form.answers(), ip="127.0.0.1", **form.attachments())
     return intake
 
 

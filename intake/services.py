@@ -17,9 +17,8 @@ from django.utils import timezone, translation
 from accounts import language as languages
 from accounts.models import PatientProfile, User
 from intake import answers as people
-from intake import notifications, scoring
+from intake import cards, notifications, scoring
 from intake.flags import Thresholds, derive_flags
-from intake.forms import InsuranceForm, StepForm
 from intake.models import ConsentText, Intake, IntakeAnswer, IntakeAttachment, UrgentFlag
 from intake.steps import Step, steps_for
 from locations.models import Location
@@ -122,8 +121,18 @@ def _lock_draft(intake: Intake) -> None:
 
 
 @transaction.atomic
-def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = None) -> None:
-    """Store a valid step as finished; some steps also update the intake or attach a file.
+def save_step(
+    intake: Intake,
+    step: Step,
+    data: dict[str, Any],
+    *,
+    card: cards.Card | None = None,
+    clear_card: bool = False,
+    ip: str | None = None,
+) -> None:
+    """Store a valid step's answers (`data`, the step form's `answers()`) as finished; some
+    steps also update the intake or attach a file: the insurance step's checked `card` replaces
+    the one on file, `clear_card` removes it (the form's `attachments()` gives both).
 
     Every save takes the intake's row lock first, in one transaction: it orders the save against
     a submit from another tab (which takes the same lock, then scores) and against the same step
@@ -131,13 +140,11 @@ def save_step(intake: Intake, step: Step, form: StepForm, *, ip: str | None = No
     refuses any write to a version that is no longer a draft, whatever path it comes by.
     """
     _lock_draft(intake)
-    data = form.answers()
     if step.slug == "about":
         intake.location = Location.objects.filter(slug=data["preferred_location"]).first()
         intake.save(update_fields=["location", "updated_at"])
     elif step.slug == "insurance":
-        assert isinstance(form, InsuranceForm)
-        _store_card(intake, form)
+        _store_card(intake, card, clear=clear_card)
     elif step.slug == "consents":
         data = _with_signature_record(intake, data, ip)
     _write_answer(intake, step, data=data, raw={}, completed_at=timezone.now())
@@ -165,19 +172,18 @@ def _write_answer(intake: Intake, step: Step, **values: Any) -> None:
         IntakeAnswer.objects.create(intake=intake, step=step.slug, **values)
 
 
-def _store_card(intake: Intake, form: InsuranceForm) -> None:
-    upload = form.cleaned_data.get("card")
+def _store_card(intake: Intake, card: cards.Card | None, *, clear: bool) -> None:
     existing = IntakeAttachment.objects.filter(
         intake=intake, kind=IntakeAttachment.Kind.INSURANCE_CARD
     )
-    if upload is False or (upload and existing.exists()):
+    if clear or card is not None:
         # Cleared, or replaced: the old file goes with its row, once the row's removal is
         # committed, so a step that fails after this point still has the card it had.
         for attachment in existing:
             if attachment.file.name:
                 transaction.on_commit(partial(attachment.file.storage.delete, attachment.file.name))
         existing.delete()
-    if upload and (card := form.checked_card) is not None:
+    if card is not None:
         # The checked bytes (an image re-encoded), never the upload itself.
         IntakeAttachment.objects.create(
             intake=intake,

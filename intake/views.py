@@ -189,7 +189,13 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
         form = _bind(current, intake, request.POST, request.FILES, kwargs, extra_rows)
         try:
             if form.is_valid():
-                services.save_step(intake, current, form, ip=request.META.get("REMOTE_ADDR"))
+                services.save_step(
+                    intake,
+                    current,
+                    form.answers(),
+                    ip=request.META.get("REMOTE_ADDR"),
+                    **form.attachments(),
+                )
                 if action == "more_rows":
                     form = _bind(current, intake, None, None, kwargs, extra_rows, form.answers())
                 else:

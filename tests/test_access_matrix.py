@@ -12,10 +12,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
-from locations.models import Location
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
-from locations.models import Closure, NurseShift
+from locations.models import Closure, Location, NurseShift
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
 from tests.factories import UserFactory

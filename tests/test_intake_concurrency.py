@@ -32,11 +32,12 @@ def draft() -> Intake:
 
 
 def _pain_form(intake: Intake, pain_now: int) -> tuple:
+    """The pain step and its answers, validated by its form (save_step takes the answers)."""
     step = STEP_BY_SLUG["pain"]
     fields = {**sample_steps()["pain"], "pain_now": str(pain_now)}
     form = step.form_class(MultiValueDict({k: [v] for k, v in fields.items()}), intake=intake)
     assert form.is_valid(), form.errors
-    return step, form
+    return step, form.answers()
 
 
 def _stored_pain(intake: Intake) -> int:

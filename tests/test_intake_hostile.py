@@ -86,7 +86,7 @@ class HostileInputTests(TestCase):
             data = MultiValueDict(_as_lists(valid_steps()[step.slug]))
             form = step.form_class(data, intake=None, **extra)
             assert form.is_valid(), (step.slug, form.errors)
-            services.save_step(self.intake, step, form, ip="127.0.0.1")
+            services.save_step(self.intake, step, form.answers(), ip="127.0.0.1")
 
     def _url(self, slug: str) -> str:
         return reverse("intake:step", args=[self.intake.public_id, slug])

@@ -223,7 +223,7 @@ def test_a_replacement_that_is_rolled_back_keeps_the_old_card_in_the_bucket(draf
     assert form.is_valid(), form.errors
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.save_step(intake, step, form, ip="127.0.0.1")
+        services.save_step(intake, step, form.answers(), ip="127.0.0.1", **form.attachments())
         raise RuntimeError("a later write fails")
 
     assert IntakeAttachment.objects.get(intake=intake).file.name == old_key
