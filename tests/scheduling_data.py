@@ -155,10 +155,7 @@ def build_world(email: str = "owner@example.org") -> World:
         "other": UserFactory.create(role=Role.PATIENT),
         # Staff of the patient's location: the desk, nurses and clinicians see the patients of
         # their locations (docs/security.md#which-locations-patients-each-role-sees).
-        **{
-            str(role): UserFactory.create(role=role, locations=[location])
-            for role in STAFF_ROLES
-        },
+        **{str(role): UserFactory.create(role=role, locations=[location]) for role in STAFF_ROLES},
     }
     return World(
         location, plan, desk, series, session, first, hold, desk_task, clinical_task, users
