@@ -14,7 +14,7 @@ from accounts.models import Role
 # (label, url name) per role; the first entry is the role's home.
 _NAVIGATION: dict[str, list[tuple[StrOrPromise, str]]] = {
     Role.PATIENT: [
-        (_("My care"), "intake:home"),
+        (_("My care"), "scheduling:patient_home"),
         (_("My appointments"), "scheduling:my_sessions"),
         (_("My progress"), "outcomes:mine"),
     ],

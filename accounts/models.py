@@ -20,7 +20,7 @@ class Role(models.TextChoices):
 
 
 HOME_URL_NAMES = {
-    Role.PATIENT: "intake:home",
+    Role.PATIENT: "scheduling:patient_home",
     Role.FRONT_DESK: "scheduling:desk",
     Role.NURSE: "charting:day",
     Role.CLINICIAN: "review:queue",

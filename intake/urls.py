@@ -6,8 +6,8 @@ from intake import views
 
 app_name = "intake"
 
-# The patient's home, "intake:home" at /intake/, is scheduling.views.patient.home (it shows the
-# appointments, which intake may not know of): clinic/urls.py adds it to this namespace.
+# The patient's home at /intake/ is scheduling's ("scheduling:patient_home"): it shows the
+# appointments, which intake may not know of (docs/architecture.md#urls).
 urlpatterns = [
     path("start/", views.start, name="start"),
     path("<uuid:public_id>/review/", views.review, name="review"),

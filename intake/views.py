@@ -91,7 +91,7 @@ def start(request: AuthenticatedRequest) -> HttpResponse:
         messages.info(
             request, gettext("Your answers are with the clinic; there is nothing to change now.")
         )
-        return redirect("intake:home")
+        return redirect(request.user.get_home_url())
     return redirect(_resume_url(intake, services.answers_by_step(intake)))
 
 
@@ -165,7 +165,7 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
         messages.info(
             request, gettext("This intake has been submitted; its answers can no longer change.")
         )
-        return redirect("intake:home")
+        return redirect(request.user.get_home_url())
 
     # A valid POST redirects without showing any answers: read them only when they are needed.
     posted = request.method == "POST"
@@ -216,7 +216,7 @@ def step(request: AuthenticatedRequest, public_id: UUID, slug: str) -> HttpRespo
             messages.info(
                 request, gettext("This intake was already submitted; nothing was changed.")
             )
-            return redirect("intake:home")
+            return redirect(request.user.get_home_url())
         status = 200
     else:
         from_review = read_query(request, StepQuery)["from"] == "review"

@@ -26,7 +26,7 @@ def reminder_rules(request: AuthenticatedRequest, slug: str) -> HttpResponse:
     posted = request.POST.get("kind") if request.method == "POST" else None
     if posted is not None and posted not in ReminderKind.values:
         messages.error(request, "That kind of message does not exist; nothing was changed.")
-        return redirect("scheduling:reminder_rules", slug=location.slug)
+        return redirect("messaging:reminder_rules", slug=location.slug)
     kinds = []
     for kind, label in ReminderKind.choices:
         instance = saved.get(kind) or ReminderRule(location=location, kind=kind)
@@ -38,7 +38,7 @@ def reminder_rules(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             if request.POST.get("action") == "save":
                 form.save()
                 messages.success(request, f"Saved: {label}.")
-                return redirect("scheduling:reminder_rules", slug=location.slug)
+                return redirect("messaging:reminder_rules", slug=location.slug)
             data = form.cleaned_data
             rule = reminders.Rule(
                 kind=kind,

@@ -291,7 +291,9 @@ class MyAppointmentForm(forms.Form):
 
     def next_url(self) -> str:
         back = self.cleaned_data.get("back") if self.is_valid() else ""
-        return reverse("scheduling:my_sessions" if back == "sessions" else "intake:home")
+        return reverse(
+            "scheduling:my_sessions" if back == "sessions" else "scheduling:patient_home"
+        )
 
 
 # --- Patients booking their own series (scheduling/views/self_service.py) ----------------------

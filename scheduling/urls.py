@@ -8,6 +8,9 @@ from scheduling.views import desk, links, patient, self_service, settings, workl
 app_name = "scheduling"
 
 urlpatterns = [
+    # The patient's home kept its address, /intake/, when scheduling began to draw it (the
+    # appointments first, then the intake's state); intake's own URLs are below that address.
+    path("intake/", patient.home, name="patient_home"),
     path("desk/", desk.desk, name="desk"),
     path("desk/search/", desk.search, name="search"),
     path("desk/patients/<uuid:public_id>/", patient_page.patient_page, name="patient"),

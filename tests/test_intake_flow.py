@@ -55,13 +55,13 @@ def _errors(response) -> object:
 
 
 def test_the_home_page_says_not_started_then_in_progress(patient_client):
-    response = patient_client.get(reverse("intake:home"))
+    response = patient_client.get(reverse("scheduling:patient_home"))
     assert "Not started" in response.content.decode()
 
     intake = start(patient_client)
     patient_client.post(step_url(intake, "about"), valid_steps()["about"])
 
-    response = patient_client.get(reverse("intake:home"))
+    response = patient_client.get(reverse("scheduling:patient_home"))
     html = response.content.decode()
     assert "In progress: 1 of 10 steps done" in html
     assert step_url(intake, "contacts") in html
@@ -237,7 +237,7 @@ def test_a_submitted_intake_cannot_change_and_a_change_makes_a_new_version(patie
 
     response = patient_client.post(step_url(intake, "pain"), valid_steps()["pain"])
     assert response.status_code == 302
-    assert response["Location"] == reverse("intake:home")
+    assert response["Location"] == reverse("scheduling:patient_home")
 
     # The database itself refuses to alter the frozen answers.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -245,14 +245,14 @@ def test_a_submitted_intake_cannot_change_and_a_change_makes_a_new_version(patie
 
     # Nobody asked for a change yet: starting again leaves the submitted version alone.
     response = patient_client.post(reverse("intake:start"))
-    assert response["Location"] == reverse("intake:home")
+    assert response["Location"] == reverse("scheduling:patient_home")
     assert Intake.objects.count() == 1
 
     clinician = UserFactory.create(role=Role.CLINICIAN)
     request_more_information(
         intake, clinician, steps=["pain"], patient_message="Please check your pain scores."
     )
-    home = patient_client.get(reverse("intake:home")).content.decode()
+    home = patient_client.get(reverse("scheduling:patient_home")).content.decode()
     assert "Please check your pain scores." in home
     assert "Pain and daily life" in home
 

@@ -48,7 +48,7 @@ def client(booked, login):
 
 def test_the_home_shows_the_next_appointment_with_its_zone_place_and_preparation(booked, client):
     with time_machine.travel(NOW, tick=False):
-        html = client.get(reverse("intake:home")).content.decode()
+        html = client.get(reverse("scheduling:patient_home")).content.decode()
 
     assert "front desk will contact you" not in html
     next_up = html[html.index('data-testid="next-appointment"') :]
@@ -69,7 +69,7 @@ def test_the_patient_confirms_from_home_once(booked, client):
         second = client.post(url, {"back": "home"})
 
     assert first.status_code == second.status_code == 302
-    assert first["Location"] == reverse("intake:home")
+    assert first["Location"] == reverse("scheduling:patient_home")
     session.refresh_from_db()
     assert session.status == Status.CONFIRMED
 
@@ -98,7 +98,7 @@ def test_inside_the_late_window_the_patient_is_told_to_call(booked, client):
     session = series.sessions.get(number=1)
     late = session.starts_at - dt.timedelta(hours=3)
     with time_machine.travel(late, tick=False):
-        html = client.get(reverse("intake:home")).content.decode()
+        html = client.get(reverse("scheduling:patient_home")).content.decode()
         response = client.post(reverse("scheduling:cancel_mine", args=[session.public_id]), {})
 
     next_up = html[html.index('data-testid="next-appointment"') :]

@@ -169,7 +169,7 @@ def test_an_approved_patient_whose_clinic_books_online_is_led_to_book_from_home(
 ) -> None:
     plan = _plan("approved@example.org", stamford)
 
-    response = _client(plan.patient).get(reverse("intake:home"))
+    response = _client(plan.patient).get(reverse("scheduling:patient_home"))
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -185,7 +185,7 @@ def test_an_approved_patient_whose_clinic_books_by_phone_is_told_the_desk_will_c
     offline = make_location("offline", shifts_from=NOW.date())
     plan = _plan("byphone@example.org", offline)
 
-    page = _client(plan.patient).get(reverse("intake:home")).content.decode()
+    page = _client(plan.patient).get(reverse("scheduling:patient_home")).content.decode()
 
     assert "The front desk will contact you to book your infusions." in page
     assert f'href="{reverse("scheduling:self_book")}"' not in page
@@ -295,10 +295,10 @@ def test_after_a_clinician_acknowledges_the_flag_the_crisis_box_says_the_clinic_
     intake = submitted_intake(patient, changes={"mood": {"phq9_9": "2"}})
     flag = UrgentFlag.objects.get(intake=intake)
     client = _client(patient)
-    before = client.get(reverse("intake:home")).content.decode()
+    before = client.get(reverse("scheduling:patient_home")).content.decode()
 
     review.acknowledge(flag, UserFactory.create(role=Role.CLINICIAN), "Called; safety plan.")
-    home = client.get(reverse("intake:home")).content.decode()
+    home = client.get(reverse("scheduling:patient_home")).content.decode()
     submitted = client.get(reverse("intake:submitted", args=[intake.public_id])).content.decode()
 
     assert "A clinician will be told about your answer" in before
@@ -326,7 +326,7 @@ def test_a_series_awaiting_the_desk_reads_requested_everywhere_and_cannot_be_con
 
     pages = [
         client.get(reverse(name)).content.decode()
-        for name in ("intake:home", "scheduling:my_sessions", "scheduling:self_home")
+        for name in ("scheduling:patient_home", "scheduling:my_sessions", "scheduling:self_home")
     ]
     confirm = client.post(
         reverse("scheduling:confirm_mine", args=[first.public_id]), {"back": "home"}
@@ -460,7 +460,7 @@ def test_patients_read_the_time_zone_as_people_say_it_never_its_iana_name(
     _booked_series(plan, stamford, dt.time(15, 20))
     pages = [
         client.get(reverse(name)).content.decode()
-        for name in ("scheduling:self_home", "scheduling:my_sessions", "intake:home")
+        for name in ("scheduling:self_home", "scheduling:my_sessions", "scheduling:patient_home")
     ]
 
     assert pacific in form and eastern in form

@@ -45,18 +45,18 @@ def test_with_redis_down_people_sign_in_and_see_their_pages(own_redis, login, cl
         UserFactory.create(role=Role.NURSE),
     )
     signed_in = login(patient)
-    assert signed_in.get(reverse("intake:home")).status_code == 200
+    assert signed_in.get(reverse("scheduling:patient_home")).status_code == 200
 
     own_redis.stop()
 
     # The process lives (liveness); it is not ready to take all traffic (readiness).
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
-    still_there = signed_in.get(reverse("intake:home"))
+    still_there = signed_in.get(reverse("scheduling:patient_home"))
     assert still_there.status_code == 200
     assert still_there.wsgi_request.user == patient
     newly = login(other)  # the form, the session, the redirect
-    assert newly.get(reverse("intake:home")).status_code == 200
+    assert newly.get(reverse("scheduling:patient_home")).status_code == 200
     staff = login(nurse)  # the password, then the second step
     assert staff.get(reverse("charting:day")).status_code == 200
     signed_in_ids = {
@@ -98,7 +98,7 @@ def test_a_page_that_needs_redis_while_it_is_down_answers_503_in_peoples_words(
     assert browser.post("/login/", {"username": patient.email, "password": PASSWORD}).status_code
     own_redis.stop()
 
-    response = browser.get(reverse("intake:home"))
+    response = browser.get(reverse("scheduling:patient_home"))
 
     assert response.status_code == 503
     assert words in response.content.decode()

@@ -219,7 +219,7 @@ def test_declining_needs_a_reason_the_patient_then_sees(clinician, login, stamfo
 
     intake.refresh_from_db()
     assert intake.status == Intake.Status.DECLINED
-    home = login(patient).get(reverse("intake:home")).content.decode()
+    home = login(patient).get(reverse("scheduling:patient_home")).content.decode()
     assert "This treatment is not the right fit for you now." in home
 
 
@@ -239,7 +239,7 @@ def test_asking_for_more_information_reopens_the_named_sections(clinician, login
     assert intake.status == Intake.Status.MORE_INFO
     assert intake.reopened_steps == ["measurements", "safety"]
     patient_client = login(patient)
-    home = patient_client.get(reverse("intake:home")).content.decode()
+    home = patient_client.get(reverse("scheduling:patient_home")).content.decode()
     assert "Please weigh yourself again." in home
     assert "Health and safety, Height and weight" in home or "Height and weight" in home
     response = patient_client.post(reverse("intake:start"))

@@ -164,12 +164,12 @@ def test_the_signed_in_patient_s_pages_have_no_english_left_in_spanish(world):
         )
         session = world.series.sessions.get(number=1)
         pages = [
-            (booked, reverse("intake:home")),
+            (booked, reverse("scheduling:patient_home")),
             (booked, reverse("scheduling:my_sessions")),
             (booked, reverse("scheduling:self_home")),
             (booked, reverse("outcomes:mine")),
             (booked, reverse("intake:submitted", args=[intake.public_id])),
-            (drafting, reverse("intake:home")),
+            (drafting, reverse("scheduling:patient_home")),
             (drafting, reverse("intake:review", args=[world.draft_id])),
             (to_book, reverse("scheduling:self_home")),
             (to_book, reverse("scheduling:self_book")),

@@ -51,7 +51,7 @@ def _upcoming_for(patient: User) -> list[Session]:
 
 @patient_only
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """The patient's home at /intake/ (clinic/urls.py routes it here, keeping "intake:home"):
+    """The patient's home at /intake/ ("scheduling:patient_home", the patients' `get_home_url`):
     the next appointment with confirm, cancel and what to do before it, then the intake's state
     (intake.views.home_status). It lives here because intake may not know of appointments."""
     upcoming = [session for session in _upcoming_for(request.user) if session.is_upcoming]
