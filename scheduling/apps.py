@@ -7,10 +7,11 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import access
-        from scheduling.models import Series, Session
+        from scheduling.models import Series
 
         # Which patients staff see (docs/security.md#which-locations-patients-each-role-sees):
-        # a series and its sessions place the patient at their location; a series is a booking.
+        # a series places the patient at its location, and is a booking. Its sessions need no
+        # registration of their own: the database holds each at its series' location (the
+        # composite foreign key session_at_its_series_location).
         access.register_places(Series.objects.all)
-        access.register_places(Session.objects.all)
         access.register_bookings(Series.objects.all)

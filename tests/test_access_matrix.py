@@ -198,6 +198,13 @@ def url_names() -> set[str]:
     return names
 
 
+def test_pages_named_in_the_app_that_serves_them_keep_their_addresses():
+    """docs/architecture.md#urls"""
+    assert reverse("scheduling:patient_home") == "/intake/"
+    assert reverse("messaging:reminder_rules", args=["stamford"]) == "/settings/stamford/reminders/"
+    assert reverse("intake:start") == "/intake/start/"
+
+
 def test_every_url_of_the_project_has_an_entry_in_the_matrix():
     assert url_names() - set(MATRIX) == set(), "add the new URL to MATRIX with its answers"
     assert set(MATRIX) - url_names() == set(), "remove URLs that no longer exist"
