@@ -42,8 +42,8 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 # --- Which patients each staff role sees (docs/security.md#which-locations-patients-each-role-sees)
 #
 # A patient is *placed* at a location by a record of an app above this one that names both:
-# their preferred location (the profile, here), an intake version's location, a series' or a
-# session's. Those apps register their records at start-up (their AppConfig.ready), as
+# their preferred location (the profile, here), an intake version's location, a series' (whose
+# sessions are at its location). Those apps register their records at start-up (their AppConfig.ready), as
 # scheduling's hooks are filled, so that this module names no model above it. Every get_*_for
 # helper of every app filters through `sees_patient`; nothing else spells the rule out.
 
@@ -54,7 +54,7 @@ _records: dict[str, list[Records]] = {"places": [], "bookings": [], "reviews": [
 
 
 def register_places(rows: Records) -> None:
-    """Records that place a patient at their `location` (intake versions, series, sessions)."""
+    """Records that place a patient at their `location` (intake versions, series)."""
     _records["places"].append(rows)
 
 
@@ -69,6 +69,7 @@ def register_reviews(rows: Records) -> None:
 
 
 def _registered(kind: str) -> list[Records]:
+    """A rule read before intake and scheduling registered would hide patients silently."""
     if not _records[kind]:
         raise ImproperlyConfigured(
             f"No patient records of kind {kind!r} are registered: intake and scheduling register "
