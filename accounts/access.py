@@ -41,9 +41,9 @@ def role_required(*roles: Role) -> Callable[[View], View]:
 
 # --- Which patients each staff role sees (docs/security.md#which-locations-patients-each-role-sees)
 #
-# A patient is *placed* at a location by a record of an app above this one that names both:
-# their preferred location (the profile, here), an intake version's location, a series' (whose
-# sessions are at its location). Those apps register their records at start-up (their AppConfig.ready), as
+# A patient is *placed* at a location by a record that names both: their preferred location
+# (the profile, here), an intake version's location, a series' (whose sessions are at its
+# location). The apps above this one register their records at start-up (AppConfig.ready), as
 # scheduling's hooks are filled, so that this module names no model above it. Every get_*_for
 # helper of every app filters through `sees_patient`; nothing else spells the rule out.
 
