@@ -326,8 +326,15 @@ def _span(
 @dataclass
 class WeekBlock:
     block: Block
+    start: str
     times: str
     setup: str
+
+
+@dataclass
+class WeekCell:
+    chair: Chair
+    blocks: list[WeekBlock] = field(default_factory=list)
 
 
 @dataclass
@@ -335,7 +342,7 @@ class WeekDay:
     date: dt.date
     hours: str
     closed: str
-    cells: list[list[WeekBlock]]
+    cells: list[WeekCell]
     loads: list[tuple[str, int]]
     count: int
 
@@ -367,18 +374,19 @@ def week_calendar(location: Location, monday: dt.date) -> WeekCalendar:
     unplaced = []
     for offset in range(7):
         date = monday + dt.timedelta(days=offset)
-        cells: list[list[WeekBlock]] = [[] for _ in chairs]
+        cells = [WeekCell(chair) for chair in chairs]
         load: dict[tuple[str, int], int] = defaultdict(int)
         for block in by_day.get(date, []):
             local = block.starts_at.astimezone(zone)
             setup = block.setup_ends_at.astimezone(zone) if block.setup_ends_at else None
             entry = WeekBlock(
                 block,
+                start=f"{local:%H:%M}",
                 times=f"{local:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}",
                 setup=f"{(setup - local).seconds // 60} min" if setup else "",
             )
             if block.chair_id in column:
-                cells[column[block.chair_id]].append(entry)
+                cells[column[block.chair_id]].blocks.append(entry)
             else:
                 unplaced.append(block)
             if block.person_id is not None:

@@ -126,7 +126,8 @@ class MoveForm(forms.Form):
     chair = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     seen = forms.CharField(required=False, max_length=40)
     back = forms.ChoiceField(
-        required=False, choices=[("", ""), ("calendar", "calendar"), ("session", "session")]
+        required=False,
+        choices=[("", ""), ("calendar", "calendar"), ("session", "session"), ("week", "week")],
     )
 
 

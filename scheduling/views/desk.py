@@ -296,11 +296,13 @@ def _back_to_series(session: Session) -> HttpResponse:
 
 
 def _back(request: AuthenticatedRequest, session: Session) -> HttpResponse:
-    """Back to the desk's calendar of the session's day when the action came from there
-    (`back=calendar`), else to the series page."""
-    if request.POST.get("back") in ("calendar", "session"):
+    """Back to the desk's calendar of the session's day (or week) when the action came from
+    there (`back=calendar`, `session` or `week`), else to the series page."""
+    back = request.POST.get("back")
+    if back in ("calendar", "session", "week"):
         day = session.local_start().date().isoformat()
-        return redirect("scheduling:day", slug=session.location.slug, day=day)
+        view = "scheduling:week" if back == "week" else "scheduling:day"
+        return redirect(view, slug=session.location.slug, day=day)
     return _back_to_series(session)
 
 

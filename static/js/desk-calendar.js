@@ -27,8 +27,9 @@
     form.submit();
   }
 
+  // A free quarter hour of a chair (the day), or a chair's day (the week: the time of day kept).
   function freeCell(target) {
-    var cell = target && target.closest ? target.closest("td.free[data-time]") : null;
+    var cell = target && target.closest ? target.closest("td.free[data-time], td.week-cell") : null;
     return cell && root.contains(cell) ? cell : null;
   }
 
@@ -60,11 +61,11 @@
     if (!dragged || !cell) { return; }
     event.preventDefault();
     post(dragged.dataset.moveUrl, {
-      date: root.dataset.date,
-      time: cell.dataset.time,
+      date: cell.dataset.date || root.dataset.date,
+      time: cell.dataset.time || dragged.dataset.time,
       chair: cell.dataset.chair,
       seen: dragged.dataset.seen,
-      back: "calendar"
+      back: cell.dataset.date ? "week" : "calendar"
     });
   });
 
