@@ -22,6 +22,9 @@ from tests.test_browser_intake import axe_violations
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+TALL = {"width": 1280, "height": 2000}
+
+
 def _monday() -> dt.date:
     """A Monday one to two weeks ahead: its Wednesday is in the same week."""
     day = timezone.localdate() + dt.timedelta(days=7)
@@ -78,8 +81,10 @@ def test_the_desk_books_a_session_by_clicking_an_empty_slot(page):
 def test_the_desk_drags_a_session_to_another_chair_and_time_and_is_told_when_spacing_refuses(
     page,
 ):
-    stamford, monday, plan, series = _world()
+    stamford, monday, _plan, series = _world()
     first = series.sessions.get(number=1)
+    # The whole day in view: a drag that scrolls the page on its way moves from another place.
+    page.set_viewport_size(TALL)
     browser_sign_in(page, "desk.one@example.org")
     page.goto(f"/desk/stamford/day/{monday.isoformat()}/")
 
@@ -108,7 +113,7 @@ def test_the_desk_drags_a_session_to_another_chair_and_time_and_is_told_when_spa
 
 
 def test_the_desk_moves_a_session_with_the_keyboard(page):
-    stamford, monday, plan, series = _world()
+    stamford, monday, _plan, series = _world()
     first = series.sessions.get(number=1)
     browser_sign_in(page, "desk.one@example.org")
     page.goto(f"/desk/stamford/day/{monday.isoformat()}/")
@@ -131,7 +136,7 @@ def test_the_desk_moves_a_session_with_the_keyboard(page):
 def test_two_desks_move_one_session_the_second_is_refused_and_sees_the_first_ones_move(
     browser, live_server, settings
 ):
-    stamford, monday, plan, series = _world()
+    stamford, monday, _plan, series = _world()
     first = series.sessions.get(number=1)
     day_url = f"/desk/stamford/day/{monday.isoformat()}/"
     one = browser.new_context(base_url=live_server.url, reduced_motion="reduce")
@@ -140,6 +145,7 @@ def test_two_desks_move_one_session_the_second_is_refused_and_sees_the_first_one
         desk_one, desk_two = one.new_page(), two.new_page()
         for page, email in ((desk_one, "desk.one@example.org"), (desk_two, "desk.two@example.org")):
             page.set_default_timeout(10_000)
+            page.set_viewport_size(TALL)
             browser_sign_in(page, email)
         desk_one.goto(day_url)
         desk_two.goto(day_url)
@@ -174,7 +180,7 @@ def test_two_desks_move_one_session_the_second_is_refused_and_sees_the_first_one
 
 @pytest.mark.parametrize("width", [1280, 768])
 def test_the_day_and_week_calendars_have_no_axe_violations(page, width):
-    stamford, monday, plan, series = _world()
+    _stamford, monday, _plan, series = _world()
     page.set_viewport_size({"width": width, "height": 900})
     browser_sign_in(page, "desk.one@example.org")
 
