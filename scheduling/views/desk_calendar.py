@@ -54,8 +54,7 @@ def _parse_day(value: str | None) -> dt.date | None:
 
 
 def _now_label(location: Location) -> str:
-    now = location.local_now()
-    return f"{now:%H:%M} {location.zone_now}"
+    return f"{location.local_now():%H:%M}"
 
 
 @desk_only
