@@ -272,14 +272,14 @@ def day_calendar(location: Location, date: dt.date) -> DayCalendar:
             elif here[0] > moment - slot:
                 block = here[2]
                 local_start = block.starts_at.astimezone(zone)
-                setup = block.setup_ends_at.astimezone(zone) if block.setup_ends_at else None
+                set_up = block.setup_ends_at.astimezone(zone) if block.setup_ends_at else None
                 row.cells.append(
                     Cell(
                         chair,
                         block,
                         rows=max(1, math.ceil((here[1] - moment) / slot)),
                         times=f"{local_start:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}",
-                        setup=f"{local_start:%H:%M}–{setup:%H:%M}" if setup else "",
+                        setup=f"{local_start:%H:%M}–{set_up:%H:%M}" if set_up else "",
                     )
                 )
             # A chair covered by a block that started above is drawn by that block's rows.
