@@ -27,7 +27,7 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 
 from locations.models import Chair, NurseShift
-from scheduling.models import UPCOMING_STATUSES, Session
+from scheduling.models import UPCOMING_STATUSES, Session, Status
 
 if TYPE_CHECKING:
     from locations.models import Location
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 SLOT = dt.timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """One appointment on the calendar, as the templates draw it.
 
@@ -85,14 +85,12 @@ def parse_version(value: str) -> tuple[dt.datetime, int] | None:
         return None
 
 
-# What the calendar reads of a session and its people: whole rows of four tables for a hundred
-# sessions cost more than the query itself.
-SESSION_FIELDS = [
+# What the calendar reads of a session and its people, as plain values: model instances of four
+# tables for the hundreds of sessions of a week cost more than the query itself.
+SESSION_VALUES = (
     "public_id",
     "chair_id",
     "nurse_id",
-    "patient_id",
-    "series_id",
     "starts_at",
     "setup_ends_at",
     "ends_at",
@@ -102,52 +100,60 @@ SESSION_FIELDS = [
     "patient__first_name",
     "patient__last_name",
     "nurse__first_name",
-    "nurse__last_name",
     "series__plan__infusions",
-]
-_PLACEHOLDER = uuid.UUID(int=0)
+)
+_PLACEHOLDER = str(uuid.UUID(int=0))
 
 
 def _session_blocks(location: Location, start: dt.datetime, end: dt.datetime) -> list[Block]:
-    sessions = (
+    rows = (
         Session.objects.active()
         .at(location)
         .overlapping(start, end)
-        .select_related("patient", "nurse", "series__plan")
-        .only(*SESSION_FIELDS)
         .order_by("starts_at", "chair_id")
+        .values_list(*SESSION_VALUES)
     )
     # One reverse per kind of address, not per session.
     action_url = reverse("scheduling:session", args=[_PLACEHOLDER])
     move_url = reverse("scheduling:move", args=[_PLACEHOLDER])
     patient_url = reverse("scheduling:patient", args=[_PLACEHOLDER])
-    placeholder = str(_PLACEHOLDER)
-    labels = dict(Session._meta.get_field("status").choices or [])
+    labels = {value: str(label) for value, label in Status.choices}
+    movable = {str(status) for status in UPCOMING_STATUSES}
     blocks = []
-    for session in sessions:
-        public_id = str(session.public_id)
+    for (
+        public_id,
+        chair_id,
+        nurse_id,
+        starts_at,
+        setup_ends_at,
+        ends_at,
+        status,
+        number,
+        patient_id,
+        first_name,
+        last_name,
+        nurse_name,
+        infusions,
+    ) in rows:
+        key = str(public_id)
         blocks.append(
             Block(
                 kind="session",
-                key=f"session-{public_id}",
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                setup_ends_at=session.setup_ends_at,
-                chair_id=session.chair_id,
-                label=session.patient.get_full_name(),
-                detail=f"{session.number}/{session.series.plan.infusions}",
-                person=session.nurse.get_short_name(),
-                person_id=session.nurse_id,
-                status=session.status,
-                status_label=str(labels.get(session.status, session.status)),
-                link=action_url.replace(placeholder, public_id),
-                patient_link=patient_url.replace(placeholder, str(session.patient.public_id)),
-                move_url=(
-                    move_url.replace(placeholder, public_id)
-                    if session.status in UPCOMING_STATUSES
-                    else None
-                ),
-                version=session_version(session.starts_at, session.chair_id),
+                key=key,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                setup_ends_at=setup_ends_at,
+                chair_id=chair_id,
+                label=f"{first_name} {last_name}".strip(),
+                detail=f"{number}/{infusions}",
+                person=nurse_name,
+                person_id=nurse_id,
+                status=status,
+                status_label=labels.get(status, status),
+                link=action_url.replace(_PLACEHOLDER, key),
+                patient_link=patient_url.replace(_PLACEHOLDER, str(patient_id)),
+                move_url=move_url.replace(_PLACEHOLDER, key) if status in movable else None,
+                version=session_version(starts_at, chair_id),
             )
         )
     return blocks
@@ -183,25 +189,34 @@ def version(location: Location, start: dt.datetime, end: dt.datetime) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-@dataclass
-class Cell:
-    """One chair at one row: free (a slot to book or drop on) or the top of a block."""
+# The layout's numbers are strings already: a template renders an int through the number
+# formatting of the active locale, which costs more than the rest of a cell.
 
-    chair: Chair
+
+@dataclass(slots=True)
+class Cell:
+    """One chair at one row: free (`href`: the slot to book, or drop on; blank on a closed day)
+    or the top of a block spanning `rows` rows."""
+
+    chair_id: str
+    chair_name: str
     block: Block | None = None
-    rows: int = 1
+    rows: str = "1"
     setup: str = ""
     times: str = ""
+    href: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Load:
+    """A nurse's load over `rows` rows: patients in their care, S while setting one up."""
+
     count: int
     setting_up: bool
-
-    @property
-    def text(self) -> str:
-        return f"{self.count} S" if self.count and self.setting_up else str(self.count or "")
+    span: int = 1
+    rows: str = "1"
+    level: str = "0"
+    text: str = ""
 
 
 @dataclass
@@ -237,9 +252,10 @@ def _nurses(location: Location, start: dt.datetime, end: dt.datetime) -> list[tu
     return list({s.nurse_id: s.nurse.get_short_name() for s in shifts}.items())
 
 
-def day_calendar(location: Location, date: dt.date) -> DayCalendar:
+def day_calendar(location: Location, date: dt.date, slot_url: str = "") -> DayCalendar:
     """Chairs as columns in 15-minute rows of the location's local clock, each block spanning
-    its rows; each nurse's load per row (patients in their care, S while setting one up)."""
+    its rows, each free slot linked to `slot_url` with its chair and time; each nurse's load
+    (patients in their care, S while setting one up), one cell while it stays the same."""
     start, end = location.day_bounds(date)
     chairs = _chairs(location)
     found = blocks(location, start, end)
@@ -248,7 +264,6 @@ def day_calendar(location: Location, date: dt.date) -> DayCalendar:
     zone = location.zone
     opens, closes = _span(location, date, hours, found)
     by_id = {chair.pk: chair for chair in chairs}
-    placed = [b for b in found if b.chair_id in by_id]
     # Instants compared as POSIX seconds: aware datetimes of two zones convert on every
     # comparison, and a day makes thousands of them.
     slot = SLOT.total_seconds()
@@ -263,21 +278,27 @@ def day_calendar(location: Location, date: dt.date) -> DayCalendar:
             by_person[block.person_id].append((starts, setup, ends))
     rows = []
     moment, last = opens.timestamp(), closes.timestamp()
+    # A nurse's load is one cell while it stays the same, spanning its rows.
+    current: dict[int, Load] = {}
+    loads: list[Load] = []
+    ids = {chair.pk: str(chair.pk) for chair in chairs}
     while moment < last:
         row = Row(time=f"{dt.datetime.fromtimestamp(moment, zone):%H:%M}")
         for chair in chairs:
             here = next((t for t in by_chair[chair.pk] if t[0] <= moment < t[1]), None)
             if here is None:
-                row.cells.append(Cell(chair))
+                href = f"{slot_url}?chair={chair.pk}&time={row.time}" if hours else ""
+                row.cells.append(Cell(ids[chair.pk], chair.name, href=href))
             elif here[0] > moment - slot:
                 block = here[2]
                 local_start = block.starts_at.astimezone(zone)
                 set_up = block.setup_ends_at.astimezone(zone) if block.setup_ends_at else None
                 row.cells.append(
                     Cell(
-                        chair,
+                        ids[chair.pk],
+                        chair.name,
                         block,
-                        rows=max(1, math.ceil((here[1] - moment) / slot)),
+                        rows=str(max(1, math.ceil((here[1] - moment) / slot))),
                         times=f"{local_start:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}",
                         setup=f"{local_start:%H:%M}–{set_up:%H:%M}" if set_up else "",
                     )
@@ -285,9 +306,19 @@ def day_calendar(location: Location, date: dt.date) -> DayCalendar:
             # A chair covered by a block that started above is drawn by that block's rows.
         for person_id, _ in nurses:
             mine = [t for t in by_person[person_id] if t[0] <= moment < t[2]]
-            row.loads.append(Load(len(mine), any(t[0] <= moment < t[1] for t in mine)))
+            count, setting_up = len(mine), any(t[0] <= moment < t[1] for t in mine)
+            before = current.get(person_id)
+            if before is not None and (before.count, before.setting_up) == (count, setting_up):
+                before.span += 1
+            else:
+                current[person_id] = Load(count, setting_up)
+                loads.append(current[person_id])
+                row.loads.append(current[person_id])
         rows.append(row)
         moment += slot
+    for load in loads:
+        load.rows, load.level = str(load.span), str(load.count)
+        load.text = f"{load.count} S" if load.count and load.setting_up else str(load.count or "")
     return DayCalendar(
         date=date,
         is_open=hours is not None,
@@ -300,7 +331,7 @@ def day_calendar(location: Location, date: dt.date) -> DayCalendar:
         nurses=nurses,
         rows=rows,
         blocks=found,
-        unplaced=[b for b in found if b not in placed],
+        unplaced=[b for b in found if b.chair_id not in by_id],
     )
 
 
@@ -323,23 +354,32 @@ def _span(
     return first, min(max(ends), next_midnight)
 
 
-@dataclass
+@dataclass(slots=True)
 class WeekBlock:
+    """A block as the week draws it: its fields at hand, its times and set-up in words."""
+
     block: Block
     start: str
     times: str
-    setup: str
+    detail: str
+    status: str
+    status_label: str
+    label: str
+    link: str
+    move_url: str | None
+    version: str
 
 
-@dataclass
+@dataclass(slots=True)
 class WeekCell:
-    chair: Chair
+    chair_id: str
     blocks: list[WeekBlock] = field(default_factory=list)
 
 
 @dataclass
 class WeekDay:
     date: dt.date
+    iso: str
     hours: str
     closed: str
     cells: list[WeekCell]
@@ -374,16 +414,25 @@ def week_calendar(location: Location, monday: dt.date) -> WeekCalendar:
     unplaced = []
     for offset in range(7):
         date = monday + dt.timedelta(days=offset)
-        cells = [WeekCell(chair) for chair in chairs]
+        cells = [WeekCell(str(chair.pk)) for chair in chairs]
         load: dict[tuple[str, int], int] = defaultdict(int)
         for block in by_day.get(date, []):
             local = block.starts_at.astimezone(zone)
             setup = block.setup_ends_at.astimezone(zone) if block.setup_ends_at else None
+            times = f"{local:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}"
+            if setup:
+                times += f" (set-up {(setup - local).seconds // 60} min)"
             entry = WeekBlock(
                 block,
                 start=f"{local:%H:%M}",
-                times=f"{local:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}",
-                setup=f"{(setup - local).seconds // 60} min" if setup else "",
+                times=times,
+                detail=f"{block.detail} · {block.person}" if block.person else block.detail,
+                status=block.status,
+                status_label=block.status_label,
+                label=block.label,
+                link=block.link,
+                move_url=block.move_url,
+                version=block.version,
             )
             if block.chair_id in column:
                 cells[column[block.chair_id]].blocks.append(entry)
@@ -395,6 +444,7 @@ def week_calendar(location: Location, monday: dt.date) -> WeekCalendar:
         days.append(
             WeekDay(
                 date=date,
+                iso=date.isoformat(),
                 hours=(
                     f"{hours.opens.astimezone(zone):%H:%M}–{hours.closes.astimezone(zone):%H:%M}"
                     if hours

@@ -57,6 +57,13 @@ def _chair(location, number: int) -> int:
     return location.chairs.get(name=f"Chair {number}").pk
 
 
+def _slot(page, location, chair: int, time: str):
+    """The free cell of a chair at a time (its booking link names both)."""
+    return page.locator("td.free").filter(
+        has=page.locator(f'a[href$="?chair={_chair(location, chair)}&time={time}"]')
+    )
+
+
 def test_the_desk_books_a_session_by_clicking_an_empty_slot(page):
     stamford, monday, plan, _ = _world(series=False)
     browser_sign_in(page, "desk.one@example.org")
@@ -88,7 +95,7 @@ def test_the_desk_drags_a_session_to_another_chair_and_time_and_is_told_when_spa
     browser_sign_in(page, "desk.one@example.org")
     page.goto(f"/desk/stamford/day/{monday.isoformat()}/")
 
-    target = page.locator(f'td.free[data-chair="{_chair(stamford, 3)}"][data-time="13:00"]')
+    target = _slot(page, stamford, 3, "13:00")
     page.locator(f'a[href="/desk/sessions/{first.public_id}/"]').drag_to(target)
 
     expect(page.get_by_text("Moved 1 session.")).to_be_visible()
@@ -155,7 +162,7 @@ def test_two_desks_move_one_session_the_second_is_refused_and_sees_the_first_one
         desk_two.wait_for_url(f"**/desk/sessions/{first.public_id}/")
 
         desk_one.locator(f'a[href="/desk/sessions/{first.public_id}/"]').drag_to(
-            desk_one.locator(f'td.free[data-chair="{_chair(stamford, 3)}"][data-time="14:00"]')
+            _slot(desk_one, stamford, 3, "14:00")
         )
         expect(desk_one.get_by_text("Moved 1 session.")).to_be_visible()
 

@@ -92,14 +92,16 @@ def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses
     assert f'<th scope="row" class="time">{start:%H:%M}</th>' in html
     rows = re.findall(r'<th scope="row" class="time">(\d\d:\d\d)</th>(.*?)</tr>', html, re.S)
     by_time = dict(rows)
-    # The row where the session starts: the nurse sets it up; later rows: monitoring.
-    assert '<td class="nurse-load load-1">1 S</td>' in by_time[f"{start:%H:%M}"]
-    later = (start + dt.timedelta(minutes=30)).strftime("%H:%M")
-    assert '<td class="nurse-load load-1">1</td>' in by_time[later]
-    # Every row has a cell per chair and nurse, less the chair the session covers below its start.
+    # The row where the session starts: the nurse sets it up; the rows after: monitoring, one
+    # cell spanning them while the load stays the same.
+    assert '<td rowspan="1" class="nurse-load load-1">1 S</td>' in by_time[f"{start:%H:%M}"]
+    after = (start + dt.timedelta(minutes=15)).strftime("%H:%M")
+    assert f'<td rowspan="{quarter_hours - 1}" class="nurse-load load-1">1</td>' in by_time[after]
+    # Every row has a cell per chair, less the chair the session covers below its start.
     for time, cells in rows:
-        expected = chairs + nurses - (1 if start < _at(zone, time) < end else 0)
-        assert cells.count("<td") == expected, time
+        chair_cells = cells.count('<td class="free">') + cells.count('class="block ')
+        assert chair_cells == chairs - (1 if start < _at(zone, time) < end else 0), time
+    assert nurses == len(re.findall(r'<th scope="col" class="nurse-col">', html))
 
 
 def _at(zone, hhmm: str) -> dt.datetime:

@@ -64,16 +64,16 @@ def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -
     location = _location_or_404(slug)
     date = _parse_day(day) or location.local_today()
     start, end = location.day_bounds(date)
+    slot_url = reverse("scheduling:slot", args=[slug, date.isoformat()])
     return render(
         request,
         "scheduling/day.html",
         {
             "location": location,
             "date": date,
-            "day": calendar.day_calendar(location, date),
+            "day": calendar.day_calendar(location, date, slot_url),
             "version": calendar.version(location, start, end),
             "version_url": reverse("scheduling:day_version", args=[slug, date.isoformat()]),
-            "slot_url": reverse("scheduling:slot", args=[slug, date.isoformat()]),
             "poll_ms": POLL_MS,
             "now": _now_label(location),
             "previous": date - dt.timedelta(days=1),

@@ -27,14 +27,23 @@
     form.submit();
   }
 
-  // A free quarter hour of a chair (the day), or a chair's day (the week: the time of day kept).
+  // A free quarter hour of a chair (the day: its chair and time are those of its booking link),
+  // or a chair's day (the week: the time of day kept).
   function freeCell(target) {
-    var cell = target && target.closest ? target.closest("td.free[data-time], td.week-cell") : null;
-    return cell && root.contains(cell) ? cell : null;
+    var cell = target && target.closest ? target.closest("td.free, td.week-cell") : null;
+    if (!cell || !root.contains(cell)) { return null; }
+    return cell.classList.contains("week-cell") || cell.querySelector("a.slot-link") ? cell : null;
+  }
+  function placeOf(cell) {
+    if (cell.classList.contains("week-cell")) {
+      return { date: cell.dataset.date, time: dragged.dataset.time, chair: cell.dataset.chair, back: "week" };
+    }
+    var query = new URL(cell.querySelector("a.slot-link").href).searchParams;
+    return { date: root.dataset.date, time: query.get("time"), chair: query.get("chair"), back: "calendar" };
   }
 
   root.addEventListener("dragstart", function (event) {
-    var link = event.target.closest ? event.target.closest("[data-move-url]") : null;
+    var link = event.target.closest ? event.target.closest("a[data-move-url]") : null;
     if (!link) { return; }
     dragged = link;
     event.dataTransfer.effectAllowed = "move";
@@ -60,13 +69,9 @@
     var cell = freeCell(event.target);
     if (!dragged || !cell) { return; }
     event.preventDefault();
-    post(dragged.dataset.moveUrl, {
-      date: cell.dataset.date || root.dataset.date,
-      time: cell.dataset.time || dragged.dataset.time,
-      chair: cell.dataset.chair,
-      seen: dragged.dataset.seen,
-      back: cell.dataset.date ? "week" : "calendar"
-    });
+    var place = placeOf(cell);
+    place.seen = dragged.dataset.seen;
+    post(dragged.dataset.moveUrl, place);
   });
 
   var etag = null;
