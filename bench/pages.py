@@ -56,6 +56,7 @@ DRAFTERS = 16
 GOAL_RATIO = {
     "day_view": 10,
     "week_view": 10,
+    "patient_page": 5,
     "dashboard": 10,
     "review_queue": 4,
     "intake_summary": 4,
@@ -157,6 +158,8 @@ def main() -> None:
     wrk = _ensure_wrk()
 
     with django_environment(), tempfile.TemporaryDirectory() as scratch:
+        from django.db.models import Count
+
         from accounts.models import Role, User
         from accounts.security import enrol_with_key
         from bench import network
@@ -216,11 +219,22 @@ def main() -> None:
                 )
                 draft = fill_intake(drafter, location_slug="stamford")
                 drafting.append((_signed_in(drafter), f"/intake/{draft.public_id}/pain/"))
+            # The desk's patient page of the patient with the most sessions here.
+            busiest = (
+                Session.objects.filter(location=location)
+                .values("patient_id")
+                .annotate(n=Count("id"))
+                .order_by("-n")
+                .first()
+            )
+            assert busiest is not None
+            patient_uuid = User.objects.get(pk=busiest["patient_id"]).public_id
             today = location.local_today().isoformat()
             pain = "&".join(f"{k}={v}" for k, v in sample_steps()["pain"].items())
             return {
                 "day_view": ([(desk, f"/desk/{location.slug}/day/{today}/")], None),
                 "week_view": ([(desk, f"/desk/{location.slug}/week/{today}/")], None),
+                "patient_page": ([(desk, f"/desk/patients/{patient_uuid}/")], None),
                 "review_queue": (
                     [(clinician, f"/review/?status=approved&location={location.pk}")],
                     None,

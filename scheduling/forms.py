@@ -120,6 +120,31 @@ class MoveForm(forms.Form):
     and_following = forms.BooleanField(
         label="Move the following sessions of the series by as many days", required=False
     )
+    # From the desk's calendar (docs/roles/front-desk.md#the-desks-calendar): the chair dropped
+    # on or chosen (blank: the best fit), where the desk saw the session (scheduling.calendar.
+    # session_version), and where to go back to.
+    chair = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    seen = forms.CharField(required=False, max_length=40)
+    back = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("calendar", "calendar"), ("session", "session"), ("week", "week")],
+    )
+
+
+class SlotForm(forms.Form):
+    """An empty slot of the desk's day calendar: its chair and local start (the query string of
+    the slot page)."""
+
+    chair = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    time = forms.TimeField(required=False, widget=TIME)
+
+
+class BookSlotForm(forms.Form):
+    """Book one session in an empty slot for a patient's approved plan."""
+
+    plan = forms.UUIDField()
+    chair = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    time = forms.TimeField(widget=TIME)
 
 
 class DeclineSeriesForm(forms.Form):

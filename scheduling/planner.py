@@ -327,14 +327,23 @@ class Resources:
             peak = max(peak, load)
         return peak < self.capacity
 
-    def slot(self, date: dt.date, minute: int, shape: PlanShape) -> Slot | None:
-        """The chair and nurse for a start at `minute` on `date`, or None if it cannot be had."""
+    def slot(
+        self, date: dt.date, minute: int, shape: PlanShape, chair: int | None = None
+    ) -> Slot | None:
+        """The chair and nurse for a start at `minute` on `date`, or None if it cannot be had.
+
+        `chair` asks for that chair only (the desk's calendar places a session in the chair it
+        was dropped on); otherwise the best fit of the free ones."""
+        if chair is not None:
+            return self._find_slot(date, minute, shape, chair)
         key = (date, minute, shape.chair_minutes, shape.setup_minutes)
         if key not in self._slot_cache:
             self._slot_cache[key] = self._find_slot(date, minute, shape)
         return self._slot_cache[key]
 
-    def _find_slot(self, date: dt.date, minute: int, shape: PlanShape) -> Slot | None:
+    def _find_slot(
+        self, date: dt.date, minute: int, shape: PlanShape, only_chair: int | None = None
+    ) -> Slot | None:
         day = self.day(date)
         if day is None:
             return None
@@ -355,7 +364,7 @@ class Resources:
         chairs = [
             (self._chair_gap(c, date, start, end, bounds), index, c)
             for index, c in enumerate(self.chairs)
-            if self._chair_free(c, date, start, end)
+            if (only_chair is None or c == only_chair) and self._chair_free(c, date, start, end)
         ]
         if not chairs:
             return None
@@ -388,7 +397,8 @@ class Resources:
                 fits, key=lambda t: (_lost(t[0], start, end, unit), t[0][1] - t[0][0], t[1])
             )
             lost += _lost(nurse_gap, start, end, unit)
-        self._lost[(date, minute, shape.chair_minutes, shape.setup_minutes)] = lost
+        if only_chair is None:
+            self._lost[(date, minute, shape.chair_minutes, shape.setup_minutes)] = lost
         return Slot(date, minute, start, setup_end, end, chair, nurse)
 
     def _chair_gap(

@@ -183,12 +183,25 @@ class InvalidTransition(SchedulingError):
     pass
 
 
+class MovedMeanwhile(SchedulingError):
+    """The session is no longer where the person moving it saw it: another desk (or the
+    patient) moved it since their page was drawn. Nothing was changed; `session` is as it is
+    now (docs/roles/front-desk.md#the-desks-calendar)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        super().__init__("the session was moved meanwhile")  # logs only; the view says more
+
+
 @dataclass(frozen=True)
 class Choice:
     """A start the front desk chose for one session: a local date and time at the location."""
 
     date: dt.date
     time: dt.time
+    # The chair asked for (a session dropped on a chair of the desk's calendar); None: the
+    # planner's best fit.
+    chair_id: int | None = None
 
     @property
     def minute(self) -> int:
@@ -320,7 +333,7 @@ def book_series(
                 choices[0].date,
                 choices[-1].date,
             )
-            slots = [resources.slot(c.date, c.minute, shape) for c in choices]
+            slots = [resources.slot(c.date, c.minute, shape, chair=c.chair_id) for c in choices]
             failed = [number for number, slot in enumerate(slots, start=1) if slot is None]
             if failed:
                 raise BookingConflict(failed)
@@ -379,7 +392,7 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
     resources = planner.load_resources(
         series.location, series.patient_id, choices[0].date, choices[-1].date
     )
-    slots = [resources.slot(c.date, c.minute, shape) for c in choices]
+    slots = [resources.slot(c.date, c.minute, shape, chair=c.chair_id) for c in choices]
     start = max((s.number for s in series.sessions.all()), default=0) + 1
     failed = [start + i for i, slot in enumerate(slots) if slot is None]
     if failed:
@@ -399,6 +412,43 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
     return added
 
 
+def book_one(
+    plan: TreatmentPlan, location: Location, choice: Choice, *, booked_by: User
+) -> Session:
+    """Book one session where the desk clicked on its calendar: the first of a new series (the
+    rest booked later, as `book_series(book_first=1)` does for patients online), or the next of
+    the patient's series booked in part (`book_more`). Checked like every booking: closed days,
+    the chair asked for, nurses, the plan's spacing and span."""
+    series = (
+        Series.objects.filter(plan=plan, status=Series.SeriesStatus.ACTIVE)
+        .select_related("plan", "patient", "location")
+        .first()
+    )
+    if series is None:
+        shape = planner.PlanShape.from_plan(plan)
+        # Only the first is booked; the others stand for the rest of the series at the plan's
+        # least spacing, so that `book_series` checks the plan's shape as for any series.
+        later = [
+            Choice(choice.date + dt.timedelta(days=shape.min_days_between * n), choice.time)
+            for n in range(1, plan.infusions)
+        ]
+        booked = book_series(plan, location, [choice, *later], booked_by=booked_by, book_first=1)
+        return booked.sessions.get()
+    if series.location_id != location.pk:
+        raise SchedulingError(
+            gettext("The patient's series is at %(location)s: book the next session there.")
+            % {"location": series.location.name}
+        )
+    return _book_next(series, choice)
+
+
+@_retried
+def _book_next(series: Series, choice: Choice) -> Session:
+    with transaction.atomic():
+        _lock_locations(series.location, choice.date, choice.date)
+        return book_more(series, [choice])[0]
+
+
 @_retried
 def move_sessions(
     session: Session,
@@ -406,16 +456,23 @@ def move_sessions(
     *,
     and_following: bool = False,
     moved_by: User | None = None,
+    seen: tuple[dt.datetime, int] | None = None,
 ) -> list[Session]:
     """Move one session (or it and every later one, by the same number of days, to the new time
     of day), keeping the plan's spacing; all or nothing. `moved_by` is the patient when they
-    moved it online (shown to the desk); a move by the desk clears it."""
+    moved it online (shown to the desk); a move by the desk clears it.
+
+    `choice.chair_id` places the session itself in that chair (the following ones take the
+    best fit). `seen` is the (start, chair) the person saw: if the session is no longer there,
+    under the lock, the move is refused with MovedMeanwhile."""
     with transaction.atomic():
         # The dates concerned decide which locations to lock; they are read before the locks
         # and the session is read again under them.
         current = Session.objects.select_related("location", "series").get(pk=session.pk)
         location = _lock_locations(current.location, *_move_dates(current, choice.date))
         session = Session.objects.select_for_update().get(pk=session.pk)
+        if seen is not None and (session.starts_at, session.chair_id) != seen:
+            raise MovedMeanwhile(session)
         if session.status not in UPCOMING_STATUSES:
             raise InvalidTransition(gettext("Only booked or confirmed sessions can be moved."))
         series = session.series
@@ -437,7 +494,12 @@ def move_sessions(
         resources = planner.load_resources(
             location, series.patient_id, first, last, exclude=[s.pk for s in moving]
         )
-        slots = {pk: resources.slot(day, choice.minute, shape) for pk, day in targets.items()}
+        slots = {
+            pk: resources.slot(
+                day, choice.minute, shape, chair=choice.chair_id if pk == session.pk else None
+            )
+            for pk, day in targets.items()
+        }
         failed = [s.number for s in moving if slots[s.pk] is None]
         if failed:
             raise BookingConflict(failed)

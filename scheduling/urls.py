@@ -3,7 +3,15 @@ from __future__ import annotations
 from django.urls import path
 
 from scheduling import patient_page, roster
-from scheduling.views import desk, links, patient, self_service, settings, worklist
+from scheduling.views import (
+    desk,
+    desk_calendar,
+    links,
+    patient,
+    self_service,
+    settings,
+    worklist,
+)
 
 app_name = "scheduling"
 
@@ -18,6 +26,7 @@ urlpatterns = [
     path("desk/series/<uuid:public_id>/", desk.series_detail, name="series"),
     path("desk/series/<uuid:public_id>/confirm/", desk.confirm_series, name="confirm_series"),
     path("desk/series/<uuid:public_id>/decline/", desk.decline_series, name="decline_series"),
+    path("desk/sessions/<uuid:public_id>/", desk_calendar.session_actions, name="session"),
     path("desk/sessions/<uuid:public_id>/move/", desk.move, name="move"),
     path("desk/sessions/<uuid:public_id>/cancel/", desk.cancel, name="cancel"),
     path("desk/sessions/<uuid:public_id>/waitlist/", desk.join_waitlist, name="waitlist"),
@@ -39,10 +48,22 @@ urlpatterns = [
         name="review_task_assign",
     ),
     path("review/tasks/<uuid:public_id>/done/", worklist.review_task_done, name="review_task_done"),
-    path("desk/<slug:slug>/day/", desk.day_view, name="day_today"),
-    path("desk/<slug:slug>/day/<str:day>/", desk.day_view, name="day"),
-    path("desk/<slug:slug>/week/", desk.week_view, name="week_today"),
-    path("desk/<slug:slug>/week/<str:day>/", desk.week_view, name="week"),
+    path("desk/<slug:slug>/day/", desk_calendar.day_view, name="day_today"),
+    path("desk/<slug:slug>/day/<str:day>/", desk_calendar.day_view, name="day"),
+    path(
+        "desk/<slug:slug>/day/<str:day>/version/",
+        desk_calendar.day_version,
+        name="day_version",
+    ),
+    path("desk/<slug:slug>/day/<str:day>/slot/", desk_calendar.slot, name="slot"),
+    path("desk/<slug:slug>/day/<str:day>/book/", desk_calendar.book_slot, name="book_slot"),
+    path("desk/<slug:slug>/week/", desk_calendar.week_view, name="week_today"),
+    path("desk/<slug:slug>/week/<str:day>/", desk_calendar.week_view, name="week"),
+    path(
+        "desk/<slug:slug>/week/<str:day>/version/",
+        desk_calendar.week_version,
+        name="week_version",
+    ),
     path("sessions/", patient.my_sessions, name="my_sessions"),
     path("sessions/calendar/", patient.reset_feed, name="reset_feed"),
     path("sessions/<uuid:public_id>/confirm/", patient.confirm_mine, name="confirm_mine"),

@@ -86,6 +86,13 @@ MATRIX = {
     "scheduling:day": ("get", "location_day", staff_page(*DESK)),
     "scheduling:week_today": ("get", "location", staff_page(*DESK)),
     "scheduling:week": ("get", "location_day", staff_page(*DESK)),
+    # The desk's calendar (docs/roles/front-desk.md#the-desks-calendar): a session's actions,
+    # an empty slot (its booking is POST only), the versions the pages poll.
+    "scheduling:session": ("get", "session", staff_page(*DESK)),
+    "scheduling:slot": ("get", "location_day", staff_page(*DESK)),
+    "scheduling:book_slot": ("get", "location_day", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "scheduling:day_version": ("get", "location_day", staff_page(*DESK)),
+    "scheduling:week_version": ("get", "location_day", staff_page(*DESK)),
     "scheduling:failed_messages": ("get", None, staff_page(*DESK)),
     "scheduling:patient_home": ("get", None, patient_page(False)),
     "messaging:reminder_rules": ("get", "location", staff_page(Role.CLINIC_ADMIN)),

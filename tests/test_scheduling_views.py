@@ -72,9 +72,9 @@ def test_the_day_view_costs_the_same_queries_with_one_or_many_sessions(clinic, l
 def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses_load(
     clinic, login
 ):
-    """The grid's markup is written in Python (scheduling.views.desk._day_rows): each session is one
-    cell spanning its quarter hours, at the location's local time, and each nurse's column
-    counts the patients in their care, with S while one is being set up."""
+    """The grid is drawn by its template from scheduling.calendar.day_calendar's blocks: each
+    session is one cell spanning its quarter hours, at the location's local time, and each
+    nurse's column counts the patients in their care, with S while one is being set up."""
     session = _book(clinic, 0, dt.time(9))
     desk = login(UserFactory.create(role=Role.FRONT_DESK))
     html = desk.get(reverse("scheduling:day", args=["stamford", MONDAY.isoformat()])).content
@@ -83,22 +83,25 @@ def test_the_day_grid_draws_each_session_once_at_its_local_time_with_each_nurses
     chairs, nurses = clinic.chairs.filter(is_active=True).count(), 4
     quarter_hours = -(-(session.ends_at - session.starts_at) // dt.timedelta(minutes=15))
 
-    assert html.count('class="booked status-booked"') == 1
-    assert f'<td rowspan="{quarter_hours}" class="booked status-booked">' in html
+    assert html.count('class="block status-booked"') == 1
+    assert f'<td rowspan="{quarter_hours}" class="block status-booked"' in html
     start = session.starts_at.astimezone(zone)
     end = session.ends_at.astimezone(zone)
-    assert f"{start:%H:%M}-{end:%H:%M} · #1 · {session.nurse.first_name} · Booked" in html
+    assert f"{start:%H:%M}–{end:%H:%M} · 1/1 · {session.nurse.first_name}" in html
+    assert '<span class="status-label">Booked</span>' in html
     assert f'<th scope="row" class="time">{start:%H:%M}</th>' in html
     rows = re.findall(r'<th scope="row" class="time">(\d\d:\d\d)</th>(.*?)</tr>', html, re.S)
     by_time = dict(rows)
-    # The row where the session starts: the nurse sets it up; later rows: monitoring.
-    assert '<td class="nurse-load load-1">1 S</td>' in by_time[f"{start:%H:%M}"]
-    later = (start + dt.timedelta(minutes=30)).strftime("%H:%M")
-    assert '<td class="nurse-load load-1">1</td>' in by_time[later]
-    # Every row has a cell per chair and nurse, less the chair the session covers below its start.
+    # The row where the session starts: the nurse sets it up; the rows after: monitoring, one
+    # cell spanning them while the load stays the same.
+    assert '<td rowspan="1" class="nurse-load load-1">1 S</td>' in by_time[f"{start:%H:%M}"]
+    after = (start + dt.timedelta(minutes=15)).strftime("%H:%M")
+    assert f'<td rowspan="{quarter_hours - 1}" class="nurse-load load-1">1</td>' in by_time[after]
+    # Every row has a cell per chair, less the chair the session covers below its start.
     for time, cells in rows:
-        expected = chairs + nurses - (1 if start < _at(zone, time) < end else 0)
-        assert cells.count("<td") == expected, time
+        chair_cells = cells.count('<td class="free">') + cells.count('class="block ')
+        assert chair_cells == chairs - (1 if start < _at(zone, time) < end else 0), time
+    assert nurses == len(re.findall(r'<th scope="col" class="nurse-col">', html))
 
 
 def _at(zone, hhmm: str) -> dt.datetime:
@@ -114,7 +117,10 @@ def test_the_week_view_lists_each_days_sessions_in_constant_queries(clinic, logi
         _book(clinic, n, time)
     many, _ = _count(desk, url)
 
-    assert "09:00 Chair 1: Avery Testperson" in html
+    block = re.search(r'<a class="week-block status-booked".*?</a>', html, re.S)
+    assert block is not None
+    assert "09:00–" in block.group() and "Avery Testperson" in block.group()
+    assert '<span class="status-label">Booked</span>' in block.group()
     assert one == many
 
 

@@ -1,26 +1,21 @@
 """The front desk's pages: the start page, search, planning and booking a series, a series and
-its sessions, the day and week grids, messages that could not be sent."""
+its sessions (their moves, cancellations and check-ins, from the series page or the calendar:
+scheduling.views.desk_calendar), messages that could not be sent."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import math
 import re
 from collections import defaultdict
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import patients_visible_to
@@ -28,19 +23,20 @@ from accounts.models import User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from audit.models import AuditEvent
-from clinic.querystrings import day_in_range, query_form
+from clinic.querystrings import query_form
 from intake import services as intake_services
 from intake.models import UrgentFlag
-from locations.models import Location, NurseShift, Opening
+from locations.models import Location
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import access, planner, services
+from scheduling import access, calendar, planner, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
     DeclineSeriesForm,
     MoveForm,
+    PatientQuery,
     PlanRequestForm,
     SearchForm,
     UndoCheckInForm,
@@ -58,9 +54,6 @@ from scheduling.models import (
 )
 from scheduling.views.responses import cancel_confirmation
 from scheduling.views.roles import desk_only
-
-SLOT = dt.timedelta(minutes=15)
-
 
 # Messages that will never go (a move or cancellation replaced them, or a rule skipped them).
 FOLDED_MESSAGES = (MessageStatus.CANCELLED, MessageStatus.SKIPPED)
@@ -106,34 +99,40 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
     form = SearchForm(request.POST if request.method == "POST" else None)
     patients: list[User] = []
     if query := form.query():
-        if query.date_of_birth:
-            terms = Q(patient_profile__date_of_birth=query.date_of_birth)
-        elif query.phone_digits:
-            # Phones are stored as +1XXXXXXXXXX: "(949) 555-0123" is searched by its digits.
-            terms = Q(patient_profile__mobile_phone__contains=query.phone_digits)
-        else:
-            terms = Q()
-        for word in query.words:
-            # Fernandez finds Fernández, and fernández finds FERNANDEZ (PostgreSQL's unaccent).
-            digits = re.sub(r"\D", "", word)
-            terms &= (
-                Q(first_name__unaccent__icontains=word)
-                | Q(last_name__unaccent__icontains=word)
-                | Q(email__icontains=word)
-                | (
-                    Q(patient_profile__mobile_phone__contains=digits)
-                    if len(digits) >= 4
-                    else Q(pk=None)
-                )
-            )
         patients = list(
             patients_visible_to(request.user)
-            .filter(terms)
+            .filter(patient_terms(query))
             .select_related("patient_profile")
             .prefetch_related("series__location")
             .order_by("last_name", "first_name")[:50]
         )
     return render(request, "scheduling/search.html", {"form": form, "patients": patients})
+
+
+def patient_terms(query: PatientQuery) -> Q:
+    """The patients a search means: by date of birth, phone digits, or words of a name or an
+    email (docs/roles/front-desk.md#finding-a-patient)."""
+    if query.date_of_birth:
+        terms = Q(patient_profile__date_of_birth=query.date_of_birth)
+    elif query.phone_digits:
+        # Phones are stored as +1XXXXXXXXXX: "(949) 555-0123" is searched by its digits.
+        terms = Q(patient_profile__mobile_phone__contains=query.phone_digits)
+    else:
+        terms = Q()
+    for word in query.words:
+        # Fernandez finds Fernández, and fernández finds FERNANDEZ (PostgreSQL's unaccent).
+        digits = re.sub(r"\D", "", word)
+        terms &= (
+            Q(first_name__unaccent__icontains=word)
+            | Q(last_name__unaccent__icontains=word)
+            | Q(email__icontains=word)
+            | (
+                Q(patient_profile__mobile_phone__contains=digits)
+                if len(digits) >= 4
+                else Q(pk=None)
+            )
+        )
+    return terms
 
 
 def _initial_request(plan: TreatmentPlan) -> dict[str, Any]:
@@ -279,19 +278,71 @@ def _back_to_series(session: Session) -> HttpResponse:
     return redirect("scheduling:series", public_id=session.series.public_id)
 
 
+def _back(request: AuthenticatedRequest, session: Session) -> HttpResponse:
+    """Back to the desk's calendar of the session's day (or week) when the action came from
+    there (`back=calendar`, `session` or `week`), else to the series page."""
+    back = request.POST.get("back")
+    if back in ("calendar", "session", "week"):
+        day = session.local_start().date().isoformat()
+        view = "scheduling:week" if back == "week" else "scheduling:day"
+        return redirect(view, slug=session.location.slug, day=day)
+    return _back_to_series(session)
+
+
+def _last_mover(session: Session) -> str:
+    """Who made the session's last move, as the desk reads it: the patient online, or the staff
+    member whose move the audit log holds."""
+    if session.moved_by_id is not None and session.moved_by_id == session.patient_id:
+        return "the patient"
+    event = (
+        AuditEvent.objects.filter(
+            record_type="session", record_id=str(session.public_id), detail__startswith="moved"
+        )
+        .order_by("-at")
+        .first()
+    )
+    actor = User.objects.filter(pk=event.actor_id).first() if event and event.actor_id else None
+    return actor.get_full_name() or actor.email if actor else "someone else"
+
+
+def _where(session: Session) -> str:
+    start = session.local_start()
+    return f"{start:%a} {start.day} {start:%b} {start:%H:%M} {start:%Z}, {session.chair.name}"
+
+
 @desk_only
 @require_POST
 def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """Move a session from the series page, or from the desk's calendar (dropped on a chair
+    and time, or the move form of its actions): the same service, rules and messages."""
     session = access.get_session_for(request, public_id)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a date and a time to move to.")
-        return _back_to_series(session)
-    choice = services.Choice(form.cleaned_data["date"], form.cleaned_data["time"])
+        return _back(request, session)
+    data = form.cleaned_data
+    chair = data["chair"]
+    if chair is not None and not session.location.chairs.filter(pk=chair, is_active=True).exists():
+        messages.error(request, "Choose a chair of this location; nothing was changed.")
+        return _back(request, session)
+    seen = calendar.parse_version(data["seen"]) if data["seen"] else None
+    if data["seen"] and seen is None:
+        messages.error(request, "Reload the calendar and try again; nothing was changed.")
+        return _back(request, session)
+    choice = services.Choice(data["date"], data["time"], chair_id=chair)
+    moved: list[Session] = []
     try:
         moved = services.move_sessions(
-            session, choice, and_following=form.cleaned_data["and_following"]
+            session, choice, and_following=data["and_following"], seen=seen
         )
+    except services.MovedMeanwhile as meanwhile:
+        now = Session.objects.select_related("chair", "location").get(pk=meanwhile.session.pk)
+        messages.error(
+            request,
+            f"This session was moved by {_last_mover(now)} to {_where(now)} while you were "
+            "looking. Nothing was changed; the calendar shows it where it is now.",
+        )
+        return _back(request, now)
     except services.BookingConflict as conflict:
         why = (
             ""
@@ -305,8 +356,21 @@ def move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     except services.SchedulingError as error:
         messages.error(request, str(error))
     else:
+        for each in moved:
+            audit.record(
+                request,
+                "update",
+                "session",
+                each.public_id,
+                each.patient_id,
+                f"moved to {each.starts_at:%Y-%m-%d %H:%M} UTC, chair {each.chair_id}",
+            )
         messages.success(request, f"Moved {len(moved)} session{'s' if len(moved) > 1 else ''}.")
-    return _back_to_series(session)
+        session.refresh_from_db(fields=["starts_at", "chair"])
+    if data["back"] == "session" and not moved:
+        # Refused from the move form of the session's actions: the form again, with the reason.
+        return redirect("scheduling:session", public_id=session.public_id)
+    return _back(request, session)
 
 
 @desk_only
@@ -337,7 +401,7 @@ def cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             f"Cancelled {len(cancelled)} session(s)"
             + (f", {late} of them late (within 24 hours)." if late else "."),
         )
-    return _back_to_series(session)
+    return _back(request, session)
 
 
 @desk_only
@@ -363,7 +427,7 @@ def transition(request: AuthenticatedRequest, public_id: UUID, action: str) -> H
             f"{done} (was {was})",
         )
         messages.success(request, f"Session {session.number}: {done}.")
-    return _back_to_series(session)
+    return _back(request, session)
 
 
 def _status_before_check_in(session: Session) -> str:
@@ -391,12 +455,12 @@ def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
     form = UndoCheckInForm(request.POST)
     if not form.is_valid():
         messages.error(request, str(form.errors["reason"][0]))
-        return _back_to_series(session)
+        return _back(request, session)
     try:
         services.undo_check_in(session, back_to=_status_before_check_in(session))
     except services.InvalidTransition as error:
         messages.error(request, str(error))
-        return _back_to_series(session)
+        return _back(request, session)
     audit.record(
         request,
         "update",
@@ -410,7 +474,7 @@ def undo_check_in(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
         f"Session {session.number}: check-in undone; it is "
         f"{session.get_status_display().lower()} again.",
     )
-    return _back_to_series(session)
+    return _back(request, session)
 
 
 @desk_only
@@ -439,222 +503,6 @@ def accept_offer(request: AuthenticatedRequest, hold_id: int) -> HttpResponse:
         return redirect("scheduling:desk")
     messages.success(request, "The offered slot is booked.")
     return _back_to_series(session)
-
-
-def _location_or_404(slug: str) -> Location:
-    return get_object_or_404(Location, slug=slug, is_active=True)
-
-
-@desk_only
-def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
-    """Chairs as columns and 15-minute rows; each nurse's load per row at the side."""
-    location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_today()
-    grid = _day_grid(location, date)
-    return render(
-        request,
-        "scheduling/day.html",
-        {
-            "location": location,
-            "date": date,
-            "grid": grid,
-            "previous": date - dt.timedelta(days=1),
-            "next": date + dt.timedelta(days=1),
-            "week_start": date - dt.timedelta(days=date.weekday()),
-        },
-    )
-
-
-def _day_grid(location: Location, date: dt.date) -> str:
-    start, end = location.day_bounds(date)
-    chairs = list(location.chairs.filter(is_active=True))
-    sessions = list(
-        Session.objects.active()
-        .at(location)
-        .overlapping(start, end)
-        .select_related("patient", "nurse")
-        .only(*DAY_GRID_FIELDS)
-    )
-    shifts = list(
-        NurseShift.objects.filter(location=location, starts_at__lt=end, ends_at__gt=start)
-        .select_related("nurse")
-        .order_by("nurse__first_name", "nurse_id")
-    )
-    hours = location.hours_on(date)
-    opens, closes = _grid_span(location, date, hours, sessions)
-    nurses = list({shift.nurse_id: shift.nurse for shift in shifts}.values())
-    return render_to_string(
-        "scheduling/_day_grid.html",
-        {
-            "location": location,
-            "open": hours is not None,
-            "chairs": chairs,
-            "nurses": nurses,
-            "rows": _day_rows(opens, closes, chairs, sessions, nurses, location.zone),
-            "sessions": sessions,
-        },
-    )
-
-
-def _grid_span(
-    location: Location, date: dt.date, hours: Opening | None, sessions: list[Session]
-) -> tuple[dt.datetime, dt.datetime]:
-    """The rows to draw: the opening hours, widened to every session of the day, so that a
-    session booked before its hours changed or a closure was declared is never hidden. A closed
-    day without sessions has no rows."""
-    midnight, next_midnight = location.day_bounds(date)
-    starts = [s.starts_at for s in sessions] + ([hours.opens] if hours else [])
-    ends = [s.ends_at for s in sessions] + ([hours.closes] if hours else [])
-    if not starts:
-        return midnight, midnight
-    first = max(min(starts), midnight).astimezone(location.zone)
-    # Rows fall on the quarter hours of the local clock.
-    first = first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)
-    return first, min(max(ends), next_midnight)
-
-
-# What the day grid reads of a session and its people: whole rows of three tables for a hundred
-# sessions cost more than the query itself.
-DAY_GRID_FIELDS = [
-    "chair_id",
-    "nurse_id",
-    "patient_id",
-    "starts_at",
-    "setup_ends_at",
-    "ends_at",
-    "status",
-    "number",
-    "patient__first_name",
-    "patient__last_name",
-    "nurse__first_name",
-    "nurse__last_name",
-]
-
-
-FREE_CELL = SafeString('<td class="free"></td>')
-
-
-@functools.cache
-def _load_cell(count: int, setting_up: bool) -> SafeString:
-    """A nurse's load at one row: how many patients in their care, S while setting one up."""
-    text = f"{count} S" if count and setting_up else str(count) if count else ""
-    return format_html('<td class="nurse-load load-{}">{}</td>', count, text)
-
-
-def _day_rows(
-    opens: dt.datetime,
-    closes: dt.datetime,
-    chairs: list[Any],
-    sessions: list[Session],
-    nurses: list[User],
-    zone: ZoneInfo,
-) -> list[dict[str, str]]:
-    """The grid's rows, each its time and its cells' markup: a day at a busy location is over a
-    thousand cells, and writing them here (escaped by format_html) costs a fraction of a
-    template loop over them.
-
-    Instants are compared as POSIX seconds: comparing aware datetimes of two zones converts
-    both on every comparison, and a day's grid makes thousands of them.
-    """
-    slot = SLOT.total_seconds()
-    by_chair: dict[int, list[tuple[float, float, Session]]] = defaultdict(list)
-    by_nurse: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
-    for session in sessions:
-        starts, ends = session.starts_at.timestamp(), session.ends_at.timestamp()
-        by_chair[session.chair_id].append((starts, ends, session))
-        by_nurse[session.nurse_id].append((starts, session.setup_ends_at.timestamp(), ends))
-    rows = []
-    moment, last = opens.timestamp(), closes.timestamp()
-    while moment < last:
-        cells: list[SafeString] = []
-        for chair in chairs:
-            here = next((t for t in by_chair[chair.pk] if t[0] <= moment < t[1]), None)
-            if here is None:
-                cells.append(FREE_CELL)
-            elif here[0] > moment - slot:
-                starts, ends, session = here
-                cells.append(
-                    format_html(
-                        '<td rowspan="{}" class="booked status-{}"><strong>{}</strong><br>'
-                        '<span class="small">{}-{} · #{} · {} · {}</span></td>',
-                        max(1, math.ceil((ends - moment) / slot)),
-                        session.status,
-                        session.patient.get_full_name(),
-                        f"{session.starts_at.astimezone(zone):%H:%M}",
-                        f"{session.ends_at.astimezone(zone):%H:%M}",
-                        session.number,
-                        session.nurse.get_short_name(),
-                        session.get_status_display(),
-                    )
-                )
-            # A cell covered by a session starting above it is drawn by that cell's rowspan.
-        for nurse in nurses:
-            mine = [t for t in by_nurse[nurse.pk] if t[0] <= moment < t[2]]
-            cells.append(_load_cell(len(mine), any(t[0] <= moment < t[1] for t in mine)))
-        local = dt.datetime.fromtimestamp(moment, zone)
-        rows.append({"time": f"{local:%H:%M}", "cells": SafeString("".join(cells))})
-        moment += slot
-    return rows
-
-
-def _parse_day(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
-    if not day_in_range(day):  # the links to the day or week either side must exist
-        raise Http404
-    return day
-
-
-@desk_only
-def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
-    location = _location_or_404(slug)
-    date = _parse_day(day) or location.local_today()
-    monday = date - dt.timedelta(days=date.weekday())
-    grid = _week_grid(location, monday)
-    return render(
-        request,
-        "scheduling/week.html",
-        {
-            "location": location,
-            "monday": monday,
-            "grid": grid,
-            "previous": monday - dt.timedelta(days=7),
-            "next": monday + dt.timedelta(days=7),
-        },
-    )
-
-
-def _week_grid(location: Location, monday: dt.date) -> str:
-    """Each day's sessions as one line of text (local start, chair, patient). Only those columns
-    are read, and the lines are formatted here: a busy week is hundreds of sessions."""
-    start, _ = location.day_bounds(monday)
-    _, end = location.day_bounds(monday + dt.timedelta(days=6))
-    rows = (
-        Session.objects.active()
-        .at(location)
-        .overlapping(start, end)
-        .order_by("starts_at")
-        .values_list("starts_at", "chair__name", "patient__first_name", "patient__last_name")
-    )
-    days: dict[dt.date, list[str]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
-    for starts_at, chair, first_name, last_name in rows:
-        local = starts_at.astimezone(location.zone)
-        name = f"{first_name} {last_name}".strip()
-        days.setdefault(local.date(), []).append(f"{local:%H:%M} {chair}: {name}")
-    return render_to_string(
-        "scheduling/_week_grid.html",
-        {
-            "location": location,
-            "days": [
-                {"date": d, "sessions": items, "count": len(items)} for d, items in days.items()
-            ],
-            "chairs": location.chairs.filter(is_active=True).count(),
-        },
-    )
 
 
 @desk_only
