@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("fhir.urls")),
     path("", include((scheduling_patterns, scheduling_urls.app_name))),
     path("", include("outcomes.urls")),
+    path("", include("paperwork.urls")),
     path("", include("accounts.urls")),
 ]
 
