@@ -438,11 +438,11 @@ def retry_due(due: EstimateDue) -> Estimate | None:
     """Try again to issue what is owed (after the prices or identities were set)."""
     if due.series_id is not None:
         return on_series_changed(due.series) if due.series else None
-    return request_estimate(due.patient)
+    return request_estimate(due.patient, owed=due)
 
 
 @transaction.atomic
-def request_estimate(patient: User) -> Estimate | None:
+def request_estimate(patient: User, *, owed: EstimateDue | None = None) -> Estimate | None:
     """The patient asks for an estimate (45 CFR 149.610(b)(1)(iii)): the current one of their
     booked series is reissued if anything changed, else it stands and is sent again; with no
     series booked, one is issued from the active plan. Owed within 3 business days."""
@@ -471,7 +471,7 @@ def request_estimate(patient: User) -> Estimate | None:
     location = _location_of(patient)
     if location is None:
         return None
-    due = EstimateDue.objects.create(
+    due = owed or EstimateDue.objects.create(
         patient=patient,
         location=location,
         reason=Reason.REQUESTED,
