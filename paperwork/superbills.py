@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.models import PatientProfile, User
@@ -120,7 +121,7 @@ def parse_period(patient: User, text: str) -> Period:
             if session is not None:
                 day = session.starts_at.astimezone(session.location.zone).date()
                 return Period("session", day, day, session)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, ValidationError):
         pass
     raise BadPeriod(_("Choose a session, a month or a year."))
 

@@ -102,7 +102,7 @@ def estimate_page(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @require_GET
 def estimate_pdf(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     estimate = _estimate_or_404(request, public_id)
-    audit.record(request, "download", "estimate", estimate.public_id, estimate.patient_id)
+    audit.record(request, "read", "estimate", estimate.public_id, estimate.patient_id, "pdf")
     return _pdf(documents.estimate_pdf(estimate), f"{estimate.reference}.pdf")
 
 
@@ -111,14 +111,16 @@ def estimate_pdf(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     estimate = _estimate_or_404(request, public_id)
     if estimates.acknowledge(estimate):
-        audit.record(request, "acknowledge", "estimate", estimate.public_id, estimate.patient_id)
+        audit.record(
+            request, "update", "estimate", estimate.public_id, estimate.patient_id, "acknowledged"
+        )
     messages.success(request, _("Thank you: we have noted that you received this estimate."))
     return redirect("paperwork:estimate", public_id=estimate.public_id)
 
 
 def _requested(request: AuthenticatedRequest, patient: User) -> Estimate | None:
     estimate = estimates.request_estimate(patient)
-    audit.record(request, "request", "estimate", patient.public_id, patient.pk)
+    audit.record(request, "create", "estimate", patient.public_id, patient.pk, "requested")
     if estimate is not None:
         messages.success(request, _("Your Good Faith Estimate is ready; we have emailed you too."))
     else:
