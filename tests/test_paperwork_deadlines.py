@@ -85,13 +85,9 @@ def test_a_request_is_due_within_three_business_days(location):
 
 def test_a_reissue_is_due_no_later_than_the_business_day_before_the_service(location):
     # Changed Friday 20 Nov for a service on Monday 23: due that Friday.
-    assert deadlines.due_after_change(location, D(2026, 11, 20), D(2026, 11, 23)) == D(
-        2026, 11, 20
-    )
+    assert deadlines.due_after_change(location, D(2026, 11, 20), D(2026, 11, 23)) == D(2026, 11, 20)
     # Changed Monday 16 Nov for a service on 1 Dec: one business day after.
-    assert deadlines.due_after_change(location, D(2026, 11, 16), D(2026, 12, 1)) == D(
-        2026, 11, 17
-    )
+    assert deadlines.due_after_change(location, D(2026, 11, 16), D(2026, 12, 1)) == D(2026, 11, 17)
 
 
 def test_the_desk_sees_an_owed_estimate_as_its_deadline_nears_and_then_it_is_issued(location):

@@ -77,7 +77,7 @@ def test_an_npi_is_checked_with_the_luhn_digit_over_the_80840_prefix():
 
 
 def test_booking_a_self_pay_series_issues_its_estimate_from_the_price_list():
-    plan, series, first = _book()
+    _plan, series, first = _book()
 
     estimate = Estimate.objects.get(series=series)
     assert estimate.total == Money(EACH * 2)
@@ -145,7 +145,7 @@ def test_the_pdf_holds_every_element_the_rule_asks_for_and_is_stored_with_its_ha
 
 
 def test_a_change_of_scope_issues_a_new_estimate_and_keeps_the_old_one():
-    plan, series, first = _book()
+    _plan, series, first = _book()
     old = Estimate.objects.get(series=series)
     old_content = dict(old.content)
     second = series.sessions.get(number=2)
@@ -162,13 +162,13 @@ def test_a_change_of_scope_issues_a_new_estimate_and_keeps_the_old_one():
 
 
 def test_a_change_that_leaves_the_scope_alone_issues_nothing():
-    plan, series, first = _book()
+    _plan, series, _first = _book()
     estimates.on_series_changed(series)
     assert Estimate.objects.filter(series=series).count() == 1
 
 
 def test_a_spanish_reader_gets_the_estimate_in_spanish():
-    plan, series, first = _book(language="es")
+    _plan, series, _first = _book(language="es")
     estimate = Estimate.objects.get(series=series)
     assert estimate.language == "es"
 
@@ -177,13 +177,14 @@ def test_a_spanish_reader_gets_the_estimate_in_spanish():
     assert "Estimación de buena fe" in text
     assert "no es una factura" in text
     assert "M79.7" in text and "$1,050.00" in text
-    assert pypdf.PdfReader(io.BytesIO(documents.estimate_pdf(estimate))).trailer["/Root"][
-        "/Lang"
-    ] == "es"
+    assert (
+        pypdf.PdfReader(io.BytesIO(documents.estimate_pdf(estimate))).trailer["/Root"]["/Lang"]
+        == "es"
+    )
 
 
 def test_without_prices_the_estimate_stays_owed_with_the_reason():
-    plan, series, first = _book(billing=False)
+    _plan, series, _first = _book(billing=False)
     assert not Estimate.objects.filter(series=series).exists()
     due = EstimateDue.objects.get(series=series)
     assert due.estimate is None and "identity" in due.problem
@@ -192,32 +193,37 @@ def test_without_prices_the_estimate_stays_owed_with_the_reason():
 
 
 def test_the_database_refuses_to_change_or_delete_an_issued_estimate():
-    plan, series, first = _book()
+    _plan, series, _first = _book()
     estimate = Estimate.objects.get(series=series)
     for statement in [
         "UPDATE paperwork_estimate SET total_amount = 1 WHERE id = %s",
         "UPDATE paperwork_estimate SET content = '{}'::jsonb WHERE id = %s",
         "DELETE FROM paperwork_estimate WHERE id = %s",
     ]:
-        with pytest.raises(DatabaseError, match="Good Faith Estimate"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(statement, [estimate.pk])
+        with (
+            pytest.raises(DatabaseError, match="Good Faith Estimate"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [estimate.pk])
     # The one-way marks are set once.
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE paperwork_estimate SET acknowledged_at = now() WHERE id = %s", [estimate.pk]
         )
-    with pytest.raises(DatabaseError, match="set once"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE paperwork_estimate SET acknowledged_at = NULL WHERE id = %s",
-                [estimate.pk],
-            )
+    with (
+        pytest.raises(DatabaseError, match="set once"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE paperwork_estimate SET acknowledged_at = NULL WHERE id = %s", [estimate.pk]
+        )
     assert Estimate.objects.get(pk=estimate.pk).total_amount == EACH * 2
 
 
 def test_a_bill_reaching_the_estimate_plus_400_dollars_is_flagged():
-    plan, series, first = _book()
+    plan, series, _first = _book()
     total = EACH * 2
     assert not estimates.over_estimate(series, Money(total + 399_99))
     assert estimates.over_estimate(series, Money(total + 400_00))
@@ -226,7 +232,7 @@ def test_a_bill_reaching_the_estimate_plus_400_dollars_is_flagged():
 
 
 def test_diagnosis_codes_are_suggested_from_the_indications():
-    plan, series, first = _book()
+    plan, _series, _first = _book()
     codes = list(PlanDiagnosis.objects.filter(plan=plan).values_list("code", flat=True))
     # The plan says fibromyalgia; the sample intake adds depression.
     assert codes[0] == "M79.7" and "F32.9" in codes

@@ -93,7 +93,7 @@ def charted():
 
 
 def test_an_unsigned_chart_is_never_billed(charted):
-    plan, signed, unsigned = charted
+    plan, _signed, unsigned = charted
     for text in ("month:2026-03", "year:2026", f"session:{unsigned.public_id}"):
         bill = superbills.build(plan.patient, superbills.parse_period(plan.patient, text))
         assert {line.on for line in bill.lines} <= {dt.date(2026, 3, 2)}
@@ -104,7 +104,7 @@ def test_an_unsigned_chart_is_never_billed(charted):
 
 
 def test_the_patient_downloads_the_superbill_in_spanish(charted, login):
-    plan, signed, unsigned = charted
+    plan, _signed, _unsigned = charted
     PatientProfile.objects.filter(user=plan.patient).update(preferred_language="es")
     client = login(plan.patient)
     response = client.get(
@@ -118,7 +118,7 @@ def test_the_patient_downloads_the_superbill_in_spanish(charted, login):
 
 
 def test_a_bad_period_gets_a_clear_message_not_an_error(charted, login):
-    plan, signed, unsigned = charted
+    plan, _signed, _unsigned = charted
     client = login(plan.patient)
     for period in ("month:2026-13", "year:abc", "session:not-a-uuid", "", "week:1"):
         response = client.get(reverse("paperwork:superbill"), {"period": period})
@@ -127,7 +127,7 @@ def test_a_bad_period_gets_a_clear_message_not_an_error(charted, login):
 
 
 def test_the_desk_downloads_a_patients_superbill(charted, login):
-    plan, signed, unsigned = charted
+    plan, _signed, _unsigned = charted
     desk = UserFactory.create(role=Role.FRONT_DESK)
     response = login(desk).get(
         reverse("paperwork:superbill_for", args=[plan.patient.public_id]),
@@ -173,8 +173,7 @@ def test_another_patient_finds_nothing(login):
     client = login(other)
     assert client.get(reverse("paperwork:estimate", args=[estimate.public_id])).status_code == 404
     assert (
-        client.get(reverse("paperwork:estimate_pdf", args=[estimate.public_id])).status_code
-        == 404
+        client.get(reverse("paperwork:estimate_pdf", args=[estimate.public_id])).status_code == 404
     )
 
 
