@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('worklist', '0003_closed_day_tasks'),
+        ("worklist", "0003_closed_day_tasks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='task',
-            name='cause',
-            field=models.CharField(choices=[('urgent_flag', 'Urgent safety flag (PHQ-9 item 9)'), ('series_ended', 'Series over, nothing booked next'), ('unclear_reply', 'Unclear reply by text'), ('reschedule_request', 'Asked by text to reschedule'), ('undelivered_text', 'Text not delivered'), ('message_failed', 'Message could not be sent'), ('self_booked', 'Series booked online, to confirm'), ('closed_day', 'Sessions booked on a day now closed'), ('estimate_due', 'Good Faith Estimate not yet given')], max_length=30),
+            model_name="task",
+            name="cause",
+            field=models.CharField(
+                choices=[
+                    ("urgent_flag", "Urgent safety flag (PHQ-9 item 9)"),
+                    ("series_ended", "Series over, nothing booked next"),
+                    ("unclear_reply", "Unclear reply by text"),
+                    ("reschedule_request", "Asked by text to reschedule"),
+                    ("undelivered_text", "Text not delivered"),
+                    ("message_failed", "Message could not be sent"),
+                    ("self_booked", "Series booked online, to confirm"),
+                    ("closed_day", "Sessions booked on a day now closed"),
+                    ("estimate_due", "Good Faith Estimate not yet given"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
