@@ -57,3 +57,39 @@ def add_prices(location: Location, *, since: dt.datetime | None = None) -> None:
             position=position,
             valid_from=since,
         )
+
+
+def chart(session, *, signed: bool = True):
+    """A completed infusion's chart, on the session's own times; signed by its nurse or not."""
+    from decimal import Decimal
+
+    from charting.models import InfusionRecord
+    from scheduling.models import Session, Status
+
+    Session.objects.filter(pk=session.pk).update(status=Status.COMPLETED)
+    start = session.starts_at
+    started = start + dt.timedelta(minutes=15)
+    ended = started + dt.timedelta(minutes=40)
+    discharged = ended + dt.timedelta(minutes=45)
+    return InfusionRecord.objects.create(
+        session=session,
+        nurse=session.nurse,
+        checked_in_at=start,
+        checked_in_charted_at=start,
+        fasting_confirmed=True,
+        escort_name="Jamie",
+        escort_phone="+12035550111",
+        weight_kg=Decimal("75"),
+        pain_before=6,
+        dose_mg_per_kg=Decimal("0.5"),
+        dose_mg=Decimal("37.5"),
+        dose_confirmed_at=started,
+        infusion_started_at=started,
+        started_charted_at=started,
+        infusion_ended_at=ended,
+        ended_charted_at=ended,
+        discharged_at=discharged,
+        discharged_charted_at=discharged,
+        signed_at=discharged if signed else None,
+        signed_by=session.nurse if signed else None,
+    )

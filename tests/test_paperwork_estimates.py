@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from accounts.models import PatientProfile, Role
 from billing.money import Money
 from notifications.models import Message
-from paperwork import documents, estimates
+from paperwork import documents, emails, estimates
 from paperwork.identifiers import is_valid_npi
 from paperwork.models import Estimate, EstimateDue, PlanDiagnosis
 from scheduling import services
@@ -233,3 +233,15 @@ def test_diagnosis_codes_are_suggested_from_the_indications():
     # The plan says fibromyalgia; the sample intake adds depression.
     assert codes[0] == "M79.7" and "F32.9" in codes
     assert all(re.match(r"^[A-Z]\d", code) for code in codes)
+
+
+def test_the_estimates_email_is_written_in_the_patients_language():
+    _plan, series, _first = _book(language="es")
+    estimate = Estimate.objects.get(series=series)
+    message = Message.objects.get(kind="good_faith_estimate", group=f"estimate:{estimate.pk}")
+
+    email = emails.resolve(message)
+
+    assert email.subject.startswith("Su estimación de buena fe")
+    assert f"/paperwork/estimates/{estimate.public_id}/" in email.body_text
+    assert "$" not in email.subject and "M79.7" not in email.body_text  # nothing clinical

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zoneinfo
-from decimal import Decimal
 
 import pypdf
 import pytest
@@ -16,12 +15,11 @@ from django.utils import timezone
 
 from accounts.models import PatientProfile, Role
 from audit.models import AuditEvent
-from charting.models import InfusionRecord
 from paperwork import superbills
 from paperwork.models import Estimate, EstimateDue
-from scheduling.models import Series, Session, Status
+from scheduling.models import Series, Session
 from tests.factories import UserFactory
-from tests.paperwork_data import EACH, PRICES, set_up_billing
+from tests.paperwork_data import EACH, PRICES, chart, set_up_billing
 from tests.scheduling_data import approved_plan, make_location
 
 pytestmark = pytest.mark.django_db
@@ -35,45 +33,18 @@ def _pdf_text(content: bytes) -> str:
 
 
 def _session(series: Series, number: int, start: dt.datetime, *, signed: bool) -> Session:
-    nurse = series.location.nurses.first() if hasattr(series.location, "nurses") else None
-    nurse = UserFactory.create(role=Role.NURSE) if nurse is None else nurse
     session = Session.objects.create(
         series=series,
         number=number,
         patient=series.patient,
         location=series.location,
         chair=series.location.chairs.get(position=number),
-        nurse=nurse,
+        nurse=UserFactory.create(role=Role.NURSE),
         starts_at=start,
         setup_ends_at=start + dt.timedelta(minutes=15),
         ends_at=start + dt.timedelta(minutes=100),
-        status=Status.COMPLETED,
     )
-    started = start + dt.timedelta(minutes=15)
-    ended = started + dt.timedelta(minutes=40)
-    discharged = ended + dt.timedelta(minutes=45)
-    InfusionRecord.objects.create(
-        session=session,
-        nurse=nurse,
-        checked_in_at=start,
-        checked_in_charted_at=start,
-        fasting_confirmed=True,
-        escort_name="Jamie",
-        escort_phone="+12035550111",
-        weight_kg=Decimal("75"),
-        pain_before=6,
-        dose_mg_per_kg=Decimal("0.5"),
-        dose_mg=Decimal("37.5"),
-        dose_confirmed_at=started,
-        infusion_started_at=started,
-        started_charted_at=started,
-        infusion_ended_at=ended,
-        ended_charted_at=ended,
-        discharged_at=discharged,
-        discharged_charted_at=discharged,
-        signed_at=discharged if signed else None,
-        signed_by=nurse if signed else None,
-    )
+    chart(session, signed=signed)
     return session
 
 
