@@ -412,5 +412,8 @@ LOGGING = {
         "twilio": {"level": "WARNING"},
         # axes logs each attempt at INFO; its warnings (failures, lockouts) mask who and where.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO, and fontTools its font subsetting.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -7,6 +7,7 @@ from typing import Any
 
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from paperwork import superbills
 from paperwork.models import Estimate, EstimateDue
 from review.models import TreatmentPlan
 
@@ -15,8 +16,6 @@ def context(request: AuthenticatedRequest, patient: User) -> dict[str, Any] | No
     role = request.user.role
     if role not in (Role.FRONT_DESK, Role.CLINIC_ADMIN, Role.CLINICIAN):
         return None
-    from paperwork.views import superbill_choices
-
     return {
         "patient": patient,
         "desk": role in (Role.FRONT_DESK, Role.CLINIC_ADMIN),
@@ -24,5 +23,5 @@ def context(request: AuthenticatedRequest, patient: User) -> dict[str, Any] | No
         "estimates": list(Estimate.objects.filter(patient=patient).select_related("location")),
         "owed": list(EstimateDue.objects.open().filter(patient=patient)),
         "plan": TreatmentPlan.objects.active().filter(patient=patient).first(),
-        "periods": superbill_choices(patient),
+        "periods": superbills.choices(patient),
     }

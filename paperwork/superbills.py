@@ -142,6 +142,23 @@ def billable_sessions(patient: User, period: Period) -> list[Session]:
     return found
 
 
+def choices(patient: User) -> list[tuple[str, str]]:
+    """(period key, label) for every session, month and year with something billable."""
+    everything = Period("year", dt.date(1900, 1, 1), dt.date(9999, 12, 31))
+    sessions = billable_sessions(patient, everything)
+    found: list[tuple[str, str]] = []
+    for session in sessions:
+        day = session.starts_at.astimezone(session.location.zone).date()
+        found.append((f"session:{session.public_id}", _("Session of %s") % f"{day:%Y-%m-%d}"))
+    for month in sorted(
+        {s.starts_at.astimezone(s.location.zone).strftime("%Y-%m") for s in sessions}
+    ):
+        found.append((f"month:{month}", _("Month %s") % month))
+    for year in sorted({s.starts_at.astimezone(s.location.zone).year for s in sessions}):
+        found.append((f"year:{year}", _("Year %s") % year))
+    return found
+
+
 def build(patient: User, period: Period) -> Superbill:
     bill = Superbill(patient=patient, period=period)
     plans = []

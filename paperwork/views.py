@@ -4,7 +4,6 @@ clinician's diagnosis codes, and the public notice of the right to an estimate
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -51,23 +50,6 @@ def notice(request: HttpRequest) -> HttpResponse:
     return render(request, "paperwork/notice.html")
 
 
-def superbill_choices(patient: User) -> list[tuple[str, str]]:
-    """(period key, label) for every session, month and year with something billable."""
-    everything = superbills.Period("year", dt.date(1900, 1, 1), dt.date(9999, 12, 31))
-    sessions = superbills.billable_sessions(patient, everything)
-    choices: list[tuple[str, str]] = []
-    for session in sessions:
-        day = session.starts_at.astimezone(session.location.zone).date()
-        choices.append((f"session:{session.public_id}", _("Session of %s") % f"{day:%Y-%m-%d}"))
-    for month in sorted(
-        {s.starts_at.astimezone(s.location.zone).strftime("%Y-%m") for s in sessions}
-    ):
-        choices.append((f"month:{month}", _("Month %s") % month))
-    for year in sorted({s.starts_at.astimezone(s.location.zone).year for s in sessions}):
-        choices.append((f"year:{year}", _("Year %s") % year))
-    return choices
-
-
 @role_required(Role.PATIENT)
 @require_GET
 def mine(request: AuthenticatedRequest) -> HttpResponse:
@@ -78,7 +60,7 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
         {
             "estimates": list(Estimate.objects.filter(patient=patient)),
             "has_plan": TreatmentPlan.objects.active().filter(patient=patient).exists(),
-            "periods": superbill_choices(patient),
+            "periods": superbills.choices(patient),
         },
     )
 
@@ -159,7 +141,7 @@ def _superbill(request: AuthenticatedRequest, patient: User) -> HttpResponse:
         return render(
             request,
             "paperwork/superbill_page.html",
-            {"problem": str(problem), "patient": patient, "periods": superbill_choices(patient)},
+            {"problem": str(problem), "patient": patient, "periods": superbills.choices(patient)},
             status=400,
         )
     bill = superbills.build(patient, period)
@@ -178,7 +160,7 @@ def _superbill(request: AuthenticatedRequest, patient: User) -> HttpResponse:
             **documents.font_urls(False),
             "patient": patient,
             "period_key": period.key,
-            "periods": superbill_choices(patient),
+            "periods": superbills.choices(patient),
         },
     )
 

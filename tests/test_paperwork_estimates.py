@@ -12,6 +12,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -245,3 +246,15 @@ def test_the_estimates_email_is_written_in_the_patients_language():
     assert email.subject.startswith("Su estimación de buena fe")
     assert f"/paperwork/estimates/{estimate.public_id}/" in email.body_text
     assert "$" not in email.subject and "M79.7" not in email.body_text  # nothing clinical
+
+
+def test_a_stored_pdf_that_no_longer_matches_its_hash_is_refused():
+    _plan, series, _first = _book()
+    estimate = Estimate.objects.get(series=series)
+    documents.estimate_pdf(estimate)
+    estimate.refresh_from_db()
+    default_storage.delete(estimate.pdf_name)
+    default_storage.save(estimate.pdf_name, ContentFile(b"%PDF-1.7 not the estimate"))
+
+    with pytest.raises(documents.Tampered):
+        documents.estimate_pdf(estimate)
