@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -40,17 +41,31 @@ SUGGESTED: dict[str, tuple[str, ...]] = {
 ICD10_SHAPE = re.compile(r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$")
 
 
+def english(code: str) -> str:
+    with translation.override("en"):
+        return str(CODES.get(code, ""))
+
+
+def shown(code: str, description: str) -> StrOrPromise:
+    """A shipped code's description in the reader's language when it was kept as shipped (the
+    stored text is English); a clinician's own words as written."""
+    if code in CODES and description == english(code):
+        return CODES[code]
+    return description
+
+
 def suggested_for(indications: list[str] | str) -> list[tuple[str, str]]:
-    """(code, description) suggested for the indications, in order, each code once."""
+    """(code, description in English) suggested for the indications, in order, each code
+    once."""
     if isinstance(indications, str):
         indications = [part.strip() for part in indications.split(",") if part.strip()]
     found: list[tuple[str, str]] = []
     for indication in indications:
         for code in SUGGESTED.get(indication, ()):
             if code not in {c for c, _d in found}:
-                found.append((code, str(CODES[code])))
+                found.append((code, english(code)))
     return found
 
 
 def description_of(code: str) -> str:
-    return str(CODES.get(code, ""))
+    return english(code)

@@ -23,6 +23,7 @@ from django.utils import translation
 
 from billing.models import Service
 from billing.money import Money
+from paperwork import diagnoses
 from paperwork.models import Estimate
 
 FONTS = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
@@ -81,6 +82,10 @@ def estimate_context(estimate: Estimate) -> dict[str, Any]:
     return {
         "estimate": estimate,
         "content": content,
+        "diagnoses": [
+            {"code": d["code"], "description": diagnoses.shown(d["code"], d["description"])}
+            for d in content["diagnoses"]
+        ],
         "date_of_birth": _date(content["patient"]["date_of_birth"]),
         "primary_label": labels.get(content["primary"]["kind"], content["primary"]["kind"]),
         "primary_date": _date(content["primary"]["date"]),

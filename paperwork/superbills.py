@@ -23,7 +23,7 @@ from billing.models import Service
 from billing.money import Money
 from billing.prices import lines_in_force
 from charting.models import InfusionRecord
-from paperwork import estimates
+from paperwork import diagnoses, estimates
 from paperwork.models import ClinicIdentity
 from scheduling.models import Session, Status
 
@@ -72,7 +72,7 @@ class Superbill:
     patient: User
     period: Period
     lines: list[Line] = field(default_factory=list)
-    diagnoses: list[dict[str, str]] = field(default_factory=list)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     currency: str = "USD"
 
@@ -181,7 +181,10 @@ def build(patient: User, period: Period) -> Superbill:
             plans.append(session.series.plan)
     for plan in plans:
         for diagnosis in estimates.plan_diagnoses(plan):
-            entry = {"code": diagnosis.code, "description": diagnosis.description}
+            entry = {
+                "code": diagnosis.code,
+                "description": diagnoses.shown(diagnosis.code, diagnosis.description),
+            }
             if entry not in bill.diagnoses:
                 bill.diagnoses.append(entry)
     bill.payments = payments_in(patient, period.first, period.last)

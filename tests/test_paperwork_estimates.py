@@ -175,6 +175,7 @@ def test_a_spanish_reader_gets_the_estimate_in_spanish():
 
     assert "Estimación de buena fe" in text
     assert "no es una factura" in text
+    assert "Fibromialgia" in text  # the shipped code's description, in the reader's language
     assert "M79.7" in text and "$1,050.00" in text
     root: Any = pypdf.PdfReader(io.BytesIO(documents.estimate_pdf(estimate))).trailer["/Root"]
     assert root["/Lang"] == "es"
