@@ -370,13 +370,22 @@ def _fulfil(dues: list[EstimateDue], estimate: Estimate) -> None:
     )
 
 
+def _locked_series(pk: int) -> Series:
+    """The series' row serialises two issuers of one series (a patient's request beside a
+    booking change): taken last on a booking path, which holds its location and sessions
+    already, and alone on a request (docs/architecture.md#the-lock-order)."""
+    return (
+        Series.objects.select_for_update(of=("self",))
+        .select_related("plan__approved_by", "location", "patient")
+        .get(pk=pk)
+    )
+
+
 def on_series_changed(series: Series) -> Estimate | None:
     """Scheduling's hook, in the change's transaction: issue the series' estimate, or reissue it
     when its scope changed; None when nothing was issued (not self-pay, nothing changed, or not
     ready: then it stays owed, with its deadline)."""
-    series = Series.objects.select_related("plan__approved_by", "location", "patient").get(
-        pk=series.pk
-    )
+    series = _locked_series(series.pk)
     if not is_self_pay(series.plan):
         return None
     services = services_of(series)

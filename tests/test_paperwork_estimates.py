@@ -259,3 +259,14 @@ def test_a_stored_pdf_that_no_longer_matches_its_hash_is_refused():
 
     with pytest.raises(documents.Tampered):
         documents.estimate_pdf(estimate)
+
+
+def test_cancelling_the_whole_series_withdraws_what_is_still_owed():
+    _plan, series, _first = _book(billing=False)
+    due = EstimateDue.objects.get(series=series)
+
+    services.cancel_sessions(series.sessions.get(number=1), and_following=True, reason="Moved away")
+
+    due.refresh_from_db()
+    assert due.withdrawn_at is not None and due.estimate is None
+    assert not EstimateDue.objects.open().filter(series=series).exists()
