@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import translation
 
 from billing.models import Service
@@ -39,12 +40,9 @@ def font_urls(for_pdf: bool) -> dict[str, str]:
             "font_regular": (FONTS / "DejaVuSans.ttf").as_uri(),
             "font_bold": (FONTS / "DejaVuSans-Bold.ttf").as_uri(),
         }
-    static = (
-        settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
-    )
     return {
-        "font_regular": f"{static}fonts/dejavu/DejaVuSans.ttf",
-        "font_bold": f"{static}fonts/dejavu/DejaVuSans-Bold.ttf",
+        "font_regular": static("fonts/dejavu/DejaVuSans.ttf"),
+        "font_bold": static("fonts/dejavu/DejaVuSans-Bold.ttf"),
     }
 
 
