@@ -4,6 +4,7 @@ clinician's diagnosis codes, and the public notice of the right to an estimate
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from paperwork.models import Estimate, PlanDiagnosis
 from review.models import TreatmentPlan
 
 DESK = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
+logger = logging.getLogger(__name__)
 
 
 def _estimate_or_404(request: AuthenticatedRequest, public_id: UUID) -> Estimate:
@@ -85,7 +87,20 @@ def estimate_page(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 def estimate_pdf(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     estimate = _estimate_or_404(request, public_id)
     audit.record(request, "read", "estimate", estimate.public_id, estimate.patient_id, "pdf")
-    return _pdf(documents.estimate_pdf(estimate), f"{estimate.reference}.pdf")
+    try:
+        data = documents.estimate_pdf(estimate)
+    except documents.Tampered:
+        # The stored document is not the one issued: never serve it, never redraw over it.
+        logger.error("estimate %s: the stored PDF fails its SHA-256 check", estimate.public_id)
+        messages.error(
+            request,
+            _(
+                "The PDF of this estimate cannot be served right now; the clinic has been "
+                "told. The page shows the same estimate."
+            ),
+        )
+        return redirect("paperwork:estimate", public_id=estimate.public_id)
+    return _pdf(data, f"{estimate.reference}.pdf")
 
 
 @role_required(Role.PATIENT)

@@ -249,7 +249,7 @@ def test_the_estimates_email_is_written_in_the_patients_language():
     assert "$" not in email.subject and "M79.7" not in email.body_text  # nothing clinical
 
 
-def test_a_stored_pdf_that_no_longer_matches_its_hash_is_refused():
+def test_a_stored_pdf_that_no_longer_matches_its_hash_is_refused(login):
     _plan, series, _first = _book()
     estimate = Estimate.objects.get(series=series)
     documents.estimate_pdf(estimate)
@@ -259,6 +259,10 @@ def test_a_stored_pdf_that_no_longer_matches_its_hash_is_refused():
 
     with pytest.raises(documents.Tampered):
         documents.estimate_pdf(estimate)
+    response = login(estimate.patient).get(f"/paperwork/estimates/{estimate.public_id}/pdf/")
+    assert response.status_code == 302 and response["Location"].endswith(
+        f"/paperwork/estimates/{estimate.public_id}/"
+    )
 
 
 def test_cancelling_the_whole_series_withdraws_what_is_still_owed():
