@@ -12,6 +12,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -23,7 +24,7 @@ from billing.money import Money
 from notifications.models import Message
 from paperwork import documents, emails, estimates
 from paperwork.identifiers import is_valid_npi
-from paperwork.models import Estimate, EstimateDue, PlanDiagnosis
+from paperwork.models import ClinicIdentity, Estimate, EstimateDue, PlanDiagnosis
 from scheduling import services
 from tests.factories import UserFactory
 from tests.paperwork_data import CLINIC_NPI, EACH, set_up_billing
@@ -274,3 +275,40 @@ def test_cancelling_the_whole_series_withdraws_what_is_still_owed():
     due.refresh_from_db()
     assert due.withdrawn_at is not None and due.estimate is None
     assert not EstimateDue.objects.open().filter(series=series).exists()
+
+
+def test_the_clinic_identity_refuses_an_npi_with_a_wrong_check_digit():
+    identity = ClinicIdentity(
+        legal_name="Clinic", npi="1234567890", tin="12-3456789", address="1 Example Street"
+    )
+    with pytest.raises(ValidationError) as refused:
+        identity.full_clean()
+    assert "npi" in refused.value.message_dict
+    identity.npi = CLINIC_NPI
+    identity.full_clean()
+
+
+def test_a_clinic_that_bills_insurance_gives_estimates_to_self_pay_patients_only():
+    plan, series, first = _book()  # the sample intake pays itself
+    ClinicIdentity.objects.filter(pk=1).update(submits_claims=True)
+    insured = approved_plan(
+        "insured@example.org",
+        series.location,
+        infusions=2,
+        min_days_between=2,
+        intake_changes={"insurance": {"payment": "insurance", "payer": "Acme", "member_id": "X1"}},
+    )
+    assert estimates.is_self_pay(plan) and not estimates.is_self_pay(insured)
+
+    booked = services.book_series(
+        insured,
+        series.location,
+        [
+            services.Choice(first, dt.time(13)),
+            services.Choice(first + dt.timedelta(days=2), dt.time(13)),
+        ],
+        booked_by=UserFactory.create(role=Role.FRONT_DESK),
+    )
+
+    assert not Estimate.objects.filter(series=booked).exists()
+    assert not EstimateDue.objects.filter(series=booked).exists()
