@@ -19,12 +19,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 # Debian packages the build needs: gettext (compilemessages), Chromium (the browser tests), nginx
-# (the proxy tests put it in front of gunicorn as compose does);
+# (the proxy tests put it in front of gunicorn as compose does), pango (WeasyPrint draws the
+# paperwork's PDFs with it: docs/paperwork.md#documents);
 # each installed once if missing.
 system-packages:
 	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q gettext; }
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; }
+	@ldconfig -p | grep -q libpangoft2-1.0 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0; }
 
 # Settings need these to load; compilemessages and makemessages never use them.
 NO_SERVERS := DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost:6379/0 SECRET_KEY=x

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "worklist",
     "fhir",
     "billing",
+    "paperwork",
     # The project's own management commands (backup, restore_drill).
     "clinic",
 ]
@@ -170,6 +171,7 @@ CELERY_TASK_ROUTES = {
     "scheduling.tasks.*": {"queue": "booking"},
     "outcomes.tasks.*": {"queue": "reports"},
     "fhir.tasks.*": {"queue": "reports"},
+    "paperwork.tasks.*": {"queue": "reports"},
     # intake's urgent-flag notices only write an outbox row: they stay on the default queue,
     # behind nothing slow, as do the accounts' prunes.
 }
@@ -191,6 +193,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 15 * 60.0,
     },
     "prune-link-tokens": {"task": "accounts.tasks.prune_link_tokens", "schedule": 86400.0},
+    # Bookings still without their Good Faith Estimate near or past its deadline
+    # (docs/paperwork.md#deadlines).
+    "estimates-due": {"task": "paperwork.tasks.open_estimate_tasks", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")
@@ -407,5 +412,8 @@ LOGGING = {
         "twilio": {"level": "WARNING"},
         # axes logs each attempt at INFO; its warnings (failures, lockouts) mask who and where.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO, and fontTools its font subsetting.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", include("messaging.urls")),
     path("", include("outcomes.urls")),
+    path("", include("paperwork.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -53,3 +53,34 @@ def messages() -> MessagePlanner:
             "No message planner is registered: add the messaging app to INSTALLED_APPS."
         )
     return _planner
+
+
+# --- What follows a change of a series' scope (its paperwork) -------------------------------------
+
+
+class SeriesObserver(Protocol):
+    """Told, in the change's transaction, that a series was booked or that its sessions were
+    added, moved or cancelled: the paperwork app issues or reissues its Good Faith Estimate
+    (docs/paperwork.md#when-an-estimate-is-issued)."""
+
+    def on_series_changed(self, series: Series) -> object: ...
+
+
+_series_observers: list[SeriesObserver] = []
+
+
+def register_series_observer(observer: SeriesObserver) -> None:
+    """Called from an app's `ready`; registering the same observer again is a no-op."""
+    if observer not in _series_observers:
+        _series_observers.append(observer)
+
+
+def series_changed(*series: Series) -> None:
+    """Tell every observer about each distinct series (none registered: nothing follows)."""
+    seen: set[int] = set()
+    for one in series:
+        if one.pk in seen:
+            continue
+        seen.add(one.pk)
+        for observer in _series_observers:
+            observer.on_series_changed(one)

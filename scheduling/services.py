@@ -355,6 +355,7 @@ def book_series(
                     reason = _constraint_reason(error)
                     raise BookingConflict([number], reasons={number: reason}) from error
             hooks.messages().on_series_booked(series)
+            hooks.series_changed(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
@@ -409,6 +410,7 @@ def book_more(series: Series, choices: list[Choice]) -> list[Session]:
             raise BookingConflict([number], reasons={number: reason}) from error
         added.append(session)
     hooks.messages().on_sessions_added(series, added)
+    hooks.series_changed(series)
     return added
 
 
@@ -541,6 +543,7 @@ def move_sessions(
             numbers = [s.number for s in moving]
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         hooks.messages().on_sessions_moved(moving)
+        hooks.series_changed(*(s.series for s in moving))
         for freed in vacated:
             offer_freed_slot(freed)
         return moving
@@ -590,6 +593,7 @@ def cancel_sessions(
             # A series booked online that was still awaiting the desk needs no decision now.
             _close_self_booked_task(session.series, None, "The whole series was cancelled.")
         hooks.messages().on_sessions_cancelled(targets)
+        hooks.series_changed(*(t.series for t in targets))
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets
@@ -655,6 +659,7 @@ def decline_self_booked(series: Series, *, by: User, reason: str) -> list[Sessio
         _mark_cancelled(targets, now, reason, late_counts=False)
         series.refresh_from_db()
         hooks.messages().on_series_declined(series, targets)
+        hooks.series_changed(series)
         _close_self_booked_task(series, by, f"Declined: {reason}")
         for target in targets:  # step 6
             offer_freed_slot(FreedSlot.of(target))

@@ -15,9 +15,11 @@ from accounts.models import Role
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, Location, NurseShift
+from paperwork import estimates
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
 from tests.factories import UserFactory
+from tests.paperwork_data import set_up_billing
 from tests.scheduling_data import approved_plan
 
 # Links these tests open are signed here to work until long after the test.
@@ -44,6 +46,8 @@ def staff_page(*roles: str, ok=OK, others=FORBID):
 
 PUBLIC = answers(OK)
 DESK = ("front_desk", "clinic_admin")
+# The patient's own object, which the desk may open too; another patient finds nothing.
+OWN_OR_DESK = {**staff_page(*DESK), "patient": OK, "other": MISSING}
 
 # name -> (method, args key, expected answer per role)
 MATRIX = {
@@ -185,6 +189,27 @@ MATRIX = {
     "fhir:unknown": ("get", "fhir_path", answers(401)),
     "fhir:clients": ("get", None, staff_page("clinic_admin")),
     "fhir:revoke_client": ("get", "fhir_client", staff_page("clinic_admin", ok=NOT_ALLOWED)),
+    # The right to a Good Faith Estimate is a public notice; the patient's own estimates and
+    # superbills are theirs and the desk's (docs/paperwork.md#who-sees-what).
+    "paperwork:notice": ("get", None, PUBLIC),
+    "paperwork:mine": ("get", None, patient_page(False)),
+    "paperwork:request": ("get", None, patient_page(False, ok=NOT_ALLOWED)),
+    # Without a period the superbill page asks for one (400).
+    "paperwork:superbill": ("get", None, patient_page(False, ok=400)),
+    "paperwork:estimate": (
+        "get",
+        "estimate",
+        {**staff_page(*DESK), "patient": OK, "other": MISSING},
+    ),
+    "paperwork:estimate_pdf": (
+        "get",
+        "estimate",
+        {**staff_page(*DESK), "patient": OK, "other": MISSING},
+    ),
+    "paperwork:acknowledge": ("get", "estimate", patient_page(False, ok=NOT_ALLOWED)),
+    "paperwork:request_for": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "paperwork:superbill_for": ("get", "patient", staff_page(*DESK, ok=400)),
+    "paperwork:diagnoses": ("get", "plan", staff_page("clinician")),
 }
 
 
@@ -236,6 +261,8 @@ def world(booked_world, login, settings, tmp_path):
         location=location, starts_on=training, ends_on=training, reason="Training"
     )
     fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], booked_world.desk)
+    set_up_billing(location, plan.approved_by)
+    estimate = estimates.on_series_changed(series)
     intake = plan.intake
     IntakeAttachment.objects.create(
         intake=intake,
@@ -274,6 +301,7 @@ def world(booked_world, login, settings, tmp_path):
         "fhir_path": ["Patient/x/y"],
         "fhir_client": [fhir_client.public_id],
         "closure": [closure.pk],
+        "estimate": [estimate.public_id],
         "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
     }
     return clients, args

@@ -33,8 +33,10 @@ from clinic.querystrings import declared_form
 from intake.models import IntakeAttachment
 from intake.steps import STEPS
 from locations.models import Closure, NurseShift
+from paperwork import estimates
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from scheduling.models import CalendarFeed
+from tests.paperwork_data import set_up_billing
 
 # Links these tests open are signed here to work until long after the test.
 FAR = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -168,6 +170,8 @@ def world(booked_world, login, settings, tmp_path):
     closure = Closure.objects.create(
         location=location, starts_on=training, ends_on=training, reason="Training"
     )
+    set_up_billing(location, plan.approved_by)
+    estimate = estimates.on_series_changed(series)
     users = booked_world.users
     clients = {"anon": Client(), **{role: login(users[role]) for role in ROLES[1:]}}
     existing = {
@@ -179,6 +183,7 @@ def world(booked_world, login, settings, tmp_path):
                 series.public_id,
                 session.public_id,
                 plan.patient.public_id,
+                estimate.public_id,
             )
         ],
         "slug": [location.slug, *(step.slug for step in STEPS)],

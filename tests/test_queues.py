@@ -14,6 +14,8 @@ EXPECTED = {
     "scheduling.tasks": "booking",
     "intake.tasks": "celery",
     "accounts.tasks": "celery",
+    # Drawing PDFs is slow work: the reports workers do it (docs/operations.md#queues).
+    "paperwork.tasks": "reports",
 }
 
 
@@ -36,6 +38,7 @@ def test_each_task_module_routes_its_tasks_to_the_queue_of_its_kind_of_work():
 def test_reports_work_has_its_own_queue():
     assert _queue_of("outcomes.tasks.export_outcomes") == "reports"
     assert _queue_of("fhir.tasks.export_bundle") == "reports"
+    assert _queue_of("paperwork.tasks.store_estimate_pdf") == "reports"
 
 
 def test_every_routed_queue_is_one_the_workers_consume():

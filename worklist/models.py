@@ -31,6 +31,7 @@ class Cause(models.TextChoices):
     MESSAGE_FAILED = "message_failed", "Message could not be sent"
     SELF_BOOKED = "self_booked", "Series booked online, to confirm"
     CLOSED_DAY = "closed_day", "Sessions booked on a day now closed"
+    ESTIMATE_DUE = "estimate_due", "Good Faith Estimate not yet given"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -44,6 +45,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.MESSAGE_FAILED: Queue.DESK,
     Cause.SELF_BOOKED: Queue.DESK,
     Cause.CLOSED_DAY: Queue.DESK,
+    Cause.ESTIMATE_DUE: Queue.DESK,
 }
 
 
