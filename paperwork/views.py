@@ -10,8 +10,8 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,23 +20,14 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
-from paperwork import documents, estimates, superbills
+from paperwork import access, documents, estimates, superbills
 from paperwork.forms import DiagnosesForm
 from paperwork.models import Estimate, PlanDiagnosis
 from review.models import TreatmentPlan
+from scheduling.access import get_patient_for
 
 DESK = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
 logger = logging.getLogger(__name__)
-
-
-def _estimate_or_404(request: AuthenticatedRequest, public_id: UUID) -> Estimate:
-    """The patient's own estimate, or any for the desk; anyone else finds nothing."""
-    estimate = get_object_or_404(
-        Estimate.objects.select_related("patient", "location", "supersedes"), public_id=public_id
-    )
-    if request.user.role == Role.PATIENT and estimate.patient_id != request.user.pk:
-        raise Http404
-    return estimate
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -70,7 +61,7 @@ def mine(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(Role.PATIENT, *DESK)
 @require_GET
 def estimate_page(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    estimate = _estimate_or_404(request, public_id)
+    estimate = access.get_estimate_for(request, public_id)
     if request.user.role != Role.PATIENT:
         audit.record(request, "read", "estimate", estimate.public_id, estimate.patient_id)
     context: dict[str, Any] = {
@@ -85,7 +76,7 @@ def estimate_page(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 @role_required(Role.PATIENT, *DESK)
 @require_GET
 def estimate_pdf(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    estimate = _estimate_or_404(request, public_id)
+    estimate = access.get_estimate_for(request, public_id)
     audit.record(request, "read", "estimate", estimate.public_id, estimate.patient_id, "pdf")
     try:
         data = documents.estimate_pdf(estimate)
@@ -106,7 +97,7 @@ def estimate_pdf(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 @role_required(Role.PATIENT)
 @require_POST
 def acknowledge(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    estimate = _estimate_or_404(request, public_id)
+    estimate = access.get_estimate_for(request, public_id)
     if estimates.acknowledge(estimate):
         audit.record(
             request, "update", "estimate", estimate.public_id, estimate.patient_id, "acknowledged"
@@ -144,7 +135,7 @@ def request_mine(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def request_for(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk asks on the patient's behalf (a request by phone)."""
-    patient = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    patient = get_patient_for(request, public_id)
     _requested(request, patient)
     return redirect("scheduling:patient", public_id=patient.public_id)
 
@@ -189,7 +180,7 @@ def superbill_mine(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(*DESK)
 @require_GET
 def superbill_for(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    patient = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    patient = get_patient_for(request, public_id)
     return _superbill(request, patient)
 
 
@@ -198,7 +189,7 @@ def superbill_for(request: AuthenticatedRequest, public_id: UUID) -> HttpRespons
 def plan_diagnoses(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The clinician reads and edits the plan's diagnosis codes; a change reissues the
     estimate of the plan's booked series (its content changed)."""
-    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), public_id=public_id)
+    plan = access.get_plan_for(request, public_id)
     current = estimates.plan_diagnoses(plan)
     initial = "\n".join(f"{d.code} {d.description}" for d in current)
     form = DiagnosesForm(request.POST or None, initial={"codes": initial})
