@@ -66,7 +66,11 @@ from worklist import services as worklist
 from worklist.models import Cause, Task
 
 HOLD_MINUTES = 30
-EXCLUSIONS = "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap"
+EXCLUSIONS = (
+    "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap, "
+    # A patient's appointments of every kind (docs/visits.md#the-rules-in-postgresql).
+    "appointment_patient_no_overlap"
+)
 
 
 class SchedulingError(Exception):
@@ -131,6 +135,8 @@ CONSTRAINT_REASONS = {
     "session_chair_no_overlap": gettext_lazy("the chair is taken then"),
     "session_patient_no_overlap": gettext_lazy("the patient has another appointment then"),
     "session_nurse_setup_no_overlap": gettext_lazy("the nurse is setting up another patient then"),
+    "appointment_patient_no_overlap": gettext_lazy("the patient has another appointment then"),
+    "visit_clinician_no_overlap": gettext_lazy("the clinician has another visit then"),
 }
 RETRIES = 4
 # PostgreSQL's deadlock_detected and serialization_failure.

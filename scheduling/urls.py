@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from scheduling import patient_page, roster
-from scheduling.views import desk, links, patient, self_service, settings, worklist
+from scheduling.views import desk, links, patient, self_service, settings, visits, worklist
 
 app_name = "scheduling"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("desk/search/", desk.search, name="search"),
     path("desk/patients/<uuid:public_id>/", patient_page.patient_page, name="patient"),
     path("desk/plans/<uuid:public_id>/", desk.plan_series, name="plan"),
+    path("desk/patients/<uuid:public_id>/visits/new/", visits.book_visit, name="book_visit"),
+    path("desk/visits/<uuid:public_id>/", visits.visit_detail, name="visit"),
+    path("visits/<uuid:public_id>/", visits.my_visit, name="my_visit"),
+    path("my-visits/book/", visits.self_book_visit, name="self_book_visit"),
     path("desk/series/<uuid:public_id>/", desk.series_detail, name="series"),
     path("desk/series/<uuid:public_id>/confirm/", desk.confirm_series, name="confirm_series"),
     path("desk/series/<uuid:public_id>/decline/", desk.decline_series, name="decline_series"),

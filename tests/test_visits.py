@@ -1,0 +1,344 @@
+"""Visits with a clinician (docs/visits.md): clinicians' shifts, the database's rule that a patient
+is never in two appointments at once whatever their kind, booking inside a shift, the video link,
+the messages, the calendars' read and the signals for other apps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from accounts.models import Role
+from locations.models import ClinicianShift
+from notifications.models import Channel, Message
+from scheduling import services, signals, visits
+from scheduling.models import AppointmentTime, Visit, VisitKind, VisitMode, VisitStatus
+from tests.factories import UserFactory
+from tests.scheduling_data import approved_plan, make_location
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+MONDAY = dt.date(2027, 3, 1)
+
+
+@pytest.fixture(autouse=True)
+def _late_february():
+    with time_machine.travel(dt.datetime(2027, 2, 22, 15, tzinfo=UTC)):
+        yield
+
+
+@pytest.fixture
+def location():
+    return make_location(
+        "stamford",
+        shifts_from=MONDAY - dt.timedelta(days=7),
+        shift_days=28,
+        video_room_template="https://meet.example.org/clinic-{token}",
+        video_opens_minutes=10,
+    )
+
+
+def local(location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=location.zone)
+
+
+@pytest.fixture
+def clinician(location):
+    user = UserFactory.create(role=Role.CLINICIAN, first_name="Iris", last_name="Moss")
+    user.locations.add(location)
+    for offset in range(5):
+        day = MONDAY + dt.timedelta(days=offset)
+        ClinicianShift.objects.create(
+            location=location,
+            clinician=user,
+            starts_at=local(location, day, 9),
+            ends_at=local(location, day, 13),
+        )
+    return user
+
+
+@pytest.fixture
+def plan(location):
+    return approved_plan("pat@example.org", location, infusions=2, min_days_between=2)
+
+
+@pytest.fixture
+def desk():
+    return UserFactory.create(role=Role.FRONT_DESK)
+
+
+def request_for(plan, clinician, location, start, **fields):
+    values = {
+        "patient": plan.patient,
+        "clinician": clinician,
+        "location": location,
+        "kind": VisitKind.FOLLOW_UP,
+        "starts_at": start,
+        "minutes": 30,
+    }
+    values.update(fields)
+    return visits.VisitRequest(**values)
+
+
+def test_a_clinician_is_never_on_two_shifts_at_once(location, clinician):
+    other = make_location("greenwich", nurses=0)
+    with pytest.raises(IntegrityError, match="clinician_shift_no_overlap"), transaction.atomic():
+        ClinicianShift.objects.create(
+            location=other,
+            clinician=clinician,
+            starts_at=local(location, MONDAY, 12),
+            ends_at=local(location, MONDAY, 15),
+        )
+
+
+def test_the_desk_books_a_visit_inside_the_clinicians_shift(plan, clinician, location, desk):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+
+    assert visit.status == VisitStatus.BOOKED
+    assert AppointmentTime.objects.filter(visit=visit, patient=plan.patient).exists()
+
+
+def test_a_visit_outside_the_clinicians_shift_is_refused_with_the_reason(
+    plan, clinician, location, desk
+):
+    with pytest.raises(visits.VisitRefused, match="not on shift"):
+        visits.book_visit(
+            request_for(plan, clinician, location, local(location, MONDAY, 12, 45)),
+            booked_by=desk,
+        )
+    assert not Visit.objects.exists()
+
+
+def test_the_database_refuses_a_patient_in_a_session_and_a_visit_at_once(
+    plan, clinician, location, desk
+):
+    series = services.book_series(
+        plan,
+        location,
+        [services.Choice(MONDAY, dt.time(10)), services.Choice(MONDAY + dt.timedelta(2), dt.time(10))],
+        booked_by=desk,
+    )
+    session = series.sessions.get(number=1)
+    with (
+        pytest.raises(IntegrityError, match="appointment_patient_no_overlap"),
+        transaction.atomic(),
+    ):
+        Visit.objects.create(
+            kind=VisitKind.FOLLOW_UP,
+            patient=plan.patient,
+            clinician=clinician,
+            location=location,
+            starts_at=session.starts_at + dt.timedelta(minutes=30),
+            ends_at=session.starts_at + dt.timedelta(minutes=60),
+            booked_by=desk,
+        )
+    # The service says why, in words.
+    with pytest.raises(visits.VisitRefused, match="another appointment"):
+        visits.book_visit(
+            request_for(plan, clinician, location, session.starts_at), booked_by=desk
+        )
+
+
+def test_a_session_is_not_booked_over_the_patients_visit(plan, clinician, location, desk):
+    visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    with pytest.raises(services.BookingConflict):
+        services.book_series(
+            plan,
+            location,
+            [
+                services.Choice(MONDAY, dt.time(9, 40)),
+                services.Choice(MONDAY + dt.timedelta(2), dt.time(10)),
+            ],
+            booked_by=desk,
+        )
+
+
+def test_the_database_refuses_a_clinician_in_two_visits_at_once(plan, clinician, location, desk):
+    visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    other = approved_plan("other@example.org", location)
+    with pytest.raises(visits.VisitRefused, match="clinician has another visit"):
+        visits.book_visit(
+            request_for(other, clinician, location, local(location, MONDAY, 10, 15)),
+            booked_by=desk,
+        )
+
+
+def test_a_cancelled_visit_frees_the_patient_and_the_clinician(plan, clinician, location, desk):
+    first = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    visits.cancel_visit(first, reason="patient called")
+
+    again = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    assert again.pk != first.pk
+    assert not AppointmentTime.objects.filter(visit=first).exists()
+
+
+def test_moving_a_visit_keeps_the_shift_rule(plan, clinician, location, desk):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    moved = visits.move_visit(visit, local(location, MONDAY + dt.timedelta(1), 11))
+    assert moved.calendar_sequence == 1
+    time = AppointmentTime.objects.get(visit=visit)
+    assert time.starts_at == local(location, MONDAY + dt.timedelta(1), 11)
+    with pytest.raises(visits.VisitRefused, match="not on shift"):
+        visits.move_visit(visit, local(location, MONDAY, 16))
+
+
+def test_visits_between_gives_the_calendars_what_they_draw(plan, clinician, location, desk):
+    visits.book_visit(
+        request_for(
+            plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO
+        ),
+        booked_by=desk,
+    )
+    start, end = location.day_bounds(MONDAY)
+
+    rows = visits.visits_between(location, start, end)
+
+    assert [(r.clinician, r.status, r.where, r.mode) for r in rows] == [
+        ("Iris Moss", VisitStatus.BOOKED, "By video", VisitMode.VIDEO)
+    ]
+    assert visits.visits_between(location, *location.day_bounds(MONDAY + dt.timedelta(1))) == []
+
+
+def test_each_change_tells_other_apps_after_commit(plan, clinician, location, desk):
+    heard: list[tuple[str, int]] = []
+
+    def listener(name):
+        def receive(sender, instance, **kwargs):
+            heard.append((name, instance.pk))
+
+        return receive
+
+    receivers = {
+        signals.visit_booked: listener("booked"),
+        signals.visit_moved: listener("moved"),
+        signals.visit_cancelled: listener("cancelled"),
+    }
+    for signal, receiver in receivers.items():
+        signal.connect(receiver)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+            visit = visits.book_visit(
+                request_for(plan, clinician, location, local(location, MONDAY, 10)),
+                booked_by=desk,
+            )
+            visits.move_visit(visit, local(location, MONDAY, 11))
+            visits.cancel_visit(visit)
+    finally:
+        for signal, receiver in receivers.items():
+            signal.disconnect(receiver)
+    assert heard == [("booked", visit.pk), ("moved", visit.pk), ("cancelled", visit.pk)]
+
+
+def test_the_video_link_goes_by_email_never_by_text(plan, clinician, location, desk):
+    profile = plan.patient.patient_profile
+    profile.mobile_phone = "+12035550123"
+    profile.sms_reminders = True
+    profile.sms_consent_at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+    profile.save()
+    visit = visits.book_visit(
+        request_for(
+            plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO
+        ),
+        booked_by=desk,
+    )
+    from messaging import visit_messages
+
+    rows = Message.objects.filter(group=f"visit:{visit.pk}")
+    assert {(m.kind, m.channel) for m in rows} == {
+        ("visit_booked", Channel.EMAIL),
+        ("visit_booked", Channel.SMS),
+        ("visit_reminder", Channel.EMAIL),
+        ("visit_reminder", Channel.SMS),
+    }
+    email = visit_messages.resolve(rows.get(kind="visit_booked", channel=Channel.EMAIL))
+    text = visit_messages.resolve(rows.get(kind="visit_reminder", channel=Channel.SMS))
+    assert visit.video_url() in email.body_text
+    assert "10 minutes before" in email.body_text
+    assert visit.video_token not in text.body_text
+    assert "meet.example.org" not in text.body_text
+    assert "Reply C" in text.body_text
+
+
+def test_each_visit_has_its_own_unguessable_room(plan, clinician, location, desk):
+    one = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
+        booked_by=desk,
+    )
+    two = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 11), mode=VisitMode.VIDEO),
+        booked_by=desk,
+    )
+    assert one.video_url() != two.video_url()
+    assert len(one.video_token) >= 20
+    assert one.video_url().startswith("https://meet.example.org/clinic-")
+
+
+def test_a_video_visit_needs_a_location_with_a_provider(plan, clinician, location, desk):
+    location.video_room_template = ""
+    location.save()
+    with pytest.raises(visits.VisitRefused, match="video"):
+        visits.book_visit(
+            request_for(
+                plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO
+            ),
+            booked_by=desk,
+        )
+
+
+def test_the_patient_sees_when_the_video_link_opens_and_then_the_link(
+    plan, clinician, location, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
+        booked_by=desk,
+    )
+    client = login(plan.patient)
+    url = reverse("scheduling:my_visit", args=[visit.public_id])
+
+    page = client.get(url).content.decode()
+    assert visit.video_token not in page
+    assert "9:50" in page  # opens 10 minutes before, in the location's time
+
+    with time_machine.travel(local(location, MONDAY, 9, 52)):
+        page = login(plan.patient).get(url).content.decode()
+    assert visit.video_url() in page
+
+
+def test_free_slots_skip_the_patients_session_and_the_clinicians_visits(
+    plan, clinician, location, desk
+):
+    services.book_series(
+        plan,
+        location,
+        [services.Choice(MONDAY, dt.time(9)), services.Choice(MONDAY + dt.timedelta(2), dt.time(10))],
+        booked_by=desk,
+    )
+    other = approved_plan("other@example.org", location)
+    visits.book_visit(
+        request_for(other, clinician, location, local(location, MONDAY, 12)), booked_by=desk
+    )
+
+    slots = visits.free_slots(location, plan.patient, MONDAY, MONDAY, minutes=30)
+
+    starts = [slot.starts_at.astimezone(location.zone).time() for slot in slots]
+    assert dt.time(9) not in starts  # the infusion
+    assert dt.time(12) not in starts and dt.time(11, 45) not in starts  # the other visit
+    assert dt.time(12, 30) in starts
+    assert all(slot.clinician_id == clinician.pk for slot in slots)
