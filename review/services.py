@@ -12,6 +12,7 @@ from accounts.models import User
 from intake.models import Intake, UrgentFlag
 from intake.services import flag_task_about
 from intake.steps import STEP_BY_SLUG
+from review import evaluations
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
 from worklist import services as worklist
 from worklist.models import Cause
@@ -37,6 +38,11 @@ class ReviewError(Exception):
 
 class NotReviewable(ReviewError):
     """Only a submitted intake that is still waiting can be decided; anything else was handled."""
+
+
+class EvaluationMissing(ReviewError):
+    """The location requires an evaluation visit held before approval
+    (docs/visits.md#evaluation-and-approval)."""
 
 
 class NotBookable(Exception):
@@ -68,8 +74,23 @@ def approve(
     patient_message: str = "",
     internal_note: str = "",
 ) -> TreatmentPlan:
-    """Approve a waiting intake with a treatment plan; an earlier active plan is completed."""
+    """Approve a waiting intake with a treatment plan; an earlier active plan is completed.
+
+    Where the intake's location requires it, an evaluation visit must have been held
+    (EvaluationMissing says what is missing)."""
     intake = _locked_waiting(intake)
+    location = intake.location
+    if location is not None and location.evaluation_required:
+        state = evaluations.states([intake.patient_id])[intake.patient_id]
+        if state != evaluations.HELD:
+            raise EvaluationMissing(
+                "This location requires an evaluation visit before approval: "
+                + (
+                    "it is booked but not yet held."
+                    if state == evaluations.BOOKED
+                    else "none is booked. Book one from the patient page."
+                )
+            )
     TreatmentPlan.objects.active().filter(patient=intake.patient).update(
         status=TreatmentPlan.Status.COMPLETED
     )

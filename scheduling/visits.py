@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -348,3 +349,23 @@ def _ceil(when: dt.datetime, step: dt.timedelta) -> dt.datetime:
     stamp = when.timestamp()
     rounded = -(-stamp // seconds) * seconds
     return dt.datetime.fromtimestamp(rounded, tz=dt.UTC)
+
+
+def evaluation_states(patient_ids: Iterable[int]) -> dict[int, str]:
+    """Each patient's evaluation visit as review reads it (review.evaluations): "held" when one
+    was held, else "booked" when one is booked or confirmed; patients with neither are absent.
+    One query."""
+    found: dict[int, str] = {}
+    rows = (
+        Visit.objects.filter(
+            patient_id__in=list(patient_ids),
+            kind=VisitKind.EVALUATION,
+            status__in=[VisitStatus.HELD, *VISIT_UPCOMING_STATUSES],
+        )
+        .values_list("patient_id", "status")
+        .order_by()
+    )
+    for patient_id, status in rows:
+        if status == VisitStatus.HELD or found.get(patient_id) != "held":
+            found[patient_id] = "held" if status == VisitStatus.HELD else "booked"
+    return found

@@ -15,7 +15,7 @@ from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, NurseShift
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
-from scheduling.models import CalendarFeed
+from scheduling.models import CalendarFeed, Visit, VisitKind
 from tests.scheduling_data import approved_plan
 
 # Links these tests open are signed here to work until long after the test.
@@ -72,6 +72,9 @@ MATRIX = {
     "scheduling:patient": ("get", "patient", staff_page(*DESK, "clinician", "nurse")),
     "scheduling:plan": ("get", "plan", staff_page(*DESK)),
     "scheduling:series": ("get", "series", staff_page(*DESK)),
+    # Visits with a clinician (docs/visits.md): the desk books; the desk and clinicians open one.
+    "scheduling:book_visit": ("get", "patient", staff_page(*DESK, "clinician")),
+    "scheduling:visit": ("get", "visit", staff_page(*DESK, "clinician")),
     # POST only: the desk confirms or declines a series booked online.
     "scheduling:confirm_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:decline_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
@@ -128,6 +131,9 @@ MATRIX = {
     "scheduling:self_cancel": ("get", "session", patient_page()),
     "scheduling:self_waitlist": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:self_offer": ("get", "offer", patient_page()),
+    # A patient's own visit (another finds nothing); booking visits online where allowed.
+    "scheduling:my_visit": ("get", "visit", patient_page()),
+    "scheduling:self_book_visit": ("get", None, patient_page(False)),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
@@ -220,6 +226,15 @@ def world(booked_world, login, settings, tmp_path):
     closure = Closure.objects.create(
         location=location, starts_on=training, ends_on=training, reason="Training"
     )
+    visit = Visit.objects.create(
+        kind=VisitKind.FOLLOW_UP,
+        patient=plan.patient,
+        clinician=booked_world.users["clinician"],
+        location=location,
+        starts_at=session.starts_at + dt.timedelta(days=1),
+        ends_at=session.starts_at + dt.timedelta(days=1, minutes=30),
+        booked_by=booked_world.desk,
+    )
     fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], booked_world.desk)
     intake = plan.intake
     IntakeAttachment.objects.create(
@@ -259,6 +274,7 @@ def world(booked_world, login, settings, tmp_path):
         "fhir_path": ["Patient/x/y"],
         "fhir_client": [fhir_client.public_id],
         "closure": [closure.pk],
+        "visit": [visit.public_id],
         "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
     }
     return clients, args

@@ -342,3 +342,178 @@ def test_free_slots_skip_the_patients_session_and_the_clinicians_visits(
     assert dt.time(12) not in starts and dt.time(11, 45) not in starts  # the other visit
     assert dt.time(12, 30) in starts
     assert all(slot.clinician_id == clinician.pk for slot in slots)
+
+
+# Evaluation and approval (docs/visits.md#evaluation-and-approval) -----------------------------
+
+
+def _approve_post(client, intake):
+    from review import services as review
+    from review.models import ProtocolTemplate
+
+    template = ProtocolTemplate.objects.get(is_default=True)
+    data = {field: getattr(template, field) or "" for field in review.PLAN_FIELDS}
+    data.update(template=template.pk, infusions=4, patient_message="Welcome.")
+    return client.post(
+        reverse("review:approve", args=[intake.public_id]),
+        {f"plan-{key}": value for key, value in data.items()},
+        follow=True,
+    )
+
+
+def test_approval_is_refused_with_the_reason_until_the_evaluation_is_held(
+    location, clinician, desk, login
+):
+    from review.models import TreatmentPlan
+    from tests.intake_data import submitted_intake
+
+    location.evaluation_required = True
+    location.save()
+    patient = UserFactory.create(role=Role.PATIENT, email="new@example.org")
+    intake = submitted_intake(patient, location_slug=location.slug)
+    client = login(clinician)
+
+    refused = _approve_post(client, intake).content.decode()
+    assert "requires an evaluation visit before approval" in refused
+    assert "none is booked" in refused
+    assert not TreatmentPlan.objects.filter(patient=patient).exists()
+
+    visit = visits.book_visit(
+        visits.VisitRequest(
+            patient=patient,
+            clinician=clinician,
+            location=location,
+            kind=VisitKind.EVALUATION,
+            starts_at=local(location, MONDAY, 10),
+            minutes=45,
+        ),
+        booked_by=patient,
+    )
+    queue = client.get(reverse("review:queue")).content.decode()
+    assert 'data-testid="evaluation">Booked<' in queue
+    assert "booked but not yet held" in _approve_post(client, intake).content.decode()
+
+    visits.set_outcome(visit, VisitStatus.HELD)
+    queue = client.get(reverse("review:queue")).content.decode()
+    assert 'data-testid="evaluation">Held<' in queue
+    _approve_post(client, intake)
+    assert TreatmentPlan.objects.filter(patient=patient).exists()
+
+
+def test_without_the_setting_approval_needs_no_evaluation(location, clinician, login):
+    from review.models import TreatmentPlan
+    from tests.intake_data import submitted_intake
+
+    patient = UserFactory.create(role=Role.PATIENT, email="new@example.org")
+    intake = submitted_intake(patient, location_slug=location.slug)
+    _approve_post(login(clinician), intake)
+    assert TreatmentPlan.objects.filter(patient=patient).exists()
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def test_the_desk_books_a_visit_from_a_free_slot_and_the_patient_page_shows_one_timeline(
+    plan, clinician, location, desk, login
+):
+    services.book_series(
+        plan,
+        location,
+        [services.Choice(MONDAY, dt.time(9)), services.Choice(MONDAY + dt.timedelta(2), dt.time(9))],
+        booked_by=desk,
+    )
+    client = login(desk)
+    url = reverse("scheduling:book_visit", args=[plan.patient.public_id])
+    page = client.get(url).content.decode()
+    assert 'data-testid="visit-slots"' in page
+
+    response = client.post(
+        url,
+        {
+            "kind": VisitKind.FOLLOW_UP,
+            "location": location.pk,
+            "clinician": clinician.pk,
+            "day": (MONDAY + dt.timedelta(1)).isoformat(),
+            "time": "11:00",
+            "minutes": 30,
+            "mode": VisitMode.ROOM,
+            "room": "Room 2",
+        },
+    )
+    visit = Visit.objects.get()
+    assert response.status_code == 302
+    assert (visit.room, visit.clinician, visit.booked_by) == ("Room 2", clinician, desk)
+
+    timeline = client.get(reverse("scheduling:patient", args=[plan.patient.public_id]))
+    text = timeline.content.decode()
+    assert text.index("Infusion 1") < text.index("Follow-up visit (Room 2)") < text.index(
+        "Infusion 2"
+    )
+
+
+def test_the_desk_form_refuses_a_time_outside_the_shift_with_the_reason(
+    plan, clinician, location, desk, login
+):
+    response = login(desk).post(
+        reverse("scheduling:book_visit", args=[plan.patient.public_id]),
+        {
+            "kind": VisitKind.FOLLOW_UP,
+            "location": location.pk,
+            "clinician": clinician.pk,
+            "day": MONDAY.isoformat(),
+            "time": "15:00",
+            "minutes": 30,
+            "mode": VisitMode.ROOM,
+        },
+    )
+    assert response.status_code == 200
+    assert "not on shift" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_a_patient_books_their_own_visit_where_the_location_allows_it(
+    plan, clinician, location, login
+):
+    profile = plan.patient.patient_profile
+    profile.preferred_location = location
+    profile.save()
+    client = login(plan.patient)
+    url = reverse("scheduling:self_book_visit")
+    assert "books visits by phone" in client.get(url).content.decode()
+
+    location.visits_self_booking = True
+    location.save()
+    page = client.get(url).content.decode()
+    assert 'data-testid="visit-slots"' in page
+    start = local(location, MONDAY, 9, 30)
+    response = client.post(url, {"clinician": clinician.pk, "starts_at": start.isoformat()})
+    visit = Visit.objects.get()
+    assert response.status_code == 302
+    assert (visit.booked_by, visit.kind, visit.starts_at) == (
+        plan.patient,
+        VisitKind.FOLLOW_UP,
+        start,
+    )
+
+
+def test_a_patient_is_refused_a_taken_time_in_their_language(plan, clinician, location, login):
+    from django.utils import translation
+
+    profile = plan.patient.patient_profile
+    profile.preferred_location = location
+    profile.preferred_language = "es"
+    profile.save()
+    location.visits_self_booking = True
+    location.save()
+    client = login(plan.patient)
+    client.cookies["django_language"] = "es"
+    start = local(location, MONDAY, 16)  # outside every shift
+    with translation.override("es"):
+        response = client.post(
+            reverse("scheduling:self_book_visit"),
+            {"clinician": clinician.pk, "starts_at": start.isoformat()},
+            HTTP_ACCEPT_LANGUAGE="es",
+        )
+    assert response.status_code == 200
+    assert "no está de turno" in response.content.decode()
+    assert not Visit.objects.exists()

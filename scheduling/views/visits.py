@@ -25,7 +25,7 @@ from review.models import TreatmentPlan
 from scheduling import visits
 from scheduling.models import Series, Visit, VisitKind, VisitMode, VisitStatus
 from scheduling.services import SchedulingError
-from scheduling.views.roles import desk_only, patient_only
+from scheduling.views.roles import patient_only
 from scheduling.visit_forms import MoveVisitForm, SlotForm, VisitForm, _local_instant
 
 SLOT_DAYS = 14
@@ -54,10 +54,10 @@ def _default_location(patient: User, series: Series | None) -> Location | None:
     return profile.preferred_location if profile is not None else None
 
 
-@desk_only
+@desk_or_clinician
 @require_http_methods(["GET", "POST"])
 def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """The desk books an evaluation or a follow-up for a patient, from the free slots shown or
+    """The desk (or a clinician from the follow-up task) books an evaluation or a follow-up for a patient, from the free slots shown or
     a time it types; a refusal says why and keeps what was typed."""
     patient = _patient_or_404(public_id)
     query = BookVisitQuery(request.GET)
