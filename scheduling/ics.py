@@ -139,8 +139,7 @@ def _visit_event(visit: Visit, now: dt.datetime, attendee: str | None) -> Event:
     event.add("dtend", visit.ends_at.astimezone(dt.UTC))
     event.add(
         "summary",
-        gettext("Visit with a clinician, %(clinic)s")
-        % {"clinic": settings.SITE_NAME},
+        gettext("Visit with a clinician, %(clinic)s") % {"clinic": settings.SITE_NAME},
     )
     if visit.mode == VisitMode.VIDEO:
         page = settings.SITE_URL + reverse("scheduling:my_visit", args=[visit.public_id])

@@ -754,7 +754,9 @@ class AppointmentTime(models.Model):
     session and a visit at once (docs/visits.md#the-rules-in-postgresql). Never written by
     the application."""
 
-    patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     session = models.OneToOneField(

@@ -612,8 +612,8 @@ def load_resources(
             Value(None, output_field=DateField()),
         )
     )
-    # The patient's visits with a clinician count as busy too (docs/visits.md#the-rules-in-postgresql):
-    # same round trip.
+    # The patient's visits with a clinician count as busy too, in the same round trip
+    # (docs/visits.md#the-rules-in-postgresql).
     patients_visits = (
         Visit.objects.active()
         .filter(patient_id=patient_id)

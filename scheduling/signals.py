@@ -26,6 +26,4 @@ booster_cancelled = django.dispatch.Signal()
 def send_after_commit(signal: django.dispatch.Signal, instance: Any) -> None:
     """Send `signal` about `instance` once the current transaction commits (at once outside
     one)."""
-    transaction.on_commit(
-        lambda: signal.send_robust(sender=type(instance), instance=instance)
-    )
+    transaction.on_commit(lambda: signal.send_robust(sender=type(instance), instance=instance))

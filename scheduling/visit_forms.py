@@ -56,7 +56,9 @@ class VisitForm(forms.Form):
         if location and day and time:
             starts = _local_instant(location, day, time)
             if starts is None:
-                raise forms.ValidationError("That time does not exist on that day (the clocks change).")
+                raise forms.ValidationError(
+                    "That time does not exist on that day (the clocks change)."
+                )
             data["starts_at"] = starts
         return data
 

@@ -16,8 +16,8 @@ listen there: docs/architecture.md#signal-wiring) and writes the patient's messa
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -190,7 +190,9 @@ def cancel_visit(visit: Visit, *, reason: str = "") -> Visit:
         visit.status_changed_at = timezone.now()
         visit.cancel_reason = reason[:200]
         visit.calendar_sequence += 1
-        visit.save(update_fields=["status", "status_changed_at", "cancel_reason", "calendar_sequence"])
+        visit.save(
+            update_fields=["status", "status_changed_at", "cancel_reason", "calendar_sequence"]
+        )
         hooks.messages().on_visit_cancelled(visit)
         signals.send_after_commit(signals.visit_cancelled, visit)
     return visit

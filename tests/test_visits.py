@@ -12,10 +12,18 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import Role
+from charting.rules import Vitals
 from locations.models import ClinicianShift
 from notifications.models import Channel, Message
 from scheduling import services, signals, visits
-from scheduling.models import AppointmentTime, Visit, VisitKind, VisitMode, VisitStatus
+from scheduling.models import (
+    AppointmentTime,
+    Session,
+    Visit,
+    VisitKind,
+    VisitMode,
+    VisitStatus,
+)
 from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan, make_location
 
@@ -121,7 +129,10 @@ def test_the_database_refuses_a_patient_in_a_session_and_a_visit_at_once(
     series = services.book_series(
         plan,
         location,
-        [services.Choice(MONDAY, dt.time(10)), services.Choice(MONDAY + dt.timedelta(2), dt.time(10))],
+        [
+            services.Choice(MONDAY, dt.time(10)),
+            services.Choice(MONDAY + dt.timedelta(2), dt.time(10)),
+        ],
         booked_by=desk,
     )
     session = series.sessions.get(number=1)
@@ -140,9 +151,7 @@ def test_the_database_refuses_a_patient_in_a_session_and_a_visit_at_once(
         )
     # The service says why, in words.
     with pytest.raises(visits.VisitRefused, match="another appointment"):
-        visits.book_visit(
-            request_for(plan, clinician, location, session.starts_at), booked_by=desk
-        )
+        visits.book_visit(request_for(plan, clinician, location, session.starts_at), booked_by=desk)
 
 
 def test_a_session_is_not_booked_over_the_patients_visit(plan, clinician, location, desk):
@@ -200,9 +209,7 @@ def test_moving_a_visit_keeps_the_shift_rule(plan, clinician, location, desk):
 
 def test_visits_between_gives_the_calendars_what_they_draw(plan, clinician, location, desk):
     visits.book_visit(
-        request_for(
-            plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO
-        ),
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
         booked_by=desk,
     )
     start, end = location.day_bounds(MONDAY)
@@ -253,9 +260,7 @@ def test_the_video_link_goes_by_email_never_by_text(plan, clinician, location, d
     profile.sms_consent_at = dt.datetime(2027, 1, 1, tzinfo=UTC)
     profile.save()
     visit = visits.book_visit(
-        request_for(
-            plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO
-        ),
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
         booked_by=desk,
     )
     from messaging import visit_messages
@@ -327,7 +332,10 @@ def test_free_slots_skip_the_patients_session_and_the_clinicians_visits(
     services.book_series(
         plan,
         location,
-        [services.Choice(MONDAY, dt.time(9)), services.Choice(MONDAY + dt.timedelta(2), dt.time(10))],
+        [
+            services.Choice(MONDAY, dt.time(9)),
+            services.Choice(MONDAY + dt.timedelta(2), dt.time(10)),
+        ],
         booked_by=desk,
     )
     other = approved_plan("other@example.org", location)
@@ -419,7 +427,10 @@ def test_the_desk_books_a_visit_from_a_free_slot_and_the_patient_page_shows_one_
     services.book_series(
         plan,
         location,
-        [services.Choice(MONDAY, dt.time(9)), services.Choice(MONDAY + dt.timedelta(2), dt.time(9))],
+        [
+            services.Choice(MONDAY, dt.time(9)),
+            services.Choice(MONDAY + dt.timedelta(2), dt.time(9)),
+        ],
         booked_by=desk,
     )
     client = login(desk)
@@ -446,8 +457,8 @@ def test_the_desk_books_a_visit_from_a_free_slot_and_the_patient_page_shows_one_
 
     timeline = client.get(reverse("scheduling:patient", args=[plan.patient.public_id]))
     text = timeline.content.decode()
-    assert text.index("Infusion 1") < text.index("Follow-up visit (Room 2)") < text.index(
-        "Infusion 2"
+    assert (
+        text.index("Infusion 1") < text.index("Follow-up visit (Room 2)") < text.index("Infusion 2")
     )
 
 
@@ -517,3 +528,126 @@ def test_a_patient_is_refused_a_taken_time_in_their_language(plan, clinician, lo
     assert response.status_code == 200
     assert "no está de turno" in response.content.decode()
     assert not Visit.objects.exists()
+
+
+# The visit note and plan revisions (docs/visits.md#the-visit-note, #plan-revisions) ----------
+
+
+def test_the_clinician_signs_a_note_that_the_database_then_keeps_as_signed(
+    plan, clinician, location, desk, login
+):
+    from charting.models import VisitNote
+
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    client = login(clinician)
+    url = reverse("outcomes:visit_note", args=[visit.public_id])
+    assert "Response so far" in client.get(url).content.decode()
+
+    client.post(
+        url,
+        {"action": "sign", "findings": "Pain down by half.", "decision": "revise"},
+    )
+    note = VisitNote.objects.get(visit=visit)
+    visit.refresh_from_db()
+    assert note.is_signed and visit.status == VisitStatus.HELD
+    with pytest.raises(Exception, match="signed"), transaction.atomic():
+        VisitNote.objects.filter(pk=note.pk).update(findings="changed")
+    client.post(url, {"action": "addendum", "reason": "Typo", "text": "Pain down by 40%."})
+    assert note.addenda.get().text == "Pain down by 40%."
+    page = client.get(url).content.decode()
+    assert "Pain down by half." in page and "Pain down by 40%." in page
+
+
+def test_a_revision_is_a_new_version_with_its_author_and_reason_and_the_old_one_is_kept(
+    plan, clinician, location, desk, login
+):
+    from audit.models import AuditEvent
+    from review.models import TreatmentPlan
+
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    values = {
+        "infusions": 2,
+        "min_days_between": 7,
+        "max_days_between": 14,
+        "span_days": 28,
+        "dose_mg_per_kg": "0.40",
+        "dose_cap_mg": "",
+        "infusion_minutes": 40,
+        "booster_every_weeks": 6,
+        "booster_count": 2,
+        "booster_until": "",
+        "reason": "Good response; a lower dose with boosters.",
+        "action": "revise",
+    }
+    login(clinician).post(reverse("outcomes:visit_note", args=[visit.public_id]), values)
+
+    old = TreatmentPlan.objects.get(pk=plan.pk)
+    new = TreatmentPlan.objects.get(patient=plan.patient, status="active")
+    assert old.status == TreatmentPlan.Status.REVISED and str(old.dose_mg_per_kg) == "0.50"
+    assert (new.version, new.revises, new.root, new.approved_by) == (2, old, old, clinician)
+    assert (str(new.dose_mg_per_kg), new.booster_every_weeks, new.booster_count) == (
+        "0.40",
+        6,
+        2,
+    )
+    assert new.revision_reason.startswith("Good response")
+    assert old.in_force() == new
+    assert AuditEvent.objects.filter(action="revise", record_id=new.public_id).exists()
+
+
+def test_a_revision_that_breaks_the_plans_rules_is_refused_with_the_reason(
+    plan, clinician, location, desk, login
+):
+    from review import services as review
+    from review.models import TreatmentPlan
+
+    for values, words in [
+        ({"min_days_between": 9, "max_days_between": 3}, "maximum at least the minimum"),
+        ({"booster_every_weeks": 2, "booster_count": 2}, "every 4 to 12 weeks"),
+        ({"booster_every_weeks": 6}, "either a number or an end date"),
+        ({"infusions": 6, "min_days_between": 7, "span_days": 14}, "need at least 35 days"),
+    ]:
+        with pytest.raises(review.RevisionRefused, match=words):
+            review.revise_plan(plan, clinician, values, reason="x")
+    with pytest.raises(review.RevisionRefused, match="why"):
+        review.revise_plan(plan, clinician, {}, reason=" ")
+    assert TreatmentPlan.objects.get(pk=plan.pk).status == TreatmentPlan.Status.ACTIVE
+
+
+def test_booked_sessions_keep_their_dose_until_the_check_in_reads_the_revision(
+    plan, clinician, location, desk
+):
+    from decimal import Decimal
+
+    from charting import services as charting
+    from review import services as review
+
+    series = services.book_series(
+        plan,
+        location,
+        [
+            services.Choice(MONDAY, dt.time(10)),
+            services.Choice(MONDAY + dt.timedelta(2), dt.time(10)),
+        ],
+        booked_by=desk,
+    )
+    review.revise_plan(plan, clinician, {"dose_mg_per_kg": Decimal("0.30")}, reason="Side effects")
+    session = Session.objects.select_related("series__plan").get(series=series, number=1)
+    assert session.series.plan.dose_mg_per_kg == Decimal("0.50")  # as booked
+    nurse = session.nurse
+    with time_machine.travel(session.starts_at, tick=False):
+        record = charting.check_in(
+            session,
+            nurse,
+            escort_name="Sam",
+            escort_phone="+12035550100",
+            weight_kg=Decimal("80"),
+            pain_before=6,
+            pregnancy_possible=False,
+            vitals=Vitals(120, 80, 70, 98, 14),
+        )
+    assert (record.dose_mg_per_kg, record.dose_mg) == (Decimal("0.30"), Decimal("24.0"))

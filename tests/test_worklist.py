@@ -9,8 +9,8 @@ import re
 
 import pytest
 import time_machine
-from django.urls import reverse
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import Role
 from intake.models import UrgentFlag

@@ -2,52 +2,101 @@
 
 import django.contrib.postgres.constraints
 import django.db.models.deletion
-import locations.models
 from django.conf import settings
 from django.db import migrations, models
 
+import locations.models
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('locations', '0009_public_holidays'),
+        ("locations", "0009_public_holidays"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='location',
-            name='evaluation_required',
-            field=models.BooleanField(default=False, help_text="A clinician cannot approve a plan until the patient's evaluation is held.", verbose_name='an evaluation visit is required before approval'),
+            model_name="location",
+            name="evaluation_required",
+            field=models.BooleanField(
+                default=False,
+                help_text="A clinician cannot approve a plan until the patient's evaluation is held.",
+                verbose_name="an evaluation visit is required before approval",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='video_opens_minutes',
-            field=models.PositiveSmallIntegerField(default=15, verbose_name="a video visit's link opens this many minutes before the start"),
+            model_name="location",
+            name="video_opens_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=15,
+                verbose_name="a video visit's link opens this many minutes before the start",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='video_room_template',
-            field=models.CharField(blank=True, help_text="The video provider's room address with {token} where each visit's own unguessable token goes (for example https://meet.example.org/clinic-{token}); empty: no video visits.", max_length=300, verbose_name='video room address'),
+            model_name="location",
+            name="video_room_template",
+            field=models.CharField(
+                blank=True,
+                help_text="The video provider's room address with {token} where each visit's own unguessable token goes (for example https://meet.example.org/clinic-{token}); empty: no video visits.",
+                max_length=300,
+                verbose_name="video room address",
+            ),
         ),
         migrations.AddField(
-            model_name='location',
-            name='visits_self_booking',
-            field=models.BooleanField(default=False, help_text='Patients book their evaluation and follow-up visits online.', verbose_name='patients may book their own visits'),
+            model_name="location",
+            name="visits_self_booking",
+            field=models.BooleanField(
+                default=False,
+                help_text="Patients book their evaluation and follow-up visits online.",
+                verbose_name="patients may book their own visits",
+            ),
         ),
         migrations.CreateModel(
-            name='ClinicianShift',
+            name="ClinicianShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clinician_shifts', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clinician_shifts', to='locations.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clinician_shifts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clinician_shifts",
+                        to="locations.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
-                'indexes': [models.Index(fields=['location', 'starts_at'], name='clinshift_location_start')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('starts_at__lt', models.F('ends_at'))), name='clinician_shift_times_order'), django.contrib.postgres.constraints.ExclusionConstraint(expressions=[(locations.models.TsTzRange('starts_at', 'ends_at'), '&&'), ('clinician', '=')], name='clinician_shift_no_overlap')],
+                "ordering": ["starts_at"],
+                "indexes": [
+                    models.Index(fields=["location", "starts_at"], name="clinshift_location_start")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("starts_at__lt", models.F("ends_at"))),
+                        name="clinician_shift_times_order",
+                    ),
+                    django.contrib.postgres.constraints.ExclusionConstraint(
+                        expressions=[
+                            (locations.models.TsTzRange("starts_at", "ends_at"), "&&"),
+                            ("clinician", "="),
+                        ],
+                        name="clinician_shift_no_overlap",
+                    ),
+                ],
             },
         ),
     ]

@@ -32,7 +32,7 @@ $$;
 CREATE TRIGGER scheduling_{table}_appointment_time
 AFTER INSERT OR DELETE OR UPDATE OF status, starts_at, ends_at, patient_id
 ON scheduling_{table} FOR EACH ROW EXECUTE FUNCTION scheduling_{table}_appointment_time();
-"""
+"""  # noqa: S608 (the module's own constants, no input)
 
 
 def _drop(table: str) -> str:
@@ -49,11 +49,9 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             _function("session", "session_id", SESSION_ACTIVE), reverse_sql=_drop("session")
         ),
+        migrations.RunSQL(_function("visit", "visit_id", VISIT_ACTIVE), reverse_sql=_drop("visit")),
         migrations.RunSQL(
-            _function("visit", "visit_id", VISIT_ACTIVE), reverse_sql=_drop("visit")
-        ),
-        migrations.RunSQL(
-            "INSERT INTO scheduling_appointmenttime (patient_id, starts_at, ends_at, session_id) "
+            "INSERT INTO scheduling_appointmenttime (patient_id, starts_at, ends_at, session_id) "  # noqa: S608
             "SELECT patient_id, starts_at, ends_at, id FROM scheduling_session "
             f"WHERE status IN {SESSION_ACTIVE}",
             reverse_sql="DELETE FROM scheduling_appointmenttime",

@@ -26,7 +26,13 @@ from scheduling import visits
 from scheduling.models import Series, Visit, VisitKind, VisitMode, VisitStatus
 from scheduling.services import SchedulingError
 from scheduling.views.roles import patient_only
-from scheduling.visit_forms import MoveVisitForm, SlotForm, VisitForm, _local_instant
+from scheduling.visit_forms import (
+    MoveVisitForm,
+    SlotForm,
+    VisitForm,
+    _local_instant,
+    clinicians,
+)
 
 SLOT_DAYS = 14
 desk_or_clinician = role_required(Role.FRONT_DESK, Role.CLINIC_ADMIN, Role.CLINICIAN)
@@ -57,8 +63,9 @@ def _default_location(patient: User, series: Series | None) -> Location | None:
 @desk_or_clinician
 @require_http_methods(["GET", "POST"])
 def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """The desk (or a clinician from the follow-up task) books an evaluation or a follow-up for a patient, from the free slots shown or
-    a time it types; a refusal says why and keeps what was typed."""
+    """The desk (or a clinician, from the follow-up task) books an evaluation or a follow-up
+    for a patient, from the free slots shown or a time it types; a refusal says why and keeps
+    what was typed."""
     patient = _patient_or_404(public_id)
     query = BookVisitQuery(request.GET)
     query.is_valid()
@@ -113,7 +120,7 @@ def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             minutes=initial["minutes"],
             limit=12,
         )
-    names = {c.pk: c.get_full_name() or c.email for c in form.fields["clinician"].queryset}
+    names = {c.pk: c.get_full_name() or c.email for c in clinicians()}
     return render(
         request,
         "scheduling/visits/book.html",
