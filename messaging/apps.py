@@ -6,7 +6,7 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        from messaging import reminders, staff_tasks, visit_messages
+        from messaging import booster_messages, reminders, staff_tasks, visit_messages
         from scheduling import hooks
 
         # The messages of scheduling's changes, planned in their transaction
@@ -14,4 +14,5 @@ class MessagingConfig(AppConfig):
         hooks.register_message_planner(reminders)
         reminders.register()
         visit_messages.register()
+        booster_messages.register()
         staff_tasks.connect()

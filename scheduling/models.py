@@ -114,6 +114,10 @@ class Series(models.Model):
         "when it waits for the desk's Confirm or Decline. Its sessions hold their chairs and "
         "nurses meanwhile; blank once decided, and for every other series.",
     )
+    is_booster = models.BooleanField(
+        default=False,
+        help_text="A booster infusion of the plan (docs/visits.md#boosters): one session.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+import django.dispatch
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -52,7 +53,7 @@ from accounts.models import User
 from locations.models import Location, NurseShift
 from review.models import TreatmentPlan
 from review.services import assert_bookable
-from scheduling import hooks, planner
+from scheduling import hooks, planner, signals
 from scheduling.models import (
     AWAITING_DESK,
     UPCOMING_STATUSES,
@@ -262,6 +263,13 @@ def _lock_locations(location: Location, first: dt.date, last: dt.date) -> Locati
         .order_by("pk")
     )
     return next(row for row in locked if row.pk == location.pk)
+
+
+def _tell_booster_listeners(signal: django.dispatch.Signal, sessions: list[Session]) -> None:
+    """A booster moved or cancelled, after commit (docs/architecture.md#signal-wiring)."""
+    for session in sessions:
+        if session.series.is_booster:
+            signals.send_after_commit(signal, session)
 
 
 def _session(series: Series, number: int, slot: planner.Slot) -> Session:
@@ -485,6 +493,7 @@ def move_sessions(
             numbers = [s.number for s in moving]
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         hooks.messages().on_sessions_moved(moving)
+        _tell_booster_listeners(signals.booster_moved, moving)
         for freed in vacated:
             offer_freed_slot(freed)
         return moving
@@ -534,6 +543,7 @@ def cancel_sessions(
             # A series booked online that was still awaiting the desk needs no decision now.
             _close_self_booked_task(session.series, None, "The whole series was cancelled.")
         hooks.messages().on_sessions_cancelled(targets)
+        _tell_booster_listeners(signals.booster_cancelled, targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets

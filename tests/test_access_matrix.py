@@ -75,6 +75,10 @@ MATRIX = {
     # Visits with a clinician (docs/visits.md): the desk books; the desk and clinicians open one.
     "scheduling:book_visit": ("get", "patient", staff_page(*DESK, "clinician")),
     "scheduling:visit": ("get", "visit", staff_page(*DESK, "clinician")),
+    # Boosters (docs/visits.md#boosters): the desk's list and booking; the patient's own page.
+    "scheduling:boosters": ("get", "location", staff_page(*DESK)),
+    "scheduling:book_booster": ("get", "plan", staff_page(*DESK)),
+    "scheduling:self_book_booster": ("get", None, patient_page(False)),
     # POST only: the desk confirms or declines a series booked online.
     "scheduling:confirm_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:decline_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
@@ -171,6 +175,7 @@ MATRIX = {
     "charting:to_cosign": ("get", None, staff_page("clinician")),
     "outcomes:mine": ("get", None, patient_page(False)),
     "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
+    "outcomes:visit_note": ("get", "visit", staff_page("clinician")),
     "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_sessions": ("get", "figure", staff_page("clinician")),

@@ -44,10 +44,18 @@ def location():
     return make_location(
         "stamford",
         shifts_from=MONDAY - dt.timedelta(days=7),
-        shift_days=28,
+        shift_days=63,
         video_room_template="https://meet.example.org/clinic-{token}",
         video_opens_minutes=10,
     )
+
+
+def two_days(first_hour: int, second_hour: int) -> list[services.Choice]:
+    """Monday and Wednesday of the first week, at these local hours."""
+    return [
+        services.Choice(MONDAY, dt.time(first_hour)),
+        services.Choice(MONDAY + dt.timedelta(2), dt.time(second_hour)),
+    ]
 
 
 def local(location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -651,3 +659,128 @@ def test_booked_sessions_keep_their_dose_until_the_check_in_reads_the_revision(
             vitals=Vitals(120, 80, 70, 98, 14),
         )
     assert (record.dose_mg_per_kg, record.dose_mg) == (Decimal("0.30"), Decimal("24.0"))
+
+
+# Boosters (docs/visits.md#boosters) ------------------------------------------------------------
+
+
+@pytest.fixture
+def boosted(plan, clinician, location, desk):
+    """A series of two infusions completed on 1 and 3 March, then a revision with two boosters
+    every 6 weeks: the first due 14 April, bookable from 7 April."""
+    from review import services as review
+    from review.models import TreatmentPlan
+
+    series = services.book_series(
+        plan,
+        location,
+        [
+            services.Choice(MONDAY, dt.time(10)),
+            services.Choice(MONDAY + dt.timedelta(2), dt.time(10)),
+        ],
+        booked_by=desk,
+    )
+    series.sessions.update(status="completed")
+    revised = review.revise_plan(
+        TreatmentPlan.objects.get(pk=plan.pk),
+        clinician,
+        {"booster_every_weeks": 6, "booster_count": 2},
+        reason="Boosters",
+    )
+    return revised
+
+
+def test_the_desk_sees_due_and_overdue_boosters(boosted, location, desk, login):
+    url = reverse("scheduling:boosters", args=[location.slug])
+    with time_machine.travel(dt.datetime(2027, 4, 5, 15, tzinfo=UTC)):
+        page = login(desk).get(url).content.decode()
+    assert "Wed 14 Apr 2027" in page and ">Due<" in page
+    with time_machine.travel(dt.datetime(2027, 4, 20, 15, tzinfo=UTC)):
+        page = login(desk).get(url).content.decode()
+    assert "<strong>Overdue</strong>" in page
+
+
+def test_a_booster_too_close_to_the_last_infusion_is_refused_with_the_reason(
+    boosted, location, desk
+):
+    from scheduling import boosters
+
+    with (
+        time_machine.travel(dt.datetime(2027, 3, 20, 15, tzinfo=UTC)),
+        pytest.raises(boosters.BoosterRefused, match="earliest it can be booked is 2027-04-07"),
+    ):
+        boosters.book_booster(
+            boosted, location, services.Choice(dt.date(2027, 4, 5), dt.time(10)), booked_by=desk
+        )
+
+
+def test_the_planner_books_a_booster_under_the_same_rules(boosted, location, desk):
+    from locations.models import Closure
+    from scheduling import boosters
+
+    Closure.objects.create(
+        location=location, starts_on=dt.date(2027, 4, 7), ends_on=dt.date(2027, 4, 8), reason="x"
+    )
+    heard = []
+    receiver = lambda sender, instance, **kw: heard.append(instance.pk)  # noqa: E731
+    signals.booster_booked.connect(receiver)
+    try:
+        with (
+            time_machine.travel(dt.datetime(2027, 4, 1, 15, tzinfo=UTC)),
+            pytest.MonkeyPatch.context() as patch,
+        ):
+            patch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+            proposal = boosters.propose(boosted, location, dt.date(2027, 4, 7))
+            slot = proposal.sessions[0].slot
+            assert slot.date == dt.date(2027, 4, 9)  # the closed days skipped
+            with pytest.raises(services.BookingConflict):
+                boosters.book_booster(
+                    boosted,
+                    location,
+                    services.Choice(dt.date(2027, 4, 7), dt.time(10)),
+                    booked_by=desk,
+                )
+            series = boosters.book_booster(
+                boosted, location, services.Choice(slot.date, slot.local_time), booked_by=desk
+            )
+    finally:
+        signals.booster_booked.disconnect(receiver)
+    assert series.is_booster and series.sessions.count() == 1
+    assert heard == [series.sessions.get().pk]
+
+
+def test_a_due_booster_is_told_once_by_email_and_text_with_the_link_to_book(
+    boosted, location, login
+):
+    from messaging import booster_messages
+
+    location.self_booking = True
+    location.save()
+    profile = boosted.patient.patient_profile
+    profile.mobile_phone = "+12035550123"
+    profile.sms_reminders = True
+    profile.sms_consent_at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+    profile.save()
+    with time_machine.travel(dt.datetime(2027, 4, 6, 15, tzinfo=UTC)):
+        assert booster_messages.remind_due_boosters() == 0  # not bookable yet
+    with time_machine.travel(dt.datetime(2027, 4, 7, 15, tzinfo=UTC)):
+        assert booster_messages.remind_due_boosters() == 2
+        assert booster_messages.remind_due_boosters() == 0
+        rows = Message.objects.filter(kind="booster_due")
+        text = booster_messages.resolve(rows.get(channel=Channel.SMS))
+        email = booster_messages.resolve(rows.get(channel=Channel.EMAIL))
+    link = reverse("scheduling:self_book_booster")
+    assert link in text.body_text and link in email.body_text
+    assert "14 April" in email.body_text
+
+    # The patient books it online from the link.
+    with time_machine.travel(dt.datetime(2027, 4, 7, 15, tzinfo=UTC)):
+        client = login(boosted.patient)
+        page = client.get(link).content.decode()
+        assert 'data-testid="book-proposed"' in page
+        response = client.post(link, {"day": "2027-04-08", "time": "10:00"})
+    assert response.status_code == 302
+    from scheduling.models import Series
+
+    booster = Series.objects.get(is_booster=True)
+    assert booster.booked_by == boosted.patient

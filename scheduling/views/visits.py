@@ -20,12 +20,13 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
+from clinic.querystrings import query_form, read_query
 from locations.models import Location
 from review.models import TreatmentPlan
-from scheduling import visits
+from scheduling import boosters, services, visits
 from scheduling.models import Series, Visit, VisitKind, VisitMode, VisitStatus
 from scheduling.services import SchedulingError
-from scheduling.views.roles import patient_only
+from scheduling.views.roles import desk_only, patient_only
 from scheduling.visit_forms import (
     MoveVisitForm,
     SlotForm,
@@ -60,6 +61,7 @@ def _default_location(patient: User, series: Series | None) -> Location | None:
     return profile.preferred_location if profile is not None else None
 
 
+@query_form(BookVisitQuery)
 @desk_or_clinician
 @require_http_methods(["GET", "POST"])
 def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
@@ -67,17 +69,12 @@ def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     for a patient, from the free slots shown or a time it types; a refusal says why and keeps
     what was typed."""
     patient = _patient_or_404(public_id)
-    query = BookVisitQuery(request.GET)
-    query.is_valid()
+    query = read_query(request, BookVisitQuery)
     series = None
-    if query.cleaned_data.get("series"):
-        series = Series.objects.filter(
-            public_id=query.cleaned_data["series"], patient=patient
-        ).first()
+    if query["series"]:
+        series = Series.objects.filter(public_id=query["series"], patient=patient).first()
     has_plan = TreatmentPlan.objects.filter(patient=patient).exists()
-    kind = query.cleaned_data.get("kind") or (
-        VisitKind.FOLLOW_UP if has_plan else VisitKind.EVALUATION
-    )
+    kind = query["kind"] or (VisitKind.FOLLOW_UP if has_plan else VisitKind.EVALUATION)
     location = _default_location(patient, series)
     initial: dict[str, Any] = {
         "kind": kind,
@@ -292,4 +289,125 @@ def self_book_visit(request: AuthenticatedRequest) -> HttpResponse:
                 for slot in slots
             ],
         },
+    )
+
+
+# Boosters (docs/visits.md#boosters) ------------------------------------------------------------
+
+
+class BoosterChoiceForm(forms.Form):
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+
+@desk_only
+def booster_list(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    """The desk's list of boosters due soon or overdue at a location, with a link to book."""
+    location = get_object_or_404(Location, slug=slug, is_active=True)
+    today = location.local_today()
+    horizon = today + dt.timedelta(days=boosters.DUE_SOON_DAYS)
+    rows = [
+        {"due": due, "overdue": due.overdue(today)}
+        for due in boosters.due_boosters(location, today)
+        if due.due <= horizon
+    ]
+    return render(
+        request,
+        "scheduling/visits/boosters.html",
+        {"location": location, "rows": rows, "today": today},
+    )
+
+
+def _booster_page(
+    request: AuthenticatedRequest,
+    plan: TreatmentPlan,
+    location: Location,
+    *,
+    booked_by: User,
+    template: str,
+    done: str,
+) -> HttpResponse:
+    due = boosters.booster_for(plan, location)
+    form = BoosterChoiceForm(request.POST or None)
+    error = ""
+    if due is not None and request.method == "POST" and form.is_valid():
+        choice = services.Choice(form.cleaned_data["day"], form.cleaned_data["time"])
+        try:
+            series = boosters.book_booster(plan, location, choice, booked_by=booked_by)
+        except services.BookingConflict:
+            error = gettext("That time is not free; choose another.")
+        except SchedulingError as refusal:
+            error = str(refusal)
+        else:
+            audit.record(request, "create", "series", series.public_id, plan.patient_id, "booster")
+            messages.success(request, done)
+            if request.user.role == Role.PATIENT:
+                return redirect("scheduling:my_sessions")
+            return redirect("scheduling:series", public_id=series.public_id)
+    first = None
+    if due is not None and not due.booked:
+        since = max(due.earliest, location.local_today() + dt.timedelta(days=1))
+        proposal = boosters.propose(plan, location, since)
+        first = proposal.sessions[0] if proposal.sessions else None
+    return render(
+        request,
+        template,
+        {
+            "plan": plan,
+            "location": location,
+            "due": due,
+            "form": form,
+            "error": error,
+            "slot": first.slot if first else None,
+            "alternatives": first.alternatives if first else [],
+        },
+    )
+
+
+@desk_only
+@require_http_methods(["GET", "POST"])
+def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The desk books a plan's next booster from the planner's proposal or a typed time."""
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), public_id=public_id)
+    location = _booster_location(plan)
+    if location is None:
+        raise Http404
+    return _booster_page(
+        request,
+        plan,
+        location,
+        booked_by=request.user,
+        template="scheduling/visits/book_booster.html",
+        done="Booster booked.",
+    )
+
+
+def _booster_location(plan: TreatmentPlan) -> Location | None:
+    """Where the patient's last infusion was: boosters are booked there."""
+    last = (
+        Series.objects.filter(patient=plan.patient)
+        .exclude(status=Series.SeriesStatus.CANCELLED)
+        .select_related("location")
+        .order_by("-created_at")
+        .first()
+    )
+    return last.location if last is not None else None
+
+
+@patient_only
+@require_http_methods(["GET", "POST"])
+def self_book_booster(request: AuthenticatedRequest) -> HttpResponse:
+    """A patient books their booster online from its reminder, where the location takes
+    bookings online."""
+    plan = TreatmentPlan.objects.active().filter(patient=request.user).first()
+    location = _booster_location(plan) if plan is not None else None
+    if plan is None or location is None or not location.self_booking:
+        return render(request, "scheduling/visits/self_booster.html", {"due": None})
+    return _booster_page(
+        request,
+        plan,
+        location,
+        booked_by=request.user,
+        template="scheduling/visits/self_booster.html",
+        done=gettext("Your booster is booked."),
     )
