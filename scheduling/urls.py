@@ -74,6 +74,11 @@ urlpatterns = [
     path("settings/<slug:slug>/roster/", roster.roster, name="roster"),
     path("settings/<slug:slug>/roster/copy/", roster.copy_week, name="roster_copy"),
     path(
+        "settings/<slug:slug>/roster/clinicians/",
+        roster.clinician_shifts,
+        name="roster_clinicians",
+    ),
+    path(
         "settings/<slug:slug>/roster/shifts/<int:shift_id>/",
         roster.move_shift,
         name="roster_shift",

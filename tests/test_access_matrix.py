@@ -98,6 +98,11 @@ MATRIX = {
     "scheduling:closed_days": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster_copy": ("get", "location", staff_page(Role.CLINIC_ADMIN, ok=NOT_ALLOWED)),
+    "scheduling:roster_clinicians": (
+        "get",
+        "location",
+        staff_page(Role.CLINIC_ADMIN, ok=NOT_ALLOWED),
+    ),
     "scheduling:roster_shift": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster_delete": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:closure_rebook": ("get", "closure", staff_page(*DESK)),

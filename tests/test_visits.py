@@ -784,3 +784,26 @@ def test_a_due_booster_is_told_once_by_email_and_text_with_the_link_to_book(
 
     booster = Series.objects.get(is_booster=True)
     assert booster.booked_by == boosted.patient
+
+
+def test_the_roster_shows_clinicians_and_refuses_an_overlapping_shift(location, clinician, login):
+    admin = login(UserFactory.create(role=Role.CLINIC_ADMIN))
+    url = reverse("scheduling:roster", args=[location.slug]) + f"?week={MONDAY.isoformat()}"
+    page = admin.get(url).content.decode()
+    assert 'data-testid="clinician-roster"' in page and "09:00–13:00" in page
+
+    add = reverse("scheduling:roster_clinicians", args=[location.slug])
+    refused = admin.post(
+        add,
+        {"clinician": clinician.pk, "day": MONDAY.isoformat(), "starts": "12:00", "ends": "16:00"},
+        follow=True,
+    ).content.decode()
+    assert "already on another shift" in refused
+    admin.post(
+        add,
+        {"clinician": clinician.pk, "day": MONDAY.isoformat(), "starts": "14:00", "ends": "16:00"},
+    )
+    assert ClinicianShift.objects.filter(clinician=clinician).count() == 6
+    shift = ClinicianShift.objects.get(starts_at=local(location, MONDAY, 14))
+    admin.post(add, {"delete": shift.pk, "week": MONDAY.isoformat()})
+    assert not ClinicianShift.objects.filter(pk=shift.pk).exists()
