@@ -807,3 +807,50 @@ def test_the_roster_shows_clinicians_and_refuses_an_overlapping_shift(location, 
     shift = ClinicianShift.objects.get(starts_at=local(location, MONDAY, 14))
     admin.post(add, {"delete": shift.pk, "week": MONDAY.isoformat()})
     assert not ClinicianShift.objects.filter(pk=shift.pk).exists()
+
+
+def test_fhir_appointments_include_visits_with_the_clinician_as_a_participant(
+    plan, clinician, location, desk
+):
+    from django.test import Client
+
+    from fhir import services as fhir_services
+
+    services.book_series(plan, location, two_days(10, 10), booked_by=desk)
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY + dt.timedelta(1), 10)),
+        booked_by=desk,
+    )
+    _client, token = fhir_services.create_client("EHR", ["system/*.read"], desk)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    bundle = api.get("/fhir/Appointment", {"patient": str(plan.patient.public_id)}).json()
+    found = [entry["resource"] for entry in bundle["entry"]]
+    assert bundle["total"] == 3
+    assert [r["id"] for r in found][1] == str(visit.public_id)  # in time order
+    participant = found[1]["participant"][1]
+    assert participant["actor"]["type"] == "Practitioner"
+    assert participant["actor"]["identifier"]["value"] == str(clinician.public_id)
+    assert participant["actor"]["display"] == "Iris Moss"
+    one = api.get(f"/fhir/Appointment/{visit.public_id}").json()
+    assert one["serviceType"][0]["text"].startswith("Follow-up")
+    assert visit.video_token not in str(one)
+
+
+def test_the_dashboard_counts_missed_visits(plan, clinician, location, desk, login):
+    from outcomes import reports
+
+    one = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    other = approved_plan("other@example.org", location)
+    visits.book_visit(
+        request_for(other, clinician, location, local(location, MONDAY, 11)), booked_by=desk
+    )
+    visits.set_outcome(one, VisitStatus.NO_SHOW)
+
+    figures = reports.dashboard(location, MONDAY)
+
+    assert (figures.visit_no_shows, figures.visits_scheduled) == (1, 2)
+    assert figures.visit_no_show_rate == 0.5
+    assert ("visit_no_shows", 1) in figures.rows()
