@@ -327,12 +327,12 @@ def appointments(search: Search) -> Page:
     if not search.count or search.offset >= total:
         return Page([], total)
     wanted = search.offset + search.count
-    merged = heapq.merge(
-        ((row.starts_at, 0, row.pk, row) for row in sessions[:wanted]),
-        ((row.starts_at, 1, row.pk, row) for row in visits[:wanted]),
-        key=lambda item: item[:3],
-    )
-    rows: list[Session | Visit] = [item[3] for item in merged][search.offset : wanted]
+    timed: list[list[tuple[dt.datetime, int, int, Session | Visit]]] = [
+        [(row.starts_at, 0, row.pk, row) for row in sessions[:wanted]],
+        [(row.starts_at, 1, row.pk, row) for row in visits[:wanted]],
+    ]
+    merged = heapq.merge(*timed, key=lambda item: item[:3])
+    rows = [item[3] for item in merged][search.offset : wanted]
     return Page(_entries_of(rows), total)
 
 
