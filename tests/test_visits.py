@@ -854,3 +854,41 @@ def test_the_dashboard_counts_missed_visits(plan, clinician, location, desk, log
     assert (figures.visit_no_shows, figures.visits_scheduled) == (1, 2)
     assert figures.visit_no_show_rate == 0.5
     assert ("visit_no_shows", 1) in figures.rows()
+
+
+def test_a_text_reply_c_confirms_the_visit_of_the_latest_reminder_and_r_asks_the_desk(
+    plan, clinician, location, desk
+):
+    from messaging import replies
+    from notifications.models import InboundText, MessageStatus
+    from worklist.models import Task
+
+    number = "+12035550123"
+    profile = plan.patient.patient_profile
+    profile.mobile_phone = number
+    profile.sms_reminders = True
+    profile.sms_consent_at = dt.datetime(2027, 1, 1, tzinfo=UTC)
+    profile.save()
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    Message.objects.filter(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.SMS
+    ).update(status=MessageStatus.SENT, recipient=number, sent_at=dt.datetime.now(UTC))
+
+    answer = replies.handle(InboundText(sender=number, body="C"))
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CONFIRMED
+    assert "is confirmed" in answer.reply
+
+    answer = replies.handle(InboundText(sender=number, body="R"))
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CONFIRMED  # nothing cancelled
+    task = Task.objects.get(about=f"visit:{visit.pk}")
+    assert task.link == reverse("scheduling:visit", args=[visit.public_id])
+    assert "will call you" in answer.reply
+
+    replies.handle(InboundText(sender=number, body="STOP"))
+    assert not Message.objects.filter(
+        group=f"visit:{visit.pk}", channel=Channel.SMS, status="pending"
+    ).exists()
