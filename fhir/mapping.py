@@ -237,7 +237,7 @@ VISIT_STATUS = {
     VisitStatus.CANCELLED: "cancelled",
     VisitStatus.NO_SHOW: "noshow",
 }
-# The attender, from HL7's participation types (docs/fhir.md#resources).
+# The attender, from HL7's participation types (docs/visits.md#fhir-appointments).
 ATTENDER = {
     "coding": [
         {

@@ -771,6 +771,10 @@ class AppointmentTime(models.Model):
     )
 
     class Meta:
+        indexes = [
+            # Visit slots: a patient's appointment times around the days proposed.
+            models.Index(fields=["patient", "starts_at"], name="appointmenttime_patient_start"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(session__isnull=False, visit__isnull=True)
