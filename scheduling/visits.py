@@ -294,9 +294,9 @@ def free_slots(
     """Starts from `first` to `last` (local dates) where a clinician on shift at `location` and
     the patient are both free for `minutes`, every SLOT_STEP, earliest first.
 
-    A fixed number of queries whatever the history (docs/benchmarks.md#visit-slots-and-boosters): the
-    location's openings, the clinicians' shifts there, their active visits anywhere and the
-    patient's appointment times, each bounded by the horizon through an index.
+    A fixed number of queries whatever the history: the location's openings, the clinicians'
+    shifts there, their active visits anywhere and the patient's appointment times, each
+    bounded by the horizon through an index (docs/benchmarks.md#visit-slots-and-boosters).
     """
     now = now or timezone.now()
     since, _ = location.day_bounds(first)

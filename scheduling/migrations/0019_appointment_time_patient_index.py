@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0018_series_is_booster'),
+        ("scheduling", "0018_series_is_booster"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='appointmenttime',
-            index=models.Index(fields=['patient', 'starts_at'], name='appointmenttime_patient_start'),
+            model_name="appointmenttime",
+            index=models.Index(
+                fields=["patient", "starts_at"], name="appointmenttime_patient_start"
+            ),
         ),
     ]
