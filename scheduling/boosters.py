@@ -97,9 +97,9 @@ def due_boosters(location: Location, today: dt.date) -> list[BoosterDue]:
     )
     found = []
     for plan in plans:
-        last = plan.last_end.astimezone(zone).date()  # type: ignore[attr-defined]
+        last = plan.last_end.astimezone(zone).date()  # type: ignore[attr-defined]  # an annotation of the query above
         due = last + dt.timedelta(weeks=plan.booster_every_weeks or 0)
-        given = plan.given  # type: ignore[attr-defined]
+        given = plan.given  # type: ignore[attr-defined]  # an annotation of the query above
         if not _remaining(plan, given, due):
             continue
         found.append(
@@ -110,7 +110,7 @@ def due_boosters(location: Location, today: dt.date) -> list[BoosterDue]:
                 last_infusion=last,
                 due=due,
                 earliest=due - dt.timedelta(days=BOOSTER_EARLY_DAYS),
-                booked=plan.ahead,  # type: ignore[attr-defined]
+                booked=plan.ahead,  # type: ignore[attr-defined]  # an annotation of the query above
             )
         )
     return found
