@@ -379,6 +379,12 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
             "waiting": intake.status == Intake.Status.SUBMITTED,
             "forms": shown,
             "refused": set(refused),
+            # The evaluation visit and whether approval waits for it
+            # (docs/visits.md#evaluation-and-approval): one query.
+            "evaluation": evaluations.LABELS[
+                evaluations.states([intake.patient_id])[intake.patient_id]
+            ],
+            "evaluation_required": bool(intake.location and intake.location.evaluation_required),
         },
     )
 
@@ -424,6 +430,7 @@ _SUMMARY_FIELDS = (
     "patient__patient_profile__mobile_phone",
     "location__name",
     "location__time_zone",
+    "location__evaluation_required",
 )
 
 

@@ -389,6 +389,9 @@ def test_approval_is_refused_with_the_reason_until_the_evaluation_is_held(
     intake = submitted_intake(patient, location_slug=location.slug)
     client = login(clinician)
 
+    summary = client.get(reverse("review:summary", args=[intake.public_id])).content.decode()
+    assert "Evaluation visit: <strong>Not booked</strong>" in summary
+    assert "requires one held before approval" in summary
     refused = _approve_post(client, intake).content.decode()
     assert "requires an evaluation visit before approval" in refused
     assert "none is booked" in refused
