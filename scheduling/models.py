@@ -711,7 +711,8 @@ class Visit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.status})"
+        starts = self.starts_at.astimezone(dt.UTC)
+        return f"{self.get_kind_display()} at {starts:%Y-%m-%d %H:%M} UTC ({self.status})"
 
     @property
     def is_active(self) -> bool:
