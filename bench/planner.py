@@ -8,6 +8,11 @@ the 20,000-session p95 as a multiple of the 2,000-session one: the goal, since h
 twofold in milliseconds but not in how the cost grows with the history.
 
     python -m bench.planner [--runs 200]
+    python -m bench.planner --case visits [--runs 200]
+
+`--case visits` measures the same way a visit's free slots over two weeks and a booster's
+proposal (docs/benchmarks.md#visit-slots-and-boosters): queries per proposal at both sizes, and
+the 20,000-session p95 as a multiple of the 2,000-session one.
 """
 
 from __future__ import annotations
@@ -33,7 +38,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=20_000)
+    parser.add_argument("--case", choices=["series", "visits"], default="series")
     args = parser.parse_args()
+    if args.case == "visits":
+        visits_case(args.runs, args.sessions)
+        return
 
     # Its own database (.local/bench-planner): each run generates 22,000 sessions and their
     # plans, which in the shared one would pile up under bench.pages' network run after run.
@@ -145,6 +154,92 @@ def main() -> None:
             f"p95 {figures['p95_ratio_to_small']}x the {small_count}-session location's"
         )
         report("planner", figures)
+
+
+def visits_case(runs: int, sessions: int) -> None:
+    """A visit's free slots and a booster's proposal at the busy location and at the small one."""
+    with django_environment("bench-planner"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from accounts.models import Role, User
+        from bench.generate import approved_patient, busy_location
+        from locations.models import ClinicianShift
+        from scheduling import boosters, visits
+
+        big = busy_location(sessions=sessions, seed=3)
+        small = busy_location(sessions=sessions // 10, seed=4)
+
+        def with_clinicians(location: Location) -> None:
+            today = location.local_today()
+            for n in range(3):
+                clinician = User.objects.create(
+                    email=f"clin{n}.{location.slug}@example.org", role=Role.CLINICIAN, password="!"
+                )
+                ClinicianShift.objects.bulk_create(
+                    ClinicianShift(
+                        location=location,
+                        clinician=clinician,
+                        starts_at=dt.datetime.combine(
+                            today + dt.timedelta(days=day), dt.time(9 + n), tzinfo=location.zone
+                        ),
+                        ends_at=dt.datetime.combine(
+                            today + dt.timedelta(days=day), dt.time(13 + n), tzinfo=location.zone
+                        ),
+                    )
+                    for day in range(-60, 60)
+                )
+
+        def measure(location: Location, count: int) -> tuple[dict[str, object], float, float]:
+            plan = approved_patient(location)
+            plan.booster_every_weeks, plan.booster_count = 6, 2
+            plan.save()
+            today = location.local_today()
+            slot_ms: list[float] = []
+            booster_ms: list[float] = []
+            queries: dict[str, set[int]] = {"slots": set(), "booster": set()}
+            for n in range(count):
+                first = today + dt.timedelta(days=1 + n % 30)
+                with CaptureQueriesContext(connection) as captured:
+                    t0 = time.perf_counter()
+                    visits.free_slots(
+                        location, plan.patient, first, first + dt.timedelta(days=14), minutes=30
+                    )
+                    slot_ms.append((time.perf_counter() - t0) * 1000)
+                queries["slots"].add(len(captured))
+                with CaptureQueriesContext(connection) as captured:
+                    t0 = time.perf_counter()
+                    boosters.propose(plan, location, first)
+                    booster_ms.append((time.perf_counter() - t0) * 1000)
+                queries["booster"].add(len(captured))
+            figures = {
+                "slots": summary(slot_ms),
+                "booster": summary(booster_ms),
+                "slot_queries": max(queries["slots"]),
+                "booster_queries": max(queries["booster"]),
+            }
+            return figures, percentile(slot_ms, 0.95), percentile(booster_ms, 0.95)
+
+        with_clinicians(big)
+        with_clinicians(small)
+        measure(big, 10)  # warm caches and connections
+        large, large_slots, large_booster = measure(big, runs)
+        little, little_slots, little_booster = measure(small, max(runs // 4, 10))
+        figures = {
+            "visit_slots": large["slots"],
+            "booster": large["booster"],
+            "visit_slot_queries": large["slot_queries"],
+            "visit_slot_queries_small": little["slot_queries"],
+            "booster_queries": large["booster_queries"],
+            "booster_queries_small": little["booster_queries"],
+            "visit_slots_p95_ratio_to_small": round(large_slots / max(little_slots, 0.001), 2),
+            "booster_p95_ratio_to_small": round(large_booster / max(little_booster, 0.001), 2),
+            "runs": runs,
+            "existing_sessions": big.sessions.count(),
+            "goal_p95_ratio": GOAL_P95_RATIO,
+        }
+        print(figures)
+        report("planner_visits", figures)
 
 
 if __name__ == "__main__":

@@ -342,3 +342,60 @@ class WorkUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} done"
+
+
+class VisitNote(models.Model):
+    """The clinician's short structured note of a visit (docs/visits.md#the-visit-note):
+    findings and a decision, signed and then locked like the chart (migration 0009's triggers);
+    corrections are addenda, append-only."""
+
+    class Decision(models.TextChoices):
+        SUITABLE = "suitable", "Suitable for treatment"
+        NOT_SUITABLE = "not_suitable", "Not suitable"
+        NEEDS_MORE = "needs_more", "Needs more information"
+        CONTINUE = "continue", "Continue the plan"
+        REVISE = "revise", "Revise the plan"
+        STOP = "stop", "Stop treatment"
+
+    visit = models.OneToOneField("scheduling.Visit", on_delete=models.PROTECT, related_name="note")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField(max_length=4000)
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    plan_text = models.TextField("plan", max_length=2000, blank=True)
+    written_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(findings=""), name="visit_note_has_findings"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note of visit {self.visit_id}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class VisitNoteAddendum(models.Model):
+    """A correction or late note to a signed visit note: who, when and why. Append-only."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason="") & ~Q(text=""), name="visit_addendum_says_what_and_why"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Addendum to {self.note}"

@@ -103,7 +103,9 @@ def check_in(
     if session.status not in (Status.BOOKED, Status.CONFIRMED):
         raise ChartingError(f"This session is {session.get_status_display().lower()}.")
     at, now = _when(session, time)
-    plan = session.series.plan
+    # The version in force at check-in: a revision since the booking doses this session
+    # (docs/visits.md#plan-revisions).
+    plan = session.series.plan.in_force()
     preview = dose(weight_kg, plan)
     record = InfusionRecord.objects.create(
         session=session,

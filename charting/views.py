@@ -417,7 +417,8 @@ ACTIONS: dict[str, Action] = {
 
 def _record_context(session: Session, record: InfusionRecord | None) -> dict[str, Any]:
     """The whole record as it stands: the same on the chart and in the print view."""
-    plan = session.series.plan
+    # Before check-in, the version in force (a revision since the booking shows here).
+    plan = session.series.plan if record is not None else session.series.plan.in_force()
     context: dict[str, Any] = {
         "session": session,
         "record": record,

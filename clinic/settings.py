@@ -184,6 +184,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
     },
     "open-follow-up-tasks": {"task": "scheduling.tasks.open_follow_up_tasks", "schedule": 3600.0},
+    "remind-due-boosters": {"task": "scheduling.tasks.remind_due_boosters", "schedule": 86400.0},
     "prune-webhook-receipts": {
         "task": "notifications.tasks.prune_webhook_receipts",
         "schedule": 86400.0,

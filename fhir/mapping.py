@@ -29,7 +29,7 @@ from intake.models import Intake, IntakeAnswer
 from locations.models import Chair, Location
 from outcomes.models import CheckIn
 from outcomes.models import QuestionnaireResponse as MilestoneResponse
-from scheduling.models import Session, Status
+from scheduling.models import Session, Status, Visit, VisitMode, VisitStatus
 
 FHIR_VERSION = "4.0.1"
 CONTENT_TYPE = "application/fhir+json"
@@ -226,6 +226,72 @@ def appointment(session: Session, places: Places) -> Resource:
     if status == Status.LATE_CANCELLED:
         resource["cancelationReason"] = {"text": "Cancelled within 24 hours of the start"}
     elif status == Status.CANCELLED:
+        resource["cancelationReason"] = {"text": "Cancelled"}
+    return resource
+
+
+VISIT_STATUS = {
+    VisitStatus.BOOKED: "booked",
+    VisitStatus.CONFIRMED: "booked",
+    VisitStatus.HELD: "fulfilled",
+    VisitStatus.CANCELLED: "cancelled",
+    VisitStatus.NO_SHOW: "noshow",
+}
+# The attender, from HL7's participation types (docs/visits.md#fhir-appointments).
+ATTENDER = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+            "code": "ATND",
+            "display": "attender",
+        }
+    ]
+}
+STAFF_SYSTEM = "urn:clearwater:staff"
+
+
+def visit_appointment(visit: Visit, places: Places) -> Resource:
+    """A visit with a clinician as an Appointment: the clinician is a participant (by their
+    opaque staff id and name; the API serves no Practitioner), the video room is never named."""
+    clinician = visit.clinician
+    resource: Resource = {
+        "resourceType": "Appointment",
+        "id": str(visit.public_id),
+        "status": VISIT_STATUS[VisitStatus(visit.status)],
+        "serviceType": [{"text": f"{visit.get_kind_display()} visit with a clinician"}],
+        "appointmentType": {
+            "text": "Video visit" if visit.mode == VisitMode.VIDEO else "In person"
+        },
+        "start": instant(visit.starts_at),
+        "end": instant(visit.ends_at),
+        "minutesDuration": int((visit.ends_at - visit.starts_at).total_seconds() // 60),
+        "created": instant(visit.created_at),
+        "participant": [
+            {
+                "actor": reference("Patient", visit.patient.public_id),
+                "required": "required",
+                "status": "needs-action" if visit.status == VisitStatus.BOOKED else "accepted",
+            },
+            {
+                "type": [ATTENDER],
+                "actor": {
+                    "type": "Practitioner",
+                    "identifier": {"system": STAFF_SYSTEM, "value": str(clinician.public_id)},
+                    "display": clinician.get_full_name() or "Clinician",
+                },
+                "required": "required",
+                "status": "accepted",
+            },
+            {
+                "actor": reference(
+                    "Location", places.locations[visit.location_id], visit.location.name
+                ),
+                "required": "required",
+                "status": "accepted",
+            },
+        ],
+    }
+    if visit.status == VisitStatus.CANCELLED:
         resource["cancelationReason"] = {"text": "Cancelled"}
     return resource
 

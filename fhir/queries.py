@@ -29,7 +29,7 @@ from intake.models import Intake, IntakeAnswer
 from locations.models import Chair, Location
 from outcomes.models import CheckIn
 from outcomes.models import QuestionnaireResponse as MilestoneResponse
-from scheduling.models import Session
+from scheduling.models import Session, Visit
 
 Resource = dict[str, Any]
 
@@ -297,18 +297,51 @@ def _appointment_entries(sessions: list[Session]) -> list[Entry]:
     return [Entry(r.appointment(session, places), session.patient) for session in sessions]
 
 
+def _visits() -> QuerySet[Visit]:
+    return Visit.objects.select_related("patient", "clinician", "location")
+
+
+def _visit_entries(visits: list[Visit]) -> list[Entry]:
+    places = keys_for([visit.location_id for visit in visits], [])
+    return [Entry(r.visit_appointment(visit, places), visit.patient) for visit in visits]
+
+
+def _entries_of(rows: list[Session | Visit]) -> list[Entry]:
+    """Sessions and visits as Appointments, in the order given; the places read once each."""
+    sessions = [row for row in rows if isinstance(row, Session)]
+    visits = [row for row in rows if isinstance(row, Visit)]
+    built = dict(zip(map(id, sessions), _appointment_entries(sessions), strict=True))
+    built.update(zip(map(id, visits), _visit_entries(visits), strict=True))
+    return [built[id(row)] for row in rows]
+
+
 def appointments(search: Search) -> Page:
-    rows = _sessions().filter(search.condition("starts_at")).order_by("starts_at", "pk")
+    """Infusion sessions and visits with a clinician, in time order
+    (docs/visits.md#fhir-appointments): each read up to the page's end, merged, then paged."""
+    sessions = _sessions().filter(search.condition("starts_at")).order_by("starts_at", "pk")
+    visits = _visits().filter(search.condition("starts_at")).order_by("starts_at", "pk")
     if search.patient:
-        rows = rows.filter(patient__public_id=search.patient)
-    total = rows.count()
-    sessions = list(rows[search.offset : search.offset + search.count]) if search.count else []
-    return Page(_appointment_entries(sessions), total)
+        sessions = sessions.filter(patient__public_id=search.patient)
+        visits = visits.filter(patient__public_id=search.patient)
+    total = sessions.count() + visits.count()
+    if not search.count or search.offset >= total:
+        return Page([], total)
+    wanted = search.offset + search.count
+    timed: list[list[tuple[dt.datetime, int, int, Session | Visit]]] = [
+        [(row.starts_at, 0, row.pk, row) for row in sessions[:wanted]],
+        [(row.starts_at, 1, row.pk, row) for row in visits[:wanted]],
+    ]
+    merged = heapq.merge(*timed, key=lambda item: item[:3])
+    rows = [item[3] for item in merged][search.offset : wanted]
+    return Page(_entries_of(rows), total)
 
 
 def appointment(public_id: uuid.UUID) -> Entry | None:
     session = _sessions().filter(public_id=public_id).first()
-    return _appointment_entries([session])[0] if session else None
+    if session is not None:
+        return _appointment_entries([session])[0]
+    visit = _visits().filter(public_id=public_id).first()
+    return _visit_entries([visit])[0] if visit else None
 
 
 def _place_entries(sites: list[Location], chairs: list[Chair], mode: str = "match") -> list[Entry]:
@@ -448,6 +481,8 @@ def everything(public_id: uuid.UUID, may_read: Callable[[str], bool]) -> Page | 
             _sessions().filter(patient__public_id=public_id).order_by("starts_at", "pk")
         )
         entries += _appointment_entries(sessions)
+        visits = list(_visits().filter(patient__public_id=public_id).order_by("starts_at", "pk"))
+        entries += _visit_entries(visits)
     total = len(entries)
     if may_read("Location") and sessions:
         sites = {session.location_id: session.location for session in sessions}

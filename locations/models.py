@@ -166,6 +166,29 @@ class Location(models.Model):
         help_text="A patient is checked in on the session's local day only, from this long "
         "before the booked start.",
     )
+    # Clinician visits (docs/visits.md#location-settings).
+    visits_self_booking = models.BooleanField(
+        "patients may book their own visits",
+        default=False,
+        help_text="Patients book their evaluation and follow-up visits online.",
+    )
+    evaluation_required = models.BooleanField(
+        "an evaluation visit is required before approval",
+        default=False,
+        help_text="A clinician cannot approve a plan until the patient's evaluation is held.",
+    )
+    video_room_template = models.CharField(
+        "video room address",
+        max_length=300,
+        blank=True,
+        help_text="The video provider's room address with {token} where each visit's own "
+        "unguessable token goes (for example https://meet.example.org/clinic-{token}); empty: "
+        "no video visits.",
+    )
+    video_opens_minutes = models.PositiveSmallIntegerField(
+        "a video visit's link opens this many minutes before the start",
+        default=15,
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -439,3 +462,43 @@ class NurseShift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nurse} at {self.location} from {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class ClinicianShift(models.Model):
+    """A clinician on duty at a location, for visits (docs/visits.md#clinician-shifts); like a
+    nurse's shift, one clinician is never on two shifts at once, at whichever location."""
+
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="clinician_shifts"
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician_shifts"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="clinician_shift_times_order"
+            ),
+            ExclusionConstraint(
+                name="clinician_shift_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("clinician", RangeOperators.EQUAL),
+                ],
+            ),
+        ]
+        indexes = [
+            # Visit slots and the roster: "clinicians' shifts at this location over these days".
+            models.Index(fields=["location", "starts_at"], name="clinshift_location_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinician} at {self.location} from {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    def covers(self, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+        """The whole of starts_at..ends_at lies inside this shift."""
+        return self.starts_at <= starts_at and ends_at <= self.ends_at

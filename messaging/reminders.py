@@ -685,3 +685,24 @@ def register() -> None:
     """Called from MessagingConfig.ready: this app resolves the kinds of scheduling's messages."""
     for kind, label in ReminderKind.choices:
         registry.register(kind, resolve, str(label))
+
+
+# --- Visits with a clinician (messaging.visit_messages plans and composes them) ----------------
+
+
+def on_visit_booked(visit: Any) -> int:
+    from messaging import visit_messages  # it builds on this module's helpers
+
+    return visit_messages.on_visit_booked(visit)
+
+
+def on_visit_moved(visit: Any) -> int:
+    from messaging import visit_messages
+
+    return visit_messages.on_visit_moved(visit)
+
+
+def on_visit_cancelled(visit: Any) -> int:
+    from messaging import visit_messages
+
+    return visit_messages.on_visit_cancelled(visit)

@@ -41,17 +41,18 @@ from django.utils.translation import gettext, gettext_noop
 from accounts import consent
 from accounts.models import PatientProfile, User
 from locations.models import Location
-from messaging import reminders
+from messaging import reminders, visit_messages
 from notifications import services as outbox
 from notifications.models import Channel, InboundText, Message, MessageStatus
 from notifications.registry import Answer
-from scheduling import links
+from scheduling import links, visits
 from scheduling.models import (
     UPCOMING_STATUSES,
     ReminderKind,
     Series,
     Session,
     Status,
+    Visit,
 )
 from scheduling.models import ReplyOutcome as Outcome
 from worklist import services as worklist
@@ -109,6 +110,93 @@ def latest_reminder(number: str, patient_ids: list[int]) -> Awaiting | None:
     return Awaiting(sessions[int(message.group.partition(":")[2])], message)
 
 
+@dataclass(frozen=True)
+class VisitAwaiting:
+    """The latest text reminder of a visit sent to the number, about a visit still ahead."""
+
+    visit: Visit
+    message: Message
+
+    @property
+    def group(self) -> str:
+        return self.message.group
+
+
+def latest_visit_reminder(number: str, patient_ids: list[int]) -> VisitAwaiting | None:
+    """As `latest_reminder`, for visits with a clinician (docs/visits.md#messages)."""
+    visits = {
+        visit.pk: visit
+        for visit in Visit.objects.upcoming()
+        .filter(patient_id__in=patient_ids)
+        .select_related("location", "patient__patient_profile")
+    }
+    if not visits:
+        return None
+    message = (
+        Message.objects.filter(
+            group__in=[f"visit:{pk}" for pk in visits],
+            kind=visit_messages.REMINDER,
+            channel=Channel.SMS,
+            status=MessageStatus.SENT,
+            recipient=number,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    if message is None:
+        return None
+    return VisitAwaiting(visits[int(message.group.partition(":")[2])], message)
+
+
+def _about_visit(
+    awaiting: Awaiting | None, visit_awaiting: VisitAwaiting | None
+) -> VisitAwaiting | None:
+    """The visit's reminder when it is the latest text that awaits an answer."""
+    if visit_awaiting is None:
+        return None
+    if awaiting is None:
+        return visit_awaiting
+    later = visit_awaiting.message.sent_at or timezone.now()
+    return visit_awaiting if later > (awaiting.message.sent_at or later) else None
+
+
+def _confirm_visit(awaiting: VisitAwaiting) -> Answer:
+    visit = awaiting.visit
+    changed = visits.confirm_visit(visit)
+    with translation.override(links.patient_language(visit.patient)):
+        words = {"clinic": settings.SITE_NAME, "when": _when(visit)}
+        if not changed:
+            reply = (
+                gettext("%(clinic)s: your appointment %(when)s is already confirmed. See you then.")
+                % words
+            )
+            return Answer(reply, awaiting.group, Outcome.ALREADY_CONFIRMED)
+        reply = gettext(
+            "%(clinic)s: thank you, %(name)s. Your appointment %(when)s is confirmed."
+        ) % {**words, "name": _first_name(visit.patient)}
+    return Answer(reply, awaiting.group, Outcome.CONFIRMED)
+
+
+def _reschedule_visit(awaiting: VisitAwaiting) -> Answer:
+    """R about a visit: the desk calls back (a task linking to the visit); nothing cancelled."""
+    visit = awaiting.visit
+    local = timezone.now().astimezone(visit.location.zone)
+    worklist.open_task(
+        Cause.RESCHEDULE_REQUEST,
+        f"visit:{visit.pk}",
+        subject=f"{visit.patient.get_full_name()}, visit {_when(visit)}",
+        detail=f"{local:%-d %b %H:%M}: asked by text (reply R) to reschedule a visit. "
+        "Nothing was cancelled. Call the patient back to find a new time.",
+        link=reverse("scheduling:visit", args=[visit.public_id]),
+        location_pk=visit.location_id,
+    )
+    words = gettext_noop(
+        "%(clinic)s: the clinic will call you to find a new time for your appointment "
+        "%(when)s. Nothing is cancelled; to reach us now call %(phone)s."
+    )
+    return Answer(_in_patients_language(visit, words), awaiting.group, Outcome.RESCHEDULE)
+
+
 def handle(text: InboundText) -> Answer:
     """Understand one inbound text (see the module's docstring); what to answer."""
     number, word = text.sender, word_of(text.body)
@@ -123,6 +211,12 @@ def handle(text: InboundText) -> Answer:
         if settings.SMS_PROVIDER_ANSWERS_HELP:
             return Answer(outcome=Outcome.HELP)
         return Answer(_help_text(awaiting, profiles), outcome=Outcome.HELP)
+    visit_awaiting = _about_visit(awaiting, latest_visit_reminder(number, patient_ids))
+    if visit_awaiting is not None:
+        if word in CONFIRM or (word == "YES" and visit_awaiting.visit.status == "booked"):
+            return _confirm_visit(visit_awaiting)
+        if word in RESCHEDULE:
+            return _reschedule_visit(visit_awaiting)
     confirms = word in CONFIRM or (
         word == "YES" and awaiting is not None and awaiting.session.status == Status.BOOKED
     )
@@ -140,10 +234,15 @@ def handle(text: InboundText) -> Answer:
 def groups_of(patient_ids: list[int]) -> list[str]:
     sessions = Session.objects.filter(patient_id__in=patient_ids).values_list("pk", flat=True)
     series = Series.objects.filter(patient_id__in=patient_ids).values_list("pk", flat=True)
-    return [f"session:{pk}" for pk in sessions] + [f"series:{pk}" for pk in series]
+    visits = Visit.objects.filter(patient_id__in=patient_ids).values_list("pk", flat=True)
+    return (
+        [f"session:{pk}" for pk in sessions]
+        + [f"series:{pk}" for pk in series]
+        + [f"visit:{pk}" for pk in visits]
+    )
 
 
-def _when(session: Session) -> str:
+def _when(session: Session | Visit) -> str:
     """ "Mon 7 Dec at 11:00 AM" in the active language (the patient's, for a reply)."""
     # Translators: Django date format of an appointment in a text message.
     return format_date(session.local_start(), gettext("D j M \\a\\t g:i A"))
@@ -154,7 +253,7 @@ def _first_name(patient: User) -> str:
     return (profile.preferred_name if profile else "") or patient.first_name or "there"
 
 
-def _phone(session: Session | None, profiles: list[PatientProfile]) -> str:
+def _phone(session: Session | Visit | None, profiles: list[PatientProfile]) -> str:
     location = session.location if session is not None else None
     if location is None:
         location = next((p.preferred_location for p in profiles if p.preferred_location), None)
@@ -228,7 +327,7 @@ def _reschedule(awaiting: Awaiting) -> Answer:
     )
 
 
-def _in_patients_language(session: Session, words: str, *, link: str = "") -> str:
+def _in_patients_language(session: Session | Visit, words: str, *, link: str = "") -> str:
     """A reply about the session, in its patient's language, with the clinic, when and phone."""
     with translation.override(links.patient_language(session.patient)):
         return gettext(words) % {

@@ -226,7 +226,9 @@ def open_follow_up_tasks() -> int:
                 f"The last session ended {local:%-d %b}; no new plan or series since. "
                 "Book the follow-up visit (dose and frequency)."
             ),
-            link=reverse("scheduling:series", args=[series.public_id]),
+            # Straight to booking the follow-up visit (docs/visits.md#follow-up-visits).
+            link=reverse("scheduling:book_visit", args=[series.patient.public_id])
+            + f"?kind=follow_up&series={series.public_id}",
             location_pk=series.location_id,
         )
         opened += 1

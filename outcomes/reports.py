@@ -17,6 +17,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Q,
     Sum,
     Value,
 )
@@ -35,6 +36,8 @@ from scheduling.models import (
     UPCOMING_STATUSES,
     Session,
     Status,
+    Visit,
+    VisitStatus,
 )
 
 ACTIVE = [s.value for s in ACTIVE_STATUSES]
@@ -199,6 +202,10 @@ class Dashboard:
     patients_with_outcome: int
     trend: list[WeekPoint] = field(default_factory=list)
     built_at: dt.datetime = field(default_factory=timezone.now)
+    # Visits with a clinician in the week (docs/visits.md#the-dashboard): scheduled (not
+    # cancelled) and missed.
+    visits_scheduled: int = 0
+    visit_no_shows: int = 0
 
     @staticmethod
     def _share(part: float, whole: float) -> float | None:
@@ -223,6 +230,10 @@ class Dashboard:
     @property
     def no_show_rate(self) -> float | None:
         return self._share(self.no_shows, self.scheduled)
+
+    @property
+    def visit_no_show_rate(self) -> float | None:
+        return self._share(self.visit_no_shows, self.visits_scheduled)
 
     @property
     def late_cancel_rate(self) -> float | None:
@@ -252,6 +263,9 @@ class Dashboard:
             ("scheduled", self.scheduled),
             ("no_shows", self.no_shows),
             ("no_show_rate", self.no_show_rate),
+            ("visits_scheduled", self.visits_scheduled),
+            ("visit_no_shows", self.visit_no_shows),
+            ("visit_no_show_rate", self.visit_no_show_rate),
             ("late_cancellations", self.late_cancellations),
             ("late_cancel_rate", self.late_cancel_rate),
             ("patients_with_outcome", self.patients_with_outcome),
@@ -359,6 +373,13 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
         location=location, starts_at__lt=end, ends_at__gt=start
     ).aggregate(total=Sum(_duration("ends_at", "starts_at")))
     dropouts = _dropouts(location)
+    visit_counts = (
+        Visit.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=VisitStatus.CANCELLED)
+        .aggregate(
+            scheduled=Count("pk"), no_shows=Count("pk", filter=Q(status=VisitStatus.NO_SHOW))
+        )
+    )
     responses = _response_trend(location, weeks)
     share = Dashboard._share
     trend = []
@@ -392,6 +413,8 @@ def dashboard(location: Location, week_start: dt.date) -> Dashboard:
         moderate_responders=moderate,
         patients_with_outcome=judged,
         trend=trend,
+        visits_scheduled=visit_counts["scheduled"],
+        visit_no_shows=visit_counts["no_shows"],
     )
 
 

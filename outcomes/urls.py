@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes import views
+from outcomes import views, visit_views
 
 app_name = "outcomes"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("questionnaire/<str:token>/", views.questionnaire, name="questionnaire"),
     path("my-progress/", views.mine, name="mine"),
     path("outcomes/patients/<uuid:public_id>/", views.patient, name="patient"),
+    path("outcomes/visits/<uuid:public_id>/", visit_views.visit_note, name="visit_note"),
     path("outcomes/<slug:slug>/dashboard/", views.dashboard, name="dashboard"),
     path("outcomes/<slug:slug>/dashboard.csv", views.dashboard_csv, name="dashboard_csv"),
     path(

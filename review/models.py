@@ -124,11 +124,37 @@ class TreatmentPlan(TreatmentParameters):
         ACTIVE = "active", "Active"
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
+        REVISED = "revised", "Replaced by a revision"
 
     public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_plans"
     )
+    # Revisions (docs/visits.md#plan-revisions): each version is a row of its own; the first
+    # is the root of the others, so the version in force is one indexed read.
+    version = models.PositiveSmallIntegerField(default=1)
+    root = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The first version of this plan; blank on the first version itself.",
+    )
+    revises = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        help_text="The version this one replaced.",
+    )
+    revision_reason = models.TextField(blank=True)
+    # Boosters (docs/visits.md#boosters): one infusion every N weeks after the series, for a
+    # number of boosters or until a date.
+    booster_every_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    booster_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    booster_until = models.DateField(null=True, blank=True)
     intake = models.ForeignKey(
         "intake.Intake", on_delete=models.PROTECT, related_name="treatment_plans"
     )
@@ -153,10 +179,45 @@ class TreatmentPlan(TreatmentParameters):
                 models.CheckConstraint(condition=check, name=f"plan_parameters_{n}")
                 for n, check in enumerate(_PARAMETER_CHECKS)
             ],
+            # Boosters every 4 to 12 weeks, for a count or a period (not both, not neither).
+            models.CheckConstraint(
+                condition=Q(booster_every_weeks__isnull=True, booster_count__isnull=True)
+                & Q(booster_until__isnull=True)
+                | Q(booster_every_weeks__gte=4, booster_every_weeks__lte=12)
+                & (
+                    Q(booster_count__gte=1, booster_count__lte=26, booster_until__isnull=True)
+                    | Q(booster_count__isnull=True, booster_until__isnull=False)
+                ),
+                name="plan_boosters_shape",
+            ),
+            # One version of each number per plan; a revision names what it replaced.
+            models.UniqueConstraint(fields=["root", "version"], name="plan_one_version_per_number"),
+            models.CheckConstraint(
+                condition=Q(version=1, root__isnull=True, revises__isnull=True)
+                | Q(version__gt=1, root__isnull=False, revises__isnull=False),
+                name="plan_revision_names_its_parent",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.infusions} × {self.dose_mg_per_kg} mg/kg ({self.get_status_display()})"
+
+    @property
+    def has_boosters(self) -> bool:
+        return self.booster_every_weeks is not None
+
+    def in_force(self) -> TreatmentPlan:
+        """The version of this plan in force now: itself, or the latest revision of it (what
+        the nurse's check-in doses by: docs/visits.md#plan-revisions)."""
+        if self.status != self.Status.REVISED:
+            return self
+        root_id = self.root_id or self.pk
+        latest = (
+            TreatmentPlan.objects.filter(Q(root_id=root_id) | Q(pk=root_id))
+            .order_by("-version")
+            .first()
+        )
+        return latest or self
 
 
 class Decision(models.Model):

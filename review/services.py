@@ -12,6 +12,7 @@ from accounts.models import User
 from intake.models import Intake, UrgentFlag
 from intake.services import flag_task_about
 from intake.steps import STEP_BY_SLUG
+from review import evaluations
 from review.models import Decision, ProtocolTemplate, TreatmentPlan
 from worklist import services as worklist
 from worklist.models import Cause
@@ -37,6 +38,11 @@ class ReviewError(Exception):
 
 class NotReviewable(ReviewError):
     """Only a submitted intake that is still waiting can be decided; anything else was handled."""
+
+
+class EvaluationMissing(ReviewError):
+    """The location requires an evaluation visit held before approval
+    (docs/visits.md#evaluation-and-approval)."""
 
 
 class NotBookable(Exception):
@@ -68,8 +74,23 @@ def approve(
     patient_message: str = "",
     internal_note: str = "",
 ) -> TreatmentPlan:
-    """Approve a waiting intake with a treatment plan; an earlier active plan is completed."""
+    """Approve a waiting intake with a treatment plan; an earlier active plan is completed.
+
+    Where the intake's location requires it, an evaluation visit must have been held
+    (EvaluationMissing says what is missing)."""
     intake = _locked_waiting(intake)
+    location = intake.location
+    if location is not None and location.evaluation_required:
+        state = evaluations.states([intake.patient_id])[intake.patient_id]
+        if state != evaluations.HELD:
+            raise EvaluationMissing(
+                "This location requires an evaluation visit before approval: "
+                + (
+                    "it is booked but not yet held."
+                    if state == evaluations.BOOKED
+                    else "none is booked. Book one from the patient page."
+                )
+            )
     TreatmentPlan.objects.active().filter(patient=intake.patient).update(
         status=TreatmentPlan.Status.COMPLETED
     )
@@ -179,3 +200,103 @@ def assert_bookable(patient: User) -> TreatmentPlan:
     if reasons:
         raise NotBookable(reasons)
     return TreatmentPlan.objects.active().get(patient=patient)
+
+
+class RevisionRefused(ReviewError):
+    """A revision that breaks the plan's own rules, or of a plan no longer in force; the message
+    says why (docs/visits.md#plan-revisions)."""
+
+
+REVISABLE_FIELDS = (
+    "infusions",
+    "min_days_between",
+    "max_days_between",
+    "span_days",
+    "dose_mg_per_kg",
+    "dose_cap_mg",
+    "infusion_minutes",
+    "booster_every_weeks",
+    "booster_count",
+    "booster_until",
+)
+
+
+def revision_problems(values: dict[str, Any]) -> list[str]:
+    """The plan's own rules, in words, for a revision's values (all of REVISABLE_FIELDS)."""
+    problems = []
+    low, high = values["min_days_between"], values["max_days_between"]
+    infusions, span = values["infusions"], values["span_days"]
+    if not 1 <= infusions <= 30:
+        problems.append("A plan has 1 to 30 infusions.")
+    if low < 1 or high < low:
+        problems.append(
+            "The days between infusions: at least 1, and the maximum at least the minimum."
+        )
+    if (infusions - 1) * low > span:
+        problems.append(
+            f"{infusions} infusions at least {low} days apart need at least "
+            f"{(infusions - 1) * low} days; the plan allows {span}."
+        )
+    if not 0 < values["dose_mg_per_kg"] <= 2:
+        problems.append("The dose is more than 0 and at most 2 mg/kg.")
+    every, count, until = (
+        values.get("booster_every_weeks"),
+        values.get("booster_count"),
+        values.get("booster_until"),
+    )
+    if every is None and (count is not None or until is not None):
+        problems.append("Say how often the boosters come (every 4 to 12 weeks).")
+    if every is not None:
+        if not 4 <= every <= 12:
+            problems.append("Boosters come every 4 to 12 weeks.")
+        if (count is None) == (until is None):
+            problems.append("Give the boosters either a number or an end date, not both.")
+        if count is not None and not 1 <= count <= 26:
+            problems.append("A plan has 1 to 26 boosters.")
+        if until is not None and until <= timezone.localdate():
+            problems.append("The boosters' end date must be in the future.")
+    return problems
+
+
+@transaction.atomic
+def revise_plan(
+    plan: TreatmentPlan, author: User, values: dict[str, Any], *, reason: str
+) -> TreatmentPlan:
+    """A new version of the plan with its author and reason; the old version is kept, marked
+    revised (the sessions already booked keep their dose until the nurse's check-in reads the
+    version in force: `TreatmentPlan.in_force`). RevisionRefused says why not."""
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise RevisionRefused("Only the plan in force can be revised; open its latest version.")
+    if not reason.strip():
+        raise RevisionRefused("Say why the plan changes.")
+    merged = {field: values.get(field, getattr(plan, field)) for field in REVISABLE_FIELDS}
+    problems = revision_problems(merged)
+    if problems:
+        raise RevisionRefused(" ".join(problems))
+    TreatmentPlan.objects.filter(pk=plan.pk).update(status=TreatmentPlan.Status.REVISED)
+    copied = {
+        field.name: getattr(plan, field.name)
+        for field in TreatmentPlan._meta.concrete_fields
+        if field.name
+        not in (
+            "id",
+            "public_id",
+            "status",
+            "approved_by",
+            "approved_at",
+            "version",
+            "root",
+            "revises",
+            "revision_reason",
+        )
+    }
+    copied.update(merged)
+    return TreatmentPlan.objects.create(
+        **copied,
+        approved_by=author,
+        version=plan.version + 1,
+        root_id=plan.root_id or plan.pk,
+        revises=plan,
+        revision_reason=reason.strip()[:2000],
+    )

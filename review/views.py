@@ -36,7 +36,7 @@ from intake.models import Intake, IntakeAttachment, UrgentFlag
 from intake.steps import steps_for
 from intake.vocabulary import INDICATIONS, PRIOR_TREATMENTS
 from locations.models import Location
-from review import services
+from review import evaluations, services
 from review.access import get_submitted_intake_for
 from review.forms import (
     STATUS_FILTERS,
@@ -66,6 +66,7 @@ _ROW_FIELDS = (
     "patient__last_name",
     "patient__email",
     "location__name",
+    "patient_id",
 )
 _CLINICAL = {
     "phq9": KT("scores__phq9__total"),
@@ -127,6 +128,10 @@ def _queue_table(
         row["status_label"] = _STATUS_LABELS.get(row["status"], row["status"])
         row["waiting"] = _waiting(row["submitted_at"], now)
         row["url"] = summary.replace(str(_ANY_ID), str(row["public_id"]))
+    # The evaluation visit, booked or held (docs/visits.md#evaluation-and-approval): one query.
+    evaluation = evaluations.states(row["patient_id"] for row in rows)
+    for row in rows:
+        row["evaluation"] = evaluations.LABELS[evaluation[row["patient_id"]]]
     return render_to_string(
         "review/_queue_table.html",
         {
@@ -375,6 +380,12 @@ def _render_summary(request: HttpRequest, intake: Intake, **refused: Any) -> Htt
             "waiting": intake.status == Intake.Status.SUBMITTED,
             "forms": shown,
             "refused": set(refused),
+            # The evaluation visit and whether approval waits for it
+            # (docs/visits.md#evaluation-and-approval): one query.
+            "evaluation": evaluations.LABELS[
+                evaluations.states([intake.patient_id])[intake.patient_id]
+            ],
+            "evaluation_required": bool(intake.location and intake.location.evaluation_required),
         },
     )
 
@@ -420,6 +431,7 @@ _SUMMARY_FIELDS = (
     "patient__patient_profile__mobile_phone",
     "location__name",
     "location__time_zone",
+    "location__evaluation_required",
 )
 
 
@@ -449,6 +461,9 @@ def _decide(
     except services.NotReviewable:
         record(" refused: the intake was already decided")
         messages.warning(request, "This intake was already decided; nothing was changed.")
+    except services.EvaluationMissing as error:
+        record(" refused: no evaluation held")
+        messages.error(request, str(error))
     else:
         record("")
         messages.success(request, done)

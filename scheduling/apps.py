@@ -7,6 +7,8 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import access
+        from review import evaluations
+        from scheduling import visits
         from scheduling.models import Series
 
         # Which patients staff see (docs/security.md#which-locations-patients-each-role-sees):
@@ -15,3 +17,7 @@ class SchedulingConfig(AppConfig):
         # composite foreign key session_at_its_series_location).
         access.register_places(Series.objects.all)
         access.register_bookings(Series.objects.all)
+
+        # The review queue and the approval rule read evaluation visits through review's
+        # registry (docs/architecture.md#signal-wiring).
+        evaluations.register_reader(visits.evaluation_states)

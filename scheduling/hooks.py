@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
-    from scheduling.models import Series, Session
+    from scheduling.models import Series, Session, Visit
 
 
 class MessagePlanner(Protocol):
@@ -35,6 +35,12 @@ class MessagePlanner(Protocol):
     def on_series_declined(self, series: Series, sessions: list[Session]) -> int: ...
 
     def on_slot_offered(self, hold: Any, session: Session) -> int: ...
+
+    def on_visit_booked(self, visit: Visit) -> int: ...
+
+    def on_visit_moved(self, visit: Visit) -> int: ...
+
+    def on_visit_cancelled(self, visit: Visit) -> int: ...
 
 
 _planner: MessagePlanner | None = None

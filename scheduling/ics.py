@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from scheduling.models import Session, Status
+from scheduling.models import Session, Status, Visit, VisitMode, VisitStatus
 
 PRODUCT_ID = "-//Clearwater Infusion Clinics//Scheduling//EN"
 
@@ -111,10 +111,61 @@ def invitation(session: Session, attendee: str, now: dt.datetime | None = None) 
     return str(calendar.to_ical().decode())
 
 
-def calendar(sessions: Iterable[Session], *, name: str | None = None) -> str:
-    """A published calendar of sessions (downloads and the subscription feed)."""
+def calendar(
+    sessions: Iterable[Session],
+    *,
+    name: str | None = None,
+    visits: Iterable[Visit] = (),
+) -> str:
+    """A published calendar of sessions and visits (downloads and the subscription feed)."""
     now = dt.datetime.now(dt.UTC)
     published = _calendar(PUBLISH, name or gettext("Clinic appointments"))
     for session in sessions:
         published.add_component(_event(session, now, None))
+    for visit in visits:
+        published.add_component(_visit_event(visit, now, None))
     return str(published.to_ical().decode())
+
+
+def _visit_event(visit: Visit, now: dt.datetime, attendee: str | None) -> Event:
+    """A visit with a clinician as an event: by video, its location is the join page (never the
+    room's address itself, which calendars share; docs/visits.md#video-visits)."""
+    location = visit.location
+    event = Event()
+    event.add("uid", f"{visit.public_id}@{urlsplit(settings.SITE_URL).hostname}")
+    event.add("dtstamp", now)
+    event.add("sequence", visit.calendar_sequence)
+    event.add("dtstart", visit.starts_at.astimezone(dt.UTC))
+    event.add("dtend", visit.ends_at.astimezone(dt.UTC))
+    event.add(
+        "summary",
+        gettext("Visit with a clinician, %(clinic)s") % {"clinic": settings.SITE_NAME},
+    )
+    if visit.mode == VisitMode.VIDEO:
+        page = settings.SITE_URL + reverse("scheduling:my_visit", args=[visit.public_id])
+        event.add("location", page)
+        event.add(
+            "description",
+            gettext("A video visit: sign in and join from %(link)s.") % {"link": page},
+        )
+    else:
+        event.add("location", location.address.replace("\n", ", "))
+    cancelled = visit.status in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if attendee is not None:
+        organizer = vCalAddress(f"mailto:{settings.CLINIC_MAILBOX}")
+        organizer.params["cn"] = vText(settings.SITE_NAME)
+        event.add("organizer", organizer)
+        person = vCalAddress(f"mailto:{attendee}")
+        person.params["role"] = vText("REQ-PARTICIPANT")
+        person.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", person)
+    return event
+
+
+def visit_invitation(visit: Visit, attendee: str, now: dt.datetime | None = None) -> str:
+    """The iTIP object for one visit: REQUEST while it stands, CANCEL once cancelled."""
+    cancelled = visit.status in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW)
+    calendar = _calendar(CANCEL if cancelled else REQUEST)
+    calendar.add_component(_visit_event(visit, now or dt.datetime.now(dt.UTC), attendee))
+    return str(calendar.to_ical().decode())

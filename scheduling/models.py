@@ -114,6 +114,10 @@ class Series(models.Model):
         "when it waits for the desk's Confirm or Decline. Its sessions hold their chairs and "
         "nurses meanwhile; blank once decided, and for every other series.",
     )
+    is_booster = models.BooleanField(
+        default=False,
+        help_text="A booster infusion of the plan (docs/visits.md#boosters): one session.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -588,3 +592,206 @@ class PatientNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note of {self.created_at:%Y-%m-%d} by {self.author_id}"
+
+
+class VisitKind(models.TextChoices):
+    EVALUATION = "evaluation", _("Evaluation")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class VisitMode(models.TextChoices):
+    ROOM = "room", _("In the clinic")
+    VIDEO = "video", _("By video")
+
+
+class VisitStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+# Visits in these states hold their clinician and patient (docs/visits.md#the-rules-in-postgresql).
+VISIT_ACTIVE_STATUSES = (VisitStatus.BOOKED, VisitStatus.CONFIRMED, VisitStatus.HELD)
+VISIT_UPCOMING_STATUSES = (VisitStatus.BOOKED, VisitStatus.CONFIRMED)
+VISIT_ACTIVE = Q(status__in=[status.value for status in VISIT_ACTIVE_STATUSES])
+LONGEST_VISIT = dt.timedelta(hours=4)
+
+
+def new_video_token() -> str:
+    """A visit's video room key: 128 bits from the OS, so no one guesses another's room."""
+    return secrets.token_urlsafe(16)
+
+
+class VisitQuerySet(models.QuerySet["Visit"]):
+    def active(self) -> VisitQuerySet:
+        """Visits that hold their clinician and patient (VISIT_ACTIVE_STATUSES)."""
+        return self.filter(VISIT_ACTIVE)
+
+    def upcoming(self) -> VisitQuerySet:
+        return self.filter(status__in=VISIT_UPCOMING_STATUSES, starts_at__gte=timezone.now())
+
+    def overlapping(self, start: dt.datetime, end: dt.datetime) -> VisitQuerySet:
+        """Visits sharing any instant with start..end; the start's lower bound (LONGEST_VISIT)
+        lets the (location, starts_at) index stop there."""
+        return self.filter(
+            starts_at__lt=end, starts_at__gt=start - LONGEST_VISIT, ends_at__gt=start
+        )
+
+
+class Visit(models.Model):
+    """An appointment with a clinician, in a room or by video: an evaluation before approval or
+    a follow-up after a series (docs/visits.md)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    kind = models.CharField(max_length=20, choices=VisitKind.choices)
+    mode = models.CharField(max_length=10, choices=VisitMode.choices, default=VisitMode.ROOM)
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits"
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clinician_visits"
+    )
+    # The (location, starts_at) index below serves a location's visits.
+    location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
+    room = models.CharField(max_length=50, blank=True)
+    video_token = models.CharField(max_length=64, unique=True, default=new_video_token)
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        null=True,
+        blank=True,
+        help_text="The series a follow-up visit follows.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=VisitStatus.choices, default=VisitStatus.BOOKED
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    calendar_sequence = models.PositiveIntegerField(default=0)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="visit_times_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__lte=F("starts_at") + LONGEST_VISIT),
+                name="visit_within_longest",
+            ),
+            ExclusionConstraint(
+                name="visit_clinician_no_overlap",
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("clinician", RangeOperators.EQUAL),
+                ],
+                condition=VISIT_ACTIVE,
+            ),
+        ]
+        indexes = [
+            # visits_between and the visit slots: a location's visits in a time range.
+            models.Index(fields=["location", "starts_at"], name="visit_location_start"),
+            # The patient page, the home page and the feed: a patient's visits in time order.
+            models.Index(fields=["patient", "starts_at"], name="visit_patient_start"),
+            # Visit slots: a clinician's visits around a day, at any location.
+            models.Index(fields=["clinician", "starts_at"], name="visit_clinician_start"),
+        ]
+
+    def __str__(self) -> str:
+        starts = self.starts_at.astimezone(dt.UTC)
+        return f"{self.get_kind_display()} at {starts:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in VISIT_ACTIVE_STATUSES
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.status in VISIT_UPCOMING_STATUSES and self.starts_at > timezone.now()
+
+    @property
+    def zone_label(self) -> str:
+        return self.location.zone_label(self.starts_at)
+
+    def local_start(self) -> dt.datetime:
+        return self.starts_at.astimezone(self.location.zone)
+
+    def where(self) -> str:
+        """Room or video, as the calendars and the patient read it."""
+        if self.mode == VisitMode.VIDEO:
+            return str(_("By video"))
+        return self.room or str(_("In the clinic"))
+
+    def video_opens_at(self) -> dt.datetime:
+        """From when the join link works: the location's `video_opens_minutes` before the
+        start (docs/visits.md#video-visits)."""
+        return self.starts_at - dt.timedelta(minutes=self.location.video_opens_minutes)
+
+    def video_url(self) -> str:
+        """The visit's own room at the location's provider; empty for a visit in a room or a
+        location without a provider."""
+        template = self.location.video_room_template
+        if self.mode != VisitMode.VIDEO or not template:
+            return ""
+        return template.replace("{token}", self.video_token)
+
+    def video_link_open(self, now: dt.datetime) -> bool:
+        """The link is shown from `video_opens_at` until the visit's end."""
+        return self.is_active and self.video_opens_at() <= now < self.ends_at
+
+
+class AppointmentTime(models.Model):
+    """Every active appointment's time, whatever its kind, kept by PostgreSQL triggers on the
+    sessions' and visits' tables, so that one exclusion constraint refuses a patient in a
+    session and a visit at once (docs/visits.md#the-rules-in-postgresql). Never written by
+    the application."""
+
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    visit = models.OneToOneField(
+        Visit, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            # Visit slots: a patient's appointment times around the days proposed.
+            models.Index(fields=["patient", "starts_at"], name="appointmenttime_patient_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False, visit__isnull=True)
+                | Q(session__isnull=True, visit__isnull=False),
+                name="appointment_time_one_source",
+            ),
+            ExclusionConstraint(
+                name="appointment_patient_no_overlap",
+                # Immediate, but a move inside one series defers it with the sessions' own.
+                deferrable=Deferrable.IMMEDIATE,
+                expressions=[
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                    ("patient", RangeOperators.EQUAL),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment time from {self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_http_methods
 
@@ -34,7 +35,7 @@ from notifications.models import Message, MessageStatus
 from review.models import TreatmentPlan
 from scheduling import access
 from scheduling.forms import PatientNoteForm
-from scheduling.models import PatientNote, Series, Session
+from scheduling.models import PatientNote, Series, Session, Visit
 from scheduling.patient_panels import panels_for
 from worklist.models import Queue, Task
 
@@ -95,7 +96,7 @@ def _context(request: AuthenticatedRequest, patient: User, form: PatientNoteForm
     )
     sessions = list(
         Session.objects.filter(patient=patient)
-        .select_related("location", "chair", "nurse")
+        .select_related("location", "chair", "nurse", "series")
         .order_by("starts_at")
     )
     by_series: dict[int, list[Session]] = defaultdict(list)
@@ -103,6 +104,11 @@ def _context(request: AuthenticatedRequest, patient: User, form: PatientNoteForm
         by_series[session.series_id].append(session)
     for one in series:
         one.session_list = by_series[one.pk]  # type: ignore[attr-defined]  # for the template
+    visits = list(
+        Visit.objects.filter(patient=patient)
+        .select_related("location", "clinician")
+        .order_by("starts_at")
+    )
     return {
         "patient": patient,
         "profile": profile,
@@ -111,6 +117,7 @@ def _context(request: AuthenticatedRequest, patient: User, form: PatientNoteForm
         "summary_intake": reviewed if role == Role.CLINICIAN else None,
         "plan": TreatmentPlan.objects.filter(patient=patient).order_by("-approved_at").first(),
         "clinical": role in (Role.CLINICIAN, Role.NURSE),
+        "clinician": role == Role.CLINICIAN,
         "desk": role in DESK,
         "card": (
             intake_services.insurance_card(reviewed.public_id)
@@ -118,7 +125,8 @@ def _context(request: AuthenticatedRequest, patient: User, form: PatientNoteForm
             else None
         ),
         "series_list": series,
-        "outbox": _messages(series, sessions),
+        "timeline": _timeline(sessions, visits),
+        "outbox": _messages(series, sessions, visits),
         "tasks": _tasks(patient, series, sessions, role),
         "notes": list(PatientNote.objects.filter(patient=patient).select_related("author")[:50]),
         "form": form,
@@ -143,13 +151,57 @@ class MessageRow:
     location: Location  # whose zone its time is read in
 
 
-def _messages(series: list[Series], sessions: list[Session]) -> dict[str, list[MessageRow]]:
-    """The outbox rows about the patient's series and sessions, as the series page lists them:
-    what, how, when and its status; those that will never go folded apart."""
+@dataclass(frozen=True)
+class TimelineRow:
+    """One appointment of the patient's timeline: an infusion or a visit with a clinician."""
+
+    starts_at: Any
+    location: Location
+    what: str
+    who: str
+    status: str
+    link: str
+    is_visit: bool = False
+
+
+def _timeline(sessions: list[Session], visits: list[Visit]) -> list[TimelineRow]:
+    """Sessions and visits in one line of time (docs/visits.md#the-patient-page)."""
+    rows = [
+        TimelineRow(
+            s.starts_at,
+            s.location,
+            f"Infusion {s.number}",
+            s.nurse.get_short_name(),
+            s.get_status_display(),
+            reverse("scheduling:series", args=[s.series.public_id]),
+        )
+        for s in sessions
+    ]
+    rows += [
+        TimelineRow(
+            v.starts_at,
+            v.location,
+            f"{v.get_kind_display()} visit ({v.where()})",
+            v.clinician.get_full_name() or v.clinician.email,
+            v.get_status_display(),
+            reverse("scheduling:visit", args=[v.public_id]),
+            is_visit=True,
+        )
+        for v in visits
+    ]
+    return sorted(rows, key=lambda row: row.starts_at)
+
+
+def _messages(
+    series: list[Series], sessions: list[Session], visits: list[Visit] | None = None
+) -> dict[str, list[MessageRow]]:
+    """The outbox rows about the patient's series, sessions and visits, as the series page lists
+    them: what, how, when and its status; those that will never go folded apart."""
     about: dict[str, tuple[Location, Session | None]] = {
         f"series:{one.pk}": (one.location, None) for one in series
     }
     about.update({f"session:{s.pk}": (s.location, s) for s in sessions})
+    about.update({f"visit:{v.pk}": (v.location, None) for v in visits or []})
     rows = [
         MessageRow(message, about[message.group][1], about[message.group][0])
         for message in Message.objects.filter(group__in=list(about))

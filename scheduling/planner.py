@@ -80,7 +80,7 @@ from django.db.models import BigIntegerField, DateField, F, Func, Value
 from django.db.models.functions import TruncDate
 
 from locations.models import Location, NurseShift
-from scheduling.models import LONGEST_SESSION, Hold, Session
+from scheduling.models import LONGEST_SESSION, Hold, Session, Visit
 
 if TYPE_CHECKING:
     from review.models import TreatmentPlan
@@ -622,9 +622,28 @@ def load_resources(
             Value(None, output_field=DateField()),
         )
     )
+    # The patient's visits with a clinician count as busy too, in the same round trip
+    # (docs/visits.md#the-rules-in-postgresql).
+    patients_visits = (
+        Visit.objects.active()
+        .filter(patient_id=patient_id)
+        .overlapping(since, until)
+        .order_by()
+        .values_list(
+            Value("p"),
+            Value(0),
+            Value(0),
+            _Epoch("starts_at"),
+            Value(0),
+            _Epoch("ends_at"),
+            Value(None, output_field=DateField()),
+        )
+    )
     # Run as plain SQL: the rules come from the querysets, but the thousands of rows of a busy
     # horizon skip the ORM's per-row conversions.
-    sql, params = here.union(held, nurses_elsewhere, patients_own, all=True).query.sql_with_params()
+    sql, params = here.union(
+        held, nurses_elsewhere, patients_own, patients_visits, all=True
+    ).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -16,9 +16,17 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from clinic.querystrings import day_in_range, query_form, read_query
-from locations.models import Location, NurseShift
+from locations.models import ClinicianShift, Location, NurseShift
 from scheduling import roster_services
-from scheduling.roster_forms import ShiftForm, ShiftTimesForm, WeekQuery, nurses_of
+from scheduling.roster_forms import (
+    ClinicianShiftDeleteForm,
+    ClinicianShiftForm,
+    ShiftForm,
+    ShiftTimesForm,
+    WeekQuery,
+    clinicians_of,
+    nurses_of,
+)
 from scheduling.services import SchedulingError
 
 admins_only = role_required(Role.CLINIC_ADMIN)
@@ -77,8 +85,43 @@ def _grid(location: Location, monday: dt.date) -> list[Row]:
     return list(rows.values())
 
 
+@dataclass
+class ClinicianBlock:
+    shift: ClinicianShift
+    text: str
+
+
+@dataclass
+class ClinicianRow:
+    clinician: User
+    days: list[list[ClinicianBlock]] = field(default_factory=list)
+
+
+def _clinician_grid(location: Location, monday: dt.date) -> list[ClinicianRow]:
+    """The clinicians' shifts for visits, as the nurses' grid (docs/visits.md#clinician-shifts)."""
+    zone = location.zone
+    since, _ = location.day_bounds(monday)
+    _, until = location.day_bounds(monday + dt.timedelta(days=6))
+    rows = {c.pk: ClinicianRow(c, [[] for _ in range(7)]) for c in clinicians_of(location)}
+    for shift in ClinicianShift.objects.filter(
+        location=location, starts_at__gte=since, starts_at__lt=until
+    ).select_related("clinician"):
+        row = rows.setdefault(
+            shift.clinician_id, ClinicianRow(shift.clinician, [[] for _ in range(7)])
+        )
+        starts, ends = shift.starts_at.astimezone(zone), shift.ends_at.astimezone(zone)
+        row.days[(starts.date() - monday).days].append(
+            ClinicianBlock(shift, f"{starts:%H:%M}–{ends:%H:%M}")
+        )
+    return list(rows.values())
+
+
 def _page(
-    request: AuthenticatedRequest, location: Location, monday: dt.date, form: ShiftForm
+    request: AuthenticatedRequest,
+    location: Location,
+    monday: dt.date,
+    form: ShiftForm,
+    clinician_form: ClinicianShiftForm | None = None,
 ) -> HttpResponse:
     days = [monday + dt.timedelta(days=n) for n in range(7)]
     closed = location.closed_days(days[0], days[-1])
@@ -91,7 +134,13 @@ def _page(
             "monday": monday,
             "days": [(day, closed.get(day)) for day in days],
             "rows": _grid(location, monday),
+            "clinician_rows": _clinician_grid(location, monday),
             "form": form,
+            "clinician_form": clinician_form
+            or ClinicianShiftForm(
+                location=location,
+                initial={"day": monday, "starts": dt.time(9), "ends": dt.time(17)},
+            ),
             "previous": previous if day_in_range(previous) else None,
             "next": following if day_in_range(following) else None,
         },
@@ -198,3 +247,37 @@ def copy_week(request: AuthenticatedRequest, slug: str) -> HttpResponse:
         text += f"; skipped {result.skipped} that would overlap another shift of the same nurse"
     messages.success(request, f"{text}.")
     return redirect(_week_url(location, following))
+
+
+@admins_only
+@require_POST
+def clinician_shifts(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    """Add a clinician's shift (the form), or delete one (`delete`: its id at this location)."""
+    location = _location_or_404(slug)
+    if "delete" in request.POST:
+        delete = ClinicianShiftDeleteForm(request.POST)
+        if delete.is_valid():
+            shift = get_object_or_404(
+                ClinicianShift, pk=delete.cleaned_data["delete"], location=location
+            )
+            roster_services.delete_clinician_shift(shift)
+            messages.success(request, "Deleted the clinician's shift.")
+            week = delete.cleaned_data["week"] or location.local_today()
+            return redirect(_week_url(location, week))
+        return redirect("scheduling:roster", slug=location.slug)
+    form = ClinicianShiftForm(request.POST, location=location)
+    if form.is_valid():
+        try:
+            shift = roster_services.add_clinician_shift(
+                location, form.cleaned_data["clinician"], *form.bounds
+            )
+        except SchedulingError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"Added {shift.clinician}'s shift on {form.cleaned_data['day']:%a %-d %b}."
+            )
+            return redirect(_week_url(location, form.cleaned_data["day"]))
+    monday = _monday(form.cleaned_data.get("day") or location.local_today())
+    shift_form = ShiftForm(location=location, initial={"day": monday})
+    return _page(request, location, monday, shift_form, form)

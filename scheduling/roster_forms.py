@@ -100,3 +100,28 @@ class ShiftForm(ShiftTimesForm):
             label="Nurse", queryset=nurses_of(location), empty_label="Choose a nurse"
         )
         self.order_fields(self.field_order)
+
+
+def clinicians_of(location: Location) -> QuerySet[User]:
+    """The clinicians who may be put on the roster of a location: its active clinicians."""
+    return location.staff.filter(role=Role.CLINICIAN, is_active=True).order_by(
+        "first_name", "last_name", "email"
+    )
+
+
+class ClinicianShiftForm(ShiftTimesForm):
+    """A new clinician shift, for visits (docs/visits.md#clinician-shifts)."""
+
+    field_order = ["clinician", "day", "starts", "ends"]
+
+    def __init__(self, *args: Any, location: Location, **kwargs: Any) -> None:
+        super().__init__(*args, location=location, **kwargs)
+        self.fields["clinician"] = NurseChoiceField(
+            label="Clinician", queryset=clinicians_of(location), empty_label="Choose a clinician"
+        )
+        self.order_fields(self.field_order)
+
+
+class ClinicianShiftDeleteForm(forms.Form):
+    delete = forms.IntegerField(min_value=1)
+    week = DayField(required=False)

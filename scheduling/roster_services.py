@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from locations.models import Location, NurseShift
+from locations.models import ClinicianShift, Location, NurseShift
 from scheduling import services
 
 NO_OVERLAP = "nurse_shift_no_overlap"
@@ -122,3 +122,37 @@ def copy_week(location: Location, monday: dt.date) -> Copied:
             else:
                 copied += 1
     return Copied(copied=copied, skipped=skipped)
+
+
+CLINICIAN_NO_OVERLAP = "clinician_shift_no_overlap"
+
+
+@services._retried
+def add_clinician_shift(
+    location: Location, clinician: User, starts_at: dt.datetime, ends_at: dt.datetime
+) -> ClinicianShift:
+    """A clinician's shift for visits; PostgreSQL refuses one that overlaps another of theirs
+    anywhere (clinician_shift_no_overlap)."""
+    with transaction.atomic():
+        services._lock(location)
+        shift = ClinicianShift(
+            location=location, clinician=clinician, starts_at=starts_at, ends_at=ends_at
+        )
+        try:
+            with transaction.atomic():
+                shift.save()
+        except IntegrityError as error:
+            if services._constraint(error) != CLINICIAN_NO_OVERLAP:
+                raise
+            raise services.SchedulingError(
+                f"{clinician} is already on another shift then; nothing was changed."
+            ) from error
+        return shift
+
+
+@services._retried
+def delete_clinician_shift(shift: ClinicianShift) -> None:
+    """Remove a clinician's shift; the visits already booked in it stay (the desk moves them)."""
+    with transaction.atomic():
+        services._lock(shift.location)
+        ClinicianShift.objects.filter(pk=shift.pk).delete()

@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+import django.dispatch
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
@@ -52,7 +53,7 @@ from accounts.models import User
 from locations.models import Location, NurseShift
 from review.models import TreatmentPlan
 from review.services import assert_bookable
-from scheduling import hooks, planner
+from scheduling import hooks, planner, signals
 from scheduling.models import (
     AWAITING_DESK,
     UPCOMING_STATUSES,
@@ -66,7 +67,11 @@ from worklist import services as worklist
 from worklist.models import Cause, Task
 
 HOLD_MINUTES = 30
-EXCLUSIONS = "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap"
+EXCLUSIONS = (
+    "session_chair_no_overlap, session_patient_no_overlap, session_nurse_setup_no_overlap, "
+    # A patient's appointments of every kind (docs/visits.md#the-rules-in-postgresql).
+    "appointment_patient_no_overlap"
+)
 
 
 class SchedulingError(Exception):
@@ -131,6 +136,8 @@ CONSTRAINT_REASONS = {
     "session_chair_no_overlap": gettext_lazy("the chair is taken then"),
     "session_patient_no_overlap": gettext_lazy("the patient has another appointment then"),
     "session_nurse_setup_no_overlap": gettext_lazy("the nurse is setting up another patient then"),
+    "appointment_patient_no_overlap": gettext_lazy("the patient has another appointment then"),
+    "visit_clinician_no_overlap": gettext_lazy("the clinician has another visit then"),
 }
 RETRIES = 4
 # PostgreSQL's deadlock_detected and serialization_failure.
@@ -269,6 +276,13 @@ def _lock_locations(location: Location, first: dt.date, last: dt.date) -> Locati
         .order_by("pk")
     )
     return next(row for row in locked if row.pk == location.pk)
+
+
+def _tell_booster_listeners(signal: django.dispatch.Signal, sessions: list[Session]) -> None:
+    """A booster moved or cancelled, after commit (docs/architecture.md#signal-wiring)."""
+    for session in sessions:
+        if session.series.is_booster:
+            signals.send_after_commit(signal, session)
 
 
 def _session(series: Series, number: int, slot: planner.Slot) -> Session:
@@ -544,6 +558,7 @@ def move_sessions(
             raise BookingConflict(numbers, reasons=dict.fromkeys(numbers, reason)) from error
         hooks.messages().on_sessions_moved(moving)
         hooks.series_changed(*(s.series for s in moving))
+        _tell_booster_listeners(signals.booster_moved, moving)
         for freed in vacated:
             offer_freed_slot(freed)
         return moving
@@ -594,6 +609,7 @@ def cancel_sessions(
             _close_self_booked_task(session.series, None, "The whole series was cancelled.")
         hooks.messages().on_sessions_cancelled(targets)
         hooks.series_changed(*(t.series for t in targets))
+        _tell_booster_listeners(signals.booster_cancelled, targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets

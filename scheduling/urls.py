@@ -10,6 +10,7 @@ from scheduling.views import (
     patient,
     self_service,
     settings,
+    visits,
     worklist,
 )
 
@@ -23,6 +24,13 @@ urlpatterns = [
     path("desk/search/", desk.search, name="search"),
     path("desk/patients/<uuid:public_id>/", patient_page.patient_page, name="patient"),
     path("desk/plans/<uuid:public_id>/", desk.plan_series, name="plan"),
+    path("desk/patients/<uuid:public_id>/visits/new/", visits.book_visit, name="book_visit"),
+    path("desk/visits/<uuid:public_id>/", visits.visit_detail, name="visit"),
+    path("visits/<uuid:public_id>/", visits.my_visit, name="my_visit"),
+    path("my-visits/book/", visits.self_book_visit, name="self_book_visit"),
+    path("desk/<slug:slug>/boosters/", visits.booster_list, name="boosters"),
+    path("desk/plans/<uuid:public_id>/booster/", visits.book_booster, name="book_booster"),
+    path("my-series/booster/", visits.self_book_booster, name="self_book_booster"),
     path("desk/series/<uuid:public_id>/", desk.series_detail, name="series"),
     path("desk/series/<uuid:public_id>/confirm/", desk.confirm_series, name="confirm_series"),
     path("desk/series/<uuid:public_id>/decline/", desk.decline_series, name="decline_series"),
@@ -90,6 +98,11 @@ urlpatterns = [
     path("settings/<slug:slug>/closed-days/", settings.closed_days, name="closed_days"),
     path("settings/<slug:slug>/roster/", roster.roster, name="roster"),
     path("settings/<slug:slug>/roster/copy/", roster.copy_week, name="roster_copy"),
+    path(
+        "settings/<slug:slug>/roster/clinicians/",
+        roster.clinician_shifts,
+        name="roster_clinicians",
+    ),
     path(
         "settings/<slug:slug>/roster/shifts/<int:shift_id>/",
         roster.move_shift,

@@ -17,7 +17,7 @@ from intake.models import IntakeAttachment
 from locations.models import Closure, Location, NurseShift
 from paperwork import estimates
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
-from scheduling.models import CalendarFeed
+from scheduling.models import CalendarFeed, Visit, VisitKind
 from tests.factories import UserFactory
 from tests.paperwork_data import set_up_billing
 from tests.scheduling_data import approved_plan
@@ -76,6 +76,13 @@ MATRIX = {
     "scheduling:patient": ("get", "patient", staff_page(*DESK, "clinician", "nurse")),
     "scheduling:plan": ("get", "plan", staff_page(*DESK)),
     "scheduling:series": ("get", "series", staff_page(*DESK)),
+    # Visits with a clinician (docs/visits.md): the desk books; the desk and clinicians open one.
+    "scheduling:book_visit": ("get", "patient", staff_page(*DESK, "clinician")),
+    "scheduling:visit": ("get", "visit", staff_page(*DESK, "clinician")),
+    # Boosters (docs/visits.md#boosters): the desk's list and booking; the patient's own page.
+    "scheduling:boosters": ("get", "location", staff_page(*DESK)),
+    "scheduling:book_booster": ("get", "plan", staff_page(*DESK)),
+    "scheduling:self_book_booster": ("get", None, patient_page(False)),
     # POST only: the desk confirms or declines a series booked online.
     "scheduling:confirm_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
     "scheduling:decline_series": ("get", "series", staff_page(*DESK, ok=NOT_ALLOWED)),
@@ -103,6 +110,11 @@ MATRIX = {
     "scheduling:closed_days": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster": ("get", "location", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster_copy": ("get", "location", staff_page(Role.CLINIC_ADMIN, ok=NOT_ALLOWED)),
+    "scheduling:roster_clinicians": (
+        "get",
+        "location",
+        staff_page(Role.CLINIC_ADMIN, ok=NOT_ALLOWED),
+    ),
     "scheduling:roster_shift": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:roster_delete": ("get", "shift", staff_page(Role.CLINIC_ADMIN)),
     "scheduling:closure_rebook": ("get", "closure", staff_page(*DESK)),
@@ -140,6 +152,9 @@ MATRIX = {
     "scheduling:self_cancel": ("get", "session", patient_page()),
     "scheduling:self_waitlist": ("get", "session", patient_page(False, ok=NOT_ALLOWED)),
     "scheduling:self_offer": ("get", "offer", patient_page()),
+    # A patient's own visit (another finds nothing); booking visits online where allowed.
+    "scheduling:my_visit": ("get", "visit", patient_page()),
+    "scheduling:self_book_visit": ("get", None, patient_page(False)),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
@@ -177,6 +192,7 @@ MATRIX = {
     "charting:to_cosign": ("get", None, staff_page("clinician")),
     "outcomes:mine": ("get", None, patient_page(False)),
     "outcomes:patient": ("get", "patient", staff_page("clinician", "nurse")),
+    "outcomes:visit_note": ("get", "visit", staff_page("clinician")),
     "outcomes:dashboard": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_csv": ("get", "location", staff_page("clinician", "clinic_admin")),
     "outcomes:dashboard_sessions": ("get", "figure", staff_page("clinician")),
@@ -260,6 +276,15 @@ def world(booked_world, login, settings, tmp_path):
     closure = Closure.objects.create(
         location=location, starts_on=training, ends_on=training, reason="Training"
     )
+    visit = Visit.objects.create(
+        kind=VisitKind.FOLLOW_UP,
+        patient=plan.patient,
+        clinician=booked_world.users["clinician"],
+        location=location,
+        starts_at=session.starts_at + dt.timedelta(days=1),
+        ends_at=session.starts_at + dt.timedelta(days=1, minutes=30),
+        booked_by=booked_world.desk,
+    )
     fhir_client, _token = fhir_services.create_client("EHR", ["system/*.read"], booked_world.desk)
     set_up_billing(location, plan.approved_by)
     estimate = estimates.on_series_changed(series)
@@ -302,6 +327,7 @@ def world(booked_world, login, settings, tmp_path):
         "fhir_client": [fhir_client.public_id],
         "closure": [closure.pk],
         "estimate": [estimate.public_id],
+        "visit": [visit.public_id],
         "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
     }
     return clients, args

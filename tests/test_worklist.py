@@ -10,6 +10,7 @@ import re
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.models import Role
 from intake.models import UrgentFlag
@@ -235,6 +236,11 @@ def test_a_series_past_its_last_session_with_nothing_booked_next_opens_one_clini
     (task,) = Task.objects.filter(cause="series_ended")
     assert task.queue == "clinical"
     assert task.about == f"series:{ended.series.pk}"
+    # The task links straight to booking the follow-up visit (docs/visits.md#follow-up-visits).
+    assert task.link == (
+        reverse("scheduling:book_visit", args=[ended.series.patient.public_id])
+        + f"?kind=follow_up&series={ended.series.public_id}"
+    )
 
     # Done once, it stays done: the series does not come back every hour.
     Task.objects.update(status="done", note="Follow-up booked", closed_at=BOOKED_AT)

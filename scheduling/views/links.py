@@ -17,6 +17,7 @@ from scheduling import ics, links, services
 from scheduling.models import (
     CalendarFeed,
     Session,
+    Visit,
 )
 from scheduling.views.responses import cancel_confirmation, ics_response
 
@@ -32,10 +33,18 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("location", "series")
         .order_by("starts_at")
     )
+    visits = (
+        Visit.objects.filter(
+            patient_id=subscription.patient_id,
+            starts_at__gte=timezone.now() - dt.timedelta(days=30),
+        )
+        .select_related("location")
+        .order_by("starts_at")
+    )
     # A calendar app sends no language of the patient's: the feed is in their stored one.
     patient = User.objects.select_related("patient_profile").get(pk=subscription.patient_id)
     with translation.override(links.patient_language(patient)):
-        return ics_response(ics.calendar(sessions), "appointments.ics")
+        return ics_response(ics.calendar(sessions, visits=visits), "appointments.ics")
 
 
 def session_action(request: HttpRequest, token: str) -> HttpResponse:

@@ -23,6 +23,7 @@ from scheduling.models import (
     CalendarFeed,
     Session,
     Status,
+    Visit,
     new_calendar_token,
 )
 from scheduling.views.responses import cancel_confirmation, ics_response
@@ -75,6 +76,14 @@ def my_sessions(request: AuthenticatedRequest) -> HttpResponse:
         "scheduling/my_sessions.html",
         {
             "sessions": _upcoming_for(request.user),
+            # Visits with a clinician, each with its own page and video link
+            # (docs/visits.md#video-visits).
+            "visits": list(
+                Visit.objects.active()
+                .filter(patient=request.user, ends_at__gte=timezone.now())
+                .select_related("location")
+                .order_by("starts_at")
+            ),
             "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
             if feed
             else None,
