@@ -8,7 +8,7 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from accounts import access
         from review import evaluations
-        from scheduling import visits
+        from scheduling import calendar, visits
         from scheduling.models import Series
 
         # Which patients staff see (docs/security.md#which-locations-patients-each-role-sees):
@@ -21,3 +21,5 @@ class SchedulingConfig(AppConfig):
         # The review queue and the approval rule read evaluation visits through review's
         # registry (docs/architecture.md#signal-wiring).
         evaluations.register_reader(visits.evaluation_states)
+        # The desk's calendar lists the visits beside the chairs (docs/visits.md#on-the-calendars).
+        calendar.register_blocks("visit", visits.calendar_blocks)

@@ -27,7 +27,7 @@ from django.db.models import Count, Max, Sum
 from django.urls import reverse
 
 from locations.models import Chair, NurseShift
-from scheduling.models import UPCOMING_STATUSES, Session, Status
+from scheduling.models import UPCOMING_STATUSES, Session, Status, Visit
 
 if TYPE_CHECKING:
     from locations.models import Location
@@ -171,9 +171,9 @@ def blocks(location: Location, start: dt.datetime, end: dt.datetime) -> list[Blo
 
 
 def version(location: Location, start: dt.datetime, end: dt.datetime) -> str:
-    """What changes whenever the calendar of start..end would: a session booked, moved in or
-    out, or changing status (every change sets `status_changed_at`). One aggregate query; every
-    status counts, so a cancellation shows too."""
+    """What changes whenever the calendar of start..end would: a session or a visit booked,
+    moved in or out, or changing status (every change sets `status_changed_at`). One aggregate
+    query per kind; every status counts, so a cancellation shows too."""
     found = (
         Session.objects.at(location)
         .overlapping(start, end)
@@ -185,7 +185,20 @@ def version(location: Location, start: dt.datetime, end: dt.datetime) -> str:
             created=Max("created_at"),
         )
     )
-    text = "|".join(str(found[key]) for key in ("count", "ids", "changed", "created"))
+    visits = (
+        Visit.objects.filter(location=location)
+        .overlapping(start, end)
+        .order_by()
+        .aggregate(
+            count=Count("id"),
+            ids=Sum("id"),
+            changed=Max("status_changed_at"),
+            created=Max("created_at"),
+        )
+    )
+    text = "|".join(str(found[key]) for key in ("count", "ids", "changed", "created")) + "|".join(
+        str(visits[key]) for key in ("count", "ids", "changed", "created")
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

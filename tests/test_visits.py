@@ -895,3 +895,24 @@ def test_a_text_reply_c_confirms_the_visit_of_the_latest_reminder_and_r_asks_the
     assert not Message.objects.filter(
         group=f"visit:{visit.pk}", channel=Channel.SMS, status="pending"
     ).exists()
+
+
+def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_booked(
+    plan, clinician, location, desk, client
+):
+    client.force_login(desk)
+    version_url = reverse("scheduling:day_version", args=[location.slug, MONDAY.isoformat()])
+    before = client.get(version_url).json()["version"]
+
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+
+    assert client.get(version_url).json()["version"] != before
+    page = client.get(reverse("scheduling:day", args=[location.slug, MONDAY.isoformat()]))
+    text = page.content.decode()
+    assert "Other appointments" in text
+    assert reverse("scheduling:visit", args=[visit.public_id]) in text
+    assert "Iris Moss" in text
+    week = client.get(reverse("scheduling:week", args=[location.slug, MONDAY.isoformat()]))
+    assert reverse("scheduling:visit", args=[visit.public_id]) in week.content.decode()
