@@ -31,6 +31,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("nurse/", include("charting.urls")),
     path("sms/", include("notifications.urls")),
+    path("", include("billing.urls")),
     path("", include("fhir.urls")),
     path("", include((scheduling_patterns, scheduling_urls.app_name))),
     path("", include("outcomes.urls")),

@@ -342,6 +342,7 @@ def book_series(
                     reason = _constraint_reason(error)
                     raise BookingConflict([number], reasons={number: reason}) from error
             hooks.messages().on_series_booked(series)
+            hooks.billing().on_series_booked(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
@@ -528,6 +529,7 @@ def cancel_sessions(
             # A series booked online that was still awaiting the desk needs no decision now.
             _close_self_booked_task(session.series, None, "The whole series was cancelled.")
         hooks.messages().on_sessions_cancelled(targets)
+        hooks.billing().on_sessions_cancelled(targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets
@@ -655,7 +657,10 @@ def undo_check_in(session: Session, *, back_to: str) -> Session:
 def mark_no_show(session: Session) -> Session:
     if session.starts_at > timezone.now():
         raise InvalidTransition("A session can be marked as a no-show only after it starts.")
-    return _transition(session, set(UPCOMING_STATUSES), Status.NO_SHOW)
+    with transaction.atomic():
+        session = _transition(session, set(UPCOMING_STATUSES), Status.NO_SHOW)
+        hooks.billing().on_no_show(session)
+    return session
 
 
 def _transition(session: Session, allowed: set[str], to: str) -> Session:
