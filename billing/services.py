@@ -597,7 +597,8 @@ def _settle(
 def apply_payment_intent(intent: Any) -> str:
     """Record what a payment intent says (from the worker, a webhook or the reconciliation, in
     any order, any number of times): a succeeded intent writes its payment once."""
-    charge_ref = (intent.metadata or {}).get("charge") if intent.metadata else None
+    metadata = intent["metadata"] if "metadata" in intent else None
+    charge_ref = metadata["charge"] if metadata and "charge" in metadata else None
     charge = Charge.objects.filter(
         Q(stripe_payment_intent=intent.id) | Q(public_id=charge_ref)
         if charge_ref
@@ -632,9 +633,11 @@ def apply_payment_intent(intent: Any) -> str:
             return "succeeded"
         if charge.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
             return str(charge.state)
-        if status == "requires_action":
+        if status == "requires_action" and charge.state != ChargeState.REQUIRES_ACTION:
+            # Off-session, the bank wants the patient: they confirm it through the pay link.
             charge.state = ChargeState.REQUIRES_ACTION
             charge.failure = _("The bank asks the patient to confirm this payment.")
+            send_pay_link(charge)
         elif status == "requires_payment_method" and charge.state == ChargeState.SUBMITTING:
             charge.state = ChargeState.FAILED
         charge.updated_at = timezone.now()
@@ -704,6 +707,7 @@ def refund(
     charge: Charge, amount: int, *, by: User | None, reason: str, request: Any = None
 ) -> LedgerEntry:
     """Give back part or all of a card payment; never more than was paid and not yet refunded."""
+    charge = Charge.objects.get(pk=charge.pk)
     if amount <= 0:
         raise BillingError(_("Enter an amount to refund."))
     left = refundable(charge)

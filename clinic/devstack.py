@@ -46,6 +46,7 @@ def main() -> int:
     os.environ.setdefault("SITE_URL", url)
     _manage("migrate", "--noinput")
     _manage("load_demo")
+    _manage("load_demo_prices")
 
     celery = [sys.executable, "-m", "celery", "-A", "clinic"]
     commands = {
