@@ -224,7 +224,11 @@ def test_a_late_cancellation_is_charged_once_under_concurrent_retries() -> None:
         try:
             barrier.wait()
             results.append(services.collect(charge.pk))
-            results.append(services.charge_due_fees(timezone.now() + dt.timedelta(hours=49)) and "again" or "none")
+            results.append(
+                services.charge_due_fees(timezone.now() + dt.timedelta(hours=49))
+                and "again"
+                or "none"
+            )
         finally:
             connection.close()
 
@@ -361,16 +365,24 @@ def test_webhooks_are_verified_idempotent_and_taken_in_any_order() -> None:
         if e["type"].startswith("payment_intent.")
         and e["data"]["object"]["metadata"].get("charge") == str(charge.public_id)
     ]
-    assert {e["type"] for e in ours} >= {"payment_intent.succeeded", "payment_intent.payment_failed"}
+    assert {e["type"] for e in ours} >= {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+    }
     client = Client()
     url = reverse("billing:webhook")
-    forged = client.post(url, data=json.dumps(ours[0]), content_type="application/json",
-                         HTTP_STRIPE_SIGNATURE="t=1,v1=00")
+    forged = client.post(
+        url,
+        data=json.dumps(ours[0]),
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+    )
     assert forged.status_code == 400
     for event in sorted(ours, key=lambda e: e["type"]) * 2:  # succeeded before failed, twice
         body, signature = pay.signed_event_request(event)
-        answer = client.post(url, data=body, content_type="application/json",
-                             HTTP_STRIPE_SIGNATURE=signature)
+        answer = client.post(
+            url, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        )
         assert answer.status_code == 200
     charge.refresh_from_db()
     assert charge.state == ChargeState.SUCCEEDED
@@ -410,7 +422,10 @@ def test_an_invoice_is_paid_by_link_without_signing_in_and_an_expired_link_says_
     page = client.get(reverse("billing:pay", args=[token]))
     assert page.status_code == 200
     assert "$470.00" in page.content.decode()
-    assert "js.stripe.com/v3/" in page["Content-Security-Policy"] or pay.settings.STRIPE_API_BASE in page["Content-Security-Policy"]
+    assert (
+        "js.stripe.com/v3/" in page["Content-Security-Policy"]
+        or pay.settings.STRIPE_API_BASE in page["Content-Security-Policy"]
+    )
     charge.refresh_from_db()
     assert client.get(reverse("billing:pay", args=[token])).status_code == 200
     assert len(pay.intents_for(str(charge.public_id))) == 1
@@ -447,8 +462,17 @@ def test_nothing_about_health_or_identity_reaches_stripe() -> None:
     assert "/v1/payment_intents" in seen and "/v1/refunds" in seen
     lowered = seen.lower()
     for word in (
-        "wanda", "zyxwvut", "wanda.phi", "ketamine", "depression", "infusion", "96365",
-        "j3490", "dose", "note", str(patient.pk) + "&",
+        "wanda",
+        "zyxwvut",
+        "wanda.phi",
+        "ketamine",
+        "depression",
+        "infusion",
+        "96365",
+        "j3490",
+        "dose",
+        "note",
+        str(patient.pk) + "&",
     ):
         assert word not in lowered, word
     assert "clinic+visit" in lowered or "clinic%20visit" in lowered
