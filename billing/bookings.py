@@ -43,7 +43,7 @@ def on_sessions_cancelled(sessions: list[Session]) -> None:
         policy = policy_of_session(session)
         if policy is None:
             continue
-        at = session.status_changed_at or timezone.now()
+        at = session.status_changed_at
         if session.starts_at - at > dt.timedelta(hours=policy.late_cancel_window_hours):
             continue
         services.schedule_fee(

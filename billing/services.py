@@ -597,7 +597,7 @@ def _settle(
 def apply_payment_intent(intent: Any) -> str:
     """Record what a payment intent says (from the worker, a webhook or the reconciliation, in
     any order, any number of times): a succeeded intent writes its payment once."""
-    metadata = intent["metadata"] if "metadata" in intent else None
+    metadata = intent.get("metadata")
     charge_ref = metadata["charge"] if metadata and "charge" in metadata else None
     charge = Charge.objects.filter(
         Q(stripe_payment_intent=intent.id) | Q(public_id=charge_ref)

@@ -30,7 +30,7 @@ from audit.services import record as audit
 from billing import emails, gateway, services
 from billing.csp import allow_stripe
 from billing.forms import FeePolicyForm, LinesForm, PackageForm, RefundForm, WaiveForm
-from billing.models import Charge, ChargeState, Credit, Entry, StripeEvent
+from billing.models import Charge, ChargeState, Credit, Entry, Service, StripeEvent
 from billing.money import Money
 from billing.prices import lines_in_force
 from locations.models import Location
@@ -93,19 +93,16 @@ def prices(request: AuthenticatedRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Package added.")
                 return redirect("billing:prices", slug=slug)
         elif action == "end_package":
-            package = (
-                services.packages_on_sale(location.pk)
-                .filter(public_id=_uuid(request.POST.get("package")))
-                .first()
-            )
-            if package is not None:
-                services.end_package(package)
-                audit(request, "update", "package", package.public_id, None, "off sale")
+            chosen = _uuid(request.POST.get("package"))
+            on_sale = services.packages_on_sale(location.pk)
+            ending = on_sale.filter(public_id=chosen).first() if chosen else None
+            if ending is not None:
+                services.end_package(ending)
+                audit(request, "update", "package", ending.public_id, None, "off sale")
                 messages.success(request, "The package is off sale; bought ones keep their terms.")
             return redirect("billing:prices", slug=slug)
     by_service = [
-        (label, value, list(lines_in_force(location.pk, value)))
-        for value, label in services.Service.choices
+        (label, value, list(lines_in_force(location.pk, value))) for value, label in Service.choices
     ]
     return render(
         request,

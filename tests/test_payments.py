@@ -8,17 +8,21 @@ import json
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import bookings, emails, gateway, services
+from billing import bookings, demo, emails, gateway, services
 from billing.models import (
     AcceptedPolicy,
     Appointment,
+    Charge,
     ChargeState,
+    Credit,
+    Customer,
     Entry,
     LedgerEntry,
     Package,
@@ -29,11 +33,12 @@ from notifications.models import Message
 from scheduling import services as scheduling
 from scheduling.models import Session, Status
 from tests import payments_data as pay
+from tests.scheduling_data import approved_plan
 
 pytestmark = pytest.mark.django_db
 
 
-def _late_cancel(series) -> Session:  # type: ignore[no-untyped-def]
+def _late_cancel(series) -> Session:
     """The first session, cancelled inside its late window (its start moved close)."""
     session = series.sessions.get(number=1)
     soon = timezone.now() + dt.timedelta(hours=3)
@@ -49,7 +54,7 @@ def _late_cancel(series) -> Session:  # type: ignore[no-untyped-def]
     return session
 
 
-def _completed(series, number: int = 1) -> Session:  # type: ignore[no-untyped-def]
+def _completed(series, number: int = 1) -> Session:
     session = series.sessions.get(number=number)
     Session.objects.filter(pk=session.pk).update(status=Status.COMPLETED)
     session.refresh_from_db()
@@ -92,18 +97,18 @@ def test_a_booking_keeps_the_policy_it_accepted_when_prices_change() -> None:
         currency="USD",
         by=None,
     )
-    services.set_fee_policy(location, by=None, **{**pay.demo.FEES, "late_cancel_fee": 50000})
+    services.set_fee_policy(location, by=None, **{**demo.FEES, "late_cancel_fee": 50000})
     accepted.refresh_from_db()
     assert (accepted.session_price, accepted.late_cancel_fee) == (47000, 10000)
     later = pay.booked_series(location, email="later@example.org")
-    assert services.accepted(Appointment.SERIES, later.public_id).session_price == 99900  # type: ignore[union-attr]
+    assert services.accepted(Appointment.SERIES, later.public_id).session_price == 99900
 
 
 def test_the_policy_is_kept_in_the_patients_language() -> None:
     from accounts.models import PatientProfile
 
     location = pay.priced_location()
-    plan = pay.approved_plan("es@example.org", location, infusions=2, min_days_between=2)
+    plan = approved_plan("es@example.org", location, infusions=2, min_days_between=2)
     PatientProfile.objects.filter(user=plan.patient).update(preferred_language="es")
     first = dt.date.today() + dt.timedelta(days=10)
     while first.weekday() > 2:
@@ -128,7 +133,7 @@ def test_a_card_saved_through_stripes_form_is_charged_off_session_once() -> None
     card = pay.save_card(series.patient)
     assert (card.brand, card.last4) == ("visa", "4242")
     session = _completed(series)
-    charge = services.Charge.objects.get(purpose=Purpose.APPOINTMENT)
+    charge = Charge.objects.get(purpose=Purpose.APPOINTMENT)
     assert charge.state == ChargeState.PENDING and charge.amount == 47000
     assert services.collect(charge.pk) == "succeeded"
     assert services.collect(charge.pk) == "not claimed"
@@ -141,7 +146,7 @@ def test_a_card_saved_through_stripes_form_is_charged_off_session_once() -> None
     assert Message.objects.filter(kind=emails.RECEIPT).count() == 1
     # Completing it again (a replayed hook) charges nothing more.
     bookings.on_session_completed(session)
-    assert services.Charge.objects.count() == 1
+    assert Charge.objects.count() == 1
 
 
 def test_a_card_declined_at_setup_is_not_saved_and_says_why() -> None:
@@ -160,7 +165,7 @@ def test_a_declined_charge_is_failed_with_a_message_and_a_link_to_pay() -> None:
     series = pay.booked_series(location)
     pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
     _completed(series)
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     assert services.collect(charge.pk) == "declined"
     charge.refresh_from_db()
     assert charge.state == ChargeState.FAILED
@@ -179,11 +184,11 @@ def test_a_card_that_needs_the_bank_check_waits_for_the_patient() -> None:
     # localstripe's Stripe.js would show the bank's check; the test passes it as the patient.
     pay._post(
         f"/v1/setup_intents/{confirmed['id']}/confirm",
-        {"key": pay.settings.STRIPE_PUBLISHABLE_KEY, "client_secret": secret},
+        {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": secret},
     )
     services.record_card(series.patient, confirmed["id"])
     _completed(series)
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     assert services.collect(charge.pk) == ChargeState.REQUIRES_ACTION
     charge.refresh_from_db()
     assert charge.state == ChargeState.REQUIRES_ACTION and charge.stripe_payment_intent
@@ -196,7 +201,7 @@ def test_a_late_cancellation_fee_is_due_after_the_grace_period_then_charged() ->
     series = pay.booked_series(location)
     pay.save_card(series.patient)
     session = _late_cancel(series)
-    charge = services.Charge.objects.get(purpose=Purpose.LATE_CANCEL)
+    charge = Charge.objects.get(purpose=Purpose.LATE_CANCEL)
     assert charge.state == ChargeState.SCHEDULED and charge.amount == 10000
     assert charge.appointment_id == session.public_id
     assert services.charge_due_fees() == 0
@@ -216,7 +221,7 @@ def test_a_late_cancellation_is_charged_once_under_concurrent_retries() -> None:
     pay.save_card(series.patient)
     _late_cancel(series)
     services.charge_due_fees(timezone.now() + dt.timedelta(hours=49))
-    charge = services.Charge.objects.get(purpose=Purpose.LATE_CANCEL)
+    charge = Charge.objects.get(purpose=Purpose.LATE_CANCEL)
     barrier = threading.Barrier(4)
     results: list[str] = []
 
@@ -224,11 +229,8 @@ def test_a_late_cancellation_is_charged_once_under_concurrent_retries() -> None:
         try:
             barrier.wait()
             results.append(services.collect(charge.pk))
-            results.append(
-                services.charge_due_fees(timezone.now() + dt.timedelta(hours=49))
-                and "again"
-                or "none"
-            )
+            again = services.charge_due_fees(timezone.now() + dt.timedelta(hours=49))
+            results.append("again" if again else "none")
         finally:
             connection.close()
 
@@ -243,7 +245,7 @@ def test_a_late_cancellation_is_charged_once_under_concurrent_retries() -> None:
     assert LedgerEntry.objects.filter(charge=charge, kind=Entry.CHARGE).count() == 1
 
 
-def test_a_fee_waived_by_the_desk_is_never_charged_and_is_audited(login) -> None:  # type: ignore[no-untyped-def]
+def test_a_fee_waived_by_the_desk_is_never_charged_and_is_audited(login) -> None:
     from audit.models import AuditEvent
     from tests.factories import UserFactory
 
@@ -251,7 +253,7 @@ def test_a_fee_waived_by_the_desk_is_never_charged_and_is_audited(login) -> None
     series = pay.booked_series(location)
     pay.save_card(series.patient)
     _late_cancel(series)
-    charge = services.Charge.objects.get(purpose=Purpose.LATE_CANCEL)
+    charge = Charge.objects.get(purpose=Purpose.LATE_CANCEL)
     desk = UserFactory.create(role="front_desk")
     client = login(desk)
     url = reverse("billing:waive", args=[charge.public_id])
@@ -279,9 +281,9 @@ def test_a_package_is_used_up_by_completed_sessions_and_the_rest_refunded() -> N
     services.activate_paid_credits()
     _completed(series, 1)
     _completed(series, 2)
-    credit = services.Credit.objects.get()
+    credit = Credit.objects.get()
     assert credit.used == 2
-    assert not services.Charge.objects.filter(
+    assert not Charge.objects.filter(
         purpose=Purpose.APPOINTMENT, state=ChargeState.PENDING
     ).exists()
     assert services.balance(series.patient).amount == 0
@@ -299,7 +301,7 @@ def test_a_refund_larger_than_the_payment_is_refused_before_stripe() -> None:
     series = pay.booked_series(location)
     pay.save_card(series.patient)
     _completed(series)
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     services.collect(charge.pk)
     with pytest.raises(services.BillingError, match=r"At most \$470.00"):
         services.refund(charge, 47001, by=None, reason="too much")
@@ -316,12 +318,12 @@ def test_a_dropped_webhook_changes_nothing_after_the_reconciliation() -> None:
     series = pay.booked_series(location)
     card = pay.save_card(series.patient)
     _completed(series)
-    charge = services.Charge.objects.get()
-    services.Charge.objects.filter(pk=charge.pk).update(state=ChargeState.SUBMITTING)
+    charge = Charge.objects.get()
+    Charge.objects.filter(pk=charge.pk).update(state=ChargeState.SUBMITTING)
     gateway.charge_off_session(
         amount=charge.amount,
         currency=charge.currency,
-        customer=services.Customer.objects.get().stripe_id,
+        customer=Customer.objects.get().stripe_id,
         payment_method_id=card.stripe_payment_method,
         charge=str(charge.public_id),
         key=charge.idempotency_key(),
@@ -333,7 +335,7 @@ def test_a_dropped_webhook_changes_nothing_after_the_reconciliation() -> None:
     assert charge.state == ChargeState.SUCCEEDED
     assert LedgerEntry.objects.filter(kind=Entry.PAYMENT).count() == 1
     # A stuck claim re-submitted with the same key gets Stripe's first answer: still one payment.
-    services.Charge.objects.filter(pk=charge.pk).update(
+    Charge.objects.filter(pk=charge.pk).update(
         state=ChargeState.SUBMITTING, updated_at=timezone.now() - dt.timedelta(hours=1)
     )
     services.reconcile()
@@ -346,14 +348,14 @@ def test_webhooks_are_verified_idempotent_and_taken_in_any_order() -> None:
     series = pay.booked_series(location)
     pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
     _completed(series)
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     services.collect(charge.pk)  # declined: a payment_failed event
     charge.refresh_from_db()
     # The patient pays by link with a good card; the events arrive late, twice, out of order.
     intent = gateway.charge_off_session(
         amount=charge.amount,
         currency=charge.currency,
-        customer=services.Customer.objects.get().stripe_id,
+        customer=Customer.objects.get().stripe_id,
         payment_method_id=pay.save_card(series.patient).stripe_payment_method,
         charge=str(charge.public_id),
         key="test-second-attempt",
@@ -396,10 +398,12 @@ def test_stripe_unreachable_records_nothing_and_says_so() -> None:
     series = pay.booked_series(location)
     pay.save_card(series.patient)
     _completed(series)
-    charge = services.Charge.objects.get()
-    with override_settings(STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_TIMEOUT=1):
-        with pytest.raises(gateway.Unreachable, match="could not be reached"):
-            services.collect(charge.pk)
+    charge = Charge.objects.get()
+    with (
+        override_settings(STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_TIMEOUT=1),
+        pytest.raises(gateway.Unreachable, match="could not be reached"),
+    ):
+        services.collect(charge.pk)
     charge.refresh_from_db()
     assert charge.state == ChargeState.PENDING
     assert not LedgerEntry.objects.filter(kind=Entry.PAYMENT).exists()
@@ -410,7 +414,7 @@ def test_an_invoice_is_paid_by_link_without_signing_in_and_an_expired_link_says_
     location = pay.priced_location()
     series = pay.booked_series(location)
     _completed(series)  # no card on file: an invoice and a link
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     assert charge.state == ChargeState.OPEN
     assert Message.objects.filter(kind=emails.PAY_LINK).count() == 1
     client = Client()
@@ -424,7 +428,7 @@ def test_an_invoice_is_paid_by_link_without_signing_in_and_an_expired_link_says_
     assert "$470.00" in page.content.decode()
     assert (
         "js.stripe.com/v3/" in page["Content-Security-Policy"]
-        or pay.settings.STRIPE_API_BASE in page["Content-Security-Policy"]
+        or settings.STRIPE_API_BASE in page["Content-Security-Policy"]
     )
     charge.refresh_from_db()
     assert client.get(reverse("billing:pay", args=[token])).status_code == 200
@@ -433,7 +437,7 @@ def test_an_invoice_is_paid_by_link_without_signing_in_and_an_expired_link_says_
     intent = pay.intents_for(str(charge.public_id))[0]
     pay._post(
         f"/v1/payment_intents/{intent['id']}/confirm",
-        {"key": pay.settings.STRIPE_PUBLISHABLE_KEY, "client_secret": intent["client_secret"]},
+        {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": intent["client_secret"]},
     )
     done = client.post(reverse("billing:pay", args=[token]), {"payment_intent": intent["id"]})
     assert done.status_code == 200
@@ -452,7 +456,7 @@ def test_nothing_about_health_or_identity_reaches_stripe() -> None:
     start = pay.peer_log().stat().st_size if pay.peer_log().exists() else 0
     pay.save_card(patient)
     _completed(series)
-    charge = services.Charge.objects.get()
+    charge = Charge.objects.get()
     services.collect(charge.pk)
     _late_cancel_second = series.sessions.get(number=2)
     services.refund(charge, 100, by=None, reason="Ketamine dose note: depression")
