@@ -8,11 +8,13 @@ charged by it). Everything here runs inside scheduling's transaction and writes 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing import services
-from billing.models import AcceptedPolicy, Appointment, Purpose, Service
+from billing.models import AcceptedPolicy, Appointment, Charge, ChargeState, Purpose, Service
 from scheduling.links import patient_language
 from scheduling.models import Series, Session, Status
 
@@ -24,8 +26,33 @@ def policy_of_session(session: Session) -> AcceptedPolicy | None:
     )
 
 
+def booking_terms(location_id: int, patient: Any) -> str:
+    """What the booking page shows before "Book": the same words the snapshot keeps."""
+    return str(services.quote(location_id, Service.INFUSION, patient_language(patient))["wording"])
+
+
+def payment_first(location_id: int, patient: Any) -> bool:
+    policy = services.current_fee_policy(location_id)
+    if not policy.require_payment_online:
+        return False
+    return not services.has_credit(patient.pk, location_id, Service.INFUSION)
+
+
+def confirmation_blocker(series: Series) -> str:
+    """An online series at a location that wants payment first waits for its deposit."""
+    deposit = services.deposit_of(Appointment.SERIES, series.public_id)
+    if deposit is None or deposit.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
+        return ""
+    policy = services.current_fee_policy(series.location_id)
+    if not policy.require_payment_online:
+        return ""
+    return gettext("The deposit of %(amount)s is not paid yet; confirm once it is.") % {
+        "amount": deposit.money()
+    }
+
+
 def on_series_booked(series: Series) -> None:
-    services.accept_policy(
+    policy = services.accept_policy(
         Appointment.SERIES,
         series.public_id,
         patient=series.patient,
@@ -33,6 +60,15 @@ def on_series_booked(series: Series) -> None:
         service=Service.INFUSION,
         language=patient_language(series.patient),
     )
+    if series.booked_by_id == series.patient_id:
+        # Booked online: the deposit, unless a package already pays for the sessions.
+        services.take_deposit(
+            Appointment.SERIES,
+            series.public_id,
+            patient=series.patient,
+            location_id=series.location_id,
+            policy=policy,
+        )
 
 
 def on_sessions_cancelled(sessions: list[Session]) -> None:
@@ -82,4 +118,19 @@ def on_session_completed(session: Session) -> None:
         patient=session.patient_id,
         location_id=session.location_id,
         policy=policy,
+        less=_deposit_to_apply(session),
     )
+
+
+def _deposit_to_apply(session: Session) -> int:
+    """A paid deposit counts towards the series' first completed session, once."""
+    deposit = services.deposit_of(Appointment.SERIES, session.series.public_id)
+    if deposit is None or deposit.state != ChargeState.SUCCEEDED:
+        return 0
+    others = session.series.sessions.exclude(pk=session.pk).values_list("public_id", flat=True)
+    applied = Charge.objects.filter(
+        purpose=Purpose.APPOINTMENT,
+        appointment_kind=Appointment.SESSION,
+        appointment_id__in=list(others),
+    ).exists()
+    return 0 if applied else deposit.amount

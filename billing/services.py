@@ -397,15 +397,73 @@ def _same_credit(service: str) -> list[str]:
     return [service]
 
 
-def charge_completed(
+def has_credit(patient_id: int, location_id: int, service: str) -> bool:
+    """An unexpired, paid package with sessions left (no lock: for showing and deciding)."""
+    return Credit.objects.filter(
+        patient_id=patient_id,
+        location_id=location_id,
+        package__service__in=_same_credit(service),
+        paid=True,
+        refunded_at__isnull=True,
+        expires_at__gt=timezone.now(),
+        used__lt=F("sessions"),
+    ).exists()
+
+
+def deposit_of(kind: str, appointment_id: Any) -> Charge | None:
+    return Charge.objects.filter(
+        purpose=Purpose.DEPOSIT, appointment_kind=kind, appointment_id=appointment_id
+    ).first()
+
+
+def take_deposit(
     kind: str, appointment_id: Any, *, patient: Any, location_id: int, policy: AcceptedPolicy
+) -> Charge | None:
+    """The accepted deposit of an online booking, unless a package pays for its sessions; taken
+    from the card on file after commit, or by link. Call in the booking's transaction."""
+    if policy.deposit <= 0 or has_credit(
+        getattr(patient, "pk", patient), location_id, policy.service
+    ):
+        return None
+    amount = Money(policy.deposit, policy.currency)
+    charge, created = _open_charge(
+        Purpose.DEPOSIT,
+        kind,
+        appointment_id,
+        patient=patient,
+        location_id=location_id,
+        amount=amount,
+        state=ChargeState.OPEN,
+    )
+    if created:
+        _write(
+            charge,
+            Entry.CHARGE,
+            amount.amount,
+            patient=patient,
+            location_id=location_id,
+            currency=amount.currency,
+        )
+        _collect_or_invoice(charge)
+    return charge
+
+
+def charge_completed(
+    kind: str,
+    appointment_id: Any,
+    *,
+    patient: Any,
+    location_id: int,
+    policy: AcceptedPolicy,
+    less: int = 0,
 ) -> Charge | None:
     """A completed appointment is paid from package credit, else the card on file, else an
     invoice the patient pays by link. Call in the completion's transaction; the card is
     charged after commit by the worker (docs/payments.md#how-money-flows)."""
-    if policy.session_price <= 0:
+    if policy.session_price - less <= 0:
         return None
-    price = Money(policy.session_price, policy.currency)
+    # `less`: a paid deposit counted towards this appointment (docs/payments.md#how-money-flows).
+    price = Money(policy.session_price - less, policy.currency)
     charge, created = _open_charge(
         Purpose.APPOINTMENT,
         kind,
@@ -597,7 +655,8 @@ def _settle(
 def apply_payment_intent(intent: Any) -> str:
     """Record what a payment intent says (from the worker, a webhook or the reconciliation, in
     any order, any number of times): a succeeded intent writes its payment once."""
-    metadata = intent.get("metadata")
+    # A StripeObject has no .get(): read the key with `in` and [].
+    metadata = intent["metadata"] if "metadata" in intent else None  # noqa: SIM401
     charge_ref = metadata["charge"] if metadata and "charge" in metadata else None
     charge = Charge.objects.filter(
         Q(stripe_payment_intent=intent.id) | Q(public_id=charge_ref)

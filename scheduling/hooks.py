@@ -72,6 +72,19 @@ class BillingHook(Protocol):
 
     def on_session_completed(self, session: Session) -> None: ...
 
+    def payment_first(self, location_id: int, patient: Any) -> bool:
+        """Whether an online booking at the location waits for a deposit or a package."""
+        ...
+
+    def confirmation_blocker(self, series: Series) -> str:
+        """Why the desk may not confirm this online series yet (its deposit unpaid), or ""."""
+        ...
+
+    def booking_terms(self, location_id: int, patient: Any) -> str:
+        """The price and cancellation policy a booking at the location accepts, in the
+        patient's language: shown before "Book", and kept with the booking."""
+        ...
+
 
 _billing: BillingHook | None = None
 

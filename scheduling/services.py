@@ -557,6 +557,9 @@ def confirm_self_booked(series: Series, *, by: User) -> Series:
     A conditional update (awaiting -> not awaiting) under the location's lock: a second click,
     or a Decline at the same moment, finds it decided and changes nothing (InvalidTransition).
     """
+    unpaid = hooks.billing().confirmation_blocker(series)
+    if unpaid:
+        raise InvalidTransition(unpaid)
     with transaction.atomic():
         _lock(series.location)  # step 1 of the lock order; no session changes
         decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(

@@ -33,6 +33,7 @@ from notifications.models import Message
 from scheduling import services as scheduling
 from scheduling.models import Session, Status
 from tests import payments_data as pay
+from tests.factories import UserFactory
 from tests.scheduling_data import approved_plan
 
 pytestmark = pytest.mark.django_db
@@ -481,3 +482,37 @@ def test_nothing_about_health_or_identity_reaches_stripe() -> None:
         assert word not in lowered, word
     assert "clinic+visit" in lowered or "clinic%20visit" in lowered
     assert _late_cancel_second is not None
+
+
+def test_an_online_series_waits_for_its_deposit_which_counts_towards_the_first_session() -> None:
+    location = pay.priced_location(require_payment_online=True)
+    plan = approved_plan("online@example.org", location, infusions=2, min_days_between=2)
+    assert bookings.payment_first(location.pk, plan.patient)
+    pay.save_card(plan.patient)
+    first = dt.date.today() + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    series = scheduling.book_series(
+        plan,
+        location,
+        [
+            scheduling.Choice(first, dt.time(10)),
+            scheduling.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+        booked_by=plan.patient,
+        awaiting_desk=True,
+    )
+    deposit = Charge.objects.get(purpose=Purpose.DEPOSIT)
+    assert deposit.amount == 10000 and deposit.state == ChargeState.PENDING
+    desk = UserFactory.create(role="front_desk")
+    with pytest.raises(scheduling.InvalidTransition, match=r"deposit of \$100.00 is not paid"):
+        scheduling.confirm_self_booked(series, by=desk)
+    assert services.collect(deposit.pk) == "succeeded"
+    scheduling.confirm_self_booked(series, by=desk)
+    _completed(series, 1)
+    _completed(series, 2)
+    amounts = sorted(
+        Charge.objects.filter(purpose=Purpose.APPOINTMENT).values_list("amount", flat=True)
+    )
+    assert amounts == [37000, 47000]
+    assert services.balance(plan.patient).amount == 37000 + 47000

@@ -14,6 +14,7 @@ EXPECTED = {
     "scheduling.tasks": "booking",
     "intake.tasks": "celery",
     "accounts.tasks": "celery",
+    "billing.tasks": "payments",
 }
 
 
