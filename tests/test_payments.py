@@ -516,3 +516,86 @@ def test_an_online_series_waits_for_its_deposit_which_counts_towards_the_first_s
     )
     assert amounts == [37000, 47000]
     assert services.balance(plan.patient).amount == 37000 + 47000
+
+
+def test_an_admin_edits_the_prices_as_new_rows_and_bad_input_is_refused(login) -> None:
+    from billing.models import FeePolicy, PriceLine
+
+    location = pay.priced_location()
+    admin = UserFactory.create(role="clinic_admin")
+    client = login(admin)
+    url = reverse("billing:prices", args=[location.slug])
+    page = client.get(url)
+    assert page.status_code == 200 and "96365" in page.content.decode()
+    lines_before = PriceLine.objects.count()
+    refused = client.post(
+        url, {"action": "lines", "service": "follow_up", "lines": "99214 | Follow-up | x | 1"}
+    )
+    assert refused.status_code == 200
+    assert "units are a whole number" in refused.content.decode()
+    assert PriceLine.objects.count() == lines_before
+    client.post(
+        url, {"action": "lines", "service": "follow_up", "lines": "99214 | Follow-up | 1 | 175.50"}
+    )
+    assert services.service_total(location.pk, "follow_up").amount == 17550  # type: ignore[union-attr]
+    assert PriceLine.objects.count() == lines_before + 1  # the old line ended, not edited
+    fees = {
+        "action": "fees",
+        "deposit_infusion": "50",
+        "deposit_visit": "0",
+        "late_cancel_fee": "75.00",
+        "late_cancel_window_hours": "48",
+        "no_show_fee": "-1",
+        "grace_hours": "24",
+    }
+    assert client.post(url, fees).status_code == 200  # a negative fee is refused
+    client.post(url, {**fees, "no_show_fee": "90"})
+    assert FeePolicy.objects.filter(location=location).count() == 2
+    current = services.current_fee_policy(location.pk)
+    assert (current.late_cancel_fee, current.no_show_fee, current.deposit_infusion) == (
+        7500,
+        9000,
+        5000,
+    )
+    client.post(
+        url,
+        {
+            "action": "package",
+            "name": "Three boosters",
+            "service": "booster",
+            "sessions": "3",
+            "expiry_days": "90",
+            "price": "1200",
+        },
+    )
+    assert Package.objects.get(name="Three boosters").amount == 120000
+
+
+def test_the_desk_sees_the_balance_and_the_days_takings_with_a_csv(login) -> None:
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient)
+    _completed(series)
+    services.collect(Charge.objects.get().pk)
+    desk = login(UserFactory.create(role="front_desk"))
+    page = desk.get(reverse("scheduling:patient", args=[series.patient.public_id]))
+    text = page.content.decode()
+    assert 'data-testid="balance">$0.00' in text and "•••• 4242" in text
+    nurse = UserFactory.create(role="nurse")
+    nurse.locations.add(location)
+    assert (
+        "billing-panel"
+        not in login(nurse)
+        .get(reverse("scheduling:patient", args=[series.patient.public_id]))
+        .content.decode()
+    )
+    takings = desk.get(reverse("billing:takings", args=[location.slug]))
+    assert "$470.00" in takings.content.decode() and "-$470.00" in takings.content.decode()
+    csv_text = desk.get(reverse("billing:takings_csv", args=[location.slug])).content.decode()
+    rows = csv_text.strip().splitlines()
+    assert rows[0].startswith("recorded_at,kind,amount")
+    assert {row.split(",")[1] for row in rows[1:]} == {"charge", "payment"}
+    assert (
+        desk.get(reverse("billing:takings", args=[location.slug]) + "?day=nonsense").status_code
+        == 200
+    )
