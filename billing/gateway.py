@@ -64,6 +64,13 @@ def _calling(call: Any, *args: Any, **kwargs: Any) -> Any:
             % {"reason": error.user_message or _("the bank gave no reason")},
             payment_intent=getattr(intent, "id", None),
         ) from error
+    except stripe.InvalidRequestError as error:
+        # The card or customer is gone at Stripe, or Stripe refused the request: nothing was
+        # charged, and retrying will not change that.
+        raise Declined(
+            _("The card on file could not be charged: %(reason)s")
+            % {"reason": error.user_message or _("the card service refused the request")}
+        ) from error
     except (stripe.APIConnectionError, stripe.RateLimitError) as error:
         raise Unreachable(
             _("The card service could not be reached; nothing was charged.")

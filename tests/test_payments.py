@@ -29,6 +29,8 @@ from billing.models import (
     Purpose,
     StripeEvent,
 )
+from billing.money import Money
+from billing.prices import service_total
 from notifications.models import Message
 from scheduling import services as scheduling
 from scheduling.models import Session, Status
@@ -537,7 +539,7 @@ def test_an_admin_edits_the_prices_as_new_rows_and_bad_input_is_refused(login) -
     client.post(
         url, {"action": "lines", "service": "follow_up", "lines": "99214 | Follow-up | 1 | 175.50"}
     )
-    assert services.service_total(location.pk, "follow_up").amount == 17550  # type: ignore[union-attr]
+    assert service_total(location.pk, "follow_up") == Money(17550)
     assert PriceLine.objects.count() == lines_before + 1  # the old line ended, not edited
     fees = {
         "action": "fees",
@@ -599,3 +601,60 @@ def test_the_desk_sees_the_balance_and_the_days_takings_with_a_csv(login) -> Non
         desk.get(reverse("billing:takings", args=[location.slug]) + "?day=nonsense").status_code
         == 200
     )
+
+
+def test_the_desk_emails_a_signed_link_that_adds_a_card_without_signing_in(login) -> None:
+    from notifications.registry import resolver_for
+
+    location = pay.priced_location()
+    patient = pay.booked_series(location).patient
+    desk = login(UserFactory.create(role="front_desk"))
+    url = reverse("billing:send_card_link", args=[patient.public_id])
+    assert desk.post(url).status_code == 302
+    message = Message.objects.get(kind=emails.CARD_LINK)
+    resolved = resolver_for(message.kind)(message)  # type: ignore[misc]
+    assert resolved.recipient == patient.email
+    link = next(word for word in resolved.body_text.split() if "/billing/card/" in word)
+    page = Client().get(link.removeprefix(settings.SITE_URL))
+    assert page.status_code == 200
+    assert settings.STRIPE_JS_URL.split("/js.stripe.com")[0] in page["Content-Security-Policy"]
+    secret = page.content.decode().split('data-client-secret="')[1].split('"')[0]
+    confirmed = pay.confirm_setup_like_stripe_js(secret, pay.GOOD)
+    saved = Client().post(link.removeprefix(settings.SITE_URL), {"setup_intent": confirmed["id"]})
+    assert saved.status_code == 200 and "4242" in saved.content.decode()
+    assert services.current_card(patient) is not None
+    forged = Client().get(reverse("billing:card_link", args=["forged-token"]))
+    assert forged.status_code == 404
+
+
+def test_the_receipt_is_written_in_the_patients_language_and_names_no_treatment() -> None:
+    from accounts.models import PatientProfile
+    from notifications.registry import resolver_for
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    PatientProfile.objects.filter(user=series.patient).update(preferred_language="es")
+    pay.save_card(series.patient)
+    _completed(series)
+    services.collect(Charge.objects.get().pk)
+    message = Message.objects.get(kind=emails.RECEIPT)
+    receipt = resolver_for(message.kind)(message)  # type: ignore[misc]
+    assert "Recibimos su pago de $470.00" in receipt.body_text
+    for word in ("infusion", "infusión", "ketamine", "96365"):
+        assert word not in receipt.body_text.lower()
+
+
+def test_a_card_gone_at_stripe_fails_the_charge_with_a_message_not_a_stuck_claim() -> None:
+    from billing.models import Card
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient)
+    Card.objects.update(stripe_payment_method="pm_gone")
+    _completed(series)
+    charge = Charge.objects.get()
+    assert services.collect(charge.pk) == "declined"
+    charge.refresh_from_db()
+    assert charge.state == ChargeState.FAILED
+    assert "could not be charged" in charge.failure
+    assert Message.objects.filter(kind=emails.PAY_LINK).count() == 1
