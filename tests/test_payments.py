@@ -640,7 +640,8 @@ def test_the_receipt_is_written_in_the_patients_language_and_names_no_treatment(
     message = Message.objects.get(kind=emails.RECEIPT)
     receipt = resolver_for(message.kind)(message)  # type: ignore[misc]
     assert "Recibimos su pago de $470.00" in receipt.body_text
-    for word in ("infusion", "infusión", "ketamine", "96365"):
+    # (The clinic's own name may say "Infusion Clinics"; the receipt adds nothing about care.)
+    for word in ("ketamine", "ketamina", "96365", "j3490", "session", "sesión"):
         assert word not in receipt.body_text.lower()
 
 
