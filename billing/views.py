@@ -129,7 +129,9 @@ def _uuid(value: Any) -> UUID | None:
 # --- Card on file ------------------------------------------------------------------------------
 
 
-def _card_page(request: HttpRequest, patient: User, done_url: str) -> HttpResponse:
+def _card_page(
+    request: HttpRequest, patient: User, done_url: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
     try:
         secret = services.start_card_setup(patient, uuid.uuid4().hex)
     except (gateway.PaymentsOff, gateway.Unreachable) as error:
@@ -143,6 +145,7 @@ def _card_page(request: HttpRequest, patient: User, done_url: str) -> HttpRespon
             "stripe_js": settings.STRIPE_JS_URL,
             "done_url": done_url,
             "card": services.current_card(patient),
+            **(extra or {}),
         },
     )
     return allow_stripe(response)
@@ -166,13 +169,29 @@ def _save_card(request: HttpRequest, patient: User) -> str:
 
 @patients_only
 def card(request: AuthenticatedRequest) -> HttpResponse:
-    """The patient adds a card in Stripe's own form (a SetupIntent for later, off-session use)."""
+    """The patient's payments: the balance, what is open (each with its pay link), and the card
+    on file, added in Stripe's own form (a SetupIntent for later, off-session use)."""
     if request.method == "POST":
         problem = _save_card(request, request.user)
         if not problem:
             return redirect("billing:card")
         messages.error(request, problem)
-    return _card_page(request, request.user, "")
+    unpaid = (
+        ChargeState.OPEN,
+        ChargeState.FAILED,
+        ChargeState.REQUIRES_ACTION,
+        ChargeState.SCHEDULED,
+    )
+    charges = Charge.objects.filter(patient=request.user).select_related("location")[:20]
+    return _card_page(
+        request,
+        request.user,
+        "",
+        {
+            "balance": services.balance(request.user),
+            "charges": [(c, emails.pay_token(c) if c.state in unpaid[:3] else "") for c in charges],
+        },
+    )
 
 
 def card_link(request: HttpRequest, token: str) -> HttpResponse:
