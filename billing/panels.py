@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
+from django.utils import timezone
+
 from accounts.models import Role
 from billing import services
-from billing.models import Charge, ChargeState, Credit
+from billing.models import Charge, ChargeState, Credit, Package
 from scheduling.patient_panels import Panel
 
 if TYPE_CHECKING:
@@ -34,6 +37,9 @@ def context(request: AuthenticatedRequest, patient: User) -> dict[str, Any] | No
         ),
         "refundable": (ChargeState.SUCCEEDED,),
         "credits": Credit.objects.filter(patient=patient).select_related("package"),
+        "packages": Package.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=timezone.now())
+        ).select_related("location"),
         "entries": list(services.statement(patient).order_by("-recorded_at", "-id")[:20]),
         "is_admin": request.user.role == Role.CLINIC_ADMIN,
         "patient": patient,

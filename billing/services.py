@@ -685,6 +685,9 @@ def apply_payment_intent(intent: Any) -> str:
                 charge.failure = ""
             charge.updated_at = timezone.now()
             charge.save(update_fields=["state", "failure", "stripe_payment_intent", "updated_at"])
+            if charge.purpose == Purpose.PACKAGE:
+                # The package's sessions are usable from its payment.
+                Credit.objects.filter(public_id=charge.appointment_id).update(paid=True)
             if written is not None:
                 from billing import emails
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("billing/card/", views.card, name="card"),
     path("billing/card/<str:token>/", views.card_link, name="card_link"),
     path("desk/patients/<uuid:public_id>/card-link/", views.send_card_link, name="send_card_link"),
+    path("desk/patients/<uuid:public_id>/packages/", views.sell_package, name="sell_package"),
     path("billing/pay/<str:token>/", views.pay, name="pay"),
     path("billing/stripe/webhook/", views.webhook, name="webhook"),
     path("billing/charges/<uuid:public_id>/waive/", views.waive, name="waive"),

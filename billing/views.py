@@ -30,7 +30,7 @@ from audit.services import record as audit
 from billing import emails, gateway, services
 from billing.csp import allow_stripe
 from billing.forms import FeePolicyForm, LinesForm, PackageForm, RefundForm, WaiveForm
-from billing.models import Charge, ChargeState, Credit, Entry, Service, StripeEvent
+from billing.models import Charge, ChargeState, Credit, Entry, Package, Service, StripeEvent
 from billing.money import Money
 from billing.prices import lines_in_force
 from locations.models import Location
@@ -351,6 +351,35 @@ def waive(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         except services.BillingError as error:
             messages.error(request, str(error))
     return redirect("scheduling:patient", public_id=charge.patient.public_id)
+
+
+@desk_only
+@require_POST
+def sell_package(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The desk sells a package: charged to the card on file, or a link to pay is emailed; its
+    sessions are usable once it is paid."""
+    patient = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    chosen = _uuid(request.POST.get("package"))
+    package = Package.objects.filter(public_id=chosen).first() if chosen else None
+    on_sale = (
+        package is not None
+        and services.packages_on_sale(package.location_id).filter(pk=package.pk).exists()
+    )
+    if package is None or not on_sale:
+        messages.error(request, "Choose a package on sale.")
+    else:
+        charge = services.buy_package(patient, package)
+        audit(request, "create", "charge", charge.public_id, patient.pk, f"package {package.name}")
+        messages.success(
+            request,
+            f"{package.name} sold for {charge.money()}: "
+            + (
+                "the card on file is being charged."
+                if charge.state == ChargeState.PENDING
+                else "a link to pay is on its way."
+            ),
+        )
+    return redirect("scheduling:patient", public_id=patient.public_id)
 
 
 @admins_only

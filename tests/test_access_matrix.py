@@ -188,6 +188,7 @@ MATRIX = {
     "billing:card": ("get", None, patient_page(False)),
     "billing:card_link": ("get", "card_token", PUBLIC),
     "billing:send_card_link": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "billing:sell_package": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
     "billing:pay": ("get", "pay_token", PUBLIC),
     "billing:webhook": ("get", None, answers(NOT_ALLOWED)),
     "billing:waive": ("get", "charge", staff_page(*DESK, ok=NOT_ALLOWED)),

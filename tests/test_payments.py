@@ -659,3 +659,20 @@ def test_a_card_gone_at_stripe_fails_the_charge_with_a_message_not_a_stuck_claim
     assert charge.state == ChargeState.FAILED
     assert "could not be charged" in charge.failure
     assert Message.objects.filter(kind=emails.PAY_LINK).count() == 1
+
+
+def test_the_desk_sells_a_package_charged_to_the_card_on_file(login) -> None:
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient)
+    package = Package.objects.get(location=location)
+    desk = login(UserFactory.create(role="front_desk"))
+    url = reverse("billing:sell_package", args=[series.patient.public_id])
+    assert desk.post(url, {"package": "not-a-uuid"}).status_code == 302
+    assert not Credit.objects.exists()
+    answer = desk.post(url, {"package": str(package.public_id)}, follow=True)
+    assert "the card on file is being charged" in answer.content.decode()
+    charge = Charge.objects.get(purpose=Purpose.PACKAGE)
+    assert services.collect(charge.pk) == "succeeded"
+    assert Credit.objects.get().paid
+    assert services.has_credit(series.patient.pk, location.pk, "booster")
