@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -307,7 +307,12 @@ def webhook(request: HttpRequest) -> HttpResponse:
     any order, since each reads the payment intent as it is now (docs/payments.md#webhooks)."""
     signature = request.headers.get("Stripe-Signature", "")
     try:
-        event = gateway.construct_event(request.body, signature)
+        # A multipart body was already read as a form (never Stripe's JSON): refused.
+        payload = request.body
+    except RawPostDataException:
+        return HttpResponseBadRequest("not a Stripe event")
+    try:
+        event = gateway.construct_event(payload, signature)
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("bad signature")
     try:
