@@ -46,7 +46,7 @@ def _peer(path: str) -> dict[str, Any]:
         headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read())  # type: ignore[no-any-return]
+        return json.loads(response.read())  # type: ignore[no-any-return]  # JSON object
 
 
 def _all(path: str) -> list[dict[str, Any]]:

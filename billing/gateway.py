@@ -47,7 +47,7 @@ def client() -> stripe.StripeClient:
         base = {"api": settings.STRIPE_API_BASE}
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
-        base_addresses=base,  # type: ignore[arg-type]
+        base_addresses=base,  # type: ignore[arg-type]  # a TypedDict; a plain dict here
         max_network_retries=2,
         http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT),
     )

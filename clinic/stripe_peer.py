@@ -34,7 +34,7 @@ from aiohttp import web
 
 
 def build_app(log_path: Path | None) -> web.Application:
-    from localstripe import resources, server  # type: ignore[import-untyped]
+    from localstripe import resources, server  # type: ignore[import-untyped]  # no types
 
     resources.Store.dump_to_disk = lambda self: None
     _accept_description(resources.PaymentIntent)
@@ -80,14 +80,14 @@ def build_app(log_path: Path | None) -> web.Application:
                 raw = response.body
                 answers[scoped] = (
                     response.status,
-                    raw if isinstance(raw, bytes) else bytes(raw),  # type: ignore[arg-type]
+                    raw if isinstance(raw, bytes) else bytes(raw),  # type: ignore[arg-type]  # a Payload
                     response.content_type,
                 )
             return response
 
     # Outermost, before localstripe's own error and auth middlewares.
     server.app.middlewares.insert(0, record_and_replay)
-    return server.app  # type: ignore[no-any-return]
+    return server.app  # type: ignore[no-any-return]  # untyped module
 
 
 def _accept_description(payment_intent: Any) -> None:

@@ -612,7 +612,7 @@ def test_the_desk_emails_a_signed_link_that_adds_a_card_without_signing_in(login
     url = reverse("billing:send_card_link", args=[patient.public_id])
     assert desk.post(url).status_code == 302
     message = Message.objects.get(kind=emails.CARD_LINK)
-    resolved = resolver_for(message.kind)(message)  # type: ignore[misc]
+    resolved = resolver_for(message.kind)(message)  # type: ignore[misc]  # registered
     assert resolved.recipient == patient.email
     link = next(word for word in resolved.body_text.split() if "/billing/card/" in word)
     page = Client().get(link.removeprefix(settings.SITE_URL))
@@ -638,7 +638,7 @@ def test_the_receipt_is_written_in_the_patients_language_and_names_no_treatment(
     _completed(series)
     services.collect(Charge.objects.get().pk)
     message = Message.objects.get(kind=emails.RECEIPT)
-    receipt = resolver_for(message.kind)(message)  # type: ignore[misc]
+    receipt = resolver_for(message.kind)(message)  # type: ignore[misc]  # registered
     assert "Recibimos su pago de $470.00" in receipt.body_text
     # (The clinic's own name may say "Infusion Clinics"; the receipt adds nothing about care.)
     for word in ("ketamine", "ketamina", "96365", "j3490", "session", "sesión"):
@@ -676,3 +676,18 @@ def test_the_desk_sells_a_package_charged_to_the_card_on_file(login) -> None:
     assert services.collect(charge.pk) == "succeeded"
     assert Credit.objects.get().paid
     assert services.has_credit(series.patient.pk, location.pk, "booster")
+
+
+def test_the_card_page_says_so_when_stripe_is_unreachable_or_not_set_up(login) -> None:
+    location = pay.priced_location()
+    patient = pay.booked_series(location).patient
+    client = login(patient)
+    with override_settings(STRIPE_API_BASE="http://127.0.0.1:9", STRIPE_TIMEOUT=1):
+        down = client.get(reverse("billing:card"))
+    assert down.status_code == 503
+    assert "could not be reached" in down.content.decode()
+    with override_settings(STRIPE_SECRET_KEY=""):
+        off = client.get(reverse("billing:card"))
+    assert off.status_code == 503
+    assert "not set up" in off.content.decode()
+    assert services.current_card(patient) is None
