@@ -448,6 +448,7 @@ def take_deposit(
     return charge
 
 
+@transaction.atomic
 def charge_completed(
     kind: str,
     appointment_id: Any,

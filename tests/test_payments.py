@@ -691,3 +691,62 @@ def test_the_card_page_says_so_when_stripe_is_unreachable_or_not_set_up(login) -
     assert off.status_code == 503
     assert "not set up" in off.content.decode()
     assert services.current_card(patient) is None
+
+
+def test_the_words_shown_before_booking_are_the_words_the_booking_keeps() -> None:
+    location = pay.priced_location()
+    plan = approved_plan("shown@example.org", location, infusions=2, min_days_between=2)
+    shown = bookings.booking_terms(location.pk, plan.patient)
+    assert "$470.00" in shown and "$100.00" in shown
+    first = dt.date.today() + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    series = scheduling.book_series(
+        plan,
+        location,
+        [
+            scheduling.Choice(first, dt.time(10)),
+            scheduling.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+        booked_by=UserFactory.create(role="front_desk"),
+    )
+    kept = services.accepted(Appointment.SERIES, series.public_id)
+    assert kept is not None and kept.wording == shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_localstripe_delivers_its_signed_webhooks_to_the_app(live_server) -> None:
+    """The peer's own delivery (signed with the webhook secret, a second after the event)
+    reaches the view over HTTP and records the payment once, with the worker's record."""
+    from clinic.embedded import register_stripe_webhook
+
+    register_stripe_webhook(
+        settings.STRIPE_API_BASE, live_server.url + reverse("billing:webhook"), name="test"
+    )
+    try:
+        location = pay.priced_location()
+        series = pay.booked_series(location)
+        card = pay.save_card(series.patient)
+        _completed(series)
+        charge = Charge.objects.get()
+        Charge.objects.filter(pk=charge.pk).update(state=ChargeState.SUBMITTING)
+        # Stripe charged, and the worker died before recording it: only the webhook tells.
+        gateway.charge_off_session(
+            amount=charge.amount,
+            currency=charge.currency,
+            customer=Customer.objects.get().stripe_id,
+            payment_method_id=card.stripe_payment_method,
+            charge=str(charge.public_id),
+            key=charge.idempotency_key(),
+        )
+        deadline = timezone.now() + dt.timedelta(seconds=20)
+        while timezone.now() < deadline:
+            charge.refresh_from_db()
+            if charge.state == ChargeState.SUCCEEDED:
+                break
+            threading.Event().wait(0.3)
+        assert charge.state == ChargeState.SUCCEEDED
+        assert LedgerEntry.objects.filter(kind=Entry.PAYMENT).count() == 1
+        assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
+    finally:
+        register_stripe_webhook(settings.STRIPE_API_BASE, "http://127.0.0.1:9/", name="test")
