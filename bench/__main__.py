@@ -11,7 +11,7 @@ import sys
 
 from bench.harness import RESULTS, machine
 
-BENCHMARKS = ["planner", "reminders", "offline", "simulate", "pages"]
+BENCHMARKS = ["planner", "reminders", "offline", "simulate", "pages", "payments"]
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ from charting.models import Addendum, InfusionRecord, Observation, VitalSign, Wo
 from intake.models import Intake
 from messaging import reminders
 from review.models import DosePreview, TreatmentPlan
+from scheduling import hooks
 from scheduling.models import Session, Status
 
 
@@ -344,6 +345,7 @@ def discharge(
     session.status_changed_at = now
     session.save(update_fields=["status", "status_changed_at"])
     reminders.on_session_completed(session, at)
+    hooks.billing().on_session_completed(session)
     return Discharged(record, changed=True)
 
 

@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
 # Every queue a task is routed to (CELERY_TASK_ROUTES), the default one last. A worker started
 # with all of them (`-Q messages,booking,reports,celery`) does every kind of work.
-QUEUES = ("messages", "booking", "reports", "celery")
+QUEUES = ("messages", "booking", "reports", "payments", "celery")
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -47,6 +47,7 @@ def main() -> int:
     _manage("migrate", "--noinput")
     _manage("load_demo")
     _manage("load_demo_paperwork")
+    _manage("load_demo_prices")
 
     celery = [sys.executable, "-m", "celery", "-A", "clinic"]
     commands = {

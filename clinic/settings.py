@@ -172,6 +172,8 @@ CELERY_TASK_ROUTES = {
     "outcomes.tasks.*": {"queue": "reports"},
     "fhir.tasks.*": {"queue": "reports"},
     "paperwork.tasks.*": {"queue": "reports"},
+    # Talking to Stripe waits on the network: its own queue (docs/payments.md#how-money-flows).
+    "billing.tasks.*": {"queue": "payments"},
     # intake's urgent-flag notices only write an outbox row: they stay on the default queue,
     # behind nothing slow, as do the accounts' prunes.
 }
@@ -197,10 +199,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Bookings still without their Good Faith Estimate near or past its deadline
     # (docs/paperwork.md#deadlines).
     "estimates-due": {"task": "paperwork.tasks.open_estimate_tasks", "schedule": 3600.0},
+    "charge-due-fees": {"task": "billing.tasks.charge_due_fees", "schedule": 300.0},
+    "reconcile-payments": {"task": "billing.tasks.reconcile", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str(
     "CELERY_BEAT_SCHEDULE_FILENAME", str(LOCAL_DIR / "celerybeat-schedule")
 )
+
+# Payments through Stripe (docs/payments.md#settings). `make run` and the tests talk to the
+# embedded localstripe peer (clinic.embedded sets these); real keys and no STRIPE_API_BASE talk to
+# Stripe itself. Without a secret key, card payments are switched off and say so.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "").rstrip("/")
+# Stripe.js must come from Stripe (docs/security.md#stripejs); localstripe serves its stand-in.
+STRIPE_JS_URL = env_str(
+    "STRIPE_JS_URL",
+    f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",
+)
+# How long a Stripe call may take before it counts as Stripe unreachable, in seconds.
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20, minimum=1, maximum=120)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

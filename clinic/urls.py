@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("nurse/", include("charting.urls")),
     path("sms/", include("notifications.urls")),
+    path("", include("billing.urls")),
     path("", include("fhir.urls")),
     path("", include("scheduling.urls")),
     path("", include("messaging.urls")),

@@ -1,4 +1,4 @@
-"""The one hook scheduling calls for what follows a change: the messages it plans.
+"""The hooks scheduling calls for what follows a change: the messages it plans, and the money.
 
 A booking, move, cancellation, confirmation or offer writes the patient's messages to the
 outbox in its own transaction (docs/architecture.md#signal-wiring). Planning and composing them
@@ -6,6 +6,11 @@ is the messaging app's, which sits above scheduling: messaging registers its pla
 start-up (`MessagingConfig.ready`), and the services call it by name, in the same transaction,
 as they called it before. A call before any registration is a configuration error, never a
 silent skip: a booking without its reminders is worse than no booking.
+
+Billing, above scheduling too, registers the second hook (`BillingConfig.ready`): a booking
+keeps the policy it accepted, a late cancellation or a no-show is charged its fee after the
+grace period, a completed session is paid (docs/payments.md#how-money-flows). Charting, which
+completes a session, calls it through here as well.
 """
 
 from __future__ import annotations
@@ -90,3 +95,47 @@ def series_changed(*series: Series) -> None:
         seen.add(one.pk)
         for observer in _series_observers:
             observer.on_series_changed(one)
+
+
+class BillingHook(Protocol):
+    """What follows a change for the money, in the change's transaction (rows only: the card is
+    charged later by the payments worker)."""
+
+    def on_series_booked(self, series: Series) -> None: ...
+
+    def on_sessions_cancelled(self, sessions: list[Session]) -> None: ...
+
+    def on_no_show(self, session: Session) -> None: ...
+
+    def on_session_completed(self, session: Session) -> None: ...
+
+    def payment_first(self, location_id: int, patient: Any) -> bool:
+        """Whether an online booking at the location waits for a deposit or a package."""
+        ...
+
+    def confirmation_blocker(self, series: Series) -> str:
+        """Why the desk may not confirm this online series yet (its deposit unpaid), or ""."""
+        ...
+
+    def booking_terms(self, location_id: int, patient: Any) -> str:
+        """The price and cancellation policy a booking at the location accepts, in the
+        patient's language: shown before "Book", and kept with the booking."""
+        ...
+
+
+_billing: BillingHook | None = None
+
+
+def register_billing_hook(hook: BillingHook) -> None:
+    """Called once from BillingConfig.ready; the last registration wins."""
+    global _billing
+    _billing = hook
+
+
+def billing() -> BillingHook:
+    """The registered billing hook; ImproperlyConfigured when billing is not installed."""
+    if _billing is None:
+        raise ImproperlyConfigured(
+            "No billing hook is registered: add the billing app to INSTALLED_APPS."
+        )
+    return _billing

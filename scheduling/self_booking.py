@@ -33,7 +33,7 @@ from django.utils.translation import gettext
 from accounts.models import PatientProfile, User
 from locations.models import Location
 from review.services import assert_bookable, booking_blockers
-from scheduling import planner
+from scheduling import hooks, planner
 from scheduling.models import Hold, Series, Session
 from scheduling.services import (
     BookingConflict,
@@ -238,6 +238,12 @@ def book_own_series(
     plan = assert_bookable(patient)
     _check_notice(location, choices[:1])
 
+    # A location that wants a deposit or a package first has the desk confirm once it is paid
+    # (docs/payments.md#deposits-and-packages-before-confirmation).
+    needs_desk = location.self_booking_desk_confirms or hooks.billing().payment_first(
+        location.pk, patient
+    )
+
     def book() -> Series:
         series = book_series(
             plan,
@@ -245,9 +251,9 @@ def book_own_series(
             choices,
             booked_by=patient,
             book_first=book_first,
-            awaiting_desk=location.self_booking_desk_confirms,
+            awaiting_desk=needs_desk,
         )
-        if location.self_booking_desk_confirms:
+        if needs_desk:
             worklist.open_task(
                 Cause.SELF_BOOKED,
                 f"series:{series.pk}",

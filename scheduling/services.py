@@ -370,6 +370,7 @@ def book_series(
                     raise BookingConflict([number], reasons={number: reason}) from error
             hooks.messages().on_series_booked(series)
             hooks.series_changed(series)
+            hooks.billing().on_series_booked(series)
     except BookingConflict as conflict:
         if request is not None:
             conflict.proposal = planner.propose(location, plan.patient_id, request)
@@ -610,6 +611,7 @@ def cancel_sessions(
         hooks.messages().on_sessions_cancelled(targets)
         hooks.series_changed(*(t.series for t in targets))
         _tell_booster_listeners(signals.booster_cancelled, targets)
+        hooks.billing().on_sessions_cancelled(targets)
         for target in targets:
             offer_freed_slot(FreedSlot.of(target))
     return targets
@@ -637,6 +639,9 @@ def confirm_self_booked(series: Series, *, by: User) -> Series:
     A conditional update (awaiting -> not awaiting) under the location's lock: a second click,
     or a Decline at the same moment, finds it decided and changes nothing (InvalidTransition).
     """
+    unpaid = hooks.billing().confirmation_blocker(series)
+    if unpaid:
+        raise InvalidTransition(unpaid)
     with transaction.atomic():
         _lock(series.location)  # step 1 of the lock order; no session changes
         decided = Series.objects.filter(AWAITING_DESK, pk=series.pk).update(
@@ -738,7 +743,10 @@ def undo_check_in(session: Session, *, back_to: str) -> Session:
 def mark_no_show(session: Session) -> Session:
     if session.starts_at > timezone.now():
         raise InvalidTransition("A session can be marked as a no-show only after it starts.")
-    return _transition(session, set(UPCOMING_STATUSES), Status.NO_SHOW)
+    with transaction.atomic():
+        session = _transition(session, set(UPCOMING_STATUSES), Status.NO_SHOW)
+        hooks.billing().on_no_show(session)
+    return session
 
 
 def _transition(session: Session, allowed: set[str], to: str) -> Session:

@@ -12,6 +12,9 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from billing.emails import PAY_SALT
+from billing.models import Appointment, Charge, ChargeState, Purpose
+from billing.views import CARD_SALT
 from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, Location, NurseShift
@@ -226,6 +229,20 @@ MATRIX = {
     "paperwork:request_for": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
     "paperwork:superbill_for": ("get", "patient", staff_page(*DESK, ok=400)),
     "paperwork:diagnoses": ("get", "plan", staff_page("clinician")),
+    # Payments (docs/payments.md): prices are the admins', the day's takings the desk's; the
+    # card and pay links are signed and need no sign-in; Stripe's webhook takes POSTs only.
+    "billing:prices": ("get", "location", staff_page("clinic_admin")),
+    "billing:takings": ("get", "location", staff_page(*DESK)),
+    "billing:takings_csv": ("get", "location", staff_page(*DESK)),
+    "billing:card": ("get", None, patient_page(False)),
+    "billing:card_link": ("get", "card_token", PUBLIC),
+    "billing:send_card_link": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "billing:sell_package": ("get", "patient", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "billing:pay": ("get", "pay_token", PUBLIC),
+    "billing:webhook": ("get", None, answers(NOT_ALLOWED)),
+    "billing:waive": ("get", "charge", staff_page(*DESK, ok=NOT_ALLOWED)),
+    "billing:refund": ("get", "charge", staff_page("clinic_admin", ok=NOT_ALLOWED)),
+    "billing:refund_package": ("get", "charge", staff_page("clinic_admin", ok=NOT_ALLOWED)),
 }
 
 
@@ -296,6 +313,16 @@ def world(booked_world, login, settings, tmp_path):
         size=4,
         file=ContentFile(b"card", name="card.png"),
     )
+    charge = Charge.objects.create(
+        patient=plan.patient,
+        location=location,
+        purpose=Purpose.APPOINTMENT,
+        appointment_kind=Appointment.SESSION,
+        appointment_id=session.public_id,
+        amount=47000,
+        currency="USD",
+        state=ChargeState.OPEN,
+    )
     users = booked_world.users
     clients = {"anon": Client(), **{role: login(users[role]) for role in ROLES[1:]}}
     day = first.isoformat()
@@ -329,6 +356,9 @@ def world(booked_world, login, settings, tmp_path):
         "estimate": [estimate.public_id],
         "visit": [visit.public_id],
         "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
+        "charge": [charge.public_id],
+        "pay_token": [signed(PAY_SALT, str(charge.public_id), FAR)],
+        "card_token": [signed(CARD_SALT, str(plan.patient.public_id), FAR)],
     }
     return clients, args
 

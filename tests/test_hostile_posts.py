@@ -20,6 +20,8 @@ from hypothesis.extra.django import TestCase
 
 from accounts.models import Role, User
 from audit.models import AuditEvent
+from billing.emails import PAY_SALT
+from billing.models import Appointment, Charge, ChargeState, Purpose
 from scheduling import services
 from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
 from tests.conftest import verified_session
@@ -111,6 +113,12 @@ FIELDS = [
     "stopped_early_reason",
     "short_recovery_reason",
     "text",
+    "lines",
+    "service",
+    "late_cancel_fee",
+    "amount",
+    "package",
+    "payment_intent",
 ]
 
 text = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=40))
@@ -122,6 +130,11 @@ posts = st.dictionaries(
 
 # Tables whose content must not change when a request is refused.
 WATCHED = [
+    "billing_priceline",
+    "billing_feepolicy",
+    "billing_package",
+    "billing_ledgerentry",
+    "billing_stripeevent",
     "accounts_user",
     "accounts_patientprofile",
     "accounts_invitation",
@@ -198,6 +211,17 @@ class HostileWorld(TestCase):
             booked_by=desk,
             awaiting_desk=True,
         )
+        # An open charge the desk may waive, an admin refund, the patient pay by link.
+        charge = Charge.objects.create(
+            patient=plan.patient,
+            location=location,
+            purpose=Purpose.APPOINTMENT,
+            appointment_kind=Appointment.SESSION,
+            appointment_id=session.public_id,
+            amount=47000,
+            currency="USD",
+            state=ChargeState.OPEN,
+        )
         cls.users = world.users
         intake = plan.intake
         cls.urls = [
@@ -254,6 +278,12 @@ class HostileWorld(TestCase):
             reverse("scheduling:self_offer", args=[hold.public_id]),
             reverse("scheduling:confirm_series", args=[requested.public_id]),
             reverse("scheduling:decline_series", args=[requested.public_id]),
+            reverse("billing:prices", args=[location.slug]),
+            reverse("billing:webhook"),
+            reverse("billing:waive", args=[charge.public_id]),
+            reverse("billing:refund", args=[charge.public_id]),
+            reverse("billing:sell_package", args=[plan.patient.public_id]),
+            reverse("billing:pay", args=[signed(PAY_SALT, str(charge.public_id), FAR)]),
         ]
         cls.chart_url = reverse("charting:chart", args=[session.public_id])
 
@@ -278,7 +308,7 @@ class HostilePostTests(HostileWorld):
 
 
 ROLES = ["anon", "patient", "other", "front_desk", "nurse", "clinician", "clinic_admin"]
-ENDPOINTS = 46
+ENDPOINTS = 52
 
 
 def _make(url_index: int):

@@ -16,6 +16,7 @@ EXPECTED = {
     "accounts.tasks": "celery",
     # Drawing PDFs is slow work: the reports workers do it (docs/operations.md#queues).
     "paperwork.tasks": "reports",
+    "billing.tasks": "payments",
 }
 
 

@@ -30,7 +30,7 @@ from locations.models import Location
 from notifications.models import InboundText, Message, MessageStatus
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import access, calendar, planner, services
+from scheduling import access, calendar, hooks, planner, services
 from scheduling.forms import (
     BookForm,
     CancelForm,
@@ -190,6 +190,7 @@ def plan_series(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
         context.setdefault("proposal", planner.propose(location, plan.patient_id, planner_request))
         context["location"] = location
         context["query"] = request.GET.urlencode()
+        context["terms"] = hooks.billing().booking_terms(location.pk, plan.patient)
     return render(request, "scheduling/plan.html", context)
 
 

@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from review.models import TreatmentPlan
 from review.services import NotBookable, booking_blockers
-from scheduling import access, planner, self_booking, services
+from scheduling import access, hooks, planner, self_booking, services
 from scheduling.forms import (
     RestRequestForm,
     SelfBookForm,
@@ -134,6 +134,7 @@ def book(request: AuthenticatedRequest) -> HttpResponse:
     location = form.cleaned_data["location"]
     planner_request = form.to_request(plan)
     context["location"] = location
+    context["terms"] = hooks.billing().booking_terms(location.pk, request.user)
     if request.POST.get("action") == "book":
         book_form = SelfBookForm(request.POST, sessions=plan.infusions)
         context["book_form"] = book_form

@@ -1,0 +1,136 @@
+"""What follows for the money when scheduling changes a booking (the billing hook that
+`BillingConfig.ready` registers with scheduling.hooks; docs/payments.md#how-money-flows).
+
+A series keeps the policy it was booked under (one snapshot per series; its sessions are
+charged by it). Everything here runs inside scheduling's transaction and writes rows only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from billing import services
+from billing.models import AcceptedPolicy, Appointment, Charge, ChargeState, Purpose, Service
+from scheduling.links import patient_language
+from scheduling.models import Series, Session, Status
+
+
+def policy_of_session(session: Session) -> AcceptedPolicy | None:
+    """The policy the session's series accepted (or the session's own, if it has one)."""
+    return services.accepted(Appointment.SESSION, session.public_id) or services.accepted(
+        Appointment.SERIES, session.series.public_id
+    )
+
+
+def booking_terms(location_id: int, patient: Any) -> str:
+    """What the booking page shows before "Book": the same words the snapshot keeps."""
+    return str(services.quote(location_id, Service.INFUSION, patient_language(patient))["wording"])
+
+
+def payment_first(location_id: int, patient: Any) -> bool:
+    policy = services.current_fee_policy(location_id)
+    if not policy.require_payment_online:
+        return False
+    return not services.has_credit(patient.pk, location_id, Service.INFUSION)
+
+
+def confirmation_blocker(series: Series) -> str:
+    """An online series at a location that wants payment first waits for its deposit."""
+    deposit = services.deposit_of(Appointment.SERIES, series.public_id)
+    if deposit is None or deposit.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
+        return ""
+    policy = services.current_fee_policy(series.location_id)
+    if not policy.require_payment_online:
+        return ""
+    return gettext("The deposit of %(amount)s is not paid yet; confirm once it is.") % {
+        "amount": deposit.money()
+    }
+
+
+def on_series_booked(series: Series) -> None:
+    policy = services.accept_policy(
+        Appointment.SERIES,
+        series.public_id,
+        patient=series.patient,
+        location=series.location,
+        service=Service.INFUSION,
+        language=patient_language(series.patient),
+    )
+    if series.booked_by_id == series.patient_id:
+        # Booked online: the deposit, unless a package already pays for the sessions.
+        services.take_deposit(
+            Appointment.SERIES,
+            series.public_id,
+            patient=series.patient,
+            location_id=series.location_id,
+            policy=policy,
+        )
+
+
+def on_sessions_cancelled(sessions: list[Session]) -> None:
+    """A late cancellation owes the accepted fee when it falls within the accepted window."""
+    for session in sessions:
+        if session.status != Status.LATE_CANCELLED:
+            continue
+        policy = policy_of_session(session)
+        if policy is None:
+            continue
+        at = session.status_changed_at
+        if session.starts_at - at > dt.timedelta(hours=policy.late_cancel_window_hours):
+            continue
+        services.schedule_fee(
+            Purpose.LATE_CANCEL,
+            Appointment.SESSION,
+            session.public_id,
+            patient=session.patient_id,
+            location_id=session.location_id,
+            policy=policy,
+            at=at,
+        )
+
+
+def on_no_show(session: Session) -> None:
+    policy = policy_of_session(session)
+    if policy is None:
+        return
+    services.schedule_fee(
+        Purpose.NO_SHOW,
+        Appointment.SESSION,
+        session.public_id,
+        patient=session.patient_id,
+        location_id=session.location_id,
+        policy=policy,
+        at=timezone.now(),
+    )
+
+
+def on_session_completed(session: Session) -> None:
+    policy = policy_of_session(session)
+    if policy is None:
+        return
+    services.charge_completed(
+        Appointment.SESSION,
+        session.public_id,
+        patient=session.patient_id,
+        location_id=session.location_id,
+        policy=policy,
+        less=_deposit_to_apply(session),
+    )
+
+
+def _deposit_to_apply(session: Session) -> int:
+    """A paid deposit counts towards the series' first completed session, once."""
+    deposit = services.deposit_of(Appointment.SERIES, session.series.public_id)
+    if deposit is None or deposit.state != ChargeState.SUCCEEDED:
+        return 0
+    others = session.series.sessions.exclude(pk=session.pk).values_list("public_id", flat=True)
+    applied = Charge.objects.filter(
+        purpose=Purpose.APPOINTMENT,
+        appointment_kind=Appointment.SESSION,
+        appointment_id__in=list(others),
+    ).exists()
+    return 0 if applied else deposit.amount
