@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
+from accounts.access import role_required, sees_patient
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit.services import record as audit
@@ -35,6 +35,7 @@ from billing.money import Money
 from billing.prices import lines_in_force
 from locations.models import Location
 from scheduling import links
+from scheduling.access import get_patient_for
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def card_link(request: HttpRequest, token: str) -> HttpResponse:
 @desk_only
 @require_POST
 def send_card_link(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    patient = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    patient = get_patient_for(request, public_id)
     with transaction.atomic():
         emails.plan_card_link(patient)
         audit(request, "create", "card_link", patient.public_id, patient.pk, "sent")
@@ -336,14 +337,19 @@ def webhook(request: HttpRequest) -> HttpResponse:
 # --- Waivers, refunds, takings -----------------------------------------------------------------
 
 
-def _charge_or_404(public_id: UUID) -> Charge:
-    return get_object_or_404(Charge.objects.select_related("patient"), public_id=public_id)
+def _charge_or_404(request: AuthenticatedRequest, public_id: UUID) -> Charge:
+    """A charge of a patient the reader sees
+    (docs/security.md#which-locations-patients-each-role-sees)."""
+    return get_object_or_404(
+        Charge.objects.filter(sees_patient(request.user)).select_related("patient"),
+        public_id=public_id,
+    )
 
 
 @desk_only
 @require_POST
 def waive(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    charge = _charge_or_404(public_id)
+    charge = _charge_or_404(request, public_id)
     form = WaiveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the fee is waived.")
@@ -363,7 +369,7 @@ def waive(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 def sell_package(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk sells a package: charged to the card on file, or a link to pay is emailed; its
     sessions are usable once it is paid."""
-    patient = get_object_or_404(User, public_id=public_id, role=Role.PATIENT)
+    patient = get_patient_for(request, public_id)
     chosen = _uuid(request.POST.get("package"))
     package = Package.objects.filter(public_id=chosen).first() if chosen else None
     on_sale = (
@@ -390,7 +396,7 @@ def sell_package(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
 @admins_only
 @require_POST
 def refund(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    charge = _charge_or_404(public_id)
+    charge = _charge_or_404(request, public_id)
     form = RefundForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give an amount and a reason for the refund.")
@@ -414,7 +420,10 @@ def refund(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @admins_only
 @require_POST
 def refund_package(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    credit = get_object_or_404(Credit.objects.select_related("patient"), public_id=public_id)
+    credit = get_object_or_404(
+        Credit.objects.filter(sees_patient(request.user)).select_related("patient"),
+        public_id=public_id,
+    )
     try:
         services.refund_unused(credit, by=request.user, request=request)
         messages.success(request, "The unused sessions were refunded.")

@@ -32,6 +32,11 @@ from scheduling.services import SchedulingError
 admins_only = role_required(Role.CLINIC_ADMIN)
 
 
+# The clinicians' form shares the page with the nurses': its fields are named apart, so that
+# each label points at its own field.
+CLINICIAN_PREFIX = "clinician"
+
+
 def _location_or_404(slug: str) -> Location:
     return get_object_or_404(Location, slug=slug, is_active=True)
 
@@ -138,6 +143,7 @@ def _page(
             "form": form,
             "clinician_form": clinician_form
             or ClinicianShiftForm(
+                prefix=CLINICIAN_PREFIX,
                 location=location,
                 initial={"day": monday, "starts": dt.time(9), "ends": dt.time(17)},
             ),
@@ -265,7 +271,7 @@ def clinician_shifts(request: AuthenticatedRequest, slug: str) -> HttpResponse:
             week = delete.cleaned_data["week"] or location.local_today()
             return redirect(_week_url(location, week))
         return redirect("scheduling:roster", slug=location.slug)
-    form = ClinicianShiftForm(request.POST, location=location)
+    form = ClinicianShiftForm(request.POST, prefix=CLINICIAN_PREFIX, location=location)
     if form.is_valid():
         try:
             shift = roster_services.add_clinician_shift(

@@ -33,7 +33,7 @@ def _locations(user: User, create: bool, extracted: object, **kwargs: object) ->
     if not create:
         return
     if extracted is not None:
-        user.locations.set(extracted)  # type: ignore[arg-type]
+        user.locations.set(extracted)  # type: ignore[arg-type]  # an untyped factory argument
     elif user.role in (Role.FRONT_DESK, Role.CLINICIAN):
         user.locations.set(Location.objects.all())
 

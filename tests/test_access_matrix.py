@@ -387,11 +387,12 @@ LOCAL_STAFF = ("front_desk", "nurse", "clinician")
 
 def elsewhere(name: str) -> dict[str, object]:
     """What staff of another location get: nothing found where their colleagues of the
-    patient's location get in (a page, a redirect, or a POST-only page's 405, which is POSTed
-    here so that the lookup is reached), and their role's answer otherwise."""
+    patient's location get in (a page, a redirect, a form's 400 once the object is found, or a
+    POST-only page's 405, which is POSTed here so that the lookup is reached), and their role's
+    answer otherwise."""
     _method, _key, expected = MATRIX[name]
     return {
-        role: MISSING if expected[role] in (OK, REDIRECT, NOT_ALLOWED) else expected[role]
+        role: MISSING if expected[role] in (OK, REDIRECT, NOT_ALLOWED, 400) else expected[role]
         for role in LOCAL_STAFF
     }
 

@@ -798,13 +798,23 @@ def test_the_roster_shows_clinicians_and_refuses_an_overlapping_shift(location, 
     add = reverse("scheduling:roster_clinicians", args=[location.slug])
     refused = admin.post(
         add,
-        {"clinician": clinician.pk, "day": MONDAY.isoformat(), "starts": "12:00", "ends": "16:00"},
+        {
+            "clinician-clinician": clinician.pk,
+            "clinician-day": MONDAY.isoformat(),
+            "clinician-starts": "12:00",
+            "clinician-ends": "16:00",
+        },
         follow=True,
     ).content.decode()
     assert "already on another shift" in refused
     admin.post(
         add,
-        {"clinician": clinician.pk, "day": MONDAY.isoformat(), "starts": "14:00", "ends": "16:00"},
+        {
+            "clinician-clinician": clinician.pk,
+            "clinician-day": MONDAY.isoformat(),
+            "clinician-starts": "14:00",
+            "clinician-ends": "16:00",
+        },
     )
     assert ClinicianShift.objects.filter(clinician=clinician).count() == 6
     shift = ClinicianShift.objects.get(starts_at=local(location, MONDAY, 14))
@@ -898,9 +908,9 @@ def test_a_text_reply_c_confirms_the_visit_of_the_latest_reminder_and_r_asks_the
 
 
 def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_booked(
-    plan, clinician, location, desk, client
+    plan, clinician, location, desk, login
 ):
-    client.force_login(desk)
+    client = login(desk)
     version_url = reverse("scheduling:day_version", args=[location.slug, MONDAY.isoformat()])
     before = client.get(version_url).json()["version"]
 

@@ -16,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import role_required
+from accounts.access import role_required, sees_patient
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
 from clinic.querystrings import query_form, read_query
 from locations.models import Location
 from review.models import TreatmentPlan
-from scheduling import boosters, services, visits
+from scheduling import access, boosters, services, visits
 from scheduling.models import Series, Visit, VisitKind, VisitMode, VisitStatus
 from scheduling.services import SchedulingError
 from scheduling.views.roles import desk_only, patient_only
@@ -46,11 +46,9 @@ class BookVisitQuery(forms.Form):
     series = forms.UUIDField(required=False)
 
 
-def _patient_or_404(public_id: UUID) -> User:
-    return get_object_or_404(
-        User.objects.select_related("patient_profile__preferred_location"),
-        public_id=public_id,
-        role=Role.PATIENT,
+def _patient_or_404(request: AuthenticatedRequest, public_id: UUID) -> User:
+    return access.get_patient_for(
+        request, public_id, User.objects.select_related("patient_profile__preferred_location")
     )
 
 
@@ -68,7 +66,7 @@ def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk (or a clinician, from the follow-up task) books an evaluation or a follow-up
     for a patient, from the free slots shown or a time it types; a refusal says why and keeps
     what was typed."""
-    patient = _patient_or_404(public_id)
+    patient = _patient_or_404(request, public_id)
     query = read_query(request, BookVisitQuery)
     series = None
     if query["series"]:
@@ -140,9 +138,13 @@ def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     )
 
 
-def _visit_for_staff(public_id: UUID) -> Visit:
+def _visit_for_staff(request: AuthenticatedRequest, public_id: UUID) -> Visit:
+    """A visit of a patient the reader sees
+    (docs/security.md#which-locations-patients-each-role-sees)."""
     return get_object_or_404(
-        Visit.objects.select_related("patient", "clinician", "location", "series"),
+        Visit.objects.filter(sees_patient(request.user)).select_related(
+            "patient", "clinician", "location", "series"
+        ),
         public_id=public_id,
     )
 
@@ -151,7 +153,7 @@ def _visit_for_staff(public_id: UUID) -> Visit:
 @require_http_methods(["GET", "POST"])
 def visit_detail(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """One visit for the desk and clinicians: move, cancel, or mark it held or missed."""
-    visit = _visit_for_staff(public_id)
+    visit = _visit_for_staff(request, public_id)
     move_form = MoveVisitForm(
         request.POST if request.POST.get("action") == "move" else None,
         initial={"day": visit.local_start().date(), "time": visit.local_start().time()},
@@ -368,7 +370,7 @@ def _booster_page(
 @require_http_methods(["GET", "POST"])
 def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk books a plan's next booster from the planner's proposal or a typed time."""
-    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), public_id=public_id)
+    plan = access.get_plan_for(request, public_id, TreatmentPlan.objects.select_related("patient"))
     location = _booster_location(plan)
     if location is None:
         raise Http404
