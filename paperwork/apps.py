@@ -6,13 +6,17 @@ class PaperworkConfig(AppConfig):
     verbose_name = "Paperwork: Good Faith Estimates and superbills"
 
     def ready(self) -> None:
+        from billing import hooks as billing_hooks
         from notifications import registry
-        from paperwork import emails, estimates, panels
+        from paperwork import billed, emails, estimates, panels
         from scheduling import hooks, patient_panels
 
         # Every booking change of a series, in its transaction
         # (docs/paperwork.md#when-an-estimate-is-issued).
         hooks.register_series_observer(estimates)
+        # Every charge billing records, in its transaction: a bill $400 above the estimate is
+        # flagged (docs/paperwork.md#bills-above-the-estimate).
+        billing_hooks.register_charge_observer(billed)
         registry.register(estimates.EMAIL_KIND, emails.resolve, "Good Faith Estimate")
         patient_panels.register_panel(
             patient_panels.Panel(
