@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import PatientProfile, User
 from billing.models import Appointment, Entry, LedgerEntry, Service
@@ -96,7 +97,7 @@ class Superbill:
         return Money(self.total.amount - self.paid.amount, self.currency)
 
 
-PAID_BY = {
+PAID_BY: dict[str, StrOrPromise] = {
     Entry.PAYMENT: gettext_lazy("Card"),
     Entry.CREDIT_USE: gettext_lazy("Package credit"),
     Entry.REFUND: gettext_lazy("Refund"),
