@@ -898,9 +898,9 @@ def test_a_text_reply_c_confirms_the_visit_of_the_latest_reminder_and_r_asks_the
 
 
 def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_booked(
-    plan, clinician, location, desk, client
+    plan, clinician, location, desk, login
 ):
-    client.force_login(desk)
+    client = login(desk)  # the desk passes its second factor like any staff sign-in
     version_url = reverse("scheduling:day_version", args=[location.slug, MONDAY.isoformat()])
     before = client.get(version_url).json()["version"]
 
