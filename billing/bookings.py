@@ -1,5 +1,6 @@
-"""What follows for the money when scheduling changes a booking (the billing hook that
-`BillingConfig.ready` registers with scheduling.hooks; docs/payments.md#how-money-flows).
+"""What follows for the money when scheduling changes a booking, a session's or a visit's
+(the billing hook that `BillingConfig.ready` registers with scheduling.hooks;
+docs/payments.md#how-money-flows).
 
 A series keeps the policy it was booked under (one snapshot per series; its sessions are
 charged by it). Everything here runs inside scheduling's transaction and writes rows only.
@@ -16,7 +17,7 @@ from django.utils.translation import gettext
 from billing import services
 from billing.models import AcceptedPolicy, Appointment, Charge, ChargeState, Purpose, Service
 from scheduling.links import patient_language
-from scheduling.models import Series, Session, Status
+from scheduling.models import Series, Session, Status, Visit, VisitStatus
 
 
 def policy_of_session(session: Session) -> AcceptedPolicy | None:
@@ -134,3 +135,67 @@ def _deposit_to_apply(session: Session) -> int:
         appointment_id__in=list(others),
     ).exists()
     return 0 if applied else deposit.amount
+
+
+# --- Visits: the same rules through the generic appointment reference
+# (docs/payments.md#appointments) ------------------------------------------------------------
+
+
+def on_visit_booked(visit: Visit) -> None:
+    """A visit keeps the policy it was booked under: its kind's price (an evaluation or a
+    follow-up) and the location's fees, in the patient's language."""
+    services.accept_policy(
+        Appointment.VISIT,
+        visit.public_id,
+        patient=visit.patient,
+        location=visit.location,
+        service=visit.kind,  # VisitKind's values are billing.Service's
+        language=patient_language(visit.patient),
+    )
+
+
+def on_visit_cancelled(visit: Visit) -> None:
+    """A visit cancelled within the accepted window owes the accepted late-cancellation fee,
+    due after the grace period (visits have no late-cancelled status: the window decides)."""
+    policy = services.accepted(Appointment.VISIT, visit.public_id)
+    if policy is None or visit.status != VisitStatus.CANCELLED:
+        return
+    at = visit.status_changed_at
+    if visit.starts_at - at > dt.timedelta(hours=policy.late_cancel_window_hours):
+        return
+    services.schedule_fee(
+        Purpose.LATE_CANCEL,
+        Appointment.VISIT,
+        visit.public_id,
+        patient=visit.patient_id,
+        location_id=visit.location_id,
+        policy=policy,
+        at=at,
+    )
+
+
+def on_visit_outcome(visit: Visit) -> None:
+    """A held visit is charged like a completed session (package credit only from a package
+    of the visit's own kind); a missed one takes the accepted no-show fee after the grace
+    period."""
+    policy = services.accepted(Appointment.VISIT, visit.public_id)
+    if policy is None:
+        return
+    if visit.status == VisitStatus.HELD:
+        services.charge_completed(
+            Appointment.VISIT,
+            visit.public_id,
+            patient=visit.patient_id,
+            location_id=visit.location_id,
+            policy=policy,
+        )
+    elif visit.status == VisitStatus.NO_SHOW:
+        services.schedule_fee(
+            Purpose.NO_SHOW,
+            Appointment.VISIT,
+            visit.public_id,
+            patient=visit.patient_id,
+            location_id=visit.location_id,
+            policy=policy,
+            at=visit.status_changed_at,
+        )

@@ -23,7 +23,7 @@ from django.utils.translation import override
 
 from accounts.models import User
 from audit.services import record as audit
-from billing import gateway
+from billing import gateway, hooks
 from billing.models import (
     AcceptedPolicy,
     Appointment,
@@ -301,7 +301,7 @@ def _write(
     transaction usable)."""
     try:
         with transaction.atomic():
-            return LedgerEntry.objects.create(
+            entry = LedgerEntry.objects.create(
                 patient_id=getattr(patient, "pk", patient),
                 location_id=location_id,
                 kind=kind,
@@ -317,6 +317,11 @@ def _write(
         if "ledger_once_per_charge" in str(error) or "ledger_stripe_object_once" in str(error):
             return None
         raise
+    if kind == Entry.CHARGE and charge is not None:
+        # What was billed, to the apps that compare it with the estimate
+        # (docs/architecture.md#signal-wiring).
+        hooks.charge_recorded(charge)
+    return entry
 
 
 def balance(patient: User) -> Money:

@@ -1,8 +1,8 @@
 """Good Faith Estimates made by the product (docs/paperwork.md#when-an-estimate-is-issued).
 
 An estimate is built from "scheduled services": what is booked or planned for a patient, each
-with its kind (billing.Service), count, frequency, dates, location and provider. Today a series
-of infusions is one; the clinician visits and boosters add their own sources later
+with its kind (billing.Service), count, frequency, dates, location and provider: a series'
+infusions (or its booster), and its visits (`visits_of`); another kind registers its own source
 (`register_source`). The items and charges come from billing's price list only
 (`billing.prices.lines_in_force`, at the moment the booking was made), the diagnosis codes from
 the plan (`PlanDiagnosis`), the identities from `ClinicIdentity` and `ProviderIdentity`.
@@ -50,7 +50,7 @@ from paperwork.models import (
     Reason,
 )
 from review.models import TreatmentPlan
-from scheduling.models import Series, Session
+from scheduling.models import Series, Session, Visit
 from worklist.models import Cause
 from worklist.services import close_open_task
 
@@ -118,6 +118,18 @@ def infusions_of(series: Series) -> list[ScheduledService]:
     )
     if not dates:
         return []
+    if series.is_booster:
+        # A booster is billed at the booster's own lines (docs/paperwork.md#visits-and-boosters).
+        return [
+            ScheduledService(
+                kind=Service.BOOSTER,
+                count=len(dates),
+                dates=dates,
+                location=series.location,
+                provider=plan.approved_by,
+                priced_at=series.created_at,
+            )
+        ]
     return [
         ScheduledService(
             kind=Service.INFUSION,
@@ -134,6 +146,42 @@ def infusions_of(series: Series) -> list[ScheduledService]:
 
 
 register_source(infusions_of)
+
+
+def _visit_services(visits: list[Visit]) -> list[ScheduledService]:
+    """Active visits, one scheduled service per kind and clinician: the clinician is the
+    provider (with their NPI), priced as when the first was booked."""
+    groups: dict[tuple[str, int], list[Visit]] = {}
+    for visit in visits:
+        groups.setdefault((visit.kind, visit.clinician_id), []).append(visit)
+    found = []
+    for (kind, _clinician), booked in groups.items():
+        found.append(
+            ScheduledService(
+                kind=kind,  # VisitKind's values are billing.Service's
+                count=len(booked),
+                dates=tuple(v.starts_at.astimezone(v.location.zone).date() for v in booked),
+                location=booked[0].location,
+                provider=booked[0].clinician,
+                priced_at=min(v.created_at for v in booked),
+            )
+        )
+    return found
+
+
+def visits_of(series: Series) -> list[ScheduledService]:
+    """The follow-up (or evaluation) visits booked with the series."""
+    return _visit_services(
+        list(
+            Visit.objects.active()
+            .filter(series=series)
+            .select_related("location", "clinician")
+            .order_by("starts_at")
+        )
+    )
+
+
+register_source(visits_of)
 
 
 def planned_infusions(plan: TreatmentPlan, location: Location) -> ScheduledService:
@@ -441,6 +489,86 @@ def on_series_changed(series: Series) -> Estimate | None:
         return None
     _fulfil(open_dues, estimate)
     return estimate
+
+
+def on_patient_visits_changed(patient: User) -> Estimate | None:
+    """The patient's visits outside any series (an evaluation before a plan is booked): one
+    estimate of the patient, issued at the first booking and reissued when its scope changes,
+    the earlier one kept superseded (docs/paperwork.md#visits-and-boosters). It needs the
+    patient's treatment plan for its diagnosis codes; without one nothing is issued."""
+    plan = TreatmentPlan.objects.filter(patient=patient).order_by("-pk").first()
+    if plan is None or not is_self_pay(plan):
+        return None
+    visits = list(
+        Visit.objects.active()
+        .filter(patient=patient, series__isnull=True)
+        .select_related("location", "clinician")
+        .order_by("starts_at")
+    )
+    services = _visit_services(visits)
+    if not services:
+        return None
+    location = services[0].location
+    current = Estimate.objects.current().filter(patient=patient, series__isnull=True).first()
+    try:
+        content, _total = build_content(patient, plan, services)
+    except NotReady:
+        content = {}
+    if current is not None and content and scope_hash(content) == current.scope_hash:
+        return None
+    reason = Reason.SCHEDULED if current is None else Reason.CHANGED
+    first = min(s.first for s in services if s.first)
+    today = location.local_today()
+    due = EstimateDue.objects.open().filter(patient=patient, series__isnull=True).first()
+    if due is None:
+        due = EstimateDue.objects.create(
+            patient=patient,
+            location=location,
+            reason=reason,
+            due_on=(
+                deadlines.due_after_scheduling(location, today, first)
+                if current is None
+                else deadlines.due_after_change(location, today, first)
+            ),
+            service_on=first,
+        )
+    try:
+        with transaction.atomic():
+            estimate = _issue(
+                patient=patient,
+                plan=plan,
+                location=location,
+                series=None,
+                services=services,
+                reason=reason,
+                previous=current,
+            )
+    except NotReady as problem:
+        EstimateDue.objects.filter(pk=due.pk).update(problem=str(problem)[:200])
+        return None
+    _fulfil([due], estimate)
+    return estimate
+
+
+def on_visit_changed(sender: type, instance: Visit, **kwargs: Any) -> None:
+    """scheduling.signals' visit_booked/moved/cancelled, after the change's commit: the
+    series' estimate for a visit of a series, else the patient's own."""
+    with transaction.atomic():
+        visit = Visit.objects.select_related("series", "patient").filter(pk=instance.pk).first()
+        if visit is None:
+            return
+        if visit.series is not None:
+            on_series_changed(visit.series)
+        else:
+            on_patient_visits_changed(visit.patient)
+
+
+def on_booster_changed(sender: type, instance: Session, **kwargs: Any) -> None:
+    """scheduling.signals' booster_booked/moved/cancelled, after the change's commit."""
+    with transaction.atomic():
+        session = Session.objects.select_related("series").filter(pk=instance.pk).first()
+        if session is not None:
+            on_series_changed(session.series)
 
 
 def retry_due(due: EstimateDue) -> Estimate | None:

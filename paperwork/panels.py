@@ -10,6 +10,8 @@ from accounts.requests import AuthenticatedRequest
 from paperwork import superbills
 from paperwork.models import Estimate, EstimateDue
 from review.models import TreatmentPlan
+from scheduling.models import Series
+from worklist.models import Cause, Task
 
 
 def context(request: AuthenticatedRequest, patient: User) -> dict[str, Any] | None:
@@ -24,4 +26,15 @@ def context(request: AuthenticatedRequest, patient: User) -> dict[str, Any] | No
         "owed": list(EstimateDue.objects.open().filter(patient=patient)),
         "plan": TreatmentPlan.objects.active().filter(patient=patient).first(),
         "periods": superbills.choices(patient),
+        # docs/paperwork.md#bills-above-the-estimate: open until the desk deals with it.
+        "over_estimate": list(
+            Task.objects.open()
+            .filter(cause=Cause.OVER_ESTIMATE, about__in=_abouts(patient))
+            .values_list("subject", flat=True)
+        ),
     }
+
+
+def _abouts(patient: User) -> list[str]:
+    series = Series.objects.filter(patient=patient).values_list("pk", flat=True)
+    return [f"patient:{patient.pk}", *(f"series:{pk}" for pk in series)]

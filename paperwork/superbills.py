@@ -6,7 +6,7 @@ and were charted: the session completed and its chart signed. An unsigned chart 
 (docs/roles/nurse.md#sign-and-lock); it appears once signed. Each line has the date of service,
 the code, units and charge from the price lines in force when the series was booked (what the
 patient was quoted), or, for a session without a series, on the day of service. Payments come
-from billing's ledger through `payments_in` (none until the ledger exists).
+from billing's ledger through `payments_in`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import PatientProfile, User
-from billing.models import Service
+from billing.models import Appointment, Entry, LedgerEntry, Service
 from billing.money import Money
 from billing.prices import lines_in_force
 from charting.models import InfusionRecord
@@ -95,10 +97,34 @@ class Superbill:
         return Money(self.total.amount - self.paid.amount, self.currency)
 
 
-def payments_in(patient: User, first: dt.date, last: dt.date) -> list[Payment]:
-    """The patient's payments from `first` to `last`, from billing's ledger: the boundary the
-    ledger fills in. None until it exists."""
-    return []
+PAID_BY: dict[str, StrOrPromise] = {
+    Entry.PAYMENT: gettext_lazy("Card"),
+    Entry.CREDIT_USE: gettext_lazy("Package credit"),
+    Entry.REFUND: gettext_lazy("Refund"),
+}
+
+
+def payments_in(
+    patient: User, first: dt.date, last: dt.date, *, session: Session | None = None
+) -> list[Payment]:
+    """The patient's payments from `first` to `last` (by the local date at the location where
+    each was recorded), as billing's ledger holds them: card payments and package credit used,
+    less refunds (docs/paperwork.md#payments-from-the-ledger). A session's superbill shows the
+    payments of that session's charges, whenever they were made. Waivers are not payments."""
+    rows = LedgerEntry.objects.filter(patient=patient, kind__in=list(PAID_BY)).select_related(
+        "location"
+    )
+    if session is not None:
+        rows = rows.filter(
+            charge__appointment_kind=Appointment.SESSION, charge__appointment_id=session.public_id
+        )
+    found = []
+    for entry in rows.order_by("recorded_at", "id"):
+        on = entry.recorded_at.astimezone(entry.location.zone).date()
+        if session is None and not first <= on <= last:
+            continue
+        found.append(Payment(on, Money(-entry.amount, entry.currency), str(PAID_BY[entry.kind])))
+    return found
 
 
 def parse_period(patient: User, text: str) -> Period:
@@ -187,7 +213,7 @@ def build(patient: User, period: Period) -> Superbill:
             }
             if entry not in bill.diagnoses:
                 bill.diagnoses.append(entry)
-    bill.payments = payments_in(patient, period.first, period.last)
+    bill.payments = payments_in(patient, period.first, period.last, session=period.session)
     return bill
 
 

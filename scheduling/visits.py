@@ -141,6 +141,7 @@ def book_visit(request: VisitRequest, *, booked_by: User) -> Visit:
         )
         _saved(visit)
         hooks.messages().on_visit_booked(visit)
+        hooks.billing().on_visit_booked(visit)
         signals.send_after_commit(signals.visit_booked, visit)
     return visit
 
@@ -194,6 +195,7 @@ def cancel_visit(visit: Visit, *, reason: str = "") -> Visit:
             update_fields=["status", "status_changed_at", "cancel_reason", "calendar_sequence"]
         )
         hooks.messages().on_visit_cancelled(visit)
+        hooks.billing().on_visit_cancelled(visit)
         signals.send_after_commit(signals.visit_cancelled, visit)
     return visit
 
@@ -209,6 +211,7 @@ def set_outcome(visit: Visit, status: str) -> Visit:
     visit.status = status
     visit.status_changed_at = timezone.now()
     visit.save(update_fields=["status", "status_changed_at"])
+    hooks.billing().on_visit_outcome(visit)  # docs/payments.md#appointments
     return visit
 
 

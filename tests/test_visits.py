@@ -910,7 +910,7 @@ def test_a_text_reply_c_confirms_the_visit_of_the_latest_reminder_and_r_asks_the
 def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_booked(
     plan, clinician, location, desk, login
 ):
-    client = login(desk)
+    client = login(desk)  # the desk passes its second factor like any staff sign-in
     version_url = reverse("scheduling:day_version", args=[location.slug, MONDAY.isoformat()])
     before = client.get(version_url).json()["version"]
 
@@ -926,3 +926,84 @@ def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_bo
     assert "Iris Moss" in text
     week = client.get(reverse("scheduling:week", args=[location.slug, MONDAY.isoformat()]))
     assert reverse("scheduling:visit", args=[visit.public_id]) in week.content.decode()
+
+
+# Good Faith Estimates of visits and boosters (docs/paperwork.md#visits-and-boosters) ----------
+
+
+def _priced_with_identities(location, *clinicians) -> None:
+    from billing import demo
+    from paperwork.models import ClinicIdentity, ProviderIdentity
+    from tests.paperwork_data import CLINIC_NPI, CLINIC_TIN, npi
+
+    demo.load(location)
+    ClinicIdentity.objects.update_or_create(
+        pk=1,
+        defaults={"legal_name": "Clearwater LLC", "npi": CLINIC_NPI, "tin": CLINIC_TIN},
+    )
+    for number, clinician in enumerate(clinicians):
+        ProviderIdentity.objects.get_or_create(
+            user=clinician, defaults={"npi": npi(f"19876543{number}"), "credentials": "MD"}
+        )
+
+
+def test_a_follow_up_visit_reissues_the_series_estimate_with_its_clinician(
+    plan, clinician, location, desk, django_capture_on_commit_callbacks
+):
+    from paperwork.models import Estimate, ProviderIdentity
+
+    _priced_with_identities(location, plan.approved_by, clinician)
+    series = services.book_series(plan, location, two_days(10, 10), booked_by=desk)
+    first = Estimate.objects.current().get(series=series)
+    assert [item["kind"] for item in first.content["items"]] == ["infusion"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        visits.book_visit(
+            request_for(plan, clinician, location, local(location, MONDAY, 12), series=series),
+            booked_by=desk,
+        )
+
+    current = Estimate.objects.current().get(series=series)
+    assert current.pk != first.pk and current.supersedes_id == first.pk
+    first.refresh_from_db()
+    assert first.superseded_at is not None  # kept, readable
+    follow_up = [item for item in current.content["items"] if item["kind"] == "follow_up"]
+    assert [(item["count"], item["each"]) for item in follow_up] == [(1, 15000)]
+    provider = current.content["providers"][follow_up[0]["provider"]]
+    assert provider["npi"] == ProviderIdentity.objects.get(user=clinician).npi
+    assert current.total_amount == first.total_amount + 15000
+
+
+def test_an_evaluation_visit_gets_its_own_estimate(
+    plan, clinician, location, desk, django_capture_on_commit_callbacks
+):
+    from paperwork.models import Estimate
+
+    _priced_with_identities(location, plan.approved_by, clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        visits.book_visit(
+            request_for(
+                plan, clinician, location, local(location, MONDAY, 10), kind=VisitKind.EVALUATION
+            ),
+            booked_by=desk,
+        )
+    estimate = Estimate.objects.current().get(patient=plan.patient, series__isnull=True)
+    assert [(i["kind"], i["each"]) for i in estimate.content["items"]] == [("evaluation", 35000)]
+
+
+def test_a_booster_gets_an_estimate_at_the_booster_price(
+    boosted, clinician, location, desk, django_capture_on_commit_callbacks
+):
+    from paperwork.models import Estimate
+    from scheduling import boosters
+
+    _priced_with_identities(location, boosted.approved_by, clinician)
+    with (
+        time_machine.travel(dt.datetime(2027, 4, 8, 15, tzinfo=UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        series = boosters.book_booster(
+            boosted, location, services.Choice(dt.date(2027, 4, 9), dt.time(10)), booked_by=desk
+        )
+    estimate = Estimate.objects.current().get(series=series)
+    assert [(i["kind"], i["count"]) for i in estimate.content["items"]] == [("booster", 1)]
