@@ -916,3 +916,45 @@ def test_the_desks_calendar_lists_a_visit_and_its_version_changes_when_one_is_bo
     assert "Iris Moss" in text
     week = client.get(reverse("scheduling:week", args=[location.slug, MONDAY.isoformat()]))
     assert reverse("scheduling:visit", args=[visit.public_id]) in week.content.decode()
+
+
+# The patient's home (docs/roles/patient.md#the-patients-home) --------------------------------
+
+
+def test_the_patients_home_shows_the_next_visit_and_its_video_link_once_it_opens(
+    plan, clinician, location, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
+        booked_by=desk,
+    )
+    home = reverse("scheduling:patient_home")
+
+    page = login(plan.patient).get(home).content.decode()
+    assert 'data-testid="next-visit"' in page
+    assert reverse("scheduling:my_visit", args=[visit.public_id]) in page
+    assert "9:50" in page  # when the link opens, in the location's time
+    assert visit.video_token not in page
+
+    with time_machine.travel(local(location, MONDAY, 9, 52)):
+        page = login(plan.patient).get(home).content.decode()
+    assert visit.video_url() in page
+
+    visits.cancel_visit(Visit.objects.get(pk=visit.pk))
+    page = login(plan.patient).get(home).content.decode()
+    assert 'data-testid="next-visit"' not in page
+
+
+def test_the_patients_home_says_when_a_booster_is_due_with_the_link_to_book_it(
+    boosted, location, login
+):
+    location.self_booking = True
+    location.save()
+    home = reverse("scheduling:patient_home")
+    with time_machine.travel(dt.datetime(2027, 3, 20, 15, tzinfo=UTC)):
+        page = login(boosted.patient).get(home).content.decode()
+    assert 'data-testid="booster-due"' not in page  # not bookable yet
+    with time_machine.travel(dt.datetime(2027, 4, 7, 15, tzinfo=UTC)):
+        page = login(boosted.patient).get(home).content.decode()
+    assert 'data-testid="booster-due"' in page and "14 April" in page
+    assert reverse("scheduling:self_book_booster") in page

@@ -369,7 +369,7 @@ def _booster_page(
 def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk books a plan's next booster from the planner's proposal or a typed time."""
     plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), public_id=public_id)
-    location = _booster_location(plan)
+    location = boosters.booster_location(plan)
     if location is None:
         raise Http404
     return _booster_page(
@@ -382,25 +382,13 @@ def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
     )
 
 
-def _booster_location(plan: TreatmentPlan) -> Location | None:
-    """Where the patient's last infusion was: boosters are booked there."""
-    last = (
-        Series.objects.filter(patient=plan.patient)
-        .exclude(status=Series.SeriesStatus.CANCELLED)
-        .select_related("location")
-        .order_by("-created_at")
-        .first()
-    )
-    return last.location if last is not None else None
-
-
 @patient_only
 @require_http_methods(["GET", "POST"])
 def self_book_booster(request: AuthenticatedRequest) -> HttpResponse:
     """A patient books their booster online from its reminder, where the location takes
     bookings online."""
     plan = TreatmentPlan.objects.active().filter(patient=request.user).first()
-    location = _booster_location(plan) if plan is not None else None
+    location = boosters.booster_location(plan) if plan is not None else None
     if plan is None or location is None or not location.self_booking:
         return render(request, "scheduling/visits/self_booster.html", {"due": None})
     return _booster_page(
