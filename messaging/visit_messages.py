@@ -23,7 +23,7 @@ from notifications.models import Channel, Message
 from notifications.registry import Resolved, Skip
 from notifications.tasks import dispatch_soon
 from scheduling import ics
-from scheduling.links import patient_language
+from scheduling.links import VISIT_ACTION_SALT, patient_language, signed
 from scheduling.models import VISIT_UPCOMING_STATUSES, Visit, VisitMode, VisitStatus
 
 BOOKED = "visit_booked"
@@ -120,6 +120,12 @@ def _compose(message: Message, visit: Visit, recipient: str, now: dt.datetime) -
         "page": settings.SITE_URL + reverse("scheduling:my_visit", args=[visit.public_id]),
         "opens_minutes": location.video_opens_minutes,
     }
+    if message.kind == REMINDER:
+        # Confirm or cancel without signing in (docs/visits.md#patients-change-their-visits).
+        context["link"] = settings.SITE_URL + reverse(
+            "scheduling:visit_action",
+            args=[signed(VISIT_ACTION_SALT, str(visit.public_id), visit.starts_at)],
+        )
     prefix = "notifications/visit/"
     if message.channel == Channel.SMS:
         # Never the room's link in a text (docs/visits.md#video-visits).

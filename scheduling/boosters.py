@@ -124,6 +124,31 @@ def booster_for(plan: TreatmentPlan, location: Location) -> BoosterDue | None:
     return None
 
 
+def booster_location(plan: TreatmentPlan) -> Location | None:
+    """Where the patient's last infusion was: boosters are booked there."""
+    last = (
+        Series.objects.filter(patient=plan.patient)
+        .exclude(status=Series.SeriesStatus.CANCELLED)
+        .select_related("location")
+        .order_by("-created_at")
+        .first()
+    )
+    return last.location if last is not None else None
+
+
+def bookable_booster_of(patient: User) -> BoosterDue | None:
+    """The patient's next booster when it may be booked today and none is booked ahead, for their
+    home (docs/roles/patient.md#the-patients-home); None otherwise."""
+    plan = TreatmentPlan.objects.active().filter(patient=patient).first()
+    location = booster_location(plan) if plan is not None else None
+    if plan is None or location is None:
+        return None
+    due = booster_for(plan, location)
+    if due is None or due.booked or due.earliest > location.local_today():
+        return None
+    return due
+
+
 def _shape(plan: TreatmentPlan) -> planner.PlanShape:
     """One infusion with the plan's chair times (a booster is a series of one)."""
     base = planner.PlanShape.from_plan(plan)

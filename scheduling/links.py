@@ -22,6 +22,7 @@ from clinic.redaction import token_prefix
 logger = logging.getLogger(__name__)
 
 ACTION_SALT = "scheduling.session-action"
+VISIT_ACTION_SALT = "scheduling.visit-action"
 CHECKIN_SALT = "outcomes.check-in"
 QUESTIONNAIRE_SALT = "outcomes.questionnaire"
 

@@ -752,6 +752,16 @@ class Visit(models.Model):
         """The link is shown from `video_opens_at` until the visit's end."""
         return self.is_active and self.video_opens_at() <= now < self.ends_at
 
+    def cancellation_policy(self) -> CancellationPolicy:
+        """The sessions' one rule (Session.cancellation_policy) for a visit: the patient
+        changes it online until ONLINE_CANCEL_BEFORE the start
+        (docs/visits.md#patients-change-their-visits)."""
+        return CancellationPolicy(
+            starts_at=self.starts_at,
+            online_until=self.starts_at - ONLINE_CANCEL_BEFORE,
+            late_from=self.starts_at - LATE_CANCEL_WINDOW,
+        )
+
 
 class AppointmentTime(models.Model):
     """Every active appointment's time, whatever its kind, kept by PostgreSQL triggers on the

@@ -27,6 +27,8 @@ urlpatterns = [
     path("desk/patients/<uuid:public_id>/visits/new/", visits.book_visit, name="book_visit"),
     path("desk/visits/<uuid:public_id>/", visits.visit_detail, name="visit"),
     path("visits/<uuid:public_id>/", visits.my_visit, name="my_visit"),
+    path("visits/<uuid:public_id>/cancel/", visits.my_visit_cancel, name="my_visit_cancel"),
+    path("visits/<uuid:public_id>/move/", visits.my_visit_move, name="my_visit_move"),
     path("my-visits/book/", visits.self_book_visit, name="self_book_visit"),
     path("desk/<slug:slug>/boosters/", visits.booster_list, name="boosters"),
     path("desk/plans/<uuid:public_id>/booster/", visits.book_booster, name="book_booster"),
@@ -81,6 +83,7 @@ urlpatterns = [
     path("calendar/<slug:token>.ics", links.feed, name="feed"),
     path("r/<str:token>/", links.session_action, name="session_action"),
     path("r/<str:token>/cancel/", links.session_action_cancel, name="session_action_cancel"),
+    path("v/<str:token>/", links.visit_action, name="visit_action"),
     # Patients' own series online (docs/product-rules.md#booking-online); their appointments page
     # stays at sessions/.
     path("my-series/", self_service.home, name="self_home"),

@@ -28,6 +28,7 @@ from accounts.models import Role, User
 from locations.models import ClinicianShift, Location
 from scheduling import hooks, signals
 from scheduling.models import (
+    ONLINE_CANCEL_BEFORE,
     VISIT_UPCOMING_STATUSES,
     AppointmentTime,
     Series,
@@ -198,6 +199,45 @@ def cancel_visit(visit: Visit, *, reason: str = "") -> Visit:
         hooks.billing().on_visit_cancelled(visit)
         signals.send_after_commit(signals.visit_cancelled, visit)
     return visit
+
+
+def online_change_refusal(visit: Visit, now: dt.datetime) -> str:
+    """Why the patient may not move or cancel this visit online now, in the active language;
+    "" when they may. The sessions' rule: where the location takes changes online, until
+    ONLINE_CANCEL_BEFORE the start (docs/visits.md#patients-change-their-visits)."""
+    phone = visit.location.phone or gettext("the clinic")
+    if visit.status not in VISIT_UPCOMING_STATUSES or visit.starts_at <= now:
+        return gettext("This visit can no longer be changed.")
+    if not visit.location.takes_changes_online:
+        return gettext("Your clinic changes visits by phone: please call %(phone)s.") % {
+            "phone": phone
+        }
+    if not visit.cancellation_policy().online_open(now):
+        return gettext("This visit can no longer be changed online; please call %(phone)s.") % {
+            "phone": phone
+        }
+    return ""
+
+
+def cancel_by_patient(visit: Visit) -> Visit:
+    """The patient cancels online: refused with the reason outside the rule, else the desk's
+    cancellation with its messages."""
+    reason = online_change_refusal(visit, timezone.now())
+    if reason:
+        raise VisitRefused(reason)
+    return cancel_visit(visit, reason="Cancelled by the patient online")
+
+
+def move_by_patient(visit: Visit, starts_at: dt.datetime) -> Visit:
+    """The patient moves online to a free time of the same clinician, under the same rule; the
+    new time must also be at least ONLINE_CANCEL_BEFORE ahead (it could not be changed after)."""
+    now = timezone.now()
+    reason = online_change_refusal(visit, now)
+    if reason:
+        raise VisitRefused(reason)
+    if starts_at - ONLINE_CANCEL_BEFORE < now:
+        raise VisitRefused(gettext("Choose a time at least a day ahead."))
+    return move_visit(visit, starts_at)
 
 
 @transaction.atomic

@@ -19,7 +19,13 @@ from fhir import services as fhir_services
 from intake.models import IntakeAttachment
 from locations.models import Closure, Location, NurseShift
 from paperwork import estimates
-from scheduling.links import ACTION_SALT, CHECKIN_SALT, QUESTIONNAIRE_SALT, signed
+from scheduling.links import (
+    ACTION_SALT,
+    CHECKIN_SALT,
+    QUESTIONNAIRE_SALT,
+    VISIT_ACTION_SALT,
+    signed,
+)
 from scheduling.models import CalendarFeed, Visit, VisitKind
 from tests.factories import UserFactory
 from tests.paperwork_data import set_up_billing
@@ -157,11 +163,14 @@ MATRIX = {
     "scheduling:self_offer": ("get", "offer", patient_page()),
     # A patient's own visit (another finds nothing); booking visits online where allowed.
     "scheduling:my_visit": ("get", "visit", patient_page()),
+    "scheduling:my_visit_cancel": ("get", "visit", patient_page()),
+    "scheduling:my_visit_move": ("get", "visit", patient_page()),
     "scheduling:self_book_visit": ("get", None, patient_page(False)),
     # Token links work without a login: the signed token is the key.
     "scheduling:feed": ("get", "feed", PUBLIC),
     "scheduling:session_action": ("get", "action_token", PUBLIC),
     "scheduling:session_action_cancel": ("get", "action_token", PUBLIC),
+    "scheduling:visit_action": ("get", "visit_token", PUBLIC),
     "outcomes:check_in": ("get", "checkin_token", PUBLIC),
     "outcomes:questionnaire": ("get", "questionnaire_token", PUBLIC),
     # Signed-in people are sent home from the sign-in and sign-up pages.
@@ -355,6 +364,7 @@ def world(booked_world, login, settings, tmp_path):
         "closure": [closure.pk],
         "estimate": [estimate.public_id],
         "visit": [visit.public_id],
+        "visit_token": [signed(VISIT_ACTION_SALT, str(visit.public_id), FAR)],
         "shift": [location.slug, NurseShift.objects.filter(location=location).first().pk],
         "charge": [charge.public_id],
         "pay_token": [signed(PAY_SALT, str(charge.public_id), FAR)],

@@ -1007,3 +1007,148 @@ def test_a_booster_gets_an_estimate_at_the_booster_price(
         )
     estimate = Estimate.objects.current().get(series=series)
     assert [(i["kind"], i["count"]) for i in estimate.content["items"]] == [("booster", 1)]
+
+
+# The patient's home (docs/roles/patient.md#the-patients-home) --------------------------------
+
+
+def test_the_patients_home_shows_the_next_visit_and_its_video_link_once_it_opens(
+    plan, clinician, location, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10), mode=VisitMode.VIDEO),
+        booked_by=desk,
+    )
+    home = reverse("scheduling:patient_home")
+
+    page = login(plan.patient).get(home).content.decode()
+    assert 'data-testid="next-visit"' in page
+    assert reverse("scheduling:my_visit", args=[visit.public_id]) in page
+    assert "9:50" in page  # when the link opens, in the location's time
+    assert visit.video_token not in page
+
+    with time_machine.travel(local(location, MONDAY, 9, 52)):
+        page = login(plan.patient).get(home).content.decode()
+    assert visit.video_url() in page
+
+    visits.cancel_visit(Visit.objects.get(pk=visit.pk))
+    page = login(plan.patient).get(home).content.decode()
+    assert 'data-testid="next-visit"' not in page
+
+
+def test_the_patients_home_says_when_a_booster_is_due_with_the_link_to_book_it(
+    boosted, location, login
+):
+    location.self_booking = True
+    location.save()
+    home = reverse("scheduling:patient_home")
+    with time_machine.travel(dt.datetime(2027, 3, 20, 15, tzinfo=UTC)):
+        page = login(boosted.patient).get(home).content.decode()
+    assert 'data-testid="booster-due"' not in page  # not bookable yet
+    with time_machine.travel(dt.datetime(2027, 4, 7, 15, tzinfo=UTC)):
+        page = login(boosted.patient).get(home).content.decode()
+    assert 'data-testid="booster-due"' in page and "14 April" in page
+    assert reverse("scheduling:self_book_booster") in page
+
+
+# Patients change their visits online (docs/visits.md#patients-change-their-visits) -------------
+
+
+@pytest.fixture
+def online(location):
+    location.self_booking = True
+    location.save()
+    return location
+
+
+def test_a_patient_cancels_their_visit_online_and_is_told_as_after_the_desks_change(
+    plan, clinician, online, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, online, local(online, MONDAY, 10)), booked_by=desk
+    )
+    client = login(plan.patient)
+    page = client.get(reverse("scheduling:my_visit", args=[visit.public_id])).content.decode()
+    cancel = reverse("scheduling:my_visit_cancel", args=[visit.public_id])
+    assert cancel in page and reverse("scheduling:my_visit_move", args=[visit.public_id]) in page
+
+    asked = client.get(cancel)
+    assert asked.status_code == 200 and Visit.objects.get(pk=visit.pk).is_active
+    response = client.post(cancel)
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CANCELLED
+    assert Message.objects.filter(group=f"visit:{visit.pk}", kind="visit_cancelled").exists()
+
+
+def test_a_patient_moves_their_visit_to_a_free_time_of_the_same_clinician(
+    plan, clinician, online, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, online, local(online, MONDAY, 10)), booked_by=desk
+    )
+    client = login(plan.patient)
+    move = reverse("scheduling:my_visit_move", args=[visit.public_id])
+    page = client.get(move).content.decode()
+    assert 'data-testid="visit-slots"' in page
+    new_start = local(online, MONDAY + dt.timedelta(days=1), 11)
+    response = client.post(move, {"clinician": clinician.pk, "starts_at": new_start.isoformat()})
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.starts_at == new_start and visit.clinician == clinician
+    assert Message.objects.filter(group=f"visit:{visit.pk}", kind="visit_moved").exists()
+
+    taken = client.post(move, {"clinician": clinician.pk, "starts_at": "not a time"})
+    assert taken.status_code == 200 and "Choose one of the times shown" in taken.content.decode()
+
+
+def test_a_change_online_is_refused_with_the_reason_in_the_patients_language(
+    plan, clinician, location, desk, login
+):
+    profile = plan.patient.patient_profile
+    profile.preferred_language = "es"
+    profile.save()
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    client = login(plan.patient)
+    client.cookies["django_language"] = "es"
+    cancel = reverse("scheduling:my_visit_cancel", args=[visit.public_id])
+    page = client.post(cancel, follow=True, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "por teléfono" in page  # the location takes no changes online
+    assert Visit.objects.get(pk=visit.pk).is_active
+
+    location.self_booking = True
+    location.save()
+    with time_machine.travel(local(location, MONDAY, 9) - dt.timedelta(hours=3)):
+        page = (
+            login(plan.patient)
+            .post(cancel, follow=True, HTTP_ACCEPT_LANGUAGE="es")
+            .content.decode()
+        )
+    assert "ya no se puede cambiar en línea" in page  # within 24 hours of the start
+    assert Visit.objects.get(pk=visit.pk).is_active
+
+
+def test_the_visit_reminders_link_confirms_or_cancels_without_signing_in(
+    plan, clinician, online, desk, client
+):
+    from messaging import visit_messages
+
+    visit = visits.book_visit(
+        request_for(plan, clinician, online, local(online, MONDAY, 10)), booked_by=desk
+    )
+    row = Message.objects.get(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.EMAIL
+    )
+    body = visit_messages.resolve(row).body_text
+    path = next(word for word in body.split() if "/v/" in word).split("testserver", 1)[-1]
+    path = path[path.index("/v/") :]
+    assert "Cancel" in client.get(path).content.decode()
+
+    client.post(path, {"action": "confirm"})
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CONFIRMED
+    client.post(path, {"action": "cancel", "confirmed": "yes"})
+    assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CANCELLED
+
+    assert client.get(path[:-3] + "xyz/").status_code == 404  # a forged token

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import User
-from scheduling import ics, links, services
+from scheduling import ics, links, services, visits
 from scheduling.models import (
     CalendarFeed,
     Session,
@@ -112,3 +112,45 @@ def session_action_cancel(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(back)
     response = cancel_confirmation(request, session, keep_url=back, by_link=True)
     return response
+
+
+def visit_action(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm or cancel a visit from its reminder's link, in the patient's language (GET shows
+    the choice, POST acts; cancelling asks first). Cancelling follows the online rule of the
+    patient's visit page (docs/visits.md#patients-change-their-visits); moving needs the
+    patient to sign in, so the page links to their visit."""
+    try:
+        public_id = links.unsign(links.VISIT_ACTION_SALT, token)
+    except signing.BadSignature:
+        return render(request, "scheduling/link_invalid.html", status=404)
+    visit = get_object_or_404(
+        Visit.objects.select_related("location", "patient__patient_profile"), public_id=public_id
+    )
+    translation.activate(links.patient_language(visit.patient))
+    request.LANGUAGE_CODE = translation.get_language()
+    done = ""
+    if request.method == "POST" and visit.is_upcoming:
+        action = request.POST.get("action")
+        if action == "confirm":
+            visits.confirm_visit(visit)
+            done = "confirmed"
+        elif action == "cancel" and request.POST.get("confirmed") != "yes":
+            return render(request, "scheduling/visit_action.html", {"visit": visit, "ask": True})
+        elif action == "cancel":
+            try:
+                visits.cancel_by_patient(visit)
+            except services.SchedulingError as error:
+                messages.error(request, str(error))
+            else:
+                done = "cancelled"
+        visit.refresh_from_db()
+    return render(
+        request,
+        "scheduling/visit_action.html",
+        {
+            "visit": visit,
+            "upcoming": visit.is_upcoming,
+            "refusal": visits.online_change_refusal(visit, timezone.now()),
+            "done": done,
+        },
+    )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from accounts.requests import AuthenticatedRequest
 from intake.views import home_status
-from scheduling import access, ics, self_booking, services
+from scheduling import access, boosters, ics, self_booking, services
 from scheduling.forms import MyAppointmentForm
 from scheduling.models import (
     ONLINE_CANCEL_BEFORE,
@@ -53,9 +53,18 @@ def _upcoming_for(patient: User) -> list[Session]:
 @patient_only
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """The patient's home at /intake/ ("scheduling:patient_home", the patients' `get_home_url`):
-    the next appointment with confirm, cancel and what to do before it, then the intake's state
+    the next appointment with confirm, cancel and what to do before it, the next visit with a
+    clinician and a booster that may be booked, then the intake's state
     (intake.views.home_status). It lives here because intake may not know of appointments."""
     upcoming = [session for session in _upcoming_for(request.user) if session.is_upcoming]
+    now = timezone.now()
+    next_visit = (
+        Visit.objects.active()
+        .filter(patient=request.user, ends_at__gt=now)
+        .select_related("location", "clinician")
+        .order_by("starts_at")
+        .first()
+    )
     return render(
         request,
         "scheduling/patient_home.html",
@@ -64,6 +73,11 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "next_session": upcoming[0] if upcoming else None,
             "more_sessions": len(upcoming) - 1 if upcoming else 0,
             "book_online_at": None if upcoming else self_booking.may_book_online(request.user),
+            # The next visit with a clinician beside the next session, with its video link under
+            # the visit page's rule (docs/visits.md#video-visits).
+            "next_visit": next_visit,
+            "visit_link_open": next_visit is not None and next_visit.video_link_open(now),
+            "booster_due": boosters.bookable_booster_of(request.user),
         },
     )
 

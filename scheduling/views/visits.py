@@ -196,15 +196,21 @@ def _detail(request: AuthenticatedRequest, visit: Visit, move_form: MoveVisitFor
     )
 
 
-@patient_only
-def my_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    """The patient's own visit: when and where, and for a video visit its room's link once it
-    opens (before that, when it opens) (docs/visits.md#video-visits)."""
-    visit = get_object_or_404(
+def _own_visit(request: AuthenticatedRequest, public_id: UUID) -> Visit:
+    """The signed-in patient's visit, or 404 (another patient's visit is not found)."""
+    return get_object_or_404(
         Visit.objects.select_related("location", "clinician"),
         public_id=public_id,
         patient=request.user,
     )
+
+
+@patient_only
+def my_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The patient's own visit: when and where, and for a video visit its room's link once it
+    opens (before that, when it opens) (docs/visits.md#video-visits); move and cancel where the
+    rule allows it, else why not (docs/visits.md#patients-change-their-visits)."""
+    visit = _own_visit(request, public_id)
     now = timezone.now()
     return render(
         request,
@@ -216,6 +222,86 @@ def my_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
             "video_url": visit.video_url() if visit.video_link_open(now) else "",
             "opens_at": visit.video_opens_at(),
             "ended": visit.ends_at <= now or not visit.is_active,
+            "change_refusal": visits.online_change_refusal(visit, now),
+        },
+    )
+
+
+@patient_only
+@require_http_methods(["GET", "POST"])
+def my_visit_cancel(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The patient cancels their visit online; the GET asks first and changes nothing."""
+    visit = _own_visit(request, public_id)
+    refusal = visits.online_change_refusal(visit, timezone.now())
+    if request.method == "GET":
+        return render(
+            request, "scheduling/visits/cancel_mine.html", {"visit": visit, "refusal": refusal}
+        )
+    try:
+        visits.cancel_by_patient(visit)
+    except SchedulingError as error:
+        messages.warning(request, str(error))
+    else:
+        audit.record(request, "update", "visit", visit.public_id, visit.patient_id, "cancel")
+        messages.success(request, gettext("Your visit is cancelled. The clinic has been told."))
+    return redirect("scheduling:my_visit", public_id=visit.public_id)
+
+
+@patient_only
+@require_http_methods(["GET", "POST"])
+def my_visit_move(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
+    """The patient moves their visit to a free time of the same clinician, from the page's own
+    list of times, under the online rule (docs/visits.md#patients-change-their-visits)."""
+    visit = _own_visit(request, public_id)
+    refusal = visits.online_change_refusal(visit, timezone.now())
+    if refusal:
+        return render(
+            request,
+            "scheduling/visits/move_mine.html",
+            {"visit": visit, "location": visit.location, "refusal": refusal},
+        )
+    error = ""
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                visits.move_by_patient(visit, form.cleaned_data["starts_at"])
+            except SchedulingError as refused:
+                error = str(refused)
+            else:
+                audit.record(request, "update", "visit", visit.public_id, visit.patient_id, "move")
+                messages.success(request, gettext("Your visit is moved. The clinic has been told."))
+                return redirect("scheduling:my_visit", public_id=visit.public_id)
+        else:
+            error = gettext("Choose one of the times shown.")
+    location = visit.location
+    today = location.local_today()
+    minutes = int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+    slots = visits.free_slots(
+        location,
+        request.user,
+        today + dt.timedelta(days=1),
+        today + dt.timedelta(days=SLOT_DAYS),
+        minutes=minutes,
+        clinician=visit.clinician,
+        limit=20,
+    )
+    return render(
+        request,
+        "scheduling/visits/move_mine.html",
+        {
+            "visit": visit,
+            "location": location,
+            "error": error,
+            "slots": [
+                {
+                    "clinician_id": slot.clinician_id,
+                    "value": slot.starts_at.isoformat(),
+                    "local": slot.starts_at.astimezone(location.zone),
+                }
+                for slot in slots
+                if slot.starts_at != visit.starts_at
+            ],
         },
     )
 
@@ -371,7 +457,7 @@ def _booster_page(
 def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
     """The desk books a plan's next booster from the planner's proposal or a typed time."""
     plan = access.get_plan_for(request, public_id, TreatmentPlan.objects.select_related("patient"))
-    location = _booster_location(plan)
+    location = boosters.booster_location(plan)
     if location is None:
         raise Http404
     return _booster_page(
@@ -384,25 +470,13 @@ def book_booster(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse
     )
 
 
-def _booster_location(plan: TreatmentPlan) -> Location | None:
-    """Where the patient's last infusion was: boosters are booked there."""
-    last = (
-        Series.objects.filter(patient=plan.patient)
-        .exclude(status=Series.SeriesStatus.CANCELLED)
-        .select_related("location")
-        .order_by("-created_at")
-        .first()
-    )
-    return last.location if last is not None else None
-
-
 @patient_only
 @require_http_methods(["GET", "POST"])
 def self_book_booster(request: AuthenticatedRequest) -> HttpResponse:
     """A patient books their booster online from its reminder, where the location takes
     bookings online."""
     plan = TreatmentPlan.objects.active().filter(patient=request.user).first()
-    location = _booster_location(plan) if plan is not None else None
+    location = boosters.booster_location(plan) if plan is not None else None
     if plan is None or location is None or not location.self_booking:
         return render(request, "scheduling/visits/self_booster.html", {"due": None})
     return _booster_page(
