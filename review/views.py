@@ -23,7 +23,7 @@ from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
 from accounts import language as languages
-from accounts.access import role_required
+from accounts.access import role_required, sees_patient
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from accounts.validators import age_on
@@ -91,7 +91,12 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     # A filter that is no active location, no status or no page number means its default.
     query = read_query(request, QueueFilterForm, locations=locations)
     table = _queue_table(
-        clinical, locations, query["location"], query["status"] or "submitted", query["page"] or 1
+        request.user,
+        clinical,
+        locations,
+        query["location"],
+        query["status"] or "submitted",
+        query["page"] or 1,
     )
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
@@ -100,6 +105,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _queue_table(
+    reader: User,
     clinical: bool,
     locations: list[tuple[int, str]],
     location_id: int | None,
@@ -107,7 +113,11 @@ def _queue_table(
     number: int,
 ) -> str:
     order = [*(["-urgent"] if clinical else []), "submitted_at", "pk"]
-    intakes = Intake.objects.filter(status__in=queue_statuses(status)).order_by(*order)
+    # Only the intakes of the patients the reader sees: for a clinician, those of their locations
+    # and the never-booked patients' (docs/security.md#which-locations-patients-each-role-sees).
+    intakes = Intake.objects.filter(
+        sees_patient(reader), status__in=queue_statuses(status)
+    ).order_by(*order)
     if location_id is not None:  # one of the active locations read for the filter
         intakes = intakes.filter(location_id=location_id)
     # Counted and paged through ids alone (the index's order, without joins); only the page's
@@ -149,7 +159,7 @@ def _queue_table(
 
 def _open_flags(clinician: User) -> list[dict[str, Any]]:
     """The open urgent flags a clinician is told of, with only what a notice shows."""
-    flags = UrgentFlag.objects.open().for_clinician(clinician)
+    flags = UrgentFlag.objects.open().for_clinician(clinician).filter(sees_patient(clinician))
     return [
         {**flag, "name": _name(flag)}
         for flag in flags.values(
