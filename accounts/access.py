@@ -92,6 +92,16 @@ def locations_of(user: User) -> QuerySet[Any]:
     return User.locations.through.objects.filter(user_id=user.pk).values("location_id")
 
 
+def works_at(user: User, location: str = "pk") -> Q:
+    """The condition, on a queryset whose `location` field (or the location row itself when
+    `location` is "pk") is a location, that `user` works there: clinic admins everywhere, other
+    staff at their own locations only (docs/security.md#which-locations-patients-each-role-sees).
+    The desk's calendars and the worklists are listed by it."""
+    if user.role == Role.CLINIC_ADMIN:
+        return Q()
+    return Q(**{f"{location}__in": locations_of(user)})
+
+
 def sees_patient(user: User, patient: str = "patient") -> Q:
     """The condition, on a queryset whose `patient` field (or the patient row itself when
     `patient` is "pk") is a patient, that `user` sees that patient.

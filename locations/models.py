@@ -315,24 +315,23 @@ class Location(models.Model):
         """
         return self.openings(date, date).get(date)
 
-    def openings(self, first: dt.date, last: dt.date) -> dict[dt.date, Opening]:
+    def openings(
+        self, first: dt.date, last: dt.date, closed: dict[dt.date, str] | None = None
+    ) -> dict[dt.date, Opening]:
         """`hours_on` for every date from `first` to `last`, the closed dates left out.
 
         Two queries whatever the number of days (none for the hours when `opening_hours` is
-        prefetched).
+        prefetched); one when the caller has read `closed_days` of the same dates already and
+        passes them as `closed` (the week view shows both).
         """
         by_weekday = {row.weekday: row for row in self.opening_hours.all()}
-        closures = list(self.closures.filter(ends_on__gte=first, starts_on__lte=last))
-        holidays_here = self.public_holidays(first, last)
+        if closed is None:
+            closed = self.closed_days(first, last)
         result: dict[dt.date, Opening] = {}
         day = first
         while day <= last:
             row = by_weekday.get(day.weekday())
-            if (
-                row is not None
-                and day not in holidays_here
-                and not any(c.starts_on <= day <= c.ends_on for c in closures)
-            ):
+            if row is not None and day not in closed:
                 result[day] = Opening(
                     dt.datetime.combine(day, row.opens, tzinfo=self.zone),
                     dt.datetime.combine(day, row.closes, tzinfo=self.zone),

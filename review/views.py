@@ -17,13 +17,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_POST
 
 from accounts import language as languages
-from accounts.access import role_required
+from accounts.access import role_required, sees_patient
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from accounts.validators import age_on
@@ -91,7 +89,12 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     # A filter that is no active location, no status or no page number means its default.
     query = read_query(request, QueueFilterForm, locations=locations)
     table = _queue_table(
-        clinical, locations, query["location"], query["status"] or "submitted", query["page"] or 1
+        request.user,
+        clinical,
+        locations,
+        query["location"],
+        query["status"] or "submitted",
+        query["page"] or 1,
     )
     context: dict[str, Any] = {"table": table, "clinical": clinical}
     if clinical:
@@ -100,6 +103,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _queue_table(
+    reader: User,
     clinical: bool,
     locations: list[tuple[int, str]],
     location_id: int | None,
@@ -107,7 +111,11 @@ def _queue_table(
     number: int,
 ) -> str:
     order = [*(["-urgent"] if clinical else []), "submitted_at", "pk"]
-    intakes = Intake.objects.filter(status__in=queue_statuses(status)).order_by(*order)
+    # Only the intakes of the patients the reader sees: for a clinician, those of their locations
+    # and the never-booked patients' (docs/security.md#which-locations-patients-each-role-sees).
+    intakes = Intake.objects.filter(
+        sees_patient(reader), status__in=queue_statuses(status)
+    ).order_by(*order)
     if location_id is not None:  # one of the active locations read for the filter
         intakes = intakes.filter(location_id=location_id)
     # Counted and paged through ids alone (the index's order, without joins); only the page's
@@ -149,7 +157,7 @@ def _queue_table(
 
 def _open_flags(clinician: User) -> list[dict[str, Any]]:
     """The open urgent flags a clinician is told of, with only what a notice shows."""
-    flags = UrgentFlag.objects.open().for_clinician(clinician)
+    flags = UrgentFlag.objects.open().for_clinician(clinician).filter(sees_patient(clinician))
     return [
         {**flag, "name": _name(flag)}
         for flag in flags.values(
@@ -258,21 +266,9 @@ def _in_words(intake: Intake, answers: dict[str, dict[str, Any]]) -> dict[str, A
         "escort_phone_shown": people.phone(
             str(answers.get("contacts", {}).get("escort_phone", ""))
         ),
-        # Each step's questions and answers as the rows of its description list, escaped,
-        # built here in one pass rather than by the template loop (about 90 rows).
+        # Each step's questions and answers, the rows of its description list in the template.
         "all_answers": [
-            {
-                "step": by_slug[slug],
-                "rows": mark_safe(  # noqa: S308  # every question and answer escaped here
-                    "".join(
-                        f'<dt class="col-sm-5 fw-normal text-body-secondary">{escape(question)}'
-                        f'</dt><dd class="col-sm-7 mb-1">{escape(answer)}</dd>'
-                        for question, answer in lines
-                    )
-                ),
-            }
-            for slug, lines in written
-            if slug in by_slug
+            {"step": by_slug[slug], "rows": lines} for slug, lines in written if slug in by_slug
         ],
     }
 

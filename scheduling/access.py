@@ -17,9 +17,10 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.access import sees_patient
+from accounts.access import sees_patient, works_at
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+from locations.models import Location
 from review.models import TreatmentPlan
 from scheduling.models import Hold, Series, Session
 
@@ -28,6 +29,14 @@ def _get_for(
     request: AuthenticatedRequest, objects: QuerySet[Any], patient: str, **lookup: Any
 ) -> Any:
     return get_object_or_404(objects.filter(sees_patient(request.user, patient)), **lookup)
+
+
+def get_location_for(request: AuthenticatedRequest, slug: str) -> Location:
+    """An active location whose calendar the user may open: the desk its own locations only,
+    clinic admins every one (`accounts.access.works_at`)."""
+    return get_object_or_404(
+        Location.objects.filter(works_at(request.user), is_active=True), slug=slug
+    )
 
 
 def get_patient_for(

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, Sum
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString
 
 from locations.models import Chair, NurseShift
 from scheduling.models import UPCOMING_STATUSES, Session, Status, Visit
@@ -367,20 +369,13 @@ def _span(
     return first, min(max(ends), next_midnight)
 
 
-@dataclass(slots=True)
-class WeekBlock:
-    """A block as the week draws it: its fields at hand, its times and set-up in words."""
-
-    block: Block
-    start: str
-    times: str
-    detail: str
-    status: str
-    status_label: str
-    label: str
-    link: str
-    move_url: str | None
-    version: str
+# A block as the week draws it (`week_calendar`): a dict, which the template language reads at
+# its first try (an object costs it a failed subscript first), and every value but the names
+# already safe HTML, so that the hundreds of blocks of a busy week are not escaped one value at a
+# time: times and set-ups are digits, the links Django's own reversed paths with a UUID, the
+# version digits, the status a code and its label escaped once per status. The patient's and
+# the nurse's names are escaped by the template as usual.
+WeekBlock = dict[str, str | None]
 
 
 @dataclass(slots=True)
@@ -416,14 +411,16 @@ def week_calendar(location: Location, monday: dt.date) -> WeekCalendar:
     _, end = location.day_bounds(sunday)
     chairs = _chairs(location)
     found = blocks(location, start, end)
-    openings = location.openings(monday, sunday)
+    # The closures and holidays read once, for the closed days and the opening hours.
     closed = location.closed_days(monday, sunday)
+    openings = location.openings(monday, sunday, closed=closed)
     zone = location.zone
     column = {chair.pk: index for index, chair in enumerate(chairs)}
     days = []
     by_day: dict[dt.date, list[Block]] = defaultdict(list)
     for block in found:
         by_day[block.starts_at.astimezone(zone).date()].append(block)
+    status_labels: dict[str, SafeString] = {}
     unplaced = []
     for offset in range(7):
         date = monday + dt.timedelta(days=offset)
@@ -435,18 +432,19 @@ def week_calendar(location: Location, monday: dt.date) -> WeekCalendar:
             times = f"{local:%H:%M}–{block.ends_at.astimezone(zone):%H:%M}"
             if setup:
                 times += f" (set-up {(setup - local).seconds // 60} min)"
-            entry = WeekBlock(
-                block,
-                start=f"{local:%H:%M}",
-                times=times,
-                detail=f"{block.detail} · {block.person}" if block.person else block.detail,
-                status=block.status,
-                status_label=block.status_label,
-                label=block.label,
-                link=block.link,
-                move_url=block.move_url,
-                version=block.version,
-            )
+            if block.status_label not in status_labels:
+                status_labels[block.status_label] = escape(block.status_label)
+            entry: WeekBlock = {
+                "start": SafeString(f"{local:%H:%M}"),
+                "times": SafeString(times),
+                "detail": f"{block.detail} · {block.person}" if block.person else block.detail,
+                "status": SafeString(block.status),
+                "status_label": status_labels[block.status_label],
+                "label": block.label,
+                "link": SafeString(block.link),
+                "move_url": SafeString(block.move_url) if block.move_url else None,
+                "version": SafeString(block.version),
+            }
             if block.chair_id in column:
                 cells[column[block.chair_id]].blocks.append(entry)
             else:

@@ -437,3 +437,29 @@ def test_staff_of_another_location_find_nothing(world, login, name):
         staff = UserFactory.create(role=role, locations=[greenwich])
         found[role] = _answer(getattr(login(staff), method)(url))
     assert found == ELSEWHERE[name]
+
+
+# The desk's calendars and their pages are per location: a desk member opens its own locations'
+# only, a clinic admin every one (docs/security.md#which-locations-patients-each-role-sees).
+CALENDAR_PAGES = ("day", "day_today", "week", "week_today", "day_version", "week_version")
+CALENDARS = sorted(f"scheduling:{page}" for page in (*CALENDAR_PAGES, "slot", "book_slot"))
+
+
+def test_the_calendar_row_covers_the_desks_calendars():
+    assert {"scheduling:day", "scheduling:week", "scheduling:week_version"} <= set(CALENDARS)
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+def test_a_desk_of_another_location_does_not_find_its_calendar(world, login, name):
+    _clients, args = world
+    greenwich = Location.objects.create(
+        name="Greenwich", slug="greenwich", time_zone="America/New_York"
+    )
+    method, key, expected = MATRIX[name]
+    method = "post" if NOT_ALLOWED in expected.values() else method
+    url = reverse(name, args=args[key])
+    desk = UserFactory.create(role=Role.FRONT_DESK, locations=[greenwich])
+    admin = UserFactory.create(role=Role.CLINIC_ADMIN, locations=[greenwich])
+
+    assert getattr(login(desk), method)(url).status_code == 404
+    assert getattr(login(admin), method)(url).status_code in (200, 302)

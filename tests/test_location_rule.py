@@ -102,3 +102,21 @@ def test_clinic_admins_see_every_patient_and_a_patient_only_themselves(world, gr
 
     assert _seen(admin) == patients
     assert _seen(world.plan.patient) == {world.plan.patient.email}
+
+
+def test_the_review_queue_lists_the_patients_the_clinician_sees(world, greenwich, login):
+    """A clinician of another location finds the never-booked patients' intakes in the queue,
+    not the booked patient's; the clinicians of the patient's location find both."""
+    waiting = submitted_intake(
+        UserFactory.create(role=Role.PATIENT, email="waiting@example.org"),
+        location_slug=world.location.slug,
+    )
+    booked = str(world.plan.intake.public_id)
+    queue = reverse("review:queue")
+
+    elsewhere = login(_staff(Role.CLINICIAN, greenwich)).get(queue, {"status": "all"})
+    here = login(_staff(Role.CLINICIAN, world.location)).get(queue, {"status": "all"})
+
+    assert str(waiting.public_id) in elsewhere.content.decode()
+    assert booked not in elsewhere.content.decode()
+    assert str(waiting.public_id) in here.content.decode() and booked in here.content.decode()

@@ -275,3 +275,30 @@ def test_a_new_plan_after_the_series_means_no_follow_up_task(settings):
         open_follow_up_tasks()
 
     assert Task.objects.filter(cause="series_ended").count() == 0
+
+
+def test_each_list_shows_the_tasks_of_the_readers_locations_and_those_about_none(login):
+    """docs/security.md#which-locations-patients-each-role-sees"""
+    services, Cause, _Task = worklist()
+    north = LocationFactory.create(slug="north", name="North")
+    south = LocationFactory.create(slug="south", name="South")
+    services.open_task(Cause.UNCLEAR_REPLY, "a", subject="North reply", location_pk=north.pk)
+    there = services.open_task(
+        Cause.UNCLEAR_REPLY, "b", subject="South reply", location_pk=south.pk
+    )
+    services.open_task(Cause.UNCLEAR_REPLY, "c", subject="Nowhere reply")
+    services.open_task(Cause.URGENT_FLAG, "d", subject="South flag", location_pk=south.pk)
+    desk = login(UserFactory.create(role=Role.FRONT_DESK, locations=[north]))
+    clinician = login(UserFactory.create(role=Role.CLINICIAN, locations=[north]))
+    admin = login(UserFactory.create(role=Role.CLINIC_ADMIN, locations=[north]))
+
+    at_desk = desk.get("/desk/tasks/").content.decode()
+    for_clinicians = clinician.get("/review/tasks/").content.decode()
+
+    assert "North reply" in at_desk and "Nowhere reply" in at_desk
+    assert "South reply" not in at_desk
+    assert "South flag" not in for_clinicians
+    assert "South reply" in admin.get("/desk/tasks/").content.decode()
+    assert desk.post(f"/desk/tasks/{there.public_id}/assign/").status_code == 404
+    there.refresh_from_db()
+    assert there.assigned_to is None

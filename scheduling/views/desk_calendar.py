@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -38,8 +38,10 @@ from scheduling.views.roles import desk_only
 POLL_MS = 4000
 
 
-def _location_or_404(slug: str) -> Location:
-    return get_object_or_404(Location, slug=slug, is_active=True)
+def _location_or_404(request: AuthenticatedRequest, slug: str) -> Location:
+    """A location of the reader's (any for a clinic admin): another location's calendar is not
+    found (docs/security.md#which-locations-patients-each-role-sees)."""
+    return access.get_location_for(request, slug)
 
 
 def _parse_day(value: str | None) -> dt.date | None:
@@ -62,7 +64,7 @@ def _now_label(location: Location) -> str:
 def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     """Chairs as columns and 15-minute rows; each session a block to open, drag or move; each
     nurse's load per row at the side; an empty slot opens its booking."""
-    location = _location_or_404(slug)
+    location = _location_or_404(request, slug)
     date = _parse_day(day) or location.local_today()
     start, end = location.day_bounds(date)
     slot_url = reverse("scheduling:slot", args=[slug, date.isoformat()])
@@ -87,7 +89,7 @@ def day_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -
 @desk_only
 def week_view(request: AuthenticatedRequest, slug: str, day: str | None = None) -> HttpResponse:
     """Days by chairs: each session with its time, patient, status, series number and nurse."""
-    location = _location_or_404(slug)
+    location = _location_or_404(request, slug)
     date = _parse_day(day) or location.local_today()
     monday = date - dt.timedelta(days=date.weekday())
     start, _ = location.day_bounds(monday)
@@ -123,7 +125,7 @@ def week_version(request: AuthenticatedRequest, slug: str, day: str) -> HttpResp
 
 def _version(request: AuthenticatedRequest, slug: str, day: str, *, days: int) -> HttpResponse:
     """The calendar's version as JSON with an ETag: one aggregate query; 304 when unchanged."""
-    location = _location_or_404(slug)
+    location = _location_or_404(request, slug)
     first = _parse_day(day)
     assert first is not None
     start, _ = location.day_bounds(first)
@@ -216,7 +218,7 @@ def slot(request: AuthenticatedRequest, slug: str, day: str) -> HttpResponse:
     """An empty slot of the day calendar: book one session there for a patient with an
     approved plan (found by the search, POSTed so that no name goes in an address), or plan a
     series from that time."""
-    location = _location_or_404(slug)
+    location = _location_or_404(request, slug)
     date = _parse_day(day)
     assert date is not None
     query = read_query(request, SlotForm)
@@ -253,7 +255,7 @@ def slot(request: AuthenticatedRequest, slug: str, day: str) -> HttpResponse:
 @require_POST
 def book_slot(request: AuthenticatedRequest, slug: str, day: str) -> HttpResponse:
     """Book one session in the slot for the plan chosen: the same checks as every booking."""
-    location = _location_or_404(slug)
+    location = _location_or_404(request, slug)
     date = _parse_day(day)
     assert date is not None
     back = redirect("scheduling:day", slug=slug, day=date.isoformat())

@@ -6,10 +6,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.access import works_at
+from accounts.models import Role
 from accounts.requests import AuthenticatedRequest
 from clinic.querystrings import query_form, read_query
 from locations.models import Location
@@ -25,9 +28,19 @@ TASK_PAGES: dict[str, str] = {
 }
 
 
-def _task_or_404(queue: str, public_id: UUID) -> Task:
-    """An open task of this worklist; a task of the other one is not found from here."""
-    return get_object_or_404(Task.objects.open().in_queue(queue), public_id=public_id)
+def _task_or_404(request: AuthenticatedRequest, queue: str, public_id: UUID) -> Task:
+    """An open task of this worklist that the reader's list shows; a task of the other one, or
+    of another location, is not found from here."""
+    return get_object_or_404(_tasks(request, queue), public_id=public_id)
+
+
+def _tasks(request: AuthenticatedRequest, queue: str) -> QuerySet[Task]:
+    """The open tasks of this worklist at the reader's locations (any for a clinic admin), and
+    those about no location (docs/security.md#which-locations-patients-each-role-sees)."""
+    tasks = Task.objects.open().in_queue(queue)
+    if request.user.role == Role.CLINIC_ADMIN:
+        return tasks  # works_at is Q() for them, which an OR would drop
+    return tasks.filter(works_at(request.user, "location_pk") | Q(location_pk__isnull=True))
 
 
 def _task_list(
@@ -38,7 +51,7 @@ def _task_list(
     done_form: DoneForm | None = None,
 ) -> HttpResponse:
     filters = read_query(request, TaskFilterForm)
-    tasks = Task.objects.open().in_queue(queue).select_related("assigned_to")
+    tasks = _tasks(request, queue).select_related("assigned_to")
     if filters["location"] is not None:
         tasks = tasks.filter(location_pk=filters["location"].pk)
     if filters["kind"]:
@@ -63,14 +76,14 @@ def _task_list(
 
 
 def _assign(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
-    task = _task_or_404(queue, public_id)
+    task = _task_or_404(request, queue, public_id)
     worklist.assign(task, request.user)
     messages.success(request, "Assigned to you.")
     return redirect(TASK_PAGES[queue])
 
 
 def _done(request: AuthenticatedRequest, queue: str, public_id: UUID) -> HttpResponse:
-    task = _task_or_404(queue, public_id)
+    task = _task_or_404(request, queue, public_id)
     form = DoneForm(request.POST)
     if not form.is_valid():
         return _task_list(request, queue, failed=task.public_id, done_form=form)
