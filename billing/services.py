@@ -693,7 +693,19 @@ def apply_payment_intent(intent: Any) -> str:
                 from billing import emails
 
                 emails.plan(emails.RECEIPT, charge)
-            return "succeeded"
+            paid_now = written is not None
+        else:
+            paid_now = False
+    if status == "succeeded":
+        if paid_now and charge.purpose == Purpose.DEPOSIT:
+            # After the payment's own commit: the confirmation is scheduling's transaction, a
+            # refund a call to Stripe (docs/payments.md#a-deposit-paid-online-confirms-the-series).
+            from billing import bookings
+
+            bookings.on_deposit_paid(charge)
+        return "succeeded"
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().get(pk=charge.pk)
         if charge.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
             return str(charge.state)
         if status == "requires_action" and charge.state != ChargeState.REQUIRES_ACTION:
@@ -706,6 +718,26 @@ def apply_payment_intent(intent: Any) -> str:
         charge.updated_at = timezone.now()
         charge.save(update_fields=["state", "failure", "stripe_payment_intent", "updated_at"])
         return str(charge.state)
+
+
+def refund_in_full(charge: Charge, *, reason: str) -> LedgerEntry | None:
+    """Give back all of a payment nobody owes any more (a deposit paid after its series was
+    released): the refund, and a reversal that takes the charge off the balance, each once."""
+    left = refundable(charge)
+    if left <= 0:
+        return None
+    entry = refund(charge, left, by=None, reason=reason)
+    if not charge.entries.filter(kind=Entry.REVERSAL).exists():
+        _write(
+            charge,
+            Entry.REVERSAL,
+            -charge.amount,
+            patient=charge.patient_id,
+            location_id=charge.location_id,
+            currency=charge.currency,
+            reason=reason,
+        )
+    return entry
 
 
 def retry_card(charge: Charge) -> None:

@@ -510,7 +510,8 @@ def test_an_online_series_waits_for_its_deposit_which_counts_towards_the_first_s
     with pytest.raises(scheduling.InvalidTransition, match=r"deposit of \$100.00 is not paid"):
         scheduling.confirm_self_booked(series, by=desk)
     assert services.collect(deposit.pk) == "succeeded"
-    scheduling.confirm_self_booked(series, by=desk)
+    series.refresh_from_db()
+    assert not series.is_awaiting_desk  # confirmed by its payment, not by the desk
     _completed(series, 1)
     _completed(series, 2)
     amounts = sorted(
@@ -750,3 +751,60 @@ def test_localstripe_delivers_its_signed_webhooks_to_the_app(live_server) -> Non
         assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
     finally:
         register_stripe_webhook(settings.STRIPE_API_BASE, "http://127.0.0.1:9/", name="test")
+
+
+def _online_series(location, email: str, *, card: str | None = pay.GOOD):
+    plan = approved_plan(email, location, infusions=2, min_days_between=2)
+    if card:
+        pay.save_card(plan.patient, card)
+    first = dt.date.today() + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    return scheduling.book_series(
+        plan,
+        location,
+        [
+            scheduling.Choice(first, dt.time(10)),
+            scheduling.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+        booked_by=plan.patient,
+        awaiting_desk=True,
+    )
+
+
+def test_an_online_series_confirms_itself_when_its_deposit_is_paid() -> None:
+    from scheduling.models import ReminderKind, Series
+
+    location = pay.priced_location(require_payment_online=True)
+    series = _online_series(location, "self.confirm@example.org")
+    deposit = Charge.objects.get(purpose=Purpose.DEPOSIT)
+    assert services.collect(deposit.pk) == "succeeded"
+    series.refresh_from_db()
+    assert not series.is_awaiting_desk and series.status == Series.SeriesStatus.ACTIVE
+    assert Message.objects.filter(
+        group=f"series:{series.pk}", kind=ReminderKind.CONFIRMATION
+    ).exists()
+    # A replayed payment (webhook, reconciliation) confirms nothing twice.
+    intent = gateway.retrieve_payment_intent(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
+    services.apply_payment_intent(intent)
+    confirmations = Message.objects.filter(
+        group=f"series:{series.pk}", kind=ReminderKind.CONFIRMATION, channel="email"
+    )
+    assert confirmations.count() == 1
+
+
+def test_a_deposit_paid_after_the_series_was_declined_is_refunded_in_full() -> None:
+    location = pay.priced_location(require_payment_online=True)
+    series = _online_series(location, "late.deposit@example.org")
+    desk = UserFactory.create(role="front_desk")
+    scheduling.decline_self_booked(series, by=desk, reason="No chair that week")
+    deposit = Charge.objects.get(purpose=Purpose.DEPOSIT)
+    assert services.collect(deposit.pk) == "succeeded"
+    assert services.refundable(deposit) == 0
+    kinds = sorted(deposit.entries.values_list("kind", flat=True))
+    assert kinds == sorted([Entry.CHARGE, Entry.PAYMENT, Entry.REFUND, Entry.REVERSAL])
+    assert services.balance(series.patient).amount == 0
+    # Seen again by the reconciliation: nothing more is refunded.
+    intent = gateway.retrieve_payment_intent(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
+    services.apply_payment_intent(intent)
+    assert deposit.entries.filter(kind=Entry.REFUND).count() == 1
