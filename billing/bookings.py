@@ -8,9 +8,8 @@ charged by it). Everything here runs inside scheduling's transaction and writes 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
 import logging
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext
