@@ -103,9 +103,14 @@ def on_series_booked(series: Series) -> None:
 
 
 def on_sessions_cancelled(sessions: list[Session]) -> None:
-    """A late cancellation owes the accepted fee when it falls within the accepted window."""
+    """A cancellation owes the accepted fee when it falls within the window the booking
+    accepted, whatever scheduling's fixed 24 hours say: a 48- or 72-hour window widens what is
+    late for that booking, a 12-hour one narrows it (docs/payments.md#the-accepted-policy).
+
+    Scheduling calls this for the cancellations of `cancel_sessions` only (the patient's, or
+    the desk's on their behalf); a series the clinic declines or releases never comes here."""
     for session in sessions:
-        if session.status != Status.LATE_CANCELLED:
+        if session.status not in (Status.LATE_CANCELLED, Status.CANCELLED):
             continue
         policy = policy_of_session(session)
         if policy is None:

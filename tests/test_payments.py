@@ -812,3 +812,43 @@ def test_a_deposit_paid_after_the_series_was_declined_is_refunded_in_full() -> N
     )
     services.apply_payment_intent(intent)
     assert deposit.entries.filter(kind=Entry.REFUND).count() == 1
+
+
+def _cancel_hours_before(series, hours: float) -> Session:
+    session = series.sessions.get(number=1)
+    start = timezone.now() + dt.timedelta(hours=hours)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=start,
+        setup_ends_at=start + dt.timedelta(minutes=15),
+        ends_at=start + dt.timedelta(hours=2),
+    )
+    session.refresh_from_db()
+    scheduling.cancel_sessions(session, reason="patient called")
+    session.refresh_from_db()
+    return session
+
+
+@pytest.mark.parametrize(
+    ("window", "hours", "owed"), [(48, 30, True), (48, 50, False), (72, 60, True), (72, 80, False)]
+)
+def test_an_accepted_window_over_24_hours_widens_what_counts_as_late(window, hours, owed) -> None:
+    location = pay.priced_location(late_cancel_window_hours=window)
+    series = pay.booked_series(location)
+    assert (
+        services.accepted(Appointment.SERIES, series.public_id).late_cancel_window_hours == window
+    )
+    # Later bookings accept a 24-hour window: the booking's own window still decides.
+    services.set_fee_policy(location, by=None, **{**demo.FEES, "late_cancel_window_hours": 24})
+    _cancel_hours_before(series, hours)
+    fees = Charge.objects.filter(purpose=Purpose.LATE_CANCEL)
+    assert fees.exists() is owed
+    if owed:
+        assert fees.get().amount == 10000 and fees.get().state == ChargeState.SCHEDULED
+
+
+def test_a_window_under_24_hours_narrows_what_counts_as_late() -> None:
+    location = pay.priced_location(late_cancel_window_hours=12)
+    series = pay.booked_series(location)
+    session = _cancel_hours_before(series, 20)
+    assert session.status == Status.LATE_CANCELLED  # scheduling's own 24-hour rule
+    assert not Charge.objects.filter(purpose=Purpose.LATE_CANCEL).exists()
