@@ -852,3 +852,43 @@ def test_a_window_under_24_hours_narrows_what_counts_as_late() -> None:
     session = _cancel_hours_before(series, 20)
     assert session.status == Status.LATE_CANCELLED  # scheduling's own 24-hour rule
     assert not Charge.objects.filter(purpose=Purpose.LATE_CANCEL).exists()
+
+
+def test_a_failed_charge_opens_a_desk_task_closed_when_it_is_later_paid() -> None:
+    from worklist.models import Cause, Queue, Task
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
+    _completed(series)
+    charge = Charge.objects.get()
+    assert services.collect(charge.pk) == "declined"
+    task = Task.objects.open().get(cause=Cause.PAYMENT_FAILED)
+    assert task.queue == Queue.DESK and task.location_pk == location.pk
+    assert task.link == reverse("scheduling:patient", args=[series.patient.public_id])
+    assert "$470.00" in task.detail and "declined" in task.detail
+    # A second failure of the same charge keeps the one task.
+    services.retry_card(charge)
+    assert services.collect(charge.pk) == "declined"
+    assert Task.objects.filter(cause=Cause.PAYMENT_FAILED).count() == 1
+    # The patient adds a good card; the desk asks again and it is paid: the task is done.
+    pay.save_card(series.patient)
+    services.retry_card(charge)
+    assert services.collect(charge.pk) == "succeeded"
+    assert not Task.objects.open().filter(cause=Cause.PAYMENT_FAILED).exists()
+
+
+def test_a_failed_charge_task_is_closed_when_the_desk_waives_it() -> None:
+    from worklist.models import Cause, Task
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
+    _completed(series)
+    charge = Charge.objects.get()
+    assert services.collect(charge.pk) == "declined"
+    assert Task.objects.open().filter(cause=Cause.PAYMENT_FAILED).exists()
+    desk = UserFactory.create(role="front_desk")
+    services.waive(charge, by=desk, reason="Hardship")
+    task = Task.objects.get(cause=Cause.PAYMENT_FAILED)
+    assert task.status == "done" and task.closed_by == desk

@@ -32,6 +32,7 @@ class Cause(models.TextChoices):
     SELF_BOOKED = "self_booked", "Series booked online, to confirm"
     CLOSED_DAY = "closed_day", "Sessions booked on a day now closed"
     ESTIMATE_DUE = "estimate_due", "Good Faith Estimate not yet given"
+    PAYMENT_FAILED = "payment_failed", "Card payment failed"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -46,6 +47,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.SELF_BOOKED: Queue.DESK,
     Cause.CLOSED_DAY: Queue.DESK,
     Cause.ESTIMATE_DUE: Queue.DESK,
+    Cause.PAYMENT_FAILED: Queue.DESK,
 }
 
 
