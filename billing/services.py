@@ -952,14 +952,17 @@ def refund_unused(credit: Credit, *, by: User | None, request: Any = None) -> Le
 
 
 STUCK_AFTER = dt.timedelta(minutes=10)
+# How far back each hourly run reads Stripe's payment intents: a week of lost webhooks.
+RECONCILE_SINCE = dt.timedelta(days=7)
 
 
-def reconcile(limit: int = 100) -> dict[str, int]:
-    """Read Stripe's recent payment intents and record what the webhooks may have missed; then
-    re-submit charges stuck in SUBMITTING (a worker died after claiming), with the same
-    idempotency key, so Stripe answers with the payment it already made, if any."""
+def reconcile(since: dt.timedelta = RECONCILE_SINCE) -> dict[str, int]:
+    """Read Stripe's payment intents of the last `since`, every page of them, and record what
+    the webhooks may have missed; then re-submit charges stuck in SUBMITTING (a worker died
+    after claiming), with the same idempotency key, so Stripe answers with the payment it
+    already made, if any."""
     seen = 0
-    for intent in gateway.recent_payment_intents(limit):
+    for intent in gateway.recent_payment_intents(timezone.now() - since):
         if apply_payment_intent(intent) != "unknown":
             seen += 1
     activate_paid_credits()

@@ -892,3 +892,35 @@ def test_a_failed_charge_task_is_closed_when_the_desk_waives_it() -> None:
     services.waive(charge, by=desk, reason="Hardship")
     task = Task.objects.get(cause=Cause.PAYMENT_FAILED)
     assert task.status == "done" and task.closed_by == desk
+
+
+def test_the_reconciliation_pages_through_more_than_100_payment_intents() -> None:
+    """localstripe lists its intents oldest first and has no date filter: a payment the worker
+    never recorded, behind more than a page of others, is still found."""
+    import uuid
+
+    for number in range(105):
+        gateway.payment_intent_for_link(
+            amount=100,
+            currency="usd",
+            charge=str(uuid.uuid4()),
+            key=f"other:{number}:{uuid.uuid4()}",
+        )
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    card = pay.save_card(series.patient)
+    _completed(series)
+    charge = Charge.objects.get()
+    Charge.objects.filter(pk=charge.pk).update(state=ChargeState.SUBMITTING)
+    gateway.charge_off_session(
+        amount=charge.amount,
+        currency=charge.currency,
+        customer=Customer.objects.get().stripe_id,
+        payment_method_id=card.stripe_payment_method,
+        charge=str(charge.public_id),
+        key=charge.idempotency_key(),
+    )
+    services.reconcile()
+    charge.refresh_from_db()
+    assert charge.state == ChargeState.SUCCEEDED
+    assert LedgerEntry.objects.filter(kind=Entry.PAYMENT).count() == 1
