@@ -786,7 +786,7 @@ def test_an_online_series_confirms_itself_when_its_deposit_is_paid() -> None:
     ).exists()
     # A replayed payment (webhook, reconciliation) confirms nothing twice.
     intent = gateway.retrieve_payment_intent(
-        Charge.objects.get(pk=deposit.pk).stripe_payment_intent
+        str(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
     )
     services.apply_payment_intent(intent)
     confirmations = Message.objects.filter(
@@ -808,7 +808,7 @@ def test_a_deposit_paid_after_the_series_was_declined_is_refunded_in_full() -> N
     assert services.balance(series.patient).amount == 0
     # Seen again by the reconciliation: nothing more is refunded.
     intent = gateway.retrieve_payment_intent(
-        Charge.objects.get(pk=deposit.pk).stripe_payment_intent
+        str(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
     )
     services.apply_payment_intent(intent)
     assert deposit.entries.filter(kind=Entry.REFUND).count() == 1
