@@ -139,3 +139,60 @@ def test_a_patient_books_online_pays_the_deposit_and_the_series_confirms_itself(
     assert Charge.objects.get(pk=deposit.pk).state == ChargeState.SUCCEEDED
     assert Message.objects.filter(kind=emails.RECEIPT).count() == 2
     assert services.balance(plan.patient).amount == 0
+
+
+
+def _pay_in_stripes_field(page, amount: str) -> None:
+    """Pay on the pay-by-link page: Stripe's field, then the bank's check (3-D Secure), which
+    localstripe's Stripe.js asks for on every payment confirmed in the browser."""
+    expect(page.get_by_role("heading", name=f"Pay {amount}")).to_be_visible()
+    assert axe_violations(page) == []
+    field = page.locator("#card-element")
+    field.get_by_placeholder("number").fill(pay.NEEDS_AUTHENTICATION)
+    field.get_by_placeholder("exp_month").fill("12")
+    field.get_by_placeholder("exp_year").fill("31")
+    field.get_by_placeholder("cvc").fill("123")
+    field.get_by_placeholder("postal_code").fill("06902")
+    page.get_by_role("button", name=f"Pay {amount}").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_role("heading", name="Paid, thank you")).to_be_visible()
+    assert axe_violations(page) == []
+
+def test_a_charge_the_bank_must_check_is_paid_by_link_with_3d_secure_in_the_browser(
+    page, live_server
+):
+    """A card that needs the bank's check is charged off-session: the charge waits, the link is
+    emailed, and the patient completes the check in localstripe's Stripe.js (3-D Secure)
+    without signing in (docs/payments.md#pay-by-link)."""
+    from django.conf import settings
+
+    location = pay.priced_location()
+    series = pay.booked_series(location, email="three.ds@example.org")
+    secret = services.start_card_setup(series.patient, "3ds-browser")
+    confirmed = pay.confirm_setup_like_stripe_js(secret, pay.NEEDS_AUTHENTICATION)
+    pay._post(
+        f"/v1/setup_intents/{confirmed['id']}/confirm",
+        {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": secret},
+    )
+    services.record_card(series.patient, confirmed["id"])
+    # A no-show fee whose grace period is over, charged to that card.
+    fee = services.schedule_fee(
+        Purpose.NO_SHOW,
+        "session",
+        series.sessions.get(number=1).public_id,
+        patient=series.patient_id,
+        location_id=location.pk,
+        policy=services.accepted("series", series.public_id),
+        at=timezone.now() - dt.timedelta(hours=49),
+    )
+    assert fee is not None
+    services.charge_due_fees()
+    assert services.collect(fee.pk) == ChargeState.REQUIRES_ACTION
+    assert Message.objects.filter(kind=emails.PAY_LINK).count() == 1
+
+    page.goto(f"/billing/pay/{emails.pay_token(Charge.objects.get(pk=fee.pk))}/")
+    _pay_in_stripes_field(page, "$150.00")
+    fee.refresh_from_db()
+    assert fee.state == ChargeState.SUCCEEDED
+    assert Message.objects.filter(kind=emails.RECEIPT).count() == 1
+    assert services.balance(series.patient).amount == 0
