@@ -141,7 +141,6 @@ def test_a_patient_books_online_pays_the_deposit_and_the_series_confirms_itself(
     assert services.balance(plan.patient).amount == 0
 
 
-
 def _pay_in_stripes_field(page, amount: str) -> None:
     """Pay on the pay-by-link page: Stripe's field, then the bank's check (3-D Secure), which
     localstripe's Stripe.js asks for on every payment confirmed in the browser."""
@@ -157,6 +156,7 @@ def _pay_in_stripes_field(page, amount: str) -> None:
     page.get_by_role("button", name="Complete authentication").click()
     expect(page.get_by_role("heading", name="Paid, thank you")).to_be_visible()
     assert axe_violations(page) == []
+
 
 def test_a_charge_the_bank_must_check_is_paid_by_link_with_3d_secure_in_the_browser(
     page, live_server
