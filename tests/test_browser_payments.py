@@ -176,13 +176,15 @@ def test_a_charge_the_bank_must_check_is_paid_by_link_with_3d_secure_in_the_brow
     )
     services.record_card(series.patient, confirmed["id"])
     # A no-show fee whose grace period is over, charged to that card.
+    policy = services.accepted("series", series.public_id)
+    assert policy is not None
     fee = services.schedule_fee(
         Purpose.NO_SHOW,
         "session",
         series.sessions.get(number=1).public_id,
         patient=series.patient_id,
         location_id=location.pk,
-        policy=services.accepted("series", series.public_id),
+        policy=policy,
         at=timezone.now() - dt.timedelta(hours=49),
     )
     assert fee is not None
