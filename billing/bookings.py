@@ -9,15 +9,19 @@ charged by it). Everything here runs inside scheduling's transaction and writes 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from billing import services
+from billing import gateway, services
 from billing.models import AcceptedPolicy, Appointment, Charge, ChargeState, Purpose, Service
+from scheduling import services as scheduling
 from scheduling.links import patient_language
 from scheduling.models import Series, Session, Status, Visit, VisitStatus
+
+logger = logging.getLogger(__name__)
 
 
 def policy_of_session(session: Session) -> AcceptedPolicy | None:
@@ -52,6 +56,33 @@ def confirmation_blocker(series: Series) -> str:
     }
 
 
+def on_deposit_paid(deposit: Charge) -> None:
+    """A series booked online confirms itself when its deposit is paid, through scheduling's
+    confirmation (the patient's messages as for the desk's Confirm, the desk's task closed).
+
+    The rule for a deposit paid too late: a series the desk declined, or the patient cancelled,
+    before the payment is refunded in full; one already confirmed keeps it
+    (docs/payments.md#deposits-and-packages-before-confirmation). Called after the payment's
+    commit, once per payment (its ledger row is written once)."""
+    if deposit.appointment_kind != Appointment.SERIES:
+        return
+    series = Series.objects.filter(public_id=deposit.appointment_id).first()
+    if series is None:
+        return
+    if series.is_awaiting_desk:
+        try:
+            scheduling.confirm_self_booked(series, by=None)
+        except scheduling.InvalidTransition:
+            # The desk decided at the same moment; a declined series is refunded below.
+            series.refresh_from_db()
+    if series.status == Series.SeriesStatus.CANCELLED:
+        try:
+            services.refund_in_full(deposit, reason="deposit paid after the series was released")
+        except (gateway.Unreachable, gateway.PaymentsOff, services.BillingError):
+            # The payment stays on the patient page, where an admin refunds it.
+            logger.warning("deposit refund failed for charge %s", deposit.public_id)
+
+
 def on_series_booked(series: Series) -> None:
     policy = services.accept_policy(
         Appointment.SERIES,
@@ -73,9 +104,14 @@ def on_series_booked(series: Series) -> None:
 
 
 def on_sessions_cancelled(sessions: list[Session]) -> None:
-    """A late cancellation owes the accepted fee when it falls within the accepted window."""
+    """A cancellation owes the accepted fee when it falls within the window the booking
+    accepted, whatever scheduling's fixed 24 hours say: a 48- or 72-hour window widens what is
+    late for that booking, a 12-hour one narrows it (docs/payments.md#the-accepted-policy).
+
+    Scheduling calls this for the cancellations of `cancel_sessions` only (the patient's, or
+    the desk's on their behalf); a series the clinic declines or releases never comes here."""
     for session in sessions:
-        if session.status != Status.LATE_CANCELLED:
+        if session.status not in (Status.LATE_CANCELLED, Status.CANCELLED):
             continue
         policy = policy_of_session(session)
         if policy is None:

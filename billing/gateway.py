@@ -13,6 +13,8 @@ embedded localstripe), the SDK talks to that base instead of api.stripe.com.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,10 +156,30 @@ def retrieve_payment_intent(payment_intent: str) -> Any:
     return _calling(client().v1.payment_intents.retrieve, payment_intent)
 
 
-def recent_payment_intents(limit: int = 100) -> list[Any]:
-    """The most recent payment intents, newest first, for the reconciliation."""
-    page = _calling(client().v1.payment_intents.list, params={"limit": limit})
-    return list(page.data)
+def recent_payment_intents(
+    since: dt.datetime, page_size: int = 100, max_pages: int = 100
+) -> Iterator[Any]:
+    """The payment intents created since `since`, page after page (`starting_after`), for the
+    reconciliation (docs/payments.md#reconciliation).
+
+    Stripe lists newest first, so a whole page older than `since` ends the walk; localstripe,
+    which has no date filter, lists oldest first, so its pages are all read (`max_pages` bounds
+    both)."""
+    horizon = int(since.timestamp())
+    after: str | None = None
+    for _page in range(max_pages):
+        params: dict[str, Any] = {"limit": page_size}
+        if after:
+            params["starting_after"] = after
+        page = _calling(client().v1.payment_intents.list, params=params)
+        data = list(page.data)
+        yield from (intent for intent in data if int(intent.created) >= horizon)
+        if not data or not page.has_more:
+            return
+        newest_first = int(data[0].created) >= int(data[-1].created)
+        if newest_first and int(data[0].created) < horizon:
+            return
+        after = str(data[-1].id)
 
 
 def refund(*, payment_intent: str, amount: int, key: str) -> Any:

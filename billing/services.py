@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -43,6 +44,8 @@ from billing.models import (
 from billing.money import Money
 from billing.prices import lines_in_force, service_total
 from locations.models import Location
+from worklist import services as worklist
+from worklist.models import Cause
 
 logger = logging.getLogger(__name__)
 
@@ -633,6 +636,7 @@ def _submit(charge: Charge) -> str:
             payment_intent=declined.payment_intent,
         )
         send_pay_link(charge)
+        payment_failed_task(charge, declined.message)
         return "declined"
     except gateway.Unreachable:
         # Back in the queue: the task retries with backoff, the reconciliation after that.
@@ -656,6 +660,29 @@ def _settle(
     Charge.objects.filter(pk=charge.pk).exclude(
         state__in=(ChargeState.SUCCEEDED, ChargeState.WAIVED, ChargeState.CREDITED)
     ).update(**fields)
+
+
+def _task_about(charge: Charge) -> str:
+    return f"charge:{charge.pk}"
+
+
+def payment_failed_task(charge: Charge, failure: str) -> None:
+    """A card that could not pay opens the desk's task (one per charge), linking to the
+    patient page where the desk sends the link again, retries the card or waives it
+    (docs/payments.md#failures). Closed when the charge is paid or waived."""
+    patient = User.objects.only("public_id", "first_name", "last_name").get(pk=charge.patient_id)
+    worklist.open_task(
+        Cause.PAYMENT_FAILED,
+        _task_about(charge),
+        subject=patient.get_full_name() or "A patient",
+        detail=f"{charge.get_purpose_display()} of {charge.money()}: {failure}"[:500],
+        link=reverse("scheduling:patient", args=[patient.public_id]),
+        location_pk=charge.location_id,
+    )
+
+
+def close_payment_task(charge: Charge, by: User | None, note: str) -> None:
+    worklist.close_open_task(Cause.PAYMENT_FAILED, _task_about(charge), by, note)
 
 
 def apply_payment_intent(intent: Any) -> str:
@@ -698,19 +725,49 @@ def apply_payment_intent(intent: Any) -> str:
                 from billing import emails
 
                 emails.plan(emails.RECEIPT, charge)
-            return "succeeded"
-        if charge.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
+                close_payment_task(charge, None, "Paid.")
+            paid_now = written is not None
+        else:
+            if charge.state in (ChargeState.SUCCEEDED, ChargeState.WAIVED):
+                return str(charge.state)
+            if status == "requires_action" and charge.state != ChargeState.REQUIRES_ACTION:
+                # Off-session, the bank wants the patient: they confirm it through the pay link.
+                charge.state = ChargeState.REQUIRES_ACTION
+                charge.failure = _("The bank asks the patient to confirm this payment.")
+                send_pay_link(charge)
+            elif status == "requires_payment_method" and charge.state == ChargeState.SUBMITTING:
+                charge.state = ChargeState.FAILED
+                payment_failed_task(charge, charge.failure)
+            charge.updated_at = timezone.now()
+            charge.save(update_fields=["state", "failure", "stripe_payment_intent", "updated_at"])
             return str(charge.state)
-        if status == "requires_action" and charge.state != ChargeState.REQUIRES_ACTION:
-            # Off-session, the bank wants the patient: they confirm it through the pay link.
-            charge.state = ChargeState.REQUIRES_ACTION
-            charge.failure = _("The bank asks the patient to confirm this payment.")
-            send_pay_link(charge)
-        elif status == "requires_payment_method" and charge.state == ChargeState.SUBMITTING:
-            charge.state = ChargeState.FAILED
-        charge.updated_at = timezone.now()
-        charge.save(update_fields=["state", "failure", "stripe_payment_intent", "updated_at"])
-        return str(charge.state)
+    if paid_now and charge.purpose == Purpose.DEPOSIT:
+        # After the payment's own commit: the confirmation is scheduling's transaction, a
+        # refund a call to Stripe (docs/payments.md#a-deposit-paid-online-confirms-the-series).
+        from billing import bookings
+
+        bookings.on_deposit_paid(charge)
+    return "succeeded"
+
+
+def refund_in_full(charge: Charge, *, reason: str) -> LedgerEntry | None:
+    """Give back all of a payment nobody owes any more (a deposit paid after its series was
+    released): the refund, and a reversal that takes the charge off the balance, each once."""
+    left = refundable(charge)
+    if left <= 0:
+        return None
+    entry = refund(charge, left, by=None, reason=reason)
+    if not charge.entries.filter(kind=Entry.REVERSAL).exists():
+        _write(
+            charge,
+            Entry.REVERSAL,
+            -charge.amount,
+            patient=charge.patient_id,
+            location_id=charge.location_id,
+            currency=charge.currency,
+            reason=reason,
+        )
+    return entry
 
 
 def retry_card(charge: Charge) -> None:
@@ -762,6 +819,7 @@ def waive(charge: Charge, *, by: User, reason: str, request: Any = None) -> None
         locked.state = ChargeState.WAIVED
         locked.updated_at = timezone.now()
         locked.save(update_fields=["state", "updated_at"])
+        close_payment_task(locked, by, f"Waived: {reason}")
         audit(request, "decide", "charge", locked.public_id, locked.patient_id, f"waived: {reason}")
 
 
@@ -899,14 +957,17 @@ def refund_unused(credit: Credit, *, by: User | None, request: Any = None) -> Le
 
 
 STUCK_AFTER = dt.timedelta(minutes=10)
+# How far back each hourly run reads Stripe's payment intents: a week of lost webhooks.
+RECONCILE_SINCE = dt.timedelta(days=7)
 
 
-def reconcile(limit: int = 100) -> dict[str, int]:
-    """Read Stripe's recent payment intents and record what the webhooks may have missed; then
-    re-submit charges stuck in SUBMITTING (a worker died after claiming), with the same
-    idempotency key, so Stripe answers with the payment it already made, if any."""
+def reconcile(since: dt.timedelta = RECONCILE_SINCE) -> dict[str, int]:
+    """Read Stripe's payment intents of the last `since`, every page of them, and record what
+    the webhooks may have missed; then re-submit charges stuck in SUBMITTING (a worker died
+    after claiming), with the same idempotency key, so Stripe answers with the payment it
+    already made, if any."""
     seen = 0
-    for intent in gateway.recent_payment_intents(limit):
+    for intent in gateway.recent_payment_intents(timezone.now() - since):
         if apply_payment_intent(intent) != "unknown":
             seen += 1
     activate_paid_credits()

@@ -632,9 +632,12 @@ def _close_self_booked_task(series: Series, by: User | None, note: str) -> None:
 
 
 @_retried
-def confirm_self_booked(series: Series, *, by: User) -> Series:
+def confirm_self_booked(series: Series, *, by: User | None) -> Series:
     """The desk confirms a series the patient booked online: the patient gets the confirmation
     with its calendar invitations (as if the desk had booked it), the task is done.
+
+    `by` is None when billing confirms it on the deposit's payment
+    (docs/payments.md#a-deposit-paid-online-confirms-the-series).
 
     A conditional update (awaiting -> not awaiting) under the location's lock: a second click,
     or a Decline at the same moment, finds it decided and changes nothing (InvalidTransition).

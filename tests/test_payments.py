@@ -510,7 +510,8 @@ def test_an_online_series_waits_for_its_deposit_which_counts_towards_the_first_s
     with pytest.raises(scheduling.InvalidTransition, match=r"deposit of \$100.00 is not paid"):
         scheduling.confirm_self_booked(series, by=desk)
     assert services.collect(deposit.pk) == "succeeded"
-    scheduling.confirm_self_booked(series, by=desk)
+    series.refresh_from_db()
+    assert not series.is_awaiting_desk  # confirmed by its payment, not by the desk
     _completed(series, 1)
     _completed(series, 2)
     amounts = sorted(
@@ -750,3 +751,176 @@ def test_localstripe_delivers_its_signed_webhooks_to_the_app(live_server) -> Non
         assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
     finally:
         register_stripe_webhook(settings.STRIPE_API_BASE, "http://127.0.0.1:9/", name="test")
+
+
+def _online_series(location, email: str, *, card: str | None = pay.GOOD):
+    plan = approved_plan(email, location, infusions=2, min_days_between=2)
+    if card:
+        pay.save_card(plan.patient, card)
+    first = dt.date.today() + dt.timedelta(days=10)
+    while first.weekday() > 2:
+        first += dt.timedelta(days=1)
+    return scheduling.book_series(
+        plan,
+        location,
+        [
+            scheduling.Choice(first, dt.time(10)),
+            scheduling.Choice(first + dt.timedelta(days=2), dt.time(10)),
+        ],
+        booked_by=plan.patient,
+        awaiting_desk=True,
+    )
+
+
+def test_an_online_series_confirms_itself_when_its_deposit_is_paid() -> None:
+    from scheduling.models import ReminderKind, Series
+
+    location = pay.priced_location(require_payment_online=True)
+    series = _online_series(location, "self.confirm@example.org")
+    deposit = Charge.objects.get(purpose=Purpose.DEPOSIT)
+    assert services.collect(deposit.pk) == "succeeded"
+    series.refresh_from_db()
+    assert not series.is_awaiting_desk and series.status == Series.SeriesStatus.ACTIVE
+    assert Message.objects.filter(
+        group=f"series:{series.pk}", kind=ReminderKind.CONFIRMATION
+    ).exists()
+    # A replayed payment (webhook, reconciliation) confirms nothing twice.
+    intent = gateway.retrieve_payment_intent(
+        str(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
+    )
+    services.apply_payment_intent(intent)
+    confirmations = Message.objects.filter(
+        group=f"series:{series.pk}", kind=ReminderKind.CONFIRMATION, channel="email"
+    )
+    assert confirmations.count() == 1
+
+
+def test_a_deposit_paid_after_the_series_was_declined_is_refunded_in_full() -> None:
+    location = pay.priced_location(require_payment_online=True)
+    series = _online_series(location, "late.deposit@example.org")
+    desk = UserFactory.create(role="front_desk")
+    scheduling.decline_self_booked(series, by=desk, reason="No chair that week")
+    deposit = Charge.objects.get(purpose=Purpose.DEPOSIT)
+    assert services.collect(deposit.pk) == "succeeded"
+    assert services.refundable(deposit) == 0
+    kinds = sorted(deposit.entries.values_list("kind", flat=True))
+    assert kinds == sorted([Entry.CHARGE, Entry.PAYMENT, Entry.REFUND, Entry.REVERSAL])
+    assert services.balance(series.patient).amount == 0
+    # Seen again by the reconciliation: nothing more is refunded.
+    intent = gateway.retrieve_payment_intent(
+        str(Charge.objects.get(pk=deposit.pk).stripe_payment_intent)
+    )
+    services.apply_payment_intent(intent)
+    assert deposit.entries.filter(kind=Entry.REFUND).count() == 1
+
+
+def _cancel_hours_before(series, hours: float) -> Session:
+    session = series.sessions.get(number=1)
+    start = timezone.now() + dt.timedelta(hours=hours)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=start,
+        setup_ends_at=start + dt.timedelta(minutes=15),
+        ends_at=start + dt.timedelta(hours=2),
+    )
+    session.refresh_from_db()
+    scheduling.cancel_sessions(session, reason="patient called")
+    session.refresh_from_db()
+    return session
+
+
+@pytest.mark.parametrize(
+    ("window", "hours", "owed"), [(48, 30, True), (48, 50, False), (72, 60, True), (72, 80, False)]
+)
+def test_an_accepted_window_over_24_hours_widens_what_counts_as_late(window, hours, owed) -> None:
+    location = pay.priced_location(late_cancel_window_hours=window)
+    series = pay.booked_series(location)
+    assert (
+        services.accepted(Appointment.SERIES, series.public_id).late_cancel_window_hours == window
+    )
+    # Later bookings accept a 24-hour window: the booking's own window still decides.
+    services.set_fee_policy(location, by=None, **{**demo.FEES, "late_cancel_window_hours": 24})
+    _cancel_hours_before(series, hours)
+    fees = Charge.objects.filter(purpose=Purpose.LATE_CANCEL)
+    assert fees.exists() is owed
+    if owed:
+        assert fees.get().amount == 10000 and fees.get().state == ChargeState.SCHEDULED
+
+
+def test_a_window_under_24_hours_narrows_what_counts_as_late() -> None:
+    location = pay.priced_location(late_cancel_window_hours=12)
+    series = pay.booked_series(location)
+    session = _cancel_hours_before(series, 20)
+    assert session.status == Status.LATE_CANCELLED  # scheduling's own 24-hour rule
+    assert not Charge.objects.filter(purpose=Purpose.LATE_CANCEL).exists()
+
+
+def test_a_failed_charge_opens_a_desk_task_closed_when_it_is_later_paid() -> None:
+    from worklist.models import Cause, Queue, Task
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
+    _completed(series)
+    charge = Charge.objects.get()
+    assert services.collect(charge.pk) == "declined"
+    task = Task.objects.open().get(cause=Cause.PAYMENT_FAILED)
+    assert task.queue == Queue.DESK and task.location_pk == location.pk
+    assert task.link == reverse("scheduling:patient", args=[series.patient.public_id])
+    assert "$470.00" in task.detail and "declined" in task.detail
+    # A second failure of the same charge keeps the one task.
+    services.retry_card(charge)
+    assert services.collect(charge.pk) == "declined"
+    assert Task.objects.filter(cause=Cause.PAYMENT_FAILED).count() == 1
+    # The patient adds a good card; the desk asks again and it is paid: the task is done.
+    pay.save_card(series.patient)
+    services.retry_card(charge)
+    assert services.collect(charge.pk) == "succeeded"
+    assert not Task.objects.open().filter(cause=Cause.PAYMENT_FAILED).exists()
+
+
+def test_a_failed_charge_task_is_closed_when_the_desk_waives_it() -> None:
+    from worklist.models import Cause, Task
+
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    pay.save_card(series.patient, pay.DECLINED_WHEN_CHARGED)
+    _completed(series)
+    charge = Charge.objects.get()
+    assert services.collect(charge.pk) == "declined"
+    assert Task.objects.open().filter(cause=Cause.PAYMENT_FAILED).exists()
+    desk = UserFactory.create(role="front_desk")
+    services.waive(charge, by=desk, reason="Hardship")
+    task = Task.objects.get(cause=Cause.PAYMENT_FAILED)
+    assert task.status == "done" and task.closed_by == desk
+
+
+def test_the_reconciliation_pages_through_more_than_100_payment_intents() -> None:
+    """localstripe lists its intents oldest first and has no date filter: a payment the worker
+    never recorded, behind more than a page of others, is still found."""
+    import uuid
+
+    for number in range(105):
+        gateway.payment_intent_for_link(
+            amount=100,
+            currency="usd",
+            charge=str(uuid.uuid4()),
+            key=f"other:{number}:{uuid.uuid4()}",
+        )
+    location = pay.priced_location()
+    series = pay.booked_series(location)
+    card = pay.save_card(series.patient)
+    _completed(series)
+    charge = Charge.objects.get()
+    Charge.objects.filter(pk=charge.pk).update(state=ChargeState.SUBMITTING)
+    gateway.charge_off_session(
+        amount=charge.amount,
+        currency=charge.currency,
+        customer=Customer.objects.get().stripe_id,
+        payment_method_id=card.stripe_payment_method,
+        charge=str(charge.public_id),
+        key=charge.idempotency_key(),
+    )
+    services.reconcile()
+    charge.refresh_from_db()
+    assert charge.state == ChargeState.SUCCEEDED
+    assert LedgerEntry.objects.filter(kind=Entry.PAYMENT).count() == 1

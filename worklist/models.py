@@ -33,6 +33,7 @@ class Cause(models.TextChoices):
     CLOSED_DAY = "closed_day", "Sessions booked on a day now closed"
     ESTIMATE_DUE = "estimate_due", "Good Faith Estimate not yet given"
     OVER_ESTIMATE = "over_estimate", "Billed $400 or more above the estimate"
+    PAYMENT_FAILED = "payment_failed", "Card payment failed"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -48,6 +49,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.CLOSED_DAY: Queue.DESK,
     Cause.ESTIMATE_DUE: Queue.DESK,
     Cause.OVER_ESTIMATE: Queue.DESK,
+    Cause.PAYMENT_FAILED: Queue.DESK,
 }
 
 
