@@ -104,8 +104,13 @@ def render(template: str, context: dict[str, Any], language: str, *, for_pdf: bo
 
 def to_pdf(html: str) -> bytes:
     """A tagged PDF (PDF/UA-1: structure tree, language, title) of the HTML."""
+    from PIL import ImageFile
     from weasyprint import HTML  # loads pango: only where a PDF is drawn
 
+    # Importing WeasyPrint switches Pillow, process-wide, to accepting truncated images; the
+    # insurance card's check relies on Pillow refusing them (docs/security.md#uploads). The
+    # documents draw no images, so the default is put back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     pdf: bytes = HTML(string=html, base_url=str(FONTS)).write_pdf(pdf_variant="pdf/ua-1")
     return pdf
 

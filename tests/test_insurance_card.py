@@ -370,3 +370,18 @@ def test_the_series_page_links_to_the_card(carded, login):
     )
 
     assert f'href="{card_url(intake)}"' in html
+
+
+def test_a_truncated_image_is_still_refused_once_a_pdf_has_been_drawn(draft):
+    """WeasyPrint, on import, tells Pillow to accept truncated images for the whole process;
+    drawing an estimate's PDF must not loosen the card's check."""
+    from paperwork.documents import to_pdf
+
+    to_pdf("<html lang='en'><title>t</title><p>Estimate</p></html>")
+    client, intake = draft
+
+    response = client.post(step_url(intake), insurance(upload(image_bytes("PNG")[:80], "card.png")))
+
+    assert response.status_code == 200
+    assert "We could not read this image" in response.content.decode()
+    assert not IntakeAttachment.objects.filter(intake=intake).exists()
