@@ -1208,3 +1208,47 @@ def test_no_follow_up_task_when_the_follow_up_is_already_booked_or_the_setting_i
     Visit.objects.all().delete()
     assert _complete(Session.objects.get(pk=second.pk)) is None
     assert not Task.objects.filter(cause=Cause.FOLLOW_UP_DUE).exists()
+
+
+# The visit reminder follows the location's reminder rules (docs/visits.md#messages) ------------
+
+
+def test_the_visit_reminder_follows_the_locations_reminder_rule(
+    plan, clinician, location, desk, login
+):
+    from scheduling.models import ReminderKind, ReminderRule
+
+    rule = ReminderRule.objects.create(
+        location=location, kind=ReminderKind.VISIT_REMINDER, hours=48
+    )
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    reminder = Message.objects.get(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.EMAIL
+    )
+    assert reminder.send_at == visit.starts_at - dt.timedelta(hours=48)
+
+    rule.enabled = False
+    rule.save()
+    later = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY + dt.timedelta(1), 10)),
+        booked_by=desk,
+    )
+    assert not Message.objects.filter(group=f"visit:{later.pk}", kind="visit_reminder").exists()
+
+
+def test_a_location_without_a_visit_rule_keeps_24_hours_and_the_page_shows_it(
+    plan, clinician, location, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    reminder = Message.objects.get(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.EMAIL
+    )
+    assert reminder.send_at == visit.starts_at - dt.timedelta(hours=24)
+    admin = UserFactory.create(role=Role.CLINIC_ADMIN)
+    page = login(admin).get(reverse("messaging:reminder_rules", args=[location.slug]))
+    assert page.status_code == 200
+    assert "Visit reminder" in page.content.decode()
