@@ -21,7 +21,7 @@ from charting.models import Addendum, InfusionRecord, Observation, VitalSign, Wo
 from intake.models import Intake
 from messaging import reminders
 from review.models import DosePreview, TreatmentPlan
-from scheduling import hooks
+from scheduling import hooks, visits
 from scheduling.models import Session, Status
 
 
@@ -346,6 +346,8 @@ def discharge(
     session.save(update_fields=["status", "status_changed_at"])
     reminders.on_session_completed(session, at)
     hooks.billing().on_session_completed(session)
+    # A follow-up visit due after N sessions (docs/visits.md#follow-up-after-n-sessions).
+    visits.on_session_completed(session)
     return Discharged(record, changed=True)
 
 

@@ -189,6 +189,12 @@ class Location(models.Model):
         "a video visit's link opens this many minutes before the start",
         default=15,
     )
+    follow_up_after_sessions = models.PositiveSmallIntegerField(
+        "a follow-up visit is due after this many completed sessions of a series",
+        default=0,
+        help_text="When a series' session with this number is completed, the clinicians' "
+        "worklist asks for the follow-up visit to be booked; 0: off.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -69,6 +69,7 @@ DEFAULT_HOURS: dict[str, int] = {
     ReminderKind.REMINDER: settings.REMINDER_HOURS_BEFORE,
     ReminderKind.TOMORROW: 24,
     ReminderKind.FOLLOWUP: 24,
+    ReminderKind.VISIT_REMINDER: 24,
 }
 DEFAULT_FASTING_TIME = dt.time(8)
 # Sessions starting before this local time get their fasting reminder the evening before.
@@ -674,6 +675,10 @@ def preview(location: Any, rule: Rule) -> dict[str, str]:
         "reason": "These times do not suit the clinic; please call us to choose others.",
     }
     prefix = f"notifications/{rule.kind}/"
+    if rule.kind == ReminderKind.VISIT_REMINDER:
+        # A visit's messages share one set of templates (docs/visits.md#messages).
+        prefix = "notifications/visit/"
+        context.update(kind=rule.kind, video=False, where=location.name, page=context["link"])
     return {
         "subject": _render(rule.email_subject, prefix + "subject.txt", context),
         "email": _render(rule.email_text, prefix + "email.txt", context),
@@ -684,7 +689,8 @@ def preview(location: Any, rule: Rule) -> dict[str, str]:
 def register() -> None:
     """Called from MessagingConfig.ready: this app resolves the kinds of scheduling's messages."""
     for kind, label in ReminderKind.choices:
-        registry.register(kind, resolve, str(label))
+        if kind != ReminderKind.VISIT_REMINDER:  # messaging.visit_messages resolves it
+            registry.register(kind, resolve, str(label))
 
 
 # --- Visits with a clinician (messaging.visit_messages plans and composes them) ----------------

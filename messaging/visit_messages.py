@@ -1,5 +1,6 @@
 """The messages of a visit with a clinician (docs/visits.md#messages): a confirmation when it is
-booked, a reminder the day before (reply C to confirm by text), a notice when it is moved or
+booked, a reminder before it (the location's visit reminder rule, 24 hours by default; reply C
+to confirm by text), a notice when it is moved or
 cancelled; planned in the change's transaction through `scheduling.hooks`, composed when sent.
 
 The video room's link goes by email only, never in a text (texts are read over shoulders and
@@ -16,7 +17,15 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from messaging.reminders import _base_context, _channels, _moment, _plan, _recipient, _render
+from messaging.reminders import (
+    _base_context,
+    _channels,
+    _moment,
+    _plan,
+    _recipient,
+    _render,
+    rules_for,
+)
 from notifications import registry
 from notifications import services as outbox
 from notifications.models import Channel, Message
@@ -24,19 +33,24 @@ from notifications.registry import Resolved, Skip
 from notifications.tasks import dispatch_soon
 from scheduling import ics
 from scheduling.links import VISIT_ACTION_SALT, patient_language, signed
-from scheduling.models import VISIT_UPCOMING_STATUSES, Visit, VisitMode, VisitStatus
+from scheduling.models import (
+    VISIT_UPCOMING_STATUSES,
+    ReminderKind,
+    Visit,
+    VisitMode,
+    VisitStatus,
+)
 
 BOOKED = "visit_booked"
-REMINDER = "visit_reminder"
+REMINDER = ReminderKind.VISIT_REMINDER.value
 MOVED = "visit_moved"
 CANCELLED = "visit_cancelled"
 KINDS = {
     BOOKED: "Visit booked (with .ics)",
-    REMINDER: "Visit reminder, 24 hours before",
+    REMINDER: "Visit reminder with confirm/cancel link",
     MOVED: "Visit moved",
     CANCELLED: "Visit cancelled",
 }
-REMINDER_BEFORE = dt.timedelta(hours=24)
 
 
 def group_of(visit: Visit) -> str:
@@ -48,8 +62,10 @@ def _plan_visit(visit: Visit, notice: str) -> int:
     zone = visit.location.zone
     now = timezone.now()
     written = _plan(notice, group=group_of(visit), send_at=now, channels=channels, zone=zone)
-    remind_at = visit.starts_at - REMINDER_BEFORE
-    if remind_at > now:
+    # Its switch and hours are the location's reminder rule (docs/visits.md#messages).
+    rule = rules_for(visit.location_id)[REMINDER]
+    remind_at = visit.starts_at - dt.timedelta(hours=rule.hours or 24)
+    if rule.enabled and remind_at > now:
         written += _plan(
             REMINDER,
             group=group_of(visit),
@@ -127,9 +143,15 @@ def _compose(message: Message, visit: Visit, recipient: str, now: dt.datetime) -
             args=[signed(VISIT_ACTION_SALT, str(visit.public_id), visit.starts_at)],
         )
     prefix = "notifications/visit/"
+    # The reminder's own texts, when the location wrote them on its reminder rules page.
+    # They are in English, so for English readers only, as sessions' are.
+    custom = rules_for(location.pk)[REMINDER] if message.kind == REMINDER else None
+    if custom and patient_language(visit.patient) != settings.LANGUAGE_CODE:
+        custom = None
     if message.channel == Channel.SMS:
         # Never the room's link in a text (docs/visits.md#video-visits).
-        return Resolved(recipient=recipient, body_text=_render("", prefix + "sms.txt", context))
+        sms = custom.sms_text if custom else ""
+        return Resolved(recipient=recipient, body_text=_render(sms, prefix + "sms.txt", context))
     context["video_url"] = visit.video_url()
     attachments = []
     if message.kind != REMINDER:
@@ -143,9 +165,9 @@ def _compose(message: Message, visit: Visit, recipient: str, now: dt.datetime) -
         ]
     return Resolved(
         recipient=recipient,
-        subject=_render("", prefix + "subject.txt", context),
-        body_text=_render("", prefix + "email.txt", context),
-        body_html=_render("", prefix + "email.html", context),
+        subject=_render(custom.email_subject if custom else "", prefix + "subject.txt", context),
+        body_text=_render(custom.email_text if custom else "", prefix + "email.txt", context),
+        body_html=_render(custom.email_html if custom else "", prefix + "email.html", context),
         attachments=attachments,
         # The room's token is delivered but never stored in the outbox's record.
         secrets=(visit.video_token,) if context["video_url"] else (),

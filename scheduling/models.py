@@ -534,6 +534,8 @@ class ReminderKind(models.TextChoices):
     OFFER = "offer", "Earlier slot offered from the waitlist, with a link"
     REQUESTED = "requested", "Series booked online, awaiting the clinic's confirmation"
     DECLINED = "declined", "Series booked online, declined by the clinic"
+    # Planned and composed by messaging.visit_messages (docs/visits.md#messages).
+    VISIT_REMINDER = "visit_reminder", "Visit reminder with confirm/cancel link, 24 hours before"
 
 
 class ReminderRule(models.Model):
@@ -551,7 +553,8 @@ class ReminderRule(models.Model):
     hours = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Hours before the start (preparation, reminder) or after the end (follow-up).",
+        help_text="Hours before the start (preparation, reminder, visit reminder) or after the "
+        "end (follow-up).",
     )
     local_time = models.TimeField(
         null=True, blank=True, help_text="Local time of the fasting reminder on the day."

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -32,6 +33,8 @@ from scheduling.models import (
     VISIT_UPCOMING_STATUSES,
     AppointmentTime,
     Series,
+    Session,
+    Status,
     Visit,
     VisitKind,
     VisitMode,
@@ -44,6 +47,8 @@ from scheduling.services import (
     _lock,
     _retried,
 )
+from worklist import services as worklist
+from worklist.models import Cause, Task
 
 # A visit's length unless the desk chooses another (docs/visits.md#booking-a-visit).
 DEFAULT_MINUTES = {VisitKind.EVALUATION: 45, VisitKind.FOLLOW_UP: 30}
@@ -450,3 +455,36 @@ def calendar_blocks(location: Location, start: dt.datetime, end: dt.datetime) ->
         )
         for row in visits_between(location, start, end)
     ]
+
+
+def on_session_completed(session: Session) -> Task | None:
+    """The clinicians' "Book the follow-up visit" task when this completed session is the
+    location's `follow_up_after_sessions`-th of its series, unless a follow-up visit is already
+    booked after it; once per series (docs/visits.md#follow-up-after-n-sessions)."""
+    location = session.location
+    wanted = location.follow_up_after_sessions
+    if not wanted:
+        return None
+    series = session.series
+    if series.sessions.filter(status=Status.COMPLETED).count() != wanted:
+        return None
+    booked = (
+        Visit.objects.active()
+        .filter(patient_id=series.patient_id, kind=VisitKind.FOLLOW_UP)
+        .filter(starts_at__gte=session.starts_at)
+    )
+    about = f"series:{series.pk}"
+    if booked.exists() or worklist.ever_opened(Cause.FOLLOW_UP_DUE, about):
+        return None
+    return worklist.open_task(
+        Cause.FOLLOW_UP_DUE,
+        about,
+        subject=gettext("%(patient)s, series at %(location)s")
+        % {"patient": series.patient.get_full_name(), "location": location.name},
+        detail=gettext("%(count)s sessions of the series are completed. Book the follow-up visit.")
+        % {"count": wanted},
+        # The same link as the series-ended task's (docs/visits.md#follow-up-visits).
+        link=reverse("scheduling:book_visit", args=[series.patient.public_id])
+        + f"?kind=follow_up&series={series.public_id}",
+        location_pk=location.pk,
+    )

@@ -781,3 +781,18 @@ def test_a_complete_chart_with_its_alert_answered_signs_without_a_question(chart
     record = charted.record()
     assert record.signed_by == charted.nurse
     assert (record.signed_gaps, record.incomplete_cosigner) == ([], None)
+
+
+@pytest.mark.django_db
+def test_the_discharge_that_completes_the_nth_session_asks_for_the_follow_up_visit(charted):
+    """docs/visits.md#follow-up-after-n-sessions: the discharge is where a session completes."""
+    from worklist.models import Cause, Task
+
+    location = charted.session.location
+    location.follow_up_after_sessions = 1
+    location.save(update_fields=["follow_up_after_sessions"])
+    charted.run_until_discharge()
+    task = Task.objects.get(cause=Cause.FOLLOW_UP_DUE)
+    assert task.link.startswith(
+        reverse("scheduling:book_visit", args=[charted.session.patient.public_id])
+    )

@@ -232,7 +232,8 @@ def _message_context(world: World) -> dict[str, object]:
 
 MESSAGE_TEMPLATES = (
     [
-        f"notifications/{kind}/{part}"
+        # A visit's messages, its reminder among them, share notifications/visit/.
+        f"notifications/{'visit' if kind == ReminderKind.VISIT_REMINDER else kind}/{part}"
         for kind in ReminderKind.values
         for part in ("subject.txt", "email.txt", "email.html", "sms.txt")
     ]

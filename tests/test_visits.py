@@ -1152,3 +1152,103 @@ def test_the_visit_reminders_link_confirms_or_cancels_without_signing_in(
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CANCELLED
 
     assert client.get(path[:-3] + "xyz/").status_code == 404  # a forged token
+
+
+# Follow-up after N sessions (docs/visits.md#follow-up-after-n-sessions) -----------------------
+
+
+def _complete(session):
+    """Marks the session completed as the discharge does, then runs the discharge's hook."""
+    session.status = "completed"
+    session.save(update_fields=["status"])
+    return visits.on_session_completed(session)
+
+
+@pytest.fixture
+def two_sessions(plan, location, desk):
+    location.follow_up_after_sessions = 2
+    location.save(update_fields=["follow_up_after_sessions"])
+    series = services.book_series(plan, location, two_days(10, 10), booked_by=desk)
+    return list(series.sessions.order_by("number"))
+
+
+def test_the_follow_up_task_opens_at_the_nth_completed_session_not_before_nor_twice(
+    two_sessions, plan
+):
+    from worklist.models import Cause, Queue, Task
+
+    first, second = two_sessions
+    assert _complete(first) is None
+    assert not Task.objects.filter(cause=Cause.FOLLOW_UP_DUE).exists()
+    task = _complete(second)
+    assert task is not None and task.queue == Queue.CLINICAL
+    assert task.link == (
+        reverse("scheduling:book_visit", args=[plan.patient.public_id])
+        + f"?kind=follow_up&series={second.series.public_id}"
+    )
+    assert "pat@" not in task.about
+    _complete(second)
+    assert Task.objects.filter(cause=Cause.FOLLOW_UP_DUE).count() == 1
+
+
+def test_no_follow_up_task_when_the_follow_up_is_already_booked_or_the_setting_is_off(
+    two_sessions, plan, clinician, location, desk
+):
+    from worklist.models import Cause, Task
+
+    first, second = two_sessions
+    _complete(first)
+    visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY + dt.timedelta(4), 10)),
+        booked_by=desk,
+    )
+    assert _complete(second) is None
+    location.follow_up_after_sessions = 0
+    location.save(update_fields=["follow_up_after_sessions"])
+    Visit.objects.all().delete()
+    assert _complete(Session.objects.get(pk=second.pk)) is None
+    assert not Task.objects.filter(cause=Cause.FOLLOW_UP_DUE).exists()
+
+
+# The visit reminder follows the location's reminder rules (docs/visits.md#messages) ------------
+
+
+def test_the_visit_reminder_follows_the_locations_reminder_rule(
+    plan, clinician, location, desk, login
+):
+    from scheduling.models import ReminderKind, ReminderRule
+
+    rule = ReminderRule.objects.create(
+        location=location, kind=ReminderKind.VISIT_REMINDER, hours=48
+    )
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    reminder = Message.objects.get(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.EMAIL
+    )
+    assert reminder.send_at == visit.starts_at - dt.timedelta(hours=48)
+
+    rule.enabled = False
+    rule.save()
+    later = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY + dt.timedelta(1), 10)),
+        booked_by=desk,
+    )
+    assert not Message.objects.filter(group=f"visit:{later.pk}", kind="visit_reminder").exists()
+
+
+def test_a_location_without_a_visit_rule_keeps_24_hours_and_the_page_shows_it(
+    plan, clinician, location, desk, login
+):
+    visit = visits.book_visit(
+        request_for(plan, clinician, location, local(location, MONDAY, 10)), booked_by=desk
+    )
+    reminder = Message.objects.get(
+        group=f"visit:{visit.pk}", kind="visit_reminder", channel=Channel.EMAIL
+    )
+    assert reminder.send_at == visit.starts_at - dt.timedelta(hours=24)
+    admin = UserFactory.create(role=Role.CLINIC_ADMIN)
+    page = login(admin).get(reverse("messaging:reminder_rules", args=[location.slug]))
+    assert page.status_code == 200
+    assert "Visit reminder" in page.content.decode()

@@ -34,6 +34,7 @@ class Cause(models.TextChoices):
     ESTIMATE_DUE = "estimate_due", "Good Faith Estimate not yet given"
     OVER_ESTIMATE = "over_estimate", "Billed $400 or more above the estimate"
     PAYMENT_FAILED = "payment_failed", "Card payment failed"
+    FOLLOW_UP_DUE = "follow_up_due", "Book the follow-up visit"
 
 
 # Who works each cause: clinical judgement for flags and the next step after a series,
@@ -50,6 +51,7 @@ QUEUE_OF: dict[str, str] = {
     Cause.ESTIMATE_DUE: Queue.DESK,
     Cause.OVER_ESTIMATE: Queue.DESK,
     Cause.PAYMENT_FAILED: Queue.DESK,
+    Cause.FOLLOW_UP_DUE: Queue.CLINICAL,
 }
 
 
