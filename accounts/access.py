@@ -11,15 +11,19 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from functools import reduce, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
+
+M = TypeVar("M", bound=models.Model)
 
 View = Callable[..., HttpResponse]
 
@@ -132,6 +136,16 @@ def sees_patient(user: User, patient: str = "patient") -> Q:
     if user.role == Role.CLINICIAN:
         seen |= _any("reviews", ref) & ~_any("bookings", ref)
     return seen
+
+
+def get_seen_or_404(
+    request: AuthenticatedRequest, objects: QuerySet[M], patient: str = "patient", **lookup: Any
+) -> M:
+    """The object of `objects` that `lookup` names, when its patient (the field `patient`, "pk"
+    for a patient row) is one the reader sees; 404 otherwise, as for a record that does not
+    exist (docs/security.md#which-locations-patients-each-role-sees). Every app's
+    `get_<thing>_for` reads through this."""
+    return get_object_or_404(objects.filter(sees_patient(request.user, patient)), **lookup)
 
 
 def patients_visible_to(user: User) -> QuerySet[User]:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required, sees_patient
+from accounts.access import get_seen_or_404, role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit.services import record as audit
@@ -340,10 +340,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
 def _charge_or_404(request: AuthenticatedRequest, public_id: UUID) -> Charge:
     """A charge of a patient the reader sees
     (docs/security.md#which-locations-patients-each-role-sees)."""
-    return get_object_or_404(
-        Charge.objects.filter(sees_patient(request.user)).select_related("patient"),
-        public_id=public_id,
-    )
+    return get_seen_or_404(request, Charge.objects.select_related("patient"), public_id=public_id)
 
 
 @desk_only
@@ -420,10 +417,7 @@ def refund(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 @admins_only
 @require_POST
 def refund_package(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
-    credit = get_object_or_404(
-        Credit.objects.filter(sees_patient(request.user)).select_related("patient"),
-        public_id=public_id,
-    )
+    credit = get_seen_or_404(request, Credit.objects.select_related("patient"), public_id=public_id)
     try:
         services.refund_unused(credit, by=request.user, request=request)
         messages.success(request, "The unused sessions were refunded.")

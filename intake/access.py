@@ -12,9 +12,8 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from accounts.access import sees_patient
+from accounts.access import get_seen_or_404, sees_patient
 from accounts.requests import AuthenticatedRequest
 from intake import services
 from intake.models import Intake, IntakeAttachment
@@ -26,7 +25,7 @@ def get_intake_for(
     """The intake version, read through `intakes` (all versions by default), when its patient
     is one the user sees."""
     intakes = Intake.objects.all() if intakes is None else intakes
-    return get_object_or_404(intakes.filter(sees_patient(request.user)), public_id=public_id)
+    return get_seen_or_404(request, intakes, public_id=public_id)
 
 
 def get_insurance_card_for(request: AuthenticatedRequest, public_id: UUID) -> IntakeAttachment:

@@ -17,18 +17,12 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.access import sees_patient, works_at
+from accounts.access import get_seen_or_404, works_at
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from locations.models import Location
 from review.models import TreatmentPlan
 from scheduling.models import Hold, Series, Session
-
-
-def _get_for(
-    request: AuthenticatedRequest, objects: QuerySet[Any], patient: str, **lookup: Any
-) -> Any:
-    return get_object_or_404(objects.filter(sees_patient(request.user, patient)), **lookup)
 
 
 def get_location_for(request: AuthenticatedRequest, slug: str) -> Location:
@@ -44,8 +38,7 @@ def get_patient_for(
 ) -> User:
     """A patient (never a staff member's id) the user sees."""
     patients = User.objects.all() if patients is None else patients
-    found: User = _get_for(request, patients.filter(role=Role.PATIENT), "pk", public_id=public_id)
-    return found
+    return get_seen_or_404(request, patients.filter(role=Role.PATIENT), "pk", public_id=public_id)
 
 
 def get_plan_for(
@@ -59,8 +52,7 @@ def get_plan_for(
         if plans is None
         else plans
     )
-    found: TreatmentPlan = _get_for(request, plans, "patient", public_id=public_id)
-    return found
+    return get_seen_or_404(request, plans, "patient", public_id=public_id)
 
 
 def get_series_for(
@@ -72,8 +64,7 @@ def get_series_for(
         if series is None
         else series
     )
-    found: Series = _get_for(request, series, "patient", public_id=public_id)
-    return found
+    return get_seen_or_404(request, series, "patient", public_id=public_id)
 
 
 def get_session_for(
@@ -85,8 +76,7 @@ def get_session_for(
         if sessions is None
         else sessions
     )
-    found: Session = _get_for(request, sessions, "patient", public_id=public_id)
-    return found
+    return get_seen_or_404(request, sessions, "patient", public_id=public_id)
 
 
 def get_offer_for(request: AuthenticatedRequest, **lookup: Any) -> Hold:
@@ -95,5 +85,4 @@ def get_offer_for(request: AuthenticatedRequest, **lookup: Any) -> Hold:
     holds = Hold.objects.filter(entry__isnull=False).select_related(
         "entry__session__series", "entry__session__location", "location"
     )
-    found: Hold = _get_for(request, holds, "entry__session__patient", **lookup)
-    return found
+    return get_seen_or_404(request, holds, "entry__session__patient", **lookup)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import role_required, sees_patient
+from accounts.access import get_seen_or_404, role_required
 from accounts.models import Role, User
 from accounts.requests import AuthenticatedRequest
 from audit import services as audit
@@ -141,10 +141,9 @@ def book_visit(request: AuthenticatedRequest, public_id: UUID) -> HttpResponse:
 def _visit_for_staff(request: AuthenticatedRequest, public_id: UUID) -> Visit:
     """A visit of a patient the reader sees
     (docs/security.md#which-locations-patients-each-role-sees)."""
-    return get_object_or_404(
-        Visit.objects.filter(sees_patient(request.user)).select_related(
-            "patient", "clinician", "location", "series"
-        ),
+    return get_seen_or_404(
+        request,
+        Visit.objects.select_related("patient", "clinician", "location", "series"),
         public_id=public_id,
     )
 
