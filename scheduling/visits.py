@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 from accounts.models import Role, User
 from locations.models import ClinicianShift, Location
 from scheduling import hooks, signals
+from scheduling.calendar import Block
 from scheduling.models import (
     ONLINE_CANCEL_BEFORE,
     VISIT_UPCOMING_STATUSES,
@@ -424,14 +425,10 @@ def evaluation_states(patient_ids: Iterable[int]) -> dict[int, str]:
 # On the desk's calendar -------------------------------------------------------------------------
 
 
-def calendar_blocks(location: Location, start: dt.datetime, end: dt.datetime) -> list[Any]:
+def calendar_blocks(location: Location, start: dt.datetime, end: dt.datetime) -> list[Block]:
     """The visits of start..end as the desk's calendar draws them: no chair, so they are listed
     beside the chairs under "Other appointments", each opening the visit's page
     (docs/visits.md#on-the-calendars). One query, like `visits_between`."""
-    from django.urls import reverse
-
-    from scheduling.calendar import Block
-
     zone = location.zone
     placeholder = "00000000-0000-0000-0000-000000000000"
     visit_url = reverse("scheduling:visit", args=[placeholder])
